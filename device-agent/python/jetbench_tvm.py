@@ -1,0 +1,357 @@
+#!/usr/bin/env python3
+"""jetbench's TVM helper: the agent drives the device's own `tvm` package through this script.
+
+Commands (one JSON argument each; events are JSON lines on stdout, diagnostics on stderr):
+  probe                 -> {"event": "done", "tvm": "0.27.0", "generation": "relax"|"relay", ...}
+  build  SPEC           -> progress events, then {"event": "done", ...}; the module at SPEC.out
+  serve  SPEC           -> {"event": "ready"}, then one answer line per stdin command:
+                           "i"            one timed inference -> "<ms>"
+                           "o <dir>"      writes each output as raw bytes -> JSON list of files
+                           "p"            one run with per-operator timing -> JSON profile
+Errors: {"event": "error", "kind": ..., "message": ...} and exit code 1.
+Works with TVM >= 0.20 (Relax; tuning with MetaSchedule) and, for build and run, older Relay.
+"""
+import json
+import os
+import sys
+import time
+import traceback
+
+
+def emit(obj):
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+class HelperError(Exception):
+    def __init__(self, kind, message):
+        super().__init__(message)
+        self.kind = kind
+
+
+def import_tvm():
+    try:
+        import tvm  # noqa: F401
+    except ImportError as e:
+        raise HelperError(
+            "no-tvm",
+            f"Python {sys.executable} cannot import tvm ({e}): install TVM in that Python "
+            "(e.g. pip install apache-tvm) or point jetbench at a Python that has it (--python)",
+        )
+    return tvm
+
+
+def version_tuple(text):
+    parts = []
+    for p in text.split(".")[:2]:
+        digits = "".join(ch for ch in p if ch.isdigit())
+        parts.append(int(digits) if digits else 0)
+    return tuple(parts)
+
+
+def generation(tvm):
+    """Relax (ONNX frontend, tvm.compile, MetaSchedule) from 0.20 on; Relay before."""
+    if version_tuple(tvm.__version__) >= (0, 20):
+        return "relax"
+    return "relay"
+
+
+def probe(_spec):
+    tvm = import_tvm()
+    cuda = False
+    try:
+        cuda = bool(tvm.cuda(0).exist)
+    except Exception:  # noqa: BLE001 - a TVM without CUDA raises here
+        cuda = False
+    emit({
+        "event": "done",
+        "tvm": tvm.__version__,
+        "generation": generation(tvm),
+        "python": sys.executable,
+        "pythonVersion": sys.version.split()[0],
+        "cuda": cuda,
+    })
+
+
+def make_target(tvm, spec):
+    if spec["target"] == "cuda":
+        try:
+            if not tvm.cuda(0).exist:
+                raise HelperError("no-cuda", "target cuda was asked for but TVM sees no CUDA device here: use --target llvm")
+        except HelperError:
+            raise
+        except Exception as e:  # noqa: BLE001
+            raise HelperError("no-cuda", f"target cuda was asked for but this TVM has no CUDA support ({e}): use --target llvm, or a TVM built with CUDA")
+        arch = spec.get("arch")
+        return new_target(tvm, {"kind": "cuda", **({"arch": arch} if arch else {})}, host={"kind": "llvm"})
+    # MetaSchedule needs the core count in an llvm target.
+    return new_target(tvm, {"kind": "llvm", "num-cores": os.cpu_count() or 1})
+
+
+def new_target(tvm, config, host=None):
+    """TVM >= 0.22 takes targets as dicts; older ones as strings ("llvm -num-cores 4")."""
+    try:
+        return tvm.target.Target(config, host=host) if host else tvm.target.Target(config)
+    except Exception:  # noqa: BLE001 - older TVM: the CLI string form
+        def text(c):
+            return " ".join([c["kind"]] + [f"-{k}={v}" for k, v in c.items() if k != "kind"])
+        return tvm.target.Target(text(config), host=text(host)) if host else tvm.target.Target(text(config))
+
+
+def load_onnx(path):
+    import onnx
+    try:
+        return onnx.load(path)
+    except Exception as e:  # noqa: BLE001
+        raise HelperError("bad-model", f"cannot read ONNX model {path}: {e}")
+
+
+def unsupported_op(e, model):
+    """Names the ONNX op that TVM's importer rejected, when the message says which."""
+    text = str(e)
+    ops = sorted({n.op_type for n in model.graph.node})
+    for op in ops:
+        if op in text and ("not supported" in text.lower() or "unsupported" in text.lower() or "no converter" in text.lower()):
+            return HelperError("unsupported-op", f"TVM cannot import ONNX op '{op}': {text.strip().splitlines()[-1]}")
+    return HelperError("import-failed", f"TVM could not import the ONNX model: {text.strip().splitlines()[-1] if text.strip() else type(e).__name__}")
+
+
+def build(spec):
+    tvm = import_tvm()
+    gen = generation(tvm)
+    model = load_onnx(spec["model"])
+    shape_dict = {i["name"]: i["shape"] for i in spec["inputs"]}
+    dtype_dict = {i["name"]: i["dtype"] for i in spec["inputs"]}
+    target = make_target(tvm, spec)
+    trials = int(spec.get("trials") or 0)
+    t0 = time.perf_counter()
+    emit({"event": "progress", "message": f"importing ONNX into TVM {tvm.__version__} ({gen})"})
+    if gen == "relax":
+        from tvm import relax
+        from tvm.relax.frontend.onnx import from_onnx
+        try:
+            mod = from_onnx(model, shape_dict=shape_dict, dtype_dict=dtype_dict, keep_params_in_input=False)
+        except Exception as e:  # noqa: BLE001
+            raise unsupported_op(e, model)
+        import_ms = (time.perf_counter() - t0) * 1000
+        mod = relax.transform.DecomposeOpsForInference()(mod)
+        if spec["precision"] == "fp16":
+            # Computes in float16 and keeps the model's float32 interface.
+            mod = relax.transform.ToMixedPrecision(out_dtype="float16")(mod)
+        with target:
+            # Legalize to TIR and fuse: the functions MetaSchedule tunes and tvm.compile builds.
+            mod = relax.get_pipeline("zero")(mod)
+        tune_ms = 0.0
+        if trials > 0:
+            tune_ms = tune_relax(tvm, mod, target, spec["workDir"], trials)
+        if spec.get("workDir") and os.path.isdir(spec["workDir"]):
+            with target:
+                mod = relax.transform.MetaScheduleApplyDatabase(spec["workDir"])(mod)
+        emit({"event": "progress", "message": f"compiling for {target.kind.name}"})
+        t1 = time.perf_counter()
+        ex = tvm.compile(mod, target=target)
+        compile_ms = (time.perf_counter() - t1) * 1000
+        ex.export_library(spec["out"])
+    else:
+        if trials > 0:
+            raise HelperError("unsupported", f"tuning with TVM {tvm.__version__} (Relay) is not supported by jetbench: use TVM >= 0.20, or build untuned")
+        from tvm import relay
+        try:
+            mod, params = relay.frontend.from_onnx(model, shape=shape_dict, dtype=dtype_dict, freeze_params=True)
+        except Exception as e:  # noqa: BLE001
+            raise unsupported_op(e, model)
+        import_ms = (time.perf_counter() - t0) * 1000
+        if spec["precision"] == "fp16":
+            mod = relay.transform.ToMixedPrecision("float16")(mod)
+        tune_ms = 0.0
+        t1 = time.perf_counter()
+        with tvm.transform.PassContext(opt_level=3):
+            lib = relay.build(mod, target=target, params=params)
+        compile_ms = (time.perf_counter() - t1) * 1000
+        lib.export_library(spec["out"])
+    emit({
+        "event": "done",
+        "tvm": tvm.__version__,
+        "generation": gen,
+        "target": str(target),
+        "importMs": import_ms,
+        "tuneMs": tune_ms,
+        "compileMs": compile_ms,
+        "bytes": os.path.getsize(spec["out"]),
+    })
+
+
+def tune_relax(tvm, mod, target, work_dir, trials):
+    """MetaSchedule tuning with a global trial budget. The JSON database in work_dir is the tuning
+    log: records already there are kept, so a second call resumes instead of starting over."""
+    from tvm.s_tir import meta_schedule as ms
+    from tvm.s_tir.meta_schedule.relax_integration import tune_relax as ms_tune_relax
+
+    os.makedirs(work_dir, exist_ok=True)
+    emit({"event": "progress", "message": f"tuning with MetaSchedule, {trials} trials", "trialsDone": 0, "trialsTotal": trials})
+    done = {"n": 0, "best": None}
+
+    try:
+        from tvm.ir.utils import derived_object  # TVM >= 0.22
+    except ImportError:
+        from tvm.meta_schedule.utils import derived_object
+
+    @derived_object
+    class Progress(ms.measure_callback.PyMeasureCallback):
+        def apply(self, task_scheduler, task_id, measure_candidates, builder_results, runner_results):
+            for r in runner_results:
+                done["n"] += 1
+                if r.run_secs:
+                    ms_value = sum(float(s) for s in r.run_secs) / len(r.run_secs) * 1000
+                    if done["best"] is None or ms_value < done["best"]:
+                        done["best"] = ms_value
+            emit({
+                "event": "progress",
+                "message": f"tuning: {done['n']}/{trials} trials" + (f", best kernel {done['best']:.3f} ms" if done["best"] is not None else ""),
+                "trialsDone": done["n"],
+                "trialsTotal": trials,
+                "bestKernelMs": done["best"],
+            })
+
+    t0 = time.perf_counter()
+    callbacks = [Progress(), *ms.measure_callback.MeasureCallback.create("default")]
+    ms_tune_relax(
+        mod=mod,
+        params={},
+        target=target,
+        work_dir=work_dir,
+        max_trials_global=trials,
+        num_trials_per_iter=min(16, max(1, trials)),
+        measure_callbacks=callbacks,
+    )
+    return (time.perf_counter() - t0) * 1000
+
+
+class Session:
+    def __init__(self, spec):
+        import numpy as np
+        tvm = import_tvm()
+        self.tvm = tvm
+        self.np = np
+        self.dev = tvm.cuda(0) if spec["target"] == "cuda" else tvm.cpu(0)
+        lib = tvm.runtime.load_module(spec["module"])
+        self.gen = generation(tvm)
+        arrays = []
+        for i in spec["inputs"]:
+            data = np.fromfile(i["file"], dtype=i["dtype"]).reshape(i["shape"])
+            arrays.append(self._tensor(data))
+        self.inputs = arrays
+        if self.gen == "relax":
+            from tvm import relax
+            self.vm = relax.VirtualMachine(lib, self.dev)
+            self.fn = self.vm["main"]
+        else:
+            from tvm.contrib import graph_executor
+            self.gm = graph_executor.GraphModule(lib["default"](self.dev))
+            for i, arr in zip(spec["inputs"], arrays):
+                self.gm.set_input(i["name"], arr)
+        self.last = None
+
+    def _tensor(self, data):
+        rt = self.tvm.runtime
+        make = getattr(rt, "tensor", None) or self.tvm.nd.array
+        return make(data, self.dev)
+
+    def infer_ms(self):
+        t0 = time.perf_counter()
+        if self.gen == "relax":
+            self.last = self.fn(*self.inputs)
+        else:
+            self.gm.run()
+        self.dev.sync()
+        return (time.perf_counter() - t0) * 1000
+
+    def outputs(self):
+        if self.gen == "relax":
+            out = self.last if self.last is not None else self.fn(*self.inputs)
+            items = list(out) if isinstance(out, (list, tuple)) or type(out).__name__ in ("Array", "ADT", "Tuple") else [out]
+        else:
+            items = [self.gm.get_output(i) for i in range(self.gm.get_num_outputs())]
+        return [x.numpy() for x in items]
+
+    def write_outputs(self, out_dir):
+        files = []
+        for k, arr in enumerate(self.outputs()):
+            path = os.path.join(out_dir, f"output{k}.bin")
+            arr.tofile(path)
+            files.append({"file": path, "dtype": str(arr.dtype), "shape": list(arr.shape)})
+        return files
+
+    def profile(self):
+        """Per-operator times of one run: the VM's instrument hook syncs and times every call."""
+        if self.gen != "relax":
+            raise HelperError("unsupported", "per-operator profiles need TVM >= 0.20 (Relax VM)")
+        times = {}
+        state = {}
+
+        def instrument(func, func_symbol, before_run, ret_value, *args):
+            if before_run:
+                self.dev.sync()
+                state[func_symbol] = time.perf_counter()
+            else:
+                self.dev.sync()
+                t = (time.perf_counter() - state.pop(func_symbol, time.perf_counter())) * 1000
+                entry = times.setdefault(func_symbol, [0.0, 0])
+                entry[0] += t
+                entry[1] += 1
+            return 0
+
+        self.vm.set_instrument(self.tvm.runtime.convert(instrument) if hasattr(self.tvm.runtime, "convert") else instrument)
+        try:
+            self.fn(*self.inputs)
+            self.dev.sync()
+        finally:
+            self.vm.set_instrument(None)
+        ops = [{"name": k, "ms": v[0], "calls": v[1]} for k, v in times.items() if not k.startswith("vm.builtin.")]
+        ops.sort(key=lambda o: -o["ms"])
+        return ops
+
+
+def serve(spec):
+    session = Session(spec)
+    emit({"event": "ready"})
+    for line in sys.stdin:
+        cmd = line.strip()
+        if cmd == "i":
+            sys.stdout.write("%.6f\n" % session.infer_ms())
+            sys.stdout.flush()
+        elif cmd.startswith("o "):
+            emit(session.write_outputs(cmd[2:]))
+        elif cmd == "p":
+            emit(session.profile())
+        elif cmd == "":
+            continue
+        else:
+            raise HelperError("protocol", f"unknown serve command {cmd!r}")
+
+
+COMMANDS = {"probe": probe, "build": build, "serve": serve}
+
+
+def main(argv):
+    if len(argv) < 2 or argv[1] not in COMMANDS:
+        emit({"event": "error", "kind": "usage", "message": "usage: jetbench_tvm.py probe|build|serve [JSON]"})
+        return 2
+    spec = json.loads(argv[2]) if len(argv) > 2 else {}
+    try:
+        COMMANDS[argv[1]](spec)
+        return 0
+    except HelperError as e:
+        emit({"event": "error", "kind": e.kind, "message": str(e)})
+        return 1
+    except KeyboardInterrupt:
+        emit({"event": "error", "kind": "cancelled", "message": "cancelled"})
+        return 130
+    except Exception as e:  # noqa: BLE001 - reported to the agent with its traceback on stderr
+        traceback.print_exc(file=sys.stderr)
+        emit({"event": "error", "kind": "internal", "message": f"{type(e).__name__}: {e}"})
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,36 @@
+// The one interface every backend implements. A backend prepares a session for a model, then
+// the measurement loop (measure.ts) calls infer() and times it; backends never time themselves
+// unless they report extra stages.
+import type { ArtifactInfo, BackendId, BackendStatus, ModelInfo, OperatorTime, RunSpec, TimingInfo } from '../protocol';
+
+export interface PreparedSession {
+  /** One inference: the span a latency sample measures (see timing.spans). Resolves to the
+   * latency in ms when the backend timed it itself (closer to the device), else to nothing. */
+  infer(): Promise<number | void>;
+  readonly timing: Omit<TimingInfo, 'clock'>;
+  readonly artifact: ArtifactInfo | null;
+  /** The outputs of one inference as float32 arrays, in model output order (for verification). */
+  outputs(): Promise<Float32Array[]>;
+  /** Per-operator times of one inference, where the backend can measure them. */
+  profile?(): Promise<OperatorTime[]>;
+  /** Version of the runtime that ran the model. */
+  readonly runtimeVersion: string | null;
+  dispose(): Promise<void>;
+}
+
+export interface PrepareRequest {
+  spec: RunSpec;
+  model: ModelInfo;
+  /** Progress of long preparation (builds, tuning), in words. */
+  progress(message: string): void;
+  /** True once the job was cancelled; long preparation stops early. */
+  isCancelled(): boolean;
+}
+
+export interface Backend {
+  readonly id: BackendId;
+  /** Whether it can run here, and why not. Cheap after the first call. */
+  status(): Promise<BackendStatus>;
+  /** Loads/builds the model; throws BadInputError or BackendUnavailableError with the fix. */
+  prepare(req: PrepareRequest): Promise<PreparedSession>;
+}

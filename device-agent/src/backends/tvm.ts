@@ -1,0 +1,212 @@
+// TVM through the device's own Python `tvm` (device-agent/python/jetbench_tvm.py): build (and
+// tune) a module from the ONNX model, cache it, then serve timed inferences from a helper process.
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { cacheDir } from '../../../models/src/index';
+import { BackendUnavailableError, BadInputError } from '../errors';
+import { float16ToNumber, makeInput } from '../inputs';
+import { concreteInputShape } from '../modelInfo';
+import type { ArtifactInfo, BackendStatus, ModelInfo, OperatorTime, RunSpec, TvmOptions } from '../protocol';
+import type { Backend, PreparedSession, PrepareRequest } from './backend';
+import { HelperError, HelperSession, runHelper, type HelperEvent } from './tvmHelper';
+
+export const DEFAULT_TVM_OPTIONS: TvmOptions = { target: 'llvm', arch: null, tuneTrials: 0, tuningLog: null, python: null, profile: false };
+
+export function tvmOptions(spec: RunSpec): TvmOptions {
+  return { ...DEFAULT_TVM_OPTIONS, ...(spec.tvm ?? {}) };
+}
+
+function pythonOf(opts: TvmOptions): string {
+  return opts.python ?? process.env.JETBENCH_PYTHON ?? 'python3';
+}
+
+interface Probe {
+  tvm: string;
+  generation: 'relax' | 'relay';
+  cuda: boolean;
+  python: string;
+}
+
+const probes = new Map<string, Promise<Probe | HelperError>>();
+
+function probe(python: string): Promise<Probe | HelperError> {
+  let p = probes.get(python);
+  if (!p) {
+    p = runHelper(python, 'probe', {}).then(
+      (e) => e as unknown as Probe,
+      (e: unknown) => (e instanceof HelperError ? e : new HelperError('internal', String(e))),
+    );
+    probes.set(python, p);
+  }
+  return p;
+}
+
+/** Errors of the helper become the agent's typed errors: bad input vs. unavailable backend. */
+function translate(e: unknown): Error {
+  if (!(e instanceof HelperError)) return e instanceof Error ? e : new Error(String(e));
+  if (['no-python', 'no-tvm', 'no-cuda'].includes(e.kind)) return new BackendUnavailableError(e.message);
+  if (['unsupported-op', 'import-failed', 'bad-model', 'unsupported'].includes(e.kind)) return new BadInputError(e.message);
+  return e;
+}
+
+async function fileHash(p: string | null): Promise<string> {
+  if (!p) return 'none';
+  const st = await stat(p).catch(() => null);
+  if (!st) return 'none';
+  const h = createHash('sha256');
+  const files = st.isDirectory() ? (await readdir(p)).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(p, f)) : [p];
+  for (const f of files) h.update(await readFile(f));
+  return h.digest('hex');
+}
+
+export interface TvmBuildResult {
+  artifact: ArtifactInfo;
+  cached: boolean;
+  tuningLog: string | null;
+}
+
+/** Builds (and tunes) the module for this model and options, or reuses the cached one. */
+export async function buildTvmModule(
+  spec: RunSpec,
+  model: ModelInfo,
+  progress: (message: string) => void,
+  isCancelled: () => boolean,
+): Promise<TvmBuildResult> {
+  const opts = tvmOptions(spec);
+  const python = pythonOf(opts);
+  const found = await probe(python);
+  if (found instanceof HelperError) throw translate(found);
+  if (spec.precision === 'int8') throw new BadInputError('the tvm backend builds fp32 or fp16 modules: use --precision fp32 or fp16 (int8 runs with onnxruntime or tensorrt)');
+  if (model.precision !== 'fp32') {
+    throw new BadInputError(`the tvm backend builds from an fp32 model (it converts to fp16 itself with --precision fp16); '${model.builtin ?? model.path}' is stored in ${model.precision}`);
+  }
+  if (opts.target === 'cuda' && !found.cuda) {
+    throw new BackendUnavailableError(`target cuda: TVM ${found.tvm} in ${found.python} sees no CUDA device (it needs a TVM built with CUDA and a GPU): use --target llvm`);
+  }
+  if (!Number.isInteger(opts.tuneTrials) || opts.tuneTrials < 0) throw new BadInputError(`--tune-trials must be a whole number >= 0 (got ${opts.tuneTrials})`);
+  const inputs = model.inputs.map((input, i) => ({ name: input.name, dtype: input.dtype, shape: concreteInputShape(input, i === 0 ? spec.inputShape : null) }));
+  const key = createHash('sha256')
+    .update(JSON.stringify([model.sha256, opts.target, opts.arch, spec.precision, found.tvm, inputs]))
+    .digest('hex')
+    .slice(0, 16);
+  const dir = path.join(cacheDir(), 'artifacts', 'tvm', key);
+  // The tuning log is shared by every build of the same model and target, so tuning resumes.
+  const tuningLog = opts.tuningLog ?? (opts.tuneTrials > 0 ? path.join(dir, 'tuning') : null);
+  const logHash = await fileHash(tuningLog);
+  const modulePath = path.join(dir, `module-${spec.precision}-${opts.tuneTrials > 0 || logHash !== 'none' ? logHash.slice(0, 12) : 'untuned'}.so`);
+  const metaPath = `${modulePath}.json`;
+  const flags = (buildMs: number): ArtifactInfo['flags'] => ({
+    target: opts.target,
+    ...(opts.arch ? { arch: opts.arch } : {}),
+    precision: spec.precision,
+    tuneTrials: opts.tuneTrials,
+    tuned: opts.tuneTrials > 0 || logHash !== 'none',
+    tvm: found.tvm,
+    generation: found.generation,
+    buildMs,
+  });
+  if (opts.tuneTrials === 0) {
+    const meta = await readFile(metaPath, 'utf8').catch(() => null);
+    const st = await stat(modulePath).catch(() => null);
+    if (meta && st) {
+      const m = JSON.parse(meta) as { buildMs: number; flags: ArtifactInfo['flags'] };
+      progress(`reusing cached TVM module ${path.basename(modulePath)}`);
+      return { artifact: { kind: 'tvm-module', path: modulePath, bytes: st.size, buildMs: m.buildMs, flags: m.flags }, cached: true, tuningLog };
+    }
+  }
+  await mkdir(dir, { recursive: true });
+  const tmp = `${modulePath}.${process.pid}.tmp.so`;
+  const t0 = performance.now();
+  let done: HelperEvent;
+  try {
+    done = await runHelper(
+      python,
+      'build',
+      { model: model.path, inputs, target: opts.target, arch: opts.arch, precision: spec.precision, trials: opts.tuneTrials, workDir: tuningLog, out: tmp },
+      { onEvent: (e) => e.message && progress(e.message), isCancelled },
+    );
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw translate(e);
+  }
+  const buildMs = performance.now() - t0;
+  // The module's name carries the tuning log it was built from: after tuning that log changed.
+  const finalPath = opts.tuneTrials > 0 ? path.join(dir, `module-${spec.precision}-${(await fileHash(tuningLog)).slice(0, 12)}.so`) : modulePath;
+  await rename(tmp, finalPath);
+  const artifactFlags = { ...flags(buildMs), importMs: Number(done.importMs ?? 0), tuneMs: Number(done.tuneMs ?? 0), compileMs: Number(done.compileMs ?? 0) };
+  await writeFile(`${finalPath}.json`, JSON.stringify({ buildMs, flags: artifactFlags }, null, 1));
+  const bytes = (await stat(finalPath)).size;
+  return { artifact: { kind: 'tvm-module', path: finalPath, bytes, buildMs, flags: artifactFlags }, cached: false, tuningLog };
+}
+
+export class TvmBackend implements Backend {
+  readonly id = 'tvm' as const;
+
+  async status(): Promise<BackendStatus> {
+    const python = process.env.JETBENCH_PYTHON ?? 'python3';
+    const found = await probe(python);
+    if (found instanceof HelperError) {
+      return { id: this.id, available: false, reason: found.message, version: null, precisions: [] };
+    }
+    return { id: this.id, available: true, reason: null, version: found.tvm, precisions: ['fp32', 'fp16'] };
+  }
+
+  async prepare({ spec, model, progress, isCancelled }: PrepareRequest): Promise<PreparedSession> {
+    const opts = tvmOptions(spec);
+    const { artifact } = await buildTvmModule(spec, model, progress, isCancelled);
+    const work = await mkdtemp(path.join(os.tmpdir(), 'jetbench-tvm-'));
+    const inputs = [];
+    for (const [i, input] of model.inputs.entries()) {
+      const shape = concreteInputShape(input, i === 0 ? spec.inputShape : null);
+      const data = makeInput(input.name, input.dtype, shape);
+      const file = path.join(work, `input${i}.bin`);
+      await writeFile(file, Buffer.from(data.data.buffer, data.data.byteOffset, data.data.byteLength));
+      inputs.push({ name: input.name, dtype: input.dtype, shape, file });
+    }
+    progress('loading the TVM module');
+    let session: HelperSession;
+    try {
+      session = await HelperSession.start(pythonOf(opts), { module: artifact.path, target: opts.target, inputs });
+    } catch (e) {
+      await rm(work, { recursive: true, force: true });
+      throw translate(e);
+    }
+    const found = (await probe(pythonOf(opts))) as Probe;
+    return {
+      infer: async () => {
+        const line = await session.request('i');
+        const ms = Number(line);
+        if (!Number.isFinite(ms)) throw new Error(`the TVM helper answered '${line.slice(0, 200)}' instead of a latency`);
+        return ms;
+      },
+      outputs: async () => {
+        const files = JSON.parse(await session.request(`o ${work}`)) as Array<{ file: string; dtype: string; shape: number[] }>;
+        return Promise.all(files.map(async (f) => toFloat32(await readFile(f.file), f.dtype)));
+      },
+      profile: async () => JSON.parse(await session.request('p')) as OperatorTime[],
+      timing: {
+        spans: `TVM ${found.generation === 'relax' ? 'Relax VirtualMachine main()' : 'graph executor run()'} plus a device sync, timed inside the Python helper; inputs stay bound, outputs stay on the device`,
+        executionProvider: opts.target === 'cuda' ? `tvm cuda${opts.arch ? ` -arch=${opts.arch}` : ''}` : 'tvm llvm (CPU)',
+        threads: null,
+      },
+      artifact,
+      runtimeVersion: found.tvm,
+      dispose: async () => {
+        await session.close();
+        await rm(work, { recursive: true, force: true });
+      },
+    };
+  }
+}
+
+function toFloat32(buf: Buffer, dtype: string): Float32Array {
+  const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength).slice();
+  if (dtype === 'float32') return new Float32Array(bytes.buffer);
+  if (dtype === 'float16') {
+    const u16 = new Uint16Array(bytes.buffer);
+    return Float32Array.from(u16, float16ToNumber);
+  }
+  throw new Error(`cannot compare outputs of type ${dtype}`);
+}

@@ -1,0 +1,21 @@
+// Errors the agent turns into JSON-RPC ResponseErrors with a stable code (protocol.ts AgentErrorCode).
+import { ResponseError } from 'vscode-jsonrpc';
+import { AgentErrorCode } from './protocol';
+
+/** The request's input is wrong; the message names the problem and the fix. */
+export class BadInputError extends Error {
+  override name = 'BadInputError';
+}
+
+/** A backend cannot run here; the message says why and how to get it. */
+export class BackendUnavailableError extends Error {
+  override name = 'BackendUnavailableError';
+}
+
+export function toResponseError(e: unknown): ResponseError<void> {
+  if (e instanceof ResponseError) return e as ResponseError<void>;
+  if (e instanceof BadInputError) return new ResponseError(AgentErrorCode.BadInput, e.message);
+  if (e instanceof BackendUnavailableError) return new ResponseError(AgentErrorCode.BackendUnavailable, e.message);
+  const err = e instanceof Error ? e : new Error(String(e));
+  return new ResponseError(AgentErrorCode.Internal, `agent error: ${err.message}`);
+}

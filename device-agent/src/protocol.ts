@@ -1,0 +1,314 @@
+// The device agent's JSON-RPC 2.0 API (LSP framing): every request, notification and type that
+// crosses the wire between a client (the extension's LanguageClient, the CLI) and the agent.
+// This file is the contract; it imports nothing but vscode-jsonrpc's message-type classes, so a
+// consumer can import it without pulling agent code into its bundle.
+import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
+
+/** Bumped on any incompatible change; checked at `initialize`. */
+export const PROTOCOL_VERSION = 1;
+
+/** Version of the run file layout (schemas/run.schema.json). */
+export const RUN_SCHEMA_VERSION = 1;
+
+export type BackendId = 'onnxruntime' | 'tensorrt' | 'tvm';
+export const BACKEND_IDS: readonly BackendId[] = ['onnxruntime', 'tensorrt', 'tvm'];
+
+export type Precision = 'fp32' | 'fp16' | 'int8';
+export const PRECISIONS: readonly Precision[] = ['fp32', 'fp16', 'int8'];
+
+/** What to measure. Warm-up and measurement each end when ALL their minimums are met. */
+export interface RunSpec {
+  /** `local` or a configured device name. */
+  device: string;
+  /** A built-in model name (`yolov5s`, `tiny`, ...) or a path to an .onnx file on the device. */
+  model: string;
+  backend: BackendId;
+  precision: Precision;
+  /** Minimum number of warm-up iterations (not measured into the statistics). */
+  warmup: number;
+  /** Minimum warm-up wall time in milliseconds; 0 = no time minimum. */
+  warmupMs: number;
+  /** Minimum number of measured iterations (>= 1). */
+  iterations: number;
+  /** Minimum measured wall time in seconds; 0 = no time minimum. */
+  durationS: number;
+  /** Intra-op CPU threads; null = the backend's default. */
+  threads: number | null;
+  /** Concrete input shape for models with dynamic dimensions, e.g. [1, 3, 640, 640]. */
+  inputShape: number[] | null;
+  /** ONNX opset for generated built-in models (11 or 13). */
+  opset: 11 | 13;
+  /** Free text the user attaches to the run. */
+  label: string | null;
+  /** TVM build and run options (backend tvm); defaults apply when absent. */
+  tvm?: TvmOptions;
+  /** Also run ONNX Runtime on the same input and compare the outputs (run.verification). */
+  verify?: boolean;
+}
+
+export interface TvmOptions {
+  /** `llvm` (CPU) or `cuda`. */
+  target: 'llvm' | 'cuda';
+  /** CUDA architecture, e.g. sm_87 (Jetson Orin), sm_72 (Xavier); null = TVM's default. */
+  arch: string | null;
+  /** MetaSchedule trial budget; 0 = untuned. */
+  tuneTrials: number;
+  /** Tuning log (MetaSchedule database directory) to resume from and add to; null = the cache's. */
+  tuningLog: string | null;
+  /** Python with the device's `tvm`; null = $JETBENCH_PYTHON or python3. */
+  python: string | null;
+  /** Record a per-operator profile of one inference in the run. */
+  profile: boolean;
+}
+
+/** Output agreement of a backend with ONNX Runtime on the same input. */
+export interface Verification {
+  reference: 'onnxruntime';
+  /** max |a - b| over all output elements. */
+  maxAbsDiff: number;
+  /** Elements outside atol + rtol * |reference|, over all elements. */
+  mismatches: number;
+  elements: number;
+  atol: number;
+  rtol: number;
+  passed: boolean;
+}
+
+/** Per-operator time of one inference, largest first. */
+export interface OperatorTime {
+  name: string;
+  ms: number;
+  calls: number;
+}
+
+/** Parameters of `initialize` that jetbench reads (`initializationOptions`). */
+export interface JetbenchInitializationOptions {
+  protocolVersion: number;
+  client: string;
+}
+
+/** The `jetbench` part of the InitializeResult's `serverInfo`-adjacent data. */
+export interface JetbenchInitializeResult {
+  protocolVersion: number;
+  agentVersion: string;
+  pid: number;
+}
+
+export interface GpuInfo {
+  name: string;
+  /** `nvidia-smi` for discrete GPUs, `tegra` for a Jetson's integrated GPU. */
+  source: 'nvidia-smi' | 'tegra';
+  driverVersion: string | null;
+  memoryBytes: number | null;
+  computeCapability: string | null;
+}
+
+export interface JetsonInfo {
+  /** From /proc/device-tree/model, e.g. "NVIDIA Jetson AGX Xavier Developer Kit". */
+  model: string | null;
+  /** From /etc/nv_tegra_release, e.g. "R35 (release), REVISION: 4.1". */
+  l4t: string | null;
+  /** JetPack version derived from L4T where the mapping is known. */
+  jetpack: string | null;
+  /** `nvpmodel -q` output's mode name, e.g. "MODE_30W_ALL". */
+  powerMode: string | null;
+}
+
+/** Versions of everything that can change a measurement; null = not found on the device. */
+export interface Versions {
+  agent: string;
+  node: string;
+  onnxruntime: string | null;
+  cuda: string | null;
+  tensorrt: string | null;
+  tvm: string | null;
+}
+
+export interface DeviceInfo {
+  hostname: string;
+  platform: string;
+  osRelease: string;
+  /** PRETTY_NAME of /etc/os-release where present. */
+  distro: string | null;
+  arch: string;
+  cpuModel: string;
+  cpuCount: number;
+  memoryBytes: number;
+  gpus: GpuInfo[];
+  jetson: JetsonInfo | null;
+  /** CPU frequency governor of cpu0 where readable (performance vs ondemand changes numbers). */
+  cpuGovernor: string | null;
+  versions: Versions;
+}
+
+export interface BackendStatus {
+  id: BackendId;
+  available: boolean;
+  /** Why it is unavailable and how to fix that; null when available. */
+  reason: string | null;
+  version: string | null;
+  precisions: Precision[];
+}
+
+export interface ListBackendsResult {
+  backends: BackendStatus[];
+}
+
+export interface TensorInfo {
+  name: string;
+  /** ONNX element type name: float32, float16, int8, ... */
+  dtype: string;
+  /** Dimensions; a string is a symbolic (dynamic) dimension. */
+  shape: Array<number | string>;
+}
+
+export interface ModelInfo {
+  /** The built-in name when the model was generated, else null. */
+  builtin: string | null;
+  path: string;
+  sha256: string;
+  bytes: number;
+  opset: number | null;
+  /** Precision of the model as stored (fp16 weights/inputs, int8 QDQ, else fp32). */
+  precision: Precision;
+  inputs: TensorInfo[];
+  outputs: TensorInfo[];
+}
+
+/** A built artifact (TensorRT engine, TVM module); null for backends that run the model file. */
+export interface ArtifactInfo {
+  kind: 'tensorrt-engine' | 'tvm-module';
+  path: string;
+  bytes: number;
+  buildMs: number;
+  flags: Record<string, string | number | boolean>;
+}
+
+/** How the numbers were taken, so a reader knows what a latency includes. */
+export interface TimingInfo {
+  /** e.g. "host monotonic clock (performance.now)". */
+  clock: string;
+  /** What one latency sample spans, in words. */
+  spans: string;
+  /** Execution provider / target the backend ran on, e.g. "cpu". */
+  executionProvider: string;
+  /** Threads actually used (resolved default), null if unknown. */
+  threads: number | null;
+}
+
+export interface Samples {
+  /** Measured per-iteration latencies in ms, in the order they were taken. */
+  latencyMs: number[];
+  /** Warm-up latencies in ms (excluded from the statistics, kept to show warm-up effects). */
+  warmupLatencyMs: number[];
+  /** Per-stage latencies in ms, one array per stage, aligned with latencyMs. */
+  stagesMs?: Record<string, number[]>;
+}
+
+export interface Stats {
+  count: number;
+  meanMs: number;
+  stdMs: number;
+  minMs: number;
+  maxMs: number;
+  medianMs: number;
+  p90Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  /** 1000 / meanMs. */
+  fps: number;
+  /** Distribution-free 95% confidence interval of the median (order statistics). */
+  medianCi95Ms: [number, number];
+  /** Coefficient of variation, std / mean, in percent. */
+  covPercent: number;
+}
+
+export type RunStatus = 'ok' | 'failed' | 'cancelled';
+
+/** The run file (`.jetbench/runs/<id>.json`); schemas/run.schema.json describes it. */
+export interface RunFile {
+  schemaVersion: number;
+  id: string;
+  createdAt: string;
+  finishedAt: string;
+  spec: RunSpec;
+  device: DeviceInfo;
+  versions: Versions;
+  model: ModelInfo;
+  artifact: ArtifactInfo | null;
+  timing: TimingInfo;
+  samples: Samples;
+  /** Null when no iteration was measured (e.g. cancelled during warm-up). */
+  stats: Stats | null;
+  /** Present when the spec asked for verification. */
+  verification?: Verification;
+  /** Per-operator profile, when the backend made one. */
+  operators?: OperatorTime[];
+  status: RunStatus;
+  error?: string;
+}
+
+export interface RunParams {
+  spec: RunSpec;
+  /** Client-chosen id for the run; the agent makes one when absent. */
+  runId?: string;
+  /** LSP work-done progress token: `$/progress` reports for this run carry it. */
+  workDoneToken?: string | number;
+}
+
+/** A batch of samples, sent while a run goes (bounded rate). `offset` is the index of the first
+ * value within its phase, so a client can place every batch and detect a gap or a repeat. */
+export interface SamplesBatch {
+  runId: string;
+  phase: 'warmup' | 'measure';
+  offset: number;
+  latencyMs: number[];
+}
+
+/** Error codes of ResponseErrors the agent sends (JSON-RPC application range). */
+export const AgentErrorCode = {
+  /** The request's input is wrong (missing model, bad shape, unsupported precision...). */
+  BadInput: -32001,
+  /** A backend cannot run on this device (not installed, no GPU...). */
+  BackendUnavailable: -32002,
+  /** The accelerator is busy with another measuring job and the request asked not to queue. */
+  Busy: -32003,
+  /** An unexpected failure inside the agent. */
+  Internal: -32004,
+} as const;
+
+/** Client -> agent: describe the device (OS, CPU, memory, GPU, Jetson, versions). */
+export const DeviceInfoRequest = new RequestType0<DeviceInfo, void>('jetbench/deviceInfo');
+
+/** Client -> agent: which backends this device can run, and why not where it cannot. */
+export const ListBackendsRequest = new RequestType0<ListBackendsResult, void>('jetbench/listBackends');
+
+/** Client -> agent: run one benchmark; resolves to the complete run (any status). Cancel with
+ * `$/cancelRequest`: the result then has status `cancelled` and the samples taken so far. */
+export const RunRequest = new RequestType<RunParams, RunFile, void>('jetbench/run');
+
+export interface BuildParams {
+  spec: RunSpec;
+  workDoneToken?: string | number;
+}
+
+export interface BuildResult {
+  artifact: ArtifactInfo;
+  model: ModelInfo;
+  /** True when an artifact built earlier with the same inputs was reused. */
+  cached: boolean;
+  /** The tuning log the build read and extended, if any. */
+  tuningLog: string | null;
+}
+
+/** Client -> agent: build (and tune) the backend's artifact for a model without measuring;
+ * `$/progress` reports steps (tuning trials). Cancel with `$/cancelRequest`. */
+export const BuildRequest = new RequestType<BuildParams, BuildResult, void>('jetbench/build');
+
+/** Agent -> client: samples of a running benchmark, in batches. */
+export const SamplesNotification = new NotificationType<SamplesBatch>('jetbench/samples');
+
+/** Agent -> client: an unexpected error the agent could not return to a request. */
+export const AgentErrorNotification = new NotificationType<{ message: string; stack?: string }>(
+  'jetbench/agentError',
+);

@@ -1,0 +1,198 @@
+// One benchmark job from RunSpec to RunFile: validate, resolve and inspect the model, prepare the
+// backend, measure, compute statistics. Streams samples and progress through the given sinks.
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { parseBuiltinName, resolveModel } from '../../models/src/index';
+import type { Backend, PreparedSession } from './backends/backend';
+import { buildTvmModule } from './backends/tvm';
+import { deviceInfo } from './deviceInfo';
+import { BadInputError } from './errors';
+import { measure, type Phase } from './measure';
+import { inspectModel } from './modelInfo';
+import { BACKEND_IDS, PRECISIONS, RUN_SCHEMA_VERSION, type BackendId, type BuildResult, type ModelInfo, type RunFile, type RunSpec, type SamplesBatch } from './protocol';
+import { computeStats } from './stats';
+import { compareOutputs } from './verify';
+
+export interface RunSinks {
+  isCancelled(): boolean;
+  samples(batch: SamplesBatch): void;
+  /** Human-readable progress; percentage when known. */
+  progress(message: string, percentage?: number): void;
+}
+
+/** Samples are flushed at most this often (and at the end of each phase). */
+const SAMPLE_FLUSH_MS = 100;
+const PROGRESS_EVERY_MS = 250;
+
+/** Throws BadInputError for a spec no backend could run. */
+export function validateSpec(spec: RunSpec): void {
+  const whole = (v: unknown, min: number) => typeof v === 'number' && Number.isInteger(v) && v >= min;
+  if (!BACKEND_IDS.includes(spec.backend)) throw new BadInputError(`unknown backend '${spec.backend}': use one of ${BACKEND_IDS.join(', ')}`);
+  if (!PRECISIONS.includes(spec.precision)) throw new BadInputError(`unknown precision '${spec.precision}': use one of ${PRECISIONS.join(', ')}`);
+  if (!whole(spec.iterations, 1)) throw new BadInputError(`iterations must be a whole number >= 1 (got ${spec.iterations})`);
+  if (!whole(spec.warmup, 0)) throw new BadInputError(`warm-up must be a whole number >= 0 (got ${spec.warmup})`);
+  if (!(typeof spec.warmupMs === 'number' && spec.warmupMs >= 0)) throw new BadInputError(`warm-up time must be >= 0 ms (got ${spec.warmupMs})`);
+  if (!(typeof spec.durationS === 'number' && spec.durationS >= 0)) throw new BadInputError(`duration must be >= 0 s (got ${spec.durationS})`);
+  if (spec.opset !== 11 && spec.opset !== 13) throw new BadInputError(`opset must be 11 or 13 (got ${spec.opset})`);
+  if (spec.inputShape !== null && !(Array.isArray(spec.inputShape) && spec.inputShape.length > 0 && spec.inputShape.every((d) => whole(d, 1)))) {
+    throw new BadInputError(`input shape must be whole numbers >= 1, e.g. 1,3,640,640 (got ${String(spec.inputShape)})`);
+  }
+}
+
+/** A built-in base name plus a precision picks that variant (yolov5s + fp16 -> yolov5s-fp16). */
+export function modelForPrecision(model: string, precision: RunSpec['precision']): string {
+  const builtin = parseBuiltinName(model);
+  if (builtin && model === builtin.base && precision !== 'fp32') return `${builtin.base}-${precision}`;
+  return model;
+}
+
+export function newRunId(spec: Pick<RunSpec, 'model' | 'backend' | 'precision'>, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+  const model = (spec.model.split(/[\\/]/).pop() ?? 'model').replace(/\.onnx$/i, '').replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 40);
+  return `${stamp}-${model}-${spec.backend}-${spec.precision}-${randomBytes(3).toString('hex')}`;
+}
+
+/** The model a spec names, resolved (built-ins generated on first use) and inspected. The tvm
+ * backend converts precision itself, so it always starts from the fp32 model. */
+async function resolveAndInspect(spec: RunSpec, sinks: Pick<RunSinks, 'progress'>): Promise<ModelInfo> {
+  sinks.progress(`resolving model ${spec.model}`);
+  const name = spec.backend === 'tvm' ? spec.model : modelForPrecision(spec.model, spec.precision);
+  let resolved: { path: string; builtin: string | null };
+  try {
+    resolved = await resolveModel(name, { opset: spec.opset });
+  } catch (e) {
+    throw new BadInputError((e as Error).message);
+  }
+  return inspectModel(resolved.path, resolved.builtin);
+}
+
+/** Builds the artifact a backend runs (TVM module), without measuring. */
+export async function executeBuild(spec: RunSpec, sinks: Pick<RunSinks, 'progress' | 'isCancelled'>): Promise<BuildResult> {
+  validateSpec(spec);
+  if (spec.backend !== 'tvm') {
+    throw new BadInputError(
+      spec.backend === 'onnxruntime'
+        ? 'onnxruntime runs the .onnx file directly: there is nothing to build (use jetbench bench)'
+        : `building for ${spec.backend} is not supported by this agent yet`,
+    );
+  }
+  const model = await resolveAndInspect(spec, sinks);
+  const built = await buildTvmModule(spec, model, sinks.progress, sinks.isCancelled);
+  return { artifact: built.artifact, model, cached: built.cached, tuningLog: built.tuningLog };
+}
+
+/** Verification against ONNX Runtime and a per-operator profile, when the spec asks for them. */
+async function afterMeasurement(
+  spec: RunSpec,
+  model: ModelInfo,
+  session: PreparedSession,
+  backends: ReadonlyMap<BackendId, Backend>,
+  sinks: RunSinks,
+): Promise<Pick<RunFile, 'verification' | 'operators'>> {
+  const extras: Pick<RunFile, 'verification' | 'operators'> = {};
+  if (spec.tvm?.profile && session.profile) {
+    sinks.progress('profiling operators');
+    extras.operators = await session.profile();
+  }
+  if (spec.verify) {
+    sinks.progress('verifying outputs against onnxruntime');
+    const reference = backends.get('onnxruntime');
+    if (!reference) throw new BadInputError('verification needs the onnxruntime backend');
+    const refSession = await reference.prepare({
+      spec: { ...spec, backend: 'onnxruntime', precision: model.precision },
+      model,
+      progress: () => {},
+      isCancelled: sinks.isCancelled,
+    });
+    try {
+      extras.verification = compareOutputs(await refSession.outputs(), await session.outputs(), spec.precision);
+    } finally {
+      await refSession.dispose();
+    }
+  }
+  return extras;
+}
+
+export async function executeRun(
+  spec: RunSpec,
+  runId: string,
+  backends: ReadonlyMap<BackendId, Backend>,
+  sinks: RunSinks,
+): Promise<RunFile> {
+  validateSpec(spec);
+  const createdAt = new Date().toISOString();
+  const backend = backends.get(spec.backend);
+  if (!backend) throw new BadInputError(`unknown backend '${spec.backend}'`);
+  const status = await backend.status();
+  if (!status.available) throw new BadInputError(`backend ${spec.backend} is not available on this device: ${status.reason}`);
+  if (!status.precisions.includes(spec.precision)) {
+    throw new BadInputError(`backend ${spec.backend} cannot run ${spec.precision} here (it can: ${status.precisions.join(', ') || 'none'})`);
+  }
+
+  const model = await resolveAndInspect(spec, sinks);
+  sinks.progress(`loading ${model.builtin ?? model.path} in ${spec.backend}`);
+  const session = await backend.prepare({ spec, model, progress: (m) => sinks.progress(m), isCancelled: sinks.isCancelled });
+  const device = await deviceInfo();
+
+  const sent: Record<Phase, number> = { warmup: 0, measure: 0 };
+  let lastFlush = performance.now();
+  let lastProgress = 0;
+  const flush = (phase: Phase, samples: readonly number[]) => {
+    if (samples.length > sent[phase]) {
+      sinks.samples({ runId, phase, offset: sent[phase], latencyMs: samples.slice(sent[phase]) });
+      sent[phase] = samples.length;
+    }
+  };
+  let current: { phase: Phase; samples: readonly number[] } | null = null;
+  const phaseStart: Record<Phase, number> = { warmup: 0, measure: 0 };
+  let result;
+  let extras: Pick<RunFile, 'verification' | 'operators'> = {};
+  try {
+    result = await measure(session.infer, spec, {
+      isCancelled: sinks.isCancelled,
+      onSample: (phase, samples) => {
+        const now = performance.now();
+        if (current?.phase !== phase) {
+          if (current) flush(current.phase, current.samples);
+          current = { phase, samples };
+          phaseStart[phase] = now - (samples[0] ?? 0);
+        }
+        if (now - lastFlush >= SAMPLE_FLUSH_MS) {
+          flush(phase, samples);
+          lastFlush = now;
+        }
+        if (now - lastProgress >= PROGRESS_EVERY_MS) {
+          lastProgress = now;
+          const [count, ms] = phase === 'warmup' ? [spec.warmup, spec.warmupMs] : [spec.iterations, spec.durationS * 1000];
+          const fraction = Math.min(count > 0 ? samples.length / count : 1, ms > 0 ? (now - phaseStart[phase]) / ms : 1);
+          const label = phase === 'warmup' ? 'warm-up' : 'measuring';
+          sinks.progress(`${label}: ${samples.length}${count ? `/${count}` : ''} iterations`, phase === 'measure' ? Math.floor(100 * Math.min(1, fraction)) : 0);
+        }
+      },
+    });
+    if (!result.error && !result.cancelled) extras = await afterMeasurement(spec, model, session, backends, sinks);
+  } finally {
+    await session.dispose().catch(() => undefined);
+  }
+  flush('warmup', result.warmupMs);
+  flush('measure', result.latencyMs);
+
+  const run: RunFile = {
+    schemaVersion: RUN_SCHEMA_VERSION,
+    id: runId,
+    createdAt,
+    finishedAt: new Date().toISOString(),
+    spec,
+    device,
+    versions: device.versions,
+    model,
+    artifact: session.artifact,
+    timing: { clock: 'host monotonic clock (performance.now), per iteration', ...session.timing },
+    samples: { latencyMs: result.latencyMs, warmupLatencyMs: result.warmupMs },
+    stats: computeStats(result.latencyMs),
+    status: result.error ? 'failed' : result.cancelled ? 'cancelled' : 'ok',
+    ...extras,
+  };
+  if (result.error) run.error = `${spec.backend} failed during the run: ${result.error.message}`;
+  return run;
+}

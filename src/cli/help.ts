@@ -1,0 +1,74 @@
+// Usage texts of the `jetbench` commands.
+export const HELP = {
+  main: `jetbench: profile ML inference on the device where it runs
+
+Usage: jetbench <command> [options]
+
+Commands:
+  bench     run a benchmark and write its run file
+  build     build (and tune) a backend's artifact, e.g. a TVM module
+  compare   compare run files (research-report table, noise-aware)
+  report    print runs as Markdown, CSV or JSON
+  models    list the built-in models, or generate one as ONNX
+  info      describe a device and the backends it can run
+
+Run 'jetbench <command> --help' for a command's options.
+Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is saved as cancelled).
+`,
+  bench: `Usage: jetbench bench [options]
+
+  --device NAME        device to run on (default: local)
+  --model M            built-in name (tiny, yolov5n, yolov5s, yolov5m, with -fp16/-int8) or
+                       a path to an .onnx file on the device (default: yolov5s)
+  --backend B          onnxruntime | tensorrt | tvm (default: onnxruntime)
+  --precision P        fp32 | fp16 | int8 (default: fp32, or the built-in name's suffix);
+                       with a built-in base name it picks that variant (yolov5s + fp16)
+  --warmup N           minimum warm-up iterations (default: 20)
+  --warmup-ms MS       minimum warm-up time in ms (default: 0)
+  --iterations N       minimum measured iterations, >= 1 (default: 100)
+  --duration-s S       minimum measured time in seconds (default: 0)
+  --threads N          intra-op CPU threads (default: the backend's default)
+  --input-shape DIMS   concrete input shape for dynamic models, e.g. 1,3,640,640
+  --opset 11|13        opset of generated built-in models (default: 13)
+  --label TEXT         a note stored with the run
+  --out FILE           run file to write (default: .jetbench/runs/<id>.json)
+  --verify             also run ONNX Runtime on the same input and compare the outputs
+  --json               print the run (without samples) as JSON instead of the table
+  --quiet              no progress on stderr
+
+ TVM (--backend tvm):
+  --target llvm|cuda   compile for the CPU (llvm, default) or the GPU (cuda)
+  --arch sm_XX         CUDA architecture, e.g. sm_87 (Orin), sm_72 (Xavier)
+  --tune-trials N      MetaSchedule tuning budget (default: 0 = untuned)
+  --tuning-log DIR     tuning log to resume from and extend (default: in the cache)
+  --python PATH        the Python that has tvm (default: $JETBENCH_PYTHON or python3)
+  --profile            store a per-operator profile of one inference in the run
+`,
+  build: `Usage: jetbench build --backend tvm --model M [--target llvm|cuda] [--arch sm_XX]
+                      [--precision fp32|fp16] [--tune-trials N] [--tuning-log DIR] [--python PATH]
+
+  Builds (and tunes) the backend's artifact for a model without measuring; later benchmarks with
+  the same options reuse it. Tuning streams its progress and keeps its log, so a second build
+  with more trials resumes from it. Options as for bench.
+`,
+  compare: `Usage: jetbench compare RUN RUN... [--baseline RUN] [--format text|md]
+
+  RUN is a run file, a directory of run files, or a run id in .jetbench/runs.
+  The baseline (default: the first run) gets ratio 1.00x; a difference is called significant
+  when the 95% confidence intervals of the two medians do not overlap.
+`,
+  report: `Usage: jetbench report RUN... [--format md|csv|json] [--out FILE]
+
+  RUN is a run file, a directory of run files, or a run id in .jetbench/runs.
+`,
+  models: `Usage: jetbench models [--json]
+       jetbench models generate NAME --out FILE [--opset 11|13]
+
+  Lists the built-in models (parameters, GFLOPs) or writes one as an ONNX file.
+`,
+  info: `Usage: jetbench info [--device NAME] [--json]
+
+  Describes the device (OS, CPU, memory, GPU, Jetson model and L4T, versions) and which
+  backends it can run, with the reason where one cannot.
+`,
+} as const;

@@ -1,0 +1,262 @@
+// `jetbench`: the command-line face of the same agent, run store and reports as the extension.
+// Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is saved as cancelled).
+import { readdir, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { CancellationTokenSource } from 'vscode-jsonrpc';
+import { WorkDoneProgress } from 'vscode-languageserver-protocol';
+import { BuildRequest, DeviceInfoRequest, ListBackendsRequest, type RunFile } from '../../device-agent/src/protocol';
+import { BUILTIN_MODEL_NAMES, describeBuiltinModels, generateModel } from '../../models/src/index';
+import { startLocalAgent, type AgentConnection } from '../core/agentConnection';
+import { formatBenchTable, formatCompareTable, formatReport } from '../core/report';
+import { runOnAgent } from '../core/runClient';
+import { checkOutputPath, defaultRunPath, readRunFile, RUNS_DIR, writeRunFile } from '../core/runStore';
+import { newRunId } from '../../device-agent/src/runner';
+import { formatDeviceInfo } from './info';
+import { oneOf, parse, parseBenchArgs, UsageError, wholeNumber } from './args';
+import { HELP } from './help';
+import { AGENT_VERSION } from '../../device-agent/src/version';
+
+const EXIT_OK = 0;
+const EXIT_FAILURE = 1;
+const EXIT_USAGE = 2;
+const EXIT_INTERRUPTED = 130;
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  cwd: string;
+  isTty: boolean;
+}
+
+async function connectDevice(device: string, io: Io): Promise<AgentConnection> {
+  if (device !== 'local') {
+    throw new UsageError(`device '${device}' is not known: this version of jetbench runs on --device local only`);
+  }
+  return startLocalAgent({ client: 'jetbench-cli', stderr: (t) => io.err(`agent: ${t}`) });
+}
+
+async function bench(args: string[], io: Io): Promise<number> {
+  const parsed = parseBenchArgs(args);
+  if (parsed === 'help') {
+    io.out(HELP.bench);
+    return EXIT_OK;
+  }
+  const { spec } = parsed;
+  const runId = newRunId(spec);
+  const outFile = path.resolve(io.cwd, parsed.out ?? defaultRunPath(io.cwd, runId));
+  await checkOutputPath(outFile, parsed.out === null);
+
+  const agent = await connectDevice(spec.device, io);
+  const cancel = new CancellationTokenSource();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(EXIT_INTERRUPTED);
+    io.err('\ninterrupted: stopping the run and saving the samples so far (Ctrl-C again to quit at once)\n');
+    cancel.cancel();
+  };
+  process.on('SIGINT', onSigint);
+  let lastLine = '';
+  const progress = (message: string, pct: number | undefined) => {
+    if (parsed.quiet) return;
+    const line = `${spec.model} ${spec.backend} ${spec.precision}: ${message}${pct !== undefined ? ` (${pct}%)` : ''}`;
+    if (io.isTty) io.err(`\r\x1b[K${line}`);
+    else if (line !== lastLine) io.err(`${line}\n`);
+    lastLine = line;
+  };
+  let run: RunFile;
+  try {
+    ({ run } = await runOnAgent(agent.connection, spec, { runId, token: cancel.token, observer: { onProgress: progress } }));
+  } finally {
+    process.off('SIGINT', onSigint);
+    if (io.isTty && !parsed.quiet) io.err('\r\x1b[K');
+    await agent.dispose();
+  }
+  await writeRunFile(outFile, run);
+  if (parsed.json) {
+    const { samples: _samples, ...summary } = run;
+    io.out(JSON.stringify({ file: outFile, ...summary }, null, 2) + '\n');
+  } else {
+    io.out(formatBenchTable(run) + '\n');
+    io.out(`run file: ${path.relative(io.cwd, outFile) || outFile}\n`);
+  }
+  if (run.status === 'cancelled') return EXIT_INTERRUPTED;
+  return run.status === 'ok' ? EXIT_OK : EXIT_FAILURE;
+}
+
+async function build(args: string[], io: Io): Promise<number> {
+  const parsed = parseBenchArgs(args);
+  if (parsed === 'help') {
+    io.out(HELP.build);
+    return EXIT_OK;
+  }
+  const agent = await connectDevice(parsed.spec.device, io);
+  const cancel = new CancellationTokenSource();
+  const onSigint = () => cancel.cancel();
+  process.on('SIGINT', onSigint);
+  try {
+    const token = `build-${process.pid}`;
+    const sub = agent.connection.onProgress(WorkDoneProgress.type, token, (p) => {
+      if (p.kind !== 'end' && p.message && !parsed.quiet) io.err(`${p.message}\n`);
+    });
+    const result = await agent.connection.sendRequest(BuildRequest, { spec: parsed.spec, workDoneToken: token }, cancel.token);
+    sub.dispose();
+    if (parsed.json) {
+      io.out(JSON.stringify(result, null, 2) + '\n');
+    } else {
+      const a = result.artifact;
+      io.out(
+        `${result.cached ? 'reused' : 'built'} ${a.kind} ${a.path}\n` +
+          `  size ${(a.bytes / 1e6).toFixed(2)} MB, build ${(a.buildMs / 1000).toFixed(1)} s, flags ${JSON.stringify(a.flags)}\n` +
+          (result.tuningLog ? `  tuning log ${result.tuningLog}\n` : ''),
+      );
+    }
+    return EXIT_OK;
+  } finally {
+    process.off('SIGINT', onSigint);
+    await agent.dispose();
+  }
+}
+
+/** A run argument is a file, a directory of run files, or a run id under .jetbench/runs. */
+async function resolveRunArgs(items: string[], cwd: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const item of items) {
+    const p = path.resolve(cwd, item);
+    const st = await stat(p).catch(() => null);
+    if (st?.isDirectory()) {
+      const names = (await readdir(p)).filter((n) => n.endsWith('.json')).sort();
+      files.push(...names.map((n) => path.join(p, n)));
+    } else if (st) {
+      files.push(p);
+    } else {
+      const byId = path.join(cwd, RUNS_DIR, `${item}.json`);
+      if (await stat(byId).catch(() => null)) files.push(byId);
+      else throw new Error(`run '${item}' not found: give a run file, a directory of run files, or a run id in ${RUNS_DIR}`);
+    }
+  }
+  return files;
+}
+
+async function compare(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, { baseline: { type: 'string' }, format: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, true);
+  if (values.help) {
+    io.out(HELP.compare);
+    return EXIT_OK;
+  }
+  const format = oneOf('format', values.format, ['text', 'md'] as const, 'text');
+  const files = await resolveRunArgs(positionals, io.cwd);
+  let baselineIndex = 0;
+  if (values.baseline !== undefined) {
+    const [baseline] = await resolveRunArgs([values.baseline], io.cwd);
+    baselineIndex = files.indexOf(baseline!);
+    if (baselineIndex < 0) {
+      files.unshift(baseline!);
+      baselineIndex = 0;
+    }
+  }
+  if (files.length < 2) throw new UsageError('compare needs at least two runs (files, directories or run ids)');
+  const runs = await Promise.all(files.map(readRunFile));
+  io.out(formatCompareTable(runs, baselineIndex, format) + '\n');
+  return EXIT_OK;
+}
+
+async function report(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, { format: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, true);
+  if (values.help) {
+    io.out(HELP.report);
+    return EXIT_OK;
+  }
+  const format = oneOf('format', values.format, ['md', 'csv', 'json'] as const, 'md');
+  if (positionals.length === 0) throw new UsageError('report needs at least one run (a file, a directory of run files, or a run id)');
+  const runs = await Promise.all((await resolveRunArgs(positionals, io.cwd)).map(readRunFile));
+  const text = formatReport(runs, format);
+  if (values.out) {
+    const out = path.resolve(io.cwd, values.out);
+    await checkOutputPath(out, false);
+    await writeFile(out, text);
+  } else {
+    io.out(text.endsWith('\n') ? text : text + '\n');
+  }
+  return EXIT_OK;
+}
+
+async function models(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, { out: { type: 'string' }, opset: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
+  if (values.help) {
+    io.out(HELP.models);
+    return EXIT_OK;
+  }
+  const [sub, name, ...rest] = positionals;
+  if (sub === undefined) {
+    const list = await describeBuiltinModels();
+    if (values.json) io.out(JSON.stringify(list, null, 2) + '\n');
+    else io.out(formatModelList(list) + '\n');
+    return EXIT_OK;
+  }
+  if (sub !== 'generate') throw new UsageError(`unknown models subcommand '${sub}': use 'jetbench models' or 'jetbench models generate NAME --out FILE'`);
+  if (!name || rest.length > 0) throw new UsageError('usage: jetbench models generate NAME --out FILE [--opset 11|13]');
+  if (!BUILTIN_MODEL_NAMES.includes(name)) throw new UsageError(`unknown built-in model '${name}': use one of ${BUILTIN_MODEL_NAMES.join(', ')}`);
+  if (!values.out) throw new UsageError('models generate needs --out FILE');
+  const opset = wholeNumber('opset', values.opset, 13, 1);
+  if (opset !== 11 && opset !== 13) throw new UsageError(`--opset must be 11 or 13 (got ${opset})`);
+  const out = path.resolve(io.cwd, values.out);
+  await checkOutputPath(out, false);
+  const bytes = await generateModel(name, { opset });
+  await writeFile(out, bytes);
+  io.out(`wrote ${name} (opset ${opset}, ${(bytes.length / 1e6).toFixed(1)} MB) to ${out}\n`);
+  return EXIT_OK;
+}
+
+function formatModelList(list: Awaited<ReturnType<typeof describeBuiltinModels>>): string {
+  const rows = [['Model', 'Precision', 'Params (M)', 'GFLOPs'], ...list.map((m) => [m.name, m.precision, (m.params / 1e6).toFixed(2), m.gflops.toFixed(1)])];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+async function info(args: string[], io: Io): Promise<number> {
+  const { values } = parse(args, { device: { type: 'string', default: 'local' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, false);
+  if (values.help) {
+    io.out(HELP.info);
+    return EXIT_OK;
+  }
+  const agent = await connectDevice(values.device, io);
+  try {
+    const device = await agent.connection.sendRequest(DeviceInfoRequest);
+    const { backends } = await agent.connection.sendRequest(ListBackendsRequest);
+    if (values.json) io.out(JSON.stringify({ device, backends }, null, 2) + '\n');
+    else io.out(formatDeviceInfo(device, backends) + '\n');
+  } finally {
+    await agent.dispose();
+  }
+  return EXIT_OK;
+}
+
+const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = { bench, build, compare, report, models, info };
+
+export async function cli(argv: string[], io: Io): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    io.out(HELP.main);
+    return command === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  if (command === '--version') {
+    io.out(`${AGENT_VERSION}\n`);
+    return EXIT_OK;
+  }
+  const handler = COMMANDS[command];
+  if (!handler) {
+    io.err(`jetbench: unknown command '${command}'\n\n${HELP.main}`);
+    return EXIT_USAGE;
+  }
+  try {
+    return await handler(rest, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`jetbench ${command}: ${e.message}\n(see: jetbench ${command} --help)\n`);
+      return EXIT_USAGE;
+    }
+    io.err(`jetbench ${command}: ${(e as Error).message}\n`);
+    return EXIT_FAILURE;
+  }
+}

@@ -1,0 +1,318 @@
+// Run files turned into text: the table a benchmark prints, the research report's comparison
+// table, and whole reports as Markdown, CSV or JSON. Pure functions (no I/O, no Node APIs): the
+// CLI prints what they return and the extension's export command writes it. Statistics come from
+// the run file and device-agent's stats module; nothing here re-measures or re-derives them.
+import type { RunFile, Stats } from '../../device-agent/src/protocol';
+import { compareMedians } from '../../device-agent/src/stats';
+
+export type CompareFormat = 'text' | 'md';
+export type ReportFormat = 'md' | 'csv' | 'json';
+
+/** Sizes are decimal megabytes (10^6 bytes), as model zoos and the research report give them. */
+const BYTES_PER_MB = 1e6;
+
+const RATIO_NOTE =
+  'Ratio vs baseline = baseline median / run median: above 1.00x the run is faster than the baseline (2.00x = half its median latency), below 1.00x slower.';
+const SIGNIFICANCE_NOTE =
+  'Significant? = yes when the 95% confidence intervals of the two medians (distribution-free, from order statistics) do not overlap; otherwise the difference is within the run-to-run noise.';
+
+// ---- number formatting -------------------------------------------------------------------------
+
+/** Milliseconds with 2 decimals, 3 below 1 ms (sub-millisecond models would read as 0.xx). */
+export function formatMs(ms: number): string {
+  if (!Number.isFinite(ms)) return 'n/a';
+  return ms.toFixed(Math.abs(ms) < 1 ? 3 : 2);
+}
+
+function formatFps(fps: number): string {
+  return Number.isFinite(fps) ? fps.toFixed(1) : 'n/a';
+}
+
+function formatMb(bytes: number): string {
+  const mb = bytes / BYTES_PER_MB;
+  // Small test models would all read "0.00"; keep three significant digits below 1 MB.
+  return mb > 0 && mb < 1 ? mb.toPrecision(3) : mb.toFixed(2);
+}
+
+/** Machine-readable number: up to 6 significant digits, no trailing zeros; '' when absent. */
+function csvNumber(x: number | null | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '';
+  return String(Number(x.toPrecision(6)));
+}
+
+// ---- what a run is called ----------------------------------------------------------------------
+
+/** Last component of a path, '/' or '\' separated (the model may live on a Windows or Linux host). */
+function baseName(p: string): string {
+  const parts = p.split(/[/\\]/).filter((s) => s.length > 0);
+  return parts[parts.length - 1] ?? p;
+}
+
+/** The built-in model name, else the model file's name. */
+export function modelName(run: RunFile): string {
+  return run.model.builtin ?? (run.model.path ? baseName(run.model.path) : run.spec.model);
+}
+
+function runName(run: RunFile): string {
+  const name = run.spec.label ?? `${modelName(run)} ${run.spec.backend}`;
+  return run.status === 'ok' ? name : `${name} (${run.status})`;
+}
+
+/** Bytes the deployed thing occupies: the built artifact where there is one, else the model. */
+function deployedBytes(run: RunFile): number {
+  return run.artifact ? run.artifact.bytes : run.model.bytes;
+}
+
+function statusLine(run: RunFile): string | null {
+  const measured = run.samples.latencyMs.length;
+  if (run.status === 'failed') return `FAILED: ${run.error ?? 'no error message recorded'}`;
+  if (run.status === 'cancelled') {
+    const why = run.error ? `: ${run.error}` : '';
+    if (measured === 0) return `CANCELLED${why} (before any iteration was measured)`;
+    return `CANCELLED${why} (statistics cover the ${measured} iteration${measured === 1 ? '' : 's'} measured before it stopped)`;
+  }
+  return null;
+}
+
+const NO_STATS = 'No measured iterations: no statistics.';
+
+// ---- tables ------------------------------------------------------------------------------------
+
+type Align = 'left' | 'right';
+
+interface Table {
+  headers: string[];
+  align: Align[];
+  rows: string[][];
+}
+
+/** Aligned columns for a terminal: two spaces between columns, a dashed rule under the header. */
+function renderText(t: Table): string {
+  const widths = t.headers.map((h, c) => Math.max(h.length, ...t.rows.map((r) => (r[c] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, c) => (t.align[c] === 'right' ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(t.headers), line(widths.map((w) => '-'.repeat(w))), ...t.rows.map(line)].join('\n');
+}
+
+/** A Markdown cell: pipes escaped and line breaks flattened so a cell never splits the row. */
+function mdCell(s: string): string {
+  return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n|\r/g, ' ');
+}
+
+function renderMd(t: Table): string {
+  const row = (cells: string[]) => `| ${cells.map(mdCell).join(' | ')} |`;
+  const rule = `| ${t.align.map((a) => (a === 'right' ? '---:' : '---')).join(' | ')} |`;
+  return [row(t.headers), rule, ...t.rows.map(row)].join('\n');
+}
+
+/** Metric / value rows of one run, shared by the terminal table and the Markdown report. */
+function metricRows(run: RunFile, s: Stats): string[][] {
+  const rows = [
+    ['Mean', `${formatMs(s.meanMs)} ms`],
+    ['Median', `${formatMs(s.medianMs)} ms`],
+    ['P90', `${formatMs(s.p90Ms)} ms`],
+    ['P95', `${formatMs(s.p95Ms)} ms`],
+    ['P99', `${formatMs(s.p99Ms)} ms`],
+    ['Min', `${formatMs(s.minMs)} ms`],
+    ['Max', `${formatMs(s.maxMs)} ms`],
+    ['Std', `${formatMs(s.stdMs)} ms (CoV ${s.covPercent.toFixed(1)}%)`],
+    ['FPS', formatFps(s.fps)],
+    ['CI95 of median', `[${formatMs(s.medianCi95Ms[0])}, ${formatMs(s.medianCi95Ms[1])}] ms`],
+    ['Samples (n)', `${s.count} measured, ${run.samples.warmupLatencyMs.length} warm-up`],
+    ['Model size', `${formatMb(run.model.bytes)} MB`],
+  ];
+  if (run.artifact) {
+    const what = run.artifact.kind === 'tensorrt-engine' ? 'Engine size' : 'Module size';
+    rows.push([what, `${formatMb(run.artifact.bytes)} MB`]);
+  }
+  return rows;
+}
+
+const METRIC_TABLE = { headers: ['Metric', 'Value'], align: ['left', 'left'] as Align[] };
+
+// ---- public API --------------------------------------------------------------------------------
+
+/** What `jetbench bench` prints: a header line, the status when not ok, one row per metric. */
+export function formatBenchTable(run: RunFile): string {
+  const label = run.spec.label ? ` "${run.spec.label}"` : '';
+  const lines = [
+    `Model ${modelName(run)}${label}, backend ${run.spec.backend}, precision ${run.spec.precision}, device ${run.device.hostname}: ${run.status}`,
+  ];
+  const status = statusLine(run);
+  if (status) lines.push(status);
+  if (!run.stats) {
+    lines.push(NO_STATS);
+    return lines.join('\n');
+  }
+  lines.push('', renderText({ ...METRIC_TABLE, rows: metricRows(run, run.stats) }), '');
+  lines.push(`Latency = ${run.timing.spans}; ${run.timing.clock}.`);
+  return lines.join('\n');
+}
+
+/** Speed-up and significance cells of one run against the baseline. */
+function verdict(baseline: RunFile, run: RunFile, isBaseline: boolean): [string, string] {
+  if (isBaseline) return [run.stats ? '1.00x' : 'n/a', 'baseline'];
+  if (!baseline.stats || !run.stats) return ['n/a', 'n/a'];
+  const cmp = compareMedians(baseline.stats, run.stats);
+  const speedUp = 1 / cmp.ratio;
+  const ratio = Number.isFinite(speedUp) && speedUp > 0 ? `${speedUp.toFixed(2)}x` : 'n/a';
+  if (!cmp.significant) return [ratio, 'no (within noise)'];
+  return [ratio, cmp.differenceMs < 0 ? 'yes (faster)' : 'yes (slower)'];
+}
+
+function compareTable(runs: RunFile[], baselineIndex: number): Table {
+  const baseline = runs[baselineIndex];
+  if (!baseline) throw new RangeError(`baseline index ${baselineIndex} is outside the ${runs.length} runs`);
+  const ms = (s: Stats | null, k: 'meanMs' | 'medianMs' | 'p95Ms') => (s ? formatMs(s[k]) : 'n/a');
+  return {
+    headers: ['Run', 'Framework', 'Precision', 'Mean (ms)', 'Median (ms)', 'P95 (ms)', 'FPS', 'Size (MB)', 'Ratio vs baseline', 'Significant?'],
+    align: ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
+    rows: runs.map((run, i) => [
+      runName(run),
+      run.spec.backend,
+      run.spec.precision,
+      ms(run.stats, 'meanMs'),
+      ms(run.stats, 'medianMs'),
+      ms(run.stats, 'p95Ms'),
+      run.stats ? formatFps(run.stats.fps) : 'n/a',
+      formatMb(deployedBytes(run)),
+      ...verdict(baseline, run, i === baselineIndex),
+    ]),
+  };
+}
+
+/** The research report's comparison table, noise-aware, with footnotes saying what ratio and
+ * significance mean. Size is the artifact's (engine/module) where one was built, else the model's. */
+export function formatCompareTable(runs: RunFile[], baselineIndex: number, format: CompareFormat): string {
+  const table = compareTable(runs, baselineIndex);
+  if (format === 'md') return [renderMd(table), RATIO_NOTE, SIGNIFICANCE_NOTE].join('\n\n');
+  return [renderText(table), '', RATIO_NOTE, SIGNIFICANCE_NOTE].join('\n');
+}
+
+const CSV_COLUMNS = [
+  'id', 'createdAt', 'status', 'model', 'backend', 'precision', 'device', 'threads', 'count',
+  'meanMs', 'stdMs', 'minMs', 'maxMs', 'medianMs', 'p90Ms', 'p95Ms', 'p99Ms', 'fps',
+  'medianCi95LoMs', 'medianCi95HiMs', 'covPercent', 'modelSha256', 'modelBytes', 'artifactBytes',
+] as const;
+
+/** RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled. */
+export function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+function csvRow(run: RunFile): string[] {
+  const s = run.stats;
+  const threads = run.timing.threads ?? run.spec.threads;
+  return [
+    run.id,
+    run.createdAt,
+    run.status,
+    run.model.builtin ?? run.model.path,
+    run.spec.backend,
+    run.spec.precision,
+    run.device.hostname,
+    threads === null ? '' : String(threads),
+    String(s?.count ?? 0),
+    csvNumber(s?.meanMs),
+    csvNumber(s?.stdMs),
+    csvNumber(s?.minMs),
+    csvNumber(s?.maxMs),
+    csvNumber(s?.medianMs),
+    csvNumber(s?.p90Ms),
+    csvNumber(s?.p95Ms),
+    csvNumber(s?.p99Ms),
+    csvNumber(s?.fps),
+    csvNumber(s?.medianCi95Ms[0]),
+    csvNumber(s?.medianCi95Ms[1]),
+    csvNumber(s?.covPercent),
+    run.model.sha256,
+    String(run.model.bytes),
+    run.artifact ? String(run.artifact.bytes) : '',
+  ];
+}
+
+function formatCsv(runs: RunFile[]): string {
+  const lines = [CSV_COLUMNS.join(','), ...runs.map((r) => csvRow(r).map(csvField).join(','))];
+  return lines.join('\n') + '\n';
+}
+
+function formatJson(runs: RunFile[]): string {
+  const items = runs.map((r) => ({
+    id: r.id,
+    status: r.status,
+    ...(r.error !== undefined ? { error: r.error } : {}),
+    spec: r.spec,
+    model: { path: r.model.path, sha256: r.model.sha256, bytes: r.model.bytes },
+    stats: r.stats,
+    versions: r.versions,
+  }));
+  return JSON.stringify(items, null, 2) + '\n';
+}
+
+/** Inline code that survives backticks inside the text. */
+function mdCode(s: string): string {
+  const longest = Math.max(0, ...(s.match(/`+/g) ?? []).map((m) => m.length));
+  const fence = '`'.repeat(longest + 1);
+  return longest > 0 ? `${fence} ${s} ${fence}` : `${fence}${s}${fence}`;
+}
+
+function mdRunSection(run: RunFile): string {
+  const d = run.device;
+  const v = run.versions;
+  const spec = run.spec;
+  const label = spec.label ? ` "${spec.label}"` : '';
+  const lines = [`## ${modelName(run)}${label}: ${spec.backend} ${spec.precision} on ${d.hostname}`, ''];
+  const status = statusLine(run);
+  lines.push(`- Run: ${mdCode(run.id)}, status **${run.status}**, ${run.createdAt} to ${run.finishedAt}`);
+  if (status) lines.push(`- **${status}**`);
+  lines.push(`- Device: ${d.hostname} (${d.distro ?? d.platform} ${d.osRelease}, ${d.arch}), CPU ${d.cpuModel} x ${d.cpuCount}${d.cpuGovernor ? `, governor ${d.cpuGovernor}` : ''}`);
+  for (const g of d.gpus) lines.push(`- GPU: ${g.name}${g.computeCapability ? `, sm ${g.computeCapability}` : ''}${g.driverVersion ? `, driver ${g.driverVersion}` : ''}`);
+  if (d.jetson) {
+    const j = d.jetson;
+    const parts = [j.model ?? 'unknown Jetson model'];
+    if (j.l4t) parts.push(`L4T ${j.l4t}`);
+    if (j.jetpack) parts.push(`JetPack ${j.jetpack}`);
+    if (j.powerMode) parts.push(`power mode ${j.powerMode}`);
+    lines.push(`- Jetson: ${parts.join(', ')}`);
+  }
+  const versions = [`agent ${v.agent}`, `node ${v.node}`];
+  for (const [name, value] of [['onnxruntime', v.onnxruntime], ['CUDA', v.cuda], ['TensorRT', v.tensorrt], ['TVM', v.tvm]] as const) {
+    if (value !== null) versions.push(`${name} ${value}`);
+  }
+  lines.push(`- Versions: ${versions.join(', ')}`);
+  lines.push(`- Model: ${mdCode(run.model.path)}${run.model.builtin ? ` (built-in ${run.model.builtin})` : ''}, sha256 ${mdCode(run.model.sha256)}, ${run.model.bytes} bytes`);
+  if (run.artifact) {
+    const a = run.artifact;
+    const flags = Object.entries(a.flags).map(([k, value]) => `${k}=${String(value)}`);
+    lines.push(`- Artifact: ${a.kind} ${mdCode(a.path)}, ${a.bytes} bytes, built in ${(a.buildMs / 1000).toFixed(1)} s${flags.length ? `, flags ${mdCode(flags.join(' '))}` : ''}`);
+  }
+  const threads = spec.threads === null ? `default${run.timing.threads !== null ? ` (${run.timing.threads})` : ''}` : String(spec.threads);
+  lines.push(`- Spec: warm-up ${spec.warmup}${spec.warmupMs > 0 ? ` / ${spec.warmupMs} ms` : ''}, iterations ${spec.iterations}, duration ${spec.durationS} s, threads ${threads}`);
+  lines.push(`- Timing: ${run.timing.spans}; ${run.timing.clock}`);
+  lines.push('');
+  lines.push(run.stats ? renderMd({ ...METRIC_TABLE, rows: metricRows(run, run.stats) }) : NO_STATS);
+  return lines.join('\n');
+}
+
+function formatMd(runs: RunFile[]): string {
+  const sections = ['# jetbench report', ...runs.map(mdRunSection)];
+  if (runs.length >= 2) {
+    sections.push(`## Comparison (baseline: ${runName(runs[0]!)})\n\n${formatCompareTable(runs, 0, 'md')}`);
+  }
+  return sections.join('\n\n') + '\n';
+}
+
+/** A whole report of runs; the Markdown one compares them against the first when there are two or more. */
+export function formatReport(runs: RunFile[], format: ReportFormat): string {
+  switch (format) {
+    case 'md':
+      return formatMd(runs);
+    case 'csv':
+      return formatCsv(runs);
+    case 'json':
+      return formatJson(runs);
+  }
+}

@@ -1,0 +1,199 @@
+// The CLI as a user runs it: it starts the real agent as a child process and benchmarks the
+// generated models with the real ONNX Runtime; run files are checked against the schema and the
+// statistics recomputed from the samples.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { before, test } from 'node:test';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import { onnx } from 'onnx-proto';
+import type { RunFile } from '../../device-agent/src/protocol';
+import { computeStats } from '../../device-agent/src/stats';
+import { formatMs } from '../../src/core/report';
+import { ROOT, runCli, scratchDir } from '../helpers/cli';
+
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+addFormats(ajv);
+const validateRun = ajv.compile(JSON.parse(readFileSync(path.join(ROOT, 'schemas/run.schema.json'), 'utf8')));
+
+function readRun(file: string): RunFile {
+  const run = JSON.parse(readFileSync(file, 'utf8')) as RunFile;
+  assert.ok(validateRun(run), `schema: ${ajv.errorsText(validateRun.errors)}`);
+  return run;
+}
+
+/** Samples are real measurements and the stored statistics are exactly those of the samples. */
+function assertTrustworthy(run: RunFile, minCount: number): void {
+  assert.ok(run.samples.latencyMs.length >= minCount, `${run.samples.latencyMs.length} < ${minCount}`);
+  assert.ok(run.samples.latencyMs.every((v) => v > 0 && Number.isFinite(v)));
+  assert.deepEqual(run.stats, computeStats(run.samples.latencyMs));
+  const s = run.stats!;
+  assert.ok(s.minMs <= s.medianMs && s.medianMs <= s.p90Ms && s.p90Ms <= s.p95Ms && s.p95Ms <= s.p99Ms && s.p99Ms <= s.maxMs);
+  assert.ok(s.medianCi95Ms[0] <= s.medianMs && s.medianMs <= s.medianCi95Ms[1]);
+  assert.equal(createHash('sha256').update(readFileSync(run.model.path)).digest('hex'), run.model.sha256);
+}
+
+let work: string;
+before(() => {
+  work = scratchDir();
+});
+
+test('bench tiny: table, schema-valid run file, statistics recomputed from the samples', async () => {
+  const out = path.join(work, 'tiny.json');
+  const r = await runCli(['bench', '--model', 'tiny', '--warmup', '5', '--iterations', '40', '--threads', '1', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  for (const metric of ['Mean', 'Median', 'P95', 'P99', 'Min', 'Max', 'Std', 'FPS']) assert.match(r.stdout, new RegExp(metric));
+  const run = readRun(out);
+  assert.equal(run.status, 'ok');
+  assert.equal(run.spec.backend, 'onnxruntime');
+  assert.equal(run.model.builtin, 'tiny');
+  assert.deepEqual(run.model.inputs[0]!.shape, [1, 3, 640, 640]);
+  assert.deepEqual(run.model.outputs[0]!.shape, [1, 25200, 85]);
+  assert.equal(run.samples.latencyMs.length, 40);
+  assert.equal(run.samples.warmupLatencyMs.length, 5);
+  assert.equal(run.timing.threads, 1);
+  assert.ok(run.versions.onnxruntime);
+  assertTrustworthy(run, 40);
+  // The printed P95 is the run file's.
+  assert.ok(r.stdout.includes(formatMs(run.stats!.p95Ms)), `P95 ${formatMs(run.stats!.p95Ms)} not in:\n${r.stdout}`);
+});
+
+test('bench yolov5n writes to .jetbench/runs/<id>.json by default', async () => {
+  const cwd = scratchDir();
+  const r = await runCli(['bench', '--model', 'yolov5n', '--warmup', '2', '--iterations', '8', '--json'], { cwd });
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.stdout) as { file: string; id: string; status: string };
+  assert.equal(summary.status, 'ok');
+  assert.equal(summary.file, path.join(cwd, '.jetbench', 'runs', `${summary.id}.json`));
+  const run = readRun(summary.file);
+  assert.equal(run.model.builtin, 'yolov5n');
+  assertTrustworthy(run, 8);
+  assert.deepEqual(readdirSync(path.join(cwd, '.jetbench', 'runs')), [`${summary.id}.json`], 'no temp files left behind');
+});
+
+test('duration minimum extends the run beyond the iteration count', async () => {
+  const out = path.join(work, 'timed.json');
+  const r = await runCli(['bench', '--model', 'tiny', '--warmup', '0', '--warmup-ms', '200', '--iterations', '1', '--duration-s', '1', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const run = readRun(out);
+  const total = run.samples.latencyMs.reduce((a, b) => a + b, 0);
+  assert.ok(run.samples.latencyMs.length > 1 && total >= 900, `${run.samples.latencyMs.length} samples, ${total} ms`);
+  assert.ok(run.samples.warmupLatencyMs.length >= 1);
+  assertTrustworthy(run, 2);
+});
+
+test('bad input: a clear message, exit 1, no run file', async () => {
+  const notOnnx = path.join(work, 'notes.onnx');
+  writeFileSync(notOnnx, 'this is not a model\n'.repeat(10));
+  const tinyOut = path.join(work, 'tiny.json');
+  const tinyPath = readRun(tinyOut).model.path;
+  const cases: Array<[string[], RegExp]> = [
+    [['--model', path.join(work, 'missing.onnx')], /not found.*built-in model name/],
+    [['--model', notOnnx], /is not an ONNX model/],
+    [['--model', tinyPath, '--precision', 'fp16'], /stored in fp32.*--precision fp32/],
+    [['--model', 'tiny', '--backend', 'tensorrt'], /tensorrt is not available on this device/],
+    [['--model', 'tiny', '--input-shape', '1,3,320,320'], /does not match input 'images'/],
+    [['--model', 'tiny', '--out', path.join(work, 'no-such-dir', 'x.json')], /does not exist: create it first/],
+    [['--model', 'tiny', '--out', '/proc/jetbench.json'], /not writable/],
+  ];
+  for (const [args, message] of cases) {
+    const out = args.includes('--out') ? null : path.join(work, 'should-not-exist.json');
+    const r = await runCli(['bench', '--iterations', '2', '--warmup', '0', ...args, ...(out ? ['--out', out] : [])]);
+    assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message, args.join(' '));
+    if (out) assert.equal(existsSync(out), false, `no run file for ${args.join(' ')}`);
+  }
+});
+
+test('a model with dynamic dimensions needs --input-shape, then runs', async () => {
+  const tiny = readRun(path.join(work, 'tiny.json')).model.path;
+  const model = onnx.ModelProto.decode(readFileSync(tiny));
+  const dims = model.graph!.input![0]!.type!.tensorType!.shape!.dim!;
+  dims[0] = onnx.TensorShapeProto.Dimension.create({ dimParam: 'batch' });
+  const dynPath = path.join(work, 'dynamic batch $(x) ü.onnx');
+  writeFileSync(dynPath, onnx.ModelProto.encode(model).finish());
+  const noShape = await runCli(['bench', '--model', dynPath, '--iterations', '2', '--out', path.join(work, 'dyn.json')]);
+  assert.equal(noShape.code, 1);
+  assert.match(noShape.stderr, /dynamic dimensions \[batch, 3, 640, 640\].*--input-shape 1,3,640,640/);
+  const ok = await runCli(['bench', '--model', dynPath, '--input-shape', '1,3,640,640', '--iterations', '3', '--warmup', '1', '--out', path.join(work, 'dyn.json')]);
+  assert.equal(ok.code, 0, ok.stderr);
+  const run = readRun(path.join(work, 'dyn.json'));
+  assert.equal(run.model.builtin, null);
+  assert.deepEqual(run.model.inputs[0]!.shape, ['batch', 3, 640, 640]);
+});
+
+test('Ctrl-C stops the run and saves it as cancelled with the samples so far', async () => {
+  const out = path.join(work, 'cancelled.json');
+  let sent = false;
+  const r = await runCli(['bench', '--model', 'tiny', '--warmup', '1', '--iterations', '1000000', '--out', out], {
+    onStderr: (text, child) => {
+      if (!sent && /measuring: \d+/.test(text)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    },
+  });
+  assert.ok(sent, `never saw measuring progress: ${r.stderr}`);
+  assert.equal(r.code, 130, r.stderr);
+  const run = readRun(out);
+  assert.equal(run.status, 'cancelled');
+  assert.ok(run.samples.latencyMs.length > 0 && run.samples.latencyMs.length < 1000000);
+  assertTrustworthy(run, 1);
+});
+
+test('compare and report read the run files', async () => {
+  const a = path.join(work, 'tiny.json');
+  const b = path.join(work, 'timed.json');
+  const cmp = await runCli(['compare', a, b, '--baseline', b]);
+  assert.equal(cmp.code, 0, cmp.stderr);
+  assert.match(cmp.stdout, /onnxruntime/);
+  assert.match(cmp.stdout, /1\.00x/);
+  const csv = await runCli(['report', a, b, '--format', 'csv']);
+  assert.equal(csv.code, 0, csv.stderr);
+  const lines = csv.stdout.trim().split('\n');
+  assert.equal(lines.length, 3);
+  assert.match(lines[0]!, /^id,/);
+  const md = await runCli(['report', a, '--format', 'md']);
+  assert.equal(md.code, 0, md.stderr);
+  assert.match(md.stdout, /\|/);
+  const json = await runCli(['report', a, '--format', 'json']);
+  const parsed = JSON.parse(json.stdout) as Array<{ stats: { p95Ms: number } }>;
+  assert.equal(parsed[0]!.stats.p95Ms, readRun(a).stats!.p95Ms);
+  const missing = await runCli(['report', path.join(work, 'nope.json')]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /run '.*nope\.json' not found/);
+  mkdirSync(path.join(work, 'newer'), { recursive: true });
+  const newer = { ...readRun(a), schemaVersion: 99 };
+  writeFileSync(path.join(work, 'newer', 'run.json'), JSON.stringify(newer));
+  const tooNew = await runCli(['report', path.join(work, 'newer', 'run.json')]);
+  assert.equal(tooNew.code, 1);
+  assert.match(tooNew.stderr, /newer than this jetbench understands/);
+});
+
+test('info describes the device and its backends', async () => {
+  const r = await runCli(['info', '--device', 'local', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const { device, backends } = JSON.parse(r.stdout) as { device: RunFile['device']; backends: Array<{ id: string; available: boolean; reason: string | null }> };
+  assert.ok(device.cpuCount >= 1 && device.memoryBytes > 0);
+  assert.equal(device.versions.node, process.versions.node);
+  const ort = backends.find((b) => b.id === 'onnxruntime')!;
+  assert.equal(ort.available, true);
+  const trt = backends.find((b) => b.id === 'tensorrt')!;
+  assert.equal(trt.available, false);
+  assert.ok(trt.reason && trt.reason.length > 10);
+  const text = await runCli(['info']);
+  assert.match(text.stdout, /Backends:/);
+});
+
+test('models lists the built-ins and generates one', async () => {
+  const out = path.join(work, 'gen.onnx');
+  const r = await runCli(['models', 'generate', 'tiny', '--out', out, '--opset', '11']);
+  assert.equal(r.code, 0, r.stderr);
+  const model = onnx.ModelProto.decode(readFileSync(out));
+  assert.equal(Number(model.opsetImport![0]!.version), 11);
+  const list = await runCli(['models']);
+  assert.equal(list.code, 0, list.stderr);
+  assert.match(list.stdout, /yolov5s/);
+});

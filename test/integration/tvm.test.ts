@@ -1,0 +1,128 @@
+// The tvm backend with the real TVM from pip (apache-tvm, llvm target): build, cache, run,
+// verify against ONNX Runtime, tune briefly, compare with ONNX Runtime, and the bad inputs.
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { before, test } from 'node:test';
+import { onnx } from 'onnx-proto';
+import type { BuildResult, RunFile } from '../../device-agent/src/protocol';
+import { computeStats } from '../../device-agent/src/stats';
+import { runCli, scratchDir } from '../helpers/cli';
+
+let work: string;
+before(() => {
+  work = scratchDir('jetbench-tvm-');
+});
+
+function readRun(file: string): RunFile {
+  return JSON.parse(readFileSync(file, 'utf8')) as RunFile;
+}
+
+test('TVM is found and listed as a backend', async () => {
+  const r = await runCli(['info', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const { backends } = JSON.parse(r.stdout) as { backends: Array<{ id: string; available: boolean; version: string | null; reason: string | null }> };
+  const tvm = backends.find((b) => b.id === 'tvm')!;
+  assert.equal(tvm.available, true, tvm.reason ?? '');
+  assert.match(tvm.version ?? '', /^0\.\d+/);
+});
+
+test('build tiny for llvm, then the same build is reused from the cache', async () => {
+  const first = await runCli(['build', '--backend', 'tvm', '--model', 'tiny', '--json']);
+  assert.equal(first.code, 0, first.stderr);
+  const a = JSON.parse(first.stdout) as BuildResult;
+  assert.equal(a.artifact.kind, 'tvm-module');
+  assert.ok(existsSync(a.artifact.path) && a.artifact.bytes > 1000);
+  assert.equal(a.artifact.flags.target, 'llvm');
+  assert.equal(a.artifact.flags.tuned, false);
+  const second = await runCli(['build', '--backend', 'tvm', '--model', 'tiny', '--json']);
+  const b = JSON.parse(second.stdout) as BuildResult;
+  assert.equal(b.cached, true);
+  assert.equal(b.artifact.path, a.artifact.path);
+});
+
+test('bench tiny and yolov5n with tvm: per-iteration samples, outputs match ONNX Runtime', async () => {
+  for (const model of ['tiny', 'yolov5n']) {
+    const out = path.join(work, `tvm-${model}.json`);
+    const r = await runCli(['bench', '--backend', 'tvm', '--model', model, '--warmup', '2', '--iterations', '10', '--verify', '--profile', '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const run = readRun(out);
+    assert.equal(run.status, 'ok');
+    assert.equal(run.artifact?.kind, 'tvm-module');
+    assert.equal(run.samples.latencyMs.length, 10);
+    assert.ok(run.samples.latencyMs.every((v) => v > 0));
+    assert.deepEqual(run.stats, computeStats(run.samples.latencyMs));
+    assert.match(run.timing.spans, /TVM/);
+    assert.equal(run.verification?.passed, true, JSON.stringify(run.verification));
+    assert.equal(run.verification?.elements, 25200 * 85);
+    assert.ok(run.operators && run.operators.length > 3 && run.operators.every((o) => o.ms >= 0 && o.calls >= 1));
+  }
+});
+
+test('fp16 module agrees with fp32 ONNX Runtime within the fp16 tolerance', async () => {
+  const out = path.join(work, 'tvm-fp16.json');
+  const r = await runCli(['bench', '--backend', 'tvm', '--model', 'tiny', '--precision', 'fp16', '--warmup', '1', '--iterations', '3', '--verify', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const run = readRun(out);
+  assert.equal(run.artifact?.flags.precision, 'fp16');
+  assert.equal(run.verification?.rtol, 2e-2);
+  assert.equal(run.verification?.passed, true, JSON.stringify(run.verification));
+});
+
+test('tuning with a tiny budget writes a log, resumes from it, and the tuned module runs', async () => {
+  const log = path.join(work, 'tuning-log');
+  const r = await runCli(['build', '--backend', 'tvm', '--model', 'tiny', '--tune-trials', '4', '--tuning-log', log, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /tuning: \d+\/4 trials/);
+  const built = JSON.parse(r.stdout) as BuildResult;
+  assert.equal(built.artifact.flags.tuned, true);
+  assert.equal(built.tuningLog, log);
+  const records = readFileSync(path.join(log, 'database_tuning_record.json'), 'utf8').trim().split('\n');
+  assert.ok(records.length >= 1, 'tuning records were written');
+  const out = path.join(work, 'tvm-tuned.json');
+  const run = await runCli(['bench', '--backend', 'tvm', '--model', 'tiny', '--tuning-log', log, '--iterations', '5', '--warmup', '1', '--verify', '--out', out]);
+  assert.equal(run.code, 0, run.stderr);
+  const tuned = readRun(out);
+  assert.equal(tuned.artifact?.flags.tuned, true);
+  assert.equal(tuned.verification?.passed, true);
+});
+
+test('compare of an ONNX Runtime run and a TVM run prints the research-shaped table', async () => {
+  const ort = path.join(work, 'ort-tiny.json');
+  const r = await runCli(['bench', '--model', 'tiny', '--iterations', '10', '--warmup', '2', '--out', ort]);
+  assert.equal(r.code, 0, r.stderr);
+  const cmp = await runCli(['compare', ort, path.join(work, 'tvm-tiny.json')]);
+  assert.equal(cmp.code, 0, cmp.stderr);
+  assert.match(cmp.stdout, /onnxruntime/);
+  assert.match(cmp.stdout, /tvm/);
+  assert.match(cmp.stdout, /Ratio vs baseline/);
+});
+
+test('bad input names the problem: no CUDA, no Python, an op TVM cannot import, int8', async () => {
+  const cuda = await runCli(['bench', '--backend', 'tvm', '--model', 'tiny', '--target', 'cuda', '--iterations', '1']);
+  assert.equal(cuda.code, 1);
+  assert.match(cuda.stderr, /cuda.*--target llvm/);
+  const noPython = await runCli(['bench', '--backend', 'tvm', '--model', 'tiny', '--python', '/nonexistent/python3', '--iterations', '1']);
+  assert.equal(noPython.code, 1);
+  assert.match(noPython.stderr, /Python '\/nonexistent\/python3' was not found/);
+  const int8 = await runCli(['bench', '--backend', 'tvm', '--model', 'tiny', '--precision', 'int8', '--iterations', '1']);
+  assert.equal(int8.code, 1);
+  assert.match(int8.stderr, /fp32 or fp16/);
+  const notTvm = await runCli(['bench', '--model', 'tiny', '--tune-trials', '3']);
+  assert.equal(notTvm.code, 2);
+  assert.match(notTvm.stderr, /--tune-trials applies to --backend tvm only/);
+
+  // A graph with an op no frontend knows: the message names it.
+  const tiny = readRun(path.join(work, 'tvm-tiny.json')).model.path;
+  const model = onnx.ModelProto.decode(readFileSync(tiny));
+  const graph = model.graph!;
+  const last = graph.node![graph.node!.length - 1]!;
+  graph.node!.push(onnx.NodeProto.create({ opType: 'JetbenchMysteryOp', input: [last.output![0]!], output: ['mystery'], name: 'mystery' }));
+  graph.output![0]!.name = 'mystery';
+  const bad = path.join(work, 'mystery.onnx');
+  writeFileSync(bad, onnx.ModelProto.encode(model).finish());
+  const r = await runCli(['build', '--backend', 'tvm', '--model', bad]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /JetbenchMysteryOp/);
+  assert.ok(readdirSync(work).length > 0);
+});

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseL4tRelease } from '../../device-agent/src/deviceInfo';
+import { toFloat16Bits } from '../../device-agent/src/inputs';
+import { JobQueue } from '../../device-agent/src/jobQueue';
+import { measure } from '../../device-agent/src/measure';
+import { concreteInputShape } from '../../device-agent/src/modelInfo';
+import { BadInputError } from '../../device-agent/src/errors';
+import { newRunId, validateSpec } from '../../device-agent/src/runner';
+import type { RunSpec } from '../../device-agent/src/protocol';
+
+const spec: RunSpec = {
+  device: 'local', model: 'tiny', backend: 'onnxruntime', precision: 'fp32', warmup: 2, warmupMs: 0,
+  iterations: 5, durationS: 0, threads: null, inputShape: null, opset: 13, label: null,
+};
+
+test('float16 conversion rounds to nearest even and handles the edges', () => {
+  assert.equal(toFloat16Bits(1), 0x3c00);
+  assert.equal(toFloat16Bits(-2), 0xc000);
+  assert.equal(toFloat16Bits(0.5), 0x3800);
+  assert.equal(toFloat16Bits(65504), 0x7bff);
+  assert.equal(toFloat16Bits(1e6), 0x7c00); // overflow -> inf
+  assert.equal(toFloat16Bits(5.960464477539063e-8), 0x0001); // smallest subnormal
+  assert.equal(toFloat16Bits(0), 0);
+  assert.equal(toFloat16Bits(1 / 255), 0x1c04); // numpy.float16(1/255).view(uint16)
+});
+
+test('L4T release line parses to a version', () => {
+  assert.equal(parseL4tRelease('# R35 (release), REVISION: 4.1, GCID: 33958178, BOARD: t186ref, EABI: aarch64'), '35.4.1');
+  assert.equal(parseL4tRelease('garbage'), null);
+});
+
+test('dynamic input dimensions need a shape; fixed ones must agree', () => {
+  const dyn = { name: 'images', dtype: 'float32', shape: ['batch', 3, 'h', 'w'] };
+  assert.throws(() => concreteInputShape(dyn, null), (e: Error) => e instanceof BadInputError && /--input-shape 1,3,1,1/.test(e.message));
+  assert.deepEqual(concreteInputShape(dyn, [1, 3, 320, 320]), [1, 3, 320, 320]);
+  assert.throws(() => concreteInputShape(dyn, [1, 4, 320, 320]), /dimension 1 is fixed at 3/);
+  assert.throws(() => concreteInputShape(dyn, [1, 3, 320]), /has 3 dimensions/);
+  assert.deepEqual(concreteInputShape({ name: 'x', dtype: 'float32', shape: [1, 2] }, null), [1, 2]);
+});
+
+test('spec validation names the bad field', () => {
+  assert.throws(() => validateSpec({ ...spec, iterations: 0 }), /iterations must be a whole number >= 1/);
+  assert.throws(() => validateSpec({ ...spec, backend: 'x' as RunSpec['backend'] }), /unknown backend 'x'/);
+  assert.throws(() => validateSpec({ ...spec, precision: 'int4' as RunSpec['precision'] }), /unknown precision/);
+  assert.throws(() => validateSpec({ ...spec, durationS: -1 }), /duration must be >= 0/);
+  validateSpec(spec);
+});
+
+test('run ids are file-name safe and unique', () => {
+  const a = newRunId({ ...spec, model: '/tmp/my model $(x).onnx' });
+  assert.match(a, /^[A-Za-z0-9_.-]+$/);
+  assert.notEqual(a, newRunId(spec));
+});
+
+test('measure honours count and time minimums and keeps samples on cancel', async () => {
+  let calls = 0;
+  const infer = async () => {
+    calls++;
+  };
+  const r = await measure(infer, { warmup: 3, warmupMs: 0, iterations: 7, durationS: 0 }, { isCancelled: () => false, onSample: () => {} });
+  assert.equal(r.warmupMs.length, 3);
+  assert.equal(r.latencyMs.length, 7);
+  assert.equal(calls, 10);
+  const timed = await measure(infer, { warmup: 0, warmupMs: 0, iterations: 1, durationS: 0.05 }, { isCancelled: () => false, onSample: () => {} });
+  assert.ok(timed.latencyMs.length > 1, 'a time minimum adds iterations beyond the count');
+  let n = 0;
+  const cancelled = await measure(infer, { warmup: 0, warmupMs: 0, iterations: 1000, durationS: 0 }, { isCancelled: () => ++n > 5, onSample: () => {} });
+  assert.equal(cancelled.cancelled, true);
+  assert.equal(cancelled.latencyMs.length, 5);
+  const failing = await measure(async () => { throw new Error('boom'); }, { warmup: 0, warmupMs: 0, iterations: 3, durationS: 0 }, { isCancelled: () => false, onSample: () => {} });
+  assert.equal(failing.error?.message, 'boom');
+});
+
+test('the job queue runs one job at a time in order', async () => {
+  const q = new JobQueue();
+  const order: string[] = [];
+  let running = 0;
+  const job = (name: string, ms: number) => async () => {
+    running++;
+    assert.equal(running, 1);
+    order.push(`start ${name}`);
+    await new Promise((r) => setTimeout(r, ms));
+    order.push(`end ${name}`);
+    running--;
+    return name;
+  };
+  const failing = assert.rejects(q.run(async () => { throw new Error('x'); }), /x/);
+  const results = await Promise.all([q.run(job('a', 20)), q.run(job('b', 1))]);
+  await failing;
+  assert.deepEqual(results, ['a', 'b']);
+  assert.deepEqual(order, ['start a', 'end a', 'start b', 'end b']);
+  assert.equal(q.busy, false);
+});

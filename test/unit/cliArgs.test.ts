@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseBenchArgs, UsageError } from '../../src/cli/args';
+import { cli } from '../../src/cli/main';
+
+function capture() {
+  const io = { outText: '', errText: '', out: (t: string) => void (io.outText += t), err: (t: string) => void (io.errText += t), cwd: process.cwd(), isTty: false };
+  return io;
+}
+
+test('bench defaults follow the issue: yolov5s, onnxruntime, fp32, 20 warm-up, 100 iterations', () => {
+  const a = parseBenchArgs([]);
+  assert.notEqual(a, 'help');
+  if (a === 'help') return;
+  assert.deepEqual(
+    { ...a.spec },
+    { device: 'local', model: 'yolov5s', backend: 'onnxruntime', precision: 'fp32', warmup: 20, warmupMs: 0, iterations: 100, durationS: 0, threads: null, inputShape: null, opset: 13, label: null },
+  );
+});
+
+test('a suffixed built-in name implies its precision; options parse to numbers', () => {
+  const a = parseBenchArgs(['--model', 'yolov5n-fp16', '--threads', '2', '--input-shape', '1,3,320,320', '--duration-s', '1.5', '--opset', '11']);
+  if (a === 'help') throw new Error('unexpected help');
+  assert.equal(a.spec.precision, 'fp16');
+  assert.equal(a.spec.threads, 2);
+  assert.deepEqual(a.spec.inputShape, [1, 3, 320, 320]);
+  assert.equal(a.spec.durationS, 1.5);
+  assert.equal(a.spec.opset, 11);
+});
+
+test('bad bench arguments are usage errors naming the option', () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['--iterations', '0'], /--iterations must be a whole number >= 1/],
+    [['--iterations=-5'], /--iterations must be a whole number >= 1/],
+    [['--iterations', '2.5'], /--iterations/],
+    [['--warmup', 'x'], /--warmup/],
+    [['--backend', 'tflite'], /--backend 'tflite' is not one of: onnxruntime, tensorrt, tvm/],
+    [['--precision', 'int4'], /--precision 'int4' is not one of: fp32, fp16, int8/],
+    [['--duration-s=-1'], /--duration-s must be a number >= 0/],
+    [['--opset', '12'], /--opset must be 11 or 13/],
+    [['--threads', '0'], /--threads must be a whole number >= 1/],
+    [['--input-shape', '1,3,a'], /--input-shape/],
+    [['--frobnicate'], /Unknown option '--frobnicate'/],
+  ];
+  for (const [args, message] of cases) {
+    assert.throws(() => parseBenchArgs(args), (e: Error) => e instanceof UsageError && message.test(e.message), args.join(' '));
+  }
+});
+
+test('the CLI exits 2 with a message for usage errors and unknown commands', async () => {
+  for (const argv of [['bench', '--iterations', '0'], ['frob'], ['compare', 'only-one.json', '--format', 'html'], [], ['models', 'generate', 'yolov9']]) {
+    const io = capture();
+    assert.equal(await cli(argv, io), 2, argv.join(' '));
+    assert.ok(io.errText.length + io.outText.length > 0);
+  }
+  const io = capture();
+  assert.equal(await cli(['bench', '--device', 'jetson-1'], io), 2);
+  assert.match(io.errText, /device 'jetson-1' is not known/);
+});
+
+test('help is printed with exit 0', async () => {
+  const io = capture();
+  assert.equal(await cli(['bench', '--help'], io), 0);
+  assert.match(io.outText, /--iterations N/);
+});

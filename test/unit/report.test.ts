@@ -1,0 +1,297 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { RUN_SCHEMA_VERSION, type ArtifactInfo, type BackendId, type Precision, type RunFile, type RunStatus } from '../../device-agent/src/protocol';
+import { computeStats } from '../../device-agent/src/stats';
+import { formatBenchTable, formatCompareTable, formatReport } from '../../src/core/report';
+
+interface RunOptions {
+  id?: string;
+  latencyMs: number[];
+  backend?: BackendId;
+  precision?: Precision;
+  label?: string | null;
+  builtin?: string | null;
+  modelPath?: string;
+  status?: RunStatus;
+  error?: string;
+  artifact?: ArtifactInfo | null;
+}
+
+/** A complete run file whose statistics come from its samples, as the agent computes them. */
+function makeRun(o: RunOptions): RunFile {
+  const builtin = o.builtin === undefined ? 'yolov5s' : o.builtin;
+  const path = o.modelPath ?? `/home/nvidia/.cache/jetbench/models/${builtin ?? 'model'}.onnx`;
+  const versions = { agent: '0.1.0', node: 'v20.11.0', onnxruntime: '1.18.0', cuda: '11.4', tensorrt: '8.5.2', tvm: null };
+  return {
+    schemaVersion: RUN_SCHEMA_VERSION,
+    id: o.id ?? 'run-1',
+    createdAt: '2024-05-01T10:00:00.000Z',
+    finishedAt: '2024-05-01T10:01:00.000Z',
+    spec: {
+      device: 'xavier',
+      model: builtin ?? path,
+      backend: o.backend ?? 'tensorrt',
+      precision: o.precision ?? 'fp16',
+      warmup: 5,
+      warmupMs: 0,
+      iterations: o.latencyMs.length,
+      durationS: 0,
+      threads: null,
+      inputShape: null,
+      opset: 13,
+      label: o.label ?? null,
+    },
+    device: {
+      hostname: 'xavier-01',
+      platform: 'linux',
+      osRelease: '5.10.120-tegra',
+      distro: 'Ubuntu 20.04.6 LTS',
+      arch: 'arm64',
+      cpuModel: 'ARMv8 Processor rev 0 (v8l)',
+      cpuCount: 8,
+      memoryBytes: 32e9,
+      gpus: [{ name: 'Xavier', source: 'tegra', driverVersion: null, memoryBytes: null, computeCapability: '7.2' }],
+      jetson: { model: 'NVIDIA Jetson AGX Xavier Developer Kit', l4t: 'R35 (release), REVISION: 4.1', jetpack: '5.1.2', powerMode: 'MODE_30W_ALL' },
+      cpuGovernor: 'schedutil',
+      versions,
+    },
+    versions,
+    model: { builtin, path, sha256: 'ab'.repeat(32), bytes: 28_000_000, opset: 13, precision: 'fp32', inputs: [], outputs: [] },
+    artifact: o.artifact ?? null,
+    timing: { clock: 'host monotonic clock (performance.now), per iteration', spans: 'one inference call, host to host', executionProvider: 'cuda', threads: 4 },
+    samples: { latencyMs: o.latencyMs, warmupLatencyMs: [40, 35, 31, 30, 29] },
+    stats: computeStats(o.latencyMs),
+    status: o.status ?? 'ok',
+    ...(o.error !== undefined ? { error: o.error } : {}),
+  };
+}
+
+/** n deterministic latencies around centreMs, spread +-spreadMs (a fixed LCG, no Math.random). */
+function noisy(centreMs: number, spreadMs: number, n = 200, seed = 1): number[] {
+  let x = seed;
+  return Array.from({ length: n }, () => {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    return centreMs + spreadMs * (2 * (x / 2147483648) - 1);
+  });
+}
+
+/** RFC 4180 parser, enough to read back what the report writes. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else if (c !== '\r') field += c;
+  }
+  if (field !== '' || row.length > 0) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows;
+}
+
+/** Cells of a Markdown table row: split on pipes not escaped by a backslash. */
+const mdCells = (line: string) => line.trim().replace(/^\|/, '').replace(/\|$/, '').split(/(?<!\\)\|/);
+
+test('bench table shows the statistics of a known sample set', () => {
+  const run = makeRun({ latencyMs: [19, 10, 18, 11, 17, 12, 16, 13, 15, 14] });
+  const text = formatBenchTable(run);
+  // mean 14.5, P95 = 18 + 0.55 * (19 - 18) (linear interpolation), median 14.5, n = 10 -> CI ranks 2 and 9.
+  assert.match(text, /^Model yolov5s, backend tensorrt, precision fp16, device xavier-01: ok$/m);
+  assert.match(text, /^Mean\s+14\.50 ms$/m);
+  assert.match(text, /^P95\s+18\.55 ms$/m);
+  assert.match(text, /^Min\s+10\.00 ms$/m);
+  assert.match(text, /^Max\s+19\.00 ms$/m);
+  assert.match(text, /^FPS\s+69\.0$/m); // 1000 / 14.5 = 68.97
+  assert.match(text, /^CI95 of median\s+\[11\.00, 18\.00\] ms$/m);
+  assert.match(text, /^Samples \(n\)\s+10 measured, 5 warm-up$/m);
+  assert.match(text, /^Model size\s+28\.00 MB$/m);
+  for (const metric of ['Median', 'P99', 'Std']) assert.match(text, new RegExp(`^${metric}\\s+\\d`, 'm'));
+  // Values line up in one column.
+  const valueColumns = new Set(text.split('\n').filter((l) => / ms$/.test(l)).map((l) => /^\S.*?\s{2,}/.exec(l)![0].length));
+  assert.equal(valueColumns.size, 1, text);
+});
+
+test('bench table: sub-millisecond values get 3 decimals, an engine its size, a file model its name', () => {
+  const run = makeRun({
+    latencyMs: [0.5, 0.6, 0.7],
+    builtin: null,
+    modelPath: '/data/models/best.onnx',
+    artifact: { kind: 'tensorrt-engine', path: '/cache/x.engine', bytes: 14_500_000, buildMs: 60000, flags: { fp16: true } },
+  });
+  const text = formatBenchTable(run);
+  assert.match(text, /^Model best\.onnx,/m);
+  assert.match(text, /^Mean\s+0\.600 ms$/m);
+  assert.match(text, /^Engine size\s+14\.50 MB$/m);
+});
+
+test('a cancelled run with no measured iteration renders everywhere and says so', () => {
+  const run = makeRun({ latencyMs: [], status: 'cancelled', error: 'cancelled by the user during warm-up' });
+  assert.equal(run.stats, null);
+  const bench = formatBenchTable(run);
+  assert.match(bench, /: cancelled$/m);
+  assert.match(bench, /CANCELLED: cancelled by the user during warm-up/);
+  assert.match(bench, /No measured iterations/);
+  assert.match(bench, /before any iteration was measured/);
+  // Cancelled after some iterations: the statistics say what they cover.
+  const partial = formatBenchTable(makeRun({ latencyMs: [20, 21, 22], status: 'cancelled' }));
+  assert.match(partial, /^CANCELLED \(statistics cover the 3 iterations measured before it stopped\)$/m);
+  assert.match(partial, /^Mean\s+21\.00 ms$/m);
+  const ok = makeRun({ id: 'run-0', latencyMs: noisy(28.88, 2) });
+  const cmp = formatCompareTable([ok, run], 0, 'text');
+  const row = cmp.split('\n').find((l) => l.startsWith('yolov5s tensorrt (cancelled)'));
+  assert.ok(row, cmp);
+  assert.match(row, /n\/a\s+n\/a\s+n\/a\s+n\/a\s+28\.00\s+n\/a\s+n\/a$/);
+  // A baseline without statistics makes every verdict n/a rather than throwing.
+  assert.match(formatCompareTable([run, ok], 0, 'text'), /baseline/);
+  const md = formatReport([ok, run], 'md');
+  assert.match(md, /\*\*CANCELLED: cancelled by the user during warm-up/);
+  assert.match(md, /No measured iterations/);
+  const csv = parseCsv(formatReport([run], 'csv'));
+  const header = csv[0]!;
+  const cells = Object.fromEntries(header.map((h, i) => [h, csv[1]![i]]));
+  assert.equal(cells.status, 'cancelled');
+  assert.equal(cells.count, '0');
+  assert.equal(cells.meanMs, '');
+  assert.equal(cells.medianCi95HiMs, '');
+  const json = JSON.parse(formatReport([run], 'json')) as Array<{ stats: unknown; error: string }>;
+  assert.equal(json[0]!.stats, null);
+  assert.equal(json[0]!.error, 'cancelled by the user during warm-up');
+});
+
+test('a failed run shows its error', () => {
+  const run = makeRun({ latencyMs: [], status: 'failed', error: 'engine build failed: out of memory' });
+  assert.match(formatBenchTable(run), /^FAILED: engine build failed: out of memory$/m);
+});
+
+test('compare table: ratio is the speed-up over the baseline, significance from the median CIs', () => {
+  const base = noisy(28.88, 2, 200, 1);
+  const runs = [
+    makeRun({ id: 'a', latencyMs: base, label: 'TRT FP16' }),
+    makeRun({ id: 'b', latencyMs: base.map((v) => v / 2), label: 'half' }),
+    makeRun({ id: 'c', latencyMs: base.map((v) => v + 0.001), label: 'same' }),
+    makeRun({ id: 'd', latencyMs: noisy(112.56, 5, 200, 7), backend: 'tvm', precision: 'fp32', label: 'TVM' }),
+  ];
+  const text = formatCompareTable(runs, 0, 'text');
+  const lines = text.split('\n');
+  assert.match(lines[0]!, /^Run\s+Framework\s+Precision\s+Mean \(ms\)\s+Median \(ms\)\s+P95 \(ms\)\s+FPS\s+Size \(MB\)\s+Ratio vs baseline\s+Significant\?$/);
+  const row = (label: string) => lines.find((l) => l.startsWith(label + ' '))!;
+  assert.match(row('TRT FP16'), /\s1\.00x\s+baseline$/);
+  assert.match(row('half'), /\s2\.00x\s+yes \(faster\)$/);
+  assert.match(row('same'), /\s1\.00x\s+no \(within noise\)$/);
+  assert.match(row('TVM'), /^TVM\s+tvm\s+fp32\s/);
+  assert.match(row('TVM'), /yes \(slower\)$/);
+  assert.match(row('TRT FP16'), new RegExp(`\\s${runs[0]!.stats!.medianMs.toFixed(2).replace('.', '\\.')}\\s`));
+  assert.match(text, /Ratio vs baseline = baseline median \/ run median/);
+  assert.match(text, /95% confidence intervals of the two medians .* do not overlap/);
+  // Aligned: every row is as wide as the rule under the header (right-aligned numbers end together).
+  const ratioEnd = lines[0]!.indexOf('Ratio vs baseline') + 'Ratio vs baseline'.length;
+  for (const l of lines.slice(2, 6)) assert.equal(l.indexOf('x ', ratioEnd - 6), ratioEnd - 1, l);
+});
+
+test('compare: a baseline other than the first, and size from the artifact', () => {
+  const engine: ArtifactInfo = { kind: 'tensorrt-engine', path: '/e', bytes: 15_000_000, buildMs: 1, flags: {} };
+  const runs = [makeRun({ id: 'a', latencyMs: noisy(14, 1), label: 'fast', artifact: engine }), makeRun({ id: 'b', latencyMs: noisy(28, 1), label: 'slow' })];
+  const text = formatCompareTable(runs, 1, 'text');
+  assert.match(text, /^fast\s.*\s15\.00\s+2\.00x\s+yes \(faster\)$/m);
+  assert.match(text, /^slow\s.*\s28\.00\s+1\.00x\s+baseline$/m);
+  assert.throws(() => formatCompareTable(runs, 2, 'text'), RangeError);
+});
+
+test('Markdown compare table has the same number of columns in every row, pipes escaped', () => {
+  const runs = [
+    makeRun({ id: 'a', latencyMs: noisy(28.88, 2), label: 'fp16 | batch 1' }),
+    makeRun({ id: 'b', latencyMs: noisy(63.37, 3), precision: 'fp32' }),
+    makeRun({ id: 'c', latencyMs: [], status: 'cancelled' }),
+  ];
+  const md = formatCompareTable(runs, 0, 'md');
+  const tableLines = md.split('\n').filter((l) => l.startsWith('|'));
+  assert.equal(tableLines.length, 2 + runs.length);
+  for (const l of tableLines) assert.equal(mdCells(l).length, 10, l);
+  assert.match(tableLines[1]!, /^\| --- \| --- \| --- \| ---: \|/);
+  assert.match(tableLines[2]!, /fp16 \\\| batch 1/);
+  assert.match(md, /Significant\? = yes when/);
+});
+
+test('Markdown report: environment, metrics table per run, comparison for two or more runs', () => {
+  const a = makeRun({ id: 'a', latencyMs: noisy(28.88, 2) });
+  const b = makeRun({ id: 'b', latencyMs: noisy(63.37, 3), precision: 'fp32' });
+  const md = formatReport([a, b], 'md');
+  assert.match(md, /^## yolov5s: tensorrt fp16 on xavier-01$/m);
+  assert.match(md, /Device: xavier-01 \(Ubuntu 20\.04\.6 LTS 5\.10\.120-tegra, arm64\)/);
+  assert.match(md, /Jetson: NVIDIA Jetson AGX Xavier Developer Kit, L4T R35 \(release\), REVISION: 4\.1, JetPack 5\.1\.2, power mode MODE_30W_ALL/);
+  assert.match(md, /Versions: agent 0\.1\.0, node v20\.11\.0, onnxruntime 1\.18\.0, CUDA 11\.4, TensorRT 8\.5\.2$/m);
+  assert.doesNotMatch(md, /TVM null/);
+  assert.match(md, new RegExp(`sha256 \`${'ab'.repeat(32)}\`, 28000000 bytes`));
+  assert.match(md, /Spec: warm-up 5, iterations 200, duration 0 s, threads default \(4\)/);
+  assert.match(md, /Timing: one inference call, host to host; host monotonic clock/);
+  assert.match(md, new RegExp(`^\\| P95 \\| ${a.stats!.p95Ms.toFixed(2).replace('.', '\\.')} ms \\|$`, 'm'));
+  const withEngine = formatReport([makeRun({ latencyMs: [1, 2], artifact: { kind: 'tensorrt-engine', path: '/e.engine', bytes: 5, buildMs: 61234, flags: { fp16: true, workspaceMiB: 1024 } } })], 'md');
+  assert.match(withEngine, /Artifact: tensorrt-engine `\/e\.engine`, 5 bytes, built in 61\.2 s, flags `fp16=true workspaceMiB=1024`/);
+  assert.match(md, /^## Comparison \(baseline: yolov5s tensorrt\)$/m);
+  for (const l of md.split('\n').filter((x) => x.startsWith('| Metric') || x.startsWith('| Mean |'))) assert.equal(mdCells(l).length, 2);
+  assert.doesNotMatch(formatReport([a], 'md'), /Comparison/);
+});
+
+test('CSV: one header and one row per run, a model path with a comma and a quote round-trips', () => {
+  const nasty = '/data/models/yolo, "v5s" final.onnx';
+  const a = makeRun({ id: 'a', latencyMs: noisy(28.88, 2), builtin: null, modelPath: nasty });
+  const b = makeRun({ id: 'b', latencyMs: [1, 2, 3, 4], artifact: { kind: 'tvm-module', path: '/m.so', bytes: 123, buildMs: 1, flags: {} } });
+  const text = formatReport([a, b], 'csv');
+  assert.ok(text.includes('"/data/models/yolo, ""v5s"" final.onnx"'), text);
+  const rows = parseCsv(text);
+  assert.equal(rows.length, 3);
+  const header = rows[0]!;
+  assert.deepEqual(header, [
+    'id', 'createdAt', 'status', 'model', 'backend', 'precision', 'device', 'threads', 'count',
+    'meanMs', 'stdMs', 'minMs', 'maxMs', 'medianMs', 'p90Ms', 'p95Ms', 'p99Ms', 'fps',
+    'medianCi95LoMs', 'medianCi95HiMs', 'covPercent', 'modelSha256', 'modelBytes', 'artifactBytes',
+  ]);
+  for (const r of rows) assert.equal(r.length, header.length);
+  const rec = (r: string[]) => Object.fromEntries(header.map((h, i) => [h, r[i]!]));
+  const ra = rec(rows[1]!);
+  assert.equal(ra.model, nasty);
+  assert.equal(ra.device, 'xavier-01');
+  assert.equal(ra.threads, '4');
+  assert.equal(ra.count, '200');
+  assert.ok(Math.abs(Number(ra.meanMs) - a.stats!.meanMs) <= 1e-5 * a.stats!.meanMs);
+  assert.ok(Math.abs(Number(ra.p95Ms) - a.stats!.p95Ms) <= 1e-5 * a.stats!.p95Ms);
+  assert.ok(ra.meanMs!.replace(/[.-]/g, '').replace(/^0+/, '').length <= 6, ra.meanMs);
+  assert.equal(ra.artifactBytes, '');
+  const rb = rec(rows[2]!);
+  assert.equal(rb.model, 'yolov5s');
+  assert.equal(rb.meanMs, '2.5');
+  assert.equal(rb.medianCi95LoMs, '1'); // n < 6: [min, max]
+  assert.equal(rb.medianCi95HiMs, '4');
+  assert.equal(rb.modelBytes, '28000000');
+  assert.equal(rb.artifactBytes, '123');
+});
+
+test('JSON report parses back with the run files\' statistics', () => {
+  const a = makeRun({ id: 'a', latencyMs: noisy(28.88, 2) });
+  const parsed = JSON.parse(formatReport([a], 'json')) as Array<Record<string, unknown>>;
+  assert.equal(parsed.length, 1);
+  const item = parsed[0]!;
+  assert.deepEqual(Object.keys(item), ['id', 'status', 'spec', 'model', 'stats', 'versions']);
+  assert.deepEqual(item.stats, a.stats);
+  assert.deepEqual(item.spec, a.spec);
+  assert.deepEqual(item.model, { path: a.model.path, sha256: a.model.sha256, bytes: a.model.bytes });
+  assert.deepEqual(item.versions, a.versions);
+});
