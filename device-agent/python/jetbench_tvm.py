@@ -11,11 +11,20 @@ Commands (one JSON argument each; events are JSON lines on stdout, diagnostics o
 Errors: {"event": "error", "kind": ..., "message": ...} and exit code 1.
 Works with TVM >= 0.20 (Relax; tuning with MetaSchedule) and, for build and run, older Relay.
 """
+import importlib.util
 import json
 import os
 import sys
 import time
 import traceback
+
+
+# Trial budgets from which MetaSchedule's evolutionary search (with the XGBoost cost model) is used.
+EVOLUTIONARY_MIN_TRIALS = 64
+# Oldest TVM the helper's API calls exist in (Relay's graph_executor arrived in 0.8).
+MIN_TVM = (0, 8)
+# Seconds MetaSchedule's builder may spend on one candidate.
+BUILD_TIMEOUT_S = 300
 
 
 def emit(obj):
@@ -37,6 +46,12 @@ def import_tvm():
             "no-tvm",
             f"Python {sys.executable} cannot import tvm ({e}): install TVM in that Python "
             "(e.g. pip install apache-tvm) or point jetbench at a Python that has it (--python)",
+        )
+    if version_tuple(tvm.__version__) < MIN_TVM:
+        raise HelperError(
+            "too-old",
+            f"TVM {tvm.__version__} in {sys.executable} is too old: jetbench needs TVM >= {MIN_TVM[0]}.{MIN_TVM[1]} "
+            "(tvm.contrib.graph_executor); upgrade it (pip install -U apache-tvm) or build a newer TVM",
         )
     return tvm
 
@@ -187,6 +202,15 @@ def tune_relax(tvm, mod, target, work_dir, trials):
     from tvm.s_tir import meta_schedule as ms
     from tvm.s_tir.meta_schedule.relax_integration import tune_relax as ms_tune_relax
 
+    small = trials < EVOLUTIONARY_MIN_TRIALS
+    needed = ["psutil", "cloudpickle"] + ([] if small else ["xgboost"])
+    missing = [m for m in needed if importlib.util.find_spec(m) is None]
+    if missing:
+        raise HelperError(
+            "missing-dependency",
+            f"tuning with MetaSchedule needs the Python packages {', '.join(missing)} in {sys.executable}: "
+            f"pip install {' '.join(missing)}" + ("" if small else f" (budgets of {EVOLUTIONARY_MIN_TRIALS}+ trials use the XGBoost cost model)"),
+        )
     os.makedirs(work_dir, exist_ok=True)
     emit({"event": "progress", "message": f"tuning with MetaSchedule, {trials} trials", "trialsDone": 0, "trialsTotal": trials})
     done = {"n": 0, "best": None}
@@ -215,6 +239,8 @@ def tune_relax(tvm, mod, target, work_dir, trials):
 
     t0 = time.perf_counter()
     callbacks = [Progress(), *ms.measure_callback.MeasureCallback.create("default")]
+    # Evolutionary search pays off on real budgets; below that its initial population alone takes
+    # minutes per task on a small CPU, so small budgets sample traces at random instead.
     ms_tune_relax(
         mod=mod,
         params={},
@@ -223,6 +249,14 @@ def tune_relax(tvm, mod, target, work_dir, trials):
         max_trials_global=trials,
         num_trials_per_iter=min(16, max(1, trials)),
         measure_callbacks=callbacks,
+        # Building one candidate takes 10-30 s on a small CPU with TVM 0.27 (the default 30 s
+        # timeout failed every candidate here); a slow build is not a bad schedule.
+        builder=ms.builder.LocalBuilder(timeout_sec=BUILD_TIMEOUT_S),
+        # The convolutions carry nearly all the FLOPs; the fused Detect-decode task fails to build
+        # under MetaSchedule's schedules (TVM 0.27) and would burn the budget.
+        op_names=["conv2d"],
+        strategy="replay-trace" if small else "evolutionary",
+        cost_model="random" if small else "xgb",
     )
     return (time.perf_counter() - t0) * 1000
 

@@ -71,6 +71,9 @@ export interface Verification {
   elements: number;
   atol: number;
   rtol: number;
+  /** Share of elements allowed outside the tolerance (0 for fp32). */
+  maxMismatchFraction: number;
+  /** mismatches <= maxMismatchFraction * elements. */
   passed: boolean;
 }
 

@@ -123,7 +123,7 @@ export async function executeRun(
   const createdAt = new Date().toISOString();
   const backend = backends.get(spec.backend);
   if (!backend) throw new BadInputError(`unknown backend '${spec.backend}'`);
-  const status = await backend.status();
+  const status = await backend.status(spec);
   if (!status.available) throw new BadInputError(`backend ${spec.backend} is not available on this device: ${status.reason}`);
   if (!status.precisions.includes(spec.precision)) {
     throw new BadInputError(`backend ${spec.backend} cannot run ${spec.precision} here (it can: ${status.precisions.join(', ') || 'none'})`);
@@ -187,7 +187,7 @@ export async function executeRun(
     versions: device.versions,
     model,
     artifact: session.artifact,
-    timing: { clock: 'host monotonic clock (performance.now), per iteration', ...session.timing },
+    timing: session.timing,
     samples: { latencyMs: result.latencyMs, warmupLatencyMs: result.warmupMs },
     stats: computeStats(result.latencyMs),
     status: result.error ? 'failed' : result.cancelled ? 'cancelled' : 'ok',

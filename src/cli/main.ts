@@ -7,7 +7,7 @@ import { WorkDoneProgress } from 'vscode-languageserver-protocol';
 import { BuildRequest, DeviceInfoRequest, ListBackendsRequest, type RunFile } from '../../device-agent/src/protocol';
 import { BUILTIN_MODEL_NAMES, describeBuiltinModels, generateModel } from '../../models/src/index';
 import { startLocalAgent, type AgentConnection } from '../core/agentConnection';
-import { formatBenchTable, formatCompareTable, formatReport } from '../core/report';
+import { formatBenchTable, formatCompareTable, formatOperators, formatReport, formatVerification } from '../core/report';
 import { runOnAgent } from '../core/runClient';
 import { checkOutputPath, defaultRunPath, readRunFile, RUNS_DIR, writeRunFile } from '../core/runStore';
 import { newRunId } from '../../device-agent/src/runner';
@@ -78,9 +78,16 @@ async function bench(args: string[], io: Io): Promise<number> {
     io.out(JSON.stringify({ file: outFile, ...summary }, null, 2) + '\n');
   } else {
     io.out(formatBenchTable(run) + '\n');
+    if (run.verification) io.out(`Verification: ${formatVerification(run)}\n`);
+    if (run.operators?.length) io.out(`\n${formatOperators(run, 10, 'text')}\n`);
     io.out(`run file: ${path.relative(io.cwd, outFile) || outFile}\n`);
   }
   if (run.status === 'cancelled') return EXIT_INTERRUPTED;
+  // Outputs that disagree with the reference make the run's numbers worthless: say so by the exit code.
+  if (run.verification && !run.verification.passed) {
+    io.err(`jetbench bench: the outputs do not match onnxruntime (${formatVerification(run)})\n`);
+    return EXIT_FAILURE;
+  }
   return run.status === 'ok' ? EXIT_OK : EXIT_FAILURE;
 }
 

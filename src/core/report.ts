@@ -292,9 +292,31 @@ function mdRunSection(run: RunFile): string {
   const threads = spec.threads === null ? `default${run.timing.threads !== null ? ` (${run.timing.threads})` : ''}` : String(spec.threads);
   lines.push(`- Spec: warm-up ${spec.warmup}${spec.warmupMs > 0 ? ` / ${spec.warmupMs} ms` : ''}, iterations ${spec.iterations}, duration ${spec.durationS} s, threads ${threads}`);
   lines.push(`- Timing: ${run.timing.spans}; ${run.timing.clock}`);
+  if (run.verification) lines.push(`- Verification: ${formatVerification(run)}`);
   lines.push('');
   lines.push(run.stats ? renderMd({ ...METRIC_TABLE, rows: metricRows(run, run.stats) }) : NO_STATS);
+  if (run.operators?.length) lines.push('', formatOperators(run, 15, 'md'));
   return lines.join('\n');
+}
+
+/** One line on the output check against ONNX Runtime. */
+export function formatVerification(run: RunFile): string {
+  const v = run.verification;
+  if (!v) return 'not verified';
+  return `${v.passed ? 'PASSED' : 'FAILED'} against ${v.reference}: ${v.mismatches} of ${v.elements} elements outside atol ${v.atol} + rtol ${v.rtol} (allowed ${(v.maxMismatchFraction * 100).toFixed(2)}%), max |diff| ${v.maxAbsDiff.toPrecision(3)}`;
+}
+
+/** The slowest operators of the run's per-operator profile (one inference), with their share. */
+export function formatOperators(run: RunFile, top: number, format: CompareFormat): string {
+  const ops = run.operators ?? [];
+  const total = ops.reduce((a, o) => a + o.ms, 0);
+  const table: Table = {
+    headers: ['Operator', 'Time (ms)', 'Share', 'Calls'],
+    align: ['left', 'right', 'right', 'right'],
+    rows: ops.slice(0, top).map((o) => [o.name, formatMs(o.ms), `${total > 0 ? ((100 * o.ms) / total).toFixed(1) : '0.0'}%`, String(o.calls)]),
+  };
+  const title = `Operators (one inference, ${ops.length} in all, ${formatMs(total)} ms with a sync around each):`;
+  return `${title}\n${format === 'md' ? renderMd(table) : renderText(table)}`;
 }
 
 function formatMd(runs: RunFile[]): string {

@@ -7,7 +7,8 @@ export interface PreparedSession {
   /** One inference: the span a latency sample measures (see timing.spans). Resolves to the
    * latency in ms when the backend timed it itself (closer to the device), else to nothing. */
   infer(): Promise<number | void>;
-  readonly timing: Omit<TimingInfo, 'clock'>;
+  /** Which clock took the samples and what one sample spans. */
+  readonly timing: TimingInfo;
   readonly artifact: ArtifactInfo | null;
   /** The outputs of one inference as float32 arrays, in model output order (for verification). */
   outputs(): Promise<Float32Array[]>;
@@ -29,8 +30,9 @@ export interface PrepareRequest {
 
 export interface Backend {
   readonly id: BackendId;
-  /** Whether it can run here, and why not. Cheap after the first call. */
-  status(): Promise<BackendStatus>;
+  /** Whether it can run here (for this spec's options, where they matter), and why not. Cheap
+   * after the first call. */
+  status(spec?: RunSpec): Promise<BackendStatus>;
   /** Loads/builds the model; throws BadInputError or BackendUnavailableError with the fix. */
   prepare(req: PrepareRequest): Promise<PreparedSession>;
 }

@@ -88,6 +88,7 @@ export class OnnxRuntimeBackend implements Backend {
         await session.run(feeds);
       },
       timing: {
+        clock: 'host monotonic clock (performance.now) in the agent, per iteration',
         spans: 'InferenceSession.run: input binding, inference, and copying outputs back to JavaScript',
         executionProvider: 'cpu',
         threads: spec.threads,

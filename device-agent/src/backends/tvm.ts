@@ -46,7 +46,7 @@ function probe(python: string): Promise<Probe | HelperError> {
 /** Errors of the helper become the agent's typed errors: bad input vs. unavailable backend. */
 function translate(e: unknown): Error {
   if (!(e instanceof HelperError)) return e instanceof Error ? e : new Error(String(e));
-  if (['no-python', 'no-tvm', 'no-cuda'].includes(e.kind)) return new BackendUnavailableError(e.message);
+  if (['no-python', 'no-tvm', 'too-old', 'no-cuda', 'missing-dependency'].includes(e.kind)) return new BackendUnavailableError(e.message);
   if (['unsupported-op', 'import-failed', 'bad-model', 'unsupported'].includes(e.kind)) return new BadInputError(e.message);
   return e;
 }
@@ -144,9 +144,8 @@ export async function buildTvmModule(
 export class TvmBackend implements Backend {
   readonly id = 'tvm' as const;
 
-  async status(): Promise<BackendStatus> {
-    const python = process.env.JETBENCH_PYTHON ?? 'python3';
-    const found = await probe(python);
+  async status(spec?: RunSpec): Promise<BackendStatus> {
+    const found = await probe(pythonOf(spec ? tvmOptions(spec) : DEFAULT_TVM_OPTIONS));
     if (found instanceof HelperError) {
       return { id: this.id, available: false, reason: found.message, version: null, precisions: [] };
     }
@@ -187,6 +186,7 @@ export class TvmBackend implements Backend {
       },
       profile: async () => JSON.parse(await session.request('p')) as OperatorTime[],
       timing: {
+        clock: 'time.perf_counter in the TVM helper process, per iteration',
         spans: `TVM ${found.generation === 'relax' ? 'Relax VirtualMachine main()' : 'graph executor run()'} plus a device sync, timed inside the Python helper; inputs stay bound, outputs stay on the device`,
         executionProvider: opts.target === 'cuda' ? `tvm cuda${opts.arch ? ` -arch=${opts.arch}` : ''}` : 'tvm llvm (CPU)',
         threads: null,
