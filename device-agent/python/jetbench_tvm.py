@@ -237,6 +237,36 @@ def tune_relax(tvm, mod, target, work_dir, trials):
                 "bestKernelMs": done["best"],
             })
 
+    import re
+    import threading
+
+    # Measured results reach callbacks only when the scheduler joins a task again (after a whole
+    # round of tasks), so progress also follows candidates as the scheduler's log says they go
+    # to the builder.
+    stop = threading.Event()
+
+    def follow_log():
+        log = os.path.join(work_dir, "logs", "tvm.s_tir.meta_schedule.logging.task_scheduler.log")
+        reported = 0
+        while not stop.wait(1.0):
+            try:
+                with open(log, encoding="utf-8", errors="replace") as f:
+                    text = f.read()
+            except OSError:
+                continue
+            sent = sum(int(n) for n in re.findall(r"Sending (\d+) sample\(s\) to builder", text))
+            if sent > reported:
+                reported = sent
+                tasks = re.findall(r'picks Task #\d+: "([^"]+)"', text)
+                emit({
+                    "event": "progress",
+                    "message": f"tuning: {min(sent, trials)}/{trials} candidates sent to the builder" + (f" ({tasks[-1]})" if tasks else ""),
+                    "trialsSent": sent,
+                    "trialsTotal": trials,
+                })
+
+    follower = threading.Thread(target=follow_log, daemon=True)
+    follower.start()
     t0 = time.perf_counter()
     callbacks = [Progress(), *ms.measure_callback.MeasureCallback.create("default")]
     # Evolutionary search pays off on real budgets; below that its initial population alone takes
@@ -247,7 +277,8 @@ def tune_relax(tvm, mod, target, work_dir, trials):
         target=target,
         work_dir=work_dir,
         max_trials_global=trials,
-        num_trials_per_iter=min(16, max(1, trials)),
+        # Small batches: progress (and a cancel) lands after every few candidates, not every 16.
+        num_trials_per_iter=min(4 if small else 16, max(1, trials)),
         measure_callbacks=callbacks,
         # Building one candidate takes 10-30 s on a small CPU with TVM 0.27 (the default 30 s
         # timeout failed every candidate here); a slow build is not a bad schedule.
@@ -258,6 +289,7 @@ def tune_relax(tvm, mod, target, work_dir, trials):
         strategy="replay-trace" if small else "evolutionary",
         cost_model="random" if small else "xgb",
     )
+    stop.set()
     return (time.perf_counter() - t0) * 1000
 
 

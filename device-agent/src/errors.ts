@@ -12,10 +12,16 @@ export class BackendUnavailableError extends Error {
   override name = 'BackendUnavailableError';
 }
 
+/** A build (tuning) was cancelled by the client; what it produced so far is kept. */
+export class BuildCancelledError extends Error {
+  override name = 'BuildCancelledError';
+}
+
 export function toResponseError(e: unknown): ResponseError<void> {
   if (e instanceof ResponseError) return e as ResponseError<void>;
   if (e instanceof BadInputError) return new ResponseError(AgentErrorCode.BadInput, e.message);
   if (e instanceof BackendUnavailableError) return new ResponseError(AgentErrorCode.BackendUnavailable, e.message);
+  if (e instanceof BuildCancelledError) return new ResponseError(AgentErrorCode.Cancelled, e.message);
   const err = e instanceof Error ? e : new Error(String(e));
   return new ResponseError(AgentErrorCode.Internal, `agent error: ${err.message}`);
 }

@@ -278,6 +278,8 @@ export const AgentErrorCode = {
   Busy: -32003,
   /** An unexpected failure inside the agent. */
   Internal: -32004,
+  /** The client cancelled a build; the message says what was kept. */
+  Cancelled: -32005,
 } as const;
 
 /** Client -> agent: describe the device (OS, CPU, memory, GPU, Jetson, versions). */

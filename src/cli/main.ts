@@ -2,9 +2,9 @@
 // Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is saved as cancelled).
 import { readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CancellationTokenSource } from 'vscode-jsonrpc';
+import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc';
 import { WorkDoneProgress } from 'vscode-languageserver-protocol';
-import { BuildRequest, DeviceInfoRequest, ListBackendsRequest, type RunFile } from '../../device-agent/src/protocol';
+import { AgentErrorCode, BuildRequest, DeviceInfoRequest, ListBackendsRequest, type RunFile } from '../../device-agent/src/protocol';
 import { BUILTIN_MODEL_NAMES, describeBuiltinModels, generateModel } from '../../models/src/index';
 import { startLocalAgent, type AgentConnection } from '../core/agentConnection';
 import { formatBenchTable, formatCompareTable, formatOperators, formatReport, formatVerification } from '../core/report';
@@ -106,8 +106,18 @@ async function build(args: string[], io: Io): Promise<number> {
     const sub = agent.connection.onProgress(WorkDoneProgress.type, token, (p) => {
       if (p.kind !== 'end' && p.message && !parsed.quiet) io.err(`${p.message}\n`);
     });
-    const result = await agent.connection.sendRequest(BuildRequest, { spec: parsed.spec, workDoneToken: token }, cancel.token);
-    sub.dispose();
+    let result;
+    try {
+      result = await agent.connection.sendRequest(BuildRequest, { spec: parsed.spec, workDoneToken: token }, cancel.token);
+    } catch (e) {
+      if (e instanceof ResponseError && e.code === AgentErrorCode.Cancelled) {
+        io.err(`jetbench build: ${e.message}\n`);
+        return EXIT_INTERRUPTED;
+      }
+      throw e;
+    } finally {
+      sub.dispose();
+    }
     if (parsed.json) {
       io.out(JSON.stringify(result, null, 2) + '\n');
     } else {

@@ -28,6 +28,10 @@ export async function startLocalAgent(opts: { client: string; agentPath?: string
   const child: ChildProcess = spawn(process.execPath, [opts.agentPath ?? localAgentPath(), 'stdio'], {
     env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
     stdio: ['pipe', 'pipe', 'pipe'],
+    // Its own process group: a Ctrl-C in the terminal reaches the client, which cancels the job
+    // through the protocol, instead of killing the agent (and its helpers) mid-run. When the
+    // client goes, the agent's stdin closes and it exits.
+    detached: true,
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   child.stderr!.setEncoding('utf8');

@@ -19,12 +19,19 @@ export function scratchDir(prefix = 'jetbench-test-'): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+/** Sends SIGINT to the CLI's whole process group, as Ctrl-C in a terminal does. */
+export function ctrlC(child: ReturnType<typeof spawn>): void {
+  process.kill(-child.pid!, 'SIGINT');
+}
+
 export function runCli(args: string[], opts: { cwd?: string; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: opts.cwd ?? ROOT,
       env: { ...process.env, JETBENCH_CACHE_DIR: TEST_CACHE_DIR },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // A process group of its own, like a terminal's foreground job (see ctrlC).
+      detached: true,
     });
     let stdout = '';
     let stderr = '';

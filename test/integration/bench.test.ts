@@ -12,7 +12,7 @@ import { onnx } from 'onnx-proto';
 import type { RunFile } from '../../device-agent/src/protocol';
 import { computeStats } from '../../device-agent/src/stats';
 import { formatMs } from '../../src/core/report';
-import { ROOT, runCli, scratchDir } from '../helpers/cli';
+import { ctrlC, ROOT, runCli, scratchDir } from '../helpers/cli';
 
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
 addFormats(ajv);
@@ -124,14 +124,14 @@ test('a model with dynamic dimensions needs --input-shape, then runs', async () 
   assert.deepEqual(run.model.inputs[0]!.shape, ['batch', 3, 640, 640]);
 });
 
-test('Ctrl-C stops the run and saves it as cancelled with the samples so far', async () => {
+test('Ctrl-C (to the whole process group, as a terminal sends it) stops the run and saves it as cancelled', async () => {
   const out = path.join(work, 'cancelled.json');
   let sent = false;
   const r = await runCli(['bench', '--model', 'tiny', '--warmup', '1', '--iterations', '1000000', '--out', out], {
     onStderr: (text, child) => {
       if (!sent && /measuring: \d+/.test(text)) {
         sent = true;
-        child.kill('SIGINT');
+        ctrlC(child);
       }
     },
   });

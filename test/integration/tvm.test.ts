@@ -9,7 +9,7 @@ import addFormats from 'ajv-formats';
 import { onnx } from 'onnx-proto';
 import type { BuildResult, RunFile } from '../../device-agent/src/protocol';
 import { computeStats } from '../../device-agent/src/stats';
-import { ROOT, runCli, scratchDir } from '../helpers/cli';
+import { ctrlC, ROOT, runCli, scratchDir } from '../helpers/cli';
 
 let work: string;
 before(() => {
@@ -95,6 +95,26 @@ test('tuning with a tiny budget streams progress, writes a log, and a run built 
   const tuned = readRun(out);
   assert.equal(tuned.artifact?.flags.tuned, true);
   assert.equal(tuned.verification?.passed, true);
+});
+
+test('Ctrl-C during tuning stops it, keeps the log and says how to continue', async () => {
+  const log = path.join(work, 'cancelled-log');
+  let sent = false;
+  const r = await runCli(['build', '--backend', 'tvm', '--model', 'tiny', '--tune-trials', '60', '--tuning-log', log], {
+    onStderr: (text, child) => {
+      if (!sent && /tuning: [1-9]\d*\/60 candidates sent to the builder/.test(text)) {
+        sent = true;
+        ctrlC(child);
+      }
+    },
+  });
+  assert.ok(sent, `never saw tuning progress: ${r.stderr}`);
+  assert.equal(r.code, 130, r.stderr);
+  assert.match(r.stderr, /build cancelled; the tuning log keeps the trials measured so far/);
+  // The log stays: the workloads and whatever records were measured before the stop.
+  assert.ok(existsSync(path.join(log, 'database_workload.json')));
+  const records = readFileSync(path.join(log, 'database_tuning_record.json'), 'utf8').trim().split('\n').filter(Boolean);
+  assert.ok(records.length < 60, `${records.length} records`);
 });
 
 test('compare of an ONNX Runtime run and a TVM run prints the research-shaped table', async () => {

@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from '
 import os from 'node:os';
 import path from 'node:path';
 import { cacheDir } from '../../../models/src/index';
-import { BackendUnavailableError, BadInputError } from '../errors';
+import { BackendUnavailableError, BadInputError, BuildCancelledError } from '../errors';
 import { float16ToNumber, makeInput } from '../inputs';
 import { concreteInputShape } from '../modelInfo';
 import type { ArtifactInfo, BackendStatus, ModelInfo, OperatorTime, RunSpec, TvmOptions } from '../protocol';
@@ -129,6 +129,13 @@ export async function buildTvmModule(
     );
   } catch (e) {
     await rm(tmp, { force: true });
+    if (e instanceof HelperError && e.kind === 'cancelled') {
+      throw new BuildCancelledError(
+        tuningLog
+          ? `build cancelled; the tuning log keeps the trials measured so far: ${tuningLog} (build again with --tuning-log ${tuningLog} to continue from it)`
+          : 'build cancelled',
+      );
+    }
     throw translate(e);
   }
   const buildMs = performance.now() - t0;

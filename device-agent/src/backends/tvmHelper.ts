@@ -6,6 +6,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 
+/** How long a cancelled helper gets to stop by itself before it is killed. */
+const CANCEL_GRACE_MS = 5000;
+
 export interface HelperEvent {
   event: 'progress' | 'done' | 'error' | 'ready';
   message?: string;
@@ -52,11 +55,15 @@ export function runHelper(
     let done: HelperEvent | null = null;
     let error: HelperError | null = null;
     let stderrTail = '';
+    // Cancel: SIGINT lets Python stop between MetaSchedule batches; records already measured stay
+    // in the tuning log (the JSON database appends per record). If it does not stop soon, kill it.
+    let killTimer: NodeJS.Timeout | null = null;
     const poll = opts.isCancelled
       ? setInterval(() => {
-          if (opts.isCancelled!()) {
+          if (opts.isCancelled!() && !error) {
             error = new HelperError('cancelled', `${command} cancelled`);
             child.kill('SIGINT');
+            killTimer = setTimeout(() => child.kill('SIGKILL'), CANCEL_GRACE_MS);
           }
         }, 200)
       : null;
@@ -78,6 +85,7 @@ export function runHelper(
     child.on('error', (e) => reject(spawnFailure(python, e)));
     child.on('close', (code, signal) => {
       if (poll) clearInterval(poll);
+      if (killTimer) clearTimeout(killTimer);
       if (error) reject(error);
       else if (done && code === 0) resolve(done);
       else {
