@@ -6,23 +6,13 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { before, test } from 'node:test';
-import Ajv from 'ajv';
-import addFormats from 'ajv-formats';
 import { onnx } from 'onnx-proto';
 import type { RunFile } from '../../device-agent/src/protocol';
 import { computeStats } from '../../device-agent/src/stats';
 import { formatMs } from '../../src/core/report';
-import { ctrlC, ROOT, runCli, scratchDir } from '../helpers/cli';
+import { ctrlC, runCli, scratchDir } from '../helpers/cli';
+import { readRun } from '../helpers/runFile';
 
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-addFormats(ajv);
-const validateRun = ajv.compile(JSON.parse(readFileSync(path.join(ROOT, 'schemas/run.schema.json'), 'utf8')));
-
-function readRun(file: string): RunFile {
-  const run = JSON.parse(readFileSync(file, 'utf8')) as RunFile;
-  assert.ok(validateRun(run), `schema: ${ajv.errorsText(validateRun.errors)}`);
-  return run;
-}
 
 /** Samples are real measurements and the stored statistics are exactly those of the samples. */
 function assertTrustworthy(run: RunFile, minCount: number): void {

@@ -4,27 +4,17 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, test } from 'node:test';
-import Ajv from 'ajv';
-import addFormats from 'ajv-formats';
 import { onnx } from 'onnx-proto';
-import type { BuildResult, RunFile } from '../../device-agent/src/protocol';
+import type { BuildResult } from '../../device-agent/src/protocol';
 import { computeStats } from '../../device-agent/src/stats';
-import { ctrlC, ROOT, runCli, scratchDir } from '../helpers/cli';
+import { ctrlC, runCli, scratchDir } from '../helpers/cli';
+import { readRun } from '../helpers/runFile';
 
 let work: string;
 before(() => {
   work = scratchDir('jetbench-tvm-');
 });
 
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-addFormats(ajv);
-const validateRun = ajv.compile(JSON.parse(readFileSync(path.join(ROOT, 'schemas/run.schema.json'), 'utf8')));
-
-function readRun(file: string): RunFile {
-  const run = JSON.parse(readFileSync(file, 'utf8')) as RunFile;
-  assert.ok(validateRun(run), `schema: ${ajv.errorsText(validateRun.errors)}`);
-  return run;
-}
 
 test('TVM is found and listed as a backend', async () => {
   const r = await runCli(['info', '--json']);
