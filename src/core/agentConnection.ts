@@ -25,7 +25,9 @@ export function localAgentPath(): string {
 
 export async function startLocalAgent(opts: { client: string; agentPath?: string; stderr?: (text: string) => void }): Promise<AgentConnection> {
   // Inside VS Code process.execPath is Electron: ELECTRON_RUN_AS_NODE makes it a plain Node.
-  const child: ChildProcess = spawn(process.execPath, [opts.agentPath ?? localAgentPath(), 'stdio'], {
+  // --no-deprecation: protobufjs 6 (under onnx-proto) calls Buffer(), and its warning would
+  // reach the user's terminal through the agent's stderr on every model generation.
+  const child: ChildProcess = spawn(process.execPath, ['--no-deprecation', opts.agentPath ?? localAgentPath(), 'stdio'], {
     env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
     stdio: ['pipe', 'pipe', 'pipe'],
     // Its own process group: a Ctrl-C in the terminal reaches the client, which cancels the job
