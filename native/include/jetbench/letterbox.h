@@ -1,0 +1,54 @@
+// YOLOv5's letterbox preprocess: a BGR HWC uint8 frame of any size -> 1 x 3 x size x size RGB CHW,
+// / 255, bilinear resize keeping the aspect ratio, padding 114. The CPU version is the reference
+// (it agrees with models/src/frames.ts letterbox); the CUDA kernel must equal it.
+#pragma once
+
+#include "jetbench/common.h"
+
+namespace jetbench {
+
+/** YOLOv5 pads letterboxed frames with grey 114 (utils/augmentations.py letterbox). */
+constexpr int kPadValue = 114;
+
+struct LetterboxGeometry {
+  int newWidth = 0;
+  int newHeight = 0;
+  int left = 0;
+  int top = 0;
+  /** Source pixels per output pixel, per axis (width / newWidth, height / newHeight). */
+  float scaleX = 1.f;
+  float scaleY = 1.f;
+};
+
+/** Same arithmetic as frames.ts letterboxGeometry (JavaScript's Math.round: half up). */
+LetterboxGeometry letterboxGeometry(int width, int height, int size);
+
+/** One output value of one channel, before / 255 (shared by CPU and GPU so both compute the
+ * same float operations in the same order). Half-pixel centres like cv2.INTER_LINEAR. */
+JB_HD float bilinearSample(const std::uint8_t* data, int width, int height, int strideBytes, float scaleX, float scaleY, int ox,
+                           int oy, int channel) {
+  float fy = (static_cast<float>(oy) + 0.5f) * scaleY - 0.5f;
+  fy = fy < 0.f ? 0.f : (fy > static_cast<float>(height - 1) ? static_cast<float>(height - 1) : fy);
+  float fx = (static_cast<float>(ox) + 0.5f) * scaleX - 0.5f;
+  fx = fx < 0.f ? 0.f : (fx > static_cast<float>(width - 1) ? static_cast<float>(width - 1) : fx);
+  const int y0 = static_cast<int>(fy);
+  const int x0 = static_cast<int>(fx);
+  const int y1 = y0 + 1 < height ? y0 + 1 : height - 1;
+  const int x1 = x0 + 1 < width ? x0 + 1 : width - 1;
+  const float wy = fy - static_cast<float>(y0);
+  const float wx = fx - static_cast<float>(x0);
+  const std::uint8_t* r0 = data + static_cast<std::size_t>(y0) * strideBytes;
+  const std::uint8_t* r1 = data + static_cast<std::size_t>(y1) * strideBytes;
+  const float p00 = r0[x0 * 3 + channel], p01 = r0[x1 * 3 + channel];
+  const float p10 = r1[x0 * 3 + channel], p11 = r1[x1 * 3 + channel];
+  // Written as separate products and sums: the CUDA side compiles this without FMA contraction
+  // (see CMakeLists), so both produce bit-identical floats.
+  const float top = (1.f - wx) * p00 + wx * p01;
+  const float bottom = (1.f - wx) * p10 + wx * p11;
+  return (1.f - wy) * top + wy * bottom;
+}
+
+/** CPU reference: writes 3 * size * size values of `type` to `out`. */
+void letterboxCpu(const FrameView& frame, int size, TensorType type, void* out);
+
+}  // namespace jetbench
