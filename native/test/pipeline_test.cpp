@@ -60,3 +60,20 @@ TEST(Pipeline, WithoutCudaZeroCopyAndOtherMemoryModesSayWhatIsMissing) {
   EXPECT_THROW(Pipeline{o}, InvalidArgument);
 }
 #endif
+
+#include "jetbench/tensorrt.h"
+
+TEST(Precision, AGpuThatCannotRunAPrecisionFastIsRefusedWithTheReason) {
+  EXPECT_NO_THROW(checkPrecisionIsFast("fp32", 5, 0));
+  EXPECT_NO_THROW(checkPrecisionIsFast("fp16", 7, 2));  // Xavier
+  EXPECT_NO_THROW(checkPrecisionIsFast("int8", 8, 7));  // Orin
+  EXPECT_NO_THROW(checkPrecisionIsFast("fp16", 5, 3));  // Nano
+  try {
+    checkPrecisionIsFast("int8", 5, 3);  // Nano: no DP4A, no tensor cores
+    FAIL();
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("int8 is not fast on this GPU (compute capability 5.3)"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(checkPrecisionIsFast("fp16", 6, 1), InvalidArgument);  // GP10x: 1/64 rate
+  EXPECT_THROW(checkPrecisionIsFast("bf8", 9, 0), InvalidArgument);
+}
