@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The GPU suite and benchmarks in one go, for a machine with a CUDA GPU, nvcc, CMake, GoogleTest
+# (optional) and PyTorch/torchvision/OpenCV for the anchors:  bash bench/gpu/run.sh INPUTS OUTDIR
+#   INPUTS: frame1.bgr, pred1.f32, ... from bench/gpu/make-inputs.ts.
+# Builds native/ with CUDA, runs the GPU tests (kernels vs CPU references, every memory mode), then
+# the benchmarks side by side, and prints the table (bench/gpu/summarize.py).
+set -uo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+IN="${1:?inputs directory}"
+OUT="${2:?output directory}"
+ARCH="${CUDA_ARCH:-$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -n1 | tr -d .)}"
+BUILD="${BUILD_DIR:-$(mktemp -d)}"
+mkdir -p "$OUT"
+status=0
+cmake -S "$ROOT/native" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DJETBENCH_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES="$ARCH" ${GTEST_SOURCE:+-DJETBENCH_GTEST_SOURCE=$GTEST_SOURCE} >"$OUT/cmake.log" 2>&1 || { cat "$OUT/cmake.log"; exit 1; }
+grep "jetbench native:" "$OUT/cmake.log"
+cmake --build "$BUILD" -j"$(nproc)" >"$OUT/build.log" 2>&1 || { tail -n 40 "$OUT/build.log"; exit 1; }
+if [[ -x "$BUILD/jetbench_gpu_tests" ]]; then
+  "$BUILD/jetbench_tests" --gtest_brief=1 2>&1 | tail -n 3
+  "$BUILD/jetbench_gpu_tests" 2>&1 | tee "$OUT/gpu-tests.log" | grep -E "^\[ *(OK|FAILED|PASSED) *\]|Failure|error" || status=1
+  grep -q "PASSED" "$OUT/gpu-tests.log" || status=1
+else
+  echo "SKIPPED: GPU tests (GoogleTest not found: install libgtest-dev or set GTEST_SOURCE to its sources)"
+fi
+RESULTS="$OUT/results.jsonl"
+: >"$RESULTS"
+"$BUILD/jetbench_gpu_bench" preprocess "$IN/frame1.bgr" 1920 1080 500 >>"$RESULTS" || status=1
+python3 "$ROOT/bench/gpu/anchors.py" preprocess "$IN/frame1.bgr" 1920 1080 500 >>"$RESULTS" || status=1
+for seed in 1 2; do
+  "$BUILD/jetbench_gpu_bench" nms "$IN/pred$seed.f32" 25200 85 500 "$OUT/ours$seed.det" >>"$RESULTS" || status=1
+  python3 "$ROOT/bench/gpu/anchors.py" nms "$IN/pred$seed.f32" 25200 85 500 "$OUT/ours$seed.det" >>"$RESULTS" || status=1
+done
+"$BUILD/jetbench_gpu_bench" pipeline "$IN/frame1.bgr" 1920 1080 "$IN/pred1.f32" 300 >>"$RESULTS" || status=1
+python3 "$ROOT/bench/gpu/summarize.py" "$RESULTS" | tee "$OUT/summary.txt"
+exit $status
