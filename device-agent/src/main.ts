@@ -1,6 +1,8 @@
 // The device agent's entry point: `node agent.js` serves the JSON-RPC API on stdin/stdout.
 // stdout carries protocol frames only; diagnostics go to stderr.
 import { createConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-languageserver/node';
+import { buildNativeCommand } from './native/build';
+import { runNativeWorker } from './native/worker';
 import { reportFatal, serve } from './server';
 import { AGENT_VERSION } from './version';
 
@@ -10,8 +12,10 @@ function main(argv: string[]): void {
     process.stdout.write(`${AGENT_VERSION}\n`);
     return;
   }
+  if (command === 'native-worker') return runNativeWorker();
+  if (command === 'build-native') return void buildNativeCommand(argv.slice(1)).then((code) => process.exit(code));
   if (command !== 'stdio') {
-    process.stderr.write(`jetbench agent: unknown command '${command}' (use: stdio, version)\n`);
+    process.stderr.write(`jetbench agent: unknown command '${command}' (use: stdio, version, build-native)\n`);
     process.exit(2);
   }
   const connection = createConnection(new StreamMessageReader(process.stdin), new StreamMessageWriter(process.stdout));

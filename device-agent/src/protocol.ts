@@ -44,6 +44,8 @@ export interface RunSpec {
   tvm?: TvmOptions;
   /** Also run ONNX Runtime on the same input and compare the outputs (run.verification). */
   verify?: boolean;
+  /** Run the whole pipeline per frame instead of the inference alone (section "Pipeline"). */
+  pipeline?: PipelineOptions;
 }
 
 export interface TvmOptions {
@@ -247,6 +249,8 @@ export interface RunFile {
   verification?: Verification;
   /** Per-operator profile, when the backend made one. */
   operators?: OperatorTime[];
+  /** What a pipeline run ran where (section "Pipeline"); present when spec.pipeline was. */
+  pipeline?: PipelineInfo;
   status: RunStatus;
   error?: string;
 }
@@ -266,6 +270,8 @@ export interface SamplesBatch {
   phase: 'warmup' | 'measure';
   offset: number;
   latencyMs: number[];
+  /** Pipeline runs: per-stage times of the same frames, each aligned with latencyMs. */
+  stagesMs?: Record<string, number[]>;
 }
 
 /** Error codes of ResponseErrors the agent sends (JSON-RPC application range). */
@@ -317,3 +323,65 @@ export const SamplesNotification = new NotificationType<SamplesBatch>('jetbench/
 export const AgentErrorNotification = new NotificationType<{ message: string; stack?: string }>(
   'jetbench/agentError',
 );
+
+// ---------------------------------------------------------------------------------------------
+// Pipeline (native addon): frames -> preprocess -> inference -> postprocess, timed stage by stage.
+// A `jetbench/run` whose spec has `pipeline` measures whole frames: latencyMs[i] is frame i end to
+// end (host clock), samples.stagesMs[stage][i] its stages (CUDA events for GPU stages and copies,
+// host clock for CPU stages), and run.pipeline says which stage ran where.
+
+/** `conventional`: CPU preprocess, copies around the inference, CPU NMS. `zerocopy`: GPU
+ * preprocess, inference, GPU NMS; only detections come back. */
+export type PipelineMode = 'conventional' | 'zerocopy';
+export const PIPELINE_MODES: readonly PipelineMode[] = ['conventional', 'zerocopy'];
+
+/** Where frames, model inputs/outputs and detections live: pageable + copies, pinned (page-locked)
+ * + copies, mapped host memory read by the GPU directly (zero-copy, a Jetson's shared DRAM),
+ * managed (unified) memory. */
+export type MemoryMode = 'pageable' | 'pinned' | 'mapped' | 'managed';
+export const MEMORY_MODES: readonly MemoryMode[] = ['pageable', 'pinned', 'mapped', 'managed'];
+
+export interface PipelineOptions {
+  mode: PipelineMode;
+  memory: MemoryMode;
+  /** `synthetic` (1080p scenes with `objects` objects of varying size) or a directory of images
+   * (.ppm/.pnm, .png, .jpg) on the device. */
+  source: 'synthetic' | string;
+  /** Distinct frames loaded before measuring (cycled through; synthetic scenes vary per frame). */
+  frameCount: number;
+  /** Objects per synthetic scene (scene complexity). */
+  objects: number;
+  confThreshold: number;
+  iouThreshold: number;
+  maxDetections: number;
+}
+
+export type StagePlace = 'cpu' | 'gpu' | 'host-to-device' | 'device-to-host';
+
+export interface PipelineStageInfo {
+  /** preprocess, upload_frame, upload_input, download_input, inference, download_output,
+   * upload_output, postprocess, download_detections. */
+  name: string;
+  where: StagePlace;
+  /** `cuda-event`: CUDA events on the pipeline's stream; `host`: the host's monotonic clock. */
+  clock: 'cuda-event' | 'host';
+}
+
+export interface PipelineInfo {
+  mode: PipelineMode;
+  memory: MemoryMode;
+  /** The stages of one frame, in order. */
+  stages: PipelineStageInfo[];
+  /** The inference stage's runtime and where it read and wrote its tensors. */
+  inference: { backend: BackendId; where: 'host' | 'device'; description: string };
+  /** The GPU that ran GPU stages, or null. */
+  gpu: string | null;
+  /** Frames loaded: synthetic (with the object count) or the files of a directory. */
+  frames: { source: string; count: number; width: number; height: number };
+  /** Detections per measured frame, aligned with latencyMs. */
+  detections: number[];
+  /** Statistics of each stage over the measured frames (the stats module's). */
+  stageStats: Record<string, Stats>;
+  /** Per measured frame, all stages but the inference (pre + post + copies): median etc. */
+  nonInferenceStats: Stats | null;
+}

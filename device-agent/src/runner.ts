@@ -54,7 +54,7 @@ export function newRunId(spec: Pick<RunSpec, 'model' | 'backend' | 'precision'>,
 
 /** The model a spec names, resolved (built-ins generated on first use) and inspected. The tvm
  * backend converts precision itself, so it always starts from the fp32 model. */
-async function resolveAndInspect(spec: RunSpec, sinks: Pick<RunSinks, 'progress'>): Promise<ModelInfo> {
+export async function resolveAndInspect(spec: RunSpec, sinks: Pick<RunSinks, 'progress'>): Promise<ModelInfo> {
   sinks.progress(`resolving model ${spec.model}`);
   const name = spec.backend === 'tvm' ? spec.model : modelForPrecision(spec.model, spec.precision);
   let resolved: { path: string; builtin: string | null };

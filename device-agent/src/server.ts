@@ -17,7 +17,9 @@ import {
   SamplesNotification,
   type BackendId,
   type JetbenchInitializeResult,
+  type SamplesBatch,
 } from './protocol';
+import { executePipeline } from './pipeline';
 import { executeBuild, executeRun, newRunId } from './runner';
 import { AGENT_VERSION } from './version';
 
@@ -60,13 +62,12 @@ export function serve(connection: Connection, backends = defaultBackends()): voi
     const progress = progressReporter(connection, params.workDoneToken, `jetbench run ${runId}`);
     progress('begin', queue.busy ? `queued behind ${queue.pending} job(s)` : 'starting');
     try {
-      return await queue.run(() =>
-        executeRun(params.spec, runId, backends, {
-          isCancelled: () => token.isCancellationRequested,
-          samples: (batch) => void connection.sendNotification(SamplesNotification, batch),
-          progress: (message, percentage) => progress('report', message, percentage),
-        }),
-      );
+      const sinks = {
+        isCancelled: () => token.isCancellationRequested,
+        samples: (batch: SamplesBatch) => void connection.sendNotification(SamplesNotification, batch),
+        progress: (message: string, percentage?: number) => progress('report', message, percentage),
+      };
+      return await queue.run(() => (params.spec.pipeline ? executePipeline(params.spec, runId, sinks) : executeRun(params.spec, runId, backends, sinks)));
     } catch (e) {
       throw toResponseError(e);
     } finally {

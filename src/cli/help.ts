@@ -7,6 +7,7 @@ Usage: jetbench <command> [options]
 Commands:
   bench     run a benchmark and write its run file
   build     build (and tune) a backend's artifact, e.g. a TVM module
+  pipeline  measure whole frames stage by stage: conventional vs zerocopy (native addon)
   compare   compare run files (research-report table, noise-aware)
   report    print runs as Markdown, CSV or JSON
   models    list the built-in models, or generate one as ONNX
@@ -70,5 +71,25 @@ Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is sav
 
   Describes the device (OS, CPU, memory, GPU, Jetson model and L4T, versions) and which
   backends it can run, with the reason where one cannot.
+`,
+  pipeline: `Usage: jetbench pipeline --device D --model M --backend B --mode conventional|zerocopy --frames N
+                         [--source synthetic|DIR] [--out FILE]
+
+  Measures whole frames: preprocess (letterbox) -> inference -> postprocess (decode + NMS), each
+  stage timed (CUDA events for GPU stages and copies, host clock for CPU stages), in the run file's
+  samples.stagesMs; run.pipeline says which stage ran where. Needs the native addon
+  (node agent.js build-native); zerocopy and memory modes other than pageable need a CUDA GPU.
+
+  --mode M             conventional (CPU preprocess, copies, CPU NMS; default) | zerocopy
+                       (GPU preprocess, GPU NMS, only detections come back)
+  --memory M           pageable (default) | pinned | mapped (zero-copy host memory) | managed
+  --frames N           measured frames (default: 50)
+  --warmup N           warm-up frames, not measured (default: 5)
+  --source S           synthetic (default: 1080p scenes) or a directory of .ppm/.png/.jpg images
+  --frame-count N      distinct frames loaded and cycled through (default: 8)
+  --objects N          objects per synthetic scene (default: 12)
+  --conf X --iou X     NMS thresholds (default: 0.25, 0.45)
+  --max-det N          detections kept per frame (default: 300)
+  --model, --backend, --precision, --threads, --label, --out, --json, --quiet: as for bench
 `,
 } as const;

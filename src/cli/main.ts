@@ -14,6 +14,7 @@ import { newRunId } from '../../device-agent/src/runner';
 import { formatDeviceInfo } from './info';
 import { oneOf, parse, parseBenchArgs, UsageError, wholeNumber } from './args';
 import { HELP } from './help';
+import { pipeline } from './pipeline';
 import { AGENT_VERSION } from '../../device-agent/src/version';
 
 const EXIT_OK = 0;
@@ -249,7 +250,7 @@ async function info(args: string[], io: Io): Promise<number> {
   return EXIT_OK;
 }
 
-const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = { bench, build, compare, report, models, info };
+const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = { bench, build, compare, report, models, info, pipeline };
 
 export async function cli(argv: string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;

@@ -1,0 +1,81 @@
+// The native addon's whole surface (native/src/node/addon.cpp), typed. Only loader.ts requires the
+// .node file; only the native worker process (worker.ts) calls it, so a native crash ends that
+// process and never the agent.
+import type { MemoryMode, PipelineMode, StagePlace } from '../protocol';
+
+export type NativeTensorType = 'float32' | 'float16';
+
+export interface NativeBuildInfo {
+  version: string;
+  /** Hash of the sources it was built from (sources.ts nativeSourceHash). */
+  sourceHash: string;
+  cuda: boolean;
+  cudaArchitectures: string;
+  /** TensorRT version compiled against, null when it was not found at build time. */
+  tensorrt: string | null;
+  compiler: string;
+  cudaStatus: { compiled: boolean; devices: number; deviceName: string; runtimeVersion: number; reason: string };
+}
+
+export interface NativeStageRecord {
+  name: string;
+  where: StagePlace;
+  clock: 'cuda-event' | 'host';
+  ms: number;
+}
+
+export interface NativeNmsOptions {
+  confThreshold?: number;
+  iouThreshold?: number;
+  maxDetections?: number;
+  maxCandidates?: number;
+}
+
+export interface NativePipelineOptions {
+  mode: PipelineMode;
+  memory: MemoryMode;
+  inference: 'host' | 'device';
+  inputSize: number;
+  inputType: NativeTensorType;
+  outputRows: number;
+  outputCols: number;
+  outputType: NativeTensorType;
+  nms?: NativeNmsOptions;
+}
+
+/** Detections as rows of 6 floats: x1, y1, x2, y2, score, class. */
+export interface NativeFrameResult {
+  stages: NativeStageRecord[];
+  detections: Float32Array;
+}
+
+export interface NativePipeline {
+  /** Copies a BGR HWC uint8 frame into a frame slot in the pipeline's memory mode; returns the slot. */
+  addFrame(data: Uint8Array, width: number, height: number, strideBytes: number): number;
+  /** The model input / output as typed arrays over native memory (float16 as raw bits). */
+  inputView(): Float32Array | Uint16Array;
+  outputView(): Float32Array | Uint16Array;
+  plan(): NativeStageRecord[];
+  /** The benchmark stand-in inference on the device: replays a stored model output. */
+  useReplayInference(output: Float32Array | Uint16Array): void;
+  beforeInference(slot: number): Promise<{ stages: NativeStageRecord[] }>;
+  afterInference(): Promise<NativeFrameResult>;
+  runFrame(slot: number): Promise<NativeFrameResult>;
+  close(): void;
+}
+
+export interface NativeAddon {
+  buildInfo(): NativeBuildInfo;
+  /** CPU reference letterbox: 3 x size x size, RGB, / 255 (float16 as raw bits). */
+  letterbox(data: Uint8Array, width: number, height: number, strideBytes: number, size: number, type: NativeTensorType): Float32Array | Uint16Array;
+  /** CPU reference decode + class-aware NMS; predictions rows x cols (float16 as raw bits). */
+  decodeNms(predictions: Float32Array | Uint16Array, rows: number, cols: number, options?: NativeNmsOptions): Float32Array;
+  Pipeline: new (options: NativePipelineOptions) => NativePipeline;
+  /** Raises SIGSEGV when JETBENCH_NATIVE_TEST_CRASH=1, else throws: proves the agent survives. */
+  crashForTest(): never;
+}
+
+/** An error thrown by the addon: code EINVAL for bad input, ENATIVE for runtime failures. */
+export interface NativeError extends Error {
+  code?: 'EINVAL' | 'ENATIVE';
+}

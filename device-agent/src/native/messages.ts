@@ -1,0 +1,56 @@
+// Messages between the agent and its native worker process (child_process IPC, advanced
+// serialization so typed arrays cross intact). The worker owns the native addon; the agent owns
+// the worker (client.ts).
+import type { PipelineOptions, TensorInfo } from '../protocol';
+import type { NativeBuildInfo, NativeStageRecord } from './binding';
+
+/** One pipeline measurement, fully resolved by the agent. */
+export interface PipelineJob {
+  options: PipelineOptions;
+  modelPath: string;
+  input: TensorInfo;
+  output: TensorInfo;
+  /** Intra-op threads for ONNX Runtime; null = its default. */
+  threads: number | null;
+  warmup: number;
+  warmupMs: number;
+  iterations: number;
+  durationS: number;
+}
+
+export interface PipelineJobResult {
+  warmupLatencyMs: number[];
+  latencyMs: number[];
+  /** Per stage, aligned with latencyMs (measured frames only). */
+  stagesMs: Record<string, number[]>;
+  detections: number[];
+  plan: NativeStageRecord[];
+  frames: { source: string; count: number; width: number; height: number };
+  gpu: string | null;
+  inferenceDescription: string;
+  onnxruntimeVersion: string;
+  cancelled: boolean;
+  /** The error that stopped the loop, if one did; frames measured before it are kept. */
+  error: string | null;
+}
+
+export type WorkerRequest =
+  | { id: number; op: 'info' }
+  | { id: number; op: 'pipeline'; job: PipelineJob }
+  | { id: number; op: 'cancel'; target: number }
+  | { id: number; op: 'crash' };
+
+export interface WorkerBatch {
+  id: number;
+  event: 'batch';
+  phase: 'warmup' | 'measure';
+  offset: number;
+  latencyMs: number[];
+  stagesMs: Record<string, number[]>;
+}
+
+export type WorkerMessage =
+  | { id: number; event: 'result'; value: NativeBuildInfo | PipelineJobResult | null }
+  | { id: number; event: 'error'; message: string; code: 'EINVAL' | 'ENATIVE' | 'EUNAVAILABLE' }
+  | { id: number; event: 'progress'; message: string; percentage?: number }
+  | WorkerBatch;

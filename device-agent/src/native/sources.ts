@@ -1,0 +1,67 @@
+// The native addon's sources, their hash, and where builds of them live. The hash keys the build
+// directory, so a device builds each version of the sources once; deploy uploads nativeSourceFiles()
+// (plus the Node-API headers, nodeApiHeaderFiles()) and runs `node agent.js build-native` there.
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { cacheDir } from '../../../models/src/index';
+
+/** Folders of native/ that are sources (build outputs and fetched headers are not). */
+const SOURCE_DIRS = ['include', 'src', 'test', 'bench', 'scripts'];
+const SOURCE_FILES = ['CMakeLists.txt', 'package.json'];
+const SOURCE_EXTENSIONS = /\.(h|hpp|cpp|cu|cuh|in|txt|json|sh)$/;
+
+/** native/ beside the agent (a device bundle), else the repository's (development). */
+export function nativeSourceDir(): string | null {
+  const candidates = [process.env.JETBENCH_NATIVE_SOURCE, path.join(__dirname, 'native'), path.resolve(__dirname, '../native'), path.resolve(__dirname, '../../../native')];
+  return candidates.find((p): p is string => !!p && existsSync(path.join(p, 'CMakeLists.txt'))) ?? null;
+}
+
+async function walk(root: string, rel: string, out: string[]): Promise<void> {
+  for (const entry of await readdir(path.join(root, rel), { withFileTypes: true })) {
+    const child = path.posix.join(rel, entry.name);
+    if (entry.isDirectory()) await walk(root, child, out);
+    else if (entry.isFile() && SOURCE_EXTENSIONS.test(entry.name)) out.push(child);
+  }
+}
+
+/** The files to upload for a device build, relative to the source directory, sorted. */
+export async function nativeSourceFiles(sourceDir: string): Promise<string[]> {
+  const files = SOURCE_FILES.filter((f) => existsSync(path.join(sourceDir, f)));
+  for (const dir of SOURCE_DIRS) if (existsSync(path.join(sourceDir, dir))) await walk(sourceDir, dir, files);
+  return files.sort();
+}
+
+/** sha256 over every source file's relative path and bytes. */
+export async function nativeSourceHash(sourceDir: string): Promise<string> {
+  const h = createHash('sha256');
+  for (const rel of await nativeSourceFiles(sourceDir)) {
+    h.update(rel).update('\0').update(await readFile(path.join(sourceDir, rel))).update('\0');
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+/** Where the build of one source hash lives: <cache>/native/<hash>/ (addon, build.log, build.json). */
+export function nativeBuildDir(hash: string): string {
+  return path.join(cacheDir(), 'native', hash);
+}
+
+export const ADDON_FILE = 'jetbench_native.node';
+
+/** Node-API headers a device build needs, as [absolute source, path under native/node-api/]. They
+ * come from the npm packages node-api-headers and node-addon-api; on a device they travel in the
+ * uploaded native/node-api/ folder. */
+export function nodeApiHeaderFiles(): Array<[string, string]> {
+  const files: Array<[string, string]> = [];
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const headers = require('node-api-headers') as { include_dir: string };
+    for (const f of ['js_native_api.h', 'js_native_api_types.h', 'node_api.h', 'node_api_types.h']) files.push([path.join(headers.include_dir, f), `node-api/include/${f}`]);
+    const addonApi = path.dirname(require.resolve('node-addon-api/package.json'));
+    for (const f of ['napi.h', 'napi-inl.h', 'napi-inl.deprecated.h']) files.push([path.join(addonApi, f), `node-api/addon-api/${f}`]);
+  } catch {
+    // Not installed (a device bundle): the headers are already in native/node-api/.
+  }
+  return files.filter(([abs]) => existsSync(abs));
+}

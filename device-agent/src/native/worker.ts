@@ -1,0 +1,191 @@
+// The native worker process (`node agent.js native-worker`, forked by client.ts): the only process
+// that loads the native addon. It runs pipeline measurements (with ONNX Runtime as a host
+// inference) and answers over IPC; a native crash ends it, and the agent reports that.
+import { performance } from 'node:perf_hooks';
+import type * as Ort from 'onnxruntime-node';
+import { loadOnnxRuntime } from '../backends/onnxruntime';
+import { BadInputError } from '../errors';
+import { measure, type Phase } from '../measure';
+import { loadFrames } from '../pipelineFrames';
+import type { NativeAddon, NativePipeline, NativeStageRecord } from './binding';
+import { loadNativeAddon } from './loader';
+import type { PipelineJob, PipelineJobResult, WorkerMessage, WorkerRequest } from './messages';
+import { nativeSourceDir, nativeSourceHash } from './sources';
+
+/** Batches of frame records are sent at most this often (and at the end of each phase). */
+const BATCH_MS = 100;
+
+class WorkerError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'EINVAL' | 'ENATIVE' | 'EUNAVAILABLE',
+  ) {
+    super(message);
+  }
+}
+
+function send(m: WorkerMessage): void {
+  process.send?.(m);
+}
+
+let addonPromise: Promise<NativeAddon> | null = null;
+function addon(): Promise<NativeAddon> {
+  addonPromise ??= (async () => {
+    const src = nativeSourceDir();
+    const loaded = loadNativeAddon(src ? await nativeSourceHash(src) : null);
+    if ('error' in loaded) throw new WorkerError(loaded.error, 'EUNAVAILABLE');
+    return loaded.addon;
+  })();
+  return addonPromise;
+}
+
+const cancelled = new Set<number>();
+
+function tensorType(dtype: string, what: string): 'float32' | 'float16' {
+  if (dtype === 'float32' || dtype === 'float16') return dtype;
+  throw new WorkerError(`the model's ${what} is ${dtype}: the pipeline handles float32 and float16 models`, 'EINVAL');
+}
+
+async function runPipeline(id: number, job: PipelineJob): Promise<PipelineJobResult> {
+  const native = await addon();
+  const info = native.buildInfo();
+  if (process.env.JETBENCH_NATIVE_TEST_CRASH === 'pipeline') native.crashForTest();
+  const ortLoaded = loadOnnxRuntime();
+  if ('error' in ortLoaded) throw new WorkerError(ortLoaded.error, 'EUNAVAILABLE');
+  const { ort, version } = ortLoaded;
+
+  const [, , inputSize] = job.input.shape as number[];
+  const [, rows, cols] = job.output.shape as number[];
+  const o = job.options;
+  send({ id, event: 'progress', message: `loading ${o.frameCount} frame(s) from ${o.source}` });
+  const loaded = await loadFrames(o.source, o.frameCount, o.objects);
+  const pipeline: NativePipeline = new native.Pipeline({
+    mode: o.mode,
+    memory: o.memory,
+    inference: 'host',
+    inputSize: inputSize!,
+    inputType: tensorType(job.input.dtype, 'input'),
+    outputRows: rows!,
+    outputCols: cols!,
+    outputType: tensorType(job.output.dtype, 'output'),
+    nms: { confThreshold: o.confThreshold, iouThreshold: o.iouThreshold, maxDetections: o.maxDetections },
+  });
+  let session: Ort.InferenceSession | null = null;
+  try {
+    const slots = loaded.frames.map((f) => pipeline.addFrame(f.data, f.width, f.height, f.width * 3));
+    session = await ort.InferenceSession.create(job.modelPath, {
+      executionProviders: ['cpu'],
+      graphOptimizationLevel: 'all',
+      interOpNumThreads: 1,
+      logSeverityLevel: 3,
+      ...(job.threads !== null ? { intraOpNumThreads: job.threads } : {}),
+    });
+    // The model reads the pipeline's input buffer in place: no copy between preprocess and inference.
+    const input = new ort.Tensor(job.input.dtype as 'float32' | 'float16', pipeline.inputView(), job.input.shape as number[]);
+    const output = pipeline.outputView();
+    const feeds = { [job.input.name]: input };
+    const outputName = job.output.name;
+
+    const stagesMs: Record<Phase, Record<string, number[]>> = { warmup: {}, measure: {} };
+    const detections: number[] = [];
+    let frame = 0;
+    // infer() cannot know its phase (measure() decides after it returns): onSample files the
+    // frame's records under the phase measure() reports.
+    let pending: { stages: NativeStageRecord[]; detections: number } | null = null;
+    let phase: Phase = 'warmup';
+    const sent: Record<Phase, number> = { warmup: 0, measure: 0 };
+    let lastFlush = performance.now();
+    const flush = (p: Phase, samples: readonly number[]) => {
+      if (samples.length <= sent[p]) return;
+      const from = sent[p];
+      const stages: Record<string, number[]> = {};
+      for (const [k, v] of Object.entries(stagesMs[p])) stages[k] = v.slice(from, samples.length);
+      send({ id, event: 'batch', phase: p, offset: from, latencyMs: samples.slice(from), stagesMs: stages });
+      sent[p] = samples.length;
+    };
+    let current: readonly number[] = [];
+    const infer = async (): Promise<number> => {
+      const slot = slots[frame++ % slots.length]!;
+      const t0 = performance.now();
+      const before = await pipeline.beforeInference(slot);
+      const ti = performance.now();
+      const results = await session!.run(feeds);
+      output.set(results[outputName]!.data as Float32Array & Uint16Array);
+      const inferenceMs = performance.now() - ti;
+      const after = await pipeline.afterInference();
+      const total = performance.now() - t0;
+      pending = { stages: [...before.stages, { name: 'inference', where: 'cpu', clock: 'host', ms: inferenceMs }, ...after.stages], detections: after.detections.length / 6 };
+      return total;
+    };
+    const result = await measure(infer, job, {
+      isCancelled: () => cancelled.has(id),
+      onSample: (p, samples) => {
+        if (pending) {
+          for (const s of pending.stages) (stagesMs[p][s.name] ??= []).push(s.ms);
+          if (p === 'measure') detections.push(pending.detections);
+          pending = null;
+        }
+        if (p !== phase) {
+          flush(phase, current);
+          phase = p;
+        }
+        current = samples;
+        const now = performance.now();
+        if (now - lastFlush >= BATCH_MS) {
+          flush(p, samples);
+          lastFlush = now;
+        }
+      },
+    });
+    flush('warmup', result.warmupMs);
+    flush('measure', result.latencyMs);
+    const plan = pipeline.plan().map((s) => (s.name === 'inference' ? { ...s, where: 'cpu' as const, clock: 'host' as const } : s));
+    return {
+      warmupLatencyMs: result.warmupMs,
+      latencyMs: result.latencyMs,
+      stagesMs: stagesMs.measure,
+      detections,
+      plan,
+      frames: { source: loaded.source, count: loaded.frames.length, width: loaded.frames[0]!.width, height: loaded.frames[0]!.height },
+      gpu: info.cudaStatus.devices > 0 ? info.cudaStatus.deviceName : null,
+      inferenceDescription: `onnxruntime ${version} (CPU execution provider) on host buffers`,
+      onnxruntimeVersion: version,
+      cancelled: result.cancelled,
+      error: result.error ? result.error.message : null,
+    };
+  } finally {
+    await session?.release();
+    pipeline.close();
+  }
+}
+
+async function handle(req: WorkerRequest): Promise<void> {
+  try {
+    switch (req.op) {
+      case 'info':
+        send({ id: req.id, event: 'result', value: (await addon()).buildInfo() });
+        return;
+      case 'pipeline':
+        send({ id: req.id, event: 'result', value: await runPipeline(req.id, req.job) });
+        return;
+      case 'cancel':
+        cancelled.add(req.target);
+        return;
+      case 'crash':
+        (await addon()).crashForTest();
+    }
+  } catch (e) {
+    const code = e instanceof WorkerError ? e.code : e instanceof BadInputError || (e as { code?: string }).code === 'EINVAL' ? 'EINVAL' : 'ENATIVE';
+    send({ id: req.id, event: 'error', message: (e as Error).message, code });
+  }
+}
+
+export function runNativeWorker(): void {
+  if (!process.send) {
+    process.stderr.write('native-worker: this command is started by the agent (it needs an IPC channel)\n');
+    process.exit(2);
+  }
+  process.on('message', (m: WorkerRequest) => void handle(m));
+  // The agent went away: nothing left to serve.
+  process.on('disconnect', () => process.exit(0));
+}

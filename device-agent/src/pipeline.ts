@@ -1,0 +1,137 @@
+// One pipeline job from RunSpec (with `pipeline`) to RunFile: validate, resolve the model, run
+// the frames in the native worker (preprocess -> inference -> postprocess, each stage timed),
+// stream per-frame records as samples, and compute statistics per stage with the stats module.
+import { BadInputError } from './errors';
+import { deviceInfo } from './deviceInfo';
+import { NativeWorker } from './native/client';
+import type { PipelineJob } from './native/messages';
+import { MEMORY_MODES, PIPELINE_MODES, RUN_SCHEMA_VERSION, type PipelineInfo, type PipelineOptions, type RunFile, type RunSpec } from './protocol';
+import { resolveAndInspect, validateSpec, type RunSinks } from './runner';
+import { computeStats } from './stats';
+
+export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
+  mode: 'conventional',
+  memory: 'pageable',
+  source: 'synthetic',
+  frameCount: 8,
+  objects: 12,
+  confThreshold: 0.25,
+  iouThreshold: 0.45,
+  maxDetections: 300,
+};
+
+/** Throws BadInputError naming the problem and the fix. */
+export function validatePipelineOptions(o: PipelineOptions): void {
+  if (!PIPELINE_MODES.includes(o.mode)) throw new BadInputError(`pipeline mode '${o.mode}' is not one of ${PIPELINE_MODES.join(', ')}`);
+  if (!MEMORY_MODES.includes(o.memory)) throw new BadInputError(`memory mode '${o.memory}' is not one of ${MEMORY_MODES.join(', ')}`);
+  if (typeof o.source !== 'string' || o.source.length === 0) throw new BadInputError('frame source must be synthetic or a directory of images');
+  if (!Number.isInteger(o.frameCount) || o.frameCount < 1 || o.frameCount > 1000) throw new BadInputError(`frame count must be a whole number from 1 to 1000 (got ${o.frameCount})`);
+  if (!Number.isInteger(o.objects) || o.objects < 0 || o.objects > 500) throw new BadInputError(`objects per synthetic scene must be from 0 to 500 (got ${o.objects})`);
+  if (!(o.confThreshold >= 0 && o.confThreshold < 1)) throw new BadInputError(`confidence threshold must be in [0, 1) (got ${o.confThreshold})`);
+  if (!(o.iouThreshold > 0 && o.iouThreshold <= 1)) throw new BadInputError(`IoU threshold must be in (0, 1] (got ${o.iouThreshold})`);
+  if (!Number.isInteger(o.maxDetections) || o.maxDetections < 1) throw new BadInputError(`max detections must be a whole number >= 1 (got ${o.maxDetections})`);
+}
+
+export async function executePipeline(spec: RunSpec, runId: string, sinks: RunSinks, env: NodeJS.ProcessEnv = process.env): Promise<RunFile> {
+  validateSpec(spec);
+  const options = spec.pipeline!;
+  validatePipelineOptions(options);
+  if (spec.backend !== 'onnxruntime') {
+    throw new BadInputError(
+      spec.backend === 'tensorrt'
+        ? 'the pipeline runs TensorRT on device buffers through the native addon, which this device has not built with TensorRT: use --backend onnxruntime, or install TensorRT and rebuild the addon (node agent.js build-native --force)'
+        : `the pipeline's inference stage needs a backend that runs in the native worker (onnxruntime, or tensorrt where built): ${spec.backend} cannot`,
+    );
+  }
+  const createdAt = new Date().toISOString();
+  const model = await resolveAndInspect(spec, sinks);
+  if (spec.precision !== model.precision) {
+    throw new BadInputError(`model '${model.builtin ?? model.path}' is stored in ${model.precision}: use --precision ${model.precision}`);
+  }
+  const [input] = model.inputs;
+  const [output] = model.outputs;
+  const inShape = input?.shape ?? [];
+  const outShape = output?.shape ?? [];
+  if (model.inputs.length !== 1 || inShape.length !== 4 || inShape[0] !== 1 || inShape[1] !== 3 || typeof inShape[2] !== 'number' || inShape[2] !== inShape[3]) {
+    throw new BadInputError(`the pipeline needs one square image input 1 x 3 x S x S; '${model.builtin ?? model.path}' has ${model.inputs.map((i) => `${i.name} [${i.shape.join(', ')}]`).join('; ')}`);
+  }
+  if (model.outputs.length < 1 || outShape.length !== 3 || outShape[0] !== 1 || typeof outShape[1] !== 'number' || typeof outShape[2] !== 'number' || outShape[2] < 6) {
+    throw new BadInputError(
+      `the model's output is [${outShape.join(', ')}], not 1 x N x (5 + classes): the pipeline's postprocess is YOLOv5's decode + NMS (boxes, objectness, class scores)`,
+    );
+  }
+  const job: PipelineJob = {
+    options,
+    modelPath: model.path,
+    input: input!,
+    output: output!,
+    threads: spec.threads,
+    warmup: spec.warmup,
+    warmupMs: spec.warmupMs,
+    iterations: spec.iterations,
+    durationS: spec.durationS,
+  };
+  const device = await deviceInfo();
+  sinks.progress(`starting the native worker (${options.mode}, ${options.memory} memory)`);
+  const worker = NativeWorker.start(env);
+  let result;
+  try {
+    let measured = 0;
+    result = await worker.runPipeline(job, {
+      onBatch: (b) => {
+        sinks.samples({ runId, phase: b.phase, offset: b.offset, latencyMs: b.latencyMs, stagesMs: b.stagesMs });
+        if (b.phase === 'measure') {
+          measured = b.offset + b.latencyMs.length;
+          sinks.progress(`measuring: ${measured}/${spec.iterations} frames`, Math.min(100, Math.floor((100 * measured) / spec.iterations)));
+        }
+      },
+      onProgress: (m) => sinks.progress(m),
+      isCancelled: sinks.isCancelled,
+    });
+  } finally {
+    await worker.dispose();
+  }
+  const stageStats: PipelineInfo['stageStats'] = {};
+  for (const [name, values] of Object.entries(result.stagesMs)) {
+    const s = computeStats(values);
+    if (s) stageStats[name] = s;
+  }
+  const nonInference = result.latencyMs.map((_, i) =>
+    Object.entries(result.stagesMs)
+      .filter(([name]) => name !== 'inference')
+      .reduce((sum, [, v]) => sum + (v[i] ?? 0), 0),
+  );
+  const run: RunFile = {
+    schemaVersion: RUN_SCHEMA_VERSION,
+    id: runId,
+    createdAt,
+    finishedAt: new Date().toISOString(),
+    spec,
+    device,
+    versions: device.versions,
+    model,
+    artifact: null,
+    timing: {
+      clock: 'per frame: host monotonic clock (performance.now) in the native worker; per stage: CUDA events on the pipeline stream (GPU stages, copies), host steady clock (CPU stages, inference)',
+      spans: 'one frame: every pipeline stage from the decoded frame in memory to the detections on the host (run.pipeline.stages), plus the calls between them',
+      executionProvider: 'cpu',
+      threads: spec.threads,
+    },
+    samples: { latencyMs: result.latencyMs, warmupLatencyMs: result.warmupLatencyMs, stagesMs: result.stagesMs },
+    stats: computeStats(result.latencyMs),
+    pipeline: {
+      mode: options.mode,
+      memory: options.memory,
+      stages: result.plan.map(({ name, where, clock }) => ({ name, where, clock })),
+      inference: { backend: spec.backend, where: 'host', description: result.inferenceDescription },
+      gpu: result.gpu,
+      frames: result.frames,
+      detections: result.detections,
+      stageStats,
+      nonInferenceStats: computeStats(nonInference),
+    },
+    status: result.error ? 'failed' : result.cancelled ? 'cancelled' : 'ok',
+  };
+  if (result.error) run.error = `the pipeline failed during the run: ${result.error}`;
+  return run;
+}

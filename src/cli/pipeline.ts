@@ -1,0 +1,147 @@
+// `jetbench pipeline`: measures whole frames (preprocess -> inference -> postprocess) in the
+// conventional or zerocopy form, stage by stage, and writes the run file. Options are parsed into
+// a RunSpec with `pipeline` before anything runs.
+import path from 'node:path';
+import { CancellationTokenSource } from 'vscode-jsonrpc';
+import { MEMORY_MODES, PIPELINE_MODES, type BackendId, type Precision, type RunFile, BACKEND_IDS, PRECISIONS } from '../../device-agent/src/protocol';
+import { newRunId } from '../../device-agent/src/runner';
+import { DEFAULT_PIPELINE_OPTIONS } from '../../device-agent/src/pipeline';
+import { parseBuiltinName } from '../../models/src/index';
+import { startLocalAgent } from '../core/agentConnection';
+import { formatMs } from '../core/report';
+import { runOnAgent } from '../core/runClient';
+import { checkOutputPath, defaultRunPath, writeRunFile } from '../core/runStore';
+import { nonNegative, oneOf, parse, UsageError, wholeNumber } from './args';
+import { HELP } from './help';
+import type { Io } from './main';
+
+const OPTIONS = {
+  device: { type: 'string', default: 'local' },
+  model: { type: 'string', default: 'yolov5s' },
+  backend: { type: 'string' },
+  precision: { type: 'string' },
+  mode: { type: 'string' },
+  memory: { type: 'string' },
+  frames: { type: 'string' },
+  warmup: { type: 'string' },
+  source: { type: 'string' },
+  'frame-count': { type: 'string' },
+  objects: { type: 'string' },
+  conf: { type: 'string' },
+  iou: { type: 'string' },
+  'max-det': { type: 'string' },
+  threads: { type: 'string' },
+  label: { type: 'string' },
+  out: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  quiet: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+function fraction(name: string, text: string | undefined, fallback: number): number {
+  const v = nonNegative(name, text, fallback);
+  if (v > 1) throw new UsageError(`--${name} must be between 0 and 1 (got '${text}')`);
+  return v;
+}
+
+export function parsePipelineArgs(args: string[]) {
+  const { values: v } = parse(args, OPTIONS, false);
+  if (v.help) return 'help' as const;
+  const implied = parseBuiltinName(v.model)?.precision ?? 'fp32';
+  const d = DEFAULT_PIPELINE_OPTIONS;
+  return {
+    spec: {
+      device: v.device,
+      model: v.model,
+      backend: oneOf<BackendId>('backend', v.backend, BACKEND_IDS, 'onnxruntime'),
+      precision: oneOf<Precision>('precision', v.precision, PRECISIONS, implied),
+      warmup: wholeNumber('warmup', v.warmup, 5, 0),
+      warmupMs: 0,
+      iterations: wholeNumber('frames', v.frames, 50, 1),
+      durationS: 0,
+      threads: v.threads === undefined ? null : wholeNumber('threads', v.threads, 0, 1),
+      inputShape: null,
+      opset: 13 as const,
+      label: v.label ?? null,
+      pipeline: {
+        mode: oneOf('mode', v.mode, PIPELINE_MODES, d.mode),
+        memory: oneOf('memory', v.memory, MEMORY_MODES, d.memory),
+        source: v.source === undefined || v.source === 'synthetic' ? 'synthetic' : path.resolve(v.source),
+        frameCount: wholeNumber('frame-count', v['frame-count'], d.frameCount, 1),
+        objects: wholeNumber('objects', v.objects, d.objects, 0),
+        confThreshold: fraction('conf', v.conf, d.confThreshold),
+        iouThreshold: fraction('iou', v.iou, d.iouThreshold),
+        maxDetections: wholeNumber('max-det', v['max-det'], d.maxDetections, 1),
+      },
+    },
+    out: v.out ?? null,
+    json: v.json,
+    quiet: v.quiet,
+  };
+}
+
+/** Stage table: where each stage ran, its clock, and its statistics; then the totals. */
+export function formatPipelineTable(run: RunFile): string {
+  const p = run.pipeline;
+  if (!p) return 'not a pipeline run';
+  const lines = [
+    `Pipeline ${p.mode}, ${p.memory} memory, model ${run.model.builtin ?? run.model.path}, inference ${p.inference.description}, GPU ${p.gpu ?? 'none'}: ${run.status}`,
+    `Frames: ${p.frames.source} (${p.frames.count} loaded, ${p.frames.width}x${p.frames.height})`,
+  ];
+  if (run.error) lines.push(`FAILED: ${run.error}`);
+  const rows = [['Stage', 'Where', 'Clock', 'Median ms', 'Mean ms', 'P95 ms']];
+  for (const s of p.stages) {
+    const st = p.stageStats[s.name];
+    rows.push([s.name, s.where, s.clock, ...(st ? [formatMs(st.medianMs), formatMs(st.meanMs), formatMs(st.p95Ms)] : ['-', '-', '-'])]);
+  }
+  if (p.nonInferenceStats) {
+    const n = p.nonInferenceStats;
+    rows.push(['non-inference (pre + post + copies)', '', '', formatMs(n.medianMs), formatMs(n.meanMs), formatMs(n.p95Ms)]);
+  }
+  if (run.stats) rows.push(['end to end (host clock)', '', 'host', formatMs(run.stats.medianMs), formatMs(run.stats.meanMs), formatMs(run.stats.p95Ms)]);
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const fmt = (r: string[]) => r.map((cell, c) => (c >= 3 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd();
+  lines.push('', fmt(rows[0]!), fmt(widths.map((w) => '-'.repeat(w))), ...rows.slice(1).map(fmt));
+  if (p.detections.length) {
+    const sorted = [...p.detections].sort((a, b) => a - b);
+    lines.push('', `Detections per frame: median ${sorted[Math.floor(sorted.length / 2)]}, min ${sorted[0]}, max ${sorted[sorted.length - 1]}`);
+  }
+  return lines.join('\n');
+}
+
+export async function pipeline(args: string[], io: Io): Promise<number> {
+  const parsed = parsePipelineArgs(args);
+  if (parsed === 'help') {
+    io.out(HELP.pipeline);
+    return 0;
+  }
+  const { spec } = parsed;
+  if (spec.device !== 'local') throw new UsageError(`device '${spec.device}' is not known: this version of jetbench runs on --device local only`);
+  const runId = newRunId(spec);
+  const outFile = path.resolve(io.cwd, parsed.out ?? defaultRunPath(io.cwd, runId));
+  await checkOutputPath(outFile, parsed.out === null);
+  const agent = await startLocalAgent({ client: 'jetbench-cli', stderr: (t) => io.err(`agent: ${t}`) });
+  const cancel = new CancellationTokenSource();
+  const onSigint = () => cancel.cancel();
+  process.on('SIGINT', onSigint);
+  let run: RunFile;
+  try {
+    ({ run } = await runOnAgent(agent.connection, spec, {
+      runId,
+      token: cancel.token,
+      observer: { onProgress: (m) => !parsed.quiet && io.err(`pipeline ${spec.pipeline.mode}: ${m}\n`) },
+    }));
+  } finally {
+    process.off('SIGINT', onSigint);
+    await agent.dispose();
+  }
+  await writeRunFile(outFile, run);
+  if (parsed.json) {
+    const { samples: _samples, ...summary } = run;
+    io.out(JSON.stringify({ file: outFile, ...summary }, null, 2) + '\n');
+  } else {
+    io.out(`${formatPipelineTable(run)}\nrun file: ${path.relative(io.cwd, outFile) || outFile}\n`);
+  }
+  if (run.status === 'cancelled') return 130;
+  return run.status === 'ok' ? 0 : 1;
+}
