@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything jetbench needs on a fresh machine and builds the bundles.
 #   scripts/setup.sh          npm packages + build
-#   scripts/setup.sh --test   also the Python packages the tests use (onnx checker)
+#   scripts/setup.sh --test   also the Python packages the tests use (onnx checker) and the native
+#                             suite's toolchain and addon (scripts/setup-native.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # onnxruntime-node's install script would download CUDA provider files; the CPU build ships in
@@ -12,3 +13,6 @@ if [[ "${1:-}" == "--test" ]]; then
   python3 -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
 fi
 npm run --silent build
+if [[ "${1:-}" == "--test" ]]; then
+  bash scripts/setup-native.sh
+fi

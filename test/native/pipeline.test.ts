@@ -1,0 +1,104 @@
+// `jetbench pipeline` as a user runs it: the real agent, the native worker, the addon's CPU
+// stages and the real ONNX Runtime; run files checked against the schema, every stage's times
+// aligned with the frames, statistics recomputed from the samples.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { before, test } from 'node:test';
+import { onnx } from 'onnx-proto';
+import { PNG } from 'pngjs';
+import { computeStats } from '../../device-agent/src/stats';
+import { syntheticScene } from '../../models/src/frames';
+import { runCli, scratchDir } from '../helpers/cli';
+import { readRun } from '../helpers/runFile';
+import { loadTestAddon } from './helpers';
+
+let work: string;
+let hasCuda = false;
+before(async () => {
+  work = scratchDir('jetbench-pipeline-');
+  hasCuda = (await loadTestAddon()).addon.buildInfo().cudaStatus.devices > 0;
+});
+
+test('conventional pipeline on the CPU with ONNX Runtime: every stage timed per frame, the run says where', async () => {
+  const out = path.join(work, 'conventional.json');
+  const r = await runCli(['pipeline', '--model', 'tiny', '--mode', 'conventional', '--frames', '12', '--warmup', '2', '--frame-count', '3', '--objects', '20', '--threads', '1', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const run = readRun(out);
+  assert.equal(run.status, 'ok');
+  const p = run.pipeline!;
+  assert.deepEqual(p.stages.map((s) => `${s.name}@${s.where}/${s.clock}`), ['preprocess@cpu/host', 'inference@cpu/host', 'postprocess@cpu/host']);
+  assert.deepEqual(p.inference.where, 'host');
+  assert.match(p.inference.description, /^onnxruntime \d+\.\d+\.\d+ \(CPU execution provider\)/);
+  assert.equal(run.samples.latencyMs.length, 12);
+  assert.equal(run.samples.warmupLatencyMs.length, 2);
+  const stages = run.samples.stagesMs!;
+  assert.deepEqual(Object.keys(stages).sort(), ['inference', 'postprocess', 'preprocess']);
+  run.samples.latencyMs.forEach((total, i) => {
+    const parts = Object.values(stages).reduce((sum, v) => sum + v[i]!, 0);
+    assert.ok(parts > 0 && parts <= total + 1e-6, `frame ${i}: stages ${parts} ms within the frame's ${total} ms`);
+  });
+  for (const [name, values] of Object.entries(stages)) {
+    assert.equal(values.length, 12, name);
+    assert.deepEqual(p.stageStats[name], computeStats(values), `stats of ${name} from its samples`);
+  }
+  assert.deepEqual(run.stats, computeStats(run.samples.latencyMs));
+  assert.equal(p.detections.length, 12);
+  assert.ok(p.detections.every((n) => Number.isInteger(n) && n >= 0 && n <= 300));
+  assert.equal(p.frames.count, 3);
+  assert.equal(p.frames.width, 1920);
+  for (const line of ['preprocess', 'inference', 'postprocess', 'non-inference (pre + post + copies)', 'end to end']) assert.match(r.stdout, new RegExp(line.replace(/[()+]/g, '\\$&')));
+});
+
+test('frames from a directory of PNG and PPM images', async () => {
+  const dir = path.join(work, 'frames');
+  mkdirSync(dir);
+  const scene = syntheticScene(320, 240, 5);
+  const png = new PNG({ width: 320, height: 240 });
+  for (let i = 0, j = 0; i < scene.data.length; i += 3, j += 4) png.data.set([scene.data[i + 2]!, scene.data[i + 1]!, scene.data[i]!, 255], j);
+  writeFileSync(path.join(dir, 'a.png'), PNG.sync.write(png));
+  const rgb = new Uint8Array(scene.data.length);
+  for (let i = 0; i < rgb.length; i += 3) rgb.set([scene.data[i + 2]!, scene.data[i + 1]!, scene.data[i]!], i);
+  writeFileSync(path.join(dir, 'b.ppm'), Buffer.concat([Buffer.from('P6\n# camera\n320 240\n255\n'), Buffer.from(rgb)]));
+  writeFileSync(path.join(dir, 'notes.txt'), 'not an image');
+  const out = path.join(work, 'dir.json');
+  const r = await runCli(['pipeline', '--model', 'tiny', '--source', dir, '--frames', '4', '--warmup', '0', '--quiet', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const run = readRun(out);
+  assert.equal(run.pipeline!.frames.count, 2);
+  assert.equal(run.pipeline!.frames.width, 320);
+  assert.match(run.pipeline!.frames.source, /2 image\(s\) from/);
+});
+
+test('bad input: zerocopy without a GPU, a missing source, a model that is not a detector; a message with the fix, exit 1, no run file', async () => {
+  if (!hasCuda) {
+    const r = await runCli(['pipeline', '--model', 'tiny', '--mode', 'zerocopy', '--frames', '2', '--quiet', '--out', path.join(work, 'zc.json')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /zerocopy pipeline needs a CUDA GPU.*run --mode conventional --memory pageable here/);
+  }
+  const missing = await runCli(['pipeline', '--model', 'tiny', '--source', path.join(work, 'nowhere'), '--frames', '2', '--quiet', '--out', path.join(work, 'm.json')]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /is not a readable directory \(ENOENT\): give --source synthetic or a directory of images/);
+
+  // A model whose output is 1 x 768 x 4: boxes without objectness or classes.
+  const model = onnx.ModelProto.create({
+    irVersion: 7,
+    opsetImport: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'not-a-detector',
+      node: [{ opType: 'Reshape', input: ['images', 'shape'], output: ['boxes'] }],
+      initializer: [{ name: 'shape', dataType: onnx.TensorProto.DataType.INT64, dims: [3], int64Data: [1, 768, 4] }],
+      input: [{ name: 'images', type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 1 }, { dimValue: 3 }, { dimValue: 32 }, { dimValue: 32 }] } } } }],
+      output: [{ name: 'boxes', type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 1 }, { dimValue: 768 }, { dimValue: 4 }] } } } }],
+    },
+  });
+  const file = path.join(work, 'boxes.onnx');
+  writeFileSync(file, onnx.ModelProto.encode(model).finish());
+  const bad = await runCli(['pipeline', '--model', file, '--frames', '2', '--quiet', '--out', path.join(work, 'b.json')]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /output is \[1, 768, 4\], not 1 x N x \(5 \+ classes\)/);
+  for (const f of ['zc.json', 'm.json', 'b.json']) assert.ok(!existsSync(path.join(work, f)), `no run file ${f}`);
+  const usage = await runCli(['pipeline', '--mode', 'fast']);
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /--mode 'fast' is not one of: conventional, zerocopy/);
+});
