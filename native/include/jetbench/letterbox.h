@@ -23,10 +23,10 @@ struct LetterboxGeometry {
 /** Same arithmetic as frames.ts letterboxGeometry (JavaScript's Math.round: half up). */
 LetterboxGeometry letterboxGeometry(int width, int height, int size);
 
-/** One output value of one channel, before / 255 (shared by CPU and GPU so both compute the
- * same float operations in the same order). Half-pixel centres like cv2.INTER_LINEAR. */
-JB_HD float bilinearSample(const std::uint8_t* data, int width, int height, int strideBytes, float scaleX, float scaleY, int ox,
-                           int oy, int channel) {
+/** The three channels (B, G, R) of one output pixel, before / 255, shared by CPU and GPU so both
+ * compute the same float operations in the same order. Half-pixel centres like cv2.INTER_LINEAR. */
+JB_HD void bilinearSampleBgr(const std::uint8_t* data, int width, int height, int strideBytes, float scaleX, float scaleY, int ox, int oy,
+                             float out[3]) {
   float fy = (static_cast<float>(oy) + 0.5f) * scaleY - 0.5f;
   fy = fy < 0.f ? 0.f : (fy > static_cast<float>(height - 1) ? static_cast<float>(height - 1) : fy);
   float fx = (static_cast<float>(ox) + 0.5f) * scaleX - 0.5f;
@@ -37,15 +37,17 @@ JB_HD float bilinearSample(const std::uint8_t* data, int width, int height, int 
   const int x1 = x0 + 1 < width ? x0 + 1 : width - 1;
   const float wy = fy - static_cast<float>(y0);
   const float wx = fx - static_cast<float>(x0);
-  const std::uint8_t* r0 = data + static_cast<std::size_t>(y0) * strideBytes;
-  const std::uint8_t* r1 = data + static_cast<std::size_t>(y1) * strideBytes;
-  const float p00 = r0[x0 * 3 + channel], p01 = r0[x1 * 3 + channel];
-  const float p10 = r1[x0 * 3 + channel], p11 = r1[x1 * 3 + channel];
-  // Written as separate products and sums: the CUDA side compiles this without FMA contraction
-  // (see CMakeLists), so both produce bit-identical floats.
-  const float top = (1.f - wx) * p00 + wx * p01;
-  const float bottom = (1.f - wx) * p10 + wx * p11;
-  return (1.f - wy) * top + wy * bottom;
+  const std::uint8_t* p00 = data + static_cast<std::size_t>(y0) * strideBytes + x0 * 3;
+  const std::uint8_t* p01 = data + static_cast<std::size_t>(y0) * strideBytes + x1 * 3;
+  const std::uint8_t* p10 = data + static_cast<std::size_t>(y1) * strideBytes + x0 * 3;
+  const std::uint8_t* p11 = data + static_cast<std::size_t>(y1) * strideBytes + x1 * 3;
+  for (int c = 0; c < 3; ++c) {
+    // Separate products and sums: the CUDA side compiles this without FMA contraction (see
+    // CMakeLists), so both produce bit-identical floats.
+    const float top = (1.f - wx) * static_cast<float>(p00[c]) + wx * static_cast<float>(p01[c]);
+    const float bottom = (1.f - wx) * static_cast<float>(p10[c]) + wx * static_cast<float>(p11[c]);
+    out[c] = (1.f - wy) * top + wy * bottom;
+  }
 }
 
 /** CPU reference: writes 3 * size * size values of `type` to `out`. */

@@ -49,11 +49,10 @@ void letterboxCpu(const FrameView& frame, int size, TensorType type, void* out) 
         for (int c = 0; c < 3; ++c) store(c * plane + o, pad);
         continue;
       }
-      for (int c = 0; c < 3; ++c) {
-        const float v = bilinearSample(frame.data, frame.width, frame.height, frame.strideBytes, g.scaleX, g.scaleY, ix, iy, c);
-        // BGR -> RGB: source channel c goes to plane 2 - c.
-        store((2 - c) * plane + o, v / 255.f);
-      }
+      float bgr[3];
+      bilinearSampleBgr(frame.data, frame.width, frame.height, frame.strideBytes, g.scaleX, g.scaleY, ix, iy, bgr);
+      // BGR -> RGB: source channel c goes to plane 2 - c.
+      for (int c = 0; c < 3; ++c) store((2 - c) * plane + o, bgr[c] / 255.f);
     }
   }
 }

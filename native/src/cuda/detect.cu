@@ -4,7 +4,8 @@
 //     survivors append a sort key (score desc, row asc) through an atomic counter.
 //   nmsKernel (one block): reads the count on the device, bitonic-sorts the keys (in shared
 //     memory when they fit, else in a global scratch buffer), caps at maxCandidates, then greedy
-//     NMS with a removed-bitmap in shared memory, writing at most maxDetections.
+//     NMS with a removed-bitmap in shared memory, writing at most maxDetections. Up to 4096
+//     candidates the boxes stay in registers and the kept box is broadcast through shared memory.
 // The arithmetic (decodeRow, boxIou, candidateKey) is detect.h's, shared with the CPU reference.
 #include <cuda_fp16.h>
 
@@ -16,6 +17,8 @@ namespace {
 constexpr int kNmsThreads = 1024;
 /** Keys sorted in shared memory up to this many (32 KB); more go through global memory. */
 constexpr int kSharedKeys = 4096;
+/** Candidates per thread held in registers by the fast NMS path (4 x 1024 = 4096). */
+constexpr int kRegisterSlots = 4;
 
 int nextPow2(int v) {
   int p = 1;
@@ -87,6 +90,66 @@ __global__ void __launch_bounds__(kNmsThreads) nmsKernel(const int* __restrict__
   }
 
   const int m = min(n, o.maxCandidates);
+  int kept = 0;
+  if (m <= kRegisterSlots * kNmsThreads) {
+    // Fast path: each thread holds its candidates (j = tid + k * threads) in registers; the kept
+    // box is broadcast through shared memory, so the greedy loop touches no global memory.
+    float4 mine[kRegisterSlots];
+    int mineClass[kRegisterSlots];
+    float mineScore[kRegisterSlots];
+#pragma unroll
+    for (int k = 0; k < kRegisterSlots; ++k) {
+      const int j = tid + k * kNmsThreads;
+      mineClass[k] = -1;
+      if (j < m) {
+        const std::uint64_t key = keys[j];
+        const int row = static_cast<int>(0xffffffffu - static_cast<unsigned>(key & 0xffffffffull));
+        mine[k] = boxes[row];
+        mineClass[k] = classes[row];
+        mineScore[k] = __uint_as_float(static_cast<unsigned>(key >> 32));
+      }
+    }
+    __shared__ float4 current;
+    __shared__ int currentClass;
+    for (int w = tid; w < (m + 31) / 32; w += kNmsThreads) removed[w] = 0u;
+    __syncthreads();
+    for (int i = 0; i < m && kept < o.maxDetections; ++i) {
+      if ((removed[i >> 5] >> (i & 31)) & 1u) continue;  // the same shared word for every thread
+      if (tid == i % kNmsThreads) {
+        // Select by comparisons, not by a run-time index (that would move the arrays to local memory).
+        const int slot = i / kNmsThreads;
+        float4 box = mine[0];
+        int boxClass = mineClass[0];
+        float score = mineScore[0];
+#pragma unroll
+        for (int k = 1; k < kRegisterSlots; ++k) {
+          box = slot == k ? mine[k] : box;
+          boxClass = slot == k ? mineClass[k] : boxClass;
+          score = slot == k ? mineScore[k] : score;
+        }
+        current = box;
+        currentClass = boxClass;
+        out[kept] = Detection{box.x, box.y, box.z, box.w, score, boxClass};
+      }
+      __syncthreads();
+      const float a[4] = {current.x, current.y, current.z, current.w};
+      const int cls = currentClass;
+#pragma unroll
+      for (int k = 0; k < kRegisterSlots; ++k) {
+        const int j = tid + k * kNmsThreads;
+        if (j > i && j < m && mineClass[k] == cls && !((removed[j >> 5] >> (j & 31)) & 1u)) {
+          const float b[4] = {mine[k].x, mine[k].y, mine[k].z, mine[k].w};
+          if (boxIou(a, b) > o.iouThreshold) atomicOr(&removed[j >> 5], 1u << (j & 31));
+        }
+      }
+      ++kept;
+      __syncthreads();
+    }
+    if (tid == 0) *outCount = kept;
+    return;
+  }
+
+  // General path (more candidates than registers hold): sorted boxes in global scratch memory.
   for (int i = tid; i < m; i += kNmsThreads) {
     const int row = static_cast<int>(0xffffffffu - static_cast<unsigned>(keys[i] & 0xffffffffull));
     sortedBoxes[i] = boxes[row];
@@ -95,7 +158,6 @@ __global__ void __launch_bounds__(kNmsThreads) nmsKernel(const int* __restrict__
   for (int w = tid; w < (m + 31) / 32; w += kNmsThreads) removed[w] = 0u;
   __syncthreads();
 
-  int kept = 0;
   for (int i = 0; i < m && kept < o.maxDetections; ++i) {
     if ((removed[i >> 5] >> (i & 31)) & 1u) continue;  // the same shared word for every thread
     const float4 b = sortedBoxes[i];
