@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { parseBuiltinName, resolveModel } from '../../models/src/index';
 import type { Backend, PreparedSession } from './backends/backend';
 import { buildTvmModule } from './backends/tvm';
+import { buildTensorRt } from './backends/tensorrtBuild';
 import { deviceInfo } from './deviceInfo';
 import { BadInputError } from './errors';
 import { measure, type Phase } from './measure';
@@ -53,10 +54,11 @@ export function newRunId(spec: Pick<RunSpec, 'model' | 'backend' | 'precision'>,
 }
 
 /** The model a spec names, resolved (built-ins generated on first use) and inspected. The tvm
- * backend converts precision itself, so it always starts from the fp32 model. */
+ * and tensorrt backends convert precision themselves, so they start from the fp32 model. */
 export async function resolveAndInspect(spec: RunSpec, sinks: Pick<RunSinks, 'progress'>): Promise<ModelInfo> {
   sinks.progress(`resolving model ${spec.model}`);
-  const name = spec.backend === 'tvm' ? spec.model : modelForPrecision(spec.model, spec.precision);
+  // TVM and TensorRT convert precision themselves: they start from the fp32 model.
+  const name = spec.backend === 'tvm' || spec.backend === 'tensorrt' ? spec.model : modelForPrecision(spec.model, spec.precision);
   let resolved: { path: string; builtin: string | null };
   try {
     resolved = await resolveModel(name, { opset: spec.opset });
@@ -69,13 +71,8 @@ export async function resolveAndInspect(spec: RunSpec, sinks: Pick<RunSinks, 'pr
 /** Builds the artifact a backend runs (TVM module), without measuring. */
 export async function executeBuild(spec: RunSpec, sinks: Pick<RunSinks, 'progress' | 'isCancelled'>): Promise<BuildResult> {
   validateSpec(spec);
-  if (spec.backend !== 'tvm') {
-    throw new BadInputError(
-      spec.backend === 'onnxruntime'
-        ? 'onnxruntime runs the .onnx file directly: there is nothing to build (use jetbench bench)'
-        : `building for ${spec.backend} is not supported by this agent yet`,
-    );
-  }
+  if (spec.backend === 'onnxruntime') throw new BadInputError('onnxruntime runs the .onnx file directly: there is nothing to build (use jetbench bench)');
+  if (spec.backend === 'tensorrt') return buildTensorRt(spec, sinks);
   const model = await resolveAndInspect(spec, sinks);
   const built = await buildTvmModule(spec, model, sinks.progress, sinks.isCancelled);
   return { artifact: built.artifact, model, cached: built.cached, tuningLog: built.tuningLog };

@@ -3,7 +3,7 @@ import { WorkDoneProgress, type Connection, type InitializeResult } from 'vscode
 import type { Backend } from './backends/backend';
 import { OnnxRuntimeBackend } from './backends/onnxruntime';
 import { TvmBackend } from './backends/tvm';
-import { UnsupportedBackend } from './backends/unsupported';
+import { TensorRtBackend } from './backends/tensorrt';
 import { deviceInfo } from './deviceInfo';
 import { toResponseError } from './errors';
 import { JobQueue } from './jobQueue';
@@ -26,7 +26,7 @@ import { AGENT_VERSION } from './version';
 export function defaultBackends(): Map<BackendId, Backend> {
   return new Map<BackendId, Backend>([
     ['onnxruntime', new OnnxRuntimeBackend()],
-    ['tensorrt', new UnsupportedBackend('tensorrt')],
+    ['tensorrt', new TensorRtBackend()],
     ['tvm', new TvmBackend()],
   ]);
 }

@@ -36,4 +36,10 @@ fi
 for inc in "${trt[@]}"; do
   version=$(grep -hoE "define (NV_TENSORRT|TRT)_(MAJOR|MINOR|PATCH)(_ENTERPRISE)? +[0-9]+" "$inc/NvInferVersion.h" | awk '{print $3}' | paste -sd. -)
   g++ "${CXXFLAGS[@]}" -DJETBENCH_WITH_TENSORRT=1 -isystem "$inc" src/tensorrt/runner.cpp && echo "ok   g++ TensorRT $version ($inc) src/tensorrt/runner.cpp"
+  if [[ -d ../node_modules/node-api-headers/include && -d ../node_modules/node-addon-api ]]; then
+    mkdir -p "$OUT/gen/jetbench" && sed 's/@[A-Z_]*@/0/g' src/build_info.h.in >"$OUT/gen/jetbench/build_info.h"
+    g++ "${CXXFLAGS[@]}" -DJETBENCH_WITH_TENSORRT=1 -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS -isystem "$inc" -I"$OUT/gen" \
+      -isystem ../node_modules/node-api-headers/include -isystem ../node_modules/node-addon-api src/node/addon.cpp &&
+      echo "ok   g++ TensorRT $version + Node-API src/node/addon.cpp (tensorrt_binding.h)"
+  fi
 done

@@ -64,14 +64,43 @@ export interface NativePipeline {
   close(): void;
 }
 
+export interface NativeTensorRtBuildOptions {
+  onnxPath: string;
+  enginePath: string;
+  precision: 'fp32' | 'fp16' | 'int8';
+  workspaceBytes: number;
+  timingCachePath?: string;
+  calibrationCachePath?: string;
+  /** INT8: preprocessed model inputs (float32, 1 x 3 x S x S each). */
+  calibrationInputs?: Float32Array[];
+}
+
+export interface NativeTensorRtEngine {
+  tensors(): Array<{ name: string; input: boolean; dtype: string; shape: number[] }>;
+  engineBytes(): number;
+  /** One inference with enqueueV3 (or its CUDA graph), timed by CUDA events: ms. */
+  inferTimed(): Promise<number>;
+  profileLayers(): Promise<Array<{ name: string; ms: number }>>;
+  close(): void;
+}
+
+/** Present only when the addon was built where TensorRT was found. */
+export interface NativeTensorRt {
+  headerVersion: string;
+  libraryVersion: string;
+  build(options: NativeTensorRtBuildOptions): Promise<{ engineBytes: number; buildMs: number; calibrated: boolean; log: string }>;
+  Engine: new (enginePath: string, cudaGraph: boolean) => NativeTensorRtEngine;
+}
+
 export interface NativeAddon {
+  tensorrt?: NativeTensorRt;
   buildInfo(): NativeBuildInfo;
   /** CPU reference letterbox: 3 x size x size, RGB, / 255 (float16 as raw bits). */
   letterbox(data: Uint8Array, width: number, height: number, strideBytes: number, size: number, type: NativeTensorType): Float32Array | Uint16Array;
   /** CPU reference decode + class-aware NMS; predictions rows x cols (float16 as raw bits). */
   decodeNms(predictions: Float32Array | Uint16Array, rows: number, cols: number, options?: NativeNmsOptions): Float32Array;
   Pipeline: new (options: NativePipelineOptions) => NativePipeline;
-  /** Raises SIGSEGV when JETBENCH_NATIVE_TEST_CRASH=1, else throws: proves the agent survives. */
+  /** Raises SIGSEGV when JETBENCH_NATIVE_TEST_CRASH is set, else throws: proves the agent survives. */
   crashForTest(): never;
 }
 

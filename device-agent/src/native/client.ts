@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { BackendUnavailableError, BadInputError } from '../errors';
 import type { NativeBuildInfo } from './binding';
-import type { PipelineJob, PipelineJobResult, WorkerBatch, WorkerMessage, WorkerRequest } from './messages';
+import type { PipelineJob, PipelineJobResult, TensorRtJob, TensorRtOpened, WorkerBatch, WorkerMessage, WorkerRequest } from './messages';
 
 /** The worker died (a native crash, or killed) while requests were pending. */
 export class NativeWorkerCrashedError extends Error {
@@ -116,7 +116,19 @@ export class NativeWorker {
     }
   }
 
-  /** Test hook: asks the worker to crash natively (it refuses unless JETBENCH_NATIVE_TEST_CRASH=1). */
+  openTensorRt(job: TensorRtJob): Promise<TensorRtOpened> {
+    return this.request<TensorRtOpened>({ op: 'tensorrt.open', job } as Omit<WorkerRequest, 'id'>).done;
+  }
+
+  inferTensorRt(): Promise<number> {
+    return this.request<number>({ op: 'tensorrt.infer' }).done;
+  }
+
+  profileTensorRt(): Promise<Array<{ name: string; ms: number }>> {
+    return this.request<Array<{ name: string; ms: number }>>({ op: 'tensorrt.profile' }).done;
+  }
+
+  /** Test hook: asks the worker to crash natively (it refuses unless JETBENCH_NATIVE_TEST_CRASH is set). */
   crashForTest(): Promise<never> {
     return this.request<never>({ op: 'crash' }).done;
   }

@@ -2,7 +2,11 @@
 // serialization so typed arrays cross intact). The worker owns the native addon; the agent owns
 // the worker (client.ts).
 import type { PipelineOptions, TensorInfo } from '../protocol';
-import type { NativeBuildInfo, NativeStageRecord } from './binding';
+import type { NativeBuildInfo, NativeStageRecord, NativeTensorRtBuildOptions } from './binding';
+
+/** Why TensorRT cannot run here, and how to get it (the addon was built without it). */
+export const TENSORRT_MISSING =
+  "TensorRT was not found when the native addon was built on this device: TensorRT comes with JetPack on a Jetson (sudo apt install nvidia-tensorrt-dev), or NVIDIA's TensorRT packages on x86 (libnvinfer-dev, libnvonnxparsers-dev); install it, then rebuild the addon: node agent.js build-native --force";
 
 /** One pipeline measurement, fully resolved by the agent. */
 export interface PipelineJob {
@@ -34,8 +38,27 @@ export interface PipelineJobResult {
   error: string | null;
 }
 
+/** A TensorRT engine to build (when `build`) and open for measuring. */
+export interface TensorRtJob {
+  build: NativeTensorRtBuildOptions | null;
+  enginePath: string;
+  cudaGraph: boolean;
+}
+
+export interface TensorRtOpened {
+  engineBytes: number;
+  buildMs: number | null;
+  calibrated: boolean;
+  log: string;
+  libraryVersion: string;
+}
+
 export type WorkerRequest =
   | { id: number; op: 'info' }
+  | { id: number; op: 'tensorrt.open'; job: TensorRtJob }
+  | { id: number; op: 'tensorrt.infer' }
+  | { id: number; op: 'tensorrt.profile' }
+  | { id: number; op: 'tensorrt.close' }
   | { id: number; op: 'pipeline'; job: PipelineJob }
   | { id: number; op: 'cancel'; target: number }
   | { id: number; op: 'crash' };
@@ -50,7 +73,7 @@ export interface WorkerBatch {
 }
 
 export type WorkerMessage =
-  | { id: number; event: 'result'; value: NativeBuildInfo | PipelineJobResult | null }
+  | { id: number; event: 'result'; value: NativeBuildInfo | PipelineJobResult | TensorRtOpened | number | Array<{ name: string; ms: number }> | null }
   | { id: number; event: 'error'; message: string; code: 'EINVAL' | 'ENATIVE' | 'EUNAVAILABLE' }
   | { id: number; event: 'progress'; message: string; percentage?: number }
   | WorkerBatch;

@@ -7,9 +7,10 @@ import { loadOnnxRuntime } from '../backends/onnxruntime';
 import { BadInputError } from '../errors';
 import { measure, type Phase } from '../measure';
 import { loadFrames } from '../pipelineFrames';
-import type { NativeAddon, NativePipeline, NativeStageRecord } from './binding';
+import type { NativeAddon, NativePipeline, NativeStageRecord, NativeTensorRtEngine } from './binding';
 import { loadNativeAddon } from './loader';
-import type { PipelineJob, PipelineJobResult, WorkerMessage, WorkerRequest } from './messages';
+import type { PipelineJob, PipelineJobResult, TensorRtJob, TensorRtOpened, WorkerMessage, WorkerRequest } from './messages';
+import { TENSORRT_MISSING } from './messages';
 import { nativeSourceDir, nativeSourceHash } from './sources';
 
 /** Batches of frame records are sent at most this often (and at the end of each phase). */
@@ -159,9 +160,41 @@ async function runPipeline(id: number, job: PipelineJob): Promise<PipelineJobRes
   }
 }
 
+let engine: NativeTensorRtEngine | null = null;
+
+async function openTensorRt(job: TensorRtJob): Promise<TensorRtOpened> {
+  const native = await addon();
+  const trt = native.tensorrt;
+  if (!trt) throw new WorkerError(TENSORRT_MISSING, 'EUNAVAILABLE');
+  let built: { buildMs: number; calibrated: boolean; log: string } | null = null;
+  if (job.build) built = await trt.build(job.build);
+  engine?.close();
+  engine = new trt.Engine(job.enginePath, job.cudaGraph);
+  return { engineBytes: engine.engineBytes(), buildMs: built?.buildMs ?? null, calibrated: built?.calibrated ?? false, log: built?.log ?? '', libraryVersion: trt.libraryVersion };
+}
+
+function openEngine(): NativeTensorRtEngine {
+  if (!engine) throw new WorkerError('no TensorRT engine is open in the native worker', 'ENATIVE');
+  return engine;
+}
+
 async function handle(req: WorkerRequest): Promise<void> {
   try {
     switch (req.op) {
+      case 'tensorrt.open':
+        send({ id: req.id, event: 'result', value: await openTensorRt(req.job) });
+        return;
+      case 'tensorrt.infer':
+        send({ id: req.id, event: 'result', value: await openEngine().inferTimed() });
+        return;
+      case 'tensorrt.profile':
+        send({ id: req.id, event: 'result', value: await openEngine().profileLayers() });
+        return;
+      case 'tensorrt.close':
+        engine?.close();
+        engine = null;
+        send({ id: req.id, event: 'result', value: null });
+        return;
       case 'info':
         send({ id: req.id, event: 'result', value: (await addon()).buildInfo() });
         return;

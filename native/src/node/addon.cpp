@@ -14,6 +14,9 @@
 #include "jetbench/detect.h"
 #include "jetbench/letterbox.h"
 #include "jetbench/pipeline.h"
+#ifdef JETBENCH_WITH_TENSORRT
+#include "tensorrt_binding.h"
+#endif
 
 namespace {
 
@@ -352,6 +355,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("decodeNms", Napi::Function::New(env, DecodeNms));
   exports.Set("Pipeline", PipelineWrap::Define(env));
   exports.Set("crashForTest", Napi::Function::New(env, CrashForTest));
+#ifdef JETBENCH_WITH_TENSORRT
+  jetbench::addTensorRt(env, exports);
+#endif
   return exports;
 }
 

@@ -1,0 +1,154 @@
+// TensorRT through the native addon (native/src/tensorrt/runner.cpp), run in the native worker
+// process: engine build from ONNX (FP32/FP16/INT8 with entropy calibration on preprocessed frames,
+// workspace limit, timing cache, calibration cache), engines cached by hash of (model, flags,
+// TensorRT version, GPU), inference with enqueueV3 timed by CUDA events (optionally a CUDA graph),
+// per-layer times through IProfiler. Where the addon has no TensorRT, status() says so and how to
+// get it.
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { letterbox, syntheticScene } from '../../../models/src/frames';
+import { cacheDir } from '../../../models/src/index';
+import { BackendUnavailableError, BadInputError } from '../errors';
+import type { NativeBuildInfo } from '../native/binding';
+import { NativeWorker } from '../native/client';
+import { TENSORRT_MISSING } from '../native/messages';
+import type { ArtifactInfo, BackendStatus, ModelInfo, RunSpec } from '../protocol';
+import type { Backend, PreparedSession, PrepareRequest } from './backend';
+
+/** TensorRT's builder workspace limit (MemoryPoolType::kWORKSPACE). */
+const WORKSPACE_BYTES = 1 << 30;
+/** INT8 calibration frames: synthetic 1080p scenes, letterboxed like real input. */
+const CALIBRATION_FRAMES = 16;
+
+export interface TensorRtEngineKey {
+  modelSha256: string;
+  precision: RunSpec['precision'];
+  workspaceBytes: number;
+  tensorrt: string;
+  gpu: string;
+}
+
+/** The engine cache key: a serialized engine is valid for one model, flags, TensorRT and GPU. */
+export function engineKey(k: TensorRtEngineKey): string {
+  return createHash('sha256').update(JSON.stringify(k)).digest('hex').slice(0, 24);
+}
+
+export function engineDir(): string {
+  return path.join(cacheDir(), 'artifacts', 'tensorrt');
+}
+
+export class TensorRtBackend implements Backend {
+  readonly id = 'tensorrt' as const;
+  private info: Promise<NativeBuildInfo | { error: string }> | null = null;
+
+  /** What the native addon was built with (asked once, in a short-lived worker). */
+  nativeInfo(): Promise<NativeBuildInfo | { error: string }> {
+    this.info ??= (async () => {
+      const worker = NativeWorker.start();
+      try {
+        return await worker.info();
+      } catch (e) {
+        return { error: (e as Error).message };
+      } finally {
+        await worker.dispose();
+      }
+    })();
+    return this.info;
+  }
+
+  async status(): Promise<BackendStatus> {
+    const info = await this.nativeInfo();
+    const unavailable = (reason: string): BackendStatus => ({ id: this.id, available: false, reason, version: null, precisions: [] });
+    if ('error' in info) return unavailable(`TensorRT runs through the native addon, which is unavailable: ${info.error}`);
+    if (!info.tensorrt) return unavailable(TENSORRT_MISSING);
+    if (info.cudaStatus.devices === 0) return unavailable(`TensorRT needs a CUDA GPU: ${info.cudaStatus.reason}`);
+    return { id: this.id, available: true, reason: null, version: info.tensorrt, precisions: ['fp32', 'fp16', 'int8'] };
+  }
+
+  async prepare({ spec, model, progress }: PrepareRequest): Promise<PreparedSession> {
+    const status = await this.status();
+    if (!status.available) throw new BackendUnavailableError(status.reason ?? 'TensorRT is unavailable');
+    const built = await buildTensorRtEngine(spec, model, progress, () => this.nativeInfo());
+    const worker = built.worker;
+    return {
+      infer: () => worker.inferTensorRt(),
+      timing: {
+        clock: 'CUDA events on the inference stream (enqueueV3 ... stream synchronize)',
+        spans: `one enqueueV3 of the engine${built.cudaGraph ? ' replayed as a CUDA graph' : ''} on device-resident buffers (no host copies)`,
+        executionProvider: `tensorrt ${built.libraryVersion} on ${built.gpu}`,
+        threads: null,
+      },
+      artifact: built.artifact,
+      outputs: async () => {
+        throw new BadInputError('--verify is not available for tensorrt yet: compare with a separate onnxruntime run');
+      },
+      profile: async () => (await worker.profileTensorRt()).map((l) => ({ name: l.name, ms: l.ms, calls: 1 })),
+      runtimeVersion: built.libraryVersion,
+      dispose: () => worker.dispose(),
+    };
+  }
+}
+
+/** Builds the engine (or reuses the cached one) and opens it in a native worker. */
+export async function buildTensorRtEngine(
+  spec: RunSpec,
+  model: ModelInfo,
+  progress: (m: string) => void,
+  buildInfo: () => Promise<NativeBuildInfo | { error: string }>,
+): Promise<{ worker: NativeWorker; artifact: ArtifactInfo; cached: boolean; cudaGraph: boolean; libraryVersion: string; gpu: string }> {
+  const info = await buildInfo();
+  if ('error' in info || !info.tensorrt) throw new BackendUnavailableError('error' in info ? info.error : TENSORRT_MISSING);
+  if (model.precision !== 'fp32') {
+    throw new BadInputError(`TensorRT builds ${spec.precision} engines from the fp32 model: use the fp32 model (e.g. --model ${model.builtin?.replace(/-(fp16|int8)$/, '') ?? 'model.onnx'}) with --precision ${spec.precision}`);
+  }
+  const gpu = info.cudaStatus.deviceName;
+  const key = engineKey({ modelSha256: model.sha256, precision: spec.precision, workspaceBytes: WORKSPACE_BYTES, tensorrt: info.tensorrt, gpu });
+  const dir = engineDir();
+  await mkdir(dir, { recursive: true });
+  const enginePath = path.join(dir, `${key}.engine`);
+  const cached = existsSync(enginePath);
+  const input = model.inputs[0];
+  const size = typeof input?.shape[2] === 'number' ? input.shape[2] : 640;
+  const calibrationInputs =
+    !cached && spec.precision === 'int8' ? Array.from({ length: CALIBRATION_FRAMES }, (_, i) => letterbox(syntheticScene(1920, 1080, 1000 + i, 12), size)) : undefined;
+  const cudaGraph = process.env.JETBENCH_TENSORRT_CUDA_GRAPH === '1';
+  progress(cached ? `reusing TensorRT engine ${enginePath}` : `building a ${spec.precision} TensorRT engine (this takes minutes)`);
+  const worker = NativeWorker.start();
+  try {
+    const opened = await worker.openTensorRt({
+      build: cached
+        ? null
+        : {
+            onnxPath: model.path,
+            enginePath,
+            precision: spec.precision,
+            workspaceBytes: WORKSPACE_BYTES,
+            timingCachePath: path.join(dir, `timing-${info.tensorrt}-${gpu.replace(/[^A-Za-z0-9]+/g, '_')}.cache`),
+            calibrationCachePath: path.join(dir, `${key}.calibration`),
+            ...(calibrationInputs ? { calibrationInputs } : {}),
+          },
+      enginePath,
+      cudaGraph,
+    });
+    const bytes = (await stat(enginePath)).size;
+    return {
+      worker,
+      cached,
+      cudaGraph,
+      gpu,
+      libraryVersion: opened.libraryVersion,
+      artifact: {
+        kind: 'tensorrt-engine',
+        path: enginePath,
+        bytes,
+        buildMs: opened.buildMs ?? 0,
+        flags: { precision: spec.precision, workspaceBytes: WORKSPACE_BYTES, tensorrt: info.tensorrt, gpu, cudaGraph, calibrated: opened.calibrated, cached },
+      },
+    };
+  } catch (e) {
+    await worker.dispose();
+    throw e;
+  }
+}
