@@ -123,6 +123,28 @@ class Timeline {
 #endif
 };
 
+/** Runs a stage on the timeline, or (dry run) only lists it for plan(). */
+struct StageSink {
+  Timeline& t;
+  bool dryRun;
+  std::vector<StageRecord>* plan;
+  void cpu(const char* name, const std::function<void()>& fn) {
+    if (dryRun) plan->push_back({name, StagePlace::Cpu, false, 0});
+    else t.cpu(name, fn);
+  }
+  void gpu(const char* name, StagePlace where, const std::function<void()>& fn) {
+    if (dryRun) {
+      plan->push_back({name, where, true, 0});
+      return;
+    }
+#ifdef JETBENCH_WITH_CUDA
+    t.gpu(name, where, fn);
+#else
+    (void)fn;
+#endif
+  }
+};
+
 /** Detections buffer layout: the count at offset 0, the entries from offset 16. */
 constexpr std::size_t kDetectionsOffset = 16;
 
@@ -182,81 +204,53 @@ struct Pipeline::Impl {
 
   /** The stages before the inference. `dryRun` only lists them (for plan()). */
   void before(Timeline& t, int slot, bool dryRun, std::vector<StageRecord>* plan) {
-    auto cpu = [&](const char* name, const std::function<void()>& fn) {
-      if (dryRun) plan->push_back({name, StagePlace::Cpu, false, 0});
-      else t.cpu(name, fn);
-    };
-    auto gpu = [&](const char* name, StagePlace where, const std::function<void()>& fn) {
-      if (dryRun) {
-        plan->push_back({name, where, true, 0});
-        return;
-      }
-#ifdef JETBENCH_WITH_CUDA
-      t.gpu(name, where, fn);
-#else
-      (void)fn;
-#endif
-    };
+    StageSink sink{t, dryRun, plan};
     const bool deviceInference = o.inference == InferencePlace::Device;
     if (o.mode == PipelineMode::Conventional) {
-      cpu("preprocess", [&] { letterboxCpu(frameViews[slot], o.inputSize, o.inputType, input.host()); });
-      if (deviceInference && input.needsCopy()) gpu("upload_input", StagePlace::HostToDevice, [&] { input.toDevice(streamPtr(), input.bytes()); });
+      sink.cpu("preprocess", [&] { letterboxCpu(frameViews[slot], o.inputSize, o.inputType, input.host()); });
+      if (deviceInference && input.needsCopy()) sink.gpu("upload_input", StagePlace::HostToDevice, [&] { input.toDevice(streamPtr(), input.bytes()); });
       return;
     }
 #ifdef JETBENCH_WITH_CUDA
     const bool frameCopy = dryRun ? MirroredBuffer::modeNeedsCopy(o.memory) : frames[slot].needsCopy();
     if (frameCopy) {
-      gpu("upload_frame", StagePlace::HostToDevice, [&] {
+      sink.gpu("upload_frame", StagePlace::HostToDevice, [&] {
         const FrameView& f = frameViews[slot];
         frames[slot].toDevice(streamPtr(), std::size_t(f.strideBytes) * f.height);
       });
     }
-    gpu("preprocess", StagePlace::Gpu, [&] {
+    sink.gpu("preprocess", StagePlace::Gpu, [&] {
       FrameView d = frameViews[slot];
       d.data = static_cast<const std::uint8_t*>(frames[slot].device());
       letterboxGpu(d, o.inputSize, o.inputType, input.device(), stream->get());
     });
     if (!deviceInference && MirroredBuffer::modeNeedsCopy(o.memory)) {
-      gpu("download_input", StagePlace::DeviceToHost, [&] { input.toHost(streamPtr(), input.bytes()); });
+      sink.gpu("download_input", StagePlace::DeviceToHost, [&] { input.toHost(streamPtr(), input.bytes()); });
     }
 #endif
   }
 
   void after(Timeline& t, bool dryRun, std::vector<StageRecord>* plan, std::vector<Detection>* out) {
-    auto cpu = [&](const char* name, const std::function<void()>& fn) {
-      if (dryRun) plan->push_back({name, StagePlace::Cpu, false, 0});
-      else t.cpu(name, fn);
-    };
-    auto gpu = [&](const char* name, StagePlace where, const std::function<void()>& fn) {
-      if (dryRun) {
-        plan->push_back({name, where, true, 0});
-        return;
-      }
-#ifdef JETBENCH_WITH_CUDA
-      t.gpu(name, where, fn);
-#else
-      (void)fn;
-#endif
-    };
+    StageSink sink{t, dryRun, plan};
     const bool deviceInference = o.inference == InferencePlace::Device;
     if (o.mode == PipelineMode::Conventional) {
       if (deviceInference && MirroredBuffer::modeNeedsCopy(o.memory)) {
-        gpu("download_output", StagePlace::DeviceToHost, [&] { output.toHost(streamPtr(), output.bytes()); });
+        sink.gpu("download_output", StagePlace::DeviceToHost, [&] { output.toHost(streamPtr(), output.bytes()); });
       }
       if (!dryRun) syncStream();
-      cpu("postprocess", [&] { *out = decodeNmsCpu(hostPredictions(), o.nms); });
+      sink.cpu("postprocess", [&] { *out = decodeNmsCpu(hostPredictions(), o.nms); });
       return;
     }
 #ifdef JETBENCH_WITH_CUDA
     if (!deviceInference && MirroredBuffer::modeNeedsCopy(o.memory)) {
-      gpu("upload_output", StagePlace::HostToDevice, [&] { output.toDevice(streamPtr(), output.bytes()); });
+      sink.gpu("upload_output", StagePlace::HostToDevice, [&] { output.toDevice(streamPtr(), output.bytes()); });
     }
-    gpu("postprocess", StagePlace::Gpu, [&] {
+    sink.gpu("postprocess", StagePlace::Gpu, [&] {
       auto* base = static_cast<char*>(detections.device());
       nms->enqueue(output.device(), o.outputType, reinterpret_cast<Detection*>(base + kDetectionsOffset), reinterpret_cast<int*>(base), stream->get());
     });
     if (MirroredBuffer::modeNeedsCopy(o.memory)) {
-      gpu("download_detections", StagePlace::DeviceToHost, [&] { detections.toHost(streamPtr(), detections.bytes()); });
+      sink.gpu("download_detections", StagePlace::DeviceToHost, [&] { detections.toHost(streamPtr(), detections.bytes()); });
     }
     if (!dryRun) {
       syncStream();

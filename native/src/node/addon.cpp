@@ -4,6 +4,7 @@
 // on the JavaScript thread.
 #include <napi.h>
 
+#include <atomic>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -14,6 +15,7 @@
 #include "jetbench/detect.h"
 #include "jetbench/letterbox.h"
 #include "jetbench/pipeline.h"
+#include "promise_worker.h"
 #ifdef JETBENCH_WITH_TENSORRT
 #include "tensorrt_binding.h"
 #endif
@@ -152,49 +154,6 @@ Napi::Array stagesToJs(Napi::Env env, const std::vector<StageRecord>& stages) {
   return a;
 }
 
-/** Runs one pipeline call on the thread pool; resolves to {stages, detections?}. */
-class StageWorker : public Napi::AsyncWorker {
- public:
-  using Work = std::function<std::vector<StageRecord>(std::vector<Detection>&)>;
-  StageWorker(Napi::Env env, Work work, bool withDetections, std::shared_ptr<bool> busy)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), work_(std::move(work)), withDetections_(withDetections), busy_(std::move(busy)) {}
-  Napi::Promise promise() { return deferred_.Promise(); }
-
-  void Execute() override {
-    try {
-      stages_ = work_(detections_);
-    } catch (const InvalidArgument& e) {
-      invalid_ = true;
-      SetError(e.what());
-    } catch (const std::exception& e) {
-      SetError(e.what());
-    }
-  }
-  void OnOK() override {
-    *busy_ = false;
-    Napi::Env env = Env();
-    auto result = Napi::Object::New(env);
-    result.Set("stages", stagesToJs(env, stages_));
-    if (withDetections_) result.Set("detections", detectionsToJs(env, detections_));
-    deferred_.Resolve(result);
-  }
-  void OnError(const Napi::Error& e) override {
-    *busy_ = false;
-    Napi::Error err = Napi::Error::New(Env(), e.Message());
-    err.Set("code", Napi::String::New(Env(), invalid_ ? "EINVAL" : "ENATIVE"));
-    deferred_.Reject(err.Value());
-  }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  Work work_;
-  bool withDetections_;
-  std::shared_ptr<bool> busy_;
-  std::vector<StageRecord> stages_;
-  std::vector<Detection> detections_;
-  bool invalid_ = false;
-};
-
 class PipelineWrap : public Napi::ObjectWrap<PipelineWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -279,12 +238,26 @@ class PipelineWrap : public Napi::ObjectWrap<PipelineWrap> {
       return info.Env().Undefined();
     });
   }
-  Napi::Value Queue(Napi::Env env, StageWorker::Work work, bool withDetections) {
+  using StageWork = std::function<std::vector<StageRecord>(std::vector<Detection>&)>;
+  /** Runs one pipeline call on the thread pool; resolves to {stages, detections?}. */
+  Napi::Value Queue(Napi::Env env, StageWork work, bool withDetections) {
     live();
     *busy_ = true;
-    auto* w = new StageWorker(env, std::move(work), withDetections, busy_);
-    w->Queue();
-    return w->promise();
+    auto busy = busy_;
+    return queue(env, [work, withDetections, busy]() {
+      struct Done {
+        std::shared_ptr<std::atomic<bool>> busy;
+        ~Done() { *busy = false; }
+      } done{busy};
+      auto detections = std::make_shared<std::vector<Detection>>();
+      auto stages = std::make_shared<std::vector<StageRecord>>(work(*detections));
+      return std::function<Napi::Value(Napi::Env)>([stages, detections, withDetections](Napi::Env env) {
+        auto result = Napi::Object::New(env);
+        result.Set("stages", stagesToJs(env, *stages));
+        if (withDetections) result.Set("detections", detectionsToJs(env, *detections));
+        return Napi::Value(result);
+      });
+    });
   }
   Napi::Value BeforeInference(const Napi::CallbackInfo& info) {
     return guarded(info.Env(), [&] {
@@ -315,7 +288,7 @@ class PipelineWrap : public Napi::ObjectWrap<PipelineWrap> {
   }
 
   std::unique_ptr<Pipeline> pipeline_;
-  std::shared_ptr<bool> busy_ = std::make_shared<bool>(false);
+  std::shared_ptr<std::atomic<bool>> busy_ = std::make_shared<std::atomic<bool>>(false);
 };
 
 Napi::Value BuildInfoJs(const Napi::CallbackInfo& info) {
