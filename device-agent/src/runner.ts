@@ -57,7 +57,6 @@ export function newRunId(spec: Pick<RunSpec, 'model' | 'backend' | 'precision'>,
  * and tensorrt backends convert precision themselves, so they start from the fp32 model. */
 export async function resolveAndInspect(spec: RunSpec, sinks: Pick<RunSinks, 'progress'>): Promise<ModelInfo> {
   sinks.progress(`resolving model ${spec.model}`);
-  // TVM and TensorRT convert precision themselves: they start from the fp32 model.
   const name = spec.backend === 'tvm' || spec.backend === 'tensorrt' ? spec.model : modelForPrecision(spec.model, spec.precision);
   let resolved: { path: string; builtin: string | null };
   try {
