@@ -1,0 +1,189 @@
+// A real OpenSSH sshd on 127.0.0.1 for the SSH suites: its own host key, config, authorized_keys
+// and a free high port, in the foreground (-D -e), stopped by the PID it was started with. Clients
+// log in as the dedicated non-root test user made by scripts/setup-ssh.sh with a generated key.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export const SSH_TEST_USER = process.env.JETBENCH_SSH_TEST_USER ?? 'jetbench-test';
+const SSHD = '/usr/sbin/sshd';
+
+/** Why the SSH suites cannot run here, or null when they can. */
+export function sshUnavailableReason(): string | null {
+  if (process.getuid?.() !== 0) return 'the SSH suites need root (to run sshd for the test user); CI runs as root';
+  if (!existsSync(SSHD)) return `${SSHD} is missing: run scripts/setup-ssh.sh`;
+  if (spawnSync('id', [SSH_TEST_USER]).status !== 0) return `test user ${SSH_TEST_USER} is missing: run scripts/setup-ssh.sh`;
+  return null;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function keygen(file: string, opts: { type?: 'ed25519' | 'rsa' | 'ecdsa'; passphrase?: string; comment?: string } = {}): void {
+  const r = spawnSync('ssh-keygen', ['-q', '-t', opts.type ?? 'ed25519', '-N', opts.passphrase ?? '', '-C', opts.comment ?? 'jetbench-test', '-f', file]);
+  if (r.status !== 0) throw new Error(`ssh-keygen failed: ${r.stderr.toString()}`);
+}
+
+/** The test user's home directory on the "device" (this machine). */
+export function testUserHome(): string {
+  const r = spawnSync('getent', ['passwd', SSH_TEST_USER], { encoding: 'utf8' });
+  const home = r.stdout.trim().split(':')[5];
+  if (!home) throw new Error(`no home for ${SSH_TEST_USER}`);
+  return home;
+}
+
+/** Runs a shell command as the test user (to prepare or inspect the device side). */
+export function asTestUser(command: string): string {
+  const r = spawnSync('runuser', ['-u', SSH_TEST_USER, '--', 'sh', '-c', command], { encoding: 'utf8', cwd: '/' });
+  if (r.status !== 0) throw new Error(`as ${SSH_TEST_USER}: '${command}' failed (${r.status}): ${r.stderr}`);
+  return r.stdout;
+}
+
+export interface SshdOptions {
+  /** sshd_config lines added to the defaults (e.g. `SetEnv PATH=...`, `AllowStreamLocalForwarding no`). */
+  extraConfig?: string[];
+  /** Extra public keys to authorise besides the generated client key. */
+  authorizedKeys?: string[];
+}
+
+export class TestSshd {
+  readonly dir: string;
+  readonly hostKeyFile: string;
+  readonly clientKeyFile: string;
+  readonly knownHostsFile: string;
+  port = 0;
+  private child: ChildProcess | null = null;
+  private log = '';
+
+  private constructor(private readonly opts: SshdOptions) {
+    // Readable by the test user: sshd reads authorized_keys with the user's privileges.
+    this.dir = mkdtempSync(path.join(os.tmpdir(), 'jetbench-sshd-'));
+    chmodSync(this.dir, 0o755);
+    this.hostKeyFile = path.join(this.dir, 'host_ed25519');
+    this.clientKeyFile = path.join(this.dir, 'client', 'id_ed25519');
+    this.knownHostsFile = path.join(this.dir, 'client', 'known_hosts');
+  }
+
+  static async start(opts: SshdOptions = {}): Promise<TestSshd> {
+    const sshd = new TestSshd(opts);
+    keygen(sshd.hostKeyFile, { comment: 'jetbench-test-host' });
+    mkdirSync(path.dirname(sshd.clientKeyFile), { mode: 0o700 });
+    keygen(sshd.clientKeyFile);
+    const authorized = [readFileSync(`${sshd.clientKeyFile}.pub`, 'utf8').trim(), ...(opts.authorizedKeys ?? [])];
+    writeFileSync(path.join(sshd.dir, 'authorized_keys'), authorized.join('\n') + '\n', { mode: 0o644 });
+    mkdirSync('/run/sshd', { recursive: true });
+    await sshd.launch();
+    return sshd;
+  }
+
+  /** The host's public key line (`ssh-ed25519 AAAA...`). */
+  hostPublicKey(): string {
+    return readFileSync(`${this.hostKeyFile}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
+  }
+
+  /** A known_hosts line that trusts this server (OpenSSH's `[host]:port` form). */
+  knownHostsLine(): string {
+    return `[127.0.0.1]:${this.port} ${this.hostPublicKey()}`;
+  }
+
+  private async launch(): Promise<void> {
+    // A free port can be taken between the probe and sshd's bind: try a few.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      this.port = await freePort();
+      const config = [
+        `Port ${this.port}`,
+        'ListenAddress 127.0.0.1',
+        `HostKey ${this.hostKeyFile}`,
+        `PidFile ${path.join(this.dir, 'sshd.pid')}`,
+        `AuthorizedKeysFile ${path.join(this.dir, 'authorized_keys')}`,
+        `AllowUsers ${SSH_TEST_USER}`,
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'PubkeyAuthentication yes',
+        'UsePAM no',
+        // The key files live under /tmp (world-writable): StrictModes would refuse them.
+        'StrictModes no',
+        'Subsystem sftp internal-sftp',
+        'LogLevel VERBOSE',
+        ...(this.opts.extraConfig ?? []),
+      ];
+      const configFile = path.join(this.dir, 'sshd_config');
+      writeFileSync(configFile, config.join('\n') + '\n');
+      const child = spawn(SSHD, ['-D', '-e', '-f', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+      this.log = '';
+      const listening = new Promise<boolean>((resolve) => {
+        child.stderr!.setEncoding('utf8').on('data', (t: string) => {
+          this.log += t;
+          if (/Server listening on/.test(this.log)) resolve(true);
+        });
+        child.on('exit', () => resolve(false));
+      });
+      if (await listening) {
+        this.child = child;
+        return;
+      }
+      if (!/Address already in use/.test(this.log)) throw new Error(`sshd did not start:\n${this.log}`);
+    }
+    throw new Error(`sshd could not bind a free port:\n${this.log}`);
+  }
+
+  /** sshd's log so far (VERBOSE), for failure messages. */
+  get logText(): string {
+    return this.log;
+  }
+
+  /** Waits until sshd's log matches (e.g. a session's disconnect). */
+  async waitForLog(pattern: RegExp, timeoutMs = 10_000): Promise<void> {
+    if (pattern.test(this.log)) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`sshd log never matched ${pattern}:\n${this.log}`)), timeoutMs);
+      const onData = () => {
+        if (pattern.test(this.log)) {
+          clearTimeout(timer);
+          this.child?.stderr?.off('data', onData);
+          resolve();
+        }
+      };
+      this.child?.stderr?.on('data', onData);
+    });
+  }
+
+  /** PIDs of sshd's per-connection children (the processes that carry the test user's sessions). */
+  sessionPids(): number[] {
+    if (!this.child?.pid) return [];
+    const r = spawnSync('pgrep', ['-P', String(this.child.pid)], { encoding: 'utf8' });
+    return r.stdout.split('\n').filter(Boolean).map(Number);
+  }
+
+  /** Stops listening (new connections are refused); existing sessions' children are killed too. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    for (const pid of this.sessionPids()) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+    }
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+    this.child = null;
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
