@@ -345,8 +345,14 @@ async function uploadBundle(session: SshSession, sftp: SFTPWrapper, probe: Devic
     }
     await mkdirs(sftp, [...dirs].sort((a, b) => a.length - b.length));
     let done = 0;
+    let reported = -1;
     for (const f of bundle.files) {
-      hooks.progress?.(`uploading the agent: ${f.remote} (${Math.round((100 * done) / bundle.bytes)}% of ${(bundle.bytes / 1e6).toFixed(1)} MB)`);
+      // A line per tenth of the bytes, and per large file (the native libraries).
+      const percent = Math.floor((100 * done) / bundle.bytes);
+      if (f.bytes > 1e6 || Math.floor(percent / 10) > Math.floor(reported / 10)) {
+        hooks.progress?.(`uploading the agent: ${percent}% of ${(bundle.bytes / 1e6).toFixed(1)} MB (${f.remote})`);
+        reported = percent;
+      }
       await sftpCall<void>((cb) => sftp.fastPut(f.local, `${tmp}/${f.remote}`, { mode: 0o600 }, cb)).catch((e: Error) => {
         throw uploadError(e, `${tmp}/${f.remote}`, session);
       });

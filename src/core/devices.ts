@@ -4,7 +4,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
+// The ESM build: the package's UMD main loads its parts with a require() bundlers cannot follow.
+import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser/lib/esm/main.js';
 import SSHConfig from 'ssh-config';
 
 /** One entry of the `jetbench.devices` setting. */

@@ -2,7 +2,7 @@
 // and a free high port, in the foreground (-D -e), stopped by the PID it was started with. Clients
 // log in as the dedicated non-root test user made by scripts/setup-ssh.sh with a generated key.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +16,14 @@ export function sshUnavailableReason(): string | null {
   if (!existsSync(SSHD)) return `${SSHD} is missing: run scripts/setup-ssh.sh`;
   if (spawnSync('id', [SSH_TEST_USER]).status !== 0) return `test user ${SSH_TEST_USER} is missing: run scripts/setup-ssh.sh`;
   return null;
+}
+
+function readCmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 export function freePort(): Promise<number> {
@@ -50,8 +58,10 @@ export function asTestUser(command: string): string {
 }
 
 export interface SshdOptions {
-  /** sshd_config lines added to the defaults (e.g. `SetEnv PATH=...`, `AllowStreamLocalForwarding no`). */
+  /** sshd_config lines added to the defaults (e.g. `AllowStreamLocalForwarding no`). */
   extraConfig?: string[];
+  /** The device's PATH has no `node` (every other program of /usr/bin and /bin is there). */
+  pathWithoutNode?: boolean;
   /** Extra public keys to authorise besides the generated client key. */
   authorizedKeys?: string[];
 }
@@ -61,6 +71,9 @@ export class TestSshd {
   readonly hostKeyFile: string;
   readonly clientKeyFile: string;
   readonly knownHostsFile: string;
+  /** The test user's HOME in this server's sessions: private to this server, so suites running
+   * side by side never share an agent home, a daemon or a model cache. */
+  readonly deviceHome: string;
   port = 0;
   private child: ChildProcess | null = null;
   private log = '';
@@ -72,6 +85,7 @@ export class TestSshd {
     this.hostKeyFile = path.join(this.dir, 'host_ed25519');
     this.clientKeyFile = path.join(this.dir, 'client', 'id_ed25519');
     this.knownHostsFile = path.join(this.dir, 'client', 'known_hosts');
+    this.deviceHome = path.join(this.dir, 'home');
   }
 
   static async start(opts: SshdOptions = {}): Promise<TestSshd> {
@@ -82,9 +96,27 @@ export class TestSshd {
     const authorized = [readFileSync(`${sshd.clientKeyFile}.pub`, 'utf8').trim(), ...(opts.authorizedKeys ?? [])];
     writeFileSync(path.join(sshd.dir, 'authorized_keys'), authorized.join('\n') + '\n', { mode: 0o644 });
     mkdirSync('/run/sshd', { recursive: true });
+    mkdirSync(sshd.deviceHome, { mode: 0o700 });
+    spawnSync('chown', [`${SSH_TEST_USER}:`, sshd.deviceHome]);
+    if (opts.pathWithoutNode) sshd.makeNodelessPath();
     await sshd.launch();
     return sshd;
   }
+
+  /** A PATH directory with links to every program of /usr/bin and /bin except Node's. */
+  private makeNodelessPath(): void {
+    const bin = path.join(this.dir, 'bin-without-node');
+    mkdirSync(bin, { mode: 0o755 });
+    for (const dir of ['/usr/bin', '/bin']) {
+      for (const name of readdirSync(dir)) {
+        if (/^(node|nodejs|npm|npx|corepack)$/.test(name) || existsSync(path.join(bin, name))) continue;
+        symlinkSync(path.join(dir, name), path.join(bin, name));
+      }
+    }
+    this.nodelessPath = bin;
+  }
+
+  private nodelessPath: string | null = null;
 
   /** The host's public key line (`ssh-ed25519 AAAA...`). */
   hostPublicKey(): string {
@@ -115,6 +147,7 @@ export class TestSshd {
         'StrictModes no',
         'Subsystem sftp internal-sftp',
         'LogLevel VERBOSE',
+        `SetEnv HOME=${this.deviceHome}${this.nodelessPath ? ` PATH=${this.nodelessPath}` : ''}`,
         ...(this.opts.extraConfig ?? []),
       ];
       const configFile = path.join(this.dir, 'sshd_config');
@@ -182,8 +215,58 @@ export class TestSshd {
     this.child = null;
   }
 
+  /** Agent daemons started under this server's device home (by their lock files). */
+  daemonPids(): number[] {
+    const pids: number[] = [];
+    const walk = (dir: string, depth: number) => {
+      if (depth > 3) return;
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) walk(full, depth + 1);
+        else if (entry.name === 'agent.lock') pids.push(Number.parseInt(readFileSync(full, 'utf8'), 10));
+      }
+    };
+    walk(this.deviceHome, 0);
+    // A lock left by a killed daemon may name a pid reused since: only agents count.
+    return pids.filter((p) => Number.isInteger(p) && p > 0 && readCmdline(p).includes('agent.js'));
+  }
+
   async dispose(): Promise<void> {
     await this.stop();
+    for (const pid of this.daemonPids()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** A local user's world for the CLI: HOME with .ssh/config (Host `name` -> this server, the client
+ * key) and known_hosts (unless told otherwise), and a workspace whose .vscode/settings.json
+ * configures `devices`. Pass `env` to runCli. */
+export function sshWorkspace(
+  sshd: TestSshd,
+  opts: { hostAlias?: string; trustHost?: boolean; devices?: Array<Record<string, unknown>>; sshConfigExtra?: string } = {},
+): { home: string; cwd: string; env: Record<string, string>; sshConfigFile: string; knownHostsFile: string } {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'jetbench-client-'));
+  const home = path.join(root, 'home');
+  const cwd = path.join(root, 'workspace');
+  mkdirSync(path.join(home, '.ssh'), { recursive: true, mode: 0o700 });
+  mkdirSync(path.join(cwd, '.vscode'), { recursive: true });
+  const sshConfigFile = path.join(home, '.ssh', 'config');
+  const knownHostsFile = path.join(home, '.ssh', 'known_hosts');
+  const alias = opts.hostAlias ?? 'jetbench-dev';
+  writeFileSync(
+    sshConfigFile,
+    `# a comment, as users have\nHost ${alias}\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User ${SSH_TEST_USER}\n  IdentityFile ${sshd.clientKeyFile}\n${opts.sshConfigExtra ?? ''}\nHost *\n  ServerAliveInterval 30\n`,
+  );
+  if (opts.trustHost ?? true) writeFileSync(knownHostsFile, sshd.knownHostsLine() + '\n');
+  writeFileSync(
+    path.join(cwd, '.vscode', 'settings.json'),
+    `{\n  // devices for the CLI, as VS Code keeps them\n  "jetbench.devices": ${JSON.stringify(opts.devices ?? [], null, 2)},\n}\n`,
+  );
+  return { home, cwd, env: { HOME: home, SSH_AUTH_SOCK: '' }, sshConfigFile, knownHostsFile };
 }
