@@ -50,12 +50,20 @@ function prepareHome(paths: AgentHome): void {
   mkdirSync(path.dirname(paths.log), { recursive: true, mode: 0o700 });
 }
 
+/** Whether a process runs. A zombie does not: a killed daemon stays one where the init process
+ * does not reap orphans (some containers), and it holds no socket. */
 function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) S ..."; comm may hold spaces and parentheses.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return true;
   }
 }
 

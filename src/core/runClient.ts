@@ -60,6 +60,26 @@ export class StreamedSamples {
   }
 }
 
+/** vscode-jsonrpc keeps one handler per notification method: every follower of samples on a
+ * connection goes through this one dispatcher, so runs and views on one connection coexist. */
+const sampleFollowers = new WeakMap<AgentRpc, Set<(batch: SamplesBatch) => void>>();
+
+/** Calls `listener` with every samples batch on this connection (of any run) until disposed. */
+export function onSamples(rpc: AgentRpc, listener: (batch: SamplesBatch) => void): Disposable {
+  let followers = sampleFollowers.get(rpc);
+  if (!followers) {
+    const set = new Set<(batch: SamplesBatch) => void>();
+    followers = set;
+    sampleFollowers.set(rpc, set);
+    rpc.onNotification(SamplesNotification, (batch) => {
+      for (const f of [...set]) f(batch);
+    });
+  }
+  const set = followers;
+  set.add(listener);
+  return { dispose: () => void set.delete(listener) };
+}
+
 function isResumable(target: AgentRpc | ResumableAgent): target is ResumableAgent {
   return 'reconnect' in target && 'lost' in target;
 }
@@ -76,7 +96,7 @@ export async function runOnAgent(
   const runId = opts.runId ?? newRunId(spec);
   const streamed = new StreamedSamples();
   const follow = (rpc: AgentRpc): Disposable[] => [
-    rpc.onNotification(SamplesNotification, (batch) => {
+    onSamples(rpc, (batch) => {
       if (batch.runId !== runId) return;
       streamed.add(batch);
       opts.observer?.onSamples?.(batch);

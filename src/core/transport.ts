@@ -83,6 +83,12 @@ export interface SshAgentOptions {
 function channelStreams(channel: ClientChannel, session: SshSession, closeSession: boolean, describe: string): AgentStreams {
   const closed = new Promise<void>((resolve) => {
     channel.on('close', () => resolve());
+    // The agent's end of the socket closed (the daemon died): sshd sends EOF and waits for ours
+    // before it closes the channel, so answer in kind; nothing more will come from the agent.
+    channel.on('end', () => {
+      channel.end();
+      resolve();
+    });
     void session.closed.then(() => resolve());
   });
   // A channel error (the connection dropped) surfaces as `closed`; it must not be unhandled.

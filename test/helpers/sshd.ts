@@ -18,6 +18,16 @@ export function sshUnavailableReason(): string | null {
   return null;
 }
 
+/** Whether a process runs (a zombie does not: this machine's init may not reap orphans). */
+export function processRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 function readCmdline(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
@@ -191,11 +201,20 @@ export class TestSshd {
     });
   }
 
-  /** PIDs of sshd's per-connection children (the processes that carry the test user's sessions). */
+  /** PIDs of the processes sshd runs for its connections (the privileged monitor, the session
+   * process that holds the TCP socket, and their children): killing them all drops every connection. */
   sessionPids(): number[] {
     if (!this.child?.pid) return [];
-    const r = spawnSync('pgrep', ['-P', String(this.child.pid)], { encoding: 'utf8' });
-    return r.stdout.split('\n').filter(Boolean).map(Number);
+    const out: number[] = [];
+    const walk = (parent: number) => {
+      const r = spawnSync('pgrep', ['-P', String(parent)], { encoding: 'utf8' });
+      for (const pid of r.stdout.split('\n').filter(Boolean).map(Number)) {
+        out.push(pid);
+        walk(pid);
+      }
+    };
+    walk(this.child.pid);
+    return out;
   }
 
   /** Stops listening (new connections are refused); existing sessions' children are killed too. */
@@ -228,7 +247,7 @@ export class TestSshd {
     };
     walk(this.deviceHome, 0);
     // A lock left by a killed daemon may name a pid reused since: only agents count.
-    return pids.filter((p) => Number.isInteger(p) && p > 0 && readCmdline(p).includes('agent.js'));
+    return pids.filter((p) => Number.isInteger(p) && p > 0 && processRunning(p) && readCmdline(p).includes('agent.js'));
   }
 
   async dispose(): Promise<void> {
