@@ -25,4 +25,4 @@ fi
 # With UsePAM no, sshd refuses a locked account ('!' in the password field): an unusable but
 # unlocked password lets key authentication through and nothing else.
 usermod -p '*' "$TEST_USER"
-echo "setup-ssh: sshd $(/usr/sbin/sshd -V 2>&1 | head -1 || true), test user $TEST_USER (home $(getent passwd "$TEST_USER" | cut -d: -f6))"
+echo "setup-ssh: openssh-server $(dpkg-query -W -f '${Version}' openssh-server 2>/dev/null || echo present), test user $TEST_USER (home $(getent passwd "$TEST_USER" | cut -d: -f6))"

@@ -2,7 +2,7 @@
 // and a free high port, in the foreground (-D -e), stopped by the PID it was started with. Clients
 // log in as the dedicated non-root test user made by scripts/setup-ssh.sh with a generated key.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -111,6 +111,11 @@ export class TestSshd {
     if (opts.pathWithoutNode) sshd.makeNodelessPath();
     await sshd.launch();
     return sshd;
+  }
+
+  /** Authorises one more public key (sshd reads authorized_keys at every login). */
+  async authorize(publicKeyLine: string): Promise<void> {
+    appendFileSync(path.join(this.dir, 'authorized_keys'), publicKeyLine + '\n');
   }
 
   /** A PATH directory with links to every program of /usr/bin and /bin except Node's. */
