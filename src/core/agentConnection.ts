@@ -57,7 +57,7 @@ export async function connectAgent(streams: AgentStreams, opts: { client: string
       `the agent (${streams.describe}) speaks protocol ${init.jetbench?.protocolVersion ?? 'unknown'} but this client speaks ${PROTOCOL_VERSION}: rebuild or redeploy the agent`,
     );
   }
-  void connection.sendNotification('initialized', {});
+  const initialized = connection.sendNotification('initialized', {}).catch(() => undefined);
   const daemon = init.jetbench.mode === 'daemon';
   let disposed: Promise<void> | null = null;
   return {
@@ -66,6 +66,8 @@ export async function connectAgent(streams: AgentStreams, opts: { client: string
     streams,
     closed: streams.closed,
     dispose: () => (disposed ??= (async () => {
+      // Writes are queued: let the last one out before the stream ends.
+      await initialized;
       // A daemon serves others too: leaving is closing our channel. A stdio agent is ours: end it.
       if (!daemon) {
         try {
@@ -75,8 +77,8 @@ export async function connectAgent(streams: AgentStreams, opts: { client: string
           /* already gone */
         }
       }
-      await streams.close();
       connection.dispose();
+      await streams.close();
     })()),
   };
 }

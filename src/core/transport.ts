@@ -4,6 +4,7 @@
 // vscode-jsonrpc in the CLI (agentConnection.ts), vscode-languageclient in the extension (its
 // ServerOptions can return these streams as a StreamInfo).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { Writable } from 'node:stream';
 import type { ClientChannel } from 'ssh2';
 import { deployAgent, localAgentPath, type DeployOptions, type DeployResult } from './deploy';
 import type { SshDevice } from './devices';
@@ -93,9 +94,17 @@ function channelStreams(channel: ClientChannel, session: SshSession, closeSessio
   });
   // A channel error (the connection dropped) surfaces as `closed`; it must not be unhandled.
   channel.on('error', () => undefined);
+  // Once the channel is gone, a late write (a queued notification) is dropped rather than thrown
+  // as 'write after end' into whoever hosts the client (the CLI, the extension host).
+  const writer = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      if (channel.writableEnded || channel.destroyed) return callback();
+      channel.write(chunk, callback);
+    },
+  });
   return {
     reader: channel,
-    writer: channel,
+    writer,
     closed,
     describe,
     close: async () => {
