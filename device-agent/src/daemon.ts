@@ -166,11 +166,22 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   process.on('exit', cleanup);
 
   const connections = new Set<Connection>();
+  const sockets = new Set<net.Socket>();
   let server: net.Server | null = null;
   const stop = (reason: string) => {
     log.write(`stopping: ${reason}`);
     server?.close();
-    process.exit(0);
+    // end() flushes what is queued (a last response) before closing; then leave.
+    for (const socket of sockets) socket.end();
+    const timer = setTimeout(() => process.exit(0), 1000);
+    const exitWhenClosed = () => {
+      if ([...sockets].every((s) => s.closed)) {
+        clearTimeout(timer);
+        process.exit(0);
+      }
+    };
+    for (const socket of sockets) socket.once('close', exitWhenClosed);
+    exitWhenClosed();
   };
   const state = createAgentState({
     mode: 'daemon',
@@ -202,6 +213,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   state.queue.onChange(checkIdle);
 
   server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
     const connection = socketConnection(socket);
     connections.add(connection);
     checkIdle();

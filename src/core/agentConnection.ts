@@ -139,7 +139,10 @@ async function connectSsh(device: SshDevice, opts: ConnectDeviceOptions): Promis
     );
   }
   if (conn.agent.agentDir === first.deploy.agentDir) return conn as AgentConnection & { streams: SshAgentStreams };
-  const stop = await conn.connection.sendRequest(StopDaemonRequest);
+  const stop = await Promise.race([
+    conn.connection.sendRequest(StopDaemonRequest),
+    conn.closed.then(() => ({ stopping: true, reason: null })),
+  ]);
   if (!stop.stopping) {
     opts.hooks.log?.(`the agent on ${describeDevice(device)} runs from ${conn.agent.agentDir}, not the deployed ${first.deploy.agentDir}, and is busy (${stop.reason}); using it`);
     return conn as AgentConnection & { streams: SshAgentStreams };

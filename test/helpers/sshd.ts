@@ -178,6 +178,19 @@ export class TestSshd {
       });
       if (await listening) {
         this.child = child;
+        // A test process that ends without dispose (a crash, a timeout) must not leave sshd and its
+        // sessions running: they would outlive it, owned by init.
+        const kill = () => {
+          for (const pid of [...this.sessionPids(), child.pid!, ...this.daemonPids()]) {
+            try {
+              process.kill(pid, 'SIGKILL');
+            } catch {
+              /* gone */
+            }
+          }
+        };
+        process.once('exit', kill);
+        child.once('exit', () => process.off('exit', kill));
         return;
       }
       if (!/Address already in use/.test(this.log)) throw new Error(`sshd did not start:\n${this.log}`);

@@ -19,7 +19,7 @@ import { connectDevice, type DeviceConnection } from '../../src/core/agentConnec
 import { resolveDevice, type SshDevice } from '../../src/core/devices';
 import { onSamples, runOnAgent, StreamedSamples } from '../../src/core/runClient';
 import type { SshHooks } from '../../src/core/sshSession';
-import { runCli, scratchDir } from '../helpers/cli';
+import { ROOT, runCli, scratchDir } from '../helpers/cli';
 import { readRun } from '../helpers/runFile';
 import { processRunning, SSH_TEST_USER, sshUnavailableReason, sshWorkspace, TestSshd } from '../helpers/sshd';
 
@@ -254,6 +254,35 @@ describe('the agent daemon', { skip: unavailable ?? false }, () => {
       assert.deepEqual((JSON.parse(list.stdout) as Array<{ id: string }>).map((x) => x.id), [run.id]);
     } finally {
       await again.dispose();
+    }
+  });
+
+  test('an idle daemon of another deploy is replaced by the new bundle\'s', async () => {
+    const first = await connect('shared', 'old');
+    const oldPid = first.agent.pid;
+    const oldDir = first.agent.agentDir;
+    await first.dispose();
+    // A rebuilt agent: other bytes, so another content hash and bundle directory.
+    const copy = path.join(scratchDir(), 'dist');
+    mkdirSync(copy);
+    writeFileSync(path.join(copy, 'agent.js'), readFileSync(path.join(ROOT, 'dist', 'agent.js'), 'utf8') + '\n// rebuilt\n');
+    spawnSync('cp', ['-r', path.join(ROOT, 'dist', 'python'), copy]);
+    const linkedModules = path.join(path.dirname(copy), 'node_modules');
+    spawnSync('ln', ['-s', path.join(ROOT, 'node_modules'), linkedModules]);
+    process.env.JETBENCH_AGENT = path.join(copy, 'agent.js');
+    try {
+      const second = await connect('shared', 'new');
+      try {
+        assert.notEqual(second.agent.agentDir, oldDir);
+        assert.equal(second.agent.agentDir, second.deploy!.agentDir);
+        assert.notEqual(second.agent.pid, oldPid);
+        // It let go of the lock on its way out; it is gone a moment later.
+        await waitFor(() => !processRunning(oldPid), 'the old daemon to exit');
+      } finally {
+        await second.dispose();
+      }
+    } finally {
+      delete process.env.JETBENCH_AGENT;
     }
   });
 
