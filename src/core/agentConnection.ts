@@ -27,13 +27,13 @@ export interface AgentConnection {
   dispose(): Promise<void>;
 }
 
-/** An agent speaking another protocol version; `redeploy` says whether a redeploy can fix it. */
+/** An agent speaking another protocol version. */
 export class ProtocolMismatchError extends Error {
   override name = 'ProtocolMismatchError';
 }
 
 /** Speaks JSON-RPC over the streams and performs the `initialize` handshake. */
-export async function connectAgent(streams: AgentStreams, opts: { client: string }): Promise<AgentConnection> {
+export async function connectAgent(streams: AgentStreams, opts: { client: string; acceptOtherProtocol?: boolean }): Promise<AgentConnection> {
   const connection = createMessageConnection(new StreamMessageReader(streams.reader), new StreamMessageWriter(streams.writer));
   connection.listen();
   const initializationOptions: JetbenchInitializationOptions = { protocolVersion: PROTOCOL_VERSION, client: opts.client };
@@ -50,7 +50,7 @@ export async function connectAgent(streams: AgentStreams, opts: { client: string
     await streams.close();
     throw e;
   }
-  if (!init.jetbench || init.jetbench.protocolVersion !== PROTOCOL_VERSION) {
+  if (!init.jetbench || (init.jetbench.protocolVersion !== PROTOCOL_VERSION && !opts.acceptOtherProtocol)) {
     connection.dispose();
     await streams.close();
     throw new ProtocolMismatchError(
@@ -116,48 +116,58 @@ export interface DeviceConnection extends AgentConnection {
   resumable(): ResumableAgent;
 }
 
-/** Opens the transport to a device's agent: the local child process, or the SSH device's daemon
- * (connect, deploy when needed, start the daemon, forward). The extension hands these streams to
- * its LanguageClient. */
-export async function openDeviceStreams(device: ResolvedDevice, opts: Omit<ConnectDeviceOptions, keyof DeviceSources>): Promise<AgentStreams> {
-  if (device.kind === 'local') return openLocalAgent(opts.stderr ? { stderr: opts.stderr } : {});
-  return openSshAgent(device, opts.hooks, opts.ssh ? { ssh: opts.ssh } : {});
+/** A second channel on the session of `owner`, which hands the session over: closing the new
+ * transport closes the session, closing the old one only its channel. */
+async function takeOverSession(owner: SshAgentStreams, device: SshDevice, hooks: SshHooks): Promise<SshAgentStreams> {
+  const next = await openSshAgent(device, hooks, { session: owner.session, deployed: owner.deploy });
+  const close = next.close;
+  next.close = async () => {
+    await close();
+    owner.session.close();
+  };
+  return next;
 }
 
-/** Initialises over SSH; an agent from another deploy (older bundle or protocol) is asked to stop
- * when idle and replaced by this deploy's. */
+/** Initialises over SSH. An agent running from another deploy (an older bundle, or another
+ * protocol version) is asked to stop when idle and replaced by this deploy's; a busy one of the
+ * same protocol is used as it is. */
 async function connectSsh(device: SshDevice, opts: ConnectDeviceOptions): Promise<AgentConnection & { streams: SshAgentStreams }> {
   const first = await openSshAgent(device, opts.hooks, opts.ssh ? { ssh: opts.ssh } : {});
-  let conn: AgentConnection;
-  try {
-    conn = await connectAgent(first, { client: opts.client });
-  } catch (e) {
-    if (!(e instanceof ProtocolMismatchError)) throw e;
-    // An agent of an older protocol cannot be asked anything: the user must stop it.
-    throw new ProtocolMismatchError(
-      `${e.message}. The daemon on ${describeDevice(device)} predates this jetbench: stop it (kill the pid in ${first.deploy.agentHome}/agent.lock) and connect again`,
-    );
-  }
-  if (conn.agent.agentDir === first.deploy.agentDir) return conn as AgentConnection & { streams: SshAgentStreams };
+  const conn = await connectAgent(first, { client: opts.client, acceptOtherProtocol: true });
+  const sameProtocol = conn.agent.protocolVersion === PROTOCOL_VERSION;
+  if (sameProtocol && conn.agent.agentDir === first.deploy.agentDir) return conn as AgentConnection & { streams: SshAgentStreams };
+  // StopDaemonRequest is part of every protocol from 2 on, so any daemon understands it.
   const stop = await Promise.race([
-    conn.connection.sendRequest(StopDaemonRequest),
+    conn.connection.sendRequest(StopDaemonRequest).catch((e: Error) => ({ stopping: false, reason: e.message })),
     conn.closed.then(() => ({ stopping: true, reason: null })),
   ]);
   if (!stop.stopping) {
+    if (!sameProtocol) {
+      await conn.dispose();
+      throw new ProtocolMismatchError(
+        `the agent on ${describeDevice(device)} speaks protocol ${conn.agent.protocolVersion}, this jetbench ${PROTOCOL_VERSION}, and it cannot be replaced now (${stop.reason}): wait until its jobs end, or stop it (the pid in ${first.deploy.agentHome}/agent.lock)`,
+      );
+    }
     opts.hooks.log?.(`the agent on ${describeDevice(device)} runs from ${conn.agent.agentDir}, not the deployed ${first.deploy.agentDir}, and is busy (${stop.reason}); using it`);
     return conn as AgentConnection & { streams: SshAgentStreams };
   }
-  opts.hooks.progress?.('replacing the agent of an older deploy');
+  opts.hooks.progress?.('replacing the agent of another deploy');
   await conn.closed;
   conn.connection.dispose();
-  const second = await openSshAgent(device, opts.hooks, { session: first.session, deployed: first.deploy });
-  // The session now belongs to the second transport: closing it closes the session.
-  const close = second.close;
-  second.close = async () => {
-    await close();
-    first.session.close();
-  };
-  return (await connectAgent(second, { client: opts.client })) as AgentConnection & { streams: SshAgentStreams };
+  return (await connectAgent(await takeOverSession(first, device, opts.hooks), { client: opts.client })) as AgentConnection & { streams: SshAgentStreams };
+}
+
+/** Opens the transport to a device's agent, ready for a client that performs its own
+ * `initialize` (the extension's LanguageClient): the local child process, or a fresh channel to
+ * the SSH device's daemon after deploying and checking it as connectDevice does. */
+export async function openDeviceStreams(device: ResolvedDevice, opts: Omit<ConnectDeviceOptions, keyof DeviceSources>): Promise<AgentStreams> {
+  if (device.kind === 'local') return openLocalAgent(opts.stderr ? { stderr: opts.stderr } : {});
+  const checked = await connectSsh(device, { ...opts, cwd: process.cwd() });
+  const fresh = await takeOverSession(checked.streams, device, opts.hooks);
+  // The checking connection leaves; its channel closes, the session stays with `fresh`.
+  checked.connection.dispose();
+  checked.streams.endChannel();
+  return fresh;
 }
 
 /** From `--device` text (or a resolved device) to a connected agent. */

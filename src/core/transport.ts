@@ -71,6 +71,8 @@ export interface SshAgentStreams extends AgentStreams {
   session: SshSession;
   deploy: DeployResult;
   via: SshVia;
+  /** Closes this channel only, whoever owns the session. */
+  endChannel(): void;
 }
 
 export interface SshAgentOptions {
@@ -155,8 +157,9 @@ export async function openSshAgent(device: SshDevice, hooks: SshHooks, opts: Ssh
       via = 'exec bridge';
       channel = await session.execStream(shellCommand([deployed.node.path, '--no-deprecation', deployed.agentScript, 'attach', ...agentArgs(device, deployed)]));
     }
-    const streams = channelStreams(channel, session, ownSession, `${session.describe} via ssh (${via})`);
-    return { ...streams, session, deploy: deployed, via };
+    const open = channel;
+    const streams = channelStreams(open, session, ownSession, `${session.describe} via ssh (${via})`);
+    return { ...streams, session, deploy: deployed, via, endChannel: () => void open.end() };
   } catch (e) {
     if (ownSession) session.close();
     throw e;

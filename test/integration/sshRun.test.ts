@@ -10,12 +10,13 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   AttachRunRequest,
+  ListRunsRequest,
   QueueChangedNotification,
   type QueueState,
   type RunFile,
   type RunSpec,
 } from '../../device-agent/src/protocol';
-import { connectDevice, type DeviceConnection } from '../../src/core/agentConnection';
+import { connectAgent, connectDevice, openDeviceStreams, type DeviceConnection } from '../../src/core/agentConnection';
 import { resolveDevice, type SshDevice } from '../../src/core/devices';
 import { onSamples, runOnAgent, StreamedSamples } from '../../src/core/runClient';
 import type { SshHooks } from '../../src/core/sshSession';
@@ -284,6 +285,21 @@ describe('the agent daemon', { skip: unavailable ?? false }, () => {
     } finally {
       delete process.env.JETBENCH_AGENT;
     }
+  });
+
+  test("streams for the extension's LanguageClient: checked daemon, then the client's own initialize", async () => {
+    const device = resolveDevice('shared', { cwd: ws.cwd, sshConfigFile: ws.sshConfigFile });
+    const streams = await openDeviceStreams(device, { client: 'vscode', hooks, ssh: { knownHostsFiles: [ws.knownHostsFile], agentSocket: null } });
+    // What vscode-languageclient does with a StreamInfo: initialize on it, then speak the protocol.
+    const conn = await connectAgent(streams, { client: 'languageclient' });
+    try {
+      assert.equal(conn.agent.mode, 'daemon');
+      const { runs } = await conn.connection.sendRequest(ListRunsRequest);
+      assert.ok(runs.some((r) => r.id === 'run-a'), 'the runs of the earlier clients are listed');
+    } finally {
+      await conn.dispose();
+    }
+    await streams.closed;
   });
 
   test('a device behind a ProxyJump host', async () => {
