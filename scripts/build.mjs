@@ -6,7 +6,9 @@ import { cpSync, readFileSync } from 'node:fs';
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const define = { __JETBENCH_VERSION__: JSON.stringify(pkg.version) };
 // onnxruntime-node is native: it is loaded at run time from beside the agent, never bundled.
-const nodeExternal = ['onnxruntime-node', 'onnxruntime-node/*'];
+// ssh2's optional native speed-ups (its sshcrypto.node, cpu-features) stay out of the bundles: ssh2
+// catches their absence and uses its pure-JavaScript code, the same on every machine.
+const nodeExternal = ['onnxruntime-node', 'onnxruntime-node/*', 'cpu-features', '*.node'];
 
 const common = { bundle: true, sourcemap: 'linked', logLevel: 'warning', define, legalComments: 'none' };
 const builds = [

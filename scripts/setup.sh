@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything jetbench needs on a fresh machine and builds the bundles.
 #   scripts/setup.sh          npm packages + build
-#   scripts/setup.sh --test   also the Python packages the tests use (onnx checker) and the native
-#                             suite's toolchain and addon (scripts/setup-native.sh)
+#   scripts/setup.sh --test   also what the tests use: Python packages (onnx checker, TVM), sshd and
+#                             the SSH suites' test user (scripts/setup-ssh.sh),
+#                             the native toolchain and addon (scripts/setup-native.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # onnxruntime-node's install script would download CUDA provider files; the CPU build ships in
@@ -11,6 +12,8 @@ export ONNXRUNTIME_NODE_INSTALL=skip
 npm ci --no-audit --no-fund --loglevel=error
 if [[ "${1:-}" == "--test" ]]; then
   python3 -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+  # The SSH suites: OpenSSH's sshd and a dedicated non-root test user.
+  bash scripts/setup-ssh.sh
 fi
 npm run --silent build
 if [[ "${1:-}" == "--test" ]]; then

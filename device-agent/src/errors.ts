@@ -17,10 +17,16 @@ export class BuildCancelledError extends Error {
   override name = 'BuildCancelledError';
 }
 
+/** No run (or other named thing) with that id on the device. */
+export class NotFoundError extends Error {
+  override name = 'NotFoundError';
+}
+
 export function toResponseError(e: unknown): ResponseError<void> {
   if (e instanceof ResponseError) return e as ResponseError<void>;
   if (e instanceof BadInputError) return new ResponseError(AgentErrorCode.BadInput, e.message);
   if (e instanceof BackendUnavailableError) return new ResponseError(AgentErrorCode.BackendUnavailable, e.message);
+  if (e instanceof NotFoundError) return new ResponseError(AgentErrorCode.NotFound, e.message);
   if (e instanceof BuildCancelledError) return new ResponseError(AgentErrorCode.Cancelled, e.message);
   const err = e instanceof Error ? e : new Error(String(e));
   return new ResponseError(AgentErrorCode.Internal, `agent error: ${err.message}`);

@@ -5,7 +5,7 @@ import { BadInputError } from './errors';
 import { deviceInfo } from './deviceInfo';
 import { NativeWorker } from './native/client';
 import type { PipelineJob } from './native/messages';
-import { MEMORY_MODES, PIPELINE_MODES, RUN_SCHEMA_VERSION, type PipelineInfo, type PipelineOptions, type RunFile, type RunSpec } from './protocol';
+import { MEMORY_MODES, PIPELINE_MODES, RUN_SCHEMA_VERSION, type PipelineInfo, type PipelineOptions, type RunFile, type RunSpec, type TimingInfo } from './protocol';
 import { resolveAndInspect, validateSpec, type RunSinks } from './runner';
 import { computeStats } from './stats';
 
@@ -72,12 +72,21 @@ export async function executePipeline(spec: RunSpec, runId: string, sinks: RunSi
     durationS: spec.durationS,
   };
   const device = await deviceInfo();
+  const timing: TimingInfo = {
+    clock: 'per frame: host monotonic clock (performance.now) in the native worker; per stage: CUDA events on the pipeline stream (GPU stages, copies), host steady clock (CPU stages, inference)',
+    spans: 'one frame: every pipeline stage from the decoded frame in memory to the detections on the host (run.pipeline.stages), plus the calls between them',
+    executionProvider: 'cpu',
+    threads: spec.threads,
+  };
   sinks.progress(`starting the native worker (${options.mode}, ${options.memory} memory)`);
   const worker = NativeWorker.start(env);
   let result;
   try {
     let measured = 0;
     result = await worker.runPipeline(job, {
+      // Set up without error: from here on the run is persisted as it goes (a daemon journals it),
+      // and a failure keeps the frames measured.
+      onReady: () => sinks.prepared?.({ id: runId, createdAt, spec, device, versions: device.versions, model, artifact: null, timing }),
       onBatch: (b) => {
         sinks.samples({ runId, phase: b.phase, offset: b.offset, latencyMs: b.latencyMs, stagesMs: b.stagesMs });
         if (b.phase === 'measure') {
@@ -111,12 +120,7 @@ export async function executePipeline(spec: RunSpec, runId: string, sinks: RunSi
     versions: device.versions,
     model,
     artifact: null,
-    timing: {
-      clock: 'per frame: host monotonic clock (performance.now) in the native worker; per stage: CUDA events on the pipeline stream (GPU stages, copies), host steady clock (CPU stages, inference)',
-      spans: 'one frame: every pipeline stage from the decoded frame in memory to the detections on the host (run.pipeline.stages), plus the calls between them',
-      executionProvider: 'cpu',
-      threads: spec.threads,
-    },
+    timing,
     samples: { latencyMs: result.latencyMs, warmupLatencyMs: result.warmupLatencyMs, stagesMs: result.stagesMs },
     stats: computeStats(result.latencyMs),
     pipeline: {

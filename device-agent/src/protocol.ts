@@ -4,8 +4,9 @@
 // consumer can import it without pulling agent code into its bundle.
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 
-/** Bumped on any incompatible change; checked at `initialize`. */
-export const PROTOCOL_VERSION = 1;
+/** Bumped on any incompatible change; checked at `initialize`. 2: the daemon, persisted runs,
+ * attach, queue state (see the section "Daemon, persisted runs, attach"). */
+export const PROTOCOL_VERSION = 2;
 
 /** Version of the run file layout (schemas/run.schema.json). */
 export const RUN_SCHEMA_VERSION = 1;
@@ -97,6 +98,10 @@ export interface JetbenchInitializeResult {
   protocolVersion: number;
   agentVersion: string;
   pid: number;
+  /** `stdio`: one client, the agent ends with it; `daemon`: shared by every attached client. */
+  mode?: AgentMode;
+  /** Directory the agent runs from (on a device: `<agent home>/agent/<bundle hash>`). */
+  agentDir?: string;
 }
 
 export interface GpuInfo {
@@ -284,6 +289,8 @@ export const AgentErrorCode = {
   Busy: -32003,
   /** An unexpected failure inside the agent. */
   Internal: -32004,
+  /** No run with that id on the device. */
+  NotFound: -32006,
   /** The client cancelled a build; the message says what was kept. */
   Cancelled: -32005,
 } as const;
@@ -385,3 +392,106 @@ export interface PipelineInfo {
   /** Per measured frame, all stages but the inference (pre + post + copies): median etc. */
   nonInferenceStats: Stats | null;
 }
+// Daemon, persisted runs, attach (protocol 2).
+// On a device the agent runs as a daemon that several clients attach to; it persists every run as
+// it goes (`<agent home>/runs/`), so a client that lost its connection re-attaches and receives the
+// rest. The same requests work on a stdio agent (its runs are kept in memory only).
+
+export type AgentMode = 'stdio' | 'daemon';
+
+/** Where a run stands: live (`queued`, `running`) or finished (its run file's status). */
+export type RunState = 'queued' | 'running' | RunStatus;
+
+/** One run the agent knows, live or persisted, without its samples. */
+export interface RunSummary {
+  id: string;
+  state: RunState;
+  createdAt: string;
+  /** Null while the run is live. */
+  finishedAt: string | null;
+  model: string;
+  backend: BackendId;
+  precision: Precision;
+  label: string | null;
+  /** Samples taken (and persisted) so far, per phase. */
+  warmupCount: number;
+  measureCount: number;
+  /** Median of the measured samples, when the run finished with statistics. */
+  medianMs: number | null;
+  error?: string;
+}
+
+export interface ListRunsResult {
+  /** Newest first. */
+  runs: RunSummary[];
+}
+
+/** Client -> agent: the runs on the device, live and persisted. */
+export const ListRunsRequest = new RequestType0<ListRunsResult, void>('jetbench/listRuns');
+
+export interface RunIdParams {
+  runId: string;
+}
+
+/** Client -> agent: a finished run's complete run file. A live run is an error (BadInput) that
+ * says to attach; an unknown id is NotFound. */
+export const GetRunRequest = new RequestType<RunIdParams, RunFile, void>('jetbench/getRun');
+
+export interface AttachRunParams {
+  runId: string;
+  /** Samples the client already holds, per phase: the agent sends `jetbench/samples` batches from
+   * these offsets on (the rest so far, then live ones), so nothing is lost or repeated. */
+  warmupOffset: number;
+  measureOffset: number;
+  workDoneToken?: string | number;
+}
+
+/** Client -> agent: follow a run (live or finished) from the given offsets; resolves to the complete
+ * run when it ends (at once for a finished run). Cancelling this request only detaches. */
+export const AttachRunRequest = new RequestType<AttachRunParams, RunFile, void>('jetbench/attachRun');
+
+export interface CancelRunResult {
+  /** False when the run had already finished. */
+  cancelled: boolean;
+}
+
+/** Client -> agent: stop a run, whoever started it (a re-attached client cannot use
+ * `$/cancelRequest` of the original request). The run ends `cancelled` with its samples. */
+export const CancelRunRequest = new RequestType<RunIdParams, CancelRunResult, void>('jetbench/cancelRun');
+
+/** A job on the accelerator, running or waiting its turn. */
+export interface QueueJob {
+  /** Unique per agent process. */
+  jobId: number;
+  kind: 'run' | 'build';
+  state: 'running' | 'queued';
+  /** The run's id for runs; null for builds. */
+  runId: string | null;
+  /** In words, e.g. "tiny onnxruntime fp32". */
+  title: string;
+  /** The `client` of the connection that submitted it (initializationOptions). */
+  client: string;
+  /** ISO time it was submitted. */
+  submittedAt: string;
+}
+
+/** Running job first, then the waiting ones in order. */
+export interface QueueState {
+  jobs: QueueJob[];
+}
+
+/** Client -> agent: the accelerator's queue now. */
+export const QueueStateRequest = new RequestType0<QueueState, void>('jetbench/queueState');
+
+/** Agent -> every attached client: the queue changed (a job was submitted, started or ended). */
+export const QueueChangedNotification = new NotificationType<QueueState>('jetbench/queueChanged');
+
+export interface StopDaemonResult {
+  /** True when the daemon exits now; false when jobs are live (it keeps them; `reason` says). */
+  stopping: boolean;
+  reason: string | null;
+}
+
+/** Client -> daemon: exit if no job is live (used to replace an agent from an older deploy).
+ * A stdio agent answers `stopping: false`. */
+export const StopDaemonRequest = new RequestType0<StopDaemonResult, void>('jetbench/stopDaemon');

@@ -19,7 +19,12 @@ export interface RunSinks {
   samples(batch: SamplesBatch): void;
   /** Human-readable progress; percentage when known. */
   progress(message: string, percentage?: number): void;
+  /** The run is about to measure: what a run file needs besides the samples (so a run can be
+   * persisted from here on, and recovered if the agent dies). */
+  prepared?(run: PreparedRun): void;
 }
+
+export type PreparedRun = Pick<RunFile, 'id' | 'createdAt' | 'spec' | 'device' | 'versions' | 'model' | 'artifact' | 'timing'>;
 
 /** Samples are flushed at most this often (and at the end of each phase). */
 const SAMPLE_FLUSH_MS = 100;
@@ -129,6 +134,7 @@ export async function executeRun(
   sinks.progress(`loading ${model.builtin ?? model.path} in ${spec.backend}`);
   const session = await backend.prepare({ spec, model, progress: (m) => sinks.progress(m), isCancelled: sinks.isCancelled });
   const device = await deviceInfo();
+  sinks.prepared?.({ id: runId, createdAt, spec, device, versions: device.versions, model, artifact: session.artifact, timing: session.timing });
 
   const sent: Record<Phase, number> = { warmup: 0, measure: 0 };
   let lastFlush = performance.now();

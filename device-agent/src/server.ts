@@ -1,26 +1,41 @@
-// Wires the agent's JSON-RPC API (protocol.ts) onto a vscode-languageserver connection.
-import { WorkDoneProgress, type Connection, type InitializeResult } from 'vscode-languageserver/node';
+// Wires the agent's JSON-RPC API (protocol.ts) onto a vscode-languageserver connection. The
+// state (queue, live and finished runs) is shared by every connection of one agent: a daemon serves
+// many clients at once, a stdio agent one.
+import { ResponseError, type CancellationToken, type NotificationType } from 'vscode-jsonrpc';
+import { LSPErrorCodes, WorkDoneProgress, type Connection, type InitializeResult } from 'vscode-languageserver/node';
 import type { Backend } from './backends/backend';
 import { OnnxRuntimeBackend } from './backends/onnxruntime';
 import { TvmBackend } from './backends/tvm';
 import { TensorRtBackend } from './backends/tensorrt';
 import { deviceInfo } from './deviceInfo';
-import { toResponseError } from './errors';
+import { BadInputError, toResponseError } from './errors';
 import { JobQueue } from './jobQueue';
+import { RunRegistry, type LiveRun } from './liveRuns';
 import {
   AgentErrorNotification,
+  AttachRunRequest,
   BuildRequest,
+  CancelRunRequest,
   DeviceInfoRequest,
+  GetRunRequest,
   ListBackendsRequest,
+  ListRunsRequest,
   PROTOCOL_VERSION,
+  QueueChangedNotification,
+  QueueStateRequest,
   RunRequest,
   SamplesNotification,
+  StopDaemonRequest,
+  type AgentMode,
   type BackendId,
+  type JetbenchInitializationOptions,
   type JetbenchInitializeResult,
   type SamplesBatch,
+  type StopDaemonResult,
 } from './protocol';
 import { executePipeline } from './pipeline';
-import { executeBuild, executeRun, newRunId } from './runner';
+import { executeBuild, executeRun, newRunId, type RunSinks } from './runner';
+import { StreamedSamples } from './streamedSamples';
 import { AGENT_VERSION } from './version';
 
 export function defaultBackends(): Map<BackendId, Backend> {
@@ -31,15 +46,95 @@ export function defaultBackends(): Map<BackendId, Backend> {
   ]);
 }
 
-export function serve(connection: Connection, backends = defaultBackends()): void {
-  // The accelerator is exclusive: one measuring job at a time, the others wait in order.
-  const queue = new JobQueue();
+/** What every connection of one agent shares. */
+export interface AgentState {
+  readonly mode: AgentMode;
+  readonly backends: ReadonlyMap<BackendId, Backend>;
+  /** The accelerator is exclusive: one measuring job at a time, the others wait in order. */
+  readonly queue: JobQueue;
+  readonly runs: RunRegistry;
+  /** A daemon exits when no job is live; absent for a stdio agent. */
+  stopWhenIdle?(): StopDaemonResult;
+}
 
-  connection.onInitialize((): InitializeResult & { jetbench: JetbenchInitializeResult } => ({
-    capabilities: {},
-    serverInfo: { name: 'jetbench-agent', version: AGENT_VERSION },
-    jetbench: { protocolVersion: PROTOCOL_VERSION, agentVersion: AGENT_VERSION, pid: process.pid },
-  }));
+export function createAgentState(opts: {
+  mode: AgentMode;
+  /** Where runs persist as they go (a daemon); null keeps them in memory (stdio). */
+  runsDir: string | null;
+  backends?: Map<BackendId, Backend>;
+  stopWhenIdle?: () => StopDaemonResult;
+}): AgentState {
+  return {
+    mode: opts.mode,
+    backends: opts.backends ?? defaultBackends(),
+    queue: new JobQueue(),
+    runs: new RunRegistry(opts.runsDir),
+    ...(opts.stopWhenIdle ? { stopWhenIdle: opts.stopWhenIdle } : {}),
+  };
+}
+
+/** Measures a live run to its end; never throws (the outcome goes to the run's awaiters). */
+async function executeLive(state: AgentState, live: LiveRun): Promise<void> {
+  try {
+    const sinks: RunSinks = {
+      isCancelled: () => live.cancelled,
+      samples: (batch) => live.publish(batch),
+      progress: (message, percentage) => live.progress(message, percentage),
+      prepared: (prepared) => state.runs.prepared(live, prepared),
+    };
+    // A spec with `pipeline` measures whole frames stage by stage in the native worker.
+    const run = live.spec.pipeline ? await executePipeline(live.spec, live.id, sinks) : await executeRun(live.spec, live.id, state.backends, sinks);
+    state.runs.settle(live, { run });
+  } catch (e) {
+    state.runs.settle(live, { error: e });
+  }
+}
+
+function runTitle(spec: { model: string; backend: string; precision: string }): string {
+  return `${spec.model} ${spec.backend} ${spec.precision}`;
+}
+
+/** Serves one connection; returns the function that detaches it from the shared state (call it
+ * when the connection closes: its runs go on). */
+export function serve(connection: Connection, state: AgentState = createAgentState({ mode: 'stdio', runsDir: null })): () => void {
+  let client = 'unknown';
+  const detachers = new Set<() => void>();
+  const detach = (f: () => void) => {
+    detachers.add(f);
+    return () => {
+      detachers.delete(f);
+      f();
+    };
+  };
+  // A client may be gone while its runs go on: sending to a closed connection is not an error.
+  const notify = <P>(type: NotificationType<P>, params: P) => {
+    try {
+      connection.sendNotification(type, params).catch(() => undefined);
+    } catch {
+      /* closed */
+    }
+  };
+  const follower = (workDoneToken: string | number | undefined, title: string) => {
+    const progress = progressReporter(connection, workDoneToken, title);
+    return {
+      progress,
+      follower: {
+        samples: (batch: SamplesBatch) => notify(SamplesNotification, batch),
+        progress: (message: string, percentage?: number) => progress('report', message, percentage),
+      },
+    };
+  };
+  const queuedMessage = () => (state.queue.busy ? `queued behind ${state.queue.pending} job(s)` : 'starting');
+
+  connection.onInitialize((params): InitializeResult & { jetbench: JetbenchInitializeResult } => {
+    const options = params.initializationOptions as Partial<JetbenchInitializationOptions> | undefined;
+    if (typeof options?.client === 'string') client = options.client;
+    return {
+      capabilities: {},
+      serverInfo: { name: 'jetbench-agent', version: AGENT_VERSION },
+      jetbench: { protocolVersion: PROTOCOL_VERSION, agentVersion: AGENT_VERSION, pid: process.pid, mode: state.mode, agentDir: __dirname },
+    };
+  });
 
   connection.onRequest(DeviceInfoRequest, async () => {
     try {
@@ -51,37 +146,96 @@ export function serve(connection: Connection, backends = defaultBackends()): voi
 
   connection.onRequest(ListBackendsRequest, async () => {
     try {
-      return { backends: await Promise.all([...backends.values()].map((b) => b.status())) };
+      return { backends: await Promise.all([...state.backends.values()].map((b) => b.status())) };
     } catch (e) {
       throw toResponseError(e);
     }
   });
 
   connection.onRequest(RunRequest, async (params, token) => {
-    const runId = params.runId ?? newRunId(params.spec);
-    const progress = progressReporter(connection, params.workDoneToken, `jetbench run ${runId}`);
-    progress('begin', queue.busy ? `queued behind ${queue.pending} job(s)` : 'starting');
+    let live: LiveRun;
     try {
-      const sinks = {
-        isCancelled: () => token.isCancellationRequested,
-        samples: (batch: SamplesBatch) => void connection.sendNotification(SamplesNotification, batch),
-        progress: (message: string, percentage?: number) => progress('report', message, percentage),
-      };
-      return await queue.run(() => (params.spec.pipeline ? executePipeline(params.spec, runId, sinks) : executeRun(params.spec, runId, backends, sinks)));
+      live = state.runs.begin(params.runId ?? newRunId(params.spec), params.spec);
+    } catch (e) {
+      throw toResponseError(e);
+    }
+    const { progress, follower: f } = follower(params.workDoneToken, `jetbench run ${live.id}`);
+    progress('begin', queuedMessage());
+    const unfollow = detach(live.follow({ warmupOffset: 0, measureOffset: 0 }, f));
+    const cancel = token.onCancellationRequested(() => live.cancel());
+    // The run belongs to the agent, not to this connection: it goes on if the client goes.
+    void state.queue.run(() => executeLive(state, live), { kind: 'run', runId: live.id, title: runTitle(params.spec), client });
+    try {
+      return await live.done;
     } catch (e) {
       throw toResponseError(e);
     } finally {
+      cancel.dispose();
+      unfollow();
       progress('end', 'done');
     }
   });
 
+  connection.onRequest(AttachRunRequest, async (params, token) => {
+    try {
+      const known = state.runs.get(params.runId);
+      const { progress, follower: f } = follower(params.workDoneToken, `jetbench run ${params.runId}`);
+      if ('finished' in known) {
+        const run = known.finished;
+        for (const batch of StreamedSamples.of(run.samples).batchesFrom(run.id, params.warmupOffset, params.measureOffset)) f.samples(batch);
+        return run;
+      }
+      progress('begin', known.live.state === 'queued' ? 'queued' : 'attached');
+      const unfollow = detach(known.live.follow(params, f));
+      try {
+        return await Promise.race([known.live.done, detached(token)]);
+      } finally {
+        unfollow();
+        progress('end', 'done');
+      }
+    } catch (e) {
+      throw toResponseError(e);
+    }
+  });
+
+  connection.onRequest(CancelRunRequest, (params) => {
+    try {
+      const known = state.runs.get(params.runId);
+      if ('live' in known) known.live.cancel();
+      return { cancelled: 'live' in known };
+    } catch (e) {
+      throw toResponseError(e);
+    }
+  });
+
+  connection.onRequest(GetRunRequest, (params) => {
+    try {
+      const known = state.runs.get(params.runId);
+      if ('live' in known) throw new BadInputError(`run '${params.runId}' is still ${known.live.state}: attach to it to follow it, or wait until it ends`);
+      return known.finished;
+    } catch (e) {
+      throw toResponseError(e);
+    }
+  });
+
+  connection.onRequest(ListRunsRequest, () => ({ runs: state.runs.list() }));
+
+  connection.onRequest(QueueStateRequest, () => state.queue.state());
+  detach(state.queue.onChange((queue) => notify(QueueChangedNotification, queue)));
+
+  connection.onRequest(
+    StopDaemonRequest,
+    (): StopDaemonResult => state.stopWhenIdle?.() ?? { stopping: false, reason: 'this agent serves one client over stdio and ends with it' },
+  );
+
   connection.onRequest(BuildRequest, async (params, token) => {
     const progress = progressReporter(connection, params.workDoneToken, `jetbench build ${params.spec.backend} ${params.spec.model}`);
-    progress('begin', queue.busy ? `queued behind ${queue.pending} job(s)` : 'starting');
+    progress('begin', queuedMessage());
     try {
       // Building measures too (tuning times kernels), so it takes its turn on the accelerator.
-      return await queue.run(() =>
-        executeBuild(params.spec, { isCancelled: () => token.isCancellationRequested, progress: (message) => progress('report', message) }),
+      return await state.queue.run(
+        () => executeBuild(params.spec, { isCancelled: () => token.isCancellationRequested, progress: (message) => progress('report', message) }),
+        { kind: 'build', runId: null, title: `build ${runTitle(params.spec)}`, client },
       );
     } catch (e) {
       throw toResponseError(e);
@@ -89,7 +243,20 @@ export function serve(connection: Connection, backends = defaultBackends()): voi
       progress('end', 'done');
     }
   });
+
+  return () => {
+    for (const f of [...detachers]) f();
+    detachers.clear();
+  };
 }
+
+/** Rejects when the client cancels an attach: that detaches it, the run goes on. */
+function detached(token: CancellationToken): Promise<never> {
+  return new Promise((_, reject) => {
+    token.onCancellationRequested(() => reject(new ResponseError(LSPErrorCodes.RequestCancelled, 'detached from the run; it goes on on the device')));
+  });
+}
+
 
 /** `$/progress` for one job, when the client gave a token (LSP work-done progress). */
 function progressReporter(connection: Connection, token: string | number | undefined, title: string) {
@@ -101,15 +268,26 @@ function progressReporter(connection: Connection, token: string | number | undef
         : kind === 'report'
           ? { kind, message, ...(percentage !== undefined ? { percentage } : {}) }
           : { kind, message };
-    void connection.sendProgress(WorkDoneProgress.type, token, value);
+    try {
+      connection.sendProgress(WorkDoneProgress.type, token, value).catch(() => undefined);
+    } catch {
+      /* the client is gone; the job goes on */
+    }
   };
 }
 
-/** Reports an error nobody awaited, then exits: a broken agent must not look healthy. */
-export function reportFatal(connection: Connection, e: unknown): void {
+/** Reports an error nobody awaited to every client, then exits: a broken agent must not look
+ * healthy (a daemon's interrupted runs are recovered as failed by the next one). */
+export function reportFatal(connections: Iterable<Connection>, e: unknown): void {
   const err = e instanceof Error ? e : new Error(String(e));
   try {
-    void connection.sendNotification(AgentErrorNotification, { message: err.message, ...(err.stack ? { stack: err.stack } : {}) });
+    for (const connection of connections) {
+      try {
+        connection.sendNotification(AgentErrorNotification, { message: err.message, ...(err.stack ? { stack: err.stack } : {}) }).catch(() => undefined);
+      } catch {
+        /* that client is gone */
+      }
+    }
   } finally {
     process.stderr.write(`jetbench agent: fatal: ${err.stack ?? err.message}\n`);
     setTimeout(() => process.exit(1), 100);

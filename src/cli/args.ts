@@ -63,6 +63,7 @@ export const BENCH_OPTIONS = {
   verify: { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
   quiet: { type: 'boolean', default: false },
+  'accept-new-host-key': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies Options;
 
@@ -94,6 +95,8 @@ export interface BenchArgs {
   out: string | null;
   json: boolean;
   quiet: boolean;
+  /** Trust (and record) an SSH device's host key not in known_hosts yet. */
+  acceptNewHostKey: boolean;
 }
 
 export function parseBenchArgs(args: string[]): BenchArgs | 'help' {
@@ -131,5 +134,6 @@ export function parseBenchArgs(args: string[]): BenchArgs | 'help' {
     out: v.out ?? null,
     json: v.json,
     quiet: v.quiet,
+    acceptNewHostKey: v['accept-new-host-key'],
   };
 }

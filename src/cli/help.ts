@@ -12,13 +12,24 @@ Commands:
   report    print runs as Markdown, CSV or JSON
   models    list the built-in models, or generate one as ONNX
   info      describe a device and the backends it can run
+  deploy    put the agent on an SSH device (a no-op when it is there)
+  runs      list the runs on a device (live and persisted)
+  fetch     copy a device's run into .jetbench/runs
+
+Devices (--device): local, a name from the jetbench.devices setting (.vscode/settings.json), a Host
+of ~/.ssh/config, or ssh://user@host:port. An SSH host key not in ~/.ssh/known_hosts is refused
+unless --accept-new-host-key; an encrypted key's passphrase comes from $JETBENCH_SSH_PASSPHRASE or
+a terminal prompt.
 
 Run 'jetbench <command> --help' for a command's options.
 Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is saved as cancelled).
 `,
   bench: `Usage: jetbench bench [options]
 
-  --device NAME        device to run on (default: local)
+  --device NAME        device to run on (default: local): a configured device, an ssh config
+                       Host, or ssh://user@host:port; a dropped connection is re-established
+                       and the run re-attached (the device measures on meanwhile)
+  --accept-new-host-key  trust an SSH device's host key not yet in ~/.ssh/known_hosts (records it)
   --model M            built-in name (tiny, yolov5n, yolov5s, yolov5m, with -fp16/-int8) or
                        a path to an .onnx file on the device (default: yolov5s)
   --backend B          onnxruntime | tensorrt | tvm (default: onnxruntime)
@@ -67,7 +78,7 @@ Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is sav
 
   Lists the built-in models (parameters, GFLOPs) or writes one as an ONNX file.
 `,
-  info: `Usage: jetbench info [--device NAME] [--json]
+  info: `Usage: jetbench info [--device NAME] [--accept-new-host-key] [--json]
 
   Describes the device (OS, CPU, memory, GPU, Jetson model and L4T, versions) and which
   backends it can run, with the reason where one cannot.
@@ -91,5 +102,23 @@ Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is sav
   --conf X --iou X     NMS thresholds (default: 0.25, 0.45)
   --max-det N          detections kept per frame (default: 300)
   --model, --backend, --precision, --threads, --label, --out, --json, --quiet: as for bench
+`,
+  deploy: `Usage: jetbench deploy --device NAME [--accept-new-host-key] [--json] [--quiet]
+
+  Uploads this jetbench's agent (agent.js, the Python helpers, onnxruntime-node for the device's
+  architecture only) over SFTP to ~/.jetbench/agent/<content hash>/ on the device, atomically; does
+  nothing when that hash is there. Uses the device's Node >= 18 (nodePath, PATH, ~/.vscode-server),
+  else uploads Node from the npm package node-linux-<arch> (cached locally). bench, build, info,
+  runs and fetch deploy on their own when needed.
+`,
+  runs: `Usage: jetbench runs --device NAME [--accept-new-host-key] [--json]
+
+  Lists the runs the device's agent knows: live (queued, running) and persisted in its
+  ~/.jetbench/runs (ok, failed, cancelled), newest first, with their sample counts.
+`,
+  fetch: `Usage: jetbench fetch --device NAME RUN_ID [--out FILE] [--wait] [--accept-new-host-key] [--json]
+
+  Copies a run from the device into .jetbench/runs/<RUN_ID>.json (or --out). A run still going is
+  an error unless --wait, which follows it to its end first.
 `,
 } as const;

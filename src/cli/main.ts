@@ -6,7 +6,8 @@ import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc';
 import { WorkDoneProgress } from 'vscode-languageserver-protocol';
 import { AgentErrorCode, BuildRequest, DeviceInfoRequest, ListBackendsRequest, type RunFile } from '../../device-agent/src/protocol';
 import { BUILTIN_MODEL_NAMES, describeBuiltinModels, generateModel } from '../../models/src/index';
-import { startLocalAgent, type AgentConnection } from '../core/agentConnection';
+import type { DeviceConnection } from '../core/agentConnection';
+import { DeviceError } from '../core/devices';
 import { formatBenchTable, formatCompareTable, formatOperators, formatReport, formatVerification } from '../core/report';
 import { runOnAgent } from '../core/runClient';
 import { checkOutputPath, defaultRunPath, readRunFile, RUNS_DIR, writeRunFile } from '../core/runStore';
@@ -16,6 +17,9 @@ import { oneOf, parse, parseBenchArgs, UsageError, wholeNumber } from './args';
 import { HELP } from './help';
 import { pipeline } from './pipeline';
 import { AGENT_VERSION } from '../../device-agent/src/version';
+import { connectCliDevice } from './sshHooks';
+import { deploy } from './deploy';
+import { fetchRun, runs } from './runs';
 
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
@@ -29,11 +33,8 @@ export interface Io {
   isTty: boolean;
 }
 
-async function connectDevice(device: string, io: Io): Promise<AgentConnection> {
-  if (device !== 'local') {
-    throw new UsageError(`device '${device}' is not known: this version of jetbench runs on --device local only`);
-  }
-  return startLocalAgent({ client: 'jetbench-cli', stderr: (t) => io.err(`agent: ${t}`) });
+function connectDevice(device: string, io: Io, opts: { acceptNewHostKey: boolean; quiet?: boolean }): Promise<DeviceConnection> {
+  return connectCliDevice(device, io, { acceptNewHostKey: opts.acceptNewHostKey, quiet: opts.quiet ?? false });
 }
 
 async function bench(args: string[], io: Io): Promise<number> {
@@ -47,7 +48,10 @@ async function bench(args: string[], io: Io): Promise<number> {
   const outFile = path.resolve(io.cwd, parsed.out ?? defaultRunPath(io.cwd, runId));
   await checkOutputPath(outFile, parsed.out === null);
 
-  const agent = await connectDevice(spec.device, io);
+  const agent = await connectDevice(spec.device, io, parsed);
+  if (agent.device.kind === 'ssh' && spec.backend === 'tvm' && spec.tvm && spec.tvm.python === null && agent.device.python) {
+    spec.tvm.python = agent.device.python;
+  }
   const cancel = new CancellationTokenSource();
   let interrupts = 0;
   const onSigint = () => {
@@ -67,7 +71,17 @@ async function bench(args: string[], io: Io): Promise<number> {
   };
   let run: RunFile;
   try {
-    ({ run } = await runOnAgent(agent.connection, spec, { runId, token: cancel.token, observer: { onProgress: progress } }));
+    // An SSH device's daemon goes on measuring if the connection drops: reconnect and re-attach.
+    const target = agent.device.kind === 'ssh' ? agent.resumable() : agent.connection;
+    ({ run } = await runOnAgent(target, spec, {
+      runId,
+      token: cancel.token,
+      observer: {
+        onProgress: progress,
+        onConnectionLost: (attempt, e) => io.err(`\nconnection to ${spec.device} lost (${e instanceof Error ? e.message : 'closed'}): reconnecting (attempt ${attempt})\n`),
+        onReattached: (o) => io.err(`re-attached to run ${runId}: ${o.warmup} warm-up and ${o.measure} measured samples held, receiving the rest\n`),
+      },
+    }));
   } finally {
     process.off('SIGINT', onSigint);
     if (io.isTty && !parsed.quiet) io.err('\r\x1b[K');
@@ -98,7 +112,7 @@ async function build(args: string[], io: Io): Promise<number> {
     io.out(HELP.build);
     return EXIT_OK;
   }
-  const agent = await connectDevice(parsed.spec.device, io);
+  const agent = await connectDevice(parsed.spec.device, io, parsed);
   const cancel = new CancellationTokenSource();
   const onSigint = () => cancel.cancel();
   process.on('SIGINT', onSigint);
@@ -233,12 +247,16 @@ function formatModelList(list: Awaited<ReturnType<typeof describeBuiltinModels>>
 }
 
 async function info(args: string[], io: Io): Promise<number> {
-  const { values } = parse(args, { device: { type: 'string', default: 'local' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, false);
+  const { values } = parse(
+    args,
+    { device: { type: 'string', default: 'local' }, json: { type: 'boolean' }, 'accept-new-host-key': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+    false,
+  );
   if (values.help) {
     io.out(HELP.info);
     return EXIT_OK;
   }
-  const agent = await connectDevice(values.device, io);
+  const agent = await connectDevice(values.device, io, { acceptNewHostKey: values['accept-new-host-key'], quiet: !!values.json });
   try {
     const device = await agent.connection.sendRequest(DeviceInfoRequest);
     const { backends } = await agent.connection.sendRequest(ListBackendsRequest);
@@ -250,7 +268,7 @@ async function info(args: string[], io: Io): Promise<number> {
   return EXIT_OK;
 }
 
-const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = { bench, build, compare, report, models, info, pipeline };
+const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = { bench, build, compare, report, models, info, pipeline, deploy, runs, fetch: fetchRun };
 
 export async function cli(argv: string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
@@ -270,7 +288,7 @@ export async function cli(argv: string[], io: Io): Promise<number> {
   try {
     return await handler(rest, io);
   } catch (e) {
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof DeviceError) {
       io.err(`jetbench ${command}: ${e.message}\n(see: jetbench ${command} --help)\n`);
       return EXIT_USAGE;
     }

@@ -1,9 +1,22 @@
 // The one client core above an agent connection: run a job, follow its samples and progress,
-// return the run. The CLI drives it over vscode-jsonrpc; the extension over its LanguageClient.
+// return the run; when the connection to a device drops mid-run, reconnect, re-attach from the
+// samples already held and receive the rest (the device's daemon measured on meanwhile). The CLI
+// drives it over vscode-jsonrpc; the extension over its LanguageClient.
 import { WorkDoneProgress, type WorkDoneProgressBegin, type WorkDoneProgressEnd, type WorkDoneProgressReport } from 'vscode-languageserver-protocol';
 import type { CancellationToken, Disposable, MessageConnection } from 'vscode-jsonrpc';
-import { RunRequest, SamplesNotification, type RunFile, type RunSpec, type SamplesBatch } from '../../device-agent/src/protocol';
+import {
+  AttachRunRequest,
+  CancelRunRequest,
+  RunRequest,
+  SamplesNotification,
+  type RunFile,
+  type RunSpec,
+  type SamplesBatch,
+} from '../../device-agent/src/protocol';
 import { newRunId } from '../../device-agent/src/runner';
+import { StreamedSamples } from '../../device-agent/src/streamedSamples';
+
+export { StreamedSamples };
 
 /** What the core needs of a connection; vscode-jsonrpc's MessageConnection and
  * vscode-languageclient's LanguageClient both provide it. */
@@ -12,32 +25,66 @@ export type AgentRpc = Pick<MessageConnection, 'sendRequest' | 'onNotification' 
 export interface RunObserver {
   onSamples?(batch: SamplesBatch): void;
   onProgress?(message: string, percentage: number | undefined): void;
+  /** The connection dropped; reconnect attempt `attempt` (1, 2, ...) follows. */
+  onConnectionLost?(attempt: number, error: unknown): void;
+  /** Re-attached to the run after a drop; the rest of the samples follow from these offsets. */
+  onReattached?(offsets: { warmup: number; measure: number }): void;
 }
 
-/** Live copy of a run's samples as they stream; placed by offset so a repeat or gap is visible. */
-export class StreamedSamples {
-  readonly warmupMs: number[] = [];
-  readonly latencyMs: number[] = [];
-  gaps = 0;
+/** A connection that can be replaced by a new one to the same agent (an SSH device's daemon). */
+export interface ResumableAgent {
+  rpc: AgentRpc;
+  /** Resolves when this connection is lost. */
+  lost: Promise<unknown>;
+  /** A new connection to the same agent; throws when it cannot be had (yet). */
+  reconnect(): Promise<ResumableAgent>;
+}
 
-  add(batch: SamplesBatch): void {
-    const target = batch.phase === 'warmup' ? this.warmupMs : this.latencyMs;
-    if (batch.offset > target.length) this.gaps++;
-    batch.latencyMs.forEach((v, i) => {
-      target[batch.offset + i] = v;
+export interface RunOnAgentOptions {
+  runId?: string;
+  token?: CancellationToken;
+  observer?: RunObserver;
+  /** How long to keep trying to reconnect after a drop (default 120 s). */
+  reconnectWindowMs?: number;
+}
+
+/** vscode-jsonrpc keeps one handler per notification method: every follower of samples on a
+ * connection goes through this one dispatcher, so runs and views on one connection coexist. */
+const sampleFollowers = new WeakMap<AgentRpc, Set<(batch: SamplesBatch) => void>>();
+
+/** Calls `listener` with every samples batch on this connection (of any run) until disposed. */
+export function onSamples(rpc: AgentRpc, listener: (batch: SamplesBatch) => void): Disposable {
+  let followers = sampleFollowers.get(rpc);
+  if (!followers) {
+    const set = new Set<(batch: SamplesBatch) => void>();
+    followers = set;
+    sampleFollowers.set(rpc, set);
+    rpc.onNotification(SamplesNotification, (batch) => {
+      for (const f of [...set]) f(batch);
     });
   }
+  const set = followers;
+  set.add(listener);
+  return { dispose: () => void set.delete(listener) };
 }
 
+function isResumable(target: AgentRpc | ResumableAgent): target is ResumableAgent {
+  return 'reconnect' in target && 'lost' in target;
+}
+
+const RECONNECT_WINDOW_MS = 120_000;
+const RECONNECT_BACKOFF_MS = [250, 500, 1000, 2000, 4000];
+
+/** Runs a spec on the agent; with a ResumableAgent a dropped connection is survived. */
 export async function runOnAgent(
-  rpc: AgentRpc,
+  target: AgentRpc | ResumableAgent,
   spec: RunSpec,
-  opts: { runId?: string; token?: CancellationToken; observer?: RunObserver },
+  opts: RunOnAgentOptions,
 ): Promise<{ run: RunFile; streamed: StreamedSamples }> {
   const runId = opts.runId ?? newRunId(spec);
   const streamed = new StreamedSamples();
-  const subscriptions: Disposable[] = [
-    rpc.onNotification(SamplesNotification, (batch) => {
+  const follow = (rpc: AgentRpc): Disposable[] => [
+    onSamples(rpc, (batch) => {
       if (batch.runId !== runId) return;
       streamed.add(batch);
       opts.observer?.onSamples?.(batch);
@@ -47,10 +94,50 @@ export async function runOnAgent(
       opts.observer?.onProgress?.(value.message ?? '', value.percentage);
     }),
   ];
+  let rpc = isResumable(target) ? target.rpc : target;
+  let subscriptions = follow(rpc);
+  let pending: Promise<RunFile> = rpc.sendRequest(RunRequest, { spec, runId, workDoneToken: runId }, opts.token);
   try {
-    const run = await rpc.sendRequest(RunRequest, { spec, runId, workDoneToken: runId }, opts.token);
-    return { run, streamed };
+    if (!isResumable(target)) return { run: await pending, streamed };
+    let agent = target;
+    for (;;) {
+      const outcome = await Promise.race([pending.then((run) => ({ run })), agent.lost.then((error) => ({ lost: error }))]);
+      if ('run' in outcome) return { run: outcome.run, streamed };
+      // The request may still settle on the dead connection; nobody waits for it any more.
+      pending.catch(() => undefined);
+      subscriptions.forEach((d) => d.dispose());
+      agent = await reconnect(agent, outcome.lost, opts);
+      rpc = agent.rpc;
+      subscriptions = follow(rpc);
+      const cancel = opts.token?.onCancellationRequested(() => void rpc.sendRequest(CancelRunRequest, { runId }).catch(() => undefined));
+      if (cancel) subscriptions.push(cancel);
+      // Contiguous samples held: everything from here on comes again, nothing twice.
+      const offsets = { warmup: streamed.warmupMs.length, measure: streamed.latencyMs.length };
+      opts.observer?.onReattached?.(offsets);
+      pending = rpc.sendRequest(AttachRunRequest, { runId, warmupOffset: offsets.warmup, measureOffset: offsets.measure, workDoneToken: runId });
+      if (opts.token?.isCancellationRequested) void rpc.sendRequest(CancelRunRequest, { runId }).catch(() => undefined);
+    }
   } finally {
     subscriptions.forEach((s) => s.dispose());
+  }
+}
+
+/** New connections until one works or the window closes; backs off between attempts. */
+async function reconnect(agent: ResumableAgent, error: unknown, opts: RunOnAgentOptions): Promise<ResumableAgent> {
+  const deadline = Date.now() + (opts.reconnectWindowMs ?? RECONNECT_WINDOW_MS);
+  let lastError: unknown = error;
+  for (let attempt = 1; ; attempt++) {
+    opts.observer?.onConnectionLost?.(attempt, lastError);
+    try {
+      return await agent.reconnect();
+    } catch (e) {
+      lastError = e;
+    }
+    const waitMs = RECONNECT_BACKOFF_MS[Math.min(attempt - 1, RECONNECT_BACKOFF_MS.length - 1)]!;
+    if (Date.now() + waitMs > deadline) {
+      const why = lastError instanceof Error ? lastError.message : String(lastError);
+      throw new Error(`the connection to the device was lost and could not be re-established (${attempt} attempts: ${why}); the run goes on on the device: fetch it later with jetbench runs / jetbench fetch`);
+    }
+    await new Promise((r) => setTimeout(r, waitMs));
   }
 }

@@ -24,11 +24,14 @@ export function ctrlC(child: ReturnType<typeof spawn>): void {
   process.kill(-child.pid!, 'SIGINT');
 }
 
-export function runCli(args: string[], opts: { cwd?: string; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string>; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: opts.cwd ?? ROOT,
-      env: { ...process.env, JETBENCH_CACHE_DIR: TEST_CACHE_DIR },
+      env: { ...process.env, JETBENCH_CACHE_DIR: TEST_CACHE_DIR, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
       // A process group of its own, like a terminal's foreground job (see ctrlC).
       detached: true,

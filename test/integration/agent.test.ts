@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc';
-import { AgentErrorCode, DeviceInfoRequest, ListBackendsRequest, type RunSpec } from '../../device-agent/src/protocol';
+import { AgentErrorCode, DeviceInfoRequest, ListBackendsRequest, PROTOCOL_VERSION, type RunSpec } from '../../device-agent/src/protocol';
 import { startLocalAgent, type AgentConnection } from '../../src/core/agentConnection';
 import { runOnAgent } from '../../src/core/runClient';
 import { TEST_CACHE_DIR } from '../helpers/cli';
@@ -24,7 +24,7 @@ after(async () => {
 });
 
 test('initialize reports the protocol and the agent process', () => {
-  assert.equal(agent.agent.protocolVersion, 1);
+  assert.equal(agent.agent.protocolVersion, PROTOCOL_VERSION);
   assert.ok(agent.agent.pid > 0 && agent.agent.pid !== process.pid);
 });
 

@@ -76,4 +76,6 @@ export type WorkerMessage =
   | { id: number; event: 'result'; value: NativeBuildInfo | PipelineJobResult | TensorRtOpened | number | Array<{ name: string; ms: number }> | null }
   | { id: number; event: 'error'; message: string; code: 'EINVAL' | 'ENATIVE' | 'EUNAVAILABLE' }
   | { id: number; event: 'progress'; message: string; percentage?: number }
+  /** The pipeline is set up (frames loaded, model loaded): measuring starts. */
+  | { id: number; event: 'ready' }
   | WorkerBatch;

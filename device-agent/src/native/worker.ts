@@ -118,6 +118,7 @@ async function runPipeline(id: number, job: PipelineJob): Promise<PipelineJobRes
       pending = { stages: [...before.stages, { name: 'inference', where: 'cpu', clock: 'host', ms: inferenceMs }, ...after.stages], detections: after.detections.length / 6 };
       return total;
     };
+    send({ id, event: 'ready' });
     const result = await measure(infer, job, {
       isCancelled: () => cancelled.has(id),
       onSample: (p, samples) => {

@@ -1,0 +1,412 @@
+// Deploys the agent to an SSH device: one probe (architecture, home, free space, deployed bundles,
+// Node candidates), then — only when this bundle's content hash is not there yet — an SFTP upload to
+// `<agent home>/agent/.tmp-<hash>-<random>/` renamed to `<agent home>/agent/<hash>/` (atomic: a
+// bundle directory is complete or absent). Node on the device: the configured nodePath, a `node`
+// >= 18 on PATH, VS Code Server's Node >= 18, else a Node runtime uploaded from the npm package
+// node-linux-<arch> (see deployNode.ts). The extension's Deploy command calls deployAgent too.
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { SFTPWrapper } from 'ssh2';
+import type { SshDevice } from './devices';
+import { ensureNodeRuntime, NODE_RUNTIME_VERSION, nodeRuntimeArchs, type DeviceArch } from './deployNode';
+import { shellCommand, shellHomePath, shellQuote } from './sshQuote';
+import { SshError, type SshHooks, type SshSession } from './sshSession';
+
+export type { DeviceArch } from './deployNode';
+
+/** The bundled agent beside this file (dist/agent.js), or $JETBENCH_AGENT. */
+export function localAgentPath(): string {
+  const candidates = [process.env.JETBENCH_AGENT, path.join(__dirname, 'agent.js'), path.resolve(__dirname, '../../dist/agent.js')];
+  const found = candidates.find((p): p is string => !!p && existsSync(p));
+  if (!found) throw new Error(`the jetbench agent bundle was not found (looked for ${candidates.filter(Boolean).join(', ')}); run npm run build`);
+  return found;
+}
+
+/** The oldest Node the agent runs on. */
+export const MIN_NODE_MAJOR = 18;
+
+/** `uname -m` to the npm/Node architecture name; null for one jetbench cannot serve. */
+export function deviceArch(unameM: string): DeviceArch | null {
+  const m = unameM.trim();
+  if (m === 'x86_64' || m === 'amd64') return 'x64';
+  if (m === 'aarch64' || m === 'arm64') return 'arm64';
+  return null;
+}
+
+/** One file of the bundle: where it is here, and its path inside the bundle directory. */
+export interface BundleFile {
+  local: string;
+  remote: string;
+  bytes: number;
+}
+
+export interface BundleContext {
+  arch: DeviceArch;
+  /** The local agent script (dist/agent.js); the other parts are found beside it. */
+  agentPath: string;
+}
+
+/** A named group of files in the agent bundle. This is the extension point for more device-side
+ * content (issue 5: native sources, built on the device after upload — add a part here and a
+ * step to `afterUpload`). */
+export interface BundlePart {
+  name: string;
+  files(ctx: BundleContext): Promise<BundleFile[]>;
+  /** A command run on the device in the new bundle directory before it is put in place (e.g. a
+   * native build); its failure fails the deploy. Built with shellCommand. */
+  afterUpload?(ctx: BundleContext & { bundleDir: string; node: string }): string | null;
+}
+
+async function filesUnder(root: string, remoteRoot: string, keep: (rel: string) => boolean): Promise<BundleFile[]> {
+  const out: BundleFile[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      const rel = path.relative(root, full).split(path.sep).join('/');
+      if (entry.isDirectory()) await walk(full);
+      else if (entry.isFile() && keep(rel)) out.push({ local: full, remote: `${remoteRoot}/${rel}`, bytes: (await stat(full)).size });
+    }
+  };
+  await walk(root);
+  return out;
+}
+
+const noSourceMaps = (rel: string) => !rel.endsWith('.map') && !rel.endsWith('.d.ts') && !rel.includes('__pycache__');
+
+/** A package's directory as `require` from `from` finds it (its exports may hide package.json). */
+function packageDir(name: string, from: string): string {
+  const main = require.resolve(name, { paths: [from] });
+  const marker = `${path.sep}node_modules${path.sep}${name}${path.sep}`;
+  const at = main.lastIndexOf(marker);
+  if (at < 0) throw new Error(`cannot locate the ${name} package from ${main}`);
+  return main.slice(0, at + marker.length - 1);
+}
+
+/** The agent script. */
+const agentPart: BundlePart = {
+  name: 'agent',
+  files: async ({ agentPath }) => [{ local: agentPath, remote: 'agent.js', bytes: (await stat(agentPath)).size }],
+};
+
+/** The Python helpers (TVM), beside the agent as in dist/python/. */
+const pythonPart: BundlePart = {
+  name: 'python helpers',
+  files: ({ agentPath }) => filesUnder(path.join(path.dirname(agentPath), 'python'), 'python', noSourceMaps),
+};
+
+/** onnxruntime-node's JavaScript and ONLY the device's linux/<arch> binaries (the package ships
+ * every platform, ~290 MB), plus onnxruntime-common. Found from the agent's directory, so it works
+ * from the repository (node_modules) and from a packaged extension (dist/node_modules). */
+const onnxRuntimePart: BundlePart = {
+  name: 'onnxruntime-node',
+  files: async ({ agentPath, arch }) => {
+    const ortDir = path.dirname(require.resolve('onnxruntime-node/package.json', { paths: [path.dirname(agentPath)] }));
+    const commonDir = packageDir('onnxruntime-common', ortDir);
+    const binaries = `bin/napi-v6/linux/${arch}/`;
+    const ort = await filesUnder(ortDir, 'node_modules/onnxruntime-node', (rel) => rel === 'package.json' || (rel.startsWith('dist/') && noSourceMaps(rel)) || rel.startsWith(binaries));
+    if (!ort.some((f) => f.remote.includes(binaries))) {
+      throw new Error(`onnxruntime-node at ${ortDir} has no binaries for linux/${arch} (${binaries}): reinstall it (npm ci)`);
+    }
+    const common = await filesUnder(commonDir, 'node_modules/onnxruntime-common', (rel) => rel === 'package.json' || (rel.startsWith('dist/cjs/') && noSourceMaps(rel)));
+    return [...ort, ...common];
+  },
+};
+
+export const BUNDLE_PARTS: readonly BundlePart[] = [agentPart, pythonPart, onnxRuntimePart];
+
+export interface AgentBundle {
+  arch: DeviceArch;
+  /** Content hash (hex, 16 chars) of every file's bundle path and bytes: the bundle directory name. */
+  hash: string;
+  files: BundleFile[];
+  bytes: number;
+  parts: readonly BundlePart[];
+  agentPath: string;
+}
+
+/** File hashes of this process, keyed by path, size and mtime (the bundle is hashed on every connect). */
+const fileHashes = new Map<string, string>();
+
+async function fileSha256(file: string): Promise<string> {
+  const st = await stat(file);
+  const key = `${file}\0${st.size}\0${st.mtimeMs}`;
+  const hit = fileHashes.get(key);
+  if (hit) return hit;
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  const digest = hash.digest('hex');
+  fileHashes.set(key, digest);
+  return digest;
+}
+
+export async function agentBundle(arch: DeviceArch, opts: { agentPath?: string; parts?: readonly BundlePart[] } = {}): Promise<AgentBundle> {
+  const agentPath = opts.agentPath ?? localAgentPath();
+  const parts = opts.parts ?? BUNDLE_PARTS;
+  const ctx: BundleContext = { arch, agentPath };
+  const files = (await Promise.all(parts.map((p) => p.files(ctx)))).flat().sort((a, b) => a.remote.localeCompare(b.remote));
+  const hash = createHash('sha256');
+  for (const f of files) hash.update(`${f.remote}\0${await fileSha256(f.local)}\n`);
+  return { arch, hash: hash.digest('hex').slice(0, 16), files, bytes: files.reduce((n, f) => n + f.bytes, 0), parts, agentPath };
+}
+
+/** What the probe learned about the device. */
+export interface DeviceProbe {
+  home: string;
+  unameM: string;
+  /** Absolute agent home on the device. */
+  agentHome: string;
+  /** Bundle hashes present under <agent home>/agent/. */
+  deployed: string[];
+  /** Free bytes on the agent home's file system (or its nearest existing parent); null if unknown. */
+  freeBytes: number | null;
+  node: NodeChoice | null;
+  /** Node candidates seen, with their versions, for the message when none fits. */
+  nodesSeen: string[];
+}
+
+export interface NodeChoice {
+  path: string;
+  version: string;
+  source: 'configured' | 'path' | 'vscode-server' | 'uploaded';
+}
+
+/** The probe script: prints key=value lines; every path built from user input is quoted. */
+export function probeScript(device: Pick<SshDevice, 'agentHome' | 'nodePath'>): string {
+  const home = shellHomePath(device.agentHome);
+  const candidates = [
+    ...(device.nodePath ? [`configured ${shellHomePath(device.nodePath)}`] : []),
+    'path "$(command -v node 2>/dev/null)"',
+    'vscode-server "$HOME"/.vscode-server/bin/*/node',
+    'vscode-server "$HOME"/.vscode-server/cli/servers/*/server/node',
+    `uploaded ${home}/node/*/bin/node`,
+  ];
+  return [
+    `H=${home}`,
+    'printf "home=%s\\n" "$HOME"',
+    'printf "uname=%s\\n" "$(uname -m)"',
+    'printf "agenthome=%s\\n" "$H"',
+    'for d in "$H"/agent/*/agent.js; do [ -f "$d" ] && printf "deployed=%s\\n" "$(basename "$(dirname "$d")")"; done',
+    // Free space where the upload will go: the agent home, or the nearest parent that exists.
+    'p="$H"; while [ ! -d "$p" ] && [ "$p" != / ]; do p=$(dirname "$p"); done',
+    'printf "freekb=%s\\n" "$(df -Pk "$p" 2>/dev/null | awk \'NR==2{print $4}\')"',
+    // Each candidate: its version; the first >= MIN_NODE_MAJOR wins.
+    `check() { src=$1; shift; for n in "$@"; do [ -n "$n" ] && [ -x "$n" ] || continue; v=$("$n" -v 2>/dev/null) || continue; printf "seen=%s\\t%s\\n" "$n" "$v"; m=\${v#v}; m=\${m%%.*}; if [ "$m" -ge ${MIN_NODE_MAJOR} ] 2>/dev/null; then printf "node=%s\\t%s\\t%s\\n" "$src" "$n" "$v"; exit 0; fi; done; }`,
+    ...candidates.map((c) => `check ${c}`),
+    'exit 0',
+  ].join('\n');
+}
+
+export function parseProbe(stdout: string): DeviceProbe {
+  const probe: DeviceProbe = { home: '', unameM: '', agentHome: '', deployed: [], freeBytes: null, node: null, nodesSeen: [] };
+  for (const line of stdout.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq < 0) continue;
+    const [key, value] = [line.slice(0, eq), line.slice(eq + 1)];
+    if (key === 'home') probe.home = value;
+    else if (key === 'uname') probe.unameM = value;
+    else if (key === 'agenthome') probe.agentHome = value;
+    else if (key === 'deployed') probe.deployed.push(value);
+    else if (key === 'freekb' && /^\d+$/.test(value)) probe.freeBytes = Number(value) * 1024;
+    else if (key === 'seen') probe.nodesSeen.push(value.replace('\t', ' '));
+    else if (key === 'node') {
+      const [source, p, version] = value.split('\t');
+      probe.node = { source: source as NodeChoice['source'], path: p!, version: version! };
+    }
+  }
+  return probe;
+}
+
+export async function probeDevice(session: SshSession, device: SshDevice): Promise<DeviceProbe> {
+  const r = await session.exec(probeScript(device));
+  const probe = parseProbe(r.stdout);
+  if (r.code !== 0 || !probe.home || !probe.agentHome) {
+    throw new SshError('remote', `cannot inspect ${session.describe} (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim() || 'no output'}: is its login shell a POSIX shell?`);
+  }
+  return probe;
+}
+
+export interface DeployResult {
+  /** Absolute paths on the device. */
+  agentHome: string;
+  agentDir: string;
+  agentScript: string;
+  node: NodeChoice;
+  bundle: { hash: string; bytes: number; files: number };
+  /** False when the bundle was already there (a no-op deploy). */
+  uploaded: boolean;
+  nodeUploaded: boolean;
+  ms: number;
+}
+
+export interface DeployOptions {
+  /** The bundle's parts (default BUNDLE_PARTS). */
+  parts?: readonly BundlePart[];
+  agentPath?: string;
+}
+
+/** Makes the agent runnable on the device; a no-op (one probe) when this bundle is deployed. */
+export async function deployAgent(session: SshSession, device: SshDevice, hooks: Pick<SshHooks, 'progress' | 'log'>, opts: DeployOptions = {}): Promise<DeployResult> {
+  const started = performance.now();
+  hooks.progress?.(`checking ${session.describe}`);
+  const probe = await probeDevice(session, device);
+  const arch = deviceArch(probe.unameM);
+  if (!arch) {
+    const nodeNote = probe.node ? '' : ' and it has no Node >= 18';
+    throw new SshError('remote', `${session.describe} is ${probe.unameM}${nodeNote}: jetbench deploys to linux x86_64 and aarch64 only (onnxruntime-node and Node runtimes exist for those)`);
+  }
+  const bundle = await agentBundle(arch, opts);
+  const agentDir = `${probe.agentHome}/agent/${bundle.hash}`;
+  let uploaded = false;
+  let node = probe.node;
+  let nodeUploaded = false;
+  const needNode = !node;
+  if (!probe.deployed.includes(bundle.hash) || needNode) {
+    const sftp = await session.sftp();
+    if (needNode) {
+      node = await uploadNodeRuntime(session, sftp, probe, arch, hooks);
+      nodeUploaded = true;
+    }
+    if (!probe.deployed.includes(bundle.hash)) {
+      await uploadBundle(session, sftp, probe, bundle, node!, hooks);
+      uploaded = true;
+    }
+  }
+  const ms = performance.now() - started;
+  hooks.log?.(`deploy: ${uploaded ? 'uploaded' : 'found'} agent ${bundle.hash} on ${session.describe}, node ${node!.path} ${node!.version} (${node!.source}), ${ms.toFixed(0)} ms`);
+  return {
+    agentHome: probe.agentHome,
+    agentDir,
+    agentScript: `${agentDir}/agent.js`,
+    node: node!,
+    bundle: { hash: bundle.hash, bytes: bundle.bytes, files: bundle.files.length },
+    uploaded,
+    nodeUploaded,
+    ms,
+  };
+}
+
+function sftpCall<T>(fn: (cb: (err: Error | null | undefined, value?: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value as T))));
+}
+
+/** An SFTP failure as what the user can do about it. */
+function uploadError(e: Error & { code?: number }, target: string, session: SshSession): SshError {
+  // SFTP status codes: 3 permission denied, 4 failure (OpenSSH's sftp-server reports a full disk
+  // and a read-only file system as plain failure).
+  const why =
+    e.code === 3
+      ? 'permission denied (a read-only file system, or a directory of another user)'
+      : e.code === 4
+        ? `${e.message} (is the device's disk full or the file system read-only? check df -h there)`
+        : e.message;
+  return new SshError('remote', `upload to ${target} on ${session.describe} failed: ${why}: free space there or set the device's agentHome to a writable directory`);
+}
+
+/** Refuses before uploading when the device's file system cannot hold `neededBytes`. */
+function checkSpace(probe: DeviceProbe, neededBytes: number, what: string, session: SshSession): void {
+  if (probe.freeBytes !== null && probe.freeBytes < neededBytes) {
+    throw new SshError(
+      'remote',
+      `not enough space on ${session.describe} for ${what}: it needs ${(neededBytes / 1e6).toFixed(1)} MB, ${(probe.freeBytes / 1e6).toFixed(1)} MB are free at ${probe.agentHome}: free space there or set the device's agentHome elsewhere`,
+    );
+  }
+}
+
+async function mkdirs(sftp: SFTPWrapper, dirs: Iterable<string>): Promise<void> {
+  for (const dir of dirs) {
+    await sftpCall<void>((cb) => sftp.mkdir(dir, { mode: 0o700 }, cb)).catch(async (e: Error) => {
+      // Already there is fine; anything else is reported by the write that follows, or here.
+      const st = await sftpCall<{ isDirectory(): boolean }>((cb) => sftp.stat(dir, cb)).catch(() => null);
+      if (!st?.isDirectory()) throw e;
+    });
+  }
+}
+
+async function ensureAgentHome(session: SshSession, probe: DeviceProbe): Promise<void> {
+  // The agent home may be nested (agentHome a/b/c): mkdir -p it, mode 0700 for the parts we make.
+  const r = await session.exec(`umask 077 && mkdir -p ${shellQuote(probe.agentHome)}/agent ${shellQuote(probe.agentHome)}/node`);
+  if (r.code !== 0) {
+    throw new SshError('remote', `cannot create the agent home ${probe.agentHome} on ${session.describe}: ${r.stderr.trim()}: set the device's agentHome to a writable directory`);
+  }
+}
+
+async function uploadBundle(session: SshSession, sftp: SFTPWrapper, probe: DeviceProbe, bundle: AgentBundle, node: NodeChoice, hooks: Pick<SshHooks, 'progress'>): Promise<void> {
+  checkSpace(probe, bundle.bytes * 1.1, `the agent (${bundle.files.length} files)`, session);
+  await ensureAgentHome(session, probe);
+  const tmp = `${probe.agentHome}/agent/.tmp-${bundle.hash}-${randomBytes(4).toString('hex')}`;
+  const final = `${probe.agentHome}/agent/${bundle.hash}`;
+  try {
+    const dirs = new Set<string>([tmp]);
+    for (const f of bundle.files) {
+      const parts = f.remote.split('/').slice(0, -1);
+      for (let i = 1; i <= parts.length; i++) dirs.add(`${tmp}/${parts.slice(0, i).join('/')}`);
+    }
+    await mkdirs(sftp, [...dirs].sort((a, b) => a.length - b.length));
+    let done = 0;
+    let reported = -1;
+    for (const f of bundle.files) {
+      // A line per tenth of the bytes, and per large file (the native libraries).
+      const percent = Math.floor((100 * done) / bundle.bytes);
+      if (f.bytes > 1e6 || Math.floor(percent / 10) > Math.floor(reported / 10)) {
+        hooks.progress?.(`uploading the agent: ${percent}% of ${(bundle.bytes / 1e6).toFixed(1)} MB (${f.remote})`);
+        reported = percent;
+      }
+      await sftpCall<void>((cb) => sftp.fastPut(f.local, `${tmp}/${f.remote}`, { mode: 0o600 }, cb)).catch((e: Error) => {
+        throw uploadError(e, `${tmp}/${f.remote}`, session);
+      });
+      done += f.bytes;
+    }
+    for (const part of bundle.parts) {
+      const command = part.afterUpload?.({ arch: bundle.arch, agentPath: bundle.agentPath, bundleDir: tmp, node: node.path });
+      if (!command) continue;
+      hooks.progress?.(`preparing ${part.name} on the device`);
+      const r = await session.exec(`cd ${shellQuote(tmp)} && ${command}`);
+      if (r.code !== 0) throw new SshError('remote', `preparing ${part.name} on ${session.describe} failed (exit ${r.code}): ${r.stderr.trim().slice(-2000)}`);
+    }
+    hooks.progress?.('putting the agent in place');
+    await sftpCall<void>((cb) => sftp.rename(tmp, final, cb)).catch(async (e: Error) => {
+      // Another client deployed the same bundle meanwhile: theirs is as good as ours.
+      const there = await sftpCall<unknown>((cb) => sftp.stat(`${final}/agent.js`, cb)).catch(() => null);
+      if (!there) throw uploadError(e, final, session);
+    });
+  } finally {
+    await session.exec(shellCommand(['rm', '-rf', '--', tmp])).catch(() => undefined);
+  }
+}
+
+async function uploadNodeRuntime(session: SshSession, sftp: SFTPWrapper, probe: DeviceProbe, arch: DeviceArch, hooks: Pick<SshHooks, 'progress' | 'log'>): Promise<NodeChoice> {
+  if (!nodeRuntimeArchs.includes(arch)) throw new SshError('remote', `no Node >= ${MIN_NODE_MAJOR} on ${session.describe} and no Node runtime for ${arch}: install Node there`);
+  const seen = probe.nodesSeen.length > 0 ? ` (found: ${probe.nodesSeen.join(', ')})` : '';
+  hooks.progress?.(`no Node >= ${MIN_NODE_MAJOR} on the device${seen}: uploading Node ${NODE_RUNTIME_VERSION} for linux-${arch}`);
+  const tarball = await ensureNodeRuntime(arch, hooks);
+  const size = (await stat(tarball)).size;
+  // The tarball and its unpacked copy (about 4 times its size) are there at once.
+  checkSpace(probe, size * 5, `Node ${NODE_RUNTIME_VERSION}`, session);
+  await ensureAgentHome(session, probe);
+  const name = `v${NODE_RUNTIME_VERSION}-linux-${arch}`;
+  const tmpName = `.tmp-${name}-${randomBytes(4).toString('hex')}`;
+  const nodeDir = `${probe.agentHome}/node`;
+  const remoteTgz = `${nodeDir}/${tmpName}.tgz`;
+  const tmpDir = `${nodeDir}/${tmpName}`;
+  try {
+    await sftpCall<void>((cb) => sftp.fastPut(tarball, remoteTgz, { mode: 0o600 }, cb)).catch((e: Error) => {
+      throw uploadError(e, remoteTgz, session);
+    });
+    hooks.progress?.('unpacking Node on the device');
+    // The npm package's layout: package/bin/node. Unpacked aside, then renamed into place.
+    const final = `${nodeDir}/${name}`;
+    const script = [
+      shellCommand(['mkdir', '-p', tmpDir]),
+      shellCommand(['tar', '-xzf', remoteTgz, '-C', tmpDir]),
+      `{ [ -d ${shellQuote(final)} ] || mv ${shellQuote(`${tmpDir}/package`)} ${shellQuote(final)}; }`,
+      shellCommand([`${final}/bin/node`, '-v']),
+    ].join(' && ');
+    const r = await session.exec(script);
+    if (r.code !== 0) throw new SshError('remote', `unpacking Node on ${session.describe} failed (exit ${r.code}): ${r.stderr.trim()}: check free space and that tar and gzip are installed`);
+    return { path: `${final}/bin/node`, version: r.stdout.trim(), source: 'uploaded' };
+  } finally {
+    await session.exec(shellCommand(['rm', '-rf', '--', tmpDir, remoteTgz])).catch(() => undefined);
+  }
+}

@@ -1,0 +1,309 @@
+// A real OpenSSH sshd on 127.0.0.1 for the SSH suites: its own host key, config, authorized_keys
+// and a free high port, in the foreground (-D -e), stopped by the PID it was started with. Clients
+// log in as the dedicated non-root test user made by scripts/setup-ssh.sh with a generated key.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export const SSH_TEST_USER = process.env.JETBENCH_SSH_TEST_USER ?? 'jetbench-test';
+const SSHD = '/usr/sbin/sshd';
+
+/** Why the SSH suites cannot run here, or null when they can. */
+export function sshUnavailableReason(): string | null {
+  if (process.getuid?.() !== 0) return 'the SSH suites need root (to run sshd for the test user); CI runs as root';
+  if (!existsSync(SSHD)) return `${SSHD} is missing: run scripts/setup-ssh.sh`;
+  if (spawnSync('id', [SSH_TEST_USER]).status !== 0) return `test user ${SSH_TEST_USER} is missing: run scripts/setup-ssh.sh`;
+  return null;
+}
+
+/** Whether a process runs (a zombie does not: this machine's init may not reap orphans). */
+export function processRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+function readCmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function keygen(file: string, opts: { type?: 'ed25519' | 'rsa' | 'ecdsa'; passphrase?: string; comment?: string } = {}): void {
+  const r = spawnSync('ssh-keygen', ['-q', '-t', opts.type ?? 'ed25519', '-N', opts.passphrase ?? '', '-C', opts.comment ?? 'jetbench-test', '-f', file]);
+  if (r.status !== 0) throw new Error(`ssh-keygen failed: ${r.stderr.toString()}`);
+}
+
+/** The test user's home directory on the "device" (this machine). */
+export function testUserHome(): string {
+  const r = spawnSync('getent', ['passwd', SSH_TEST_USER], { encoding: 'utf8' });
+  const home = r.stdout.trim().split(':')[5];
+  if (!home) throw new Error(`no home for ${SSH_TEST_USER}`);
+  return home;
+}
+
+/** Runs a shell command as the test user (to prepare or inspect the device side). */
+export function asTestUser(command: string): string {
+  const r = spawnSync('runuser', ['-u', SSH_TEST_USER, '--', 'sh', '-c', command], { encoding: 'utf8', cwd: '/' });
+  if (r.status !== 0) throw new Error(`as ${SSH_TEST_USER}: '${command}' failed (${r.status}): ${r.stderr}`);
+  return r.stdout;
+}
+
+export interface SshdOptions {
+  /** sshd_config lines added to the defaults (e.g. `AllowStreamLocalForwarding no`). */
+  extraConfig?: string[];
+  /** The device's PATH has no `node` (every other program of /usr/bin and /bin is there). */
+  pathWithoutNode?: boolean;
+  /** Extra public keys to authorise besides the generated client key. */
+  authorizedKeys?: string[];
+}
+
+export class TestSshd {
+  readonly dir: string;
+  readonly hostKeyFile: string;
+  readonly clientKeyFile: string;
+  readonly knownHostsFile: string;
+  /** The test user's HOME in this server's sessions: private to this server, so suites running
+   * side by side never share an agent home, a daemon or a model cache. */
+  readonly deviceHome: string;
+  port = 0;
+  private child: ChildProcess | null = null;
+  private log = '';
+
+  private constructor(private readonly opts: SshdOptions) {
+    // Readable by the test user: sshd reads authorized_keys with the user's privileges.
+    this.dir = mkdtempSync(path.join(os.tmpdir(), 'jetbench-sshd-'));
+    chmodSync(this.dir, 0o755);
+    this.hostKeyFile = path.join(this.dir, 'host_ed25519');
+    this.clientKeyFile = path.join(this.dir, 'client', 'id_ed25519');
+    this.knownHostsFile = path.join(this.dir, 'client', 'known_hosts');
+    this.deviceHome = path.join(this.dir, 'home');
+  }
+
+  static async start(opts: SshdOptions = {}): Promise<TestSshd> {
+    const sshd = new TestSshd(opts);
+    keygen(sshd.hostKeyFile, { comment: 'jetbench-test-host' });
+    mkdirSync(path.dirname(sshd.clientKeyFile), { mode: 0o700 });
+    keygen(sshd.clientKeyFile);
+    const authorized = [readFileSync(`${sshd.clientKeyFile}.pub`, 'utf8').trim(), ...(opts.authorizedKeys ?? [])];
+    writeFileSync(path.join(sshd.dir, 'authorized_keys'), authorized.join('\n') + '\n', { mode: 0o644 });
+    mkdirSync('/run/sshd', { recursive: true });
+    mkdirSync(sshd.deviceHome, { mode: 0o700 });
+    spawnSync('chown', [`${SSH_TEST_USER}:`, sshd.deviceHome]);
+    if (opts.pathWithoutNode) sshd.makeNodelessPath();
+    await sshd.launch();
+    return sshd;
+  }
+
+  /** Authorises one more public key (sshd reads authorized_keys at every login). */
+  async authorize(publicKeyLine: string): Promise<void> {
+    appendFileSync(path.join(this.dir, 'authorized_keys'), publicKeyLine + '\n');
+  }
+
+  /** A PATH directory with links to every program of /usr/bin and /bin except Node's. */
+  private makeNodelessPath(): void {
+    const bin = path.join(this.dir, 'bin-without-node');
+    mkdirSync(bin, { mode: 0o755 });
+    for (const dir of ['/usr/bin', '/bin']) {
+      for (const name of readdirSync(dir)) {
+        if (/^(node|nodejs|npm|npx|corepack)$/.test(name) || existsSync(path.join(bin, name))) continue;
+        symlinkSync(path.join(dir, name), path.join(bin, name));
+      }
+    }
+    this.nodelessPath = bin;
+  }
+
+  private nodelessPath: string | null = null;
+
+  /** The host's public key line (`ssh-ed25519 AAAA...`). */
+  hostPublicKey(): string {
+    return readFileSync(`${this.hostKeyFile}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
+  }
+
+  /** A known_hosts line that trusts this server (OpenSSH's `[host]:port` form). */
+  knownHostsLine(): string {
+    return `[127.0.0.1]:${this.port} ${this.hostPublicKey()}`;
+  }
+
+  private async launch(): Promise<void> {
+    // A free port can be taken between the probe and sshd's bind: try a few.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      this.port = await freePort();
+      const config = [
+        `Port ${this.port}`,
+        'ListenAddress 127.0.0.1',
+        `HostKey ${this.hostKeyFile}`,
+        `PidFile ${path.join(this.dir, 'sshd.pid')}`,
+        `AuthorizedKeysFile ${path.join(this.dir, 'authorized_keys')}`,
+        `AllowUsers ${SSH_TEST_USER}`,
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'PubkeyAuthentication yes',
+        'UsePAM no',
+        // The key files live under /tmp (world-writable): StrictModes would refuse them.
+        'StrictModes no',
+        'Subsystem sftp internal-sftp',
+        'LogLevel VERBOSE',
+        `SetEnv HOME=${this.deviceHome}${this.nodelessPath ? ` PATH=${this.nodelessPath}` : ''}`,
+        ...(this.opts.extraConfig ?? []),
+      ];
+      const configFile = path.join(this.dir, 'sshd_config');
+      writeFileSync(configFile, config.join('\n') + '\n');
+      const child = spawn(SSHD, ['-D', '-e', '-f', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+      this.log = '';
+      const listening = new Promise<boolean>((resolve) => {
+        child.stderr!.setEncoding('utf8').on('data', (t: string) => {
+          this.log += t;
+          if (/Server listening on/.test(this.log)) resolve(true);
+        });
+        child.on('exit', () => resolve(false));
+      });
+      if (await listening) {
+        this.child = child;
+        // A test process that ends without dispose (a crash, a timeout) must not leave sshd and its
+        // sessions running: they would outlive it, owned by init.
+        const kill = () => {
+          for (const pid of [...this.sessionPids(), child.pid!, ...this.daemonPids()]) {
+            try {
+              process.kill(pid, 'SIGKILL');
+            } catch {
+              /* gone */
+            }
+          }
+        };
+        process.once('exit', kill);
+        child.once('exit', () => process.off('exit', kill));
+        return;
+      }
+      if (!/Address already in use/.test(this.log)) throw new Error(`sshd did not start:\n${this.log}`);
+    }
+    throw new Error(`sshd could not bind a free port:\n${this.log}`);
+  }
+
+  /** sshd's log so far (VERBOSE), for failure messages. */
+  get logText(): string {
+    return this.log;
+  }
+
+  /** Waits until sshd's log matches (e.g. a session's disconnect). */
+  async waitForLog(pattern: RegExp, timeoutMs = 10_000): Promise<void> {
+    if (pattern.test(this.log)) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`sshd log never matched ${pattern}:\n${this.log}`)), timeoutMs);
+      const onData = () => {
+        if (pattern.test(this.log)) {
+          clearTimeout(timer);
+          this.child?.stderr?.off('data', onData);
+          resolve();
+        }
+      };
+      this.child?.stderr?.on('data', onData);
+    });
+  }
+
+  /** PIDs of the processes sshd runs for its connections (the privileged monitor, the session
+   * process that holds the TCP socket, and their children): killing them all drops every connection. */
+  sessionPids(): number[] {
+    if (!this.child?.pid) return [];
+    const out: number[] = [];
+    const walk = (parent: number) => {
+      const r = spawnSync('pgrep', ['-P', String(parent)], { encoding: 'utf8' });
+      for (const pid of r.stdout.split('\n').filter(Boolean).map(Number)) {
+        out.push(pid);
+        walk(pid);
+      }
+    };
+    walk(this.child.pid);
+    return out;
+  }
+
+  /** Stops listening (new connections are refused); existing sessions' children are killed too. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    for (const pid of this.sessionPids()) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+    }
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+    this.child = null;
+  }
+
+  /** Agent daemons started under this server's device home (by their lock files). */
+  daemonPids(): number[] {
+    const pids: number[] = [];
+    const walk = (dir: string, depth: number) => {
+      if (depth > 3) return;
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) walk(full, depth + 1);
+        else if (entry.name === 'agent.lock') pids.push(Number.parseInt(readFileSync(full, 'utf8'), 10));
+      }
+    };
+    walk(this.deviceHome, 0);
+    // A lock left by a killed daemon may name a pid reused since: only agents count.
+    return pids.filter((p) => Number.isInteger(p) && p > 0 && processRunning(p) && readCmdline(p).includes('agent.js'));
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    for (const pid of this.daemonPids()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A local user's world for the CLI: HOME with .ssh/config (Host `name` -> this server, the client
+ * key) and known_hosts (unless told otherwise), and a workspace whose .vscode/settings.json
+ * configures `devices`. Pass `env` to runCli. */
+export function sshWorkspace(
+  sshd: TestSshd,
+  opts: { hostAlias?: string; trustHost?: boolean; devices?: Array<Record<string, unknown>>; sshConfigExtra?: string } = {},
+): { home: string; cwd: string; env: Record<string, string>; sshConfigFile: string; knownHostsFile: string } {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'jetbench-client-'));
+  const home = path.join(root, 'home');
+  const cwd = path.join(root, 'workspace');
+  mkdirSync(path.join(home, '.ssh'), { recursive: true, mode: 0o700 });
+  mkdirSync(path.join(cwd, '.vscode'), { recursive: true });
+  const sshConfigFile = path.join(home, '.ssh', 'config');
+  const knownHostsFile = path.join(home, '.ssh', 'known_hosts');
+  const alias = opts.hostAlias ?? 'jetbench-dev';
+  writeFileSync(
+    sshConfigFile,
+    `# a comment, as users have\nHost ${alias}\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User ${SSH_TEST_USER}\n  IdentityFile ${sshd.clientKeyFile}\n${opts.sshConfigExtra ?? ''}\nHost *\n  ServerAliveInterval 30\n`,
+  );
+  if (opts.trustHost ?? true) writeFileSync(knownHostsFile, sshd.knownHostsLine() + '\n');
+  writeFileSync(
+    path.join(cwd, '.vscode', 'settings.json'),
+    `{\n  // devices for the CLI, as VS Code keeps them\n  "jetbench.devices": ${JSON.stringify(opts.devices ?? [], null, 2)},\n}\n`,
+  );
+  return { home, cwd, env: { HOME: home, SSH_AUTH_SOCK: '' }, sshConfigFile, knownHostsFile };
+}
