@@ -39,9 +39,12 @@ export async function deploy(args: string[], io: CliIo): Promise<number> {
           ? `deployed agent ${result.bundle.hash} (${size}) to ${describeDevice(device)}:${result.agentDir}`
           : `agent ${result.bundle.hash} is already on ${describeDevice(device)}:${result.agentDir} (nothing uploaded)`) +
           ` in ${(result.ms / 1000).toFixed(2)} s\n` +
-          `node: ${result.node.path} ${result.node.version} (${result.node.source}${result.nodeUploaded ? ', uploaded now' : ''})\n`,
+          `node: ${result.node.path} ${result.node.version} (${result.node.source}${result.nodeUploaded ? ', uploaded now' : ''})\n` +
+          `native addon: ${result.native.status}: ${result.native.detail}\n`,
       );
     }
+    // The agent works without the addon (ONNX Runtime, TVM); a build that failed is still worth a warning.
+    if (result.native.status === 'failed' && !values.json) io.err('jetbench deploy: WARNING: the native addon was not built (see above); the pipeline and TensorRT need it\n');
     return 0;
   } finally {
     session.close();

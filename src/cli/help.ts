@@ -101,14 +101,19 @@ Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is sav
   --objects N          objects per synthetic scene (default: 12)
   --conf X --iou X     NMS thresholds (default: 0.25, 0.45)
   --max-det N          detections kept per frame (default: 300)
-  --model, --backend, --precision, --threads, --label, --out, --json, --quiet: as for bench
+  --device D           local (default) or an SSH device; DIR is then a directory on the device,
+                       whose agent builds the addon at deploy (CMake and a C++ compiler there)
+  --model, --backend, --precision, --threads, --label, --out, --json, --quiet,
+  --accept-new-host-key: as for bench
 `,
   deploy: `Usage: jetbench deploy --device NAME [--accept-new-host-key] [--json] [--quiet]
 
   Uploads this jetbench's agent (agent.js, the Python helpers, onnxruntime-node for the device's
   architecture only) over SFTP to ~/.jetbench/agent/<content hash>/ on the device, atomically; does
   nothing when that hash is there. Uses the device's Node >= 18 (nodePath, PATH, ~/.vscode-server),
-  else uploads Node from the npm package node-linux-<arch> (cached locally). bench, build, info,
+  else uploads Node from the npm package node-linux-<arch> (cached locally). Then builds the
+  native addon (pipeline, TensorRT) on the device once per source version, where CMake and a C++
+  compiler are found (device setting nativeBuild: auto | never). bench, build, info,
   runs and fetch deploy on their own when needed.
 `,
   runs: `Usage: jetbench runs --device NAME [--accept-new-host-key] [--json]

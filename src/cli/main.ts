@@ -4,27 +4,25 @@ import { readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc';
 import { WorkDoneProgress } from 'vscode-languageserver-protocol';
-import { AgentErrorCode, BuildRequest, DeviceInfoRequest, ListBackendsRequest, type RunFile } from '../../device-agent/src/protocol';
+import { AgentErrorCode, BuildRequest, DeviceInfoRequest, ListBackendsRequest } from '../../device-agent/src/protocol';
 import { BUILTIN_MODEL_NAMES, describeBuiltinModels, generateModel } from '../../models/src/index';
 import type { DeviceConnection } from '../core/agentConnection';
 import { DeviceError } from '../core/devices';
 import { formatBenchTable, formatCompareTable, formatOperators, formatReport, formatVerification } from '../core/report';
-import { runOnAgent } from '../core/runClient';
-import { checkOutputPath, defaultRunPath, readRunFile, RUNS_DIR, writeRunFile } from '../core/runStore';
-import { newRunId } from '../../device-agent/src/runner';
+import { checkOutputPath, readRunFile, RUNS_DIR } from '../core/runStore';
 import { formatDeviceInfo } from './info';
 import { oneOf, parse, parseBenchArgs, UsageError, wholeNumber } from './args';
 import { HELP } from './help';
 import { pipeline } from './pipeline';
 import { AGENT_VERSION } from '../../device-agent/src/version';
 import { connectCliDevice } from './sshHooks';
+import { EXIT_INTERRUPTED, measureOnDevice, runSummaryJson } from './measureOnDevice';
 import { deploy } from './deploy';
 import { fetchRun, runs } from './runs';
 
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
-const EXIT_INTERRUPTED = 130;
 
 export interface Io {
   out(text: string): void;
@@ -44,53 +42,9 @@ async function bench(args: string[], io: Io): Promise<number> {
     return EXIT_OK;
   }
   const { spec } = parsed;
-  const runId = newRunId(spec);
-  const outFile = path.resolve(io.cwd, parsed.out ?? defaultRunPath(io.cwd, runId));
-  await checkOutputPath(outFile, parsed.out === null);
-
-  const agent = await connectDevice(spec.device, io, parsed);
-  if (agent.device.kind === 'ssh' && spec.backend === 'tvm' && spec.tvm && spec.tvm.python === null && agent.device.python) {
-    spec.tvm.python = agent.device.python;
-  }
-  const cancel = new CancellationTokenSource();
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts++;
-    if (interrupts > 1) process.exit(EXIT_INTERRUPTED);
-    io.err('\ninterrupted: stopping the run and saving the samples so far (Ctrl-C again to quit at once)\n');
-    cancel.cancel();
-  };
-  process.on('SIGINT', onSigint);
-  let lastLine = '';
-  const progress = (message: string, pct: number | undefined) => {
-    if (parsed.quiet) return;
-    const line = `${spec.model} ${spec.backend} ${spec.precision}: ${message}${pct !== undefined ? ` (${pct}%)` : ''}`;
-    if (io.isTty) io.err(`\r\x1b[K${line}`);
-    else if (line !== lastLine) io.err(`${line}\n`);
-    lastLine = line;
-  };
-  let run: RunFile;
-  try {
-    // An SSH device's daemon goes on measuring if the connection drops: reconnect and re-attach.
-    const target = agent.device.kind === 'ssh' ? agent.resumable() : agent.connection;
-    ({ run } = await runOnAgent(target, spec, {
-      runId,
-      token: cancel.token,
-      observer: {
-        onProgress: progress,
-        onConnectionLost: (attempt, e) => io.err(`\nconnection to ${spec.device} lost (${e instanceof Error ? e.message : 'closed'}): reconnecting (attempt ${attempt})\n`),
-        onReattached: (o) => io.err(`re-attached to run ${runId}: ${o.warmup} warm-up and ${o.measure} measured samples held, receiving the rest\n`),
-      },
-    }));
-  } finally {
-    process.off('SIGINT', onSigint);
-    if (io.isTty && !parsed.quiet) io.err('\r\x1b[K');
-    await agent.dispose();
-  }
-  await writeRunFile(outFile, run);
+  const { run, outFile } = await measureOnDevice(spec, io, { ...parsed, title: `${spec.model} ${spec.backend} ${spec.precision}` });
   if (parsed.json) {
-    const { samples: _samples, ...summary } = run;
-    io.out(JSON.stringify({ file: outFile, ...summary }, null, 2) + '\n');
+    io.out(runSummaryJson(run, outFile));
   } else {
     io.out(formatBenchTable(run) + '\n');
     if (run.verification) io.out(`Verification: ${formatVerification(run)}\n`);

@@ -2,18 +2,14 @@
 // conventional or zerocopy form, stage by stage, and writes the run file. Options are parsed into
 // a RunSpec with `pipeline` before anything runs.
 import path from 'node:path';
-import { CancellationTokenSource } from 'vscode-jsonrpc';
 import { MEMORY_MODES, PIPELINE_MODES, type BackendId, type Precision, type RunFile, BACKEND_IDS, PRECISIONS } from '../../device-agent/src/protocol';
-import { newRunId } from '../../device-agent/src/runner';
 import { DEFAULT_PIPELINE_OPTIONS } from '../../device-agent/src/pipeline';
 import { parseBuiltinName } from '../../models/src/index';
-import { startLocalAgent } from '../core/agentConnection';
 import { formatMs } from '../core/report';
-import { runOnAgent } from '../core/runClient';
-import { checkOutputPath, defaultRunPath, writeRunFile } from '../core/runStore';
 import { nonNegative, oneOf, parse, UsageError, wholeNumber } from './args';
 import { HELP } from './help';
 import type { Io } from './main';
+import { EXIT_INTERRUPTED, measureOnDevice, runSummaryJson } from './measureOnDevice';
 
 const OPTIONS = {
   device: { type: 'string', default: 'local' },
@@ -35,6 +31,7 @@ const OPTIONS = {
   out: { type: 'string' },
   json: { type: 'boolean', default: false },
   quiet: { type: 'boolean', default: false },
+  'accept-new-host-key': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -66,7 +63,8 @@ export function parsePipelineArgs(args: string[]) {
       pipeline: {
         mode: oneOf('mode', v.mode, PIPELINE_MODES, d.mode),
         memory: oneOf('memory', v.memory, MEMORY_MODES, d.memory),
-        source: v.source === undefined || v.source === 'synthetic' ? 'synthetic' : path.resolve(v.source),
+        // A directory on the device: resolved here only when the device is this machine.
+        source: v.source === undefined || v.source === 'synthetic' ? 'synthetic' : v.device === 'local' ? path.resolve(v.source) : v.source,
         frameCount: wholeNumber('frame-count', v['frame-count'], d.frameCount, 1),
         objects: wholeNumber('objects', v.objects, d.objects, 0),
         confThreshold: fraction('conf', v.conf, d.confThreshold),
@@ -77,6 +75,7 @@ export function parsePipelineArgs(args: string[]) {
     out: v.out ?? null,
     json: v.json,
     quiet: v.quiet,
+    acceptNewHostKey: v['accept-new-host-key'],
   };
 }
 
@@ -116,32 +115,12 @@ export async function pipeline(args: string[], io: Io): Promise<number> {
     return 0;
   }
   const { spec } = parsed;
-  if (spec.device !== 'local') throw new UsageError(`device '${spec.device}' is not known: this version of jetbench runs on --device local only`);
-  const runId = newRunId(spec);
-  const outFile = path.resolve(io.cwd, parsed.out ?? defaultRunPath(io.cwd, runId));
-  await checkOutputPath(outFile, parsed.out === null);
-  const agent = await startLocalAgent({ client: 'jetbench-cli', stderr: (t) => io.err(`agent: ${t}`) });
-  const cancel = new CancellationTokenSource();
-  const onSigint = () => cancel.cancel();
-  process.on('SIGINT', onSigint);
-  let run: RunFile;
-  try {
-    ({ run } = await runOnAgent(agent.connection, spec, {
-      runId,
-      token: cancel.token,
-      observer: { onProgress: (m) => !parsed.quiet && io.err(`pipeline ${spec.pipeline.mode}: ${m}\n`) },
-    }));
-  } finally {
-    process.off('SIGINT', onSigint);
-    await agent.dispose();
-  }
-  await writeRunFile(outFile, run);
+  const { run, outFile } = await measureOnDevice(spec, io, { ...parsed, title: `pipeline ${spec.pipeline.mode}` });
   if (parsed.json) {
-    const { samples: _samples, ...summary } = run;
-    io.out(JSON.stringify({ file: outFile, ...summary }, null, 2) + '\n');
+    io.out(runSummaryJson(run, outFile));
   } else {
     io.out(`${formatPipelineTable(run)}\nrun file: ${path.relative(io.cwd, outFile) || outFile}\n`);
   }
-  if (run.status === 'cancelled') return 130;
+  if (run.status === 'cancelled') return EXIT_INTERRUPTED;
   return run.status === 'ok' ? 0 : 1;
 }

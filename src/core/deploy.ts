@@ -3,13 +3,18 @@
 // `<agent home>/agent/.tmp-<hash>-<random>/` renamed to `<agent home>/agent/<hash>/` (atomic: a
 // bundle directory is complete or absent). Node on the device: the configured nodePath, a `node`
 // >= 18 on PATH, VS Code Server's Node >= 18, else a Node runtime uploaded from the npm package
-// node-linux-<arch> (see deployNode.ts). The extension's Deploy command calls deployAgent too.
+// node-linux-<arch> (see deployNode.ts). Then the native addon: its sources travel in the bundle
+// (native/) and the device builds them once per source hash (agent.js build-native, the log
+// streamed), where it has CMake and a C++ compiler; ONNX Runtime and TVM runs need no addon, so a
+// device that cannot build it still gets a working agent, and the deploy says why it has none.
+// The extension's Deploy command calls deployAgent too.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { SFTPWrapper } from 'ssh2';
 import type { SshDevice } from './devices';
+import { ADDON_FILE, nativeSourceHash } from '../../device-agent/src/native/sources';
 import { ensureNodeRuntime, NODE_RUNTIME_VERSION, nodeRuntimeArchs, type DeviceArch } from './deployNode';
 import { shellCommand, shellHomePath, shellQuote } from './sshQuote';
 import { SshError, type SshHooks, type SshSession } from './sshSession';
@@ -114,7 +119,23 @@ const onnxRuntimePart: BundlePart = {
   },
 };
 
-export const BUNDLE_PARTS: readonly BundlePart[] = [agentPart, pythonPart, onnxRuntimePart];
+/** The native addon's sources and Node-API headers (dist/native/, made by the build), built on
+ * the device after the deploy (see ensureNativeAddon). */
+const nativePart: BundlePart = {
+  name: 'native sources',
+  files: async ({ agentPath }) => {
+    const dir = nativeBundleDir(agentPath);
+    return existsSync(dir) ? filesUnder(dir, NATIVE_BUNDLE_DIR, () => true) : [];
+  },
+};
+
+const NATIVE_BUNDLE_DIR = 'native';
+
+function nativeBundleDir(agentPath: string): string {
+  return path.join(path.dirname(agentPath), NATIVE_BUNDLE_DIR);
+}
+
+export const BUNDLE_PARTS: readonly BundlePart[] = [agentPart, pythonPart, onnxRuntimePart, nativePart];
 
 export interface AgentBundle {
   arch: DeviceArch;
@@ -164,6 +185,10 @@ export interface DeviceProbe {
   node: NodeChoice | null;
   /** Node candidates seen, with their versions, for the message when none fits. */
   nodesSeen: string[];
+  /** The addon of the probed native source hash is built on the device. */
+  nativeBuilt: boolean;
+  /** Build tools found on the device's PATH (cmake, c++, g++). */
+  tools: string[];
 }
 
 export interface NodeChoice {
@@ -172,8 +197,9 @@ export interface NodeChoice {
   source: 'configured' | 'path' | 'vscode-server' | 'uploaded';
 }
 
-/** The probe script: prints key=value lines; every path built from user input is quoted. */
-export function probeScript(device: Pick<SshDevice, 'agentHome' | 'nodePath'>): string {
+/** The probe script: prints key=value lines; every path built from user input is quoted.
+ * `nativeHash`: the bundle's native source hash, to learn whether the device has built it. */
+export function probeScript(device: Pick<SshDevice, 'agentHome' | 'nodePath'>, nativeHash: string | null = null): string {
   const home = shellHomePath(device.agentHome);
   const candidates = [
     ...(device.nodePath ? [`configured ${shellHomePath(device.nodePath)}`] : []),
@@ -191,6 +217,15 @@ export function probeScript(device: Pick<SshDevice, 'agentHome' | 'nodePath'>): 
     // Free space where the upload will go: the agent home, or the nearest parent that exists.
     'p="$H"; while [ ! -d "$p" ] && [ "$p" != / ]; do p=$(dirname "$p"); done',
     'printf "freekb=%s\\n" "$(df -Pk "$p" 2>/dev/null | awk \'NR==2{print $4}\')"',
+    // The native addon: built for these sources already (the agent's cache dir, models/src cacheDir),
+    // else can it be built here (CMake and a C++ compiler)?
+    ...(nativeHash
+      ? [
+          'C="${JETBENCH_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/jetbench}"',
+          `[ -f "$C"/native/${shellQuote(nativeHash)}/${ADDON_FILE} ] && printf "nativebuilt=1\\n"`,
+          'for t in cmake c++ g++; do command -v "$t" >/dev/null 2>&1 && printf "tool=%s\\n" "$t"; done',
+        ]
+      : []),
     // Each candidate: its version; the first >= MIN_NODE_MAJOR wins.
     `check() { src=$1; shift; for n in "$@"; do [ -n "$n" ] && [ -x "$n" ] || continue; v=$("$n" -v 2>/dev/null) || continue; printf "seen=%s\\t%s\\n" "$n" "$v"; m=\${v#v}; m=\${m%%.*}; if [ "$m" -ge ${MIN_NODE_MAJOR} ] 2>/dev/null; then printf "node=%s\\t%s\\t%s\\n" "$src" "$n" "$v"; exit 0; fi; done; }`,
     ...candidates.map((c) => `check ${c}`),
@@ -199,7 +234,7 @@ export function probeScript(device: Pick<SshDevice, 'agentHome' | 'nodePath'>): 
 }
 
 export function parseProbe(stdout: string): DeviceProbe {
-  const probe: DeviceProbe = { home: '', unameM: '', agentHome: '', deployed: [], freeBytes: null, node: null, nodesSeen: [] };
+  const probe: DeviceProbe = { home: '', unameM: '', agentHome: '', deployed: [], freeBytes: null, node: null, nodesSeen: [], nativeBuilt: false, tools: [] };
   for (const line of stdout.split('\n')) {
     const eq = line.indexOf('=');
     if (eq < 0) continue;
@@ -210,6 +245,8 @@ export function parseProbe(stdout: string): DeviceProbe {
     else if (key === 'deployed') probe.deployed.push(value);
     else if (key === 'freekb' && /^\d+$/.test(value)) probe.freeBytes = Number(value) * 1024;
     else if (key === 'seen') probe.nodesSeen.push(value.replace('\t', ' '));
+    else if (key === 'nativebuilt') probe.nativeBuilt = value === '1';
+    else if (key === 'tool') probe.tools.push(value);
     else if (key === 'node') {
       const [source, p, version] = value.split('\t');
       probe.node = { source: source as NodeChoice['source'], path: p!, version: version! };
@@ -218,8 +255,8 @@ export function parseProbe(stdout: string): DeviceProbe {
   return probe;
 }
 
-export async function probeDevice(session: SshSession, device: SshDevice): Promise<DeviceProbe> {
-  const r = await session.exec(probeScript(device));
+export async function probeDevice(session: SshSession, device: SshDevice, nativeHash: string | null = null): Promise<DeviceProbe> {
+  const r = await session.exec(probeScript(device, nativeHash));
   const probe = parseProbe(r.stdout);
   if (r.code !== 0 || !probe.home || !probe.agentHome) {
     throw new SshError('remote', `cannot inspect ${session.describe} (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim() || 'no output'}: is its login shell a POSIX shell?`);
@@ -237,7 +274,19 @@ export interface DeployResult {
   /** False when the bundle was already there (a no-op deploy). */
   uploaded: boolean;
   nodeUploaded: boolean;
+  native: NativeDeployStatus;
   ms: number;
+}
+
+/** The native addon on the device after a deploy. */
+export interface NativeDeployStatus {
+  /** `built` now; `reused`: built earlier for the same sources; `skipped`: not built (`detail`
+   * says why and how to get it); `failed`: the build failed (`detail` ends with its log's tail);
+   * `absent`: this bundle carries no native sources. */
+  status: 'built' | 'reused' | 'skipped' | 'failed' | 'absent';
+  /** Hash of the native sources (the build directory's name on the device), null when absent. */
+  sourceHash: string | null;
+  detail: string;
 }
 
 export interface DeployOptions {
@@ -250,13 +299,16 @@ export interface DeployOptions {
 export async function deployAgent(session: SshSession, device: SshDevice, hooks: Pick<SshHooks, 'progress' | 'log'>, opts: DeployOptions = {}): Promise<DeployResult> {
   const started = performance.now();
   hooks.progress?.(`checking ${session.describe}`);
-  const probe = await probeDevice(session, device);
+  const agentPath = opts.agentPath ?? localAgentPath();
+  const nativeDir = nativeBundleDir(agentPath);
+  const nativeHash = existsSync(path.join(nativeDir, 'CMakeLists.txt')) ? await nativeSourceHash(nativeDir) : null;
+  const probe = await probeDevice(session, device, nativeHash);
   const arch = deviceArch(probe.unameM);
   if (!arch) {
     const nodeNote = probe.node ? '' : ' and it has no Node >= 18';
     throw new SshError('remote', `${session.describe} is ${probe.unameM}${nodeNote}: jetbench deploys to linux x86_64 and aarch64 only (onnxruntime-node and Node runtimes exist for those)`);
   }
-  const bundle = await agentBundle(arch, opts);
+  const bundle = await agentBundle(arch, { ...opts, agentPath });
   const agentDir = `${probe.agentHome}/agent/${bundle.hash}`;
   let uploaded = false;
   let node = probe.node;
@@ -273,8 +325,9 @@ export async function deployAgent(session: SshSession, device: SshDevice, hooks:
       uploaded = true;
     }
   }
+  const native = await ensureNativeAddon(session, device, probe, nativeHash, { agentDir, node: node!.path }, hooks);
   const ms = performance.now() - started;
-  hooks.log?.(`deploy: ${uploaded ? 'uploaded' : 'found'} agent ${bundle.hash} on ${session.describe}, node ${node!.path} ${node!.version} (${node!.source}), ${ms.toFixed(0)} ms`);
+  hooks.log?.(`deploy: ${uploaded ? 'uploaded' : 'found'} agent ${bundle.hash} on ${session.describe}, node ${node!.path} ${node!.version} (${node!.source}), native addon ${native.status}, ${ms.toFixed(0)} ms`);
   return {
     agentHome: probe.agentHome,
     agentDir,
@@ -283,8 +336,58 @@ export async function deployAgent(session: SshSession, device: SshDevice, hooks:
     bundle: { hash: bundle.hash, bytes: bundle.bytes, files: bundle.files.length },
     uploaded,
     nodeUploaded,
+    native,
     ms,
   };
+}
+
+/** Lines of a failed build's log kept in the message. */
+const BUILD_LOG_TAIL_LINES = 12;
+
+/** Builds the native addon of the deployed sources on the device unless it is built already, the
+ * device opts out (`nativeBuild: never`), or it has no CMake and C++ compiler. Never fails the
+ * deploy: the agent runs ONNX Runtime and TVM without the addon, and the status says why. */
+async function ensureNativeAddon(
+  session: SshSession,
+  device: SshDevice,
+  probe: DeviceProbe,
+  sourceHash: string | null,
+  at: { agentDir: string; node: string },
+  hooks: Pick<SshHooks, 'progress' | 'log'>,
+): Promise<NativeDeployStatus> {
+  if (!sourceHash) return { status: 'absent', sourceHash, detail: 'this jetbench carries no native sources (dist/native): rebuild it with npm run build' };
+  if (probe.nativeBuilt) return { status: 'reused', sourceHash, detail: `built earlier for sources ${sourceHash}` };
+  const needs = 'the pipeline and the TensorRT backend need it; ONNX Runtime and TVM runs do not';
+  if (device.nativeBuild === 'never') return { status: 'skipped', sourceHash, detail: `nativeBuild is "never" for this device (${needs})` };
+  const compiler = probe.tools.includes('c++') || probe.tools.includes('g++');
+  if (!probe.tools.includes('cmake') || !compiler) {
+    const missing = [...(probe.tools.includes('cmake') ? [] : ['cmake']), ...(compiler ? [] : ['g++'])];
+    return {
+      status: 'skipped',
+      sourceHash,
+      detail: `${missing.join(' and ')} not found on the device, so the native addon was not built (${needs}): install them (e.g. sudo apt install ${missing.join(' ')}) and deploy again`,
+    };
+  }
+  hooks.progress?.(`building the native addon on the device (sources ${sourceHash})`);
+  const tail: string[] = [];
+  const r = await session.exec(`cd ${shellQuote(at.agentDir)} && ${shellCommand([at.node, 'agent.js', 'build-native'])}`, {
+    onLine: (line) => {
+      hooks.log?.(`native build: ${line}`);
+      tail.push(line);
+      if (tail.length > BUILD_LOG_TAIL_LINES) tail.shift();
+      // Compiler lines as progress: a device build takes minutes.
+      if (/^\s*\[\s*\d+%\]|Building|Linking/.test(line)) hooks.progress?.(`building the native addon: ${line.trim()}`);
+    },
+  });
+  if (r.code !== 0) {
+    return {
+      status: 'failed',
+      sourceHash,
+      detail: `the native addon's build on the device failed (exit ${r.code}; ${needs}); its log is in the device's jetbench cache under native/${sourceHash}/build.log; last lines:\n${tail.join('\n')}`,
+    };
+  }
+  const found = /\((.*)\)\s*$/.exec(r.stdout.trim().split('\n').pop() ?? '')?.[1];
+  return { status: 'built', sourceHash, detail: found ? `built: ${found}` : 'built' };
 }
 
 function sftpCall<T>(fn: (cb: (err: Error | null | undefined, value?: T) => void) => void): Promise<T> {

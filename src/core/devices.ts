@@ -28,6 +28,9 @@ export interface DeviceConfig {
   agentHome?: string;
   /** Node >= 18 on the device to run the agent with (default: discovered, else uploaded). */
   nodePath?: string;
+  /** Build the native addon on the device at deploy: `auto` (default) where CMake and a C++
+   * compiler are found, `never` to skip it (the pipeline and TensorRT then say it is missing). */
+  nativeBuild?: 'auto' | 'never';
 }
 
 /** JSON schema of `jetbench.devices` for package.json `contributes.configuration`. */
@@ -50,6 +53,12 @@ export const DEVICES_SETTING_SCHEMA = {
       agentIdleMinutes: { type: 'number', minimum: 0, description: 'The agent daemon exits after this many idle minutes (default 30).' },
       agentHome: { type: 'string', description: "The agent's directory on the device (default ~/.jetbench)." },
       nodePath: { type: 'string', description: 'Node >= 18 on the device (default: found on PATH or in ~/.vscode-server, else uploaded).' },
+      nativeBuild: {
+        type: 'string',
+        enum: ['auto', 'never'],
+        default: 'auto',
+        description: 'Build the native addon (pipeline, TensorRT) on the device at deploy: auto where CMake and a C++ compiler are found, or never.',
+      },
     },
   },
 } as const;
@@ -79,6 +88,7 @@ export interface SshDevice {
   agentIdleMinutes: number;
   agentHome: string;
   nodePath: string | null;
+  nativeBuild: 'auto' | 'never';
   /** Where the device came from, for messages. */
   source: 'settings' | 'ssh-config' | 'url';
 }
@@ -139,6 +149,9 @@ export function validateDeviceConfig(value: unknown, where: string): DeviceConfi
   }
   if (d.agentIdleMinutes !== undefined && !(typeof d.agentIdleMinutes === 'number' && d.agentIdleMinutes >= 0)) {
     throw new DeviceError(`${where}: "agentIdleMinutes" must be a number >= 0`);
+  }
+  if (d.nativeBuild !== undefined && d.nativeBuild !== 'auto' && d.nativeBuild !== 'never') {
+    throw new DeviceError(`${where}: "nativeBuild" must be "auto" or "never"`);
   }
   const known = Object.keys(DEVICES_SETTING_SCHEMA.items.properties);
   const unknown = Object.keys(d).filter((k) => !known.includes(k));
@@ -219,6 +232,7 @@ function sshDevice(
     agentIdleMinutes: config.agentIdleMinutes ?? DEFAULT_AGENT_IDLE_MINUTES,
     agentHome: config.agentHome ?? DEFAULT_AGENT_HOME,
     nodePath: config.nodePath ?? null,
+    nativeBuild: config.nativeBuild ?? 'auto',
     source,
   };
 }

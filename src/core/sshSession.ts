@@ -279,8 +279,9 @@ export class SshSession {
     return session;
   }
 
-  /** Runs a command line (build it with shellCommand) and collects its output. */
-  exec(command: string, opts: { stdin?: string | Buffer } = {}): Promise<ExecResult> {
+  /** Runs a command line (build it with shellCommand) and collects its output; `onLine` also
+   * gets each line of stdout and stderr as it arrives (a long build's log). */
+  exec(command: string, opts: { stdin?: string | Buffer; onLine?: (line: string) => void } = {}): Promise<ExecResult> {
     return new Promise((resolve, reject) => {
       this.client.exec(command, (err, stream) => {
         if (err) return reject(this.channelError(err, 'run a command'));
@@ -288,15 +289,31 @@ export class SshSession {
         let stderr = '';
         stream.setEncoding('utf8');
         stream.stderr.setEncoding('utf8');
-        stream.on('data', (t: string) => (stdout += t));
-        stream.stderr.on('data', (t: string) => (stderr += t));
+        const partial = { out: '', err: '' };
+        const lines = (key: 'out' | 'err', text: string) => {
+          if (!opts.onLine) return;
+          const parts = (partial[key] + text).split('\n');
+          partial[key] = parts.pop() ?? '';
+          parts.forEach(opts.onLine);
+        };
+        stream.on('data', (t: string) => {
+          stdout += t;
+          lines('out', t);
+        });
+        stream.stderr.on('data', (t: string) => {
+          stderr += t;
+          lines('err', t);
+        });
         let code: number | null = null;
         let signal: string | null = null;
         stream.on('exit', (c: number | null, s?: string) => {
           code = c;
           signal = s ?? null;
         });
-        stream.on('close', () => resolve({ code, signal, stdout, stderr }));
+        stream.on('close', () => {
+          for (const rest of [partial.out, partial.err]) if (rest) opts.onLine?.(rest);
+          resolve({ code, signal, stdout, stderr });
+        });
         if (opts.stdin !== undefined) stream.end(opts.stdin);
         else stream.end();
       });

@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import type { DeployResult } from '../../src/core/deploy';
 import { NODE_RUNTIME_VERSION } from '../../src/core/deployNode';
 import { ROOT, runCli } from '../helpers/cli';
+import { readRun } from '../helpers/runFile';
 import { asTestUser, SSH_TEST_USER, sshUnavailableReason, sshWorkspace, TestSshd } from '../helpers/sshd';
 
 const unavailable = sshUnavailableReason();
@@ -62,6 +63,11 @@ describe('deploy over SSH', { skip: unavailable ?? false }, () => {
     assert.ok(existsSync(path.join(d1.agentDir, 'python', 'jetbench_tvm.py')));
     // No temporary upload directory is left behind.
     assert.deepEqual(readdirSync(path.join(d1.agentHome, 'agent')), [d1.bundle.hash]);
+    // The native sources travel with the agent and the device built them (CMake and g++ are there).
+    assert.ok(existsSync(path.join(d1.agentDir, 'native', 'CMakeLists.txt')));
+    assert.ok(existsSync(path.join(d1.agentDir, 'native', 'node-api', 'include', 'node_api.h')));
+    assert.equal(d1.native.status, 'built', d1.native.detail);
+    assert.ok(existsSync(path.join(sshd.deviceHome, '.cache', 'jetbench', 'native', d1.native.sourceHash!, 'jetbench_native.node')));
     // The deployed agent runs with the device's Node.
     const version = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
     assert.equal(asTestUser(`/usr/bin/node ${d1.agentDir}/agent.js version`).trim(), version);
@@ -72,12 +78,47 @@ describe('deploy over SSH', { skip: unavailable ?? false }, () => {
     const d2 = deployJson(second.stdout);
     assert.equal(d2.uploaded, false);
     assert.equal(d2.bundle.hash, d1.bundle.hash);
+    assert.equal(d2.native.status, 'reused');
     assert.deepEqual(snapshot(d1.agentHome), before);
 
     const text = await runCli(['deploy', '--device', 'board'], { cwd: ws.cwd, env: ws.env });
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, new RegExp(`agent ${d1.bundle.hash} is already on ${SSH_TEST_USER}@127.0.0.1:${sshd.port}`));
     assert.match(text.stdout, /node: \/usr\/bin\/node v\d+/);
+    assert.match(text.stdout, new RegExp(`native addon: reused: built earlier for sources ${d1.native.sourceHash}`));
+  });
+
+  test('a pipeline on the device runs in its native worker, each stage timed, the run copied back', async () => {
+    const ws = sshWorkspace(sshd, { devices: [{ name: 'board', host: 'jetbench-dev', agentIdleMinutes: 0.5 }] });
+    const out = path.join(ws.cwd, 'pipeline.json');
+    const r = await runCli(['pipeline', '--device', 'board', '--model', 'tiny', '--frames', '4', '--warmup', '1', '--frame-count', '2', '--threads', '1', '--quiet', '--out', out], { cwd: ws.cwd, env: ws.env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Pipeline conventional, pageable memory/);
+    const run = readRun(out);
+    assert.equal(run.status, 'ok');
+    assert.equal(run.samples.latencyMs.length, 4);
+    assert.equal(run.pipeline!.mode, 'conventional');
+    // Every stage the run names was timed for every measured frame, on the device.
+    for (const stage of run.pipeline!.stages) assert.equal(run.samples.stagesMs![stage.name]!.length, 4, stage.name);
+    assert.equal(run.device.hostname, readFileSync('/proc/sys/kernel/hostname', 'utf8').trim());
+    // The device keeps its own copy, with the same samples and stages.
+    const kept = JSON.parse(asTestUser(`cat '${path.join(sshd.deviceHome, '.jetbench', 'runs', `${run.id}.json`)}'`)) as typeof run;
+    assert.deepEqual(kept.samples, run.samples);
+  });
+
+  test('a device that opts out of the native build gets a working agent, and the pipeline says how to get the addon', async () => {
+    const ws = sshWorkspace(sshd, { devices: [{ name: 'lean', host: 'jetbench-dev', agentHome: '.jetbench-lean', nativeBuild: 'never' }] });
+    // A fresh cache: nothing built for these sources yet.
+    asTestUser(`rm -rf '${path.join(sshd.deviceHome, '.cache', 'jetbench', 'native')}'`);
+    const d = await runCli(['deploy', '--device', 'lean', '--json'], { cwd: ws.cwd, env: ws.env });
+    assert.equal(d.code, 0, d.stderr);
+    const result = deployJson(d.stdout);
+    assert.equal(result.native.status, 'skipped');
+    assert.match(result.native.detail, /nativeBuild is "never" for this device \(the pipeline and the TensorRT backend need it/);
+    const r = await runCli(['pipeline', '--device', 'lean', '--model', 'tiny', '--frames', '2', '--warmup', '0', '--quiet', '--out', path.join(ws.cwd, 'p.json')], { cwd: ws.cwd, env: ws.env });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /the native addon is not built .*build it on this device with 'node agent.js build-native'/);
+    assert.ok(!existsSync(path.join(ws.cwd, 'p.json')), 'no run file for a run that could not start');
   });
 
   test('an agent home that cannot be written fails with the fix in the message', async () => {

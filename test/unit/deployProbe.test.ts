@@ -3,7 +3,7 @@
 // list deployed bundles, and report free space, whatever the paths contain.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -75,4 +75,26 @@ test('deployed bundles are listed; the architecture maps to what can be served',
   assert.equal(deviceArch('x86_64'), 'x64');
   assert.equal(deviceArch('aarch64'), 'arm64');
   assert.equal(deviceArch('armv7l'), null);
+});
+
+test('native addon: built for these sources, and the build tools on PATH', () => {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'jetbench-probe-'));
+  const tools = path.join(home, 'tools');
+  fakeNode(path.join(tools, 'cmake'), 'cmake');
+  // A PATH with the probe's own utilities and a cmake, but no compiler.
+  for (const util of ['sh', 'uname', 'df', 'awk', 'basename', 'dirname']) symlinkSync(spawnSync('sh', ['-c', `command -v ${util}`], { encoding: 'utf8' }).stdout.trim(), path.join(tools, util));
+  const run = (env: Record<string, string>) => {
+    const r = spawnSync(path.join(tools, 'sh'), ['-c', probeScript({ agentHome: '.jetbench', nodePath: null }, 'abc123')], { encoding: 'utf8', env: { HOME: home, PATH: tools, ...env } });
+    assert.equal(r.status, 0, r.stderr);
+    return parseProbe(r.stdout);
+  };
+  let p = run({});
+  assert.equal(p.nativeBuilt, false);
+  assert.deepEqual(p.tools, ['cmake']);
+  mkdirSync(path.join(home, '.cache', 'jetbench', 'native', 'abc123'), { recursive: true });
+  writeFileSync(path.join(home, '.cache', 'jetbench', 'native', 'abc123', 'jetbench_native.node'), '');
+  assert.equal(run({}).nativeBuilt, true);
+  // The agent's cache dir follows $JETBENCH_CACHE_DIR, as models/src cacheDir() does.
+  p = run({ JETBENCH_CACHE_DIR: path.join(home, 'elsewhere') });
+  assert.equal(p.nativeBuilt, false);
 });

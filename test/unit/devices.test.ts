@@ -100,7 +100,7 @@ test('unknown names and bad settings say what to do', () => {
 test('devices given by the extension replace the settings file; the schema knows every field', () => {
   const d = resolveDevice('given', { ...sources, devices: [{ name: 'given', host: 'h.lan', port: 2202 }] }) as SshDevice;
   assert.deepEqual([d.host, d.port], ['h.lan', 2202]);
-  assert.deepEqual(Object.keys(DEVICES_SETTING_SCHEMA.items.properties).sort(), ['agentHome', 'agentIdleMinutes', 'host', 'identityFile', 'name', 'nodePath', 'port', 'python', 'user']);
+  assert.deepEqual(Object.keys(DEVICES_SETTING_SCHEMA.items.properties).sort(), ['agentHome', 'agentIdleMinutes', 'host', 'identityFile', 'name', 'nativeBuild', 'nodePath', 'port', 'python', 'user']);
 });
 
 test('package.json contributes exactly this schema for jetbench.devices', () => {

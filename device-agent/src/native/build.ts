@@ -8,7 +8,7 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ADDON_FILE, nativeBuildDir, nativeSourceDir, nativeSourceHash, nodeApiHeaderFiles } from './sources';
+import { ADDON_FILE, NODE_API_DIR, nativeBuildDir, nativeSourceDir, nativeSourceHash } from './sources';
 
 export interface NativeBuildOptions {
   sourceDir?: string;
@@ -87,7 +87,7 @@ export async function buildNative(opts: NativeBuildOptions): Promise<NativeBuild
       onLine(`building with cmake-js (Node-API headers from node-api-headers) in ${buildDir}`);
       await run(process.execPath, [cmakeJs, 'compile', '-d', sourceDir, '-O', buildDir, '--parallel', jobs, ...defines.map((d) => `--CD${d}`)], sourceDir, onLine);
     } else {
-      const headers = path.join(sourceDir, 'node-api');
+      const headers = path.join(sourceDir, NODE_API_DIR);
       if (!existsSync(path.join(headers, 'include', 'node_api.h'))) {
         throw new Error(`the Node-API headers are missing (${headers}/include): redeploy the agent with its native sources`);
       }
@@ -107,17 +107,6 @@ export async function buildNative(opts: NativeBuildOptions): Promise<NativeBuild
   } finally {
     await new Promise((r) => logFile.end(r));
   }
-}
-
-/** Copies the Node-API headers into native/node-api/ of a source folder to upload (deploy). */
-export async function stageNodeApiHeaders(targetNativeDir: string): Promise<string[]> {
-  const staged: string[] = [];
-  for (const [abs, rel] of nodeApiHeaderFiles()) {
-    await mkdir(path.dirname(path.join(targetNativeDir, rel)), { recursive: true });
-    await copyFile(abs, path.join(targetNativeDir, rel));
-    staged.push(rel);
-  }
-  return staged;
 }
 
 /** The `build-native` command: [--force] [--source DIR] [--cuda-arch 87]. */

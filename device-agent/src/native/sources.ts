@@ -1,6 +1,7 @@
 // The native addon's sources, their hash, and where builds of them live. The hash keys the build
-// directory, so a device builds each version of the sources once; deploy uploads nativeSourceFiles()
-// (plus the Node-API headers, nodeApiHeaderFiles()) and runs `node agent.js build-native` there.
+// directory, so a device builds each version of the sources once. The build (scripts/build.mjs)
+// puts the sources and the Node-API headers (node-api/) in dist/native/; deploy uploads that folder
+// and runs `node agent.js build-native` on the device.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
@@ -49,19 +50,5 @@ export function nativeBuildDir(hash: string): string {
 
 export const ADDON_FILE = 'jetbench_native.node';
 
-/** Node-API headers a device build needs, as [absolute source, path under native/node-api/]. They
- * come from the npm packages node-api-headers and node-addon-api; on a device they travel in the
- * uploaded native/node-api/ folder. */
-export function nodeApiHeaderFiles(): Array<[string, string]> {
-  const files: Array<[string, string]> = [];
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const headers = require('node-api-headers') as { include_dir: string };
-    for (const f of ['js_native_api.h', 'js_native_api_types.h', 'node_api.h', 'node_api_types.h']) files.push([path.join(headers.include_dir, f), `node-api/include/${f}`]);
-    const addonApi = path.dirname(require.resolve('node-addon-api/package.json'));
-    for (const f of ['napi.h', 'napi-inl.h', 'napi-inl.deprecated.h']) files.push([path.join(addonApi, f), `node-api/addon-api/${f}`]);
-  } catch {
-    // Not installed (a device bundle): the headers are already in native/node-api/.
-  }
-  return files.filter(([abs]) => existsSync(abs));
-}
+/** The Node-API headers' folder inside a native source folder (dist/native/node-api on a device). */
+export const NODE_API_DIR = 'node-api';

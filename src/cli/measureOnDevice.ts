@@ -1,0 +1,76 @@
+// One measured job from the command line, the same for `bench` and `pipeline`: check the output
+// path before anything runs, connect to the device (deploying where needed), run through the one
+// client core (an SSH device's run survives a dropped connection: reconnect and re-attach), let
+// Ctrl-C cancel through the protocol, and write the run file, whatever the run's status.
+import path from 'node:path';
+import { CancellationTokenSource } from 'vscode-jsonrpc';
+import type { RunFile, RunSpec } from '../../device-agent/src/protocol';
+import { newRunId } from '../../device-agent/src/runner';
+import { runOnAgent } from '../core/runClient';
+import { checkOutputPath, defaultRunPath, writeRunFile } from '../core/runStore';
+import { connectCliDevice, type CliIo } from './sshHooks';
+
+export const EXIT_INTERRUPTED = 130;
+
+export interface MeasureOptions {
+  /** Run file to write; null = .jetbench/runs/<id>.json. */
+  out: string | null;
+  quiet: boolean;
+  acceptNewHostKey: boolean;
+  /** What the progress line starts with, e.g. "yolov5s onnxruntime fp32". */
+  title: string;
+}
+
+export async function measureOnDevice(spec: RunSpec, io: CliIo, opts: MeasureOptions): Promise<{ run: RunFile; outFile: string }> {
+  const runId = newRunId(spec);
+  const outFile = path.resolve(io.cwd, opts.out ?? defaultRunPath(io.cwd, runId));
+  await checkOutputPath(outFile, opts.out === null);
+
+  const agent = await connectCliDevice(spec.device, io, { acceptNewHostKey: opts.acceptNewHostKey, quiet: opts.quiet });
+  if (agent.device.kind === 'ssh' && spec.backend === 'tvm' && spec.tvm && spec.tvm.python === null && agent.device.python) {
+    spec.tvm.python = agent.device.python;
+  }
+  const cancel = new CancellationTokenSource();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(EXIT_INTERRUPTED);
+    io.err('\ninterrupted: stopping the run and saving the samples so far (Ctrl-C again to quit at once)\n');
+    cancel.cancel();
+  };
+  process.on('SIGINT', onSigint);
+  let lastLine = '';
+  const progress = (message: string, pct: number | undefined) => {
+    if (opts.quiet) return;
+    const line = `${opts.title}: ${message}${pct !== undefined ? ` (${pct}%)` : ''}`;
+    if (io.isTty) io.err(`\r\x1b[K${line}`);
+    else if (line !== lastLine) io.err(`${line}\n`);
+    lastLine = line;
+  };
+  let run: RunFile;
+  try {
+    // An SSH device's daemon goes on measuring if the connection drops: reconnect and re-attach.
+    const target = agent.device.kind === 'ssh' ? agent.resumable() : agent.connection;
+    ({ run } = await runOnAgent(target, spec, {
+      runId,
+      token: cancel.token,
+      observer: {
+        onProgress: progress,
+        onConnectionLost: (attempt, e) => io.err(`\nconnection to ${spec.device} lost (${e instanceof Error ? e.message : 'closed'}): reconnecting (attempt ${attempt})\n`),
+        onReattached: (o) => io.err(`re-attached to run ${runId}: ${o.warmup} warm-up and ${o.measure} measured samples held, receiving the rest\n`),
+      },
+    }));
+  } finally {
+    process.off('SIGINT', onSigint);
+    if (io.isTty && !opts.quiet) io.err('\r\x1b[K');
+    await agent.dispose();
+  }
+  await writeRunFile(outFile, run);
+  return { run, outFile };
+}
+
+/** `--json`: the run without its samples, and where it was written. */
+export function runSummaryJson(run: RunFile, outFile: string): string {
+  const { samples: _samples, ...summary } = run;
+  return JSON.stringify({ file: outFile, ...summary }, null, 2) + '\n';
+}
