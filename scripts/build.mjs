@@ -18,6 +18,8 @@ const builds = [
 
 // The agent's Python helpers (TVM) travel beside it: dist/python/.
 cpSync('device-agent/python', 'dist/python', { recursive: true, filter: (src) => !src.includes('__pycache__') });
+// The panels' stylesheet beside their bundle (webviews may load only from dist/).
+cpSync('webview/styles.css', 'dist/webview.css');
 
 if (process.argv.includes('--watch')) {
   for (const b of builds) await (await esbuild.context(b)).watch();
