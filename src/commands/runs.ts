@@ -33,7 +33,7 @@ export function openRun(ctx: JetbenchContext) {
 /** `jetbench.compareRuns [node, selectedNodes] | [files[]]`: 2..N runs, the first as baseline. */
 export function compareRuns(ctx: JetbenchContext) {
   return async (arg?: unknown, selection?: unknown): Promise<{ files: string[]; baselineIndex: number } | undefined> => {
-    let files = arg === undefined ? [] : filesOf(arg, selection);
+    let files = arg === undefined && selection === undefined ? [] : filesOf(arg, selection);
     if (files.length < 2) files = await pickRuns(ctx, 'Jetbench: Compare Runs — select two or more', true);
     if (files.length === 0) return undefined;
     const runs = await readRuns(ctx, files);

@@ -1,5 +1,6 @@
 // Run files on disk: `.jetbench/runs/<id>.json` by default, written atomically (temp file in the
 // same directory, then rename) so a reader never sees half a run.
+import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { RUN_SCHEMA_VERSION, type RunFile } from '../../device-agent/src/protocol';
@@ -22,7 +23,8 @@ export async function checkOutputPath(file: string, createDefaultDir: boolean): 
   }
   if (!st.isDirectory()) throw new Error(`output path's parent '${dir}' is not a directory`);
   // A real write, not access(2): root passes access checks on read-only file systems.
-  const probe = path.join(dir, `.jetbench-probe-${process.pid}`);
+  // Unique per call: one process (the extension host) may start several runs at once.
+  const probe = path.join(dir, `.jetbench-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     await writeFile(probe, '', { flag: 'wx' });
     await unlink(probe);

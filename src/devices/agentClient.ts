@@ -2,7 +2,7 @@
 // protocol check at start, the restart policy when the agent dies, and what the device said about
 // itself. Everything registered for one connection lives in that connection's scope and goes with it.
 import * as vscode from 'vscode';
-import { CloseAction, ErrorAction, LanguageClient, State, type LanguageClientOptions, type StreamInfo } from 'vscode-languageclient/node';
+import { CloseAction, ErrorAction, LanguageClient, State, type LanguageClientOptions, type NotificationHandler, type NotificationType, type StreamInfo } from 'vscode-languageclient/node';
 import {
   AgentErrorNotification,
   DeviceInfoRequest,
@@ -66,10 +66,36 @@ export class AgentClient implements vscode.Disposable {
     this.policy = new RestartPolicy(opts.maxRestarts, opts.restartWindowMs);
   }
 
-  /** The connection for the client core (runOnAgent) and requests; throws when not connected. */
+  /** The connection for the client core (runOnAgent) and requests; throws when not connected.
+   * Notifications are fanned out from one handler per method: vscode-jsonrpc (and LanguageClient
+   * above it) keeps a single handler per notification method, so two runs on one device, each
+   * subscribing to `jetbench/samples`, would replace, then remove, each other's handler. */
   get rpc(): AgentRpc {
-    if (!this.client || this.state !== 'connected') throw new Error(`device '${this.opts.device}' is not connected`);
-    return this.client;
+    const client = this.client;
+    if (!client || this.state !== 'connected') throw new Error(`device '${this.opts.device}' is not connected`);
+    return {
+      sendRequest: (type, params, token) => client.sendRequest(type, params, token),
+      onNotification: (type, handler) => this.subscribe(client, type, handler),
+      onProgress: (type, token, handler) => client.onProgress(type, token, handler),
+    };
+  }
+
+  private readonly listeners = new Map<string, Set<NotificationHandler<unknown>>>();
+
+  private subscribe<P>(client: LanguageClient, type: NotificationType<P>, handler: NotificationHandler<P>): vscode.Disposable {
+    let set = this.listeners.get(type.method);
+    if (!set) {
+      const created = new Set<NotificationHandler<unknown>>();
+      set = created;
+      this.listeners.set(type.method, created);
+      // One handler per method for the client's life; LanguageClient moves it to each new
+      // connection after a restart.
+      this.connectionScope.push(client.onNotification(type, (params) => created.forEach((h) => h(params))));
+    }
+    // Every handler of one method takes that method's params type P.
+    const h = handler as NotificationHandler<unknown>;
+    set.add(h);
+    return new vscode.Disposable(() => set.delete(h));
   }
 
   /** Connects (or waits for a connection under way); resolves once the agent answered. */
@@ -122,10 +148,10 @@ export class AgentClient implements vscode.Disposable {
     };
     const client = new LanguageClient('jetbench', `Jetbench agent (${this.opts.device})`, serverOptions, clientOptions);
     this.client = client;
+    this.subscribe(client, AgentErrorNotification, (e) => {
+      output.appendLine(`[${this.opts.device}] agent error: ${e.message}${e.stack ? `\n${e.stack}` : ''}`);
+    });
     this.connectionScope.push(
-      client.onNotification(AgentErrorNotification, (e) => {
-        output.appendLine(`[${this.opts.device}] agent error: ${e.message}${e.stack ? `\n${e.stack}` : ''}`);
-      }),
       client.onDidChangeState((e) => {
         // After an automatic restart the agent is new: check it and describe it again.
         if (e.newState === State.Running && this.restarting) {
@@ -193,6 +219,7 @@ export class AgentClient implements vscode.Disposable {
     this.agent = null;
     this.connectionScope.forEach((d) => d.dispose());
     this.connectionScope = [];
+    this.listeners.clear();
     if (client) {
       // stop() sends shutdown/exit to a live agent; on a dead one it only cleans up.
       await client.stop(2000).catch(() => undefined);

@@ -29,6 +29,11 @@ export class ResultPanel implements vscode.Disposable {
   readonly onDidRender = this.rendered.event;
   private readonly disposed = new vscode.EventEmitter<void>();
   readonly onDidDispose = this.disposed.event;
+  /** Every phase the live run went through, in order (the panel's history, for tests and logs). */
+  readonly phases: LivePhase[] = [];
+  private readonly updated = new vscode.EventEmitter<void>();
+  /** Samples, a phase or the final run arrived. */
+  readonly onDidUpdate = this.updated.event;
   /** Set by the run that feeds this panel: the Stop button calls it. */
   onCancel: (() => void) | null = null;
   private redrawIntervalMs = 250;
@@ -102,7 +107,9 @@ export class ResultPanel implements vscode.Disposable {
   startLive(spec: RunSpec, device: string, phase: LivePhase, message: string, redrawIntervalMs: number): void {
     this.redrawIntervalMs = redrawIntervalMs;
     this.live = { spec, device, phase, message, samples: new StreamedSamples() };
+    this.phases.push(phase);
     this.post({ type: 'live', runId: this.runId, spec, device, redrawIntervalMs, phase, message });
+    this.updated.fire();
   }
 
   /** For a panel that has no run to show, only a reason. */
@@ -115,20 +122,25 @@ export class ResultPanel implements vscode.Disposable {
     if (!this.live || this.final || batch.runId !== this.runId) return;
     this.live.samples.add(batch);
     this.post({ type: 'samples', batch });
+    this.updated.fire();
   }
 
   setPhase(phase: LivePhase, message: string): void {
     if (!this.live || this.final) return;
     if (this.live.phase === phase && this.live.message === message) return;
+    if (this.live.phase !== phase) this.phases.push(phase);
     this.live.phase = phase;
     this.live.message = message;
     this.post({ type: 'phase', phase, message });
+    this.updated.fire();
   }
 
   showRun(run: RunFile, file: string | null): void {
     this.final = { run, file };
+    this.phases.push('finished');
     this.panel.title = resultTitle(run);
     this.post({ type: 'run', run, file });
+    this.updated.fire();
   }
 
   /** Resolves with the first render report matching `predicate` (already received or to come). */
@@ -155,6 +167,7 @@ export class ResultPanel implements vscode.Disposable {
     this.disposed.fire();
     this.disposed.dispose();
     this.rendered.dispose();
+    this.updated.dispose();
   }
 }
 

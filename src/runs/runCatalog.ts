@@ -10,8 +10,8 @@ export class RunCatalog implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
   private readonly subscriptions: vscode.Disposable[] = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
-  private loading: Promise<void> | null = null;
-  private stale = false;
+  private running: Promise<void> | null = null;
+  private queued: Promise<void> | null = null;
   private readonly reported = new Set<string>();
 
   constructor(private readonly output: vscode.OutputChannel) {
@@ -39,20 +39,27 @@ export class RunCatalog implements vscode.Disposable {
     return this.current.find((l) => l.file === file);
   }
 
-  /** Re-reads every runs folder; concurrent calls share one read, and a call during a read reads again after it. */
+  /** Re-reads every runs folder. Resolves after a read that started after this call: a call
+   * during a read queues one more (calls while one is queued share it). */
   refresh(): Promise<void> {
-    if (this.loading) {
-      this.stale = true;
-      return this.loading;
+    if (this.queued) return this.queued;
+    if (this.running) {
+      const queued = this.running.then(() => {
+        this.queued = null;
+        return this.start();
+      });
+      this.queued = queued;
+      return queued;
     }
-    this.loading = this.load().finally(() => {
-      this.loading = null;
-      if (this.stale) {
-        this.stale = false;
-        void this.refresh();
-      }
+    return this.start();
+  }
+
+  private start(): Promise<void> {
+    const running = this.load().finally(() => {
+      if (this.running === running) this.running = null;
     });
-    return this.loading;
+    this.running = running;
+    return running;
   }
 
   private async load(): Promise<void> {

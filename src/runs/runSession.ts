@@ -87,9 +87,9 @@ export async function runBenchmarkSession(ctx: JetbenchContext, spec: RunSpec, f
       }
     });
   } finally {
-    ticket.done();
     ctx.activeRuns.delete(runId);
     ctx.setRunning();
+    ticket.done();
     cancel.dispose();
   }
 }

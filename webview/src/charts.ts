@@ -96,12 +96,14 @@ export class HistogramChart {
     applyDefaults(theme);
     const config: ChartConfiguration<'bar', Point[]> = {
       type: 'bar',
-      data: { datasets: [{ label: 'iterations', data: [], parsing: false, barPercentage: 1, categoryPercentage: 1, borderWidth: 0 }] },
+      // Plain colour values (scriptable ones would make chart.js resolve options per element,
+      // slow for thousands of points); a theme change assigns new ones and redraws in the default
+      // mode, which re-resolves them (a 'none'-mode update keeps its cached options).
+      data: { datasets: [{ label: 'iterations', data: [], parsing: false, barPercentage: 1, categoryPercentage: 1, borderWidth: 0, backgroundColor: theme.series[0]! }] },
       options: this.options(),
       plugins: [markerPlugin],
     };
     this.chart = new Chart(canvas, config);
-    this.chart.data.datasets[0]!.backgroundColor = this.barColour;
   }
 
   /** Bars are the first series colour, opaque enough that a test can find them by colour. */
@@ -122,7 +124,6 @@ export class HistogramChart {
     this.markers = markers;
     const ds = this.chart.data.datasets[0]!;
     ds.data = h.counts.map((c, i) => ({ x: h.startMs + (i + 0.5) * h.binWidthMs, y: c }));
-    ds.backgroundColor = this.barColour;
     this.chart.options = this.options()!;
     const x = this.chart.options.scales!.x as { min?: number; max?: number };
     x.min = h.startMs;
@@ -138,7 +139,7 @@ export class HistogramChart {
     this.chart.data.datasets[0]!.backgroundColor = this.barColour;
     this.chart.options = this.options()!;
     Object.assign(this.chart.options.scales!.x as object, keep);
-    this.chart.update('none');
+    this.chart.update();
   }
 
   get canvas(): HTMLCanvasElement {
@@ -156,13 +157,12 @@ export class TimelineChart {
       type: 'line',
       data: {
         datasets: [
-          { label: 'warm-up', data: [], parsing: false, pointRadius: 0, borderWidth: 1 },
-          { label: 'measured', data: [], parsing: false, pointRadius: 0, borderWidth: 1 },
+          { label: 'warm-up', data: [], parsing: false, pointRadius: 0, borderWidth: 1, borderColor: theme.warmup, backgroundColor: theme.warmup },
+          { label: 'measured', data: [], parsing: false, pointRadius: 0, borderWidth: 1, borderColor: theme.series[0]!, backgroundColor: theme.series[0]! },
         ],
       },
       options: this.options(),
     });
-    this.colour();
   }
 
   private options(): ChartConfiguration<'line', Point[]>['options'] {
@@ -174,26 +174,27 @@ export class TimelineChart {
     };
   }
 
-  private colour(): void {
-    const [warm, measured] = this.chart.data.datasets;
-    warm!.borderColor = this.theme.warmup;
-    warm!.backgroundColor = this.theme.warmup;
-    measured!.borderColor = this.theme.series[0]!;
-    measured!.backgroundColor = this.theme.series[0]!;
-  }
-
-  update(warmup: Point[], measured: Point[]): void {
+  /** `iterations`: warm-up plus measured count, the x axis' end (not a rounder tick past it). */
+  update(warmup: Point[], measured: Point[], iterations: number): void {
     this.chart.data.datasets[0]!.data = warmup;
     this.chart.data.datasets[1]!.data = measured;
+    const x = this.chart.options.scales!.x as { min?: number; max?: number };
+    x.min = 0;
+    x.max = Math.max(1, iterations - 1);
     this.chart.update('none');
   }
 
   setTheme(theme: Theme): void {
     this.theme = theme;
     applyDefaults(theme);
+    const [warm, measured] = this.chart.data.datasets;
+    warm!.borderColor = warm!.backgroundColor = theme.warmup;
+    measured!.borderColor = measured!.backgroundColor = theme.series[0]!;
+    const x = this.chart.options.scales!.x as { min?: number; max?: number };
+    const keep = { min: x.min, max: x.max };
     this.chart.options = this.options()!;
-    this.colour();
-    this.chart.update('none');
+    Object.assign(this.chart.options.scales!.x as object, keep);
+    this.chart.update();
   }
 }
 
@@ -261,20 +262,18 @@ export class OverlayChart {
 
   update(series: Array<{ label: string; points: Point[] }>): void {
     this.series = series;
-    this.chart.data.datasets = series.map((s, i) => {
-      const color = this.theme.series[i % this.theme.series.length]!;
-      return {
-        label: s.label,
-        data: s.points,
-        parsing: false as const,
-        stepped: 'middle' as const,
-        pointRadius: 0,
-        borderWidth: 2,
-        borderColor: color,
-        backgroundColor: withAlpha(color, 0.15),
-        fill: 'origin' as const,
-      };
-    });
+    const color = (i: number) => this.theme.series[i % this.theme.series.length]!;
+    this.chart.data.datasets = series.map((s, i) => ({
+      label: s.label,
+      data: s.points,
+      parsing: false as const,
+      stepped: 'middle' as const,
+      pointRadius: 0,
+      borderWidth: 2,
+      borderColor: color(i),
+      backgroundColor: withAlpha(color(i), 0.15),
+      fill: 'origin' as const,
+    }));
     this.chart.update('none');
   }
 

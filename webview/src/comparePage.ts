@@ -51,7 +51,8 @@ export class ComparePage {
         points: (h.percents[i] ?? []).map((p, b) => ({ x: h.startMs + (b + 0.5) * h.binWidthMs, y: p })),
       })),
     );
+    const renderMs = performance.now() - startedAt;
     const first = resolveColour(this.theme.series[0]!);
-    return { type: 'rendered', renderMs: performance.now() - startedAt, rows: msg.table.rows.length, histogramPixels: pixelsOfColour(this.canvas, first) };
+    return { type: 'rendered', renderMs, rows: msg.table.rows.length, histogramPixels: pixelsOfColour(this.canvas, first) };
   }
 }

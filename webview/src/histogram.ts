@@ -17,7 +17,7 @@ export const MAX_BINS = 120;
  * equal, as with a coarse clock), the range is split by Sturges' count instead; the number of bins
  * is then clamped to [1, MAX_BINS].
  */
-export function freedmanDiaconisWidth(sorted: readonly number[]): number {
+export function freedmanDiaconisWidth(sorted: ArrayLike<number>): number {
   const n = sorted.length;
   if (n < 2) return 1;
   const range = sorted[n - 1]! - sorted[0]!;
@@ -30,9 +30,10 @@ export function freedmanDiaconisWidth(sorted: readonly number[]): number {
 
 /** Counts of ascending-sorted samples in bins of the given width starting at `startMs` (the last
  * bin is closed on the right so the maximum is counted). */
-export function binSorted(sorted: readonly number[], startMs: number, binWidthMs: number, binCount: number): number[] {
+export function binSorted(sorted: ArrayLike<number>, startMs: number, binWidthMs: number, binCount: number): number[] {
   const counts = new Array<number>(binCount).fill(0);
-  for (const v of sorted) {
+  for (let k = 0; k < sorted.length; k++) {
+    const v = sorted[k]!;
     const i = Math.floor((v - startMs) / binWidthMs);
     if (i < 0 || i > binCount) continue;
     counts[Math.min(i, binCount - 1)]!++;
@@ -41,7 +42,7 @@ export function binSorted(sorted: readonly number[], startMs: number, binWidthMs
 }
 
 /** Freedman–Diaconis histogram of ascending-sorted samples. */
-export function histogramSorted(sorted: readonly number[]): Histogram {
+export function histogramSorted(sorted: ArrayLike<number>): Histogram {
   if (sorted.length === 0) return { startMs: 0, binWidthMs: 1, counts: [] };
   const min = sorted[0]!;
   const max = sorted[sorted.length - 1]!;
@@ -52,13 +53,19 @@ export function histogramSorted(sorted: readonly number[]): Histogram {
 
 /** Histograms of several runs on common bins (Freedman–Diaconis of the pooled samples), each as
  * a share of its run's samples in percent, so runs of different length overlay fairly. */
-export function sharedHistograms(runs: ReadonlyArray<readonly number[]>): { startMs: number; binWidthMs: number; percents: number[][] } {
+export function sharedHistograms(runs: ReadonlyArray<ArrayLike<number>>): { startMs: number; binWidthMs: number; percents: number[][] } {
   const sortedRuns = runs.map((r) => Float64Array.from(r).sort());
-  const pooled = Float64Array.from(sortedRuns.flatMap((r) => Array.from(r))).sort();
+  const pooled = new Float64Array(sortedRuns.reduce((n, r) => n + r.length, 0));
+  let at = 0;
+  for (const r of sortedRuns) {
+    pooled.set(r, at);
+    at += r.length;
+  }
+  pooled.sort();
   if (pooled.length === 0) return { startMs: 0, binWidthMs: 1, percents: runs.map(() => []) };
-  const base = histogramSorted(Array.from(pooled));
+  const base = histogramSorted(pooled);
   const percents = sortedRuns.map((r) => {
-    const counts = binSorted(Array.from(r), base.startMs, base.binWidthMs, base.counts.length);
+    const counts = binSorted(r, base.startMs, base.binWidthMs, base.counts.length);
     return counts.map((c) => (r.length > 0 ? (100 * c) / r.length : 0));
   });
   return { startMs: base.startMs, binWidthMs: base.binWidthMs, percents };

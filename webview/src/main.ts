@@ -75,8 +75,14 @@ function startCompare(root: HTMLElement): void {
   vscode.postMessage({ type: 'ready' });
 }
 
-const root = document.getElementById('root');
-if (root) {
+/** Starts once the stylesheet has applied: charts size themselves from their containers, and a
+ * chart drawn into a container without its CSS height would draw nothing. */
+function start(): void {
+  const root = document.getElementById('root');
+  if (!root) return;
   if (document.body.dataset.view === 'compare') startCompare(root);
   else startResult(root);
 }
+
+if (document.readyState === 'complete') start();
+else window.addEventListener('load', start, { once: true });

@@ -112,6 +112,7 @@ export class ResultPage {
       .filter((s): s is string => s !== null)
       .join(' · ');
     document.body.dataset.phase = model.phase;
+    document.body.dataset.runId = model.runId ?? '';
     document.body.dataset.status = run?.status ?? 'live';
     this.stopButton.hidden = !!run || model.phase === 'disconnected' || model.phase === 'failed';
     this.jsonButton.hidden = !model.file;
@@ -119,7 +120,7 @@ export class ResultPage {
 
     const { warmupMs, latencyMs } = drawnSamples(model);
     const stats = run ? run.stats : computeStats(latencyMs);
-    const sorted = Array.from(Float64Array.from(latencyMs).sort());
+    const sorted = Float64Array.from(latencyMs).sort();
     this.drawCards(stats);
     const h = histogramSorted(sorted);
     const markers: Marker[] = stats
@@ -131,15 +132,17 @@ export class ResultPage {
       : [];
     this.histogram.update(h, markers);
     this.histogramTitle.textContent = `Latency histogram (${h.counts.length} Freedman–Diaconis bin${h.counts.length === 1 ? '' : 's'} of ${formatMs(h.binWidthMs)} ms, n = ${sorted.length})`;
-    this.timeline.update(decimateMinMax(warmupMs, TIMELINE_POINTS), decimateMinMax(latencyMs, TIMELINE_POINTS, warmupMs.length));
+    this.timeline.update(decimateMinMax(warmupMs, TIMELINE_POINTS), decimateMinMax(latencyMs, TIMELINE_POINTS, warmupMs.length), warmupMs.length + latencyMs.length);
     this.drawPercentiles(sorted);
     this.drawStages(run);
     this.drawEnvironment(model);
 
+    // Drawing ends here; counting the histogram's pixels below is the report's own cost.
+    const renderMs = performance.now() - startedAt;
     return {
       runId: model.runId ?? '',
       final: !!run,
-      renderMs: performance.now() - startedAt,
+      renderMs,
       samples: latencyMs.length,
       p95Text: this.cards.querySelector('[data-metric="p95"] .value')?.textContent ?? '',
       histogramPixels: pixelsOfColour(this.histogramCanvas, resolveColour(this.histogram.barColour)),
@@ -174,7 +177,7 @@ export class ResultPage {
     );
   }
 
-  private drawPercentiles(sorted: number[]): void {
+  private drawPercentiles(sorted: Float64Array): void {
     if (sorted.length === 0) {
       this.percentiles.replaceChildren('No measured iterations yet.');
       return;
