@@ -1,5 +1,5 @@
-// Bundles the four deliverables with esbuild: the extension (cjs, `vscode` external), the device
-// agent (one file for Node >= 18), the CLI, and the webview (browser). Usage: node scripts/build.mjs [--watch]
+// Bundles the deliverables with esbuild: the extension (cjs, `vscode` external; its agent client a
+// bundle of its own, loaded on first connect), the device agent (one file for Node >= 18), the CLI, and the webview (browser). Usage: node scripts/build.mjs [--watch]
 import * as esbuild from 'esbuild';
 import { cpSync, readFileSync } from 'node:fs';
 
@@ -11,6 +11,8 @@ const nodeExternal = ['onnxruntime-node', 'onnxruntime-node/*'];
 const common = { bundle: true, sourcemap: 'linked', logLevel: 'warning', define, legalComments: 'none' };
 const builds = [
   { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node18', external: ['vscode', ...nodeExternal] },
+  // The extension's agent client (vscode-languageclient), loaded when a device first connects.
+  { ...common, entryPoints: ['src/devices/agentClient.ts'], outfile: 'dist/agentClient.js', platform: 'node', format: 'cjs', target: 'node18', external: ['vscode', ...nodeExternal] },
   { ...common, entryPoints: ['device-agent/src/main.ts'], outfile: 'dist/agent.js', platform: 'node', format: 'cjs', target: 'node18', external: nodeExternal },
   { ...common, entryPoints: ['src/cli/bin.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node18', external: nodeExternal, banner: { js: '#!/usr/bin/env node' } },
   { ...common, entryPoints: ['webview/src/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', target: 'es2022' },

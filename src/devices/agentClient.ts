@@ -1,9 +1,26 @@
 // One device's agent as a vscode-languageclient LanguageClient over the device's streams: the
-// protocol check at start, the restart policy when the agent dies, and what the device said about
-// itself. Everything registered for one connection lives in that connection's scope and goes with it.
+// protocol check at start, the restart policy when the agent dies, what the device said about
+// itself, and runs through the one client core (runOnAgent). Everything registered for one
+// connection lives in that connection's scope and goes with it.
+//
+// Its own bundle (dist/agentClient.js), loaded when the first device connects: the language client
+// and JSON-RPC are most of the extension's code, and loading them would triple its activation
+// time. Everything that touches JSON-RPC objects lives on this side, so none crosses between the
+// two bundles' copies: the extension side passes plain data, VS Code objects and callbacks.
 import * as vscode from 'vscode';
-import { CloseAction, ErrorAction, LanguageClient, State, type LanguageClientOptions, type NotificationHandler, type NotificationType, type StreamInfo } from 'vscode-languageclient/node';
 import {
+  CloseAction,
+  ErrorAction,
+  LanguageClient,
+  ResponseError,
+  State,
+  type LanguageClientOptions,
+  type NotificationHandler,
+  type NotificationType,
+  type StreamInfo,
+} from 'vscode-languageclient/node';
+import {
+  AgentErrorCode,
   AgentErrorNotification,
   DeviceInfoRequest,
   ListBackendsRequest,
@@ -12,10 +29,27 @@ import {
   type DeviceInfo,
   type JetbenchInitializationOptions,
   type JetbenchInitializeResult,
+  type RunFile,
+  type RunSpec,
 } from '../../device-agent/src/protocol';
-import type { AgentRpc } from '../core/runClient';
-import type { AgentStreams } from './agentStreams';
+import { runOnAgent, type AgentRpc, type RunObserver } from '../core/runClient';
+import { openLocalAgentStreams, type AgentStreams } from './agentStreams';
 import { RestartPolicy } from './restartPolicy';
+
+export { openLocalAgentStreams };
+
+/** A failed run, classified here where the JSON-RPC classes are: `fromAgent` when the agent
+ * answered with an error (bad model, backend unavailable), false when the request died with the
+ * connection. */
+export class RunRequestError extends Error {
+  override name = 'RunRequestError';
+  constructor(
+    message: string,
+    readonly fromAgent: boolean,
+  ) {
+    super(message);
+  }
+}
 
 export type ConnectionState = 'disconnected' | 'connecting' | 'connected' | 'failed';
 
@@ -234,6 +268,16 @@ export class AgentClient implements vscode.Disposable {
     await this.teardown();
     this.info = this.state === 'failed' ? this.info : null;
     this.setState('disconnected');
+  }
+
+  /** Runs a spec through the client core; throws RunRequestError. `token` may be VS Code's. */
+  async run(spec: RunSpec, opts: { runId: string; token: vscode.CancellationToken; observer: RunObserver }): Promise<RunFile> {
+    try {
+      return (await runOnAgent(this.rpc, spec, opts)).run;
+    } catch (e) {
+      const fromAgent = e instanceof ResponseError && (Object.values(AgentErrorCode) as number[]).includes(e.code);
+      throw new RunRequestError(e instanceof Error ? e.message : String(e), fromAgent);
+    }
   }
 
   /** The agent's process id (local device), for messages and tests. */

@@ -1,11 +1,23 @@
 // The devices the extension knows: this machine first, then the SSH devices of `jetbench.devices`.
 // Each has at most one AgentClient; how its streams are opened is one function per kind, so the
 // SSH transport is one more case of `openDeviceStreams` (SSH devices issue).
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Settings } from '../vscode/settings';
 import type { DeviceSetting } from '../vscode/settingsModel';
-import { AgentClient, type ConnectionState } from './agentClient';
-import { openLocalAgentStreams, type AgentStreams } from './agentStreams';
+import type { AgentClient, ConnectionState } from './agentClient';
+import type { AgentStreams } from './agentStreams';
+
+type AgentClientModule = typeof import('./agentClient');
+let agentClientModule: AgentClientModule | null = null;
+
+/** dist/agentClient.js, loaded on first use (see agentClient.ts for why it is a bundle of its own). */
+function agentClientBundle(): AgentClientModule {
+  // A path, not a module name: the extension bundle must not pull the client in.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  agentClientModule ??= require(path.join(__dirname, 'agentClient.js')) as AgentClientModule;
+  return agentClientModule;
+}
 
 export const LOCAL_DEVICE = 'local';
 
@@ -29,7 +41,7 @@ export type StreamsOpener = (device: Device, stderr: (text: string) => void) => 
 
 /** Today's transports: the local agent's child process; SSH says when it arrives. */
 export const openDeviceStreams: StreamsOpener = async (device, stderr) => {
-  if (device.kind === 'local') return openLocalAgentStreams({ stderr });
+  if (device.kind === 'local') return agentClientBundle().openLocalAgentStreams({ stderr });
   throw new DeviceUnavailableError(`Cannot connect to '${device.name}': ${SSH_NOT_YET}`);
 };
 
@@ -76,7 +88,7 @@ export class DeviceRegistry implements vscode.Disposable {
     let client = this.clients.get(name);
     if (!client) {
       const s = this.settings.value;
-      client = new AgentClient({
+      client = new (agentClientBundle().AgentClient)({
         device: name,
         openStreams: () => this.openStreams(device, (text) => this.output.append(`[${name} agent] ${text}`)),
         output: this.output,

@@ -4,21 +4,14 @@
 import * as vscode from 'vscode';
 import type { RunFile, RunSpec, SamplesBatch } from '../../device-agent/src/protocol';
 import { modelName } from '../core/report';
-import { StreamedSamples } from '../core/runClient';
 import type { FromResultPanel, LivePhase, RenderReport, ToResultPanel } from '../../webview/src/messages';
+import { initialResultModel, reduceResult, type ResultModel } from '../../webview/src/resultModel';
 import { buildWebviewHtml } from './webviewHtml';
 
-interface LiveState {
-  spec: RunSpec;
-  device: string;
-  phase: LivePhase;
-  message: string;
-  samples: StreamedSamples;
-}
-
 export class ResultPanel implements vscode.Disposable {
-  private live: LiveState | null = null;
-  private final: { run: RunFile; file: string | null } | null = null;
+  /** What the page shows, kept by the page's own reducer: every message sent changes both alike,
+   * and a page that (re)loads gets this model back as messages. */
+  private model: ResultModel = initialResultModel();
   /** What a panel without a run says (a restored panel whose run is gone). */
   private notice: { phase: LivePhase; message: string } | null = null;
   private ready = false;
@@ -36,7 +29,6 @@ export class ResultPanel implements vscode.Disposable {
   readonly onDidUpdate = this.updated.event;
   /** Set by the run that feeds this panel: the Stop button calls it. */
   onCancel: (() => void) | null = null;
-  private redrawIntervalMs = 250;
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -52,16 +44,16 @@ export class ResultPanel implements vscode.Disposable {
   }
 
   get file(): string | null {
-    return this.final?.file ?? null;
+    return this.model.file;
   }
 
   get phase(): LivePhase {
-    return this.final ? 'finished' : (this.live?.phase ?? 'connecting');
+    return this.model.phase;
   }
 
   /** Samples held for the live run (measured), for tests and messages. */
   get liveSampleCount(): number {
-    return this.live?.samples.latencyMs.length ?? 0;
+    return this.model.latencyMs.length;
   }
 
   private receive(m: FromResultPanel): void {
@@ -74,7 +66,7 @@ export class ResultPanel implements vscode.Disposable {
         if (m.runId === this.runId) this.onCancel?.();
         break;
       case 'revealJson':
-        if (this.final?.file) void vscode.window.showTextDocument(vscode.Uri.file(this.final.file), { preview: true, viewColumn: vscode.ViewColumn.Beside });
+        if (this.model.file) void vscode.window.showTextDocument(vscode.Uri.file(this.model.file), { preview: true, viewColumn: vscode.ViewColumn.Beside });
         break;
       case 'rendered':
         this.renders.push(m.report);
@@ -88,59 +80,55 @@ export class ResultPanel implements vscode.Disposable {
     if (this.ready) void this.panel.webview.postMessage(msg);
   }
 
+  /** Changes the model and the page alike. */
+  private apply(msg: ToResultPanel): void {
+    this.model = reduceResult(this.model, msg);
+    this.post(msg);
+    this.updated.fire();
+  }
+
   private sendSnapshot(): void {
-    if (this.final) {
-      this.post({ type: 'run', run: this.final.run, file: this.final.file });
+    const m = this.model;
+    if (m.run) {
+      this.post({ type: 'run', run: m.run, file: m.file });
       return;
     }
-    const l = this.live;
-    if (!l) {
+    if (!m.runId || !m.spec) {
       if (this.notice) this.post({ type: 'phase', ...this.notice });
       return;
     }
-    this.post({ type: 'live', runId: this.runId, spec: l.spec, device: l.device, redrawIntervalMs: this.redrawIntervalMs, phase: l.phase, message: l.message });
-    const { warmupMs, latencyMs } = l.samples;
-    if (warmupMs.length) this.post({ type: 'samples', batch: { runId: this.runId, phase: 'warmup', offset: 0, latencyMs: warmupMs.slice() } });
-    if (latencyMs.length) this.post({ type: 'samples', batch: { runId: this.runId, phase: 'measure', offset: 0, latencyMs: latencyMs.slice() } });
+    this.post({ type: 'live', runId: m.runId, spec: m.spec, device: m.device, redrawIntervalMs: m.redrawIntervalMs, phase: m.phase, message: m.message });
+    if (m.warmupMs.length) this.post({ type: 'samples', batch: { runId: m.runId, phase: 'warmup', offset: 0, latencyMs: m.warmupMs.slice() } });
+    if (m.latencyMs.length) this.post({ type: 'samples', batch: { runId: m.runId, phase: 'measure', offset: 0, latencyMs: m.latencyMs.slice() } });
   }
 
   startLive(spec: RunSpec, device: string, phase: LivePhase, message: string, redrawIntervalMs: number): void {
-    this.redrawIntervalMs = redrawIntervalMs;
-    this.live = { spec, device, phase, message, samples: new StreamedSamples() };
     this.phases.push(phase);
-    this.post({ type: 'live', runId: this.runId, spec, device, redrawIntervalMs, phase, message });
-    this.updated.fire();
+    this.apply({ type: 'live', runId: this.runId, spec, device, redrawIntervalMs, phase, message });
   }
 
   /** For a panel that has no run to show, only a reason. */
   showNotice(phase: LivePhase, message: string): void {
     this.notice = { phase, message };
-    this.post({ type: 'phase', phase, message });
+    this.apply({ type: 'phase', phase, message });
   }
 
   addSamples(batch: SamplesBatch): void {
-    if (!this.live || this.final || batch.runId !== this.runId) return;
-    this.live.samples.add(batch);
-    this.post({ type: 'samples', batch });
-    this.updated.fire();
+    if (this.model.run || batch.runId !== this.runId) return;
+    this.apply({ type: 'samples', batch });
   }
 
   setPhase(phase: LivePhase, message: string): void {
-    if (!this.live || this.final) return;
-    if (this.live.phase === phase && this.live.message === message) return;
-    if (this.live.phase !== phase) this.phases.push(phase);
-    this.live.phase = phase;
-    this.live.message = message;
-    this.post({ type: 'phase', phase, message });
-    this.updated.fire();
+    if (this.model.run || !this.model.runId) return;
+    if (this.model.phase === phase && this.model.message === message) return;
+    if (this.model.phase !== phase) this.phases.push(phase);
+    this.apply({ type: 'phase', phase, message });
   }
 
   showRun(run: RunFile, file: string | null): void {
-    this.final = { run, file };
     this.phases.push('finished');
     this.panel.title = resultTitle(run);
-    this.post({ type: 'run', run, file });
-    this.updated.fire();
+    this.apply({ type: 'run', run, file });
   }
 
   /** Resolves with the first render report matching `predicate` (already received or to come). */

@@ -2,11 +2,8 @@
 // one client core (runOnAgent) with a cancellable progress notification, store the run through
 // the run store, and settle the panel on it. A dropped connection leaves the panel with what it got.
 import * as vscode from 'vscode';
-import { CancellationTokenSource } from 'vscode-jsonrpc';
-import { ResponseError } from 'vscode-languageclient/node';
-import { AgentErrorCode, type RunFile, type RunSpec } from '../../device-agent/src/protocol';
+import type { RunFile, RunSpec } from '../../device-agent/src/protocol';
 import { newRunId } from '../../device-agent/src/runId';
-import { runOnAgent } from '../core/runClient';
 import { checkOutputPath, defaultRunPath, writeRunFile } from '../core/runStore';
 import type { ResultPanel } from '../panels/resultPanel';
 import type { JetbenchContext } from '../vscode/context';
@@ -32,7 +29,7 @@ export async function runBenchmarkSession(ctx: JetbenchContext, spec: RunSpec, f
 
   const panel = ctx.panels.createLive(runId, spec);
   const ticket = ctx.devices.submitJob(spec.device);
-  const cancel = new CancellationTokenSource();
+  const cancel = new vscode.CancellationTokenSource();
   let lost: string | null = null;
   const setPhase = (phase: LivePhase, message: string) => panel.setPhase(phase, message);
   panel.startLive(
@@ -61,7 +58,7 @@ export async function runBenchmarkSession(ctx: JetbenchContext, spec: RunSpec, f
         });
         let run: RunFile;
         try {
-          ({ run } = await runOnAgent(client.rpc, spec, {
+          run = await client.run(spec, {
             runId,
             token: cancel.token,
             observer: {
@@ -73,7 +70,7 @@ export async function runBenchmarkSession(ctx: JetbenchContext, spec: RunSpec, f
                 progress.report(increment !== undefined ? { message, increment } : { message });
               },
             },
-          }));
+          });
         } finally {
           sub.dispose();
         }
@@ -97,9 +94,8 @@ export async function runBenchmarkSession(ctx: JetbenchContext, spec: RunSpec, f
 function failed(ctx: JetbenchContext, panel: ResultPanel, runId: string, e: unknown, lost: string | null): RunOutcome {
   const message = e instanceof Error ? e.message : String(e);
   // The agent answered with an error (bad model, backend unavailable): the run did not happen.
-  // Anything else while the connection dropped (jsonrpc rejects pending requests with its own
-  // codes): the device went away mid-run.
-  const fromAgent = e instanceof ResponseError && (Object.values(AgentErrorCode) as number[]).includes(e.code);
+  // Anything else while the connection dropped: the device went away mid-run.
+  const fromAgent = (e as { fromAgent?: unknown }).fromAgent === true;
   if (lost !== null && !fromAgent) {
     ctx.output.appendLine(`run ${runId}: connection lost (${lost}): ${message}`);
     panel.setPhase('disconnected', lost);

@@ -2,7 +2,7 @@
 // loopback port of its own choosing, and Debian's Chromium driven by playwright-core. Everything
 // lives in a fresh temporary directory; stop() ends what start() began, by process id.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, watch, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -137,4 +137,69 @@ export async function openWorkbench(browser: Browser, url: string): Promise<Page
   await page.goto(url);
   await page.locator('.monaco-workbench .activitybar').first().waitFor({ state: 'visible', timeout: 120_000 });
   return page;
+}
+
+/** Resolves when `file` exists (written last, by rename, by whoever produces it). */
+export function whenFileExists(file: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      if (!existsSync(file)) return;
+      clearTimeout(timer);
+      watcher.close();
+      resolve();
+    };
+    const watcher = watch(path.dirname(file), done);
+    const timer = setTimeout(() => {
+      watcher.close();
+      reject(new Error(`${path.basename(file)} did not appear within ${Math.round(timeoutMs / 1000)} s`));
+    }, timeoutMs);
+    done();
+  });
+}
+
+export interface ExtensionHostRun {
+  /** The module VS Code loads as extensionTestsPath; its run() writes `resultsFile`. */
+  testsPath: string;
+  workspace: string;
+  /** Passed to the extension host's environment (extensionEnvironment). */
+  env: Record<string, string>;
+  resultsFile: string;
+  timeoutMs: number;
+  /** Where to save a screenshot of the workbench when done (or failed). */
+  screenshot?: string;
+  /** Browser console errors and warnings go here. */
+  consoleLog?: string;
+}
+
+/** Loads this repository as the extension under development in code-server and runs `testsPath`
+ * in its extension host, the way @vscode/test-electron does on a desktop; resolves when the
+ * results file exists. Throws with code-server's log when it does not. */
+export async function runInExtensionHost(opts: ExtensionHostRun): Promise<void> {
+  const server = await startCodeServer({ workspace: opts.workspace, testPayload: true });
+  const browser = await launchChromium();
+  const consoleLines: string[] = [];
+  try {
+    const remote = (p: string) => `vscode-remote://${server.authority}${p}`;
+    const url = workbenchUrl(server, opts.workspace, [
+      ['extensionDevelopmentPath', remote(ROOT)],
+      ['extensionTestsPath', remote(opts.testsPath)],
+      ['extensionEnvironment', JSON.stringify(opts.env)],
+    ]);
+    const page = await openWorkbench(browser, url);
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') consoleLines.push(`[${m.type()}] ${m.text()}`);
+    });
+    page.on('pageerror', (e) => consoleLines.push(`[pageerror] ${e.message}`));
+    try {
+      await whenFileExists(opts.resultsFile, opts.timeoutMs);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\ncode-server log (tail):\n${server.log().slice(-4000)}`);
+    } finally {
+      if (opts.screenshot) await page.screenshot({ path: opts.screenshot }).catch(() => undefined);
+      if (opts.consoleLog) writeFileSync(opts.consoleLog, consoleLines.join('\n') + '\n');
+    }
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
 }
