@@ -1,5 +1,5 @@
-// Bundles the four deliverables with esbuild: the extension (cjs, `vscode` external), the device
-// agent (one file for Node >= 18), the CLI, and the webview (browser). Usage: node scripts/build.mjs [--watch]
+// Bundles the deliverables with esbuild: the extension (cjs, `vscode` external; its agent client a
+// bundle of its own, loaded on first connect), the device agent (one file for Node >= 18), the CLI, and the webview (browser). Usage: node scripts/build.mjs [--watch]
 import * as esbuild from 'esbuild';
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -15,6 +15,8 @@ const nodeExternal = ['onnxruntime-node', 'onnxruntime-node/*', 'cpu-features', 
 const common = { bundle: true, sourcemap: 'linked', logLevel: 'warning', define, legalComments: 'none' };
 const builds = [
   { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node18', external: ['vscode', ...nodeExternal] },
+  // The extension's agent client (vscode-languageclient), loaded when a device first connects.
+  { ...common, entryPoints: ['src/devices/agentClient.ts'], outfile: 'dist/agentClient.js', platform: 'node', format: 'cjs', target: 'node18', external: ['vscode', ...nodeExternal] },
   { ...common, entryPoints: ['device-agent/src/main.ts'], outfile: 'dist/agent.js', platform: 'node', format: 'cjs', target: 'node18', external: nodeExternal },
   { ...common, entryPoints: ['src/cli/bin.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node18', external: nodeExternal, banner: { js: '#!/usr/bin/env node' } },
   { ...common, entryPoints: ['webview/src/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', target: 'es2022' },
@@ -22,6 +24,8 @@ const builds = [
 
 // The agent's Python helpers (TVM) travel beside it: dist/python/.
 cpSync('device-agent/python', 'dist/python', { recursive: true, filter: (src) => !src.includes('__pycache__') });
+// The panels' stylesheet beside their bundle (webviews may load only from dist/).
+cpSync('webview/styles.css', 'dist/webview.css');
 
 // The native addon's sources travel beside the agent too (dist/native/): deploy uploads them and
 // the device builds them (agent.js build-native). Build outputs and fetched headers stay behind.

@@ -2,7 +2,8 @@
 # Installs everything jetbench needs on a fresh machine and builds the bundles.
 #   scripts/setup.sh          npm packages + build
 #   scripts/setup.sh --test   also what the tests use: Python packages (onnx checker, TVM), sshd and
-#                             the SSH suites' test user (scripts/setup-ssh.sh),
+#                             the SSH suites' test user (scripts/setup-ssh.sh), the VS Code suites'
+#                             tools (scripts/setup-vscode.sh: Chromium, code-server, Node 24), and
 #                             the native toolchain and addon (scripts/setup-native.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,7 @@ if [[ "${1:-}" == "--test" ]]; then
   python3 -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
   # The SSH suites: OpenSSH's sshd and a dedicated non-root test user.
   bash scripts/setup-ssh.sh
+  bash scripts/setup-vscode.sh
 fi
 npm run --silent build
 if [[ "${1:-}" == "--test" ]]; then

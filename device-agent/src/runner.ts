@@ -1,6 +1,5 @@
 // One benchmark job from RunSpec to RunFile: validate, resolve and inspect the model, prepare the
 // backend, measure, compute statistics. Streams samples and progress through the given sinks.
-import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { parseBuiltinName, resolveModel } from '../../models/src/index';
 import type { Backend, PreparedSession } from './backends/backend';
@@ -52,11 +51,7 @@ export function modelForPrecision(model: string, precision: RunSpec['precision']
   return model;
 }
 
-export function newRunId(spec: Pick<RunSpec, 'model' | 'backend' | 'precision'>, now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
-  const model = (spec.model.split(/[\\/]/).pop() ?? 'model').replace(/\.onnx$/i, '').replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 40);
-  return `${stamp}-${model}-${spec.backend}-${spec.precision}-${randomBytes(3).toString('hex')}`;
-}
+export { newRunId } from './runId';
 
 /** The model a spec names, resolved (built-ins generated on first use) and inspected. The tvm
  * and tensorrt backends convert precision themselves, so they start from the fp32 model. */

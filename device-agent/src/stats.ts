@@ -7,7 +7,7 @@ import type { Stats } from './protocol';
  * closest ranks: h = (n - 1) * p / 100, result = x[floor h] + (h - floor h) * (x[floor h + 1] - x[floor h]).
  * This is Hyndman & Fan definition 7, the default of NumPy, R and Excel's PERCENTILE.INC.
  */
-export function percentileSorted(sorted: readonly number[], p: number): number {
+export function percentileSorted(sorted: ArrayLike<number>, p: number): number {
   const n = sorted.length;
   if (n === 0) throw new RangeError('percentile of an empty sample');
   if (!(p >= 0 && p <= 100)) throw new RangeError(`percentile ${p} is outside [0, 100]`);
@@ -23,7 +23,7 @@ export function percentileSorted(sorted: readonly number[], p: number): number {
  * B ~ Binomial(n, 1/2) (exact binomial tail for n <= 1000, the normal approximation above).
  * For n < 6 no pair reaches 95%, so the interval is [min, max].
  */
-export function medianCi95Sorted(sorted: readonly number[]): [number, number] {
+export function medianCi95Sorted(sorted: ArrayLike<number>): [number, number] {
   const n = sorted.length;
   if (n === 0) throw new RangeError('confidence interval of an empty sample');
   if (n < 6) return [sorted[0]!, sorted[n - 1]!];
@@ -51,8 +51,8 @@ export function medianCi95Sorted(sorted: readonly number[]): [number, number] {
 export function computeStats(latencyMs: readonly number[]): Stats | null {
   const n = latencyMs.length;
   if (n === 0) return null;
-  const sorted = Float64Array.from(latencyMs).sort();
-  const s = Array.from(sorted);
+  // A typed array sorts numerically without a comparator, several times faster than an array.
+  const s = Float64Array.from(latencyMs).sort();
   let sum = 0;
   for (const v of s) sum += v;
   const mean = sum / n;

@@ -1,31 +1,30 @@
-// Every contributed command, registered from this one list; ids match package.json.
-import * as vscode from 'vscode';
-import { DeviceInfoRequest, ListBackendsRequest } from '../../device-agent/src/protocol';
-import { formatDeviceInfo } from '../cli/info';
-import { startLocalAgent } from '../core/agentConnection';
+// Every contributed command, registered from this one table; ids match package.json (ids.ts).
+// Each command is a small function of the context: commands do not reach into globals.
+import type { JetbenchContext } from '../vscode/context';
+import { addDevice, connectDevice, deployAgent, disconnectDevice, selectDevice, showDeviceInfo } from './devices';
+import type { CommandId } from './ids';
+import { runBenchmark } from './runBenchmark';
+import { compareRuns, deleteRun, exportReport, labelRun, openRun, refreshRuns, revealRunJson, runSpec, showLog, stopRun } from './runs';
 
-export interface CommandContext {
-  output: vscode.OutputChannel;
-}
+export type CommandHandler = (...args: never[]) => Promise<unknown>;
 
-export interface CommandEntry {
-  id: string;
-  run: (ctx: CommandContext) => () => Promise<void>;
-}
-
-const showDeviceInfo: CommandEntry = {
-  id: 'jetbench.showDeviceInfo',
-  run: (ctx) => async () => {
-    const agent = await startLocalAgent({ client: 'jetbench-vscode', stderr: (t) => ctx.output.append(t) });
-    try {
-      const device = await agent.connection.sendRequest(DeviceInfoRequest);
-      const { backends } = await agent.connection.sendRequest(ListBackendsRequest);
-      ctx.output.appendLine(formatDeviceInfo(device, backends));
-      ctx.output.show(true);
-    } finally {
-      await agent.dispose();
-    }
-  },
+/** Typed by CommandId: a missing or unknown command is a compile error. */
+export const COMMANDS: Record<CommandId, (ctx: JetbenchContext) => CommandHandler> = {
+  'jetbench.addDevice': addDevice,
+  'jetbench.deployAgent': deployAgent,
+  'jetbench.runBenchmark': runBenchmark,
+  'jetbench.openRun': openRun,
+  'jetbench.compareRuns': compareRuns,
+  'jetbench.exportReport': exportReport,
+  'jetbench.showLog': showLog,
+  'jetbench.connectDevice': connectDevice,
+  'jetbench.disconnectDevice': disconnectDevice,
+  'jetbench.showDeviceInfo': showDeviceInfo,
+  'jetbench.selectDevice': selectDevice,
+  'jetbench.stopRun': stopRun,
+  'jetbench.runSpec': runSpec,
+  'jetbench.labelRun': labelRun,
+  'jetbench.deleteRun': deleteRun,
+  'jetbench.revealRunJson': revealRunJson,
+  'jetbench.refreshRuns': refreshRuns,
 };
-
-export const COMMANDS: readonly CommandEntry[] = [showDeviceInfo];

@@ -16,6 +16,9 @@ const RATIO_NOTE =
 const SIGNIFICANCE_NOTE =
   'Significant? = yes when the 95% confidence intervals of the two medians (distribution-free, from order statistics) do not overlap; otherwise the difference is within the run-to-run noise.';
 
+/** What the comparison table's ratio and significance columns mean, printed under every rendering of it. */
+export const COMPARE_NOTES: readonly string[] = [RATIO_NOTE, SIGNIFICANCE_NOTE];
+
 // ---- number formatting -------------------------------------------------------------------------
 
 /** Milliseconds with 2 decimals, 3 below 1 ms (sub-millisecond models would read as 0.xx). */
@@ -80,7 +83,7 @@ const NO_STATS = 'No measured iterations: no statistics.';
 
 type Align = 'left' | 'right';
 
-interface Table {
+export interface Table {
   headers: string[];
   align: Align[];
   rows: string[][];
@@ -163,7 +166,8 @@ function verdict(baseline: RunFile, run: RunFile, isBaseline: boolean): [string,
   return [ratio, cmp.differenceMs < 0 ? 'yes (faster)' : 'yes (slower)'];
 }
 
-function compareTable(runs: RunFile[], baselineIndex: number): Table {
+/** The comparison table's cells, for renderers other than text and Markdown (the compare panel). */
+export function compareTable(runs: RunFile[], baselineIndex: number): Table {
   const baseline = runs[baselineIndex];
   if (!baseline) throw new RangeError(`baseline index ${baselineIndex} is outside the ${runs.length} runs`);
   const ms = (s: Stats | null, k: 'meanMs' | 'medianMs' | 'p95Ms') => (s ? formatMs(s[k]) : 'n/a');
@@ -188,8 +192,8 @@ function compareTable(runs: RunFile[], baselineIndex: number): Table {
  * significance mean. Size is the artifact's (engine/module) where one was built, else the model's. */
 export function formatCompareTable(runs: RunFile[], baselineIndex: number, format: CompareFormat): string {
   const table = compareTable(runs, baselineIndex);
-  if (format === 'md') return [renderMd(table), RATIO_NOTE, SIGNIFICANCE_NOTE].join('\n\n');
-  return [renderText(table), '', RATIO_NOTE, SIGNIFICANCE_NOTE].join('\n');
+  if (format === 'md') return [renderMd(table), ...COMPARE_NOTES].join('\n\n');
+  return [renderText(table), '', ...COMPARE_NOTES].join('\n');
 }
 
 const CSV_COLUMNS = [
@@ -319,19 +323,20 @@ export function formatOperators(run: RunFile, top: number, format: CompareFormat
   return `${title}\n${format === 'md' ? renderMd(table) : renderText(table)}`;
 }
 
-function formatMd(runs: RunFile[]): string {
+function formatMd(runs: RunFile[], baselineIndex: number): string {
   const sections = ['# jetbench report', ...runs.map(mdRunSection)];
   if (runs.length >= 2) {
-    sections.push(`## Comparison (baseline: ${runName(runs[0]!)})\n\n${formatCompareTable(runs, 0, 'md')}`);
+    sections.push(`## Comparison (baseline: ${runName(runs[baselineIndex]!)})\n\n${formatCompareTable(runs, baselineIndex, 'md')}`);
   }
   return sections.join('\n\n') + '\n';
 }
 
-/** A whole report of runs; the Markdown one compares them against the first when there are two or more. */
-export function formatReport(runs: RunFile[], format: ReportFormat): string {
+/** A whole report of runs; the Markdown one compares them against the baseline (default the
+ * first) when there are two or more. */
+export function formatReport(runs: RunFile[], format: ReportFormat, opts: { baselineIndex?: number } = {}): string {
   switch (format) {
     case 'md':
-      return formatMd(runs);
+      return formatMd(runs, opts.baselineIndex ?? 0);
     case 'csv':
       return formatCsv(runs);
     case 'json':

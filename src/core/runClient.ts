@@ -3,7 +3,7 @@
 // samples already held and receive the rest (the device's daemon measured on meanwhile). The CLI
 // drives it over vscode-jsonrpc; the extension over its LanguageClient.
 import { WorkDoneProgress, type WorkDoneProgressBegin, type WorkDoneProgressEnd, type WorkDoneProgressReport } from 'vscode-languageserver-protocol';
-import type { CancellationToken, Disposable, MessageConnection } from 'vscode-jsonrpc';
+import type { CancellationToken, Disposable, NotificationHandler, NotificationType, ProgressType, RequestType } from 'vscode-jsonrpc';
 import {
   AttachRunRequest,
   CancelRunRequest,
@@ -13,14 +13,19 @@ import {
   type RunSpec,
   type SamplesBatch,
 } from '../../device-agent/src/protocol';
-import { newRunId } from '../../device-agent/src/runner';
+import { newRunId } from '../../device-agent/src/runId';
 import { StreamedSamples } from '../../device-agent/src/streamedSamples';
 
 export { StreamedSamples };
 
 /** What the core needs of a connection; vscode-jsonrpc's MessageConnection and
- * vscode-languageclient's LanguageClient both provide it. */
-export type AgentRpc = Pick<MessageConnection, 'sendRequest' | 'onNotification' | 'onProgress'>;
+ * vscode-languageclient's LanguageClient both provide it (only the typed overloads: the two
+ * classes' full overload sets differ, so a Pick of one does not admit the other). */
+export interface AgentRpc {
+  sendRequest<P, R, E>(type: RequestType<P, R, E>, params: P, token?: CancellationToken): Promise<R>;
+  onNotification<P>(type: NotificationType<P>, handler: NotificationHandler<P>): Disposable;
+  onProgress<P>(type: ProgressType<P>, token: string | number, handler: NotificationHandler<P>): Disposable;
+}
 
 export interface RunObserver {
   onSamples?(batch: SamplesBatch): void;

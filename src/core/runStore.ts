@@ -1,6 +1,7 @@
 // Run files on disk: `.jetbench/runs/<id>.json` by default, written atomically (temp file in the
 // same directory, then rename) so a reader never sees half a run.
-import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { RUN_SCHEMA_VERSION, type RunFile } from '../../device-agent/src/protocol';
 
@@ -22,7 +23,8 @@ export async function checkOutputPath(file: string, createDefaultDir: boolean): 
   }
   if (!st.isDirectory()) throw new Error(`output path's parent '${dir}' is not a directory`);
   // A real write, not access(2): root passes access checks on read-only file systems.
-  const probe = path.join(dir, `.jetbench-probe-${process.pid}`);
+  // Unique per call: one process (the extension host) may start several runs at once.
+  const probe = path.join(dir, `.jetbench-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     await writeFile(probe, '', { flag: 'wx' });
     await unlink(probe);
@@ -42,20 +44,108 @@ export async function writeRunFile(file: string, run: RunFile): Promise<void> {
   }
 }
 
+/** Why a file in the runs folder is not a run the tools can show. */
+export type RunFileProblemKind =
+  /** Not JSON (truncated, binary, unreadable). */
+  | 'unreadable'
+  /** JSON, but not a jetbench run file (another tool's file). */
+  | 'foreign'
+  /** A run file with missing or malformed fields. */
+  | 'invalid'
+  /** Written by a newer jetbench (run schema version above this one's). */
+  | 'newer';
+
+export class RunFileProblem extends Error {
+  override name = 'RunFileProblem';
+  constructor(
+    readonly kind: RunFileProblemKind,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isNumberArray = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => typeof x === 'number');
+
+/** Checks parsed JSON is a run file every reader (report, panels, views) can rely on: the fields
+ * they read exist with the right shapes. Throws a RunFileProblem naming the file and the fix. */
+export function checkRunData(data: unknown, file: string): RunFile {
+  if (!isObject(data) || typeof data.schemaVersion !== 'number' || !isObject(data.spec) || !isObject(data.samples)) {
+    throw new RunFileProblem('foreign', `'${file}' is not a jetbench run file (no schemaVersion/spec/samples)`);
+  }
+  if (data.schemaVersion > RUN_SCHEMA_VERSION) {
+    throw new RunFileProblem(
+      'newer',
+      `'${file}' has run schema version ${data.schemaVersion}, newer than this jetbench understands (${RUN_SCHEMA_VERSION}): update jetbench`,
+    );
+  }
+  const missing: string[] = [];
+  const need = (ok: boolean, what: string) => {
+    if (!ok) missing.push(what);
+  };
+  need(typeof data.id === 'string', 'id');
+  need(typeof data.status === 'string', 'status');
+  need(isObject(data.device) && typeof data.device.hostname === 'string', 'device');
+  need(isObject(data.model) && typeof data.model.path === 'string', 'model');
+  need(isObject(data.versions), 'versions');
+  need(isObject(data.timing), 'timing');
+  need(data.stats === null || isObject(data.stats), 'stats');
+  need(typeof data.spec.model === 'string' && typeof data.spec.backend === 'string' && typeof data.spec.precision === 'string', 'spec');
+  need(isNumberArray(data.samples.latencyMs) && isNumberArray(data.samples.warmupLatencyMs), 'samples');
+  if (missing.length > 0) {
+    throw new RunFileProblem('invalid', `'${file}' is a damaged run file (missing or malformed: ${missing.join(', ')}): restore it from version control or delete it`);
+  }
+  return data as unknown as RunFile;
+}
+
 /** Reads and sanity-checks a run file; throws with the file name and the problem. */
 export async function readRunFile(file: string): Promise<RunFile> {
   let data: unknown;
   try {
     data = JSON.parse(await readFile(file, 'utf8'));
   } catch (e) {
-    throw new Error(`cannot read run file '${file}': ${(e as Error).message}`);
+    throw new RunFileProblem('unreadable', `cannot read run file '${file}': ${(e as Error).message}`);
   }
-  const run = data as Partial<RunFile>;
-  if (typeof run !== 'object' || run === null || typeof run.schemaVersion !== 'number' || !run.samples || !run.spec) {
-    throw new Error(`'${file}' is not a jetbench run file (no schemaVersion/spec/samples)`);
+  return checkRunData(data, file);
+}
+
+/** One `.json` file of a runs folder: the run, or why it cannot be shown. */
+export interface RunListing {
+  file: string;
+  run: RunFile | null;
+  problem: { kind: RunFileProblemKind; message: string } | null;
+}
+
+/** Every `*.json` in a runs folder, each read and checked; a bad file is listed with its problem,
+ * never thrown, so one broken file cannot hide the others. A missing folder has no runs. */
+export async function listRuns(dir: string): Promise<RunListing[]> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((n) => n.endsWith('.json') && !n.startsWith('.'));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
   }
-  if (run.schemaVersion > RUN_SCHEMA_VERSION) {
-    throw new Error(`'${file}' has run schema version ${run.schemaVersion}, newer than this jetbench understands (${RUN_SCHEMA_VERSION}): update jetbench`);
-  }
-  return run as RunFile;
+  names.sort();
+  return Promise.all(
+    names.map(async (name): Promise<RunListing> => {
+      const file = path.join(dir, name);
+      try {
+        return { file, run: await readRunFile(file), problem: null };
+      } catch (e) {
+        const kind = e instanceof RunFileProblem ? e.kind : 'unreadable';
+        return { file, run: null, problem: { kind, message: (e as Error).message } };
+      }
+    }),
+  );
+}
+
+/** Sets (or, with null, removes) a run's label; the file is rewritten atomically. */
+export async function relabelRun(file: string, label: string | null): Promise<RunFile> {
+  const run = await readRunFile(file);
+  const updated: RunFile = { ...run, spec: { ...run.spec, label } };
+  // writeRunFile renames over the old file: a reader sees the old run or the new one, never half.
+  await writeRunFile(file, updated);
+  return updated;
 }

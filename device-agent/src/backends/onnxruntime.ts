@@ -18,6 +18,7 @@ export function loadOnnxRuntime(): { ort: OrtModule; version: string } | { error
     const ort = require('onnxruntime-node') as OrtModule;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const version = (require('onnxruntime-node/package.json') as { version: string }).version;
+    keepFloat16AsBits(ort);
     loaded = { ort, version };
   } catch (e) {
     loaded = {
@@ -25,6 +26,26 @@ export function loadOnnxRuntime(): { ort: OrtModule; version: string } | { error
     };
   }
   return loaded;
+}
+
+/**
+ * Where the engine has Float16Array (Node >= 24, recent Electron: the agent VS Code starts),
+ * onnxruntime-common 1.30 turns float16 tensor data into a Float16Array, which onnxruntime-node's
+ * own native binding then rejects ("must be a typed array (4 or Float16Array) ... got (0)").
+ * onnxruntime-common picks its float16 array class once, at the first Tensor it makes: make that
+ * first Tensor while Float16Array is out of sight, so float16 stays a Uint16Array of bits (what
+ * the binding takes, and what every older engine uses), then put the global back.
+ */
+function keepFloat16AsBits(ort: OrtModule): void {
+  const g = globalThis as { Float16Array?: unknown };
+  if (g.Float16Array === undefined) return;
+  const float16Array = g.Float16Array;
+  delete g.Float16Array;
+  try {
+    new ort.Tensor('float32', new Float32Array(1), [1]);
+  } finally {
+    g.Float16Array = float16Array;
+  }
 }
 
 export class OnnxRuntimeBackend implements Backend {

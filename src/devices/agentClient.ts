@@ -1,0 +1,293 @@
+// One device's agent as a vscode-languageclient LanguageClient over the device's streams: the
+// protocol check at start, the restart policy when the agent dies, what the device said about
+// itself, and runs through the one client core (runOnAgent). Everything registered for one
+// connection lives in that connection's scope and goes with it.
+//
+// Its own bundle (dist/agentClient.js), loaded when the first device connects: the language client
+// and JSON-RPC are most of the extension's code, and loading them would triple its activation
+// time. Everything that touches JSON-RPC objects lives on this side, so none crosses between the
+// two bundles' copies: the extension side passes plain data, VS Code objects and callbacks.
+import * as vscode from 'vscode';
+import {
+  CloseAction,
+  ErrorAction,
+  LanguageClient,
+  ResponseError,
+  State,
+  type LanguageClientOptions,
+  type NotificationHandler,
+  type NotificationType,
+  type StreamInfo,
+} from 'vscode-languageclient/node';
+import {
+  AgentErrorCode,
+  AgentErrorNotification,
+  DeviceInfoRequest,
+  ListBackendsRequest,
+  PROTOCOL_VERSION,
+  type BackendStatus,
+  type DeviceInfo,
+  type JetbenchInitializationOptions,
+  type JetbenchInitializeResult,
+  type RunFile,
+  type RunSpec,
+} from '../../device-agent/src/protocol';
+import { runOnAgent, type AgentRpc, type RunObserver } from '../core/runClient';
+import { openLocalAgentStreams, type AgentStreams } from './agentStreams';
+import { RestartPolicy } from './restartPolicy';
+
+export { openLocalAgentStreams };
+
+/** A failed run, classified here where the JSON-RPC classes are: `fromAgent` when the agent
+ * answered with an error (bad model, backend unavailable), false when the request died with the
+ * connection. */
+export class RunRequestError extends Error {
+  override name = 'RunRequestError';
+  constructor(
+    message: string,
+    readonly fromAgent: boolean,
+  ) {
+    super(message);
+  }
+}
+
+export type ConnectionState = 'disconnected' | 'connecting' | 'connected' | 'failed';
+
+export interface AgentClientOptions {
+  /** The device's name, for messages and the client's name. */
+  device: string;
+  openStreams: () => Promise<AgentStreams>;
+  output: vscode.OutputChannel;
+  maxRestarts: number;
+  restartWindowMs: number;
+}
+
+/** The agent speaks another protocol version: a rebuild or redeploy fixes it. */
+export class ProtocolMismatchError extends Error {
+  override name = 'ProtocolMismatchError';
+}
+
+function isJetbenchInit(value: unknown): value is JetbenchInitializeResult {
+  const v = value as Partial<JetbenchInitializeResult> | null;
+  return typeof v === 'object' && v !== null && typeof v.protocolVersion === 'number' && typeof v.agentVersion === 'string';
+}
+
+export class AgentClient implements vscode.Disposable {
+  private client: LanguageClient | null = null;
+  /** Disposed when this connection ends (user disconnect, give-up); an automatic restart keeps it:
+   * LanguageClient re-registers its handlers on the new connection itself. */
+  private connectionScope: vscode.Disposable[] = [];
+  private streams: AgentStreams | null = null;
+  private readonly policy: RestartPolicy;
+  private pendingDelayMs = 0;
+  private starting: Promise<void> | null = null;
+  /** An automatic restart is under way: the next Running state is a new agent to check. */
+  private restarting = false;
+
+  state: ConnectionState = 'disconnected';
+  agent: JetbenchInitializeResult | null = null;
+  info: DeviceInfo | null = null;
+  backends: BackendStatus[] | null = null;
+  lastError: string | null = null;
+
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+  private readonly lost = new vscode.EventEmitter<string>();
+  /** The connection dropped unexpectedly (the agent died, the link broke); a restart may follow. */
+  readonly onDidLoseConnection = this.lost.event;
+
+  constructor(private readonly opts: AgentClientOptions) {
+    this.policy = new RestartPolicy(opts.maxRestarts, opts.restartWindowMs);
+  }
+
+  /** The connection for the client core (runOnAgent) and requests; throws when not connected.
+   * Notifications are fanned out from one handler per method: vscode-jsonrpc (and LanguageClient
+   * above it) keeps a single handler per notification method, so two runs on one device, each
+   * subscribing to `jetbench/samples`, would replace, then remove, each other's handler. */
+  get rpc(): AgentRpc {
+    const client = this.client;
+    if (!client || this.state !== 'connected') throw new Error(`device '${this.opts.device}' is not connected`);
+    return {
+      sendRequest: (type, params, token) => client.sendRequest(type, params, token),
+      onNotification: (type, handler) => this.subscribe(client, type, handler),
+      onProgress: (type, token, handler) => client.onProgress(type, token, handler),
+    };
+  }
+
+  private readonly listeners = new Map<string, Set<NotificationHandler<unknown>>>();
+
+  private subscribe<P>(client: LanguageClient, type: NotificationType<P>, handler: NotificationHandler<P>): vscode.Disposable {
+    let set = this.listeners.get(type.method);
+    if (!set) {
+      const created = new Set<NotificationHandler<unknown>>();
+      set = created;
+      this.listeners.set(type.method, created);
+      // One handler per method for the client's life; LanguageClient moves it to each new
+      // connection after a restart.
+      this.connectionScope.push(client.onNotification(type, (params) => created.forEach((h) => h(params))));
+    }
+    // Every handler of one method takes that method's params type P.
+    const h = handler as NotificationHandler<unknown>;
+    set.add(h);
+    return new vscode.Disposable(() => set.delete(h));
+  }
+
+  /** Connects (or waits for a connection under way); resolves once the agent answered. */
+  connect(): Promise<void> {
+    if (this.state === 'connected' && this.client) return Promise.resolve();
+    this.starting ??= this.start().finally(() => {
+      this.starting = null;
+    });
+    return this.starting;
+  }
+
+  private setState(state: ConnectionState, error: string | null = null): void {
+    this.state = state;
+    this.lastError = error;
+    this.changed.fire();
+  }
+
+  private async start(): Promise<void> {
+    this.policy.reset();
+    this.setState('connecting');
+    const output = this.opts.output;
+    const initializationOptions: JetbenchInitializationOptions = { protocolVersion: PROTOCOL_VERSION, client: 'jetbench-vscode' };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [],
+      outputChannel: output,
+      traceOutputChannel: output,
+      initializationOptions,
+      errorHandler: {
+        error: (error, _message, count) => {
+          output.appendLine(`[${this.opts.device}] connection error: ${error.message}`);
+          return { action: (count ?? 0) <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown, handled: true };
+        },
+        closed: () => this.onClosed(),
+      },
+    };
+    const serverOptions = async (): Promise<StreamInfo> => {
+      if (this.pendingDelayMs > 0) {
+        // The back-off of the restart policy: a crash loop must not spin.
+        const delay = this.pendingDelayMs;
+        this.pendingDelayMs = 0;
+        await new Promise((r) => setTimeout(r, delay));
+      }
+      const previous = this.streams;
+      this.streams = null;
+      await previous?.close();
+      const streams = await this.opts.openStreams();
+      this.streams = streams;
+      output.appendLine(`[${this.opts.device}] connected to ${streams.describe}`);
+      return { reader: streams.reader, writer: streams.writer };
+    };
+    const client = new LanguageClient('jetbench', `Jetbench agent (${this.opts.device})`, serverOptions, clientOptions);
+    this.client = client;
+    this.subscribe(client, AgentErrorNotification, (e) => {
+      output.appendLine(`[${this.opts.device}] agent error: ${e.message}${e.stack ? `\n${e.stack}` : ''}`);
+    });
+    this.connectionScope.push(
+      client.onDidChangeState((e) => {
+        // After an automatic restart the agent is new: check it and describe it again.
+        if (e.newState === State.Running && this.restarting) {
+          this.restarting = false;
+          void this.afterStart(client).catch((err: unknown) => this.setState('failed', (err as Error).message));
+        }
+      }),
+    );
+    try {
+      await client.start();
+      await this.afterStart(client);
+    } catch (e) {
+      const message = (e as Error).message;
+      await this.teardown();
+      this.setState('failed', message);
+      throw e;
+    }
+  }
+
+  /** Checks the protocol version and fetches what the device says about itself. */
+  private async afterStart(client: LanguageClient): Promise<void> {
+    const init = (client.initializeResult as { jetbench?: unknown } | undefined)?.jetbench;
+    if (!isJetbenchInit(init) || init.protocolVersion !== PROTOCOL_VERSION) {
+      const theirs = isJetbenchInit(init) ? init.protocolVersion : 'unknown';
+      throw new ProtocolMismatchError(
+        `the agent on '${this.opts.device}' speaks protocol ${theirs} but this extension speaks ${PROTOCOL_VERSION}: ${this.opts.device === 'local' ? 'rebuild the extension (npm run build)' : 'deploy the agent again (Jetbench: Deploy Agent)'}`,
+      );
+    }
+    this.agent = init;
+    this.state = 'connected';
+    const [info, backends] = await Promise.all([client.sendRequest(DeviceInfoRequest), client.sendRequest(ListBackendsRequest)]);
+    this.info = info;
+    this.backends = backends.backends;
+    this.setState('connected');
+  }
+
+  private onClosed(): { action: CloseAction; handled: boolean } {
+    const decision = this.policy.closed(Date.now());
+    const why = `the agent on '${this.opts.device}' stopped`;
+    this.lost.fire(why);
+    this.agent = null;
+    if (decision.restart) {
+      this.pendingDelayMs = decision.delayMs;
+      this.restarting = true;
+      this.opts.output.appendLine(`[${this.opts.device}] ${why}; restarting it${decision.delayMs > 0 ? ` in ${decision.delayMs} ms` : ''} (${decision.recentClosures} of at most ${this.opts.maxRestarts} restarts)`);
+      this.setState('connecting', why);
+      return { action: CloseAction.Restart, handled: true };
+    }
+    const message = `The jetbench agent on '${this.opts.device}' stopped ${decision.recentClosures} times within ${Math.round(this.opts.restartWindowMs / 1000)} s and will not be restarted. See the Jetbench output, then connect again.`;
+    this.opts.output.appendLine(`[${this.opts.device}] ${message}`);
+    this.setState('failed', message);
+    void vscode.window.showErrorMessage(message, 'Show Log', 'Connect').then((pick) => {
+      if (pick === 'Show Log') this.opts.output.show(true);
+      if (pick === 'Connect') void vscode.commands.executeCommand('jetbench.connectDevice', this.opts.device);
+    });
+    void this.teardown();
+    return { action: CloseAction.DoNotRestart, handled: true };
+  }
+
+  private async teardown(): Promise<void> {
+    const client = this.client;
+    const streams = this.streams;
+    this.client = null;
+    this.streams = null;
+    this.agent = null;
+    this.connectionScope.forEach((d) => d.dispose());
+    this.connectionScope = [];
+    this.listeners.clear();
+    if (client) {
+      // stop() sends shutdown/exit to a live agent; on a dead one it only cleans up.
+      await client.stop(2000).catch(() => undefined);
+      await client.dispose().catch(() => undefined);
+    }
+    await streams?.close();
+  }
+
+  /** Ends the connection on purpose (no restart). */
+  async disconnect(): Promise<void> {
+    await this.starting?.catch(() => undefined);
+    await this.teardown();
+    this.info = this.state === 'failed' ? this.info : null;
+    this.setState('disconnected');
+  }
+
+  /** Runs a spec through the client core; throws RunRequestError. `token` may be VS Code's. */
+  async run(spec: RunSpec, opts: { runId: string; token: vscode.CancellationToken; observer: RunObserver }): Promise<RunFile> {
+    try {
+      return (await runOnAgent(this.rpc, spec, opts)).run;
+    } catch (e) {
+      const fromAgent = e instanceof ResponseError && (Object.values(AgentErrorCode) as number[]).includes(e.code);
+      throw new RunRequestError(e instanceof Error ? e.message : String(e), fromAgent);
+    }
+  }
+
+  /** The agent's process id (local device), for messages and tests. */
+  get agentPid(): number | null {
+    return this.agent?.pid ?? null;
+  }
+
+  dispose(): void {
+    void this.teardown();
+    this.changed.dispose();
+    this.lost.dispose();
+  }
+}

@@ -1,0 +1,162 @@
+// The extension's settings (`jetbench.*`) as typed, sanitised values. Pure code (no VS Code API):
+// settings.json is hand-edited, so every value is checked and a bad one falls back to its default
+// with a warning naming the setting and the fix, instead of reaching an agent or a panel.
+
+/** One entry of `jetbench.devices` as the extension lists it. The SSH devices issue owns what the
+ * fields mean; the extension only needs a name and an address to show. */
+export interface DeviceSetting {
+  name: string;
+  host: string;
+  port: number | null;
+  user: string | null;
+  identityFile: string | null;
+  python: string | null;
+}
+
+export type TraceLevel = 'off' | 'messages' | 'verbose';
+
+export interface JetbenchSettings {
+  devices: DeviceSetting[];
+  /** The device the status bar and Run Benchmark start from. */
+  defaultDevice: string;
+  warmup: number;
+  iterations: number;
+  /** null = the backend's default. */
+  threads: number | null;
+  /** Throttle of a result panel's live redraws. */
+  redrawIntervalMs: number;
+  /** How often the agent may die within `restartWindowS` before the extension stops restarting it. */
+  maxRestarts: number;
+  restartWindowS: number;
+  trace: TraceLevel;
+}
+
+export const DEFAULT_SETTINGS: JetbenchSettings = {
+  devices: [],
+  defaultDevice: 'local',
+  warmup: 20,
+  iterations: 100,
+  threads: null,
+  redrawIntervalMs: 250,
+  maxRestarts: 4,
+  restartWindowS: 180,
+  trace: 'off',
+};
+
+/** Setting keys, relative to the `jetbench` section; package.json declares the same keys. */
+export const SETTING_KEYS = {
+  devices: 'devices',
+  defaultDevice: 'defaultDevice',
+  warmup: 'run.warmup',
+  iterations: 'run.iterations',
+  threads: 'run.threads',
+  redrawIntervalMs: 'panel.redrawIntervalMs',
+  maxRestarts: 'agent.maxRestarts',
+  restartWindowS: 'agent.restartWindowS',
+  trace: 'trace.server',
+} as const satisfies Record<keyof JetbenchSettings, string>;
+
+/** Settings whose change needs the agents restarted (the connection options are read at start). */
+export const RESTART_KEYS: ReadonlyArray<keyof JetbenchSettings> = ['maxRestarts', 'restartWindowS'];
+
+const DEVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+export interface Sanitised {
+  settings: JetbenchSettings;
+  /** One line per value that was replaced by its default, naming the setting and the fix. */
+  warnings: string[];
+}
+
+/** Reads every setting through `get` (relative key -> raw value, undefined when unset). */
+export function sanitiseSettings(get: (key: string) => unknown): Sanitised {
+  const warnings: string[] = [];
+  const d = DEFAULT_SETTINGS;
+  const whole = (key: keyof JetbenchSettings, min: number, max: number, fallback: number): number => {
+    const raw = get(SETTING_KEYS[key]);
+    if (raw === undefined || raw === null) return fallback;
+    if (typeof raw === 'number' && Number.isInteger(raw) && raw >= min && raw <= max) return raw;
+    warnings.push(`jetbench.${SETTING_KEYS[key]} must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)}); using ${fallback}`);
+    return fallback;
+  };
+  const threadsRaw = get(SETTING_KEYS.threads);
+  let threads: number | null = null;
+  if (threadsRaw !== undefined && threadsRaw !== null) {
+    if (typeof threadsRaw === 'number' && Number.isInteger(threadsRaw) && threadsRaw >= 1 && threadsRaw <= 1024) threads = threadsRaw;
+    else warnings.push(`jetbench.${SETTING_KEYS.threads} must be null (the backend's default) or a whole number from 1 to 1024 (got ${JSON.stringify(threadsRaw)}); using the default`);
+  }
+  const traceRaw = get(SETTING_KEYS.trace);
+  let trace: TraceLevel = d.trace;
+  if (traceRaw !== undefined && traceRaw !== null) {
+    if (traceRaw === 'off' || traceRaw === 'messages' || traceRaw === 'verbose') trace = traceRaw;
+    else warnings.push(`jetbench.${SETTING_KEYS.trace} must be "off", "messages" or "verbose" (got ${JSON.stringify(traceRaw)}); using "off"`);
+  }
+  const devices = sanitiseDevices(get(SETTING_KEYS.devices), warnings);
+  const defaultRaw = get(SETTING_KEYS.defaultDevice);
+  let defaultDevice = d.defaultDevice;
+  if (typeof defaultRaw === 'string' && defaultRaw !== '') {
+    if (defaultRaw === 'local' || devices.some((x) => x.name === defaultRaw)) defaultDevice = defaultRaw;
+    else warnings.push(`jetbench.${SETTING_KEYS.defaultDevice} names "${defaultRaw}", which is neither "local" nor a device in jetbench.devices; using "local"`);
+  }
+  return {
+    settings: {
+      devices,
+      defaultDevice,
+      warmup: whole('warmup', 0, 1_000_000, d.warmup),
+      iterations: whole('iterations', 1, 10_000_000, d.iterations),
+      threads,
+      redrawIntervalMs: whole('redrawIntervalMs', 50, 10_000, d.redrawIntervalMs),
+      maxRestarts: whole('maxRestarts', 0, 100, d.maxRestarts),
+      restartWindowS: whole('restartWindowS', 1, 86_400, d.restartWindowS),
+      trace,
+    },
+    warnings,
+  };
+}
+
+function sanitiseDevices(raw: unknown, warnings: string[]): DeviceSetting[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) {
+    warnings.push('jetbench.devices must be an array of devices ({ "name": ..., "host": ... }); ignoring it');
+    return [];
+  }
+  const out: DeviceSetting[] = [];
+  raw.forEach((entry: unknown, i) => {
+    const where = `jetbench.devices[${i}]`;
+    if (typeof entry !== 'object' || entry === null) {
+      warnings.push(`${where} must be an object with "name" and "host"; skipping it`);
+      return;
+    }
+    const e = entry as Record<string, unknown>;
+    const str = (k: string): string | null => (typeof e[k] === 'string' && e[k] !== '' ? (e[k] as string) : null);
+    const name = str('name');
+    const host = str('host');
+    if (!name || !DEVICE_NAME.test(name)) {
+      warnings.push(`${where}: "name" must be letters, digits, ".", "_" or "-" (got ${JSON.stringify(e.name)}); skipping it`);
+      return;
+    }
+    if (name === 'local') {
+      warnings.push(`${where}: "local" is the name of this machine; pick another name; skipping it`);
+      return;
+    }
+    if (out.some((x) => x.name === name)) {
+      warnings.push(`${where}: a device named "${name}" is listed twice; keeping the first`);
+      return;
+    }
+    if (!host) {
+      warnings.push(`${where} ("${name}"): "host" must be a host name, address or ~/.ssh/config alias; skipping it`);
+      return;
+    }
+    let port: number | null = null;
+    if (e.port !== undefined) {
+      if (typeof e.port === 'number' && Number.isInteger(e.port) && e.port >= 1 && e.port <= 65535) port = e.port;
+      else warnings.push(`${where} ("${name}"): "port" must be a whole number from 1 to 65535 (got ${JSON.stringify(e.port)}); using the default`);
+    }
+    out.push({ name, host, port, user: str('user'), identityFile: str('identityFile'), python: str('python') });
+  });
+  return out;
+}
+
+/** The keys whose values differ (a configuration change event names sections, not values). */
+export function changedKeys(a: JetbenchSettings, b: JetbenchSettings): Array<keyof JetbenchSettings> {
+  return (Object.keys(a) as Array<keyof JetbenchSettings>).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+}

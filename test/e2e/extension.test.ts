@@ -1,0 +1,208 @@
+// End to end, as a user: the packaged .vsix installed into code-server, Debian's Chromium driving
+// the workbench. Command palette -> "Jetbench: Run Benchmark" through its quick picks on the local
+// device with the tiny model -> the result panel: its P95 equals the run file's, its histogram has
+// bars -> a second run -> "Jetbench: Compare Runs" -> the compare panel. Screenshots of both panels
+// go to test-output/e2e/.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Frame, Page } from 'playwright-core';
+import type { RunFile } from '../../device-agent/src/protocol';
+import { formatMs } from '../../src/core/report';
+import { installVsix, launchChromium, openWorkbench, ROOT, startCodeServer, workbenchUrl, type CodeServer } from '../vscode/codeServer';
+import { makeTestWorkspace } from '../vscode/workspace';
+
+const OUT = path.join(ROOT, 'test-output', 'e2e');
+const STEP_MS = 60_000;
+
+/** Runs a command by its title from the command palette. */
+async function palette(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: STEP_MS });
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first().waitFor({ timeout: STEP_MS });
+  await input.press('Enter');
+}
+
+/** Answers one quick-pick step: waits for its title, types the choice, picks the matching row. */
+async function pick(page: Page, stepTitle: RegExp, choice: string): Promise<void> {
+  await page.locator('.quick-input-widget .quick-input-title', { hasText: stepTitle }).waitFor({ timeout: STEP_MS });
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.fill(choice);
+  await page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: choice }).first().waitFor({ timeout: STEP_MS });
+  await input.press('Enter');
+}
+
+/** Answers an input-box step. */
+async function answer(page: Page, stepTitle: RegExp, text: string): Promise<void> {
+  await page.locator('.quick-input-widget .quick-input-title', { hasText: stepTitle }).waitFor({ timeout: STEP_MS });
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.fill(text);
+  await input.press('Enter');
+}
+
+async function runBenchmarkThroughPalette(page: Page, precision: string, iterations: number): Promise<void> {
+  await palette(page, 'Jetbench: Run Benchmark');
+  await pick(page, /\(1\/5\) — device/, 'local');
+  await pick(page, /\(2\/5\) — model/, 'tiny');
+  await pick(page, /\(3\/5\) — backend/, 'onnxruntime');
+  await pick(page, /\(4\/5\) — precision/, precision);
+  await answer(page, /\(5\/5\) — iterations/, String(iterations));
+}
+
+/** The frame holding a panel's page (webview content sits in nested iframes), once it shows
+ * `selector`; a result panel of a run in `exclude` does not count (an older panel's frame). */
+async function panelFrame(page: Page, view: 'result' | 'compare', selector: string, exclude: string[] = []): Promise<Frame> {
+  const deadline = Date.now() + 2 * STEP_MS;
+  for (;;) {
+    for (const frame of page.frames()) {
+      const found = await frame
+        .evaluate(
+          ([v, s, ex]) => document.body?.dataset.view === v && !ex.includes(document.body.dataset.runId ?? '') && document.querySelector(s) !== null,
+          [view, selector, exclude] as const,
+        )
+        .catch(() => false);
+      if (found) return frame;
+    }
+    if (Date.now() > deadline) throw new Error(`no visible ${view} panel showing ${selector}`);
+    // The webview's frames come and go as the workbench lays out; look again on the next frame.
+    await page.waitForEvent('framenavigated', { timeout: 1000 }).catch(() => undefined);
+  }
+}
+
+/** Pixels of a canvas painted in the theme's first chart colour: the bars or lines, not axes. */
+function chartPixels(frame: Frame, canvasId: string): Promise<number> {
+  return frame.evaluate((id) => {
+    const canvas = document.getElementById(id) as HTMLCanvasElement;
+    const probe = document.createElement('canvas').getContext('2d')!;
+    probe.fillStyle = getComputedStyle(document.documentElement).getPropertyValue('--vscode-charts-blue').trim() || '#3794ff';
+    probe.fillRect(0, 0, 1, 1);
+    const [r, g, b] = probe.getImageData(0, 0, 1, 1).data;
+    const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (data[i + 3] !== 0 && Math.abs(data[i]! - r!) + Math.abs(data[i + 1]! - g!) + Math.abs(data[i + 2]! - b!) <= 24) n++;
+    }
+    return n;
+  }, canvasId);
+}
+
+function newestRun(workspace: string, before: ReadonlySet<string>): { file: string; run: RunFile } {
+  const dir = path.join(workspace, '.jetbench', 'runs');
+  const fresh = readdirSync(dir).filter((f) => f.endsWith('.json') && !before.has(f));
+  assert.equal(fresh.length, 1, `expected one new run file, found ${fresh.join(', ')}`);
+  const file = path.join(dir, fresh[0]!);
+  return { file, run: JSON.parse(readFileSync(file, 'utf8')) as RunFile };
+}
+
+function runFiles(workspace: string): Set<string> {
+  try {
+    return new Set(readdirSync(path.join(workspace, '.jetbench', 'runs')));
+  } catch {
+    return new Set();
+  }
+}
+
+describe('end to end: the packaged extension in code-server', { timeout: 15 * 60_000 }, () => {
+  let server: CodeServer;
+  let browser: Browser;
+  let page: Page;
+  let workspace: string;
+  let dir: string;
+  const consoleErrors: string[] = [];
+
+  before(async () => {
+    rmSync(OUT, { recursive: true, force: true });
+    mkdirSync(OUT, { recursive: true });
+    const vsix = path.join(OUT, 'jetbench.vsix');
+    const pack = spawnSync(process.execPath, ['scripts/package.mjs', '--out', vsix], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(pack.status, 0, `${pack.stdout}\n${pack.stderr}`);
+    workspace = makeTestWorkspace();
+    dir = mkdtempSync(path.join(os.tmpdir(), 'jetbench-e2e-'));
+    installVsix(vsix, dir, path.join(dir, 'extensions'));
+    server = await startCodeServer({ workspace, dir, extensionsDir: path.join(dir, 'extensions') });
+    browser = await launchChromium();
+    page = await openWorkbench(browser, workbenchUrl(server, workspace));
+    // The workspace has a spec file, so the extension activates at start-up (workspaceContains);
+    // its status-bar item says the extension host is up and the commands are in the palette.
+    await page.locator('.statusbar-item', { hasText: 'jetbench: local' }).first().waitFor({ timeout: 2 * STEP_MS });
+    // More room for the panels in the screenshots: hide the (empty) secondary side bar.
+    const auxiliaryBar = page.locator('.part.auxiliarybar');
+    if (await auxiliaryBar.isVisible()) {
+      await page.keyboard.press('Control+Alt+KeyB');
+      await auxiliaryBar.waitFor({ state: 'hidden', timeout: STEP_MS });
+    }
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error' && /Content Security Policy|jetbench|webview/i.test(m.text())) consoleErrors.push(m.text());
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (workspace) rmSync(workspace, { recursive: true, force: true });
+  });
+
+  let first: { file: string; run: RunFile };
+  let second: { file: string; run: RunFile };
+
+  it('Run Benchmark through the palette opens a panel whose P95 is the run file\'s, with a drawn histogram', async () => {
+    const known = runFiles(workspace);
+    await runBenchmarkThroughPalette(page, 'fp32', 200);
+    const frame = await panelFrame(page, 'result', 'body[data-status="ok"] [data-metric="p95"]');
+    first = newestRun(workspace, known);
+    assert.equal(first.run.status, 'ok');
+    assert.equal(first.run.samples.latencyMs.length, 200);
+    const p95 = frame.locator('[data-metric="p95"] .value');
+    assert.equal(await p95.textContent(), `${formatMs(first.run.stats!.p95Ms)} ms`);
+    assert.equal(await frame.locator('[data-metric="p95"]').getAttribute('data-value-ms'), String(first.run.stats!.p95Ms));
+    const bars = await chartPixels(frame, 'histogram');
+    assert.ok(bars > 500, `the histogram has ${bars} bar pixels`);
+    assert.ok((await chartPixels(frame, 'timeline')) > 100, 'the latency-over-iterations chart has a line');
+    assert.match((await frame.locator('.environment').textContent()) ?? '', /onnxruntime|ONNX Runtime/);
+    await page.screenshot({ path: path.join(OUT, 'result-panel.png') });
+  });
+
+  it('a second run, then Compare Runs shows both with the comparison table and overlaid histograms', async () => {
+    const known = runFiles(workspace);
+    await runBenchmarkThroughPalette(page, 'fp16', 100);
+    await panelFrame(page, 'result', 'body[data-status="ok"] [data-metric="p95"]', [first.run.id]);
+    second = newestRun(workspace, known);
+    assert.equal(second.run.spec.precision, 'fp16');
+
+    await palette(page, 'Jetbench: Compare Runs');
+    await page.locator('.quick-input-widget .quick-input-title', { hasText: /Compare Runs/ }).waitFor({ timeout: STEP_MS });
+    // Both runs: the quick pick's toggle-all box, then OK.
+    await page.locator('.quick-input-widget [role="checkbox"][aria-label="Toggle all checkboxes"]').click();
+    await page.locator('.quick-input-widget .quick-input-count', { hasText: '2 Selected' }).waitFor({ timeout: STEP_MS });
+    await page.locator('.quick-input-widget .quick-input-box input').press('Enter');
+    const frame = await panelFrame(page, 'compare', '#compare-table tbody tr');
+    const rows = frame.locator('#compare-table tbody tr');
+    assert.equal(await rows.count(), 2);
+    const headers = await frame.locator('#compare-table thead th').allTextContents();
+    assert.deepEqual(headers.slice(0, 4), ['Run', 'Framework', 'Precision', 'Mean (ms)']);
+    const cells = await rows.evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent)));
+    const precisions = cells.map((c) => c[2]).sort();
+    assert.deepEqual(precisions, ['fp16', 'fp32']);
+    assert.ok(cells.some((c) => c[9] === 'baseline'));
+    assert.ok((await chartPixels(frame, 'overlay')) > 50, 'the overlaid histograms are drawn');
+    await page.screenshot({ path: path.join(OUT, 'compare-panel.png') });
+
+    // Another baseline: the table is recomputed around it.
+    await frame.locator('#baseline').selectOption('1');
+    await frame.locator('#compare-table tbody tr:nth-child(2).baseline').waitFor({ timeout: STEP_MS });
+    const baselineRow = await frame.locator('#compare-table tbody tr').nth(1).locator('td').allTextContents();
+    assert.equal(baselineRow[9], 'baseline');
+    assert.equal(baselineRow[8], '1.00x');
+  });
+
+  it('no errors from the panels (CSP violations, exceptions) in the browser console', () => {
+    assert.deepEqual(consoleErrors, []);
+  });
+});

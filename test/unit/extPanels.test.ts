@@ -1,0 +1,107 @@
+// Pure logic of the result and compare panels: histogram bins, decimation, the panel's model.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { percentileSorted } from '../../device-agent/src/stats';
+import { decimateMinMax } from '../../webview/src/decimate';
+import { binSorted, freedmanDiaconisWidth, histogramSorted, MAX_BINS, sharedHistograms } from '../../webview/src/histogram';
+import { drawnSamples, initialResultModel, reduceResult } from '../../webview/src/resultModel';
+import { fakeRun, latencies } from '../helpers/fakeRun';
+
+const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+
+describe('Freedman–Diaconis histogram', () => {
+  it('uses 2 IQR n^(-1/3) as the bin width', () => {
+    const xs = sorted(Array.from({ length: 1000 }, (_, i) => i / 10)); // uniform 0..99.9
+    const iqr = percentileSorted(xs, 75) - percentileSorted(xs, 25);
+    assert.ok(Math.abs(freedmanDiaconisWidth(xs) - (2 * iqr) / 10) < 1e-9);
+  });
+
+  it('counts every sample once, the maximum in the last bin', () => {
+    const xs = sorted(latencies(5000, 10));
+    const h = histogramSorted(xs);
+    assert.equal(h.counts.reduce((a, b) => a + b, 0), xs.length);
+    assert.ok(h.counts.length >= 1 && h.counts.length <= MAX_BINS);
+    assert.equal(h.startMs, xs[0]);
+    assert.ok(h.startMs + h.counts.length * h.binWidthMs >= xs[xs.length - 1]!);
+    assert.ok(h.counts[h.counts.length - 1]! > 0);
+  });
+
+  it('caps the number of bins for a long tail', () => {
+    const xs = sorted([...Array.from({ length: 1000 }, (_, i) => 10 + (i % 10) / 1000), 10_000]);
+    const h = histogramSorted(xs);
+    assert.equal(h.counts.length, MAX_BINS);
+    assert.equal(h.counts.reduce((a, b) => a + b, 0), 1001);
+  });
+
+  it('falls back to Sturges when the IQR is zero, and to one bin for equal samples', () => {
+    const xs = sorted([...new Array<number>(100).fill(5), 6, 7]);
+    const h = histogramSorted(xs);
+    assert.ok(h.counts.length > 1);
+    assert.deepEqual(histogramSorted([3, 3, 3]).counts, [3]);
+    assert.deepEqual(histogramSorted([]).counts, []);
+  });
+
+  it('bins outside values nowhere', () => {
+    assert.deepEqual(binSorted([0, 1, 2, 3, 10], 1, 1, 2), [1, 2]);
+  });
+
+  it('overlays runs on common bins as percentages of each run', () => {
+    const a = latencies(200, 10, 1);
+    const b = latencies(50, 14, 2);
+    const h = sharedHistograms([a, b]);
+    assert.equal(h.percents.length, 2);
+    assert.equal(h.percents[0]!.length, h.percents[1]!.length);
+    for (const p of h.percents) assert.ok(Math.abs(p.reduce((x, y) => x + y, 0) - 100) < 1e-6);
+  });
+});
+
+describe('min/max decimation', () => {
+  it('keeps short series whole, offset on x', () => {
+    assert.deepEqual(decimateMinMax([3, 1, 2], 10, 5), [
+      { x: 5, y: 3 },
+      { x: 6, y: 1 },
+      { x: 7, y: 2 },
+    ]);
+  });
+
+  it('keeps every spike of a long series within the point budget, in order', () => {
+    const xs = Array.from({ length: 100_000 }, (_, i) => (i === 31_337 ? 500 : i === 77_000 ? 0.1 : 10 + (i % 7) / 10));
+    const points = decimateMinMax(xs, 2000);
+    assert.ok(points.length <= 2000, `${points.length}`);
+    assert.ok(points.some((p) => p.x === 31_337 && p.y === 500));
+    assert.ok(points.some((p) => p.x === 77_000 && p.y === 0.1));
+    for (let i = 1; i < points.length; i++) assert.ok(points[i]!.x > points[i - 1]!.x);
+  });
+});
+
+describe('result panel model', () => {
+  const spec = fakeRun({ latencyMs: [1] }).spec;
+  // A new model per test: the model appends samples in place.
+  const fresh = () => reduceResult(initialResultModel(), { type: 'live', runId: 'r1', spec, device: 'local', redrawIntervalMs: 100, phase: 'queued', message: 'behind 1 run' });
+
+  it('places batches by offset, counts a gap, and leaves the queue when samples arrive', () => {
+    let m = reduceResult(fresh(), { type: 'samples', batch: { runId: 'r1', phase: 'warmup', offset: 0, latencyMs: [9, 8] } });
+    assert.equal(m.phase, 'running');
+    m = reduceResult(m, { type: 'samples', batch: { runId: 'r1', phase: 'measure', offset: 0, latencyMs: [1, 2] } });
+    m = reduceResult(m, { type: 'samples', batch: { runId: 'r1', phase: 'measure', offset: 4, latencyMs: [5] } });
+    assert.equal(m.gaps, 1);
+    assert.deepEqual(drawnSamples(m), { warmupMs: [9, 8], latencyMs: [1, 2, 5] });
+    // Another run's samples are not this panel's.
+    const other = reduceResult(m, { type: 'samples', batch: { runId: 'r2', phase: 'measure', offset: 0, latencyMs: [99] } });
+    assert.deepEqual(drawnSamples(other).latencyMs, [1, 2, 5]);
+  });
+
+  it('keeps its samples when the device disconnects, and settles on the final run', () => {
+    let m = reduceResult(fresh(), { type: 'samples', batch: { runId: 'r1', phase: 'measure', offset: 0, latencyMs: [1, 2, 3] } });
+    m = reduceResult(m, { type: 'phase', phase: 'disconnected', message: 'the agent stopped' });
+    assert.equal(m.phase, 'disconnected');
+    assert.equal(drawnSamples(m).latencyMs.length, 3);
+    const run = fakeRun({ id: 'r1', latencyMs: [4, 5, 6, 7] });
+    m = reduceResult(m, { type: 'run', run, file: '/w/.jetbench/runs/r1.json' });
+    assert.equal(m.phase, 'finished');
+    assert.deepEqual(drawnSamples(m).latencyMs, [4, 5, 6, 7]);
+    // Late progress and samples do not move a settled panel.
+    assert.equal(reduceResult(m, { type: 'phase', phase: 'running', message: 'x' }).phase, 'finished');
+    assert.deepEqual(drawnSamples(reduceResult(m, { type: 'samples', batch: { runId: 'r1', phase: 'measure', offset: 4, latencyMs: [9] } })).latencyMs, [4, 5, 6, 7]);
+  });
+});

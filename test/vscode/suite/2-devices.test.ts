@@ -1,0 +1,76 @@
+// Devices: the local agent over the LanguageClient, its restart when it dies, SSH devices listed.
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'mocha';
+import * as vscode from 'vscode';
+import type { DeviceInfo } from '../../../device-agent/src/protocol';
+import { jetbench, until } from './util';
+
+describe('devices', () => {
+  it('connects the local device: protocol checked, device described, backends listed', async () => {
+    const api = await jetbench();
+    const state = await vscode.commands.executeCommand<string>('jetbench.connectDevice', 'local');
+    assert.equal(state, 'connected');
+    const client = api.devices.client('local');
+    assert.ok(client.agent && client.agent.pid > 0);
+    assert.ok(client.info && client.info.cpuCount > 0);
+    const ort = client.backends?.find((b) => b.id === 'onnxruntime');
+    assert.equal(ort?.available, true, JSON.stringify(client.backends));
+    assert.match(api.statusBarText(), /jetbench: local$/);
+  });
+
+  it('Show Device Info answers with what the agent reported', async () => {
+    const info = await vscode.commands.executeCommand<DeviceInfo>('jetbench.showDeviceInfo', 'local');
+    assert.ok(info.hostname.length > 0);
+    assert.ok(info.versions.onnxruntime);
+  });
+
+  it('restarts the agent when it dies, with a new process', async () => {
+    const api = await jetbench();
+    const client = api.devices.client('local');
+    const oldPid = client.agentPid!;
+    const lost = new Promise<string>((resolve) => client.onDidLoseConnection(resolve));
+    process.kill(oldPid, 'SIGKILL');
+    assert.match(await lost, /stopped/);
+    await until(client.onDidChange, () => client.state === 'connected' && client.agentPid !== null && client.agentPid !== oldPid, 'a restarted agent');
+    assert.ok(client.info, 'the restarted agent described the device again');
+  });
+
+  describe('SSH devices', () => {
+    after(async () => {
+      await vscode.workspace.getConfiguration('jetbench').update('devices', undefined, vscode.ConfigurationTarget.Workspace);
+    });
+
+    it('Add Device stores the device in the workspace settings; the view lists it, not connected', async () => {
+      const api = await jetbench();
+      const changed = new Promise<void>((resolve) => {
+        const sub = api.devices.onDidChange(() => {
+          if (!api.devices.get('xavier')) return;
+          sub.dispose();
+          resolve();
+        });
+      });
+      const added = await vscode.commands.executeCommand<{ name: string }>('jetbench.addDevice', { name: 'xavier', host: '192.0.2.7', user: 'nvidia', port: 22 });
+      assert.equal(added.name, 'xavier');
+      await changed;
+      const stored = vscode.workspace.getConfiguration('jetbench').inspect<unknown[]>('devices')?.workspaceValue;
+      assert.deepEqual(stored, [{ name: 'xavier', host: '192.0.2.7', port: 22, user: 'nvidia' }]);
+      assert.deepEqual(
+        api.devices.list().map((d) => [d.name, d.kind]),
+        [
+          ['local', 'local'],
+          ['xavier', 'ssh'],
+        ],
+      );
+      assert.equal(api.devices.state('xavier'), 'disconnected');
+    });
+
+    it('Connect and Deploy on an SSH device say that SSH devices arrive with issue 3', async () => {
+      const api = await jetbench();
+      assert.equal(await vscode.commands.executeCommand('jetbench.connectDevice', 'xavier'), 'disconnected');
+      const deploy = await vscode.commands.executeCommand<{ deployed: boolean; reason: string }>('jetbench.deployAgent', 'xavier');
+      assert.equal(deploy.deployed, false);
+      assert.match(deploy.reason, /SSH devices arrive with issue 3/);
+      await assert.rejects(api.devices.connect('xavier'), /SSH devices arrive with issue 3/);
+    });
+  });
+});

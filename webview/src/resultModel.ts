@@ -1,0 +1,90 @@
+// What a result panel knows, and how each message from the extension changes it. Pure code (no
+// DOM), unit-tested under test/unit; the page draws from this model.
+import type { RunFile, RunSpec } from '../../device-agent/src/protocol';
+import type { LivePhase, ToResultPanel } from './messages';
+
+export interface ResultModel {
+  runId: string | null;
+  spec: RunSpec | null;
+  device: string;
+  phase: LivePhase;
+  /** What the device or the extension last said about the run, in words. */
+  message: string;
+  /** Live samples, placed by offset. Appended in place: a live run can reach 100k samples, and
+   * copying on every batch would be quadratic. */
+  warmupMs: number[];
+  latencyMs: number[];
+  /** Batches that started past the end of what was held (a lost batch). */
+  gaps: number;
+  /** The final run once it arrived; the page then draws from it, not from the live samples. */
+  run: RunFile | null;
+  file: string | null;
+  redrawIntervalMs: number;
+}
+
+export const DEFAULT_REDRAW_INTERVAL_MS = 250;
+
+export function initialResultModel(): ResultModel {
+  return {
+    runId: null,
+    spec: null,
+    device: '',
+    phase: 'connecting',
+    message: '',
+    warmupMs: [],
+    latencyMs: [],
+    gaps: 0,
+    run: null,
+    file: null,
+    redrawIntervalMs: DEFAULT_REDRAW_INTERVAL_MS,
+  };
+}
+
+export function reduceResult(model: ResultModel, msg: ToResultPanel): ResultModel {
+  switch (msg.type) {
+    case 'live':
+      // A snapshot of the same run (after `ready`) starts from the samples the extension resends.
+      return {
+        ...initialResultModel(),
+        runId: msg.runId,
+        spec: msg.spec,
+        device: msg.device,
+        phase: msg.phase,
+        message: msg.message,
+        redrawIntervalMs: msg.redrawIntervalMs,
+      };
+    case 'samples': {
+      if (msg.batch.runId !== model.runId || model.run) return model;
+      const target = msg.batch.phase === 'warmup' ? model.warmupMs : model.latencyMs;
+      const gaps = model.gaps + (msg.batch.offset > target.length ? 1 : 0);
+      msg.batch.latencyMs.forEach((v, i) => {
+        target[msg.batch.offset + i] = v;
+      });
+      // Samples mean the device is measuring, whatever the last progress message said.
+      const phase = model.phase === 'queued' || model.phase === 'connecting' ? 'running' : model.phase;
+      return { ...model, gaps, phase };
+    }
+    case 'phase':
+      // A final run outranks late progress; a drop keeps what the panel has.
+      if (model.run) return model;
+      return { ...model, phase: msg.phase, message: msg.message };
+    case 'run':
+      return {
+        ...model,
+        runId: msg.run.id,
+        spec: msg.run.spec,
+        device: msg.run.spec.device,
+        run: msg.run,
+        file: msg.file,
+        phase: 'finished',
+        message: msg.run.status === 'ok' ? '' : (msg.run.error ?? msg.run.status),
+      };
+  }
+}
+
+/** Warm-up and measured latencies the page draws: the run file's once final, else the live ones. */
+export function drawnSamples(model: ResultModel): { warmupMs: number[]; latencyMs: number[] } {
+  if (model.run) return { warmupMs: model.run.samples.warmupLatencyMs, latencyMs: model.run.samples.latencyMs };
+  // Holes (a lost batch) are not samples.
+  return { warmupMs: model.warmupMs.filter(Number.isFinite), latencyMs: model.latencyMs.filter(Number.isFinite) };
+}

@@ -1,0 +1,264 @@
+// The result panel's page: summary cards, latency histogram with P50/P95/P99, latency over
+// iterations, percentile table, stage breakdown, environment. Draws from the ResultModel; while a
+// run streams, redraws are throttled to the model's interval.
+import type { RunFile, Stats } from '../../device-agent/src/protocol';
+import { computeStats, percentileSorted } from '../../device-agent/src/stats';
+import { formatMs, modelName } from '../../src/core/report';
+import { HistogramChart, pixelsOfColour, resolveColour, StagesChart, TimelineChart, type Marker } from './charts';
+import { decimateMinMax } from './decimate';
+import { el, table } from './dom';
+import { histogramSorted } from './histogram';
+import type { FromResultPanel, LivePhase, RenderReport } from './messages';
+import { drawnSamples, type ResultModel } from './resultModel';
+import { readTheme, type Theme } from './theme';
+
+/** Points per series on the timeline; more than a panel has pixels across. */
+const TIMELINE_POINTS = 2000;
+
+const PHASE_TEXT: Record<LivePhase, string> = {
+  connecting: 'Connecting to the device…',
+  queued: 'Queued: the device is busy with another job',
+  running: 'Running',
+  finished: '',
+  disconnected: 'The device disconnected',
+  failed: 'The run failed',
+};
+
+const CARDS: Array<{ key: string; label: string; value: (s: Stats) => string; ms?: (s: Stats) => number }> = [
+  { key: 'mean', label: 'Mean', value: (s) => `${formatMs(s.meanMs)} ms`, ms: (s) => s.meanMs },
+  { key: 'median', label: 'Median', value: (s) => `${formatMs(s.medianMs)} ms`, ms: (s) => s.medianMs },
+  { key: 'p95', label: 'P95', value: (s) => `${formatMs(s.p95Ms)} ms`, ms: (s) => s.p95Ms },
+  { key: 'p99', label: 'P99', value: (s) => `${formatMs(s.p99Ms)} ms`, ms: (s) => s.p99Ms },
+  { key: 'fps', label: 'FPS', value: (s) => s.fps.toFixed(1) },
+  { key: 'std', label: 'Std', value: (s) => `${formatMs(s.stdMs)} ms` },
+  { key: 'ci', label: 'CI95 of median', value: (s) => `${formatMs(s.medianCi95Ms[0])} – ${formatMs(s.medianCi95Ms[1])} ms` },
+];
+
+const PERCENTILES = [50, 75, 90, 95, 99, 99.9];
+
+export class ResultPage {
+  private readonly title = el('h1');
+  private readonly subtitle = el('div', { class: 'subtitle' });
+  private readonly banner = el('div', { class: 'banner', role: 'status' });
+  private readonly stopButton = el('button', { type: 'button', id: 'stop' }, 'Stop');
+  private readonly jsonButton = el('button', { type: 'button', id: 'open-json', class: 'secondary' }, 'Open JSON');
+  private readonly cards = el('section', { class: 'cards' });
+  private readonly histogramTitle = el('h2', {}, 'Latency histogram');
+  private readonly histogramCanvas = el('canvas', { id: 'histogram', 'aria-label': 'latency histogram' });
+  private readonly timelineCanvas = el('canvas', { id: 'timeline', 'aria-label': 'latency over iterations' });
+  private readonly percentiles = el('section', { class: 'percentiles' });
+  private readonly stagesSection = el('section', { class: 'stages', hidden: '' });
+  private readonly stagesCanvas = el('canvas', { id: 'stages', 'aria-label': 'stage breakdown' });
+  private readonly stagesTable = el('div');
+  private readonly environment = el('section', { class: 'environment' });
+  private readonly histogram: HistogramChart;
+  private readonly timeline: TimelineChart;
+  private stages: StagesChart | null = null;
+  private theme: Theme;
+
+  constructor(root: HTMLElement, private readonly post: (msg: FromResultPanel) => void) {
+    this.theme = readTheme();
+    root.replaceChildren(
+      el('header', {}, el('div', {}, this.title, this.subtitle), el('div', { class: 'actions' }, this.stopButton, this.jsonButton)),
+      this.banner,
+      this.cards,
+      el('section', {}, this.histogramTitle, el('div', { class: 'chart' }, this.histogramCanvas)),
+      el('section', {}, el('h2', {}, 'Latency over iterations'), el('div', { class: 'chart' }, this.timelineCanvas)),
+      el('section', {}, el('h2', {}, 'Percentiles'), this.percentiles),
+      this.stagesSection,
+      el('section', {}, el('h2', {}, 'Environment'), this.environment),
+    );
+    this.stagesSection.append(el('h2', {}, 'Stage breakdown'), el('div', { class: 'chart short' }, this.stagesCanvas), this.stagesTable);
+    this.histogram = new HistogramChart(this.histogramCanvas, this.theme);
+    this.timeline = new TimelineChart(this.timelineCanvas, this.theme);
+    this.jsonButton.addEventListener('click', () => this.post({ type: 'revealJson' }));
+  }
+
+  private runId: string | null = null;
+
+  bindStop(model: () => ResultModel): void {
+    this.stopButton.addEventListener('click', () => {
+      const m = model();
+      if (m.runId && !m.run) {
+        this.stopButton.disabled = true;
+        this.post({ type: 'cancelRun', runId: m.runId });
+      }
+    });
+  }
+
+  setTheme(theme: Theme): void {
+    this.theme = theme;
+    this.histogram.setTheme(theme);
+    this.timeline.setTheme(theme);
+    this.stages?.setTheme(theme);
+  }
+
+  /** Draws the model; returns what is on screen. */
+  draw(model: ResultModel, startedAt: number): RenderReport {
+    const run = model.run;
+    if (model.runId !== this.runId) {
+      this.runId = model.runId;
+      this.stopButton.disabled = false;
+    }
+    const spec = run?.spec ?? model.spec;
+    const name = run ? modelName(run) : (spec?.model ?? '');
+    this.title.textContent = spec ? `${name} · ${spec.backend} · ${spec.precision}` : 'jetbench run';
+    this.subtitle.textContent = [
+      spec?.label ? `“${spec.label}”` : null,
+      `device ${run ? `${run.spec.device} (${run.device.hostname})` : model.device}`,
+      run ? `run ${run.id}` : model.runId ? `run ${model.runId}` : null,
+      run ? `status ${run.status}` : null,
+    ]
+      .filter((s): s is string => s !== null)
+      .join(' · ');
+    document.body.dataset.phase = model.phase;
+    document.body.dataset.runId = model.runId ?? '';
+    document.body.dataset.status = run?.status ?? 'live';
+    this.stopButton.hidden = !!run || model.phase === 'disconnected' || model.phase === 'failed';
+    this.jsonButton.hidden = !model.file;
+    this.drawBanner(model);
+
+    const { warmupMs, latencyMs } = drawnSamples(model);
+    const stats = run ? run.stats : computeStats(latencyMs);
+    const sorted = Float64Array.from(latencyMs).sort();
+    this.drawCards(stats);
+    const h = histogramSorted(sorted);
+    const markers: Marker[] = stats
+      ? [
+          { label: 'P50', valueMs: stats.medianMs, color: this.theme.p50 },
+          { label: 'P95', valueMs: stats.p95Ms, color: this.theme.p95 },
+          { label: 'P99', valueMs: stats.p99Ms, color: this.theme.p99 },
+        ]
+      : [];
+    this.histogram.update(h, markers);
+    this.histogramTitle.textContent = `Latency histogram (${h.counts.length} Freedman–Diaconis bin${h.counts.length === 1 ? '' : 's'} of ${formatMs(h.binWidthMs)} ms, n = ${sorted.length})`;
+    this.timeline.update(decimateMinMax(warmupMs, TIMELINE_POINTS), decimateMinMax(latencyMs, TIMELINE_POINTS, warmupMs.length), warmupMs.length + latencyMs.length);
+    this.drawPercentiles(sorted);
+    this.drawStages(run);
+    this.drawEnvironment(model);
+
+    // Drawing ends here; counting the histogram's pixels below is the report's own cost.
+    const renderMs = performance.now() - startedAt;
+    return {
+      runId: model.runId ?? '',
+      final: !!run,
+      renderMs,
+      samples: latencyMs.length,
+      p95Text: this.cards.querySelector('[data-metric="p95"] .value')?.textContent ?? '',
+      histogramPixels: pixelsOfColour(this.histogramCanvas, resolveColour(this.histogram.barColour)),
+      phase: model.phase,
+    };
+  }
+
+  private drawBanner(model: ResultModel): void {
+    let text = PHASE_TEXT[model.phase];
+    if (model.phase === 'disconnected') {
+      text = `${text}: ${model.message}. The panel keeps the ${model.latencyMs.length} measured and ${model.warmupMs.length} warm-up samples it received.`;
+    } else if (model.phase === 'running') {
+      text = `Running${model.message ? `: ${model.message}` : ''} — ${model.warmupMs.length} warm-up, ${model.latencyMs.length} measured`;
+    } else if (model.message && model.phase !== 'finished') {
+      text = `${text}: ${model.message}`;
+    } else if (model.phase === 'finished' && model.run && model.run.status !== 'ok') {
+      text = `Run ${model.run.status}${model.message ? `: ${model.message}` : ''}`;
+    }
+    if (model.gaps > 0 && !model.run) text += ` (${model.gaps} batch${model.gaps === 1 ? '' : 'es'} of samples missing)`;
+    this.banner.textContent = text;
+    this.banner.hidden = text === '';
+    this.banner.className = `banner ${model.phase === 'disconnected' || model.phase === 'failed' || (model.run && model.run.status !== 'ok') ? 'warn' : ''}`;
+  }
+
+  private drawCards(stats: Stats | null): void {
+    this.cards.replaceChildren(
+      ...CARDS.map((c) => {
+        const attrs: Record<string, string> = { class: 'card', 'data-metric': c.key };
+        if (stats && c.ms) attrs['data-value-ms'] = String(c.ms(stats));
+        return el('div', attrs, el('div', { class: 'label' }, c.label), el('div', { class: 'value' }, stats ? c.value(stats) : '–'));
+      }),
+    );
+  }
+
+  private drawPercentiles(sorted: Float64Array): void {
+    if (sorted.length === 0) {
+      this.percentiles.replaceChildren('No measured iterations yet.');
+      return;
+    }
+    const rows = [
+      ['Min', `${formatMs(sorted[0]!)}`],
+      ...PERCENTILES.map((p) => [`P${p}`, formatMs(percentileSorted(sorted, p))]),
+      ['Max', `${formatMs(sorted[sorted.length - 1]!)}`],
+    ];
+    this.percentiles.replaceChildren(table(['Percentile', 'Latency (ms)'], rows, ['left', 'right']));
+  }
+
+  private drawStages(run: RunFile | null): void {
+    const stagesMs = run?.samples.stagesMs;
+    const names = stagesMs ? Object.keys(stagesMs) : [];
+    this.stagesSection.hidden = names.length === 0;
+    if (!stagesMs || names.length === 0) return;
+    const stats = names.map((name) => ({ name, s: computeStats(stagesMs[name]!) }));
+    this.stages ??= new StagesChart(this.stagesCanvas, this.theme, ['Mean', 'Median']);
+    this.stages.update(stats.map(({ name, s }) => ({ name, values: s ? [s.meanMs, s.medianMs] : [0, 0] })));
+    const totalMean = stats.reduce((a, { s }) => a + (s?.meanMs ?? 0), 0);
+    this.stagesTable.replaceChildren(
+      table(
+        ['Stage', 'Mean (ms)', 'Median (ms)', 'P95 (ms)', 'Share of mean'],
+        stats.map(({ name, s }) => [
+          name,
+          s ? formatMs(s.meanMs) : 'n/a',
+          s ? formatMs(s.medianMs) : 'n/a',
+          s ? formatMs(s.p95Ms) : 'n/a',
+          s && totalMean > 0 ? `${((100 * s.meanMs) / totalMean).toFixed(1)}%` : 'n/a',
+        ]),
+        ['left', 'right', 'right', 'right', 'right'],
+      ),
+    );
+  }
+
+  private drawEnvironment(model: ResultModel): void {
+    const run = model.run;
+    const rows: Array<[string, string]> = [];
+    if (!run) {
+      if (model.spec) {
+        const s = model.spec;
+        rows.push(['Spec', `warm-up ${s.warmup}, iterations ${s.iterations}${s.durationS > 0 ? `, at least ${s.durationS} s` : ''}, threads ${s.threads ?? 'default'}`]);
+      }
+      rows.push(['Device', model.device]);
+      this.environment.replaceChildren(definitionList(rows), el('p', { class: 'muted' }, 'The rest appears when the run finishes.'));
+      return;
+    }
+    const d = run.device;
+    const v = run.versions;
+    rows.push(['Device', `${run.spec.device}: ${d.hostname} — ${d.distro ?? d.platform} ${d.osRelease} (${d.arch})`]);
+    rows.push(['CPU', `${d.cpuModel} × ${d.cpuCount}${d.cpuGovernor ? `, governor ${d.cpuGovernor}` : ''}, ${(d.memoryBytes / 2 ** 30).toFixed(1)} GiB`]);
+    for (const g of d.gpus) rows.push(['GPU', `${g.name}${g.computeCapability ? ` (sm ${g.computeCapability})` : ''}${g.driverVersion ? `, driver ${g.driverVersion}` : ''}`]);
+    if (d.jetson) {
+      const j = d.jetson;
+      rows.push(['Jetson', [j.model ?? 'unknown model', j.l4t ? `L4T ${j.l4t}` : null, j.jetpack ? `JetPack ${j.jetpack}` : null, j.powerMode ? `power mode ${j.powerMode}` : null].filter(Boolean).join(', ')]);
+    }
+    const versions = [`agent ${v.agent}`, `node ${v.node}`];
+    for (const [name, value] of [['ONNX Runtime', v.onnxruntime], ['CUDA', v.cuda], ['TensorRT', v.tensorrt], ['TVM', v.tvm]] as const) {
+      if (value !== null) versions.push(`${name} ${value}`);
+    }
+    rows.push(['Versions', versions.join(', ')]);
+    rows.push(['Model', `${run.model.path} (${run.model.bytes.toLocaleString('en-US')} bytes, opset ${run.model.opset ?? '?'}, stored ${run.model.precision})`]);
+    rows.push(['Model SHA-256', run.model.sha256]);
+    if (run.artifact) {
+      const a = run.artifact;
+      rows.push(['Artifact', `${a.kind} ${a.path}, ${a.bytes.toLocaleString('en-US')} bytes, built in ${(a.buildMs / 1000).toFixed(1)} s`]);
+      const flags = Object.entries(a.flags).map(([k, val]) => `${k}=${String(val)}`);
+      if (flags.length) rows.push(['Build flags', flags.join(' ')]);
+    }
+    rows.push(['Timing', `${run.timing.spans}; ${run.timing.clock}; ${run.timing.executionProvider}, threads ${run.timing.threads ?? 'default'}`]);
+    const s = run.spec;
+    rows.push(['Spec', `warm-up ${s.warmup}${s.warmupMs > 0 ? ` / ${s.warmupMs} ms` : ''}, iterations ${s.iterations}${s.durationS > 0 ? `, at least ${s.durationS} s` : ''}`]);
+    rows.push(['When', `${run.createdAt} → ${run.finishedAt}`]);
+    if (model.file) rows.push(['File', model.file]);
+    this.environment.replaceChildren(definitionList(rows));
+  }
+}
+
+function definitionList(rows: Array<[string, string]>): HTMLDListElement {
+  const dl = el('dl');
+  for (const [k, v] of rows) dl.append(el('dt', {}, k), el('dd', {}, v));
+  return dl;
+}
