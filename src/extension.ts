@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { COMMANDS } from './commands';
 import type { CommandId } from './commands/ids';
 import type { DeviceRegistry } from './devices/deviceRegistry';
+import type { SshPromptDeps } from './devices/sshPrompts';
 import type { PanelManager } from './panels/panelManager';
 import type { RunCatalog } from './runs/runCatalog';
 import { SPEC_SELECTOR, SpecCodeLensProvider, specBase } from './specs/specCodeLens';
@@ -19,6 +20,8 @@ export interface JetbenchApi {
   catalog: RunCatalog;
   runsTree: RunsTreeProvider;
   activeRuns: ReadonlyMap<string, ActiveRun>;
+  /** How SSH's questions are asked; tests answer the host-key modal through it. */
+  sshPrompts: SshPromptDeps;
   statusBarText(): string;
   /** How long activate() took, ms (bench/ext-activation.ts prints it). */
   activationMs: number;
@@ -52,6 +55,7 @@ export function activate(extension: vscode.ExtensionContext): JetbenchApi {
     catalog: ctx.catalog,
     runsTree: ctx.runsTree,
     activeRuns: ctx.activeRuns,
+    sshPrompts: ctx.sshPrompts,
     statusBarText: () => ctx.statusBar.text,
     activationMs: performance.now() - started,
   };

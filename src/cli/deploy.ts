@@ -1,8 +1,7 @@
 // `jetbench deploy --device D`: puts this jetbench's agent on an SSH device (a no-op when that
 // bundle is there already) and says where, with which Node, and how long it took.
-import { deployAgent } from '../core/deploy';
+import { connectAndDeploy, deploySummary } from '../core/deploy';
 import { describeDevice, resolveDevice } from '../core/devices';
-import { SshSession } from '../core/sshSession';
 import { parse, UsageError } from './args';
 import { HELP } from './help';
 import { cliSshHooks, type CliIo } from './sshHooks';
@@ -27,26 +26,10 @@ export async function deploy(args: string[], io: CliIo): Promise<number> {
   const device = resolveDevice(values.device, { cwd: io.cwd });
   if (device.kind === 'local') throw new UsageError('the local device runs the agent from this installation: there is nothing to deploy');
   const hooks = cliSshHooks(io, { acceptNewHostKey: values['accept-new-host-key'], quiet: values.quiet || values.json });
-  const session = await SshSession.connect(device, hooks);
-  try {
-    const result = await deployAgent(session, device, hooks);
-    if (values.json) {
-      io.out(JSON.stringify({ device: describeDevice(device), ...result }, null, 2) + '\n');
-    } else {
-      const size = `${result.bundle.files} files, ${(result.bundle.bytes / 1e6).toFixed(1)} MB`;
-      io.out(
-        (result.uploaded
-          ? `deployed agent ${result.bundle.hash} (${size}) to ${describeDevice(device)}:${result.agentDir}`
-          : `agent ${result.bundle.hash} is already on ${describeDevice(device)}:${result.agentDir} (nothing uploaded)`) +
-          ` in ${(result.ms / 1000).toFixed(2)} s\n` +
-          `node: ${result.node.path} ${result.node.version} (${result.node.source}${result.nodeUploaded ? ', uploaded now' : ''})\n` +
-          `native addon: ${result.native.status}: ${result.native.detail}\n`,
-      );
-    }
-    // The agent works without the addon (ONNX Runtime, TVM); a build that failed is still worth a warning.
-    if (result.native.status === 'failed' && !values.json) io.err('jetbench deploy: WARNING: the native addon was not built (see above); the pipeline and TensorRT need it\n');
-    return 0;
-  } finally {
-    session.close();
-  }
+  const result = await connectAndDeploy(device, hooks);
+  if (values.json) io.out(JSON.stringify({ device: describeDevice(device), ...result }, null, 2) + '\n');
+  else io.out(deploySummary(device, result).join('\n') + '\n');
+  // The agent works without the addon (ONNX Runtime, TVM); a build that failed is still worth a warning.
+  if (result.native.status === 'failed' && !values.json) io.err('jetbench deploy: WARNING: the native addon was not built (see above); the pipeline and TensorRT need it\n');
+  return 0;
 }

@@ -5,12 +5,16 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DeviceInfo } from '../../device-agent/src/protocol';
 import { formatDeviceInfo } from '../cli/info';
-import { DeviceUnavailableError, LOCAL_DEVICE, SSH_NOT_YET } from '../devices/deviceRegistry';
-import { parseSshTarget, sshConfigHosts } from '../devices/sshTargets';
+import { parseSshTarget, sshConfigHostAliases } from '../core/devices';
+import type { DeployResult } from '../core/deploy';
+import { LOCAL_DEVICE } from '../devices/deviceRegistry';
 import { deviceNameOf } from '../views/devicesView';
 import type { JetbenchContext } from '../vscode/context';
 import { SETTING_KEYS, type DeviceSetting } from '../vscode/settingsModel';
 import { pickDevice } from './picks';
+
+/** A device Add Device stores (the settings' own fields of it). */
+type NewDevice = Omit<DeviceSetting, 'config'>;
 
 async function deviceArg(ctx: JetbenchContext, arg: unknown, title: string): Promise<string | undefined> {
   return deviceNameOf(arg) ?? (await pickDevice(ctx, title));
@@ -22,15 +26,12 @@ export function connectDevice(ctx: JetbenchContext) {
     const name = await deviceArg(ctx, arg, 'Jetbench: Connect to Device');
     if (!name) return undefined;
     try {
-      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Jetbench: connecting to ${name}…` }, () => ctx.devices.connect(name));
+      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Jetbench: connecting to ${name}` }, (progress) =>
+        ctx.devices.connect(name, (message) => progress.report({ message })),
+      );
       await ctx.setActiveDevice(name);
     } catch (e) {
-      if (e instanceof DeviceUnavailableError) void vscode.window.showInformationMessage(e.message);
-      else {
-        void vscode.window.showErrorMessage(`Jetbench: cannot connect to ${name}: ${(e as Error).message}`, 'Show Log').then((p) => {
-          if (p) ctx.output.show(true);
-        });
-      }
+      showFailure(ctx, `Jetbench: cannot connect to ${name}: ${(e as Error).message}`);
     }
     return ctx.devices.state(name);
   };
@@ -66,17 +67,45 @@ export function showDeviceInfo(ctx: JetbenchContext) {
   };
 }
 
-/** `jetbench.deployAgent [name]`: the local device needs nothing; SSH devices arrive with issue 3. */
+function showFailure(ctx: JetbenchContext, message: string): void {
+  ctx.output.appendLine(message);
+  void vscode.window.showErrorMessage(message, 'Show Log').then((p) => {
+    if (p) ctx.output.show(true);
+  });
+}
+
+/** What Deploy Agent resolves to (the extension-host tests read it). */
+export interface DeployOutcome {
+  deployed: boolean;
+  /** In words: why nothing was deployed, or what was. */
+  reason: string;
+  result: DeployResult | null;
+}
+
+/** `jetbench.deployAgent [name]`: uploads this extension's agent to an SSH device (a no-op when
+ * it is there), the same code as `jetbench deploy`; the local device needs nothing. */
 export function deployAgent(ctx: JetbenchContext) {
-  return async (arg?: unknown): Promise<{ deployed: boolean; reason: string } | undefined> => {
+  return async (arg?: unknown): Promise<DeployOutcome | undefined> => {
     const name = await deviceArg(ctx, arg, 'Jetbench: Deploy Agent');
     if (!name) return undefined;
-    const reason =
-      name === LOCAL_DEVICE
-        ? 'The local device runs the agent bundled with the extension (dist/agent.js): there is nothing to deploy.'
-        : `Deploying to '${name}': ${SSH_NOT_YET}`;
-    void vscode.window.showInformationMessage(reason);
-    return { deployed: false, reason };
+    if (name === LOCAL_DEVICE) {
+      const reason = 'The local device runs the agent bundled with the extension (dist/agent.js): there is nothing to deploy.';
+      void vscode.window.showInformationMessage(reason);
+      return { deployed: false, reason, result: null };
+    }
+    try {
+      const { result, summary } = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Jetbench: deploying to ${name}` },
+        (progress) => ctx.devices.deploy(name, (message) => progress.report({ message })),
+      );
+      const warn = result.native.status === 'failed' ? ' The native addon did not build (see the Jetbench output): the pipeline and TensorRT need it.' : '';
+      void vscode.window.showInformationMessage(`Jetbench: ${summary[0]}.${warn}`);
+      return { deployed: result.uploaded, reason: summary.join('\n'), result };
+    } catch (e) {
+      const reason = `Jetbench: cannot deploy to ${name}: ${(e as Error).message}`;
+      showFailure(ctx, reason);
+      return { deployed: false, reason, result: null };
+    }
   };
 }
 
@@ -95,8 +124,8 @@ export function selectDevice(ctx: JetbenchContext) {
 /** `jetbench.addDevice`: a Host of ~/.ssh/config, or one entered by hand, added to jetbench.devices
  * (workspace settings when a folder is open: the CLI reads the same array there). */
 export function addDevice(ctx: JetbenchContext) {
-  return async (given?: Partial<DeviceSetting>): Promise<DeviceSetting | undefined> => {
-    let entry: DeviceSetting | undefined;
+  return async (given?: Partial<NewDevice>): Promise<NewDevice | undefined> => {
+    let entry: NewDevice | undefined;
     if (given && typeof given === 'object' && given.name && given.host) {
       entry = { name: given.name, host: given.host, port: given.port ?? null, user: given.user ?? null, identityFile: given.identityFile ?? null, python: given.python ?? null };
     } else {
@@ -117,14 +146,14 @@ export function addDevice(ctx: JetbenchContext) {
     if (entry.python !== null) stored.python = entry.python;
     const target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
     await config.update(SETTING_KEYS.devices, [...current, stored], target);
-    void vscode.window.showInformationMessage(`Added device '${entry.name}' (${entry.user ? `${entry.user}@` : ''}${entry.host}). ${SSH_NOT_YET}`);
+    void vscode.window.showInformationMessage(`Added device '${entry.name}' (${entry.user ? `${entry.user}@` : ''}${entry.host}). Connect deploys the agent to it.`);
     return entry;
   };
 }
 
-async function askDevice(ctx: JetbenchContext): Promise<DeviceSetting | undefined> {
+async function askDevice(ctx: JetbenchContext): Promise<NewDevice | undefined> {
   const configFile = path.join(os.homedir(), '.ssh', 'config');
-  const hosts = sshConfigHosts(await readFile(configFile, 'utf8').catch(() => ''));
+  const hosts = sshConfigHostAliases(await readFile(configFile, 'utf8').catch(() => ''));
   const known = new Set(ctx.devices.list().map((d) => d.setting?.host));
   const byHand = { label: '$(edit) Enter by hand…', value: '' };
   const items = [...hosts.filter((h) => !known.has(h)).map((h) => ({ label: h, value: h, description: 'from ~/.ssh/config' })), byHand];

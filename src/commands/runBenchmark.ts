@@ -4,7 +4,6 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { PRECISIONS, type BackendId, type BackendStatus, type Precision, type RunSpec } from '../../device-agent/src/protocol';
 import { BUILTIN_BASES, parseBuiltinName } from '../../models/src/names';
-import { DeviceUnavailableError } from '../devices/deviceRegistry';
 import { specBase } from '../specs/specCodeLens';
 import { completeSpec } from '../specs/specFile';
 import { lastFirst } from '../runs/livePhase';
@@ -89,11 +88,12 @@ async function specFromPicks(ctx: JetbenchContext, given: Partial<RunSpec>): Pro
   if (!device) return undefined;
   let backends: BackendStatus[];
   try {
-    const client = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Connecting to ${device}…` }, () => ctx.devices.connect(device));
+    const client = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Connecting to ${device}…` }, (progress) =>
+      ctx.devices.connect(device, (message) => progress.report({ message })),
+    );
     backends = client.backends ?? [];
   } catch (e) {
-    if (e instanceof DeviceUnavailableError) void vscode.window.showInformationMessage(e.message);
-    else void vscode.window.showErrorMessage(`Cannot connect to ${device}: ${(e as Error).message}`);
+    void vscode.window.showErrorMessage(`Cannot connect to ${device}: ${(e as Error).message}`);
     return undefined;
   }
   const model = given.model ?? (await pickModel(last.model));

@@ -13,11 +13,11 @@ import { createReadStream, existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { SFTPWrapper } from 'ssh2';
-import type { SshDevice } from './devices';
+import { describeDevice, type SshDevice } from './devices';
 import { ADDON_FILE, nativeSourceHash } from '../../device-agent/src/native/sources';
 import { ensureNodeRuntime, NODE_RUNTIME_VERSION, nodeRuntimeArchs, type DeviceArch } from './deployNode';
 import { shellCommand, shellHomePath, shellQuote } from './sshQuote';
-import { SshError, type SshHooks, type SshSession } from './sshSession';
+import { SshError, SshSession, type SshHooks } from './sshSession';
 
 export type { DeviceArch } from './deployNode';
 
@@ -293,6 +293,28 @@ export interface DeployOptions {
   /** The bundle's parts (default BUNDLE_PARTS). */
   parts?: readonly BundlePart[];
   agentPath?: string;
+}
+
+/** Connects, deploys, disconnects: `jetbench deploy` and the extension's Deploy Agent command. */
+export async function connectAndDeploy(device: SshDevice, hooks: SshHooks, opts: DeployOptions = {}): Promise<DeployResult> {
+  const session = await SshSession.connect(device, hooks);
+  try {
+    return await deployAgent(session, device, hooks, opts);
+  } finally {
+    session.close();
+  }
+}
+
+/** A deploy's outcome in words, one line per fact (the CLI prints it, the extension logs it). */
+export function deploySummary(device: SshDevice, result: DeployResult): string[] {
+  const size = `${result.bundle.files} files, ${(result.bundle.bytes / 1e6).toFixed(1)} MB`;
+  return [
+    (result.uploaded
+      ? `deployed agent ${result.bundle.hash} (${size}) to ${describeDevice(device)}:${result.agentDir}`
+      : `agent ${result.bundle.hash} is already on ${describeDevice(device)}:${result.agentDir} (nothing uploaded)`) + ` in ${(result.ms / 1000).toFixed(2)} s`,
+    `node: ${result.node.path} ${result.node.version} (${result.node.source}${result.nodeUploaded ? ', uploaded now' : ''})`,
+    `native addon: ${result.native.status}: ${result.native.detail}`,
+  ];
 }
 
 /** Makes the agent runnable on the device; a no-op (one probe) when this bundle is deployed. */

@@ -195,6 +195,18 @@ export function sshConfigHost(alias: string, file = path.join(os.homedir(), '.ss
   };
 }
 
+/** The Host aliases of an OpenSSH client config a user can connect to as written (Add Device
+ * offers them): patterns (`*`, `?`, `!`) are not hosts. */
+export function sshConfigHostAliases(text: string): string[] {
+  const hosts: string[] = [];
+  for (const line of SSHConfig.parse(text)) {
+    if (!('param' in line) || line.param.toLowerCase() !== 'host') continue;
+    const values = Array.isArray(line.value) ? line.value.map((v) => v.val) : String(line.value).split(/\s+/);
+    for (const alias of values) if (alias && !/[*?!]/.test(alias) && !hosts.includes(alias)) hosts.push(alias);
+  }
+  return hosts;
+}
+
 /** ssh's tokens in IdentityFile: %d local home, %u local user, %h host, %r remote user, %% a %. */
 function expandIdentityFile(file: string, host: string, user: string): string {
   const expanded = file.replace(/%([duhr%])/g, (_, t: string) =>
@@ -255,6 +267,18 @@ export function parseSshUrl(text: string): { host: string; port?: number; user?:
     ...(url.port ? { port: Number(url.port) } : {}),
     ...(url.username ? { user: decodeURIComponent(url.username) } : {}),
   };
+}
+
+/** `[user@]host[:port]` as typed into Add Device, or null when it is not that. */
+export function parseSshTarget(text: string): { host: string; user: string | null; port: number | null } | null {
+  const trimmed = text.trim();
+  if (trimmed === '' || /[\s/?#]/.test(trimmed)) return null;
+  try {
+    const url = parseSshUrl(`ssh://${trimmed}`);
+    return url ? { host: url.host, user: url.user ?? null, port: url.port ?? null } : null;
+  } catch {
+    return null;
+  }
 }
 
 /** The devices configured for a workspace (settings given, else .vscode/settings.json above cwd). */

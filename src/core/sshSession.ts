@@ -20,6 +20,18 @@ export interface HostKeyInfo {
   known: 'unknown';
 }
 
+/** The question about an unknown host key, as the extension's modal asks it (the fingerprint
+ * must be in it: comparing it is the user's only defence). */
+export function hostKeyQuestion(device: string, info: HostKeyInfo): { message: string; detail: string } {
+  return {
+    message: `Jetbench: the host key of '${device}' is not known`,
+    detail:
+      `${info.host}:${info.port} offers this ${info.keyType} key:\n\n${info.fingerprintSha256}\n\n` +
+      'Compare it with the device\'s own (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub on the device) before trusting it. ' +
+      'Trusting records it in ~/.ssh/known_hosts, as ssh does.',
+  };
+}
+
 /** How the user is asked; the CLI answers from flags, a TTY and the environment, the extension
  * with a modal and SecretStorage. */
 export interface SshHooks {
@@ -27,6 +39,8 @@ export interface SshHooks {
   verifyHostKey(info: HostKeyInfo): Promise<boolean>;
   /** The passphrase of an encrypted private key, or undefined to skip that key. */
   passphrase(keyPath: string): Promise<string | undefined>;
+  /** The passphrase given for `keyPath` did not open it (the extension forgets a stored one). */
+  passphraseRejected?(keyPath: string): void;
   /** A step in words ("connecting to ...", "uploading ..."). */
   progress?(message: string): void;
   /** Diagnostics worth keeping in a log, never secrets. */
@@ -122,6 +136,7 @@ function authSequence(device: SshDevice, hooks: SshHooks, agentSocket: string | 
         }
         parsed = utils.parseKey(data, passphrase);
         if (parsed instanceof Error) {
+          hooks.passphraseRejected?.(file);
           attempts.push({ what: shown, outcome: 'the passphrase is wrong' });
           return null;
         }

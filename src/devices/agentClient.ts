@@ -33,10 +33,12 @@ import {
   type RunSpec,
 } from '../../device-agent/src/protocol';
 import { runOnAgent, type AgentRpc, type RunObserver } from '../core/runClient';
-import { openLocalAgentStreams, type AgentStreams } from './agentStreams';
+import type { AgentStreams } from '../core/transport';
 import { RestartPolicy } from './restartPolicy';
 
-export { openLocalAgentStreams };
+// What the extension bundle reaches through this one (ssh2 and the deploy code load with it).
+export { openDeviceStreams } from '../core/agentConnection';
+export { connectAndDeploy, deploySummary } from '../core/deploy';
 
 /** A failed run, classified here where the JSON-RPC classes are: `fromAgent` when the agent
  * answered with an error (bad model, backend unavailable), false when the request died with the

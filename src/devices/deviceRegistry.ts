@@ -1,12 +1,18 @@
 // The devices the extension knows: this machine first, then the SSH devices of `jetbench.devices`.
-// Each has at most one AgentClient; how its streams are opened is one function per kind, so the
-// SSH transport is one more case of `openDeviceStreams` (SSH devices issue).
+// Each has at most one AgentClient, whose streams come from the core's openDeviceStreams: the local
+// agent's child process, or (SSH) a deploy when needed, the device's agent daemon started or
+// checked, and a channel to it. SSH's questions (host key, passphrase) go through sshPrompts.ts.
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { resolveDevice, type ResolvedDevice, type SshDevice } from '../core/devices';
+import type { DeployResult } from '../core/deploy';
+import type { SshHooks } from '../core/sshSession';
+import type { AgentStreams } from '../core/transport';
 import type { Settings } from '../vscode/settings';
 import type { DeviceSetting } from '../vscode/settingsModel';
 import type { AgentClient, ConnectionState } from './agentClient';
-import type { AgentStreams } from './agentStreams';
+import { sshHooksFor, type SshPromptDeps } from './sshPrompts';
 
 type AgentClientModule = typeof import('./agentClient');
 let agentClientModule: AgentClientModule | null = null;
@@ -30,20 +36,10 @@ export interface Device {
   setting: DeviceSetting | null;
 }
 
-/** SSH devices are listed but cannot be reached until the SSH transport lands. */
-export class DeviceUnavailableError extends Error {
-  override name = 'DeviceUnavailableError';
-}
+/** Opens the byte streams to a device's agent, answering SSH's questions through `hooks`. */
+export type StreamsOpener = (device: ResolvedDevice, hooks: SshHooks, stderr: (text: string) => void) => Promise<AgentStreams>;
 
-export const SSH_NOT_YET = 'SSH devices arrive with issue 3 (SSH devices, deploy and the agent daemon); until then only the local device can connect.';
-
-export type StreamsOpener = (device: Device, stderr: (text: string) => void) => Promise<AgentStreams>;
-
-/** Today's transports: the local agent's child process; SSH says when it arrives. */
-export const openDeviceStreams: StreamsOpener = async (device, stderr) => {
-  if (device.kind === 'local') return agentClientBundle().openLocalAgentStreams({ stderr });
-  throw new DeviceUnavailableError(`Cannot connect to '${device.name}': ${SSH_NOT_YET}`);
-};
+export const openDeviceStreams: StreamsOpener = (device, hooks, stderr) => agentClientBundle().openDeviceStreams(device, { client: 'jetbench-vscode', hooks, stderr });
 
 /** A job the extension submitted to a device, for the queue it shows. */
 export interface JobTicket {
@@ -59,9 +55,13 @@ export class DeviceRegistry implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
   private readonly subscriptions: vscode.Disposable[] = [];
 
+  /** Where a connect or deploy under way reports its steps (a notification's text), by device. */
+  private readonly progressSinks = new Map<string, (message: string) => void>();
+
   constructor(
     private readonly settings: Settings,
     private readonly output: vscode.OutputChannel,
+    private readonly prompts: SshPromptDeps,
     private readonly openStreams: StreamsOpener = openDeviceStreams,
   ) {
     this.subscriptions.push(
@@ -90,7 +90,7 @@ export class DeviceRegistry implements vscode.Disposable {
       const s = this.settings.value;
       client = new (agentClientBundle().AgentClient)({
         device: name,
-        openStreams: () => this.openStreams(device, (text) => this.output.append(`[${name} agent] ${text}`)),
+        openStreams: () => this.openStreams(this.resolve(name), this.hooks(name), (text) => this.output.append(`[${name} agent] ${text}`)),
         output: this.output,
         maxRestarts: s.maxRestarts,
         restartWindowMs: s.restartWindowS * 1000,
@@ -105,13 +105,41 @@ export class DeviceRegistry implements vscode.Disposable {
     return this.clients.get(name)?.state ?? 'disconnected';
   }
 
-  /** Connects the device unless connected; returns its client. */
-  async connect(name: string): Promise<AgentClient> {
-    const device = this.get(name);
-    if (device?.kind === 'ssh') throw new DeviceUnavailableError(`Cannot connect to '${name}': ${SSH_NOT_YET}`);
+  /** The device as the core connects to it (an SSH device's ssh config and defaults applied). */
+  resolve(name: string): ResolvedDevice {
+    if (name === LOCAL_DEVICE) return { kind: 'local', name: 'local' };
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? os.homedir();
+    return resolveDevice(name, { cwd: folder, devices: this.settings.value.devices.map((d) => d.config) });
+  }
+
+  private hooks(name: string): SshHooks {
+    return sshHooksFor(name, this.prompts, (message) => this.progressSinks.get(name)?.(message));
+  }
+
+  /** Connects the device unless connected; returns its client. `onProgress` hears the steps
+   * (deploy, agent start) of an SSH device. */
+  async connect(name: string, onProgress?: (message: string) => void): Promise<AgentClient> {
     const client = this.client(name);
-    await client.connect();
+    if (onProgress) this.progressSinks.set(name, onProgress);
+    try {
+      await client.connect();
+    } finally {
+      if (onProgress && this.progressSinks.get(name) === onProgress) this.progressSinks.delete(name);
+    }
     return client;
+  }
+
+  /** Deploys the agent to an SSH device (a no-op when this bundle is there); the same code as
+   * `jetbench deploy`. */
+  async deploy(name: string, onProgress?: (message: string) => void): Promise<{ result: DeployResult; summary: string[] }> {
+    const device = this.resolve(name);
+    if (device.kind !== 'ssh') throw new Error('the local device runs the agent bundled with the extension: there is nothing to deploy');
+    const hooks = sshHooksFor(name, this.prompts, onProgress);
+    const bundle = agentClientBundle();
+    const result = await bundle.connectAndDeploy(device satisfies SshDevice, hooks);
+    const summary = bundle.deploySummary(device, result);
+    summary.forEach((line) => this.output.appendLine(`[${name}] ${line}`));
+    return { result, summary };
   }
 
   async disconnect(name: string): Promise<void> {

@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import type { DeviceInfo } from '../../device-agent/src/protocol';
 import type { AgentClient } from '../devices/agentClient';
-import { SSH_NOT_YET, type Device, type DeviceRegistry } from '../devices/deviceRegistry';
+import type { Device, DeviceRegistry } from '../devices/deviceRegistry';
 
 export const DEVICES_VIEW_ID = 'jetbench.devices';
 
@@ -68,7 +68,7 @@ export class DevicesTreeProvider implements vscode.TreeDataProvider<DeviceNode>,
     const tip = new vscode.MarkdownString(undefined, false);
     tip.appendText(`${device.name} (${where}): ${stateText}`);
     if (state === 'failed' && this.registry.client(device.name).lastError) tip.appendText(`\n\n${this.registry.client(device.name).lastError}`);
-    if (device.kind === 'ssh') tip.appendText(`\n\n${SSH_NOT_YET}`);
+    if (device.kind === 'ssh') tip.appendText('\n\nConnect deploys the agent when this version is not on the device yet, then attaches to its agent daemon.');
     item.tooltip = tip;
     item.iconPath = new vscode.ThemeIcon(
       device.kind === 'local' ? 'vm' : 'remote',

@@ -4,6 +4,7 @@
 // AgentClient, so a reconnect never leaks handlers.
 import * as vscode from 'vscode';
 import { DeviceRegistry, LOCAL_DEVICE, type StreamsOpener } from '../devices/deviceRegistry';
+import { defaultPromptDeps, type SshPromptDeps } from '../devices/sshPrompts';
 import { PanelManager } from '../panels/panelManager';
 import { RunCatalog } from '../runs/runCatalog';
 import { readLastChoices, type LastChoices } from '../runs/livePhase';
@@ -32,6 +33,8 @@ export class JetbenchContext {
   readonly devicesTree: DevicesTreeProvider;
   readonly statusBar: DeviceStatusBar;
   readonly activeRuns = new Map<string, ActiveRun>();
+  /** How SSH's questions are asked (modal, input box, SecretStorage). */
+  readonly sshPrompts: SshPromptDeps;
 
   constructor(
     readonly extension: vscode.ExtensionContext,
@@ -39,7 +42,8 @@ export class JetbenchContext {
   ) {
     this.output = this.own(vscode.window.createOutputChannel('Jetbench'));
     this.settings = this.own(new Settings((w) => this.output.appendLine(`settings: ${w}`)));
-    this.devices = this.own(new DeviceRegistry(this.settings, this.output, openStreams));
+    this.sshPrompts = defaultPromptDeps(extension.secrets, this.output);
+    this.devices = this.own(new DeviceRegistry(this.settings, this.output, this.sshPrompts, openStreams));
     this.catalog = this.own(new RunCatalog(this.output));
     this.panels = this.own(new PanelManager(extension.extensionUri, this.output));
     this.runsTree = this.own(new RunsTreeProvider(this.catalog));

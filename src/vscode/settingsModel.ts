@@ -1,9 +1,10 @@
 // The extension's settings (`jetbench.*`) as typed, sanitised values. Pure code (no VS Code API):
 // settings.json is hand-edited, so every value is checked and a bad one falls back to its default
 // with a warning naming the setting and the fix, instead of reaching an agent or a panel.
+import { validateDeviceConfig, type DeviceConfig } from '../core/devices';
 
-/** One entry of `jetbench.devices` as the extension lists it. The SSH devices issue owns what the
- * fields mean; the extension only needs a name and an address to show. */
+/** One entry of `jetbench.devices` as the extension lists it: what the Devices view shows, and the
+ * checked entry itself (`config`), which src/core/devices.ts resolves for connecting and deploying. */
 export interface DeviceSetting {
   name: string;
   host: string;
@@ -11,6 +12,7 @@ export interface DeviceSetting {
   user: string | null;
   identityFile: string | null;
   python: string | null;
+  config: DeviceConfig;
 }
 
 export type TraceLevel = 'off' | 'messages' | 'verbose';
@@ -151,7 +153,15 @@ function sanitiseDevices(raw: unknown, warnings: string[]): DeviceSetting[] {
       if (typeof e.port === 'number' && Number.isInteger(e.port) && e.port >= 1 && e.port <= 65535) port = e.port;
       else warnings.push(`${where} ("${name}"): "port" must be a whole number from 1 to 65535 (got ${JSON.stringify(e.port)}); using the default`);
     }
-    out.push({ name, host, port, user: str('user'), identityFile: str('identityFile'), python: str('python') });
+    // The rest is checked as the CLI checks it (src/core/devices.ts), with the same messages.
+    let config: DeviceConfig;
+    try {
+      config = validateDeviceConfig(port === null && e.port !== undefined ? { ...e, port: undefined } : e, `${where} ("${name}")`);
+    } catch (err) {
+      warnings.push(`${(err as Error).message}; skipping it`);
+      return;
+    }
+    out.push({ name, host, port, user: str('user'), identityFile: str('identityFile'), python: str('python'), config });
   });
   return out;
 }

@@ -8,11 +8,12 @@ import { after, before, describe, it } from 'node:test';
 import { RUN_SCHEMA_VERSION } from '../../device-agent/src/protocol';
 import { listRuns, readRunFile, relabelRun, writeRunFile } from '../../src/core/runStore';
 import { RESTART_DELAYS_MS, RestartPolicy } from '../../src/devices/restartPolicy';
-import { parseSshTarget, sshConfigHosts } from '../../src/devices/sshTargets';
+import { parseSshTarget, sshConfigHostAliases } from '../../src/core/devices';
 import { lastFirst, phaseFromProgress, readLastChoices } from '../../src/runs/livePhase';
 import { parseSpecFile } from '../../src/specs/specFile';
 import { buildRunsTree } from '../../src/views/runsTree';
 import { DEFAULT_SETTINGS, sanitiseSettings, SETTING_KEYS } from '../../src/vscode/settingsModel';
+import { hostKeyQuestion } from '../../src/core/sshSession';
 import { fakeRun, latencies } from '../helpers/fakeRun';
 
 describe('settings', () => {
@@ -64,6 +65,29 @@ describe('settings', () => {
     );
     assert.equal(settings.defaultDevice, 'orin');
     assert.equal(warnings.length, 6, warnings.join('\n'));
+  });
+
+  it('checks the SSH fields as the CLI does and keeps the checked entry for connecting', () => {
+    const { settings, warnings } = from({
+      devices: [
+        { name: 'nano', host: 'nano.lan', identityFile: '~/.ssh/nano', nativeBuild: 'never', agentIdleMinutes: 5 },
+        { name: 'tx2', host: 'tx2.lan', nativeBuild: 'sometimes' },
+        { name: 'agx', host: 'agx.lan', colour: 'green' },
+      ],
+    });
+    assert.deepEqual(settings.devices.map((d) => d.name), ['nano']);
+    assert.deepEqual(settings.devices[0]!.config, { name: 'nano', host: 'nano.lan', identityFile: '~/.ssh/nano', nativeBuild: 'never', agentIdleMinutes: 5 });
+    assert.match(warnings[0]!, /jetbench\.devices\[1\] \("tx2"\): "nativeBuild" must be "auto" or "never"; skipping it/);
+    assert.match(warnings[1]!, /jetbench\.devices\[2\] \("agx"\): unknown field "colour"/);
+  });
+});
+
+describe('SSH prompts', () => {
+  it('the host-key question shows the SHA256 fingerprint, the key type and where to compare it', () => {
+    const q = hostKeyQuestion('xavier', { host: '192.168.55.1', port: 2222, fingerprintSha256: 'SHA256:abc+/def', keyType: 'ssh-ed25519', known: 'unknown' });
+    assert.match(q.message, /host key of 'xavier' is not known/);
+    assert.match(q.detail, /192\.168\.55\.1:2222 offers this ssh-ed25519 key:\n\nSHA256:abc\+\/def\n/);
+    assert.match(q.detail, /ssh-keygen -lf/);
   });
 });
 
@@ -212,7 +236,7 @@ describe('live phase and quick-pick memory', () => {
 describe('SSH targets for Add Device', () => {
   it('lists concrete Host aliases of an ssh config, not patterns', () => {
     const config = 'Host *\n  ServerAliveInterval 30\nHost xavier orin # boards\n  User nvidia\nhost=lab-?? "quoted"\nMatch host x\nHost !bad xavier\n';
-    assert.deepEqual(sshConfigHosts(config), ['xavier', 'orin', 'quoted']);
+    assert.deepEqual(sshConfigHostAliases(config), ['xavier', 'orin', 'quoted']);
   });
 
   it('parses user@host:port', () => {

@@ -11,6 +11,8 @@ import path from 'node:path';
 import type { SuiteResults } from './index';
 import { ROOT, runInExtensionHost } from './codeServer';
 import { makeTestWorkspace, TEST_CACHE_DIR } from './workspace';
+import { SSH_TEST_USER, sshUnavailableReason, TestSshd } from '../helpers/sshd';
+import { sshTestEnv, type SshSuiteConfig } from './suite/sshConfig';
 
 const SUITE_TIMEOUT_MS = 15 * 60_000;
 const OUTPUT_DIR = path.join(ROOT, 'test-output', 'vscode');
@@ -27,6 +29,20 @@ async function main(): Promise<number> {
   const started = Date.now();
   const env: Record<string, string> = { JETBENCH_TEST_RESULTS: results, JETBENCH_CACHE_DIR: TEST_CACHE_DIR };
   if (process.env.JETBENCH_TEST_GREP) env.JETBENCH_TEST_GREP = process.env.JETBENCH_TEST_GREP;
+  // The SSH device suite: a real sshd on loopback, the extension host's HOME a fresh one (its
+  // ~/.ssh/known_hosts starts empty, so the host key is unknown at first).
+  const sshReason = sshUnavailableReason();
+  let sshd: TestSshd | null = null;
+  if (sshReason) {
+    console.log(`SKIPPED: the SSH device tests of the extension-host suite: ${sshReason}`);
+    env.JETBENCH_TEST_SSH_SKIP = sshReason;
+  } else {
+    sshd = await TestSshd.start();
+    const home = path.join(sshd.dir, 'vscode-home');
+    mkdirSync(path.join(home, '.ssh'), { recursive: true, mode: 0o700 });
+    const config: SshSuiteConfig = { host: '127.0.0.1', port: sshd.port, user: SSH_TEST_USER, identityFile: sshd.clientKeyFile, hostKeyLine: sshd.hostPublicKey(), home };
+    Object.assign(env, sshTestEnv(config));
+  }
   console.log(`workspace ${workspace}: the suite runs in code-server's extension host…`);
   try {
     await runInExtensionHost({
@@ -44,6 +60,7 @@ async function main(): Promise<number> {
     return 1;
   } finally {
     rmSync(workspace, { recursive: true, force: true });
+    await sshd?.dispose();
   }
   console.log(readFileSync(`${results}.log`, 'utf8'));
   const r = JSON.parse(readFileSync(results, 'utf8')) as SuiteResults;

@@ -64,13 +64,16 @@ describe('devices', () => {
       assert.equal(api.devices.state('xavier'), 'disconnected');
     });
 
-    it('Connect and Deploy on an SSH device say that SSH devices arrive with issue 3', async () => {
+    it('Connect and Deploy on a device whose port refuses say so, and the device is marked failed', async () => {
       const api = await jetbench();
-      assert.equal(await vscode.commands.executeCommand('jetbench.connectDevice', 'xavier'), 'disconnected');
+      await vscode.workspace.getConfiguration('jetbench').update('devices', [{ name: 'xavier', host: '127.0.0.1', port: 1, user: 'nvidia' }], vscode.ConfigurationTarget.Workspace);
+      await until(api.devices.onDidChange, () => api.devices.get('xavier')?.setting?.port === 1, 'the changed device');
+      assert.equal(await vscode.commands.executeCommand('jetbench.connectDevice', 'xavier'), 'failed');
+      assert.match(api.devices.client('xavier').lastError ?? '', /refused/i);
       const deploy = await vscode.commands.executeCommand<{ deployed: boolean; reason: string }>('jetbench.deployAgent', 'xavier');
       assert.equal(deploy.deployed, false);
-      assert.match(deploy.reason, /SSH devices arrive with issue 3/);
-      await assert.rejects(api.devices.connect('xavier'), /SSH devices arrive with issue 3/);
+      assert.match(deploy.reason, /cannot deploy to xavier: .*refused/i);
+      assert.equal(api.devices.state('local'), 'connected', 'the local device is not affected');
     });
   });
 });

@@ -44,6 +44,9 @@ describe('runs', () => {
   it('a second run on a busy device waits in the queue and says so', async () => {
     const api = await jetbench();
     const first = run({ device: 'local', model: 'tiny', iterations: 150, warmup: 2, label: 'queue A' });
+    // The second is submitted once the first holds the device (two commands started together
+    // reach the device in either order).
+    await until(api.devices.onDidChange, () => api.devices.jobCount('local') === 1, 'the first run submitted');
     const second = run({ device: 'local', model: 'tiny', iterations: 20, warmup: 2, label: 'queue B' });
     const [a, b] = await Promise.all([first, second]);
     assert.equal(a.status, 'ok');
