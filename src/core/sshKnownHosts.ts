@@ -5,6 +5,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { HostKeyInfo } from './sshSession';
 
 export type HostKeyVerdict = 'known' | 'unknown' | 'mismatch' | 'revoked';
 
@@ -133,4 +134,16 @@ export async function addKnownHost(file: string, host: string, port: number, key
     /* a new file */
   }
   await appendFile(file, prefix + line, { mode: 0o600 });
+}
+
+/** The question about an unknown host key, as the extension's modal asks it (the fingerprint
+ * must be in it: comparing it is the user's only defence). */
+export function hostKeyQuestion(device: string, info: HostKeyInfo): { message: string; detail: string } {
+  return {
+    message: `Jetbench: the host key of '${device}' is not known`,
+    detail:
+      `${info.host}:${info.port} offers this ${info.keyType} key:\n\n${info.fingerprintSha256}\n\n` +
+      'Compare it with the device\'s own (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub on the device) before trusting it. ' +
+      'Trusting records it in ~/.ssh/known_hosts, as ssh does.',
+  };
 }

@@ -20,18 +20,6 @@ export interface HostKeyInfo {
   known: 'unknown';
 }
 
-/** The question about an unknown host key, as the extension's modal asks it (the fingerprint
- * must be in it: comparing it is the user's only defence). */
-export function hostKeyQuestion(device: string, info: HostKeyInfo): { message: string; detail: string } {
-  return {
-    message: `Jetbench: the host key of '${device}' is not known`,
-    detail:
-      `${info.host}:${info.port} offers this ${info.keyType} key:\n\n${info.fingerprintSha256}\n\n` +
-      'Compare it with the device\'s own (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub on the device) before trusting it. ' +
-      'Trusting records it in ~/.ssh/known_hosts, as ssh does.',
-  };
-}
-
 /** How the user is asked; the CLI answers from flags, a TTY and the environment, the extension
  * with a modal and SecretStorage. */
 export interface SshHooks {

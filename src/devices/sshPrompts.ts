@@ -4,7 +4,8 @@
 // passphrase is asked once and kept in VS Code's SecretStorage, forgotten when it stops working;
 // progress and diagnostics go to the Jetbench output. Never a secret in a log.
 import * as vscode from 'vscode';
-import { hostKeyQuestion, type HostKeyInfo, type SshHooks } from '../core/sshSession';
+import { hostKeyQuestion } from '../core/sshKnownHosts';
+import type { HostKeyInfo, SshHooks } from '../core/sshSession';
 
 const PASSPHRASE_KEY = (keyPath: string) => `jetbench.ssh.passphrase:${keyPath}`;
 export const TRUST_HOST_KEY = 'Trust and Connect';

@@ -61,3 +61,23 @@ describe('extension manifest', () => {
     for (const c of pkg.contributes.viewsContainers.activitybar) assert.ok(existsSync(path.join(ROOT, c.icon)), c.icon);
   });
 });
+
+describe('the extension bundle stays light', () => {
+  it('activation loads neither the language client nor ssh2 (the protocol types of vscode-jsonrpc are light): they come with dist/agentClient.js on first connect', async () => {
+    const esbuild = await import('esbuild');
+    const result = await esbuild.build({
+      entryPoints: [path.join(ROOT, 'src/extension.ts')],
+      bundle: true,
+      write: false,
+      metafile: true,
+      platform: 'node',
+      format: 'cjs',
+      external: ['vscode', 'onnxruntime-node', 'cpu-features', '*.node'],
+      logLevel: 'silent',
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    assert.ok(inputs.some((p) => p.includes('src/devices/deviceRegistry')), 'the registry is in the bundle');
+    const heavy = inputs.filter((p) => /node_modules\/(ssh2|vscode-languageclient)\//.test(p) || /src\/core\/(sshSession|deploy|transport|agentConnection)\.ts$/.test(p));
+    assert.deepEqual(heavy, [], `pulled into dist/extension.js: ${heavy.slice(0, 5).join(', ')}`);
+  });
+});

@@ -13,7 +13,7 @@ import { lastFirst, phaseFromProgress, readLastChoices } from '../../src/runs/li
 import { parseSpecFile } from '../../src/specs/specFile';
 import { buildRunsTree } from '../../src/views/runsTree';
 import { DEFAULT_SETTINGS, sanitiseSettings, SETTING_KEYS } from '../../src/vscode/settingsModel';
-import { hostKeyQuestion } from '../../src/core/sshSession';
+import { hostKeyQuestion } from '../../src/core/sshKnownHosts';
 import { fakeRun, latencies } from '../helpers/fakeRun';
 
 describe('settings', () => {
