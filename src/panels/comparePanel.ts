@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { RunFile } from '../../device-agent/src/protocol';
 import { COMPARE_NOTES, compareTable, formatCompareTable } from '../core/report';
 import type { CompareRun, FromComparePanel, ToComparePanel } from '../../webview/src/messages';
+import { firstMatching } from './waitForRender';
 import { buildWebviewHtml } from './webviewHtml';
 
 type Rendered = Extract<FromComparePanel, { type: 'rendered' }>;
@@ -83,15 +84,7 @@ export class ComparePanel implements vscode.Disposable {
   }
 
   waitForRender(predicate: (r: Rendered) => boolean): Promise<Rendered> {
-    const seen = this.renders.find(predicate);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve) => {
-      const sub = this.onDidRender((r) => {
-        if (!predicate(r)) return;
-        sub.dispose();
-        resolve(r);
-      });
-    });
+    return firstMatching(this.renders, this.onDidRender, predicate);
   }
 
   dispose(): void {

@@ -6,6 +6,7 @@ import type { RunFile, RunSpec, SamplesBatch } from '../../device-agent/src/prot
 import { modelName } from '../core/report';
 import type { FromResultPanel, LivePhase, RenderReport, ToResultPanel } from '../../webview/src/messages';
 import { initialResultModel, reduceResult, type ResultModel } from '../../webview/src/resultModel';
+import { firstMatching } from './waitForRender';
 import { buildWebviewHtml } from './webviewHtml';
 
 export class ResultPanel implements vscode.Disposable {
@@ -133,15 +134,7 @@ export class ResultPanel implements vscode.Disposable {
 
   /** Resolves with the first render report matching `predicate` (already received or to come). */
   waitForRender(predicate: (r: RenderReport) => boolean): Promise<RenderReport> {
-    const seen = this.renders.find(predicate);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve) => {
-      const sub = this.onDidRender((r) => {
-        if (!predicate(r)) return;
-        sub.dispose();
-        resolve(r);
-      });
-    });
+    return firstMatching(this.renders, this.onDidRender, predicate);
   }
 
   private isDisposed = false;
