@@ -1,21 +1,13 @@
 // The device agent's JSON-RPC 2.0 API (LSP framing): every request, notification and type that
 // crosses the wire between a client (the extension's LanguageClient, the CLI) and the agent.
 // This file is the contract; it imports nothing but vscode-jsonrpc's message-type classes, so a
-// consumer can import it without pulling agent code into its bundle.
+// consumer can import it without pulling agent code into its bundle. Its plain values (versions,
+// backend and precision lists) live in protocolValues.ts, re-exported here: code that needs only
+// them (the extension at activation) imports that file and stays free of vscode-jsonrpc.
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 
-/** Bumped on any incompatible change; checked at `initialize`. 2: the daemon, persisted runs,
- * attach, queue state (see the section "Daemon, persisted runs, attach"). */
-export const PROTOCOL_VERSION = 2;
-
-/** Version of the run file layout (schemas/run.schema.json). */
-export const RUN_SCHEMA_VERSION = 1;
-
-export type BackendId = 'onnxruntime' | 'tensorrt' | 'tvm';
-export const BACKEND_IDS: readonly BackendId[] = ['onnxruntime', 'tensorrt', 'tvm'];
-
-export type Precision = 'fp32' | 'fp16' | 'int8';
-export const PRECISIONS: readonly Precision[] = ['fp32', 'fp16', 'int8'];
+export { PROTOCOL_VERSION, RUN_SCHEMA_VERSION, BACKEND_IDS, PRECISIONS, type BackendId, type Precision } from './protocolValues';
+import type { BackendId, Precision } from './protocolValues';
 
 /** What to measure. Warm-up and measurement each end when ALL their minimums are met. */
 export interface RunSpec {

@@ -2,7 +2,8 @@
 // backend -> precision -> iterations, each starting from the last choice.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { PRECISIONS, type BackendId, type BackendStatus, type Precision, type RunSpec } from '../../device-agent/src/protocol';
+import { PRECISIONS } from '../../device-agent/src/protocolValues';
+import type { BackendId, BackendStatus, Precision, RunSpec } from '../../device-agent/src/protocol';
 import { BUILTIN_BASES, parseBuiltinName } from '../../models/src/names';
 import { specBase } from '../specs/specCodeLens';
 import { completeSpec } from '../specs/specFile';

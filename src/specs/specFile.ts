@@ -3,7 +3,8 @@
 // Code API), unit-tested; the CodeLens provider places its lenses at the offsets found here.
 // The ESM build: the package's UMD main loads its parts with a require() bundlers cannot follow.
 import { parseTree, findNodeAtLocation, getNodeValue, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser/lib/esm/main.js';
-import { BACKEND_IDS, PRECISIONS, type RunSpec } from '../../device-agent/src/protocol';
+import { BACKEND_IDS, PRECISIONS } from '../../device-agent/src/protocolValues';
+import type { RunSpec } from '../../device-agent/src/protocol';
 import { parseBuiltinName } from '../../models/src/names';
 
 /** Values a run takes when neither it nor the file's defaults say (the CLI's `bench` defaults). */

@@ -63,7 +63,7 @@ describe('extension manifest', () => {
 });
 
 describe('the extension bundle stays light', () => {
-  it('activation loads neither the language client nor ssh2 (the protocol types of vscode-jsonrpc are light): they come with dist/agentClient.js on first connect', async () => {
+  it('activation loads neither the language client, JSON-RPC nor ssh2: they come with dist/agentClient.js on first connect', async () => {
     const esbuild = await import('esbuild');
     const result = await esbuild.build({
       entryPoints: [path.join(ROOT, 'src/extension.ts')],
@@ -77,7 +77,7 @@ describe('the extension bundle stays light', () => {
     });
     const inputs = Object.keys(result.metafile.inputs);
     assert.ok(inputs.some((p) => p.includes('src/devices/deviceRegistry')), 'the registry is in the bundle');
-    const heavy = inputs.filter((p) => /node_modules\/(ssh2|vscode-languageclient)\//.test(p) || /src\/core\/(sshSession|deploy|transport|agentConnection)\.ts$/.test(p));
+    const heavy = inputs.filter((p) => /node_modules\/(ssh2|vscode-languageclient|vscode-jsonrpc)\//.test(p) || /src\/core\/(sshSession|deploy|transport|agentConnection)\.ts$/.test(p));
     assert.deepEqual(heavy, [], `pulled into dist/extension.js: ${heavy.slice(0, 5).join(', ')}`);
   });
 });

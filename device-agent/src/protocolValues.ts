@@ -1,0 +1,14 @@
+// The protocol's plain values, without vscode-jsonrpc (see protocol.ts, which re-exports them).
+
+/** Bumped on any incompatible change; checked at `initialize`. 2: the daemon, persisted runs,
+ * attach, queue state (see the section "Daemon, persisted runs, attach"). */
+export const PROTOCOL_VERSION = 2;
+
+/** Version of the run file layout (schemas/run.schema.json). */
+export const RUN_SCHEMA_VERSION = 1;
+
+export type BackendId = 'onnxruntime' | 'tensorrt' | 'tvm';
+export const BACKEND_IDS: readonly BackendId[] = ['onnxruntime', 'tensorrt', 'tvm'];
+
+export type Precision = 'fp32' | 'fp16' | 'int8';
+export const PRECISIONS: readonly Precision[] = ['fp32', 'fp16', 'int8'];
