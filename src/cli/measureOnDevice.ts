@@ -6,6 +6,7 @@ import path from 'node:path';
 import { CancellationTokenSource } from 'vscode-jsonrpc';
 import type { RunFile, RunSpec } from '../../device-agent/src/protocol';
 import { newRunId } from '../../device-agent/src/runner';
+import { withDevicePython } from '../core/devices';
 import { runOnAgent } from '../core/runClient';
 import { checkOutputPath, defaultRunPath, writeRunFile } from '../core/runStore';
 import { connectCliDevice, type CliIo } from './sshHooks';
@@ -27,9 +28,7 @@ export async function measureOnDevice(spec: RunSpec, io: CliIo, opts: MeasureOpt
   await checkOutputPath(outFile, opts.out === null);
 
   const agent = await connectCliDevice(spec.device, io, { acceptNewHostKey: opts.acceptNewHostKey, quiet: opts.quiet });
-  if (agent.device.kind === 'ssh' && spec.backend === 'tvm' && spec.tvm && spec.tvm.python === null && agent.device.python) {
-    spec.tvm.python = agent.device.python;
-  }
+  spec = withDevicePython(spec, agent.device);
   const cancel = new CancellationTokenSource();
   let interrupts = 0;
   const onSigint = () => {

@@ -7,6 +7,7 @@ import path from 'node:path';
 // The ESM build: the package's UMD main loads its parts with a require() bundlers cannot follow.
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser/lib/esm/main.js';
 import SSHConfig from 'ssh-config';
+import type { RunSpec } from '../../device-agent/src/protocol';
 
 /** One entry of the `jetbench.devices` setting. */
 export interface DeviceConfig {
@@ -316,4 +317,10 @@ export function jumpHostDevice(proxyJump: string, target: SshDevice, sshConfigFi
   const jump = sshDevice(`${target.name} (jump ${alias})`, target.source, { host: alias, port: m[3] ? Number(m[3]) : undefined, user: m[1] }, {}, sshConfigFile);
   if (jump.proxyJump) throw new DeviceError(`the jump host ${alias} has a ProxyJump of its own: chained jumps are not supported`);
   return jump;
+}
+
+/** A TVM run on an SSH device uses the device's configured `python` unless the spec names one. */
+export function withDevicePython(spec: RunSpec, device: ResolvedDevice): RunSpec {
+  if (device.kind !== 'ssh' || spec.backend !== 'tvm' || !spec.tvm || spec.tvm.python !== null || !device.python) return spec;
+  return { ...spec, tvm: { ...spec.tvm, python: device.python } };
 }

@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import type { RunFile, RunSpec } from '../../device-agent/src/protocol';
 import { newRunId } from '../../device-agent/src/runId';
+import { withDevicePython } from '../core/devices';
 import { checkOutputPath, defaultRunPath, writeRunFile } from '../core/runStore';
 import type { ResultPanel } from '../panels/resultPanel';
 import type { JetbenchContext } from '../vscode/context';
@@ -21,7 +22,15 @@ export interface RunOutcome {
   error: string | null;
 }
 
-export async function runBenchmarkSession(ctx: JetbenchContext, spec: RunSpec, folder: string): Promise<RunOutcome> {
+export async function runBenchmarkSession(ctx: JetbenchContext, given: RunSpec, folder: string): Promise<RunOutcome> {
+  // TVM on an SSH device: the device's configured Python, as the CLI does. A device that cannot
+  // be resolved fails at connect below, where the panel shows why.
+  let spec = given;
+  try {
+    spec = withDevicePython(given, ctx.devices.resolve(given.device));
+  } catch {
+    /* reported at connect */
+  }
   const runId = newRunId(spec);
   const file = defaultRunPath(folder, runId);
   // Before measuring: a run that cannot be stored should not run.

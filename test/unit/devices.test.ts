@@ -5,7 +5,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { DeviceError, DEVICES_SETTING_SCHEMA, jumpHostDevice, parseSshUrl, resolveDevice, type SshDevice } from '../../src/core/devices';
+import type { RunSpec } from '../../device-agent/src/protocol';
+import { DeviceError, DEVICES_SETTING_SCHEMA, jumpHostDevice, parseSshUrl, resolveDevice, withDevicePython, type SshDevice } from '../../src/core/devices';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'jetbench-devices-'));
 const workspace = path.join(root, 'ws');
@@ -108,4 +109,16 @@ test('package.json contributes exactly this schema for jetbench.devices', () => 
     contributes: { configuration: { properties: Record<string, unknown> } };
   };
   assert.deepEqual(pkg.contributes.configuration.properties['jetbench.devices'], JSON.parse(JSON.stringify(DEVICES_SETTING_SCHEMA)));
+});
+
+test('a TVM run on an SSH device takes the device python unless the spec names one', () => {
+  const ssh = { kind: 'ssh', python: '/opt/tvm/bin/python3' } as SshDevice;
+  const tvm = { backend: 'tvm', tvm: { python: null } } as unknown as RunSpec;
+  assert.equal(withDevicePython(tvm, ssh).tvm?.python, '/opt/tvm/bin/python3');
+  assert.equal(tvm.tvm?.python, null, 'the given spec is left as it was');
+  const named = { backend: 'tvm', tvm: { python: '/usr/bin/python3' } } as unknown as RunSpec;
+  assert.equal(withDevicePython(named, ssh), named);
+  const ort = { backend: 'onnxruntime' } as unknown as RunSpec;
+  assert.equal(withDevicePython(ort, ssh), ort);
+  assert.equal(withDevicePython(tvm, { kind: 'local', name: 'local' }), tvm);
 });
