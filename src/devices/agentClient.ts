@@ -17,6 +17,7 @@ import {
   type LanguageClientOptions,
   type NotificationHandler,
   type NotificationType,
+  type ProgressType,
   type StreamInfo,
 } from 'vscode-languageclient/node';
 import {
@@ -32,7 +33,7 @@ import {
   type RunFile,
   type RunSpec,
 } from '../../device-agent/src/protocol';
-import { runOnAgent, type AgentRpc, type RunObserver } from '../core/runClient';
+import { runOnAgent, type AgentRpc, type ResumableAgent, type RunObserver } from '../core/runClient';
 import type { AgentStreams } from '../core/transport';
 import { RestartPolicy } from './restartPolicy';
 
@@ -62,6 +63,9 @@ export interface AgentClientOptions {
   output: vscode.OutputChannel;
   maxRestarts: number;
   restartWindowMs: number;
+  /** The agent outlives a connection (an SSH device's daemon): a run survives a drop, and after
+   * the automatic reconnect the client re-attaches to it. */
+  resumable?: boolean;
 }
 
 /** The agent speaks another protocol version: a rebuild or redeploy fixes it. */
@@ -112,8 +116,35 @@ export class AgentClient implements vscode.Disposable {
     return {
       sendRequest: (type, params, token) => client.sendRequest(type, params, token),
       onNotification: (type, handler) => this.subscribe(client, type, handler),
-      onProgress: (type, token, handler) => client.onProgress(type, token, handler),
+      onProgress: (type, token, handler) => this.followProgress(client, type, token, handler),
     };
+  }
+
+  /** One LanguageClient progress handler per token for the life of a run: LanguageClient moves
+   * its handlers to the new connection after a restart, so a handler disposed and registered again
+   * across a reconnect would be registered twice there. A follower replaces the handler; run()
+   * removes the token's registration when the run ends. */
+  private readonly progress = new Map<string | number, { handler: NotificationHandler<unknown> | null; registration: vscode.Disposable }>();
+
+  private followProgress<P>(client: LanguageClient, type: ProgressType<P>, token: string | number, handler: NotificationHandler<P>): vscode.Disposable {
+    let entry = this.progress.get(token);
+    if (!entry) {
+      const created: { handler: NotificationHandler<unknown> | null; registration: vscode.Disposable } = { handler: null, registration: new vscode.Disposable(() => undefined) };
+      created.registration = client.onProgress(type, token, (value) => created.handler?.(value));
+      entry = created;
+      this.progress.set(token, entry);
+    }
+    const current = entry;
+    const h = handler as NotificationHandler<unknown>;
+    current.handler = h;
+    return new vscode.Disposable(() => {
+      if (current.handler === h) current.handler = null;
+    });
+  }
+
+  private endProgress(token: string | number): void {
+    this.progress.get(token)?.registration.dispose();
+    this.progress.delete(token);
   }
 
   private readonly listeners = new Map<string, Set<NotificationHandler<unknown>>>();
@@ -256,6 +287,8 @@ export class AgentClient implements vscode.Disposable {
     this.connectionScope.forEach((d) => d.dispose());
     this.connectionScope = [];
     this.listeners.clear();
+    this.progress.forEach((e) => e.registration.dispose());
+    this.progress.clear();
     if (client) {
       // stop() sends shutdown/exit to a live agent; on a dead one it only cleans up.
       await client.stop(2000).catch(() => undefined);
@@ -273,13 +306,43 @@ export class AgentClient implements vscode.Disposable {
   }
 
   /** Runs a spec through the client core; throws RunRequestError. `token` may be VS Code's. */
-  async run(spec: RunSpec, opts: { runId: string; token: vscode.CancellationToken; observer: RunObserver }): Promise<RunFile> {
+  async run(spec: RunSpec, opts: { runId: string; token: vscode.CancellationToken; observer: RunObserver; reconnectWindowMs?: number }): Promise<RunFile> {
+    const scope: vscode.Disposable[] = [];
     try {
-      return (await runOnAgent(this.rpc, spec, opts)).run;
+      return (await runOnAgent(this.opts.resumable ? this.resumable(scope) : this.rpc, spec, opts)).run;
     } catch (e) {
       const fromAgent = e instanceof ResponseError && (Object.values(AgentErrorCode) as number[]).includes(e.code);
       throw new RunRequestError(e instanceof Error ? e.message : String(e), fromAgent);
+    } finally {
+      scope.forEach((d) => d.dispose());
+      this.endProgress(opts.runId);
     }
+  }
+
+  /** This connection as the client core's ResumableAgent: `lost` when it drops, `reconnect` once
+   * the automatic restart has connected again (a new channel to the same daemon). */
+  private resumable(scope: vscode.Disposable[]): ResumableAgent {
+    const rpc = this.rpc;
+    const lost = new Promise<unknown>((resolve) => {
+      scope.push(this.lost.event((why) => resolve(new Error(why))));
+    });
+    return { rpc, lost, reconnect: async () => (await this.whenConnected(), this.resumable(scope)) };
+  }
+
+  /** Resolves when connected; rejects when the client gave up or was disconnected. */
+  private whenConnected(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        if (this.state === 'connected' && this.client) resolve();
+        else if (this.state === 'failed' || this.state === 'disconnected') reject(new Error(this.lastError ?? `device '${this.opts.device}' is not connected`));
+        else return false;
+        return true;
+      };
+      if (check()) return;
+      const sub = this.changed.event(() => {
+        if (check()) sub.dispose();
+      });
+    });
   }
 
   /** The agent's process id (local device), for messages and tests. */

@@ -94,6 +94,7 @@ export class DeviceRegistry implements vscode.Disposable {
         output: this.output,
         maxRestarts: s.maxRestarts,
         restartWindowMs: s.restartWindowS * 1000,
+        resumable: device.kind === 'ssh',
       });
       client.onDidChange(() => this.changed.fire());
       this.clients.set(name, client);

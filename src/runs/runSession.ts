@@ -72,6 +72,12 @@ export async function runBenchmarkSession(ctx: JetbenchContext, given: RunSpec, 
             token: cancel.token,
             observer: {
               onSamples: (batch) => panel.addSamples(batch),
+              // An SSH device's run goes on in its daemon: after the reconnect, the rest arrives.
+              onConnectionLost: (attempt) => setPhase('disconnected', `${lost ?? 'the connection was lost'}; reconnecting (attempt ${attempt})`),
+              onReattached: (o) => {
+                lost = null;
+                setPhase('running', `re-attached: ${o.measure} measured samples held, receiving the rest`);
+              },
               onProgress: (message, pct) => {
                 setPhase(phaseFromProgress(message), message);
                 const increment = pct !== undefined && pct > lastPct ? pct - lastPct : undefined;
@@ -109,7 +115,7 @@ function failed(ctx: JetbenchContext, panel: ResultPanel, runId: string, e: unkn
     ctx.output.appendLine(`run ${runId}: connection lost (${lost}): ${message}`);
     panel.setPhase('disconnected', lost);
     void vscode.window.showWarningMessage(`The device disconnected during the run (${lost}). The panel keeps the ${panel.liveSampleCount} samples it received; nothing was stored.`);
-    return { runId, file: null, status: null, phase: 'disconnected', error: lost };
+    return { runId, file: null, status: null, phase: 'disconnected', error: `${lost}: ${message}` };
   }
   ctx.output.appendLine(`run ${runId} failed: ${message}`);
   panel.setPhase('failed', message);

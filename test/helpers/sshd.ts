@@ -67,6 +67,20 @@ export function asTestUser(command: string): string {
   return r.stdout;
 }
 
+/** The processes an sshd (`sshdPid`) runs for its connections, children first-level and below. */
+export function sshdSessionPids(sshdPid: number): number[] {
+  const out: number[] = [];
+  const walk = (parent: number) => {
+    const r = spawnSync('pgrep', ['-P', String(parent)], { encoding: 'utf8' });
+    for (const pid of r.stdout.split('\n').filter(Boolean).map(Number)) {
+      out.push(pid);
+      walk(pid);
+    }
+  };
+  walk(sshdPid);
+  return out;
+}
+
 export interface SshdOptions {
   /** sshd_config lines added to the defaults (e.g. `AllowStreamLocalForwarding no`). */
   extraConfig?: string[];
@@ -222,17 +236,12 @@ export class TestSshd {
   /** PIDs of the processes sshd runs for its connections (the privileged monitor, the session
    * process that holds the TCP socket, and their children): killing them all drops every connection. */
   sessionPids(): number[] {
-    if (!this.child?.pid) return [];
-    const out: number[] = [];
-    const walk = (parent: number) => {
-      const r = spawnSync('pgrep', ['-P', String(parent)], { encoding: 'utf8' });
-      for (const pid of r.stdout.split('\n').filter(Boolean).map(Number)) {
-        out.push(pid);
-        walk(pid);
-      }
-    };
-    walk(this.child.pid);
-    return out;
+    return this.child?.pid ? sshdSessionPids(this.child.pid) : [];
+  }
+
+  /** The listening sshd's pid (null when stopped). */
+  get pid(): number | null {
+    return this.child?.pid ?? null;
   }
 
   /** Stops listening (new connections are refused); existing sessions' children are killed too. */

@@ -40,7 +40,7 @@ async function main(): Promise<number> {
     sshd = await TestSshd.start();
     const home = path.join(sshd.dir, 'vscode-home');
     mkdirSync(path.join(home, '.ssh'), { recursive: true, mode: 0o700 });
-    const config: SshSuiteConfig = { host: '127.0.0.1', port: sshd.port, user: SSH_TEST_USER, identityFile: sshd.clientKeyFile, hostKeyLine: sshd.hostPublicKey(), home };
+    const config: SshSuiteConfig = { host: '127.0.0.1', port: sshd.port, user: SSH_TEST_USER, identityFile: sshd.clientKeyFile, hostKeyLine: sshd.hostPublicKey(), home, sshdPid: sshd.pid! };
     Object.assign(env, sshTestEnv(config));
   }
   console.log(`workspace ${workspace}: the suite runs in code-server's extension host…`);

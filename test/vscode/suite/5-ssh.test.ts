@@ -13,6 +13,7 @@ import { checkHostKey } from '../../../src/core/sshKnownHosts';
 import type { HostKeyInfo } from '../../../src/core/sshSession';
 import type { RunOutcome } from '../../../src/runs/runSession';
 import type { SshPromptDeps } from '../../../src/devices/sshPrompts';
+import { sshdSessionPids } from '../../helpers/sshd';
 import { sshTestConfig, type SshSuiteConfig } from './sshConfig';
 import { jetbench, readRun, runsDir, stopAllRuns, until } from './util';
 
@@ -106,6 +107,44 @@ describe('SSH device', function () {
     assert.ok(panel);
     const drawn = await panel.waitForRender((r) => r.final);
     assert.equal(drawn.samples, 40);
+  });
+
+  it('the connection cut mid-run: the run goes on on the device, the client re-attaches and gets all of it', async () => {
+    const api = await jetbench();
+    const iterations = 1500;
+    const pending = vscode.commands.executeCommand<RunOutcome | undefined>('jetbench.runBenchmark', { device: DEVICE, model: 'tiny', iterations, warmup: 3 });
+    // Once samples stream, kill sshd's session processes: the TCP connection dies as on a network
+    // cut; the agent daemon (detached on the device) measures on.
+    const panel = await new Promise<NonNullable<ReturnType<typeof api.panels.resultPanel>>>((resolve) => {
+      const sub = api.panels.onDidCreate((p) => {
+        if (!('onDidUpdate' in p)) return;
+        const s2 = p.onDidUpdate(() => {
+          if (p.liveSampleCount < 30) return;
+          s2.dispose();
+          sub.dispose();
+          resolve(p);
+        });
+      });
+    });
+    const heldAtCut = panel.liveSampleCount;
+    for (const pid of sshdSessionPids(cfg.sshdPid)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone already */
+      }
+    }
+    const outcome = await pending;
+    assert.ok(outcome);
+    assert.equal(outcome.status, 'ok', outcome.error ?? '');
+    const run = readRun(outcome.file!);
+    assert.equal(run.samples.latencyMs.length, iterations, 'every sample of the run, none lost or repeated');
+    assert.ok(heldAtCut < iterations, `the cut came mid-run (${heldAtCut} samples held)`);
+    const phases = panel.phases.join(' -> ');
+    assert.ok(panel.phases.includes('disconnected'), phases);
+    assert.ok(panel.phases.lastIndexOf('running') > panel.phases.indexOf('disconnected'), phases);
+    const drawn = await panel.waitForRender((r) => r.final);
+    assert.equal(drawn.samples, iterations);
   });
 
   it('a changed host key is refused without asking, naming a possible attack', async () => {

@@ -8,6 +8,8 @@ export interface SshSuiteConfig {
   hostKeyLine: string;
   /** The extension host's HOME: ~/.ssh/known_hosts lives there. */
   home: string;
+  /** The listening sshd, whose session processes a test kills to cut the connection. */
+  sshdPid: number;
 }
 
 const VAR = 'JETBENCH_TEST_SSH';
