@@ -5,8 +5,8 @@ import { BadInputError } from './errors';
 import { deviceInfo } from './deviceInfo';
 import { NativeWorker } from './native/client';
 import type { PipelineJob } from './native/messages';
-import { MEMORY_MODES, PIPELINE_MODES, RUN_SCHEMA_VERSION, type PipelineInfo, type PipelineOptions, type RunFile, type RunSpec, type TimingInfo } from './protocol';
-import { resolveAndInspect, validateSpec, type RunSinks } from './runner';
+import { MEMORY_MODES, PIPELINE_MODES, type PipelineInfo, type PipelineOptions, type RunFile, type RunSpec, type TimingInfo } from './protocol';
+import { assembleRun, resolveAndInspect, validateSpec, type RunSinks } from './runner';
 import { computeStats } from './stats';
 
 export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
@@ -110,32 +110,25 @@ export async function executePipeline(spec: RunSpec, runId: string, sinks: RunSi
       .filter(([name]) => name !== 'inference')
       .reduce((sum, [, v]) => sum + (v[i] ?? 0), 0),
   );
-  const run: RunFile = {
-    schemaVersion: RUN_SCHEMA_VERSION,
-    id: runId,
-    createdAt,
-    finishedAt: new Date().toISOString(),
-    spec,
-    device,
-    versions: device.versions,
-    model,
+  return assembleRun({
+    head: { runId, createdAt, spec, device, model },
     artifact: null,
     timing,
     samples: { latencyMs: result.latencyMs, warmupLatencyMs: result.warmupLatencyMs, stagesMs: result.stagesMs },
-    stats: computeStats(result.latencyMs),
-    pipeline: {
-      mode: options.mode,
-      memory: options.memory,
-      stages: result.plan.map(({ name, where, clock }) => ({ name, where, clock })),
-      inference: { backend: spec.backend, where: 'host', description: result.inferenceDescription },
-      gpu: result.gpu,
-      frames: result.frames,
-      detections: result.detections,
-      stageStats,
-      nonInferenceStats: computeStats(nonInference),
+    cancelled: result.cancelled,
+    error: result.error ? `the pipeline failed during the run: ${result.error}` : null,
+    extras: {
+      pipeline: {
+        mode: options.mode,
+        memory: options.memory,
+        stages: result.plan.map(({ name, where, clock }) => ({ name, where, clock })),
+        inference: { backend: spec.backend, where: 'host', description: result.inferenceDescription },
+        gpu: result.gpu,
+        frames: result.frames,
+        detections: result.detections,
+        stageStats,
+        nonInferenceStats: computeStats(nonInference),
+      },
     },
-    status: result.error ? 'failed' : result.cancelled ? 'cancelled' : 'ok',
-  };
-  if (result.error) run.error = `the pipeline failed during the run: ${result.error}`;
-  return run;
+  });
 }

@@ -174,6 +174,39 @@ export async function executeRun(
   flush('warmup', result.warmupMs);
   flush('measure', result.latencyMs);
 
+  return assembleRun({
+    head: { runId, createdAt, spec, device, model },
+    artifact: session.artifact,
+    timing: session.timing,
+    samples: { latencyMs: result.latencyMs, warmupLatencyMs: result.warmupMs },
+    cancelled: result.cancelled,
+    error: result.error ? `${spec.backend} failed during the run: ${result.error.message}` : null,
+    extras,
+  });
+}
+
+/** What every run file starts from: the job and where it ran. */
+export interface RunHead {
+  runId: string;
+  createdAt: string;
+  spec: RunSpec;
+  device: RunFile['device'];
+  model: RunFile['model'];
+}
+
+/** The run file of a finished job (measured, cancelled or failed): one layout for every kind of
+ * job (a backend's run, a pipeline run). */
+export function assembleRun(o: {
+  head: RunHead;
+  artifact: RunFile['artifact'];
+  timing: RunFile['timing'];
+  samples: RunFile['samples'];
+  cancelled: boolean;
+  /** The failure in words, null when the job did not fail. */
+  error: string | null;
+  extras?: Partial<RunFile>;
+}): RunFile {
+  const { runId, createdAt, spec, device, model } = o.head;
   const run: RunFile = {
     schemaVersion: RUN_SCHEMA_VERSION,
     id: runId,
@@ -183,13 +216,13 @@ export async function executeRun(
     device,
     versions: device.versions,
     model,
-    artifact: session.artifact,
-    timing: session.timing,
-    samples: { latencyMs: result.latencyMs, warmupLatencyMs: result.warmupMs },
-    stats: computeStats(result.latencyMs),
-    status: result.error ? 'failed' : result.cancelled ? 'cancelled' : 'ok',
-    ...extras,
+    artifact: o.artifact,
+    timing: o.timing,
+    samples: o.samples,
+    stats: computeStats(o.samples.latencyMs),
+    status: o.error ? 'failed' : o.cancelled ? 'cancelled' : 'ok',
+    ...o.extras,
   };
-  if (result.error) run.error = `${spec.backend} failed during the run: ${result.error.message}`;
+  if (o.error) run.error = o.error;
   return run;
 }
