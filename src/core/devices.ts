@@ -144,6 +144,11 @@ export function validateDeviceConfig(value: unknown, where: string): DeviceConfi
   };
   str('name', true);
   str('host', true);
+  const name = d.name as string;
+  if (!new RegExp(DEVICES_SETTING_SCHEMA.items.properties.name.pattern).test(name)) {
+    throw new DeviceError(`${where}: "name" must start with a letter or digit, then letters, digits, ".", "_" or "-" (got ${JSON.stringify(name)})`);
+  }
+  if (name === 'local') throw new DeviceError(`${where}: "local" is the name of this machine; pick another name`);
   for (const k of ['user', 'identityFile', 'python', 'agentHome', 'nodePath']) str(k);
   if (d.port !== undefined && !(Number.isInteger(d.port) && (d.port as number) >= 1 && (d.port as number) <= 65535)) {
     throw new DeviceError(`${where}: "port" must be a whole number from 1 to 65535`);

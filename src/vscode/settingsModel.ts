@@ -61,8 +61,6 @@ export const SETTING_KEYS = {
 /** Settings whose change needs the agents restarted (the connection options are read at start). */
 export const RESTART_KEYS: ReadonlyArray<keyof JetbenchSettings> = ['maxRestarts', 'restartWindowS'];
 
-const DEVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-
 export interface Sanitised {
   settings: JetbenchSettings;
   /** One line per value that was replaced by its default, naming the setting and the fix. */
@@ -129,39 +127,26 @@ function sanitiseDevices(raw: unknown, warnings: string[]): DeviceSetting[] {
       return;
     }
     const e = entry as Record<string, unknown>;
-    const str = (k: string): string | null => (typeof e[k] === 'string' && e[k] !== '' ? (e[k] as string) : null);
-    const name = str('name');
-    const host = str('host');
-    if (!name || !DEVICE_NAME.test(name)) {
-      warnings.push(`${where}: "name" must be letters, digits, ".", "_" or "-" (got ${JSON.stringify(e.name)}); skipping it`);
+    const label = typeof e.name === 'string' ? `${where} ("${e.name}")` : where;
+    if (typeof e.name === 'string' && out.some((x) => x.name === e.name)) {
+      warnings.push(`${label}: a device named "${e.name}" is listed twice; keeping the first`);
       return;
     }
-    if (name === 'local') {
-      warnings.push(`${where}: "local" is the name of this machine; pick another name; skipping it`);
-      return;
+    // A bad port falls back to the default (22 or the ssh config's) with a warning; everything
+    // else is checked as the CLI checks it (src/core/devices.ts), and a bad entry is skipped.
+    const checked: Record<string, unknown> = { ...e };
+    if (e.port !== undefined && !(typeof e.port === 'number' && Number.isInteger(e.port) && e.port >= 1 && e.port <= 65535)) {
+      warnings.push(`${label}: "port" must be a whole number from 1 to 65535 (got ${JSON.stringify(e.port)}); using the default`);
+      delete checked.port;
     }
-    if (out.some((x) => x.name === name)) {
-      warnings.push(`${where}: a device named "${name}" is listed twice; keeping the first`);
-      return;
-    }
-    if (!host) {
-      warnings.push(`${where} ("${name}"): "host" must be a host name, address or ~/.ssh/config alias; skipping it`);
-      return;
-    }
-    let port: number | null = null;
-    if (e.port !== undefined) {
-      if (typeof e.port === 'number' && Number.isInteger(e.port) && e.port >= 1 && e.port <= 65535) port = e.port;
-      else warnings.push(`${where} ("${name}"): "port" must be a whole number from 1 to 65535 (got ${JSON.stringify(e.port)}); using the default`);
-    }
-    // The rest is checked as the CLI checks it (src/core/devices.ts), with the same messages.
     let config: DeviceConfig;
     try {
-      config = validateDeviceConfig(port === null && e.port !== undefined ? { ...e, port: undefined } : e, `${where} ("${name}")`);
+      config = validateDeviceConfig(checked, label);
     } catch (err) {
       warnings.push(`${(err as Error).message}; skipping it`);
       return;
     }
-    out.push({ name, host, port, user: str('user'), identityFile: str('identityFile'), python: str('python'), config });
+    out.push({ name: config.name, host: config.host, port: config.port ?? null, user: config.user ?? null, identityFile: config.identityFile ?? null, python: config.python ?? null, config });
   });
   return out;
 }

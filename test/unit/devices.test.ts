@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { RunSpec } from '../../device-agent/src/protocol';
-import { DeviceError, DEVICES_SETTING_SCHEMA, jumpHostDevice, parseSshUrl, resolveDevice, withDevicePython, type SshDevice } from '../../src/core/devices';
+import { DeviceError, DEVICES_SETTING_SCHEMA, jumpHostDevice, parseSshUrl, resolveDevice, validateDeviceConfig, withDevicePython, type SshDevice } from '../../src/core/devices';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'jetbench-devices-'));
 const workspace = path.join(root, 'ws');
@@ -121,4 +121,10 @@ test('a TVM run on an SSH device takes the device python unless the spec names o
   const ort = { backend: 'onnxruntime' } as unknown as RunSpec;
   assert.equal(withDevicePython(ort, ssh), ort);
   assert.equal(withDevicePython(tvm, { kind: 'local', name: 'local' }), tvm);
+});
+
+test('a configured device needs a usable name: the pattern of the schema, and not "local"', () => {
+  assert.throws(() => validateDeviceConfig({ name: 'my board', host: 'x' }, 'jetbench.devices[0]'), /jetbench\.devices\[0\]: "name" must start with a letter or digit/);
+  assert.throws(() => validateDeviceConfig({ name: 'local', host: 'x' }, 'jetbench.devices[1]'), /"local" is the name of this machine/);
+  assert.equal(validateDeviceConfig({ name: 'orin-1.lab', host: 'x' }, 'w').name, 'orin-1.lab');
 });
