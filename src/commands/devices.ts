@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DeviceInfo } from '../../device-agent/src/protocol';
 import { formatDeviceInfo } from '../cli/info';
-import { parseSshTarget, sshConfigHostAliases } from '../core/devices';
+import { parseSshTarget, sshConfigHostAliases, validateDeviceConfig } from '../core/devices';
 import type { DeployResult } from '../core/deploy';
 import { LOCAL_DEVICE } from '../devices/deviceRegistry';
 import { deviceNameOf } from '../views/devicesView';
@@ -178,7 +178,14 @@ async function askDevice(ctx: JetbenchContext): Promise<NewDevice | undefined> {
     prompt: 'What the Devices view and --device call it',
     value: suggested,
     ignoreFocusOut: true,
-    validateInput: (v) => (/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(v) && v !== LOCAL_DEVICE ? null : 'Letters, digits, ".", "_" or "-", and not "local"'),
+    validateInput: (v) => {
+      try {
+        validateDeviceConfig({ name: v, host: target.host }, 'name');
+        return null;
+      } catch (e) {
+        return (e as Error).message.replace(/^name: /, '');
+      }
+    },
   });
   if (!name) return undefined;
   let identityFile: string | null = null;
