@@ -8,7 +8,6 @@ import * as vscode from 'vscode';
 import { resolveDevice, type ResolvedDevice, type SshDevice } from '../core/devices';
 import type { DeployResult } from '../core/deploy';
 import type { SshHooks } from '../core/sshSession';
-import type { AgentStreams } from '../core/transport';
 import type { Settings } from '../vscode/settings';
 import type { DeviceSetting } from '../vscode/settingsModel';
 import type { AgentClient, ConnectionState } from './agentClient';
@@ -36,11 +35,6 @@ export interface Device {
   setting: DeviceSetting | null;
 }
 
-/** Opens the byte streams to a device's agent, answering SSH's questions through `hooks`. */
-export type StreamsOpener = (device: ResolvedDevice, hooks: SshHooks, stderr: (text: string) => void) => Promise<AgentStreams>;
-
-export const openDeviceStreams: StreamsOpener = (device, hooks, stderr) => agentClientBundle().openDeviceStreams(device, { client: 'jetbench-vscode', hooks, stderr });
-
 /** A job the extension submitted to a device, for the queue it shows. */
 export interface JobTicket {
   /** Jobs of this extension ahead of this one on the device when it was submitted. */
@@ -62,7 +56,6 @@ export class DeviceRegistry implements vscode.Disposable {
     private readonly settings: Settings,
     private readonly output: vscode.OutputChannel,
     private readonly prompts: SshPromptDeps,
-    private readonly openStreams: StreamsOpener = openDeviceStreams,
   ) {
     this.subscriptions.push(
       settings.onDidChange((change) => {
@@ -90,7 +83,12 @@ export class DeviceRegistry implements vscode.Disposable {
       const s = this.settings.value;
       client = new (agentClientBundle().AgentClient)({
         device: name,
-        openStreams: () => this.openStreams(this.resolve(name), this.hooks(name), (text) => this.output.append(`[${name} agent] ${text}`)),
+        openStreams: () =>
+          agentClientBundle().openDeviceStreams(this.resolve(name), {
+            client: 'jetbench-vscode',
+            hooks: this.hooks(name),
+            stderr: (text) => this.output.append(`[${name} agent] ${text}`),
+          }),
         output: this.output,
         maxRestarts: s.maxRestarts,
         restartWindowMs: s.restartWindowS * 1000,

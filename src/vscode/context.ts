@@ -3,7 +3,7 @@
 // subscriptions); what lives as long as one agent connection lives in that connection's
 // AgentClient, so a reconnect never leaks handlers.
 import * as vscode from 'vscode';
-import { DeviceRegistry, LOCAL_DEVICE, type StreamsOpener } from '../devices/deviceRegistry';
+import { DeviceRegistry, LOCAL_DEVICE } from '../devices/deviceRegistry';
 import { defaultPromptDeps, type SshPromptDeps } from '../devices/sshPrompts';
 import { PanelManager } from '../panels/panelManager';
 import { RunCatalog } from '../runs/runCatalog';
@@ -36,14 +36,11 @@ export class JetbenchContext {
   /** How SSH's questions are asked (modal, input box, SecretStorage). */
   readonly sshPrompts: SshPromptDeps;
 
-  constructor(
-    readonly extension: vscode.ExtensionContext,
-    openStreams?: StreamsOpener,
-  ) {
+  constructor(readonly extension: vscode.ExtensionContext) {
     this.output = this.own(vscode.window.createOutputChannel('Jetbench'));
     this.settings = this.own(new Settings((w) => this.output.appendLine(`settings: ${w}`)));
     this.sshPrompts = defaultPromptDeps(extension.secrets, this.output);
-    this.devices = this.own(new DeviceRegistry(this.settings, this.output, this.sshPrompts, openStreams));
+    this.devices = this.own(new DeviceRegistry(this.settings, this.output, this.sshPrompts));
     this.catalog = this.own(new RunCatalog(this.output));
     this.panels = this.own(new PanelManager(extension.extensionUri, this.output));
     this.runsTree = this.own(new RunsTreeProvider(this.catalog));
