@@ -89,7 +89,7 @@ async function main(): Promise<void> {
     const all: Record<'local' | 'ssh', number[]> = { local: [], ssh: [] };
     try {
       for (let r = 0; r < Number(values.rounds); r++) {
-        for (const [where, rpc] of [['local', local.connection], ['ssh', remote.resumable()]] as const) {
+        for (const [where, rpc] of [['local', local.rpc], ['ssh', remote.resumable()]] as const) {
           const { run, streamed } = await runOnAgent(rpc, { ...spec, device: where === 'local' ? 'local' : 'bench' }, {});
           const identical = streamed.gaps === 0 && streamed.latencyMs.length === run.samples.latencyMs.length && streamed.latencyMs.every((v, i) => Object.is(v, run.samples.latencyMs[i]));
           if (!identical) throw new Error(`${where}: the streamed samples differ from the run's`);

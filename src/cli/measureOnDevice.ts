@@ -49,7 +49,7 @@ export async function measureOnDevice(spec: RunSpec, io: CliIo, opts: MeasureOpt
   let run: RunFile;
   try {
     // An SSH device's daemon goes on measuring if the connection drops: reconnect and re-attach.
-    const target = agent.device.kind === 'ssh' ? agent.resumable() : agent.connection;
+    const target = agent.device.kind === 'ssh' ? agent.resumable() : agent.rpc;
     ({ run } = await runOnAgent(target, spec, {
       runId,
       token: cancel.token,

@@ -10,7 +10,7 @@ import {
 } from '../../device-agent/src/protocol';
 import type { DeployResult } from './deploy';
 import { describeDevice, resolveDevice, type DeviceSources, type ResolvedDevice, type SshDevice } from './devices';
-import type { ResumableAgent } from './runClient';
+import { agentRpc, type AgentRpc, type ResumableAgent } from './runClient';
 import type { SshConnectOptions, SshHooks } from './sshSession';
 import { localAgentPath } from './deploy';
 import { openLocalAgent, openSshAgent, type AgentStreams, type SshAgentStreams } from './transport';
@@ -19,6 +19,9 @@ export { localAgentPath } from './deploy';
 
 export interface AgentConnection {
   connection: MessageConnection;
+  /** The connection for the client core (runOnAgent) and for following notifications: many
+   * followers of one method coexist here, never on `connection` itself. */
+  rpc: AgentRpc;
   agent: JetbenchInitializeResult;
   streams: AgentStreams;
   /** Resolves when the transport has ended (the agent exited, or the connection dropped). */
@@ -60,8 +63,10 @@ export async function connectAgent(streams: AgentStreams, opts: { client: string
   const initialized = connection.sendNotification('initialized', {}).catch(() => undefined);
   const daemon = init.jetbench.mode === 'daemon';
   let disposed: Promise<void> | null = null;
+  const rpc = agentRpc(connection);
   return {
     connection,
+    rpc,
     agent: init.jetbench,
     streams,
     closed: streams.closed,
@@ -77,6 +82,7 @@ export async function connectAgent(streams: AgentStreams, opts: { client: string
           /* already gone */
         }
       }
+      rpc.dispose();
       connection.dispose();
       await streams.close();
     })()),
@@ -205,7 +211,7 @@ export async function connectDevice(device: string | ResolvedDevice, opts: Conne
 
 function asResumable(conn: DeviceConnection): ResumableAgent {
   return {
-    rpc: conn.connection,
+    rpc: conn.rpc,
     lost: conn.closed,
     reconnect: async () => asResumable(await conn.reconnect()),
   };

@@ -16,7 +16,6 @@ import {
   State,
   type LanguageClientOptions,
   type NotificationHandler,
-  type NotificationType,
   type ProgressType,
   type StreamInfo,
 } from 'vscode-languageclient/node';
@@ -33,6 +32,7 @@ import {
   type RunFile,
   type RunSpec,
 } from '../../device-agent/src/protocol';
+import { NotificationFanout } from '../core/notificationFanout';
 import { runOnAgent, type AgentRpc, type ResumableAgent, type RunObserver } from '../core/runClient';
 import type { AgentStreams } from '../core/transport';
 import { RestartPolicy } from './restartPolicy';
@@ -107,16 +107,30 @@ export class AgentClient implements vscode.Disposable {
   }
 
   /** The connection for the client core (runOnAgent) and requests; throws when not connected.
-   * Notifications are fanned out from one handler per method: vscode-jsonrpc (and LanguageClient
-   * above it) keeps a single handler per notification method, so two runs on one device, each
-   * subscribing to `jetbench/samples`, would replace, then remove, each other's handler. */
+   * One object per LanguageClient: notifications reach their followers through its one fan-out,
+   * so a run's followers leave with the run. */
   get rpc(): AgentRpc {
-    const client = this.client;
-    if (!client || this.state !== 'connected') throw new Error(`device '${this.opts.device}' is not connected`);
+    if (!this.client || !this.connectionRpc || this.state !== 'connected') throw new Error(`device '${this.opts.device}' is not connected`);
+    return this.connectionRpc;
+  }
+
+  /** The rpc of the current LanguageClient (kept across its automatic restarts: LanguageClient
+   * moves its handlers to each new connection itself). */
+  private connectionRpc: AgentRpc | null = null;
+
+  /** How many followers a notification method has on this connection (0 when not connected). */
+  followerCount(method: string): number {
+    return this.connectionRpc?.followerCount(method) ?? 0;
+  }
+
+  private rpcFor(client: LanguageClient): AgentRpc {
+    const fanout = new NotificationFanout(client);
+    this.connectionScope.push(fanout);
     return {
       sendRequest: (type, params, token) => client.sendRequest(type, params, token),
-      onNotification: (type, handler) => this.subscribe(client, type, handler),
+      follow: (type, handler) => fanout.follow(type, handler),
       onProgress: (type, token, handler) => this.followProgress(client, type, token, handler),
+      followerCount: (method) => fanout.followerCount(method),
     };
   }
 
@@ -145,24 +159,6 @@ export class AgentClient implements vscode.Disposable {
   private endProgress(token: string | number): void {
     this.progress.get(token)?.registration.dispose();
     this.progress.delete(token);
-  }
-
-  private readonly listeners = new Map<string, Set<NotificationHandler<unknown>>>();
-
-  private subscribe<P>(client: LanguageClient, type: NotificationType<P>, handler: NotificationHandler<P>): vscode.Disposable {
-    let set = this.listeners.get(type.method);
-    if (!set) {
-      const created = new Set<NotificationHandler<unknown>>();
-      set = created;
-      this.listeners.set(type.method, created);
-      // One handler per method for the client's life; LanguageClient moves it to each new
-      // connection after a restart.
-      this.connectionScope.push(client.onNotification(type, (params) => created.forEach((h) => h(params))));
-    }
-    // Every handler of one method takes that method's params type P.
-    const h = handler as NotificationHandler<unknown>;
-    set.add(h);
-    return new vscode.Disposable(() => set.delete(h));
   }
 
   /** Connects (or waits for a connection under way); resolves once the agent answered. */
@@ -215,7 +211,8 @@ export class AgentClient implements vscode.Disposable {
     };
     const client = new LanguageClient('jetbench', `Jetbench agent (${this.opts.device})`, serverOptions, clientOptions);
     this.client = client;
-    this.subscribe(client, AgentErrorNotification, (e) => {
+    this.connectionRpc = this.rpcFor(client);
+    this.connectionRpc.follow(AgentErrorNotification, (e) => {
       output.appendLine(`[${this.opts.device}] agent error: ${e.message}${e.stack ? `\n${e.stack}` : ''}`);
     });
     this.connectionScope.push(
@@ -282,11 +279,11 @@ export class AgentClient implements vscode.Disposable {
     const client = this.client;
     const streams = this.streams;
     this.client = null;
+    this.connectionRpc = null;
     this.streams = null;
     this.agent = null;
     this.connectionScope.forEach((d) => d.dispose());
     this.connectionScope = [];
-    this.listeners.clear();
     this.progress.forEach((e) => e.registration.dispose());
     this.progress.clear();
     if (client) {

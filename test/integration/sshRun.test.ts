@@ -12,13 +12,14 @@ import {
   AttachRunRequest,
   ListRunsRequest,
   QueueChangedNotification,
+  SamplesNotification,
   type QueueState,
   type RunFile,
   type RunSpec,
 } from '../../device-agent/src/protocol';
 import { connectAgent, connectDevice, openDeviceStreams, type DeviceConnection } from '../../src/core/agentConnection';
 import { resolveDevice, type SshDevice } from '../../src/core/devices';
-import { onSamples, runOnAgent, StreamedSamples } from '../../src/core/runClient';
+import { runOnAgent, StreamedSamples } from '../../src/core/runClient';
 import type { SshHooks } from '../../src/core/sshSession';
 import { ROOT, runCli, scratchDir } from '../helpers/cli';
 import { readRun } from '../helpers/runFile';
@@ -207,7 +208,7 @@ describe('the agent daemon', { skip: unavailable ?? false }, () => {
       await bSawA;
       // B follows A's run from the start, and queues a run of its own behind it.
       const followed = new StreamedSamples();
-      onSamples(b.connection, (batch) => {
+      b.rpc.follow(SamplesNotification, (batch) => {
         if (batch.runId === 'run-a') followed.add(batch);
       });
       const attached = b.connection.sendRequest(AttachRunRequest, { runId: 'run-a', warmupOffset: 0, measureOffset: 0 });
@@ -317,7 +318,7 @@ describe('the agent daemon', { skip: unavailable ?? false }, () => {
       cwd: ws.cwd, client: 'jump', hooks, ssh: { knownHostsFiles: [ws.knownHostsFile], agentSocket: null, sshConfigFile: jumpConfig },
     });
     try {
-      const { run } = await runOnAgent(conn.connection, { ...spec, iterations: 5 }, {});
+      const { run } = await runOnAgent(conn.rpc, { ...spec, iterations: 5 }, {});
       assert.equal(run.status, 'ok');
     } finally {
       await conn.dispose();
