@@ -8,6 +8,7 @@ import { buildTensorRt } from './backends/tensorrtBuild';
 import { deviceInfo } from './deviceInfo';
 import { BadInputError } from './errors';
 import { measure, type Phase } from './measure';
+import { SampleBatcher } from './sampleBatcher';
 import { inspectModel } from './modelInfo';
 import { BACKEND_IDS, PRECISIONS, RUN_SCHEMA_VERSION, type BackendId, type BuildResult, type ModelInfo, type RunFile, type RunSpec, type SamplesBatch } from './protocol';
 import { computeStats } from './stats';
@@ -25,8 +26,6 @@ export interface RunSinks {
 
 export type PreparedRun = Pick<RunFile, 'id' | 'createdAt' | 'spec' | 'device' | 'versions' | 'model' | 'artifact' | 'timing'>;
 
-/** Samples are flushed at most this often (and at the end of each phase). */
-const SAMPLE_FLUSH_MS = 100;
 const PROGRESS_EVERY_MS = 250;
 
 /** Throws BadInputError for a spec no backend could run. */
@@ -131,16 +130,9 @@ export async function executeRun(
   const device = await deviceInfo();
   sinks.prepared?.({ id: runId, createdAt, spec, device, versions: device.versions, model, artifact: session.artifact, timing: session.timing });
 
-  const sent: Record<Phase, number> = { warmup: 0, measure: 0 };
-  let lastFlush = performance.now();
+  const batcher = new SampleBatcher((phase, from, samples) => sinks.samples({ runId, phase, offset: from, latencyMs: samples.slice(from) }));
   let lastProgress = 0;
-  const flush = (phase: Phase, samples: readonly number[]) => {
-    if (samples.length > sent[phase]) {
-      sinks.samples({ runId, phase, offset: sent[phase], latencyMs: samples.slice(sent[phase]) });
-      sent[phase] = samples.length;
-    }
-  };
-  let current: { phase: Phase; samples: readonly number[] } | null = null;
+  let currentPhase: Phase | null = null;
   const phaseStart: Record<Phase, number> = { warmup: 0, measure: 0 };
   let result;
   let extras: Pick<RunFile, 'verification' | 'operators'> = {};
@@ -149,15 +141,11 @@ export async function executeRun(
       isCancelled: sinks.isCancelled,
       onSample: (phase, samples) => {
         const now = performance.now();
-        if (current?.phase !== phase) {
-          if (current) flush(current.phase, current.samples);
-          current = { phase, samples };
+        if (currentPhase !== phase) {
+          currentPhase = phase;
           phaseStart[phase] = now - (samples[0] ?? 0);
         }
-        if (now - lastFlush >= SAMPLE_FLUSH_MS) {
-          flush(phase, samples);
-          lastFlush = now;
-        }
+        batcher.onSample(phase, samples, now);
         if (now - lastProgress >= PROGRESS_EVERY_MS) {
           lastProgress = now;
           const [count, ms] = phase === 'warmup' ? [spec.warmup, spec.warmupMs] : [spec.iterations, spec.durationS * 1000];
@@ -171,8 +159,7 @@ export async function executeRun(
   } finally {
     await session.dispose().catch(() => undefined);
   }
-  flush('warmup', result.warmupMs);
-  flush('measure', result.latencyMs);
+  batcher.finish(result);
 
   return assembleRun({
     head: { runId, createdAt, spec, device, model },
