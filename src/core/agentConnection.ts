@@ -13,6 +13,7 @@ import { describeDevice, resolveDevice, type DeviceSources, type ResolvedDevice,
 import { agentRpc, type AgentRpc, type ResumableAgent } from './runClient';
 import type { SshConnectOptions, SshHooks } from './sshSession';
 import { localAgentPath } from './deploy';
+import { checkAgentProtocol, ProtocolMismatchError } from './protocolCheck';
 import { openLocalAgent, openSshAgent, type AgentStreams, type SshAgentStreams } from './transport';
 
 export { localAgentPath } from './deploy';
@@ -30,44 +31,40 @@ export interface AgentConnection {
   dispose(): Promise<void>;
 }
 
-/** An agent speaking another protocol version. */
-export class ProtocolMismatchError extends Error {
-  override name = 'ProtocolMismatchError';
-}
-
 /** Speaks JSON-RPC over the streams and performs the `initialize` handshake. */
 export async function connectAgent(streams: AgentStreams, opts: { client: string; acceptOtherProtocol?: boolean }): Promise<AgentConnection> {
   const connection = createMessageConnection(new StreamMessageReader(streams.reader), new StreamMessageWriter(streams.writer));
   connection.listen();
   const initializationOptions: JetbenchInitializationOptions = { protocolVersion: PROTOCOL_VERSION, client: opts.client };
-  let init: { jetbench?: JetbenchInitializeResult };
+  let result: unknown;
   try {
-    init = (await Promise.race([
+    result = await Promise.race([
       connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions }),
       streams.closed.then(() => {
         throw new Error(`the jetbench agent (${streams.describe}) ended during start-up`);
       }),
-    ])) as { jetbench?: JetbenchInitializeResult };
+    ]);
   } catch (e) {
     connection.dispose();
     await streams.close();
     throw e;
   }
-  if (!init.jetbench || (init.jetbench.protocolVersion !== PROTOCOL_VERSION && !opts.acceptOtherProtocol)) {
+  let agent: JetbenchInitializeResult;
+  try {
+    agent = checkAgentProtocol(result, { agent: `the agent (${streams.describe})`, fix: 'rebuild or redeploy the agent', acceptOtherVersion: opts.acceptOtherProtocol ?? false });
+  } catch (e) {
     connection.dispose();
     await streams.close();
-    throw new ProtocolMismatchError(
-      `the agent (${streams.describe}) speaks protocol ${init.jetbench?.protocolVersion ?? 'unknown'} but this client speaks ${PROTOCOL_VERSION}: rebuild or redeploy the agent`,
-    );
+    throw e;
   }
   const initialized = connection.sendNotification('initialized', {}).catch(() => undefined);
-  const daemon = init.jetbench.mode === 'daemon';
+  const daemon = agent.mode === 'daemon';
   let disposed: Promise<void> | null = null;
   const rpc = agentRpc(connection);
   return {
     connection,
     rpc,
-    agent: init.jetbench,
+    agent,
     streams,
     closed: streams.closed,
     dispose: () => (disposed ??= (async () => {

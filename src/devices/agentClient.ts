@@ -33,6 +33,7 @@ import {
   type RunSpec,
 } from '../../device-agent/src/protocol';
 import { NotificationFanout } from '../core/notificationFanout';
+import { checkAgentProtocol } from '../core/protocolCheck';
 import { runOnAgent, type AgentRpc, type ResumableAgent, type RunObserver } from '../core/runClient';
 import type { AgentStreams } from '../core/transport';
 import { RestartPolicy } from './restartPolicy';
@@ -66,16 +67,6 @@ export interface AgentClientOptions {
   /** The agent outlives a connection (an SSH device's daemon): a run survives a drop, and after
    * the automatic reconnect the client re-attaches to it. */
   resumable?: boolean;
-}
-
-/** The agent speaks another protocol version: a rebuild or redeploy fixes it. */
-export class ProtocolMismatchError extends Error {
-  override name = 'ProtocolMismatchError';
-}
-
-function isJetbenchInit(value: unknown): value is JetbenchInitializeResult {
-  const v = value as Partial<JetbenchInitializeResult> | null;
-  return typeof v === 'object' && v !== null && typeof v.protocolVersion === 'number' && typeof v.agentVersion === 'string';
 }
 
 export class AgentClient implements vscode.Disposable {
@@ -237,13 +228,10 @@ export class AgentClient implements vscode.Disposable {
 
   /** Checks the protocol version and fetches what the device says about itself. */
   private async afterStart(client: LanguageClient): Promise<void> {
-    const init = (client.initializeResult as { jetbench?: unknown } | undefined)?.jetbench;
-    if (!isJetbenchInit(init) || init.protocolVersion !== PROTOCOL_VERSION) {
-      const theirs = isJetbenchInit(init) ? init.protocolVersion : 'unknown';
-      throw new ProtocolMismatchError(
-        `the agent on '${this.opts.device}' speaks protocol ${theirs} but this extension speaks ${PROTOCOL_VERSION}: ${this.opts.device === 'local' ? 'rebuild the extension (npm run build)' : 'deploy the agent again (Jetbench: Deploy Agent)'}`,
-      );
-    }
+    const init = checkAgentProtocol(client.initializeResult, {
+      agent: `the agent on '${this.opts.device}'`,
+      fix: this.opts.device === 'local' ? 'rebuild the extension (npm run build)' : 'deploy the agent again (Jetbench: Deploy Agent)',
+    });
     this.agent = init;
     this.state = 'connected';
     const [info, backends] = await Promise.all([client.sendRequest(DeviceInfoRequest), client.sendRequest(ListBackendsRequest)]);
