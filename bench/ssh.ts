@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { RunSpec } from '../device-agent/src/protocol';
 import { computeStats } from '../device-agent/src/stats';
-import { connectDevice, startLocalAgent } from '../src/core/agentConnection';
+import { connectDeviceAgent, startLocalAgent } from '../src/core/agentConnection';
 import { deployAgent } from '../src/core/deploy';
 import { resolveDevice, type SshDevice } from '../src/core/devices';
 import { runOnAgent } from '../src/core/runClient';
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     const noopTotal = computeStats(noops.map((n) => n.deployMs + n.connectMs))!.medianMs;
     console.log(`no-op redeploy: ${ms(noopMs)} median of 5 (uploaded: ${noops.some((n) => n.result.uploaded)}); with the SSH connection ${ms(noopTotal)} (goal < 1 s)`);
 
-    const connect = () => connectDevice(device, { cwd: ws.cwd, client: 'bench-ssh', hooks, ssh: sshOpts });
+    const connect = () => connectDeviceAgent(device, { cwd: ws.cwd, client: 'bench-ssh', hooks, ssh: sshOpts });
     const [cold, coldMs] = await timed(connect);
     await cold.dispose();
     const warm: number[] = [];

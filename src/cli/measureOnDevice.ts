@@ -9,7 +9,8 @@ import { newRunId } from '../../device-agent/src/runner';
 import { withDevicePython } from '../core/devices';
 import { runOnAgent } from '../core/runClient';
 import { checkOutputPath, defaultRunPath, writeRunFile } from '../core/runStore';
-import { connectCliDevice, type CliIo } from './sshHooks';
+import { connectCliDevice } from './sshHooks';
+import type { CliIo } from './io';
 
 export const EXIT_INTERRUPTED = 130;
 

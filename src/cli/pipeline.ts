@@ -8,7 +8,7 @@ import { parseBuiltinName } from '../../models/src/index';
 import { formatMs } from '../core/report';
 import { nonNegative, oneOf, parse, UsageError, wholeNumber } from './args';
 import { HELP } from './help';
-import type { Io } from './main';
+import type { CliIo } from './io';
 import { EXIT_INTERRUPTED, measureOnDevice, runSummaryJson } from './measureOnDevice';
 
 const OPTIONS = {
@@ -108,7 +108,7 @@ export function formatPipelineTable(run: RunFile): string {
   return lines.join('\n');
 }
 
-export async function pipeline(args: string[], io: Io): Promise<number> {
+export async function pipeline(args: string[], io: CliIo): Promise<number> {
   const parsed = parsePipelineArgs(args);
   if (parsed === 'help') {
     io.out(HELP.pipeline);

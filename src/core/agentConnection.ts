@@ -1,5 +1,5 @@
 // JSON-RPC (LSP framing, vscode-jsonrpc) over any AgentStreams, with the `initialize` handshake and
-// the protocol version check; and `connectDevice`, the one entry point from a device name to a
+// the protocol version check; and `connectDeviceAgent`, the one entry point from a device name to a
 // connected agent (local child process, or an SSH device's daemon, deployed on the way).
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import {
@@ -162,7 +162,7 @@ async function connectSsh(device: SshDevice, opts: ConnectDeviceOptions): Promis
 
 /** Opens the transport to a device's agent, ready for a client that performs its own
  * `initialize` (the extension's LanguageClient): the local child process, or a fresh channel to
- * the SSH device's daemon after deploying and checking it as connectDevice does. */
+ * the SSH device's daemon after deploying and checking it as connectDeviceAgent does. */
 export async function openDeviceStreams(device: ResolvedDevice, opts: Omit<ConnectDeviceOptions, keyof DeviceSources>): Promise<AgentStreams> {
   if (device.kind === 'local') return openLocalAgent(opts.stderr ? { stderr: opts.stderr } : {});
   const checked = await connectSsh(device, { ...opts, cwd: process.cwd() });
@@ -174,7 +174,7 @@ export async function openDeviceStreams(device: ResolvedDevice, opts: Omit<Conne
 }
 
 /** From `--device` text (or a resolved device) to a connected agent. */
-export async function connectDevice(device: string | ResolvedDevice, opts: ConnectDeviceOptions): Promise<DeviceConnection> {
+export async function connectDeviceAgent(device: string | ResolvedDevice, opts: ConnectDeviceOptions): Promise<DeviceConnection> {
   const resolved = typeof device === 'string' ? resolveDevice(device, opts) : device;
   let base: AgentConnection;
   let deploy: DeployResult | null = null;
@@ -194,7 +194,7 @@ export async function connectDevice(device: string | ResolvedDevice, opts: Conne
     deploy,
     reconnect: async () => {
       await base.dispose().catch(() => undefined);
-      successor = await connectDevice(resolved, opts);
+      successor = await connectDeviceAgent(resolved, opts);
       return successor;
     },
     resumable: () => asResumable(self),
