@@ -3,8 +3,6 @@
 import { performance } from 'node:perf_hooks';
 import { parseBuiltinName, resolveModel } from '../../models/src/index';
 import type { Backend, PreparedSession } from './backends/backend';
-import { buildTvmModule } from './backends/tvm';
-import { buildTensorRt } from './backends/tensorrtBuild';
 import { deviceInfo } from './deviceInfo';
 import { BadInputError } from './errors';
 import { measure, type Phase } from './measure';
@@ -52,11 +50,11 @@ export function modelForPrecision(model: string, precision: RunSpec['precision']
 
 export { newRunId } from './runId';
 
-/** The model a spec names, resolved (built-ins generated on first use) and inspected. The tvm
- * and tensorrt backends convert precision themselves, so they start from the fp32 model. */
-export async function resolveAndInspect(spec: RunSpec, sinks: Pick<RunSinks, 'progress'>): Promise<ModelInfo> {
+/** The model a spec names, resolved (built-ins generated on first use) and inspected. A backend
+ * that converts precision itself starts from the fp32 model. */
+export async function resolveAndInspect(spec: RunSpec, sinks: Pick<RunSinks, 'progress'>, convertsPrecision: boolean): Promise<ModelInfo> {
   sinks.progress(`resolving model ${spec.model}`);
-  const name = spec.backend === 'tvm' || spec.backend === 'tensorrt' ? spec.model : modelForPrecision(spec.model, spec.precision);
+  const name = convertsPrecision ? spec.model : modelForPrecision(spec.model, spec.precision);
   let resolved: { path: string; builtin: string | null };
   try {
     resolved = await resolveModel(name, { opset: spec.opset });
@@ -66,14 +64,26 @@ export async function resolveAndInspect(spec: RunSpec, sinks: Pick<RunSinks, 'pr
   return inspectModel(resolved.path, resolved.builtin);
 }
 
-/** Builds the artifact a backend runs (TVM module), without measuring. */
-export async function executeBuild(spec: RunSpec, sinks: Pick<RunSinks, 'progress' | 'isCancelled'>): Promise<BuildResult> {
+/** The backend a spec names, checked to run here in the spec's precision. */
+async function availableBackend(spec: RunSpec, backends: ReadonlyMap<BackendId, Backend>): Promise<Backend> {
+  const backend = backends.get(spec.backend);
+  if (!backend) throw new BadInputError(`unknown backend '${spec.backend}'`);
+  const status = await backend.status(spec);
+  if (!status.available) throw new BadInputError(`backend ${spec.backend} is not available on this device: ${status.reason}`);
+  if (!status.precisions.includes(spec.precision)) {
+    throw new BadInputError(`backend ${spec.backend} cannot run ${spec.precision} here (it can: ${status.precisions.join(', ') || 'none'})`);
+  }
+  return backend;
+}
+
+/** Builds the artifact a backend runs (TensorRT engine, TVM module), without measuring. */
+export async function executeBuild(spec: RunSpec, backends: ReadonlyMap<BackendId, Backend>, sinks: Pick<RunSinks, 'progress' | 'isCancelled'>): Promise<BuildResult> {
   validateSpec(spec);
-  if (spec.backend === 'onnxruntime') throw new BadInputError('onnxruntime runs the .onnx file directly: there is nothing to build (use jetbench bench)');
-  if (spec.backend === 'tensorrt') return buildTensorRt(spec, sinks);
-  const model = await resolveAndInspect(spec, sinks);
-  const built = await buildTvmModule(spec, model, sinks.progress, sinks.isCancelled);
-  return { artifact: built.artifact, model, cached: built.cached, tuningLog: built.tuningLog };
+  const backend = await availableBackend(spec, backends);
+  if (!backend.build) throw new BadInputError(`${spec.backend} runs the .onnx file directly: there is nothing to build (use jetbench bench)`);
+  const model = await resolveAndInspect(spec, sinks, backend.convertsPrecision);
+  const built = await backend.build({ spec, model, progress: (m) => sinks.progress(m), isCancelled: sinks.isCancelled });
+  return { ...built, model };
 }
 
 /** Verification against ONNX Runtime and a per-operator profile, when the spec asks for them. */
@@ -116,15 +126,8 @@ export async function executeRun(
 ): Promise<RunFile> {
   validateSpec(spec);
   const createdAt = new Date().toISOString();
-  const backend = backends.get(spec.backend);
-  if (!backend) throw new BadInputError(`unknown backend '${spec.backend}'`);
-  const status = await backend.status(spec);
-  if (!status.available) throw new BadInputError(`backend ${spec.backend} is not available on this device: ${status.reason}`);
-  if (!status.precisions.includes(spec.precision)) {
-    throw new BadInputError(`backend ${spec.backend} cannot run ${spec.precision} here (it can: ${status.precisions.join(', ') || 'none'})`);
-  }
-
-  const model = await resolveAndInspect(spec, sinks);
+  const backend = await availableBackend(spec, backends);
+  const model = await resolveAndInspect(spec, sinks, backend.convertsPrecision);
   sinks.progress(`loading ${model.builtin ?? model.path} in ${spec.backend}`);
   const session = await backend.prepare({ spec, model, progress: (m) => sinks.progress(m), isCancelled: sinks.isCancelled });
   const device = await deviceInfo();

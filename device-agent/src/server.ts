@@ -234,7 +234,7 @@ export function serve(connection: Connection, state: AgentState = createAgentSta
     try {
       // Building measures too (tuning times kernels), so it takes its turn on the accelerator.
       return await state.queue.run(
-        () => executeBuild(params.spec, { isCancelled: () => token.isCancellationRequested, progress: (message) => progress('report', message) }),
+        () => executeBuild(params.spec, state.backends, { isCancelled: () => token.isCancellationRequested, progress: (message) => progress('report', message) }),
         { kind: 'build', runId: null, title: `build ${runTitle(params.spec)}`, client },
       );
     } catch (e) {

@@ -50,6 +50,7 @@ function keepFloat16AsBits(ort: OrtModule): void {
 
 export class OnnxRuntimeBackend implements Backend {
   readonly id = 'onnxruntime' as const;
+  readonly convertsPrecision = false;
 
   async status(): Promise<BackendStatus> {
     const ort = loadOnnxRuntime();

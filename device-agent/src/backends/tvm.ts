@@ -150,6 +150,11 @@ export async function buildTvmModule(
 
 export class TvmBackend implements Backend {
   readonly id = 'tvm' as const;
+  readonly convertsPrecision = true;
+
+  build({ spec, model, progress, isCancelled }: PrepareRequest): Promise<TvmBuildResult> {
+    return buildTvmModule(spec, model, progress, isCancelled);
+  }
 
   async status(spec?: RunSpec): Promise<BackendStatus> {
     const found = await probe(pythonOf(spec ? tvmOptions(spec) : DEFAULT_TVM_OPTIONS));
