@@ -96,7 +96,7 @@ export async function executePipeline(spec: RunSpec, runId: string, sinks: RunSi
         }
       },
       onProgress: (m) => sinks.progress(m),
-      isCancelled: sinks.isCancelled,
+      signal: sinks.signal,
     });
   } finally {
     await worker.dispose();

@@ -13,7 +13,8 @@ import { computeStats } from './stats';
 import { compareOutputs } from './verify';
 
 export interface RunSinks {
-  isCancelled(): boolean;
+  /** Aborted when the client cancels the job. */
+  signal: AbortSignal;
   samples(batch: SamplesBatch): void;
   /** Human-readable progress; percentage when known. */
   progress(message: string, percentage?: number): void;
@@ -77,12 +78,12 @@ async function availableBackend(spec: RunSpec, backends: ReadonlyMap<BackendId, 
 }
 
 /** Builds the artifact a backend runs (TensorRT engine, TVM module), without measuring. */
-export async function executeBuild(spec: RunSpec, backends: ReadonlyMap<BackendId, Backend>, sinks: Pick<RunSinks, 'progress' | 'isCancelled'>): Promise<BuildResult> {
+export async function executeBuild(spec: RunSpec, backends: ReadonlyMap<BackendId, Backend>, sinks: Pick<RunSinks, 'progress' | 'signal'>): Promise<BuildResult> {
   validateSpec(spec);
   const backend = await availableBackend(spec, backends);
   if (!backend.build) throw new BadInputError(`${spec.backend} runs the .onnx file directly: there is nothing to build (use jetbench bench)`);
   const model = await resolveAndInspect(spec, sinks, backend.convertsPrecision);
-  const built = await backend.build({ spec, model, progress: (m) => sinks.progress(m), isCancelled: sinks.isCancelled });
+  const built = await backend.build({ spec, model, progress: (m) => sinks.progress(m), signal: sinks.signal });
   return { ...built, model };
 }
 
@@ -107,7 +108,7 @@ async function afterMeasurement(
       spec: { ...spec, backend: 'onnxruntime', precision: model.precision },
       model,
       progress: () => {},
-      isCancelled: sinks.isCancelled,
+      signal: sinks.signal,
     });
     try {
       extras.verification = compareOutputs(await refSession.outputs(), await session.outputs(), spec.precision);
@@ -129,7 +130,7 @@ export async function executeRun(
   const backend = await availableBackend(spec, backends);
   const model = await resolveAndInspect(spec, sinks, backend.convertsPrecision);
   sinks.progress(`loading ${model.builtin ?? model.path} in ${spec.backend}`);
-  const session = await backend.prepare({ spec, model, progress: (m) => sinks.progress(m), isCancelled: sinks.isCancelled });
+  const session = await backend.prepare({ spec, model, progress: (m) => sinks.progress(m), signal: sinks.signal });
   const device = await deviceInfo();
   sinks.prepared?.({ id: runId, createdAt, spec, device, versions: device.versions, model, artifact: session.artifact, timing: session.timing });
 
@@ -141,7 +142,7 @@ export async function executeRun(
   let extras: Pick<RunFile, 'verification' | 'operators'> = {};
   try {
     result = await measure(session.infer, spec, {
-      isCancelled: sinks.isCancelled,
+      signal: sinks.signal,
       onSample: (phase, samples) => {
         const now = performance.now();
         if (currentPhase !== phase) {

@@ -24,8 +24,8 @@ export interface PrepareRequest {
   model: ModelInfo;
   /** Progress of long preparation (builds, tuning), in words. */
   progress(message: string): void;
-  /** True once the job was cancelled; long preparation stops early. */
-  isCancelled(): boolean;
+  /** Aborted when the job is cancelled; long preparation (builds, tuning) stops early. */
+  signal: AbortSignal;
 }
 
 export interface Backend {

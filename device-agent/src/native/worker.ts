@@ -38,14 +38,15 @@ function addon(): Promise<NativeAddon> {
   return addonPromise;
 }
 
-const cancelled = new Set<number>();
+/** The cancellation of each pipeline job under way, by request id. */
+const cancellations = new Map<number, AbortController>();
 
 function tensorType(dtype: string, what: string): 'float32' | 'float16' {
   if (dtype === 'float32' || dtype === 'float16') return dtype;
   throw new WorkerError(`the model's ${what} is ${dtype}: the pipeline handles float32 and float16 models`, 'EINVAL');
 }
 
-async function runPipeline(id: number, job: PipelineJob): Promise<PipelineJobResult> {
+async function runPipeline(id: number, job: PipelineJob, signal: AbortSignal): Promise<PipelineJobResult> {
   const native = await addon();
   const info = native.buildInfo();
   if (process.env.JETBENCH_NATIVE_TEST_CRASH === 'pipeline') native.crashForTest();
@@ -111,7 +112,7 @@ async function runPipeline(id: number, job: PipelineJob): Promise<PipelineJobRes
     };
     send({ id, event: 'ready' });
     const result = await measure(infer, job, {
-      isCancelled: () => cancelled.has(id),
+      signal,
       onSample: (p, samples) => {
         if (pending) {
           for (const s of pending.stages) (stagesMs[p][s.name] ??= []).push(s.ms);
@@ -180,11 +181,18 @@ async function handle(req: WorkerRequest): Promise<void> {
       case 'info':
         send({ id: req.id, event: 'result', value: (await addon()).buildInfo() });
         return;
-      case 'pipeline':
-        send({ id: req.id, event: 'result', value: await runPipeline(req.id, req.job) });
+      case 'pipeline': {
+        const cancellation = new AbortController();
+        cancellations.set(req.id, cancellation);
+        try {
+          send({ id: req.id, event: 'result', value: await runPipeline(req.id, req.job, cancellation.signal) });
+        } finally {
+          cancellations.delete(req.id);
+        }
         return;
+      }
       case 'cancel':
-        cancelled.add(req.target);
+        cancellations.get(req.target)?.abort();
         return;
       case 'crash':
         (await addon()).crashForTest();
