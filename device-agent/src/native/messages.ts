@@ -32,7 +32,6 @@ export interface PipelineJobResult {
   frames: { source: string; count: number; width: number; height: number };
   gpu: string | null;
   inferenceDescription: string;
-  onnxruntimeVersion: string;
   cancelled: boolean;
   /** The error that stopped the loop, if one did; frames measured before it are kept. */
   error: string | null;
@@ -58,7 +57,6 @@ export type WorkerRequest =
   | { id: number; op: 'tensorrt.open'; job: TensorRtJob }
   | { id: number; op: 'tensorrt.infer' }
   | { id: number; op: 'tensorrt.profile' }
-  | { id: number; op: 'tensorrt.close' }
   | { id: number; op: 'pipeline'; job: PipelineJob }
   | { id: number; op: 'cancel'; target: number }
   | { id: number; op: 'crash' };

@@ -133,7 +133,6 @@ async function runPipeline(id: number, job: PipelineJob, signal: AbortSignal): P
       frames: { source: loaded.source, count: loaded.frames.length, width: loaded.frames[0]!.width, height: loaded.frames[0]!.height },
       gpu: info.cudaStatus.devices > 0 ? info.cudaStatus.deviceName : null,
       inferenceDescription: `onnxruntime ${version} (CPU execution provider) on host buffers`,
-      onnxruntimeVersion: version,
       cancelled: result.cancelled,
       error: result.error ? result.error.message : null,
     };
@@ -172,11 +171,6 @@ async function handle(req: WorkerRequest): Promise<void> {
         return;
       case 'tensorrt.profile':
         send({ id: req.id, event: 'result', value: await openEngine().profileLayers() });
-        return;
-      case 'tensorrt.close':
-        engine?.close();
-        engine = null;
-        send({ id: req.id, event: 'result', value: null });
         return;
       case 'info':
         send({ id: req.id, event: 'result', value: (await addon()).buildInfo() });
