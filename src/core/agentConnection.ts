@@ -36,21 +36,14 @@ export async function connectAgent(streams: AgentStreams, opts: { client: string
   const connection = createMessageConnection(new StreamMessageReader(streams.reader), new StreamMessageWriter(streams.writer));
   connection.listen();
   const initializationOptions: JetbenchInitializationOptions = { protocolVersion: PROTOCOL_VERSION, client: opts.client };
-  let result: unknown;
+  let agent: JetbenchInitializeResult;
   try {
-    result = await Promise.race([
+    const result: unknown = await Promise.race([
       connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions }),
       streams.closed.then(() => {
         throw new Error(`the jetbench agent (${streams.describe}) ended during start-up`);
       }),
     ]);
-  } catch (e) {
-    connection.dispose();
-    await streams.close();
-    throw e;
-  }
-  let agent: JetbenchInitializeResult;
-  try {
     agent = checkAgentProtocol(result, { agent: `the agent (${streams.describe})`, fix: 'rebuild or redeploy the agent', acceptOtherVersion: opts.acceptOtherProtocol ?? false });
   } catch (e) {
     connection.dispose();
