@@ -36,7 +36,7 @@ import { NotificationFanout } from '../core/notificationFanout';
 import { checkAgentProtocol } from '../core/protocolCheck';
 import { runOnAgent, type AgentRpc, type ResumableAgent, type RunObserver } from '../core/runClient';
 import type { AgentStreams } from '../core/transport';
-import { RestartPolicy } from './restartPolicy';
+import { RestartPolicy, type RestartLimits } from './restartPolicy';
 
 // What the extension bundle reaches through this one (ssh2 and the deploy code load with it).
 export { openDeviceStreams } from '../core/agentConnection';
@@ -62,8 +62,9 @@ export interface AgentClientOptions {
   device: string;
   openStreams: () => Promise<AgentStreams>;
   output: vscode.OutputChannel;
-  maxRestarts: number;
-  restartWindowMs: number;
+  /** The restart settings, read each time the device connects (so a changed setting applies at
+   * the next connection, not only after a reload). */
+  restartLimits(): RestartLimits;
   /** The agent outlives a connection (an SSH device's daemon): a run survives a drop, and after
    * the automatic reconnect the client re-attaches to it. */
   resumable?: boolean;
@@ -75,7 +76,8 @@ export class AgentClient implements vscode.Disposable {
    * LanguageClient re-registers its handlers on the new connection itself. */
   private connectionScope: vscode.Disposable[] = [];
   private streams: AgentStreams | null = null;
-  private readonly policy: RestartPolicy;
+  /** The restart policy of this connection, made from the settings when it started. */
+  private policy: RestartPolicy;
   private pendingDelayMs = 0;
   private starting: Promise<void> | null = null;
   /** An automatic restart is under way: the next Running state is a new agent to check. */
@@ -94,7 +96,7 @@ export class AgentClient implements vscode.Disposable {
   readonly onDidLoseConnection = this.lost.event;
 
   constructor(private readonly opts: AgentClientOptions) {
-    this.policy = new RestartPolicy(opts.maxRestarts, opts.restartWindowMs);
+    this.policy = RestartPolicy.from(opts.restartLimits());
   }
 
   /** The connection for the client core (runOnAgent) and requests; throws when not connected.
@@ -168,7 +170,7 @@ export class AgentClient implements vscode.Disposable {
   }
 
   private async start(): Promise<void> {
-    this.policy.reset();
+    this.policy = RestartPolicy.from(this.opts.restartLimits());
     this.setState('connecting');
     const output = this.opts.output;
     const initializationOptions: JetbenchInitializationOptions = { protocolVersion: PROTOCOL_VERSION, client: 'jetbench-vscode' };
@@ -248,11 +250,11 @@ export class AgentClient implements vscode.Disposable {
     if (decision.restart) {
       this.pendingDelayMs = decision.delayMs;
       this.restarting = true;
-      this.opts.output.appendLine(`[${this.opts.device}] ${why}; restarting it${decision.delayMs > 0 ? ` in ${decision.delayMs} ms` : ''} (${decision.recentClosures} of at most ${this.opts.maxRestarts} restarts)`);
+      this.opts.output.appendLine(`[${this.opts.device}] ${why}; restarting it${decision.delayMs > 0 ? ` in ${decision.delayMs} ms` : ''} (${decision.recentClosures} of at most ${this.policy.limits.maxRestarts} restarts)`);
       this.setState('connecting', why);
       return { action: CloseAction.Restart, handled: true };
     }
-    const message = `The jetbench agent on '${this.opts.device}' stopped ${decision.recentClosures} times within ${Math.round(this.opts.restartWindowMs / 1000)} s and will not be restarted. See the Jetbench output, then connect again.`;
+    const message = `The jetbench agent on '${this.opts.device}' stopped ${decision.recentClosures} times within ${Math.round(this.policy.limits.restartWindowMs / 1000)} s and will not be restarted. See the Jetbench output, then connect again.`;
     this.opts.output.appendLine(`[${this.opts.device}] ${message}`);
     this.setState('failed', message);
     void vscode.window.showErrorMessage(message, 'Show Log', 'Connect').then((pick) => {

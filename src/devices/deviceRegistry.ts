@@ -60,7 +60,8 @@ export class DeviceRegistry implements vscode.Disposable {
     this.subscriptions.push(
       settings.onDidChange((change) => {
         if (change.keys.includes('devices')) this.forgetRemoved();
-        if (change.needsAgentRestart) this.output.appendLine('Restart settings changed: they apply to the next connection of each device.');
+        // Each connection reads them when it starts (AgentClientOptions.restartLimits).
+        if (change.needsAgentRestart) this.output.appendLine('Restart settings changed: they apply from the next connection of each device (a device connected now keeps its limits until it connects again).');
         this.changed.fire();
       }),
     );
@@ -80,7 +81,6 @@ export class DeviceRegistry implements vscode.Disposable {
     if (!device) throw new Error(`no device named '${name}': add it with Jetbench: Add Device`);
     let client = this.clients.get(name);
     if (!client) {
-      const s = this.settings.value;
       client = new (agentClientBundle().AgentClient)({
         device: name,
         openStreams: () =>
@@ -90,8 +90,7 @@ export class DeviceRegistry implements vscode.Disposable {
             stderr: (text) => this.output.append(`[${name} agent] ${text}`),
           }),
         output: this.output,
-        maxRestarts: s.maxRestarts,
-        restartWindowMs: s.restartWindowS * 1000,
+        restartLimits: () => ({ maxRestarts: this.settings.value.maxRestarts, restartWindowMs: this.settings.value.restartWindowS * 1000 }),
         resumable: device.kind === 'ssh',
       });
       client.onDidChange(() => this.changed.fire());
