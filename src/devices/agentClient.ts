@@ -32,9 +32,8 @@ import {
   type RunFile,
   type RunSpec,
 } from '../../device-agent/src/protocol';
-import { NotificationFanout } from '../core/notificationFanout';
 import { checkAgentProtocol } from '../core/protocolCheck';
-import { runOnAgent, type AgentRpc, type ResumableAgent, type RunObserver } from '../core/runClient';
+import { agentRpc, runOnAgent, type AgentRpc, type ResumableAgent, type RunObserver } from '../core/runClient';
 import type { AgentStreams } from '../core/transport';
 import { RestartPolicy, type RestartLimits } from './restartPolicy';
 
@@ -117,14 +116,13 @@ export class AgentClient implements vscode.Disposable {
   }
 
   private rpcFor(client: LanguageClient): AgentRpc {
-    const fanout = new NotificationFanout(client);
-    this.connectionScope.push(fanout);
-    return {
+    const rpc = agentRpc({
       sendRequest: (type, params, token) => client.sendRequest(type, params, token),
-      follow: (type, handler) => fanout.follow(type, handler),
+      onNotification: (type, handler) => client.onNotification(type, handler),
       onProgress: (type, token, handler) => this.followProgress(client, type, token, handler),
-      followerCount: (method) => fanout.followerCount(method),
-    };
+    });
+    this.connectionScope.push(rpc);
+    return rpc;
   }
 
   /** One LanguageClient progress handler per token for the life of a run: LanguageClient moves
