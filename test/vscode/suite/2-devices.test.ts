@@ -46,6 +46,8 @@ describe('devices', () => {
       await config.update('agent.maxRestarts', value, vscode.ConfigurationTarget.Workspace);
       await applied;
     };
+    // The device's client exists (connected) before the setting changes.
+    assert.equal(await vscode.commands.executeCommand('jetbench.connectDevice', 'local'), 'connected');
     await setMaxRestarts(0);
     try {
       await vscode.commands.executeCommand('jetbench.disconnectDevice', 'local');
