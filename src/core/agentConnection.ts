@@ -87,7 +87,7 @@ export async function startLocalAgent(opts: { client: string; agentPath?: string
     return { ...(await connectAgent(streams, { client: opts.client })), exited };
   } catch (e) {
     if (e instanceof Error && /ended during start-up/.test(e.message)) {
-      throw new Error(`the jetbench agent exited during start-up (exit code ${await exited})`);
+      throw new Error(`the jetbench agent exited during start-up (exit code ${await exited})`, { cause: e });
     }
     throw e;
   }

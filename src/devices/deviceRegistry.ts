@@ -18,8 +18,7 @@ let agentClientModule: AgentClientModule | null = null;
 
 /** dist/agentClient.js, loaded on first use (see agentClient.ts for why it is a bundle of its own). */
 function agentClientBundle(): AgentClientModule {
-  // A path, not a module name: the extension bundle must not pull the client in.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a path at run time, so the extension bundle does not pull the client in
   agentClientModule ??= require(path.join(__dirname, 'agentClient.js')) as AgentClientModule;
   return agentClientModule;
 }

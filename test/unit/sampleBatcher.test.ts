@@ -18,8 +18,14 @@ test('samples go out at most every flush interval, contiguous, and the rest at t
   const measured: number[] = [];
   // 1 ms per sample: 3 warm-up samples, then 250 measured ones.
   let now = 0;
-  for (let i = 0; i < 3; i++) (warmup.push(i), b.onSample('warmup', warmup, ++now));
-  for (let i = 0; i < 250; i++) (measured.push(1000 + i), b.onSample('measure', measured, ++now));
+  for (let i = 0; i < 3; i++) {
+    warmup.push(i);
+    b.onSample('warmup', warmup, ++now);
+  }
+  for (let i = 0; i < 250; i++) {
+    measured.push(1000 + i);
+    b.onSample('measure', measured, ++now);
+  }
   b.finish({ warmupMs: warmup, latencyMs: measured });
 
   // The warm-up went out when the phase changed, before any measured sample.
