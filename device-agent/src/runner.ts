@@ -4,11 +4,12 @@ import { performance } from 'node:perf_hooks';
 import { parseBuiltinName, resolveModel } from '../../models/src/index';
 import type { Backend, PreparedSession } from './backends/backend';
 import { deviceInfo } from './deviceInfo';
+import { checkSpec } from './requestChecks';
 import { BadInputError } from './errors';
 import { measure, type Phase } from './measure';
 import { SampleBatcher } from './sampleBatcher';
 import { inspectModel } from './modelInfo';
-import { BACKEND_IDS, PRECISIONS, RUN_SCHEMA_VERSION, type BackendId, type BuildResult, type ModelInfo, type RunFile, type RunSpec, type SamplesBatch } from './protocol';
+import { RUN_SCHEMA_VERSION, type BackendId, type BuildResult, type ModelInfo, type RunFile, type RunSpec, type SamplesBatch } from './protocol';
 import { computeStats } from './stats';
 import { compareOutputs } from './verify';
 
@@ -26,21 +27,6 @@ export interface RunSinks {
 export type PreparedRun = Pick<RunFile, 'id' | 'createdAt' | 'spec' | 'device' | 'versions' | 'model' | 'artifact' | 'timing'>;
 
 const PROGRESS_EVERY_MS = 250;
-
-/** Throws BadInputError for a spec no backend could run. */
-export function validateSpec(spec: RunSpec): void {
-  const whole = (v: unknown, min: number) => typeof v === 'number' && Number.isInteger(v) && v >= min;
-  if (!BACKEND_IDS.includes(spec.backend)) throw new BadInputError(`unknown backend '${spec.backend}': use one of ${BACKEND_IDS.join(', ')}`);
-  if (!PRECISIONS.includes(spec.precision)) throw new BadInputError(`unknown precision '${spec.precision}': use one of ${PRECISIONS.join(', ')}`);
-  if (!whole(spec.iterations, 1)) throw new BadInputError(`iterations must be a whole number >= 1 (got ${spec.iterations})`);
-  if (!whole(spec.warmup, 0)) throw new BadInputError(`warm-up must be a whole number >= 0 (got ${spec.warmup})`);
-  if (!(typeof spec.warmupMs === 'number' && spec.warmupMs >= 0)) throw new BadInputError(`warm-up time must be >= 0 ms (got ${spec.warmupMs})`);
-  if (!(typeof spec.durationS === 'number' && spec.durationS >= 0)) throw new BadInputError(`duration must be >= 0 s (got ${spec.durationS})`);
-  if (spec.opset !== 11 && spec.opset !== 13) throw new BadInputError(`opset must be 11 or 13 (got ${spec.opset})`);
-  if (spec.inputShape !== null && !(Array.isArray(spec.inputShape) && spec.inputShape.length > 0 && spec.inputShape.every((d) => whole(d, 1)))) {
-    throw new BadInputError(`input shape must be whole numbers >= 1, e.g. 1,3,640,640 (got ${String(spec.inputShape)})`);
-  }
-}
 
 /** A built-in base name plus a precision picks that variant (yolov5s + fp16 -> yolov5s-fp16). */
 export function modelForPrecision(model: string, precision: RunSpec['precision']): string {
@@ -79,7 +65,7 @@ async function availableBackend(spec: RunSpec, backends: ReadonlyMap<BackendId, 
 
 /** Builds the artifact a backend runs (TensorRT engine, TVM module), without measuring. */
 export async function executeBuild(spec: RunSpec, backends: ReadonlyMap<BackendId, Backend>, sinks: Pick<RunSinks, 'progress' | 'signal'>): Promise<BuildResult> {
-  validateSpec(spec);
+  checkSpec(spec);
   const backend = await availableBackend(spec, backends);
   if (!backend.build) throw new BadInputError(`${spec.backend} runs the .onnx file directly: there is nothing to build (use jetbench bench)`);
   const model = await resolveAndInspect(spec, sinks, backend.convertsPrecision);
@@ -125,7 +111,7 @@ export async function executeRun(
   backends: ReadonlyMap<BackendId, Backend>,
   sinks: RunSinks,
 ): Promise<RunFile> {
-  validateSpec(spec);
+  checkSpec(spec);
   const createdAt = new Date().toISOString();
   const backend = await availableBackend(spec, backends);
   const model = await resolveAndInspect(spec, sinks, backend.convertsPrecision);
