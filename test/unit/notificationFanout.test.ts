@@ -45,10 +45,20 @@ test('vscode-jsonrpc keeps one handler per method: a second onNotification silen
   }
 });
 
-test('every follower of one method on one connection gets every notification; disposed ones leave', async () => {
+/** Runs `body` with the client side as an AgentRpc and the server side to notify from. */
+async function withRpc(body: (rpc: ReturnType<typeof agentRpc>, server: MessageConnection) => Promise<void>): Promise<void> {
   const { client, server, dispose } = pair();
   const rpc = agentRpc(client);
   try {
+    await body(rpc, server);
+  } finally {
+    rpc.dispose();
+    dispose();
+  }
+}
+
+test('every follower of one method on one connection gets every notification; disposed ones leave', () =>
+  withRpc(async (rpc, server) => {
     const a = ticks(rpc, 2);
     const b = ticks(rpc, 1);
     assert.equal(rpc.followerCount(Tick.method), 2);
@@ -62,16 +72,10 @@ test('every follower of one method on one connection gets every notification; di
     assert.deepEqual(b.got, [1]);
     a.stop();
     assert.equal(rpc.followerCount(Tick.method), 0);
-  } finally {
-    rpc.dispose();
-    dispose();
-  }
-});
+  }));
 
-test('many followers over time leave no handler behind', async () => {
-  const { client, server, dispose } = pair();
-  const rpc = agentRpc(client);
-  try {
+test('many followers over time leave no handler behind', () =>
+  withRpc(async (rpc, server) => {
     for (let run = 0; run < 5; run++) {
       const t = ticks(rpc, 1);
       await server.sendNotification(Tick, { n: run });
@@ -80,8 +84,4 @@ test('many followers over time leave no handler behind', async () => {
       assert.deepEqual(t.got, [run]);
     }
     assert.equal(rpc.followerCount(Tick.method), 0);
-  } finally {
-    rpc.dispose();
-    dispose();
-  }
-});
+  }));
