@@ -6,11 +6,13 @@ import type { Backend, PreparedSession } from './backends/backend';
 import { buildTvmModule } from './backends/tvm';
 import { buildTensorRt } from './backends/tensorrtBuild';
 import { deviceInfo } from './deviceInfo';
+import { readDeviceState } from './deviceState';
 import { BadInputError } from './errors';
 import { measure, type Phase } from './measure';
 import { inspectModel } from './modelInfo';
-import { BACKEND_IDS, PRECISIONS, RUN_SCHEMA_VERSION, type BackendId, type BuildResult, type ModelInfo, type RunFile, type RunSpec, type SamplesBatch } from './protocol';
+import { BACKEND_IDS, PRECISIONS, RUN_SCHEMA_VERSION, type BackendId, type BuildResult, type DeviceState, type ModelInfo, type RunFile, type RunSpec, type SamplesBatch } from './protocol';
 import { computeStats } from './stats';
+import { runVersions } from './runVersions';
 import { compareOutputs } from './verify';
 
 export interface RunSinks {
@@ -23,7 +25,7 @@ export interface RunSinks {
   prepared?(run: PreparedRun): void;
 }
 
-export type PreparedRun = Pick<RunFile, 'id' | 'createdAt' | 'spec' | 'device' | 'versions' | 'model' | 'artifact' | 'timing'>;
+export type PreparedRun = Pick<RunFile, 'id' | 'createdAt' | 'spec' | 'device' | 'versions' | 'deviceState' | 'model' | 'artifact' | 'timing'>;
 
 /** Samples are flushed at most this often (and at the end of each phase). */
 const SAMPLE_FLUSH_MS = 100;
@@ -128,8 +130,12 @@ export async function executeRun(
   const model = await resolveAndInspect(spec, sinks);
   sinks.progress(`loading ${model.builtin ?? model.path} in ${spec.backend}`);
   const session = await backend.prepare({ spec, model, progress: (m) => sinks.progress(m), isCancelled: sinks.isCancelled });
-  const device = await deviceInfo();
-  sinks.prepared?.({ id: runId, createdAt, spec, device, versions: device.versions, model, artifact: session.artifact, timing: session.timing });
+  // Read now, after any build or tuning and right before measuring: the settings these samples ran under.
+  const deviceState = await readDeviceState();
+  const device = await deviceInfo(deviceState);
+  const versions = runVersions(device.versions, spec.backend, session);
+  const head: RunHead = { runId, createdAt, spec, device, versions, deviceState, model };
+  sinks.prepared?.({ id: runId, createdAt, spec, device, versions, deviceState, model, artifact: session.artifact, timing: session.timing });
 
   const sent: Record<Phase, number> = { warmup: 0, measure: 0 };
   let lastFlush = performance.now();
@@ -175,7 +181,7 @@ export async function executeRun(
   flush('measure', result.latencyMs);
 
   return assembleRun({
-    head: { runId, createdAt, spec, device, model },
+    head,
     artifact: session.artifact,
     timing: session.timing,
     samples: { latencyMs: result.latencyMs, warmupLatencyMs: result.warmupMs },
@@ -185,12 +191,14 @@ export async function executeRun(
   });
 }
 
-/** What every run file starts from: the job and where it ran. */
+/** What every run file starts from: the job, where it ran, with what and under which settings. */
 export interface RunHead {
   runId: string;
   createdAt: string;
   spec: RunSpec;
   device: RunFile['device'];
+  versions: RunFile['versions'];
+  deviceState: DeviceState;
   model: RunFile['model'];
 }
 
@@ -206,7 +214,7 @@ export function assembleRun(o: {
   error: string | null;
   extras?: Partial<RunFile>;
 }): RunFile {
-  const { runId, createdAt, spec, device, model } = o.head;
+  const { runId, createdAt, spec, device, versions, deviceState, model } = o.head;
   const run: RunFile = {
     schemaVersion: RUN_SCHEMA_VERSION,
     id: runId,
@@ -214,7 +222,8 @@ export function assembleRun(o: {
     finishedAt: new Date().toISOString(),
     spec,
     device,
-    versions: device.versions,
+    versions,
+    deviceState,
     model,
     artifact: o.artifact,
     timing: o.timing,

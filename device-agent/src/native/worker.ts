@@ -118,7 +118,7 @@ async function runPipeline(id: number, job: PipelineJob): Promise<PipelineJobRes
       pending = { stages: [...before.stages, { name: 'inference', where: 'cpu', clock: 'host', ms: inferenceMs }, ...after.stages], detections: after.detections.length / 6 };
       return total;
     };
-    send({ id, event: 'ready' });
+    send({ id, event: 'ready', onnxruntimeVersion: version });
     const result = await measure(infer, job, {
       isCancelled: () => cancelled.has(id),
       onSample: (p, samples) => {
@@ -151,7 +151,6 @@ async function runPipeline(id: number, job: PipelineJob): Promise<PipelineJobRes
       frames: { source: loaded.source, count: loaded.frames.length, width: loaded.frames[0]!.width, height: loaded.frames[0]!.height },
       gpu: info.cudaStatus.devices > 0 ? info.cudaStatus.deviceName : null,
       inferenceDescription: `onnxruntime ${version} (CPU execution provider) on host buffers`,
-      onnxruntimeVersion: version,
       cancelled: result.cancelled,
       error: result.error ? result.error.message : null,
     };
