@@ -6,8 +6,9 @@ import { deviceInfo } from './deviceInfo';
 import { readDeviceState } from './deviceState';
 import { NativeWorker } from './native/client';
 import type { PipelineJob } from './native/messages';
-import { MEMORY_MODES, PIPELINE_MODES, type PipelineInfo, type PipelineOptions, type RunFile, type RunSpec, type TimingInfo } from './protocol';
-import { assembleRun, resolveAndInspect, validateSpec, type RunHead, type RunSinks } from './runner';
+import { type PipelineInfo, type PipelineOptions, type RunFile, type RunSpec, type TimingInfo } from './protocol';
+import { assembleRun, resolveAndInspect, type RunHead, type RunSinks } from './runner';
+import { checkSpec } from './requestChecks';
 import { runVersions } from './runVersions';
 import { computeStats } from './stats';
 
@@ -22,22 +23,9 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
   maxDetections: 300,
 };
 
-/** Throws BadInputError naming the problem and the fix. */
-export function validatePipelineOptions(o: PipelineOptions): void {
-  if (!PIPELINE_MODES.includes(o.mode)) throw new BadInputError(`pipeline mode '${o.mode}' is not one of ${PIPELINE_MODES.join(', ')}`);
-  if (!MEMORY_MODES.includes(o.memory)) throw new BadInputError(`memory mode '${o.memory}' is not one of ${MEMORY_MODES.join(', ')}`);
-  if (typeof o.source !== 'string' || o.source.length === 0) throw new BadInputError('frame source must be synthetic or a directory of images');
-  if (!Number.isInteger(o.frameCount) || o.frameCount < 1 || o.frameCount > 1000) throw new BadInputError(`frame count must be a whole number from 1 to 1000 (got ${o.frameCount})`);
-  if (!Number.isInteger(o.objects) || o.objects < 0 || o.objects > 500) throw new BadInputError(`objects per synthetic scene must be from 0 to 500 (got ${o.objects})`);
-  if (!(o.confThreshold >= 0 && o.confThreshold < 1)) throw new BadInputError(`confidence threshold must be in [0, 1) (got ${o.confThreshold})`);
-  if (!(o.iouThreshold > 0 && o.iouThreshold <= 1)) throw new BadInputError(`IoU threshold must be in (0, 1] (got ${o.iouThreshold})`);
-  if (!Number.isInteger(o.maxDetections) || o.maxDetections < 1) throw new BadInputError(`max detections must be a whole number >= 1 (got ${o.maxDetections})`);
-}
-
 export async function executePipeline(spec: RunSpec, runId: string, sinks: RunSinks, env: NodeJS.ProcessEnv = process.env): Promise<RunFile> {
-  validateSpec(spec);
+  checkSpec(spec);
   const options = spec.pipeline!;
-  validatePipelineOptions(options);
   if (spec.backend !== 'onnxruntime') {
     throw new BadInputError(
       spec.backend === 'tensorrt'

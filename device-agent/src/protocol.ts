@@ -6,8 +6,19 @@
 // them (the extension at activation) imports that file and stays free of vscode-jsonrpc.
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 
-export { PROTOCOL_VERSION, RUN_SCHEMA_VERSION, BACKEND_IDS, PRECISIONS, type BackendId, type Precision } from './protocolValues';
-import type { BackendId, Precision } from './protocolValues';
+export {
+  PROTOCOL_VERSION,
+  RUN_SCHEMA_VERSION,
+  BACKEND_IDS,
+  PRECISIONS,
+  PIPELINE_MODES,
+  MEMORY_MODES,
+  type BackendId,
+  type Precision,
+  type PipelineMode,
+  type MemoryMode,
+} from './protocolValues';
+import type { BackendId, MemoryMode, PipelineMode, Precision } from './protocolValues';
 
 /** What to measure. Warm-up and measurement each end when ALL their minimums are met. */
 export interface RunSpec {
@@ -399,14 +410,7 @@ export const AgentErrorNotification = new NotificationType<{ message: string; st
 
 /** `conventional`: CPU preprocess, copies around the inference, CPU NMS. `zerocopy`: GPU
  * preprocess, inference, GPU NMS; only detections come back. */
-export type PipelineMode = 'conventional' | 'zerocopy';
-export const PIPELINE_MODES: readonly PipelineMode[] = ['conventional', 'zerocopy'];
 
-/** Where frames, model inputs/outputs and detections live: pageable + copies, pinned (page-locked)
- * + copies, mapped host memory read by the GPU directly (zero-copy, a Jetson's shared DRAM),
- * managed (unified) memory. */
-export type MemoryMode = 'pageable' | 'pinned' | 'mapped' | 'managed';
-export const MEMORY_MODES: readonly MemoryMode[] = ['pageable', 'pinned', 'mapped', 'managed'];
 
 export interface PipelineOptions {
   mode: PipelineMode;

@@ -12,3 +12,12 @@ export const BACKEND_IDS: readonly BackendId[] = ['onnxruntime', 'tensorrt', 'tv
 
 export type Precision = 'fp32' | 'fp16' | 'int8';
 export const PRECISIONS: readonly Precision[] = ['fp32', 'fp16', 'int8'];
+
+export type PipelineMode = 'conventional' | 'zerocopy';
+export const PIPELINE_MODES: readonly PipelineMode[] = ['conventional', 'zerocopy'];
+
+/** Where frames, model inputs/outputs and detections live: pageable + copies, pinned (page-locked)
+ * + copies, mapped host memory read by the GPU directly (zero-copy, a Jetson's shared DRAM),
+ * managed (unified) memory. */
+export type MemoryMode = 'pageable' | 'pinned' | 'mapped' | 'managed';
+export const MEMORY_MODES: readonly MemoryMode[] = ['pageable', 'pinned', 'mapped', 'managed'];

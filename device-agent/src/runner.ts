@@ -7,10 +7,11 @@ import { buildTvmModule } from './backends/tvm';
 import { buildTensorRt } from './backends/tensorrtBuild';
 import { deviceInfo } from './deviceInfo';
 import { readDeviceState } from './deviceState';
+import { checkSpec } from './requestChecks';
 import { BadInputError } from './errors';
 import { measure, type Phase } from './measure';
 import { inspectModel } from './modelInfo';
-import { BACKEND_IDS, PRECISIONS, RUN_SCHEMA_VERSION, type BackendId, type BuildResult, type DeviceState, type ModelInfo, type RunFile, type RunSpec, type SamplesBatch } from './protocol';
+import { RUN_SCHEMA_VERSION, type BackendId, type BuildResult, type DeviceState, type ModelInfo, type RunFile, type RunSpec, type SamplesBatch } from './protocol';
 import { computeStats } from './stats';
 import { runVersions } from './runVersions';
 import { compareOutputs } from './verify';
@@ -30,21 +31,6 @@ export type PreparedRun = Pick<RunFile, 'id' | 'createdAt' | 'spec' | 'device' |
 /** Samples are flushed at most this often (and at the end of each phase). */
 const SAMPLE_FLUSH_MS = 100;
 const PROGRESS_EVERY_MS = 250;
-
-/** Throws BadInputError for a spec no backend could run. */
-export function validateSpec(spec: RunSpec): void {
-  const whole = (v: unknown, min: number) => typeof v === 'number' && Number.isInteger(v) && v >= min;
-  if (!BACKEND_IDS.includes(spec.backend)) throw new BadInputError(`unknown backend '${spec.backend}': use one of ${BACKEND_IDS.join(', ')}`);
-  if (!PRECISIONS.includes(spec.precision)) throw new BadInputError(`unknown precision '${spec.precision}': use one of ${PRECISIONS.join(', ')}`);
-  if (!whole(spec.iterations, 1)) throw new BadInputError(`iterations must be a whole number >= 1 (got ${spec.iterations})`);
-  if (!whole(spec.warmup, 0)) throw new BadInputError(`warm-up must be a whole number >= 0 (got ${spec.warmup})`);
-  if (!(typeof spec.warmupMs === 'number' && spec.warmupMs >= 0)) throw new BadInputError(`warm-up time must be >= 0 ms (got ${spec.warmupMs})`);
-  if (!(typeof spec.durationS === 'number' && spec.durationS >= 0)) throw new BadInputError(`duration must be >= 0 s (got ${spec.durationS})`);
-  if (spec.opset !== 11 && spec.opset !== 13) throw new BadInputError(`opset must be 11 or 13 (got ${spec.opset})`);
-  if (spec.inputShape !== null && !(Array.isArray(spec.inputShape) && spec.inputShape.length > 0 && spec.inputShape.every((d) => whole(d, 1)))) {
-    throw new BadInputError(`input shape must be whole numbers >= 1, e.g. 1,3,640,640 (got ${String(spec.inputShape)})`);
-  }
-}
 
 /** A built-in base name plus a precision picks that variant (yolov5s + fp16 -> yolov5s-fp16). */
 export function modelForPrecision(model: string, precision: RunSpec['precision']): string {
@@ -71,7 +57,7 @@ export async function resolveAndInspect(spec: RunSpec, sinks: Pick<RunSinks, 'pr
 
 /** Builds the artifact a backend runs (TVM module), without measuring. */
 export async function executeBuild(spec: RunSpec, sinks: Pick<RunSinks, 'progress' | 'isCancelled'>): Promise<BuildResult> {
-  validateSpec(spec);
+  checkSpec(spec);
   if (spec.backend === 'onnxruntime') throw new BadInputError('onnxruntime runs the .onnx file directly: there is nothing to build (use jetbench bench)');
   if (spec.backend === 'tensorrt') return buildTensorRt(spec, sinks);
   const model = await resolveAndInspect(spec, sinks);
@@ -117,7 +103,7 @@ export async function executeRun(
   backends: ReadonlyMap<BackendId, Backend>,
   sinks: RunSinks,
 ): Promise<RunFile> {
-  validateSpec(spec);
+  checkSpec(spec);
   const createdAt = new Date().toISOString();
   const backend = backends.get(spec.backend);
   if (!backend) throw new BadInputError(`unknown backend '${spec.backend}'`);

@@ -10,6 +10,7 @@ import { TensorRtBackend } from './backends/tensorrt';
 import { deviceInfo } from './deviceInfo';
 import { BadInputError, toResponseError } from './errors';
 import { JobQueue } from './jobQueue';
+import { checkAttachParams, checkBuildParams, checkRunIdParams, checkRunParams } from './requestChecks';
 import { RunRegistry, type LiveRun } from './liveRuns';
 import {
   AgentErrorNotification,
@@ -30,6 +31,8 @@ import {
   type BackendId,
   type JetbenchInitializationOptions,
   type JetbenchInitializeResult,
+  type BuildParams,
+  type RunParams,
   type SamplesBatch,
   type StopDaemonResult,
 } from './protocol';
@@ -152,19 +155,29 @@ export function serve(connection: Connection, state: AgentState = createAgentSta
     }
   });
 
-  connection.onRequest(RunRequest, async (params, token) => {
+  connection.onRequest(RunRequest, async (raw, token) => {
     let live: LiveRun;
+    let params: RunParams;
     try {
+      // Checked before anything is registered: a bad request leaves no trace in the shared state.
+      params = checkRunParams(raw);
       live = state.runs.begin(params.runId ?? newRunId(params.spec), params.spec);
     } catch (e) {
       throw toResponseError(e);
     }
     const { progress, follower: f } = follower(params.workDoneToken, `jetbench run ${live.id}`);
-    progress('begin', queuedMessage());
-    const unfollow = detach(live.follow({ warmupOffset: 0, measureOffset: 0 }, f));
-    const cancel = token.onCancellationRequested(() => live.cancel());
-    // The run belongs to the agent, not to this connection: it goes on if the client goes.
-    void state.queue.run(() => executeLive(state, live), { kind: 'run', runId: live.id, title: runTitle(params.spec), client });
+    let unfollow = (): void => undefined;
+    let cancel = { dispose: (): void => undefined };
+    try {
+      progress('begin', queuedMessage());
+      unfollow = detach(live.follow({ warmupOffset: 0, measureOffset: 0 }, f));
+      cancel = token.onCancellationRequested(() => live.cancel());
+      // The run belongs to the agent, not to this connection: it goes on if the client goes.
+      void state.queue.run(() => executeLive(state, live), { kind: 'run', runId: live.id, title: runTitle(params.spec), client });
+    } catch (e) {
+      // Registered but never queued: settle it, so no phantom live run stays behind.
+      state.runs.settle(live, { error: e });
+    }
     try {
       return await live.done;
     } catch (e) {
@@ -176,8 +189,9 @@ export function serve(connection: Connection, state: AgentState = createAgentSta
     }
   });
 
-  connection.onRequest(AttachRunRequest, async (params, token) => {
+  connection.onRequest(AttachRunRequest, async (raw, token) => {
     try {
+      const params = checkAttachParams(raw);
       const known = state.runs.get(params.runId);
       const { progress, follower: f } = follower(params.workDoneToken, `jetbench run ${params.runId}`);
       if ('finished' in known) {
@@ -198,8 +212,9 @@ export function serve(connection: Connection, state: AgentState = createAgentSta
     }
   });
 
-  connection.onRequest(CancelRunRequest, (params) => {
+  connection.onRequest(CancelRunRequest, (raw) => {
     try {
+      const params = checkRunIdParams(raw, 'jetbench/cancelRun');
       const known = state.runs.get(params.runId);
       if ('live' in known) known.live.cancel();
       return { cancelled: 'live' in known };
@@ -208,8 +223,9 @@ export function serve(connection: Connection, state: AgentState = createAgentSta
     }
   });
 
-  connection.onRequest(GetRunRequest, (params) => {
+  connection.onRequest(GetRunRequest, (raw) => {
     try {
+      const params = checkRunIdParams(raw, 'jetbench/getRun');
       const known = state.runs.get(params.runId);
       if ('live' in known) throw new BadInputError(`run '${params.runId}' is still ${known.live.state}: attach to it to follow it, or wait until it ends`);
       return known.finished;
@@ -228,7 +244,13 @@ export function serve(connection: Connection, state: AgentState = createAgentSta
     (): StopDaemonResult => state.stopWhenIdle?.() ?? { stopping: false, reason: 'this agent serves one client over stdio and ends with it' },
   );
 
-  connection.onRequest(BuildRequest, async (params, token) => {
+  connection.onRequest(BuildRequest, async (raw, token) => {
+    let params: BuildParams;
+    try {
+      params = checkBuildParams(raw);
+    } catch (e) {
+      throw toResponseError(e);
+    }
     const progress = progressReporter(connection, params.workDoneToken, `jetbench build ${params.spec.backend} ${params.spec.model}`);
     progress('begin', queuedMessage());
     try {

@@ -1,8 +1,8 @@
 // Command-line options parsed into plain values before anything runs; an unknown option or a bad
 // value is a UsageError (exit code 2) that names the fix.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { BACKEND_IDS, PRECISIONS, type BackendId, type Precision, type RunSpec } from '../../device-agent/src/protocol';
-import { parseBuiltinName } from '../../models/src/index';
+import type { RunSpec } from '../../device-agent/src/protocol';
+import { completeSpec, type SpecBase } from '../../contract/runSpec';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -69,22 +69,58 @@ export const BENCH_OPTIONS = {
 
 type BenchValues = ReturnType<typeof parse<typeof BENCH_OPTIONS, false>>['values'];
 
+/** A number flag's text as a number (undefined when not given); only the syntax is checked here,
+ * the bounds are the contract's (contract/runSpec.ts) so every face accepts the same runs. */
+export function numberFlag(name: string, text: string | undefined, whole = true): number | undefined {
+  if (text === undefined) return undefined;
+  const ok = whole ? /^\s*-?\d+\s*$/.test(text) : text.trim() !== '' && Number.isFinite(Number(text));
+  if (!ok) throw new UsageError(`--${name} must be a ${whole ? 'whole ' : ''}number (got '${text}')`);
+  return Number(text);
+}
+
+/** The flag that sets each spec field, for messages in the CLI's words. */
+const FLAG_OF: Record<string, string> = {
+  warmupMs: 'warmup-ms',
+  durationS: 'duration-s',
+  inputShape: 'input-shape',
+  'tvm.target': 'target',
+  'tvm.arch': 'arch',
+  'tvm.tuneTrials': 'tune-trials',
+  'tvm.tuningLog': 'tuning-log',
+  'tvm.python': 'python',
+  'tvm.profile': 'profile',
+  'pipeline.mode': 'mode',
+  'pipeline.memory': 'memory',
+  'pipeline.source': 'source',
+  'pipeline.frameCount': 'frame-count',
+  'pipeline.objects': 'objects',
+  'pipeline.confThreshold': 'conf',
+  'pipeline.iouThreshold': 'iou',
+  'pipeline.maxDetections': 'max-det',
+};
+
+/** The complete spec for flags' values, or a UsageError listing every problem as `--flag ...`. */
+export function specFromFlags(fields: Record<string, unknown>, base: SpecBase = {}, flagOf: Record<string, string> = {}): RunSpec {
+  const { spec, problems } = completeSpec(fields, base);
+  if (spec) return spec;
+  throw new UsageError(problems.map((p) => `--${flagOf[p.field] ?? FLAG_OF[p.field] ?? p.field} ${p.message}`).join('\n'));
+}
+
 /** The TVM options, only with --backend tvm (given to another backend they are an error). */
-function tvmSpec(v: BenchValues, backend: BackendId): Pick<RunSpec, 'tvm'> {
+function tvmFields(v: BenchValues, backend: string | undefined): Record<string, unknown> {
   const given = (['target', 'arch', 'tune-trials', 'tuning-log', 'python'] as const).filter((k) => v[k] !== undefined);
   if (v.profile) given.push('profile' as never);
   if (backend !== 'tvm') {
     if (given.length > 0) throw new UsageError(`--${given[0]} applies to --backend tvm only`);
     return {};
   }
-  if (v.arch !== undefined && !/^sm_\d{2,3}[a-z]?$/.test(v.arch)) throw new UsageError(`--arch must look like sm_87 (got '${v.arch}')`);
   return {
     tvm: {
-      target: oneOf('target', v.target, ['llvm', 'cuda'] as const, 'llvm'),
-      arch: v.arch ?? null,
-      tuneTrials: wholeNumber('tune-trials', v['tune-trials'], 0, 0),
-      tuningLog: v['tuning-log'] ?? null,
-      python: v.python ?? null,
+      target: v.target,
+      arch: v.arch,
+      tuneTrials: numberFlag('tune-trials', v['tune-trials']),
+      tuningLog: v['tuning-log'],
+      python: v.python,
       profile: v.profile,
     },
   };
@@ -102,35 +138,25 @@ export interface BenchArgs {
 export function parseBenchArgs(args: string[]): BenchArgs | 'help' {
   const { values: v } = parse(args, BENCH_OPTIONS, false);
   if (v.help) return 'help';
-  const model = v.model;
-  // A built-in name with a precision suffix (yolov5s-fp16) implies that precision.
-  const implied = parseBuiltinName(model)?.precision ?? 'fp32';
-  const precision = oneOf<Precision>('precision', v.precision, PRECISIONS, implied);
-  const backend = oneOf<BackendId>('backend', v.backend, BACKEND_IDS, 'onnxruntime');
-  let inputShape: number[] | null = null;
-  if (v['input-shape'] !== undefined) {
-    const parts = v['input-shape'].split(/[,x]/);
-    inputShape = parts.map((p) => wholeNumber('input-shape', p, 0, 1));
-  }
-  const opset = wholeNumber('opset', v.opset, 13, 1);
-  if (opset !== 11 && opset !== 13) throw new UsageError(`--opset must be 11 or 13 (got ${opset})`);
+  const inputShape = v['input-shape'] === undefined ? undefined : v['input-shape'].split(/[,x]/).map((p) => numberFlag('input-shape', p));
+  const spec = specFromFlags({
+    device: v.device,
+    model: v.model,
+    backend: v.backend,
+    precision: v.precision,
+    warmup: numberFlag('warmup', v.warmup),
+    warmupMs: numberFlag('warmup-ms', v['warmup-ms'], false),
+    iterations: numberFlag('iterations', v.iterations),
+    durationS: numberFlag('duration-s', v['duration-s'], false),
+    threads: numberFlag('threads', v.threads),
+    inputShape,
+    opset: numberFlag('opset', v.opset),
+    label: v.label,
+    ...tvmFields(v, v.backend),
+    ...(v.verify ? { verify: true } : {}),
+  });
   return {
-    spec: {
-      device: v.device,
-      model,
-      backend,
-      precision,
-      warmup: wholeNumber('warmup', v.warmup, 20, 0),
-      warmupMs: nonNegative('warmup-ms', v['warmup-ms'], 0),
-      iterations: wholeNumber('iterations', v.iterations, 100, 1),
-      durationS: nonNegative('duration-s', v['duration-s'], 0),
-      threads: v.threads === undefined ? null : wholeNumber('threads', v.threads, 0, 1),
-      inputShape,
-      opset,
-      label: v.label ?? null,
-      ...tvmSpec(v, backend),
-      ...(v.verify ? { verify: true } : {}),
-    },
+    spec,
     out: v.out ?? null,
     json: v.json,
     quiet: v.quiet,

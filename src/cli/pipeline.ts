@@ -2,11 +2,10 @@
 // conventional or zerocopy form, stage by stage, and writes the run file. Options are parsed into
 // a RunSpec with `pipeline` before anything runs.
 import path from 'node:path';
-import { MEMORY_MODES, PIPELINE_MODES, type BackendId, type Precision, type RunFile, BACKEND_IDS, PRECISIONS } from '../../device-agent/src/protocol';
+import type { RunFile } from '../../device-agent/src/protocol';
 import { DEFAULT_PIPELINE_OPTIONS } from '../../device-agent/src/pipeline';
-import { parseBuiltinName } from '../../models/src/index';
 import { formatMs } from '../core/report';
-import { nonNegative, oneOf, parse, UsageError, wholeNumber } from './args';
+import { numberFlag, parse, specFromFlags } from './args';
 import { HELP } from './help';
 import type { Io } from './main';
 import { EXIT_INTERRUPTED, measureOnDevice, runSummaryJson } from './measureOnDevice';
@@ -35,43 +34,41 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
-function fraction(name: string, text: string | undefined, fallback: number): number {
-  const v = nonNegative(name, text, fallback);
-  if (v > 1) throw new UsageError(`--${name} must be between 0 and 1 (got '${text}')`);
-  return v;
-}
-
 export function parsePipelineArgs(args: string[]) {
   const { values: v } = parse(args, OPTIONS, false);
   if (v.help) return 'help' as const;
-  const implied = parseBuiltinName(v.model)?.precision ?? 'fp32';
   const d = DEFAULT_PIPELINE_OPTIONS;
-  return {
-    spec: {
+  const given = <T>(x: T | undefined, fallback: T): T => (x === undefined ? fallback : x);
+  const spec = specFromFlags(
+    {
       device: v.device,
       model: v.model,
-      backend: oneOf<BackendId>('backend', v.backend, BACKEND_IDS, 'onnxruntime'),
-      precision: oneOf<Precision>('precision', v.precision, PRECISIONS, implied),
-      warmup: wholeNumber('warmup', v.warmup, 5, 0),
-      warmupMs: 0,
-      iterations: wholeNumber('frames', v.frames, 50, 1),
-      durationS: 0,
-      threads: v.threads === undefined ? null : wholeNumber('threads', v.threads, 0, 1),
-      inputShape: null,
-      opset: 13 as const,
-      label: v.label ?? null,
+      backend: v.backend,
+      precision: v.precision,
+      warmup: numberFlag('warmup', v.warmup),
+      iterations: numberFlag('frames', v.frames),
+      threads: numberFlag('threads', v.threads),
+      label: v.label,
       pipeline: {
-        mode: oneOf('mode', v.mode, PIPELINE_MODES, d.mode),
-        memory: oneOf('memory', v.memory, MEMORY_MODES, d.memory),
+        mode: given(v.mode, d.mode),
+        memory: given(v.memory, d.memory),
         // A directory on the device: resolved here only when the device is this machine.
         source: v.source === undefined || v.source === 'synthetic' ? 'synthetic' : v.device === 'local' ? path.resolve(v.source) : v.source,
-        frameCount: wholeNumber('frame-count', v['frame-count'], d.frameCount, 1),
-        objects: wholeNumber('objects', v.objects, d.objects, 0),
-        confThreshold: fraction('conf', v.conf, d.confThreshold),
-        iouThreshold: fraction('iou', v.iou, d.iouThreshold),
-        maxDetections: wholeNumber('max-det', v['max-det'], d.maxDetections, 1),
+        frameCount: given(numberFlag('frame-count', v['frame-count']), d.frameCount),
+        objects: given(numberFlag('objects', v.objects), d.objects),
+        confThreshold: given(numberFlag('conf', v.conf, false), d.confThreshold),
+        iouThreshold: given(numberFlag('iou', v.iou, false), d.iouThreshold),
+        maxDetections: given(numberFlag('max-det', v['max-det']), d.maxDetections),
       },
     },
+    // A pipeline run measures whole frames: fewer of them by default than a bench's inferences.
+    { warmup: 5, iterations: 50 },
+    { iterations: 'frames' },
+  );
+  const { pipeline } = spec;
+  if (!pipeline) throw new Error('internal: the pipeline options were dropped from the spec');
+  return {
+    spec: { ...spec, pipeline },
     out: v.out ?? null,
     json: v.json,
     quiet: v.quiet,

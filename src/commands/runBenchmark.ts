@@ -6,7 +6,7 @@ import { PRECISIONS } from '../../device-agent/src/protocolValues';
 import type { BackendId, BackendStatus, Precision, RunSpec } from '../../device-agent/src/protocol';
 import { BUILTIN_BASES, parseBuiltinName } from '../../models/src/names';
 import { specBase } from '../specs/specCodeLens';
-import { completeSpec } from '../specs/specFile';
+import { completeSpec, quotedProblem } from '../../contract/runSpec';
 import { lastFirst } from '../runs/livePhase';
 import { runBenchmarkSession, type RunOutcome } from '../runs/runSession';
 import type { JetbenchContext } from '../vscode/context';
@@ -111,7 +111,7 @@ async function specFromPicks(ctx: JetbenchContext, given: Partial<RunSpec>): Pro
   const iterations = given.iterations ?? (await askIterations(last.iterations ?? s.iterations));
   if (!iterations) return undefined;
   await ctx.rememberChoices({ device, model, backend, precision, iterations });
-  return completeSpec({ device, model, backend, precision, iterations }, {}, specBase(s, device)).spec ?? undefined;
+  return completeSpec({ device, model, backend, precision, iterations }, specBase(s, device)).spec ?? undefined;
 }
 
 /** `jetbench.runBenchmark [partial spec]`: with a `model`, runs it at once (the rest from the
@@ -123,9 +123,9 @@ export function runBenchmark(ctx: JetbenchContext) {
     const partial = typeof given === 'object' && given !== null && !Array.isArray(given) ? (given as Record<string, unknown>) : {};
     let spec: RunSpec | undefined;
     if (partial.model !== undefined) {
-      const completed = completeSpec(partial, {}, specBase(ctx.settings.value, ctx.activeDevice));
+      const completed = completeSpec(partial, specBase(ctx.settings.value, ctx.activeDevice));
       if (!completed.spec) {
-        void vscode.window.showErrorMessage(`Jetbench: cannot run that: ${completed.problems.join('; ')}`);
+        void vscode.window.showErrorMessage(`Jetbench: cannot run that: ${completed.problems.map(quotedProblem).join('; ')}`);
         return undefined;
       }
       spec = completed.spec;

@@ -2,7 +2,8 @@
 // top, and the problem instead of a lens where a run cannot be completed.
 import * as vscode from 'vscode';
 import type { JetbenchSettings } from '../vscode/settingsModel';
-import { parseSpecFile, type ParsedSpecFile, type SpecBase } from './specFile';
+import { parseSpecFile, type ParsedSpecFile } from './specFile';
+import type { SpecBase } from '../../contract/runSpec';
 
 export const SPEC_SELECTOR: vscode.DocumentSelector = [{ pattern: '**/*.jetbench.json' }];
 

@@ -2,6 +2,7 @@
 // settings.json is hand-edited, so every value is checked and a bad one falls back to its default
 // with a warning naming the setting and the fix, instead of reaching an agent or a panel.
 import { validateDeviceConfig, type DeviceConfig } from '../core/devices';
+import { SPEC_DEFAULTS, SPEC_LIMITS } from '../../contract/runSpec';
 
 /** One entry of `jetbench.devices` as the extension lists it: what the Devices view shows, and the
  * checked entry itself (`config`), which src/core/devices.ts resolves for connecting and deploying. */
@@ -36,9 +37,9 @@ export interface JetbenchSettings {
 export const DEFAULT_SETTINGS: JetbenchSettings = {
   devices: [],
   defaultDevice: 'local',
-  warmup: 20,
-  iterations: 100,
-  threads: null,
+  warmup: SPEC_DEFAULTS.warmup,
+  iterations: SPEC_DEFAULTS.iterations,
+  threads: SPEC_DEFAULTS.threads,
   redrawIntervalMs: 250,
   maxRestarts: 4,
   restartWindowS: 180,
@@ -81,8 +82,8 @@ export function sanitiseSettings(get: (key: string) => unknown): Sanitised {
   const threadsRaw = get(SETTING_KEYS.threads);
   let threads: number | null = null;
   if (threadsRaw !== undefined && threadsRaw !== null) {
-    if (typeof threadsRaw === 'number' && Number.isInteger(threadsRaw) && threadsRaw >= 1 && threadsRaw <= 1024) threads = threadsRaw;
-    else warnings.push(`jetbench.${SETTING_KEYS.threads} must be null (the backend's default) or a whole number from 1 to 1024 (got ${JSON.stringify(threadsRaw)}); using the default`);
+    if (typeof threadsRaw === 'number' && Number.isInteger(threadsRaw) && threadsRaw >= 1 && threadsRaw <= SPEC_LIMITS.threads) threads = threadsRaw;
+    else warnings.push(`jetbench.${SETTING_KEYS.threads} must be null (the backend's default) or a whole number from 1 to ${SPEC_LIMITS.threads} (got ${JSON.stringify(threadsRaw)}); using the default`);
   }
   const traceRaw = get(SETTING_KEYS.trace);
   let trace: TraceLevel = d.trace;
@@ -101,8 +102,8 @@ export function sanitiseSettings(get: (key: string) => unknown): Sanitised {
     settings: {
       devices,
       defaultDevice,
-      warmup: whole('warmup', 0, 1_000_000, d.warmup),
-      iterations: whole('iterations', 1, 10_000_000, d.iterations),
+      warmup: whole('warmup', 0, SPEC_LIMITS.warmup, d.warmup),
+      iterations: whole('iterations', 1, SPEC_LIMITS.iterations, d.iterations),
       threads,
       redrawIntervalMs: whole('redrawIntervalMs', 50, 10_000, d.redrawIntervalMs),
       maxRestarts: whole('maxRestarts', 0, 100, d.maxRestarts),

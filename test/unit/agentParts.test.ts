@@ -6,7 +6,8 @@ import { JobQueue } from '../../device-agent/src/jobQueue';
 import { measure } from '../../device-agent/src/measure';
 import { concreteInputShape } from '../../device-agent/src/modelInfo';
 import { BadInputError } from '../../device-agent/src/errors';
-import { newRunId, validateSpec } from '../../device-agent/src/runner';
+import { newRunId } from '../../device-agent/src/runner';
+import { checkSpec } from '../../device-agent/src/requestChecks';
 import type { RunSpec } from '../../device-agent/src/protocol';
 
 const spec: RunSpec = {
@@ -40,11 +41,11 @@ test('dynamic input dimensions need a shape; fixed ones must agree', () => {
 });
 
 test('spec validation names the bad field', () => {
-  assert.throws(() => validateSpec({ ...spec, iterations: 0 }), /iterations must be a whole number >= 1/);
-  assert.throws(() => validateSpec({ ...spec, backend: 'x' as RunSpec['backend'] }), /unknown backend 'x'/);
-  assert.throws(() => validateSpec({ ...spec, precision: 'int4' as RunSpec['precision'] }), /unknown precision/);
-  assert.throws(() => validateSpec({ ...spec, durationS: -1 }), /duration must be >= 0/);
-  validateSpec(spec);
+  assert.throws(() => checkSpec({ ...spec, iterations: 0 }), /spec\.iterations must be a whole number from 1 to/);
+  assert.throws(() => checkSpec({ ...spec, backend: 'x' as RunSpec['backend'] }), /spec\.backend must be one of onnxruntime, tensorrt, tvm \(got 'x'\)/);
+  assert.throws(() => checkSpec({ ...spec, precision: 'int4' as RunSpec['precision'] }), /spec\.precision must be one of/);
+  assert.throws(() => checkSpec({ ...spec, durationS: -1 }), /spec\.durationS must be a number in \[0, 86400\]/);
+  checkSpec(spec);
 });
 
 test('run ids are file-name safe and unique', () => {

@@ -192,7 +192,10 @@ describe('spec files', () => {
   it('names what is wrong per run and for the file', () => {
     const parsed = parseSpecFile('{"runs": [{"backend": "onnxruntime"}, {"model": "tiny", "iterations": 0, "bogus": 1}, 7]}', base);
     assert.match(parsed.runs[0]!.problems[0]!, /"model" is required/);
-    assert.deepEqual(parsed.runs[1]!.problems, ['unknown field "bogus" (known: device, model, backend, precision, warmup, warmupMs, iterations, durationS, threads, inputShape, opset, label, tvm, verify)', '"iterations" must be a whole number >= 1']);
+    assert.deepEqual(parsed.runs[1]!.problems, [
+      '"bogus" is not a known field (known: device, model, backend, precision, warmup, warmupMs, iterations, durationS, threads, inputShape, opset, label, tvm, verify, pipeline)',
+      '"iterations" must be a whole number from 1 to 10000000 (got 0)',
+    ]);
     assert.match(parsed.runs[2]!.problems[0]!, /each run is an object/);
     assert.match(parseSpecFile('{"runs": [', base).problems[0]!, /fix the JSON/);
     assert.match(parseSpecFile('{"defaults": {}}', base).problems[0]!, /"runs" must be an array/);

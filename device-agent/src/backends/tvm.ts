@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { TVM_DEFAULTS } from '../../../contract/runSpec';
 import { cacheDir } from '../../../models/src/index';
 import { BackendUnavailableError, BadInputError, BuildCancelledError } from '../errors';
 import { float16ToNumber, makeInput } from '../inputs';
@@ -12,10 +13,10 @@ import type { ArtifactInfo, BackendStatus, ModelInfo, OperatorTime, PythonInfo, 
 import type { Backend, PreparedSession, PrepareRequest } from './backend';
 import { HelperError, HelperSession, runHelper, type HelperEvent } from './tvmHelper';
 
-export const DEFAULT_TVM_OPTIONS: TvmOptions = { target: 'llvm', arch: null, tuneTrials: 0, tuningLog: null, python: null, profile: false };
+
 
 export function tvmOptions(spec: RunSpec): TvmOptions {
-  return { ...DEFAULT_TVM_OPTIONS, ...(spec.tvm ?? {}) };
+  return { ...TVM_DEFAULTS, ...(spec.tvm ?? {}) };
 }
 
 function pythonOf(opts: TvmOptions): string {
@@ -153,7 +154,7 @@ export class TvmBackend implements Backend {
   readonly id = 'tvm' as const;
 
   async status(spec?: RunSpec): Promise<BackendStatus> {
-    const found = await probe(pythonOf(spec ? tvmOptions(spec) : DEFAULT_TVM_OPTIONS));
+    const found = await probe(pythonOf(spec ? tvmOptions(spec) : TVM_DEFAULTS));
     if (found instanceof HelperError) {
       return { id: this.id, available: false, reason: found.message, version: null, precisions: [] };
     }

@@ -1,0 +1,83 @@
+// Every request's params are checked against the contract before they touch the agent's shared
+// state (the queue, the live runs): a malformed request from any client is answered with a
+// BadInput error naming the problem, and leaves nothing behind (no phantom live run that would make
+// `listRuns` fail for everyone and `stopDaemon` report busy forever).
+import os from 'node:os';
+import { specProblems, type DeviceFacts } from '../../contract/runSpec';
+import { BadInputError } from './errors';
+import type { AttachRunParams, BuildParams, RunIdParams, RunParams, RunSpec } from './protocol';
+import { isSafeRunId } from './runJournal';
+
+/** The facts a spec's bounds depend on (threads per core, input size against memory). */
+export function deviceFacts(): DeviceFacts {
+  return { cpuCores: os.availableParallelism(), memoryBytes: os.totalmem() };
+}
+
+type Raw = Record<string, unknown>;
+
+function object(params: unknown, what: string): Raw {
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) throw new BadInputError(`${what}: the params must be an object`);
+  return params as Raw;
+}
+
+function unknownKeys(p: Raw, known: readonly string[], what: string): void {
+  const extra = Object.keys(p).filter((k) => !known.includes(k));
+  if (extra.length > 0) throw new BadInputError(`${what}: unknown param ${extra.map((k) => `"${k}"`).join(', ')} (known: ${known.join(', ')})`);
+}
+
+/** Throws BadInputError listing every problem of the spec, as `spec.<field> <message>`. */
+export function checkSpec(spec: unknown, facts: DeviceFacts = deviceFacts()): RunSpec {
+  const problems = specProblems(spec, facts);
+  if (problems.length > 0) throw new BadInputError(problems.map((p) => `${p.field === 'spec' ? 'spec' : `spec.${p.field}`} ${p.message}`).join('; '));
+  return spec as RunSpec;
+}
+
+function checkRunId(v: unknown, what: string): string {
+  if (typeof v !== 'string' || !isSafeRunId(v)) {
+    throw new BadInputError(`${what}: "runId" must be 1 to 200 letters, digits, '.', '_' or '-' (starting with a letter or digit, no '..'); got ${JSON.stringify(v)?.slice(0, 80)}`);
+  }
+  return v;
+}
+
+function checkToken(v: unknown, what: string): void {
+  if (v !== undefined && typeof v !== 'string' && !(typeof v === 'number' && Number.isFinite(v))) throw new BadInputError(`${what}: "workDoneToken" must be a string or a number`);
+}
+
+export function checkRunParams(params: unknown): RunParams {
+  const what = 'jetbench/run';
+  const p = object(params, what);
+  unknownKeys(p, ['spec', 'runId', 'workDoneToken'], what);
+  if (p.runId !== undefined) checkRunId(p.runId, what);
+  checkToken(p.workDoneToken, what);
+  checkSpec(p.spec);
+  return p as unknown as RunParams;
+}
+
+export function checkBuildParams(params: unknown): BuildParams {
+  const what = 'jetbench/build';
+  const p = object(params, what);
+  unknownKeys(p, ['spec', 'workDoneToken'], what);
+  checkToken(p.workDoneToken, what);
+  checkSpec(p.spec);
+  return p as unknown as BuildParams;
+}
+
+export function checkRunIdParams(params: unknown, what: string): RunIdParams {
+  const p = object(params, what);
+  unknownKeys(p, ['runId'], what);
+  checkRunId(p.runId, what);
+  return p as unknown as RunIdParams;
+}
+
+export function checkAttachParams(params: unknown): AttachRunParams {
+  const what = 'jetbench/attachRun';
+  const p = object(params, what);
+  unknownKeys(p, ['runId', 'warmupOffset', 'measureOffset', 'workDoneToken'], what);
+  checkRunId(p.runId, what);
+  for (const k of ['warmupOffset', 'measureOffset'] as const) {
+    const v = p[k];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new BadInputError(`${what}: "${k}" must be a whole number >= 0 (the samples the client holds)`);
+  }
+  checkToken(p.workDoneToken, what);
+  return p as unknown as AttachRunParams;
+}

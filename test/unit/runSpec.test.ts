@@ -1,0 +1,52 @@
+// One completeSpec/specProblems for every face: defaults in one place, bounds that refuse typos,
+// and nothing given is silently coerced (a mistyped TVM target used to become llvm in spec files).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { completeSpec, SPEC_DEFAULTS, specProblems, TVM_DEFAULTS } from '../../contract/runSpec';
+import { parseBenchArgs } from '../../src/cli/args';
+import { parseSpecFile } from '../../src/specs/specFile';
+import { DEFAULT_SETTINGS } from '../../src/vscode/settingsModel';
+
+const fields = (p: ReturnType<typeof specProblems>) => p.map((x) => x.field);
+
+test('the defaults are the same for the CLI, spec files and the extension settings', () => {
+  const cli = parseBenchArgs([]);
+  assert.notEqual(cli, 'help');
+  if (cli === 'help') return;
+  const file = parseSpecFile('{"runs": [{"model": "yolov5s"}]}', {}).runs[0]!.spec!;
+  assert.deepEqual(file, cli.spec);
+  assert.equal(cli.spec.warmup, SPEC_DEFAULTS.warmup);
+  assert.equal(cli.spec.iterations, SPEC_DEFAULTS.iterations);
+  assert.equal(DEFAULT_SETTINGS.warmup, SPEC_DEFAULTS.warmup);
+  assert.equal(DEFAULT_SETTINGS.iterations, SPEC_DEFAULTS.iterations);
+});
+
+test('a spec file no longer turns a mistyped TVM target into llvm, nor tuneTrials -1 into 0', () => {
+  const run = parseSpecFile('{"runs": [{"model": "tiny", "backend": "tvm", "tvm": {"target": "lvm", "tuneTrials": -1}}]}', {}).runs[0]!;
+  assert.equal(run.spec, null);
+  assert.deepEqual(run.problems, ['"tvm.target" must be one of llvm, cuda (got \'lvm\')', '"tvm.tuneTrials" must be a whole number from 0 to 100000 (got -1)']);
+  const ok = parseSpecFile('{"runs": [{"model": "tiny", "backend": "tvm", "tvm": {"tuneTrials": 8}}]}', {}).runs[0]!;
+  assert.deepEqual(ok.spec?.tvm, { ...TVM_DEFAULTS, tuneTrials: 8 });
+});
+
+test('bounds refuse typos: 1e12 iterations, a 20000 px input, 5000 threads on 8 cores', () => {
+  const file = parseSpecFile('{"runs": [{"model": "tiny", "iterations": 1e12}]}', {}).runs[0]!;
+  assert.deepEqual(file.problems, ['"iterations" must be a whole number from 1 to 10000000 (got 1000000000000)']);
+  const { spec } = completeSpec({ model: 'tiny' });
+  assert.ok(spec);
+  const huge = specProblems({ ...spec, inputShape: [1, 3, 20000, 20000] }, { memoryBytes: 32e9 });
+  assert.deepEqual(fields(huge), ['inputShape']);
+  assert.match(huge[0]!.message, /4\.8 GB as fp32\): this device has 32\.0 GB of memory .* at most 4\.0 GB/);
+  assert.deepEqual(specProblems({ ...spec, inputShape: [1, 3, 640, 640] }, { memoryBytes: 8e9 }), []);
+  assert.match(specProblems({ ...spec, threads: 5000 }, { cpuCores: 8 })[0]!.message, /from 1 to 32 \(4 per core of this device's 8\)/);
+  assert.deepEqual(specProblems({ ...spec, threads: 32 }, { cpuCores: 8 }), []);
+});
+
+test('every shape problem of a raw request is named, with the value it got', () => {
+  assert.deepEqual(fields(specProblems(null)), ['spec']);
+  const p = specProblems({ model: '', backend: 'x', precision: 'fp32', device: 'local', warmup: -1, warmupMs: 0, iterations: 1.5, durationS: Infinity, threads: null, inputShape: [0], opset: 12, label: 7, extra: true });
+  assert.deepEqual(fields(p).sort(), ['backend', 'durationS', 'extra', 'inputShape', 'iterations', 'label', 'model', 'opset', 'warmup'].sort());
+  assert.deepEqual(fields(specProblems({ ...completeSpec({ model: 'tiny' }).spec, tvm: TVM_DEFAULTS })), ['tvm'], 'tvm options need backend tvm');
+  const pipe = specProblems({ ...completeSpec({ model: 'tiny' }).spec, pipeline: { mode: 'fast', memory: 'pinned', source: 'synthetic', frameCount: 0, objects: 12, confThreshold: 1, iouThreshold: 0.45, maxDetections: 300 } });
+  assert.deepEqual(fields(pipe), ['pipeline.mode', 'pipeline.frameCount', 'pipeline.confThreshold']);
+});
