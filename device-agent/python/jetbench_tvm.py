@@ -4,7 +4,8 @@
 Commands (one JSON argument each; events are JSON lines on stdout, diagnostics on stderr):
   probe                 -> {"event": "done", "tvm": "0.27.0", "generation": "relax"|"relay", ...}
   build  SPEC           -> progress events, then {"event": "done", ...}; the module at SPEC.out
-  serve  SPEC           -> {"event": "ready"}, then one answer line per stdin command:
+  serve  SPEC           -> {"event": "ready", "tvm": ..., "python": ..., "pythonVersion": ...}
+                           (what serves the module), then one answer line per stdin command:
                            "i"            one timed inference -> "<ms>"
                            "o <dir>"      writes each output as raw bytes -> JSON list of files
                            "p"            one run with per-operator timing -> JSON profile
@@ -380,7 +381,8 @@ class Session:
 
 def serve(spec):
     session = Session(spec)
-    emit({"event": "ready"})
+    # The run records these: the TVM and Python that time the inferences, not a separate probe's.
+    emit({"event": "ready", "tvm": session.tvm.__version__, "python": sys.executable, "pythonVersion": sys.version.split()[0]})
     for line in sys.stdin:
         cmd = line.strip()
         if cmd == "i":

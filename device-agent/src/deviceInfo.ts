@@ -1,9 +1,13 @@
 // What the device is: everything a reader needs to reproduce a measurement. Probes that fail
-// (no nvidia-smi, no Jetson files, no Python) give null, never an error.
+// (no nvidia-smi, no Jetson files, no Python) give null, never an error. Static facts are probed
+// once per agent process; what a user can change between two runs (power mode, governor, clocks)
+// comes from deviceState.ts on every call.
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
-import type { DeviceInfo, GpuInfo, JetsonInfo, Versions } from './protocol';
+import path from 'node:path';
+import { deviceRoot, readDeviceState } from './deviceState';
+import type { DeviceInfo, DeviceState, GpuInfo, JetsonInfo, Versions } from './protocol';
 import { loadOnnxRuntime } from './backends/onnxruntime';
 import { AGENT_VERSION } from './version';
 
@@ -51,14 +55,13 @@ export function parseL4tRelease(text: string): string | null {
   return m ? `${m[1]}.${m[2]}` : null;
 }
 
-async function jetsonInfo(): Promise<JetsonInfo | null> {
-  const release = await readText('/etc/nv_tegra_release');
-  const model = await readText('/proc/device-tree/model');
+/** The Jetson's static facts; powerMode is filled from the device state when one is read. */
+async function jetsonInfo(root: string): Promise<JetsonInfo | null> {
+  const release = await readText(path.join(root, 'etc/nv_tegra_release'));
+  const model = await readText(path.join(root, 'proc/device-tree/model'));
   if (!release && !(model && /jetson|tegra/i.test(model))) return null;
   const l4t = release ? parseL4tRelease(release) : null;
-  const pm = await run('nvpmodel', ['-q']);
-  const powerMode = pm ? (/NV Power Mode:\s*(\S+)/.exec(pm)?.[1] ?? null) : null;
-  return { model, l4t, jetpack: l4t ? (JETPACK_BY_L4T[l4t] ?? null) : null, powerMode };
+  return { model, l4t, jetpack: l4t ? (JETPACK_BY_L4T[l4t] ?? null) : null, powerMode: null };
 }
 
 async function cudaVersion(): Promise<string | null> {
@@ -90,7 +93,8 @@ async function tensorrtVersion(): Promise<string | null> {
   return dpkg ? dpkg.replace(/-.*$/, '').replace(/\+.*$/, '') : null;
 }
 
-/** TVM as the device's Python sees it (python3, or $JETBENCH_PYTHON). */
+/** TVM as the device's default Python sees it (python3, or $JETBENCH_PYTHON): what is installed.
+ * A TVM run records the version and Python its own helper reported (runVersions.ts). */
 export async function tvmVersion(python = process.env.JETBENCH_PYTHON || 'python3'): Promise<string | null> {
   return run(python, ['-c', 'import tvm; print(tvm.__version__)'], 20000);
 }
@@ -102,22 +106,32 @@ async function distro(): Promise<string | null> {
 
 let cached: Promise<DeviceInfo> | undefined;
 
-/** Collected once per agent process: nothing in it changes while the agent runs, except clocks. */
-export function deviceInfo(): Promise<DeviceInfo> {
+/** The device now: static facts (probed once per agent process) with the governor and power mode
+ * of `state`, read now when not given. */
+export async function deviceInfo(state?: DeviceState): Promise<DeviceInfo> {
   cached ??= collect();
-  return cached;
+  const [stable, now] = await Promise.all([cached, state ?? readDeviceState()]);
+  return withState(stable, now);
+}
+
+/** A device record with the governor and power mode of `state`. */
+export function withState(device: DeviceInfo, state: DeviceState): DeviceInfo {
+  return {
+    ...device,
+    cpuGovernor: state.cpus[0]?.governor ?? null,
+    jetson: device.jetson ? { ...device.jetson, powerMode: state.powerMode?.name ?? null } : null,
+  };
 }
 
 async function collect(): Promise<DeviceInfo> {
   const ort = loadOnnxRuntime();
-  const [gpus, jetson, cuda, tensorrt, tvm, distroName, governor] = await Promise.all([
+  const [gpus, jetson, cuda, tensorrt, tvm, distroName] = await Promise.all([
     nvidiaSmiGpus(),
-    jetsonInfo(),
+    jetsonInfo(deviceRoot()),
     cudaVersion(),
     tensorrtVersion(),
     tvmVersion(),
     distro(),
-    readText('/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor'),
   ]);
   if (jetson && gpus.length === 0) {
     gpus.push({ name: `${jetson.model ?? 'Jetson'} integrated GPU`, source: 'tegra', driverVersion: null, memoryBytes: null, computeCapability: null });
@@ -142,7 +156,7 @@ async function collect(): Promise<DeviceInfo> {
     memoryBytes: os.totalmem(),
     gpus,
     jetson,
-    cpuGovernor: governor,
+    cpuGovernor: null,
     versions,
   };
 }

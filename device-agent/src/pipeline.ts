@@ -3,11 +3,13 @@
 // stream per-frame records as samples, and compute statistics per stage with the stats module.
 import { BadInputError } from './errors';
 import { deviceInfo } from './deviceInfo';
+import { readDeviceState } from './deviceState';
 import { NativeWorker } from './native/client';
 import type { PipelineJob } from './native/messages';
 import { type PipelineInfo, type PipelineOptions, type RunFile, type RunSpec, type TimingInfo } from './protocol';
-import { assembleRun, resolveAndInspect, type RunSinks } from './runner';
+import { assembleRun, resolveAndInspect, type RunHead, type RunSinks } from './runner';
 import { checkSpec } from './requestChecks';
+import { runVersions } from './runVersions';
 import { computeStats } from './stats';
 
 export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
@@ -60,10 +62,14 @@ export async function executePipeline(spec: RunSpec, runId: string, sinks: RunSi
     iterations: spec.iterations,
     durationS: spec.durationS,
   };
-  const device = await deviceInfo();
+  const deviceState = await readDeviceState();
+  const device = await deviceInfo(deviceState);
+  // Until the worker names the ONNX Runtime it loaded, the agent's own probe stands in.
+  let head: RunHead = { runId, createdAt, spec, device, versions: device.versions, deviceState, model };
   const timing: TimingInfo = {
     clock: 'per frame: host monotonic clock (performance.now) in the native worker; per stage: CUDA events on the pipeline stream (GPU stages, copies), host steady clock (CPU stages, inference)',
     spans: 'one frame: every pipeline stage from the decoded frame in memory to the detections on the host (run.pipeline.stages), plus the calls between them',
+    span: 'pipeline-frame',
     executionProvider: 'cpu',
     threads: spec.threads,
   };
@@ -75,7 +81,10 @@ export async function executePipeline(spec: RunSpec, runId: string, sinks: RunSi
     result = await worker.runPipeline(job, {
       // Set up without error: from here on the run is persisted as it goes (a daemon journals it),
       // and a failure keeps the frames measured.
-      onReady: () => sinks.prepared?.({ id: runId, createdAt, spec, device, versions: device.versions, model, artifact: null, timing }),
+      onReady: (ran) => {
+        head = { ...head, versions: runVersions(device.versions, spec.backend, { runtimeVersion: ran.onnxruntimeVersion }) };
+        sinks.prepared?.({ id: runId, createdAt, spec, device, versions: head.versions, deviceState, model, artifact: null, timing });
+      },
       onBatch: (b) => {
         sinks.samples({ runId, phase: b.phase, offset: b.offset, latencyMs: b.latencyMs, stagesMs: b.stagesMs });
         if (b.phase === 'measure') {
@@ -100,7 +109,7 @@ export async function executePipeline(spec: RunSpec, runId: string, sinks: RunSi
       .reduce((sum, [, v]) => sum + (v[i] ?? 0), 0),
   );
   return assembleRun({
-    head: { runId, createdAt, spec, device, model },
+    head,
     artifact: null,
     timing,
     samples: { latencyMs: result.latencyMs, warmupLatencyMs: result.warmupLatencyMs, stagesMs: result.stagesMs },

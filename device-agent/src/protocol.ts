@@ -127,7 +127,10 @@ export interface JetsonInfo {
   powerMode: string | null;
 }
 
-/** Versions of everything that can change a measurement; null = not found on the device. */
+/** Versions of everything that can change a measurement; null = not found on the device. In a
+ * run file, the entry of the runtime that ran the run (onnxruntime, tensorrt or tvm: the backend's,
+ * or the pipeline's inference) is the version that session loaded; the others are what the device
+ * has installed, probed once per agent process (`device.versions`). */
 export interface Versions {
   agent: string;
   node: string;
@@ -135,6 +138,16 @@ export interface Versions {
   cuda: string | null;
   tensorrt: string | null;
   tvm: string | null;
+  /** The Python that ran the model, for backends that run in one (tvm); absent otherwise. */
+  python?: PythonInfo;
+}
+
+/** A Python interpreter as it reported itself. */
+export interface PythonInfo {
+  /** sys.executable, e.g. "/usr/bin/python3" or a virtual environment's python. */
+  path: string;
+  /** The first word of sys.version, e.g. "3.10.12". */
+  version: string;
 }
 
 export interface DeviceInfo {
@@ -149,9 +162,52 @@ export interface DeviceInfo {
   memoryBytes: number;
   gpus: GpuInfo[];
   jetson: JetsonInfo | null;
-  /** CPU frequency governor of cpu0 where readable (performance vs ondemand changes numbers). */
+  /** CPU frequency governor of cpu0 where readable (performance vs ondemand changes numbers);
+   * read when this record was made (see DeviceState). */
   cpuGovernor: string | null;
   versions: Versions;
+}
+
+/** What the device was set to when a run started: settings that change a measurement and can
+ * change between two runs of one agent (nvpmodel, cpufreq governor, jetson_clocks). Read from
+ * sysfs at the start of every run, never cached. */
+export interface DeviceState {
+  /** ISO time it was read. */
+  readAt: string;
+  /** Jetson power mode; null off a Jetson or where nvpmodel cannot be read. */
+  powerMode: PowerModeState | null;
+  /** Every CPU with cpufreq, in CPU order (an offline core has none); empty where there is no
+   * cpufreq (many VMs and containers). Clocks are locked when min == max on every core. */
+  cpus: CpuFreqState[];
+  /** The Jetson integrated GPU's devfreq clocks; null elsewhere (NVML covers discrete GPUs). */
+  gpuClock: GpuClockState | null;
+}
+
+export interface PowerModeState {
+  /** nvpmodel mode id; ids are not ordered by speed (Orin Nano: 0 = 15W, 2 = MAXN_SUPER). */
+  id: number | null;
+  /** Mode name, e.g. "MAXN" or "MODE_30W_ALL". */
+  name: string | null;
+  /** `nvpmodel` (nvpmodel -q) or `status-file` (/var/lib/nvpmodel/status + /etc/nvpmodel.conf). */
+  source: 'nvpmodel' | 'status-file';
+}
+
+/** One CPU's cpufreq policy (/sys/devices/system/cpu/cpuN/cpufreq), frequencies in kHz. */
+export interface CpuFreqState {
+  cpu: number;
+  governor: string | null;
+  curKHz: number | null;
+  minKHz: number | null;
+  maxKHz: number | null;
+}
+
+/** A devfreq device's clocks (/sys/class/devfreq/<device>), frequencies in Hz. */
+export interface GpuClockState {
+  device: string;
+  curHz: number | null;
+  minHz: number | null;
+  maxHz: number | null;
+  governor: string | null;
 }
 
 export interface BackendStatus {
@@ -197,12 +253,21 @@ export interface ArtifactInfo {
   flags: Record<string, string | number | boolean>;
 }
 
+/** What one latency sample spans, as a kind two runs can be compared by: `ort-call` an ONNX
+ * Runtime session.run timed on the agent's host clock; `trt-compute` one TensorRT enqueue timed by
+ * CUDA events on device buffers; `tvm-call` one module call timed inside the Python helper;
+ * `pipeline-frame` a whole frame, pre- and postprocessing included. Samples of different kinds
+ * measure different work: a ratio between them is not a speed-up of the same thing. */
+export type SampleSpan = 'ort-call' | 'trt-compute' | 'tvm-call' | 'pipeline-frame';
+
 /** How the numbers were taken, so a reader knows what a latency includes. */
 export interface TimingInfo {
   /** e.g. "host monotonic clock (performance.now)". */
   clock: string;
   /** What one latency sample spans, in words. */
   spans: string;
+  /** What one latency sample spans, as a kind (absent in run files made before it existed). */
+  span?: SampleSpan;
   /** Execution provider / target the backend ran on, e.g. "cpu". */
   executionProvider: string;
   /** Threads actually used (resolved default), null if unknown. */
@@ -246,7 +311,10 @@ export interface RunFile {
   finishedAt: string;
   spec: RunSpec;
   device: DeviceInfo;
+  /** What ran this run (see Versions): the session's runtime, the device's other versions. */
   versions: Versions;
+  /** Power mode, governors and clocks when this run started (absent in older run files). */
+  deviceState?: DeviceState;
   model: ModelInfo;
   artifact: ArtifactInfo | null;
   timing: TimingInfo;

@@ -4,13 +4,15 @@ import { performance } from 'node:perf_hooks';
 import { parseBuiltinName, resolveModel } from '../../models/src/index';
 import type { Backend, PreparedSession } from './backends/backend';
 import { deviceInfo } from './deviceInfo';
+import { readDeviceState } from './deviceState';
 import { checkSpec } from './requestChecks';
 import { BadInputError } from './errors';
 import { measure, type Phase } from './measure';
 import { SampleBatcher } from './sampleBatcher';
 import { inspectModel } from './modelInfo';
-import { RUN_SCHEMA_VERSION, type BackendId, type BuildResult, type ModelInfo, type RunFile, type RunSpec, type SamplesBatch } from './protocol';
+import { RUN_SCHEMA_VERSION, type BackendId, type BuildResult, type DeviceState, type ModelInfo, type RunFile, type RunSpec, type SamplesBatch } from './protocol';
 import { computeStats } from './stats';
+import { runVersions } from './runVersions';
 import { compareOutputs } from './verify';
 
 export interface RunSinks {
@@ -24,7 +26,7 @@ export interface RunSinks {
   prepared?(run: PreparedRun): void;
 }
 
-export type PreparedRun = Pick<RunFile, 'id' | 'createdAt' | 'spec' | 'device' | 'versions' | 'model' | 'artifact' | 'timing'>;
+export type PreparedRun = Pick<RunFile, 'id' | 'createdAt' | 'spec' | 'device' | 'versions' | 'deviceState' | 'model' | 'artifact' | 'timing'>;
 
 const PROGRESS_EVERY_MS = 250;
 
@@ -117,8 +119,12 @@ export async function executeRun(
   const model = await resolveAndInspect(spec, sinks, backend.convertsPrecision);
   sinks.progress(`loading ${model.builtin ?? model.path} in ${spec.backend}`);
   const session = await backend.prepare({ spec, model, progress: (m) => sinks.progress(m), signal: sinks.signal });
-  const device = await deviceInfo();
-  sinks.prepared?.({ id: runId, createdAt, spec, device, versions: device.versions, model, artifact: session.artifact, timing: session.timing });
+  // Read now, after any build or tuning and right before measuring: the settings these samples ran under.
+  const deviceState = await readDeviceState();
+  const device = await deviceInfo(deviceState);
+  const versions = runVersions(device.versions, spec.backend, session);
+  const head: RunHead = { runId, createdAt, spec, device, versions, deviceState, model };
+  sinks.prepared?.({ id: runId, createdAt, spec, device, versions, deviceState, model, artifact: session.artifact, timing: session.timing });
 
   const batcher = new SampleBatcher((phase, from, samples) => sinks.samples({ runId, phase, offset: from, latencyMs: samples.slice(from) }));
   let lastProgress = 0;
@@ -152,7 +158,7 @@ export async function executeRun(
   batcher.finish(result);
 
   return assembleRun({
-    head: { runId, createdAt, spec, device, model },
+    head,
     artifact: session.artifact,
     timing: session.timing,
     samples: { latencyMs: result.latencyMs, warmupLatencyMs: result.warmupMs },
@@ -162,12 +168,14 @@ export async function executeRun(
   });
 }
 
-/** What every run file starts from: the job and where it ran. */
+/** What every run file starts from: the job, where it ran, with what and under which settings. */
 export interface RunHead {
   runId: string;
   createdAt: string;
   spec: RunSpec;
   device: RunFile['device'];
+  versions: RunFile['versions'];
+  deviceState: DeviceState;
   model: RunFile['model'];
 }
 
@@ -183,7 +191,7 @@ export function assembleRun(o: {
   error: string | null;
   extras?: Partial<RunFile>;
 }): RunFile {
-  const { runId, createdAt, spec, device, model } = o.head;
+  const { runId, createdAt, spec, device, versions, deviceState, model } = o.head;
   const run: RunFile = {
     schemaVersion: RUN_SCHEMA_VERSION,
     id: runId,
@@ -191,7 +199,8 @@ export function assembleRun(o: {
     finishedAt: new Date().toISOString(),
     spec,
     device,
-    versions: device.versions,
+    versions,
+    deviceState,
     model,
     artifact: o.artifact,
     timing: o.timing,

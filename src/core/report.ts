@@ -2,7 +2,7 @@
 // table, and whole reports as Markdown, CSV or JSON. Pure functions (no I/O, no Node APIs): the
 // CLI prints what they return and the extension's export command writes it. Statistics come from
 // the run file and device-agent's stats module; nothing here re-measures or re-derives them.
-import type { RunFile, Stats } from '../../device-agent/src/protocol';
+import type { DeviceState, RunFile, SampleSpan, Stats } from '../../device-agent/src/protocol';
 import { compareMedians } from '../../device-agent/src/stats';
 import type { Table } from '../../webview/src/messages';
 
@@ -60,6 +60,40 @@ export function modelName(run: RunFile): string {
 function runName(run: RunFile): string {
   const name = run.spec.label ?? `${modelName(run)} ${run.spec.backend}`;
   return run.status === 'ok' ? name : `${name} (${run.status})`;
+}
+
+// ---- what one sample spans ---------------------------------------------------------------------
+
+/** Short names of what one latency sample spans, for table cells. */
+export const SPAN_LABELS: Readonly<Record<SampleSpan, string>> = {
+  'ort-call': 'ORT run() (host clock)',
+  'trt-compute': 'TRT enqueue (CUDA events)',
+  'tvm-call': 'TVM call (Python helper)',
+  'pipeline-frame': 'whole frame (host clock)',
+};
+
+/** What a sample of each kind includes, for footnotes. */
+const SPAN_MEANINGS: Readonly<Record<SampleSpan, string>> = {
+  'ort-call': 'one ONNX Runtime session.run timed on the agent\'s host clock, input binding and the copy of outputs to JavaScript included',
+  'trt-compute': 'one TensorRT enqueue timed by CUDA events on device-resident buffers, no host copies',
+  'tvm-call': 'one TVM module call plus a device sync, timed inside the Python helper; inputs stay bound, outputs stay on the device',
+  'pipeline-frame': 'one whole frame on the host clock: preprocess, copies, inference and postprocess',
+};
+
+/** What one latency sample of the run spans: as the run recorded it, else (run files made before
+ * it was recorded) what its backend's samples always spanned. */
+export function sampleSpan(run: RunFile): SampleSpan {
+  if (run.timing.span) return run.timing.span;
+  if (run.pipeline || run.spec.pipeline) return 'pipeline-frame';
+  return ({ onnxruntime: 'ort-call', tensorrt: 'trt-compute', tvm: 'tvm-call' } as const)[run.spec.backend];
+}
+
+/** Marks a ratio between runs whose samples span different work (footnote CROSS_SPAN_MARK). */
+export const CROSS_SPAN_MARK = '†';
+
+/** True when a ratio of the two runs would compare different work. */
+export function crossesSpans(baseline: RunFile, run: RunFile): boolean {
+  return sampleSpan(baseline) !== sampleSpan(run);
 }
 
 /** Bytes the deployed thing occupies: the built artifact where there is one, else the model. */
@@ -154,7 +188,9 @@ function verdict(baseline: RunFile, run: RunFile, isBaseline: boolean): [string,
   if (!baseline.stats || !run.stats) return ['n/a', 'n/a'];
   const cmp = compareMedians(baseline.stats, run.stats);
   const speedUp = 1 / cmp.ratio;
-  const ratio = Number.isFinite(speedUp) && speedUp > 0 ? `${speedUp.toFixed(2)}x` : 'n/a';
+  const mark = crossesSpans(baseline, run) ? CROSS_SPAN_MARK : '';
+  // The mark leads, so the ratios' `x` stay aligned in a right-aligned column.
+  const ratio = Number.isFinite(speedUp) && speedUp > 0 ? `${mark}${speedUp.toFixed(2)}x` : 'n/a';
   if (!cmp.significant) return [ratio, 'no (within noise)'];
   return [ratio, cmp.differenceMs < 0 ? 'yes (faster)' : 'yes (slower)'];
 }
@@ -165,8 +201,8 @@ export function compareTable(runs: RunFile[], baselineIndex: number): Table {
   if (!baseline) throw new RangeError(`baseline index ${baselineIndex} is outside the ${runs.length} runs`);
   const ms = (s: Stats | null, k: 'meanMs' | 'medianMs' | 'p95Ms') => (s ? formatMs(s[k]) : 'n/a');
   return {
-    headers: ['Run', 'Framework', 'Precision', 'Mean (ms)', 'Median (ms)', 'P95 (ms)', 'FPS', 'Size (MB)', 'Ratio vs baseline', 'Significant?'],
-    align: ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
+    headers: ['Run', 'Framework', 'Precision', 'Mean (ms)', 'Median (ms)', 'P95 (ms)', 'FPS', 'Size (MB)', 'Ratio vs baseline', 'Significant?', 'Sample spans'],
+    align: ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'left'],
     rows: runs.map((run, i) => [
       runName(run),
       run.spec.backend,
@@ -177,16 +213,30 @@ export function compareTable(runs: RunFile[], baselineIndex: number): Table {
       run.stats ? formatFps(run.stats.fps) : 'n/a',
       formatMb(deployedBytes(run)),
       ...verdict(baseline, run, i === baselineIndex),
+      SPAN_LABELS[sampleSpan(run)],
     ]),
   };
+}
+
+/** The notes printed under a comparison table: what ratio and significance mean, and, when a
+ * ratio crosses spans, what the mark means and what each span involved includes. */
+export function compareNotes(runs: RunFile[], baselineIndex: number): string[] {
+  const baseline = runs[baselineIndex];
+  if (!baseline) throw new RangeError(`baseline index ${baselineIndex} is outside the ${runs.length} runs`);
+  const crossing = runs.some((run, i) => i !== baselineIndex && baseline.stats && run.stats && crossesSpans(baseline, run));
+  if (!crossing) return [...COMPARE_NOTES];
+  const spans = [...new Set(runs.map(sampleSpan))].map((s) => `${SPAN_LABELS[s]} = ${SPAN_MEANINGS[s]}`);
+  const note = `${CROSS_SPAN_MARK} This run's samples span different work than the baseline's, so the ratio is not a speed-up of the same work: ${spans.join('; ')}.`;
+  return [...COMPARE_NOTES, note];
 }
 
 /** The research report's comparison table, noise-aware, with footnotes saying what ratio and
  * significance mean. Size is the artifact's (engine/module) where one was built, else the model's. */
 export function formatCompareTable(runs: RunFile[], baselineIndex: number, format: CompareFormat): string {
   const table = compareTable(runs, baselineIndex);
-  if (format === 'md') return [renderMd(table), ...COMPARE_NOTES].join('\n\n');
-  return [renderText(table), '', ...COMPARE_NOTES].join('\n');
+  const notes = compareNotes(runs, baselineIndex);
+  if (format === 'md') return [renderMd(table), ...notes].join('\n\n');
+  return [renderText(table), '', ...notes].join('\n');
 }
 
 const CSV_COLUMNS = [
@@ -275,10 +325,12 @@ function mdRunSection(run: RunFile): string {
     if (j.powerMode) parts.push(`power mode ${j.powerMode}`);
     lines.push(`- Jetson: ${parts.join(', ')}`);
   }
+  if (run.deviceState) lines.push(`- Device state at the start of measuring: ${formatDeviceState(run.deviceState)}`);
   const versions = [`agent ${v.agent}`, `node ${v.node}`];
   for (const [name, value] of [['onnxruntime', v.onnxruntime], ['CUDA', v.cuda], ['TensorRT', v.tensorrt], ['TVM', v.tvm]] as const) {
     if (value !== null) versions.push(`${name} ${value}`);
   }
+  if (v.python) versions.push(`Python ${v.python.version} (${v.python.path})`);
   lines.push(`- Versions: ${versions.join(', ')}`);
   lines.push(`- Model: ${mdCode(run.model.path)}${run.model.builtin ? ` (built-in ${run.model.builtin})` : ''}, sha256 ${mdCode(run.model.sha256)}, ${run.model.bytes} bytes`);
   if (run.artifact) {
@@ -288,12 +340,31 @@ function mdRunSection(run: RunFile): string {
   }
   const threads = spec.threads === null ? `default${run.timing.threads !== null ? ` (${run.timing.threads})` : ''}` : String(spec.threads);
   lines.push(`- Spec: warm-up ${spec.warmup}${spec.warmupMs > 0 ? ` / ${spec.warmupMs} ms` : ''}, iterations ${spec.iterations}, duration ${spec.durationS} s, threads ${threads}`);
-  lines.push(`- Timing: ${run.timing.spans}; ${run.timing.clock}`);
+  lines.push(`- Timing: ${run.timing.spans}; ${run.timing.clock} (sample spans: ${SPAN_LABELS[sampleSpan(run)]})`);
   if (run.verification) lines.push(`- Verification: ${formatVerification(run)}`);
   lines.push('');
   lines.push(run.stats ? renderMd({ ...METRIC_TABLE, rows: metricRows(run, run.stats) }) : NO_STATS);
   if (run.operators?.length) lines.push('', formatOperators(run, 15, 'md'));
   return lines.join('\n');
+}
+
+/** The settings a run measured under, in one line: power mode, governors, clocks (MHz). */
+export function formatDeviceState(s: DeviceState): string {
+  const parts: string[] = [];
+  if (s.powerMode) parts.push(`power mode ${s.powerMode.name ?? 'unknown'}${s.powerMode.id !== null ? ` (id ${s.powerMode.id})` : ''}`);
+  if (s.cpus.length > 0) {
+    const governors = [...new Set(s.cpus.map((c) => c.governor ?? 'unknown'))];
+    const mhz = s.cpus.map((c) => c.curKHz).filter((k): k is number => k !== null).map((k) => Math.round(k / 1000));
+    const locked = s.cpus.every((c) => c.minKHz !== null && c.minKHz === c.maxKHz);
+    const range = mhz.length ? (Math.min(...mhz) === Math.max(...mhz) ? `${Math.min(...mhz)}` : `${Math.min(...mhz)}-${Math.max(...mhz)}`) : null;
+    parts.push(`CPU governor ${governors.join('/')} on ${s.cpus.length} CPU${s.cpus.length === 1 ? '' : 's'}${range ? `, at ${range} MHz` : ''}, clocks ${locked ? 'locked' : 'not locked'}`);
+  }
+  if (s.gpuClock?.curHz != null) {
+    const g = s.gpuClock;
+    const mhz = (hz: number | null) => (hz === null ? '?' : String(Math.round(hz / 1e6)));
+    parts.push(`GPU at ${mhz(g.curHz)} MHz (range ${mhz(g.minHz)}-${mhz(g.maxHz)})`);
+  }
+  return parts.length ? parts.join('; ') : 'no power mode or cpufreq readable';
 }
 
 /** One line on the output check against ONNX Runtime. */

@@ -2,7 +2,7 @@
 // selectable baseline (the same table the Markdown export writes), overlaid histograms on the page.
 import * as vscode from 'vscode';
 import type { RunFile } from '../../device-agent/src/protocol';
-import { COMPARE_NOTES, compareTable, formatCompareTable } from '../core/report';
+import { compareNotes, compareTable, formatCompareTable } from '../core/report';
 import type { CompareRun, FromComparePanel, ToComparePanel } from '../../webview/src/messages';
 import { firstMatching } from './waitForRender';
 import { buildWebviewHtml } from './webviewHtml';
@@ -55,7 +55,7 @@ export class ComparePanel implements vscode.Disposable {
       medianMs: r.stats?.medianMs ?? null,
       p95Ms: r.stats?.p95Ms ?? null,
     }));
-    return { type: 'compare', runs, files: this.files, table, notes: [...COMPARE_NOTES], baselineIndex: this.baseline };
+    return { type: 'compare', runs, files: this.files, table, notes: compareNotes(this.runs, this.baseline), baselineIndex: this.baseline };
   }
 
   setBaseline(index: number): void {

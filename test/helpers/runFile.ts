@@ -16,3 +16,9 @@ export function readRun(file: string): RunFile {
   assert.ok(validateRun(run), `schema: ${ajv.errorsText(validateRun.errors)}`);
   return run;
 }
+
+/** Checks a run (as a client received it) against the shipped JSON Schema; returns it. */
+export function validRun(run: RunFile): RunFile {
+  assert.ok(validateRun(run), `schema: ${ajv.errorsText(validateRun.errors)}`);
+  return run;
+}

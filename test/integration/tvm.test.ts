@@ -1,6 +1,7 @@
 // The tvm backend with the real TVM from pip (apache-tvm, llvm target): build, cache, run,
 // verify against ONNX Runtime, tune briefly, compare with ONNX Runtime, and the bad inputs.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, test } from 'node:test';
@@ -55,6 +56,24 @@ test('bench tiny and yolov5n with tvm: per-iteration samples, outputs match ONNX
     assert.equal(run.verification?.elements, 25200 * 85);
     assert.ok(run.operators && run.operators.length > 3 && run.operators.every((o) => o.ms >= 0 && o.calls >= 1));
   }
+});
+
+test('the run records the TVM and the Python that ran it, not those of $JETBENCH_PYTHON', async () => {
+  // The Python with TVM (as the other tests use it), and a decoy: a virtual environment of the
+  // same interpreter without TVM, set as the agent's default Python.
+  const withTvm = process.env.JETBENCH_PYTHON || 'python3';
+  const [exe, pythonVersion, tvmVersion] = execFileSync(withTvm, ['-c', 'import sys, tvm; print(sys.executable); print(sys.version.split()[0]); print(tvm.__version__)'], { encoding: 'utf8' }).trim().split('\n');
+  const decoy = path.join(work, 'decoy-venv');
+  execFileSync(exe!, ['-m', 'venv', '--without-pip', decoy]);
+  const decoyPython = path.join(decoy, 'bin', 'python3');
+  const out = path.join(work, 'tvm-python.json');
+  const r = await runCli(['bench', '--backend', 'tvm', '--model', 'tiny', '--python', exe!, '--warmup', '1', '--iterations', '3', '--out', out], { env: { JETBENCH_PYTHON: decoyPython } });
+  assert.equal(r.code, 0, r.stderr);
+  const run = readRun(out);
+  assert.equal(run.versions.tvm, tvmVersion);
+  assert.deepEqual(run.versions.python, { path: exe, version: pythonVersion });
+  assert.notEqual(run.versions.python?.path, decoyPython);
+  assert.equal(run.timing.span, 'tvm-call');
 });
 
 test('fp16 module agrees with fp32 ONNX Runtime within the fp16 tolerance', async () => {

@@ -30,6 +30,10 @@ test('conventional pipeline on the CPU with ONNX Runtime: every stage timed per 
   assert.deepEqual(p.stages.map((s) => `${s.name}@${s.where}/${s.clock}`), ['preprocess@cpu/host', 'inference@cpu/host', 'postprocess@cpu/host']);
   assert.deepEqual(p.inference.where, 'host');
   assert.match(p.inference.description, /^onnxruntime \d+\.\d+\.\d+ \(CPU execution provider\)/);
+  // The ONNX Runtime the run records is the one the native worker loaded to run the frames.
+  assert.equal(`onnxruntime ${run.versions.onnxruntime} `, p.inference.description.slice(0, `onnxruntime ${run.versions.onnxruntime} `.length));
+  assert.equal(run.timing.span, 'pipeline-frame');
+  assert.ok(run.deviceState, 'the run records the device state');
   assert.equal(run.samples.latencyMs.length, 12);
   assert.equal(run.samples.warmupLatencyMs.length, 2);
   const stages = run.samples.stagesMs!;

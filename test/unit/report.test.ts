@@ -158,7 +158,7 @@ test('a cancelled run with no measured iteration renders everywhere and says so'
   const cmp = formatCompareTable([ok, run], 0, 'text');
   const row = cmp.split('\n').find((l) => l.startsWith('yolov5s tensorrt (cancelled)'));
   assert.ok(row, cmp);
-  assert.match(row, /n\/a\s+n\/a\s+n\/a\s+n\/a\s+28\.00\s+n\/a\s+n\/a$/);
+  assert.match(row, /n\/a\s+n\/a\s+n\/a\s+n\/a\s+28\.00\s+n\/a\s+n\/a\s/);
   // A baseline without statistics makes every verdict n/a rather than throwing.
   assert.match(formatCompareTable([run, ok], 0, 'text'), /baseline/);
   const md = formatReport([ok, run], 'md');
@@ -191,13 +191,13 @@ test('compare table: ratio is the speed-up over the baseline, significance from 
   ];
   const text = formatCompareTable(runs, 0, 'text');
   const lines = text.split('\n');
-  assert.match(lines[0]!, /^Run\s+Framework\s+Precision\s+Mean \(ms\)\s+Median \(ms\)\s+P95 \(ms\)\s+FPS\s+Size \(MB\)\s+Ratio vs baseline\s+Significant\?$/);
+  assert.match(lines[0]!, /^Run\s+Framework\s+Precision\s+Mean \(ms\)\s+Median \(ms\)\s+P95 \(ms\)\s+FPS\s+Size \(MB\)\s+Ratio vs baseline\s+Significant\?\s+Sample spans$/);
   const row = (label: string) => lines.find((l) => l.startsWith(label + ' '))!;
-  assert.match(row('TRT FP16'), /\s1\.00x\s+baseline$/);
-  assert.match(row('half'), /\s2\.00x\s+yes \(faster\)$/);
-  assert.match(row('same'), /\s1\.00x\s+no \(within noise\)$/);
+  assert.match(row('TRT FP16'), /\s1\.00x\s+baseline\s/);
+  assert.match(row('half'), /\s2\.00x\s+yes \(faster\)\s/);
+  assert.match(row('same'), /\s1\.00x\s+no \(within noise\)\s/);
   assert.match(row('TVM'), /^TVM\s+tvm\s+fp32\s/);
-  assert.match(row('TVM'), /yes \(slower\)$/);
+  assert.match(row('TVM'), /yes \(slower\)\s/);
   assert.match(row('TRT FP16'), new RegExp(`\\s${runs[0]!.stats!.medianMs.toFixed(2).replace('.', '\\.')}\\s`));
   assert.match(text, /Ratio vs baseline = baseline median \/ run median/);
   assert.match(text, /95% confidence intervals of the two medians .* do not overlap/);
@@ -210,8 +210,8 @@ test('compare: a baseline other than the first, and size from the artifact', () 
   const engine: ArtifactInfo = { kind: 'tensorrt-engine', path: '/e', bytes: 15_000_000, buildMs: 1, flags: {} };
   const runs = [makeRun({ id: 'a', latencyMs: noisy(14, 1), label: 'fast', artifact: engine }), makeRun({ id: 'b', latencyMs: noisy(28, 1), label: 'slow' })];
   const text = formatCompareTable(runs, 1, 'text');
-  assert.match(text, /^fast\s.*\s15\.00\s+2\.00x\s+yes \(faster\)$/m);
-  assert.match(text, /^slow\s.*\s28\.00\s+1\.00x\s+baseline$/m);
+  assert.match(text, /^fast\s.*\s15\.00\s+2\.00x\s+yes \(faster\)\s/m);
+  assert.match(text, /^slow\s.*\s28\.00\s+1\.00x\s+baseline\s/m);
   assert.throws(() => formatCompareTable(runs, 2, 'text'), RangeError);
 });
 
@@ -224,7 +224,7 @@ test('Markdown compare table has the same number of columns in every row, pipes 
   const md = formatCompareTable(runs, 0, 'md');
   const tableLines = md.split('\n').filter((l) => l.startsWith('|'));
   assert.equal(tableLines.length, 2 + runs.length);
-  for (const l of tableLines) assert.equal(mdCells(l).length, 10, l);
+  for (const l of tableLines) assert.equal(mdCells(l).length, 11, l);
   assert.match(tableLines[1]!, /^\| --- \| --- \| --- \| ---: \|/);
   assert.match(tableLines[2]!, /fp16 \\\| batch 1/);
   assert.match(md, /Significant\? = yes when/);

@@ -1,7 +1,7 @@
 // The one interface every backend implements. A backend prepares a session for a model, then
 // the measurement loop (measure.ts) calls infer() and times it; backends never time themselves
 // unless they report extra stages.
-import type { ArtifactInfo, BackendId, BackendStatus, BuildResult, ModelInfo, OperatorTime, RunSpec, TimingInfo } from '../protocol';
+import type { ArtifactInfo, BackendId, BackendStatus, BuildResult, ModelInfo, OperatorTime, PythonInfo, RunSpec, TimingInfo } from '../protocol';
 
 export interface PreparedSession {
   /** One inference: the span a latency sample measures (see timing.spans). Resolves to the
@@ -14,8 +14,10 @@ export interface PreparedSession {
   outputs(): Promise<Float32Array[]>;
   /** Per-operator times of one inference, where the backend can measure them. */
   profile?(): Promise<OperatorTime[]>;
-  /** Version of the runtime that ran the model. */
+  /** Version of the runtime that ran the model, as the session loaded it (the run's versions). */
   readonly runtimeVersion: string | null;
+  /** The Python that ran the model, for backends that run in one (tvm). */
+  readonly python?: PythonInfo | null;
   dispose(): Promise<void>;
 }
 

@@ -112,6 +112,7 @@ export class OnnxRuntimeBackend implements Backend {
       timing: {
         clock: 'host monotonic clock (performance.now) in the agent, per iteration',
         spans: 'InferenceSession.run: input binding, inference, and copying outputs back to JavaScript',
+        span: 'ort-call',
         executionProvider: 'cpu',
         threads: spec.threads,
       },

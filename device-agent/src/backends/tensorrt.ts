@@ -86,6 +86,7 @@ export class TensorRtBackend implements Backend {
       timing: {
         clock: 'CUDA events on the inference stream (enqueueV3 ... stream synchronize)',
         spans: `one enqueueV3 of the engine${built.cudaGraph ? ' replayed as a CUDA graph' : ''} on device-resident buffers (no host copies)`,
+        span: 'trt-compute',
         executionProvider: `tensorrt ${built.libraryVersion} on ${built.gpu}`,
         threads: null,
       },

@@ -9,7 +9,7 @@ import { cacheDir } from '../../../models/src/index';
 import { BackendUnavailableError, BadInputError, BuildCancelledError } from '../errors';
 import { float16ToNumber, makeInput } from '../inputs';
 import { concreteInputShape } from '../modelInfo';
-import type { ArtifactInfo, BackendStatus, ModelInfo, OperatorTime, RunSpec, TvmOptions } from '../protocol';
+import type { ArtifactInfo, BackendStatus, ModelInfo, OperatorTime, PythonInfo, RunSpec, TvmOptions } from '../protocol';
 import type { Backend, PreparedSession, PrepareRequest } from './backend';
 import { HelperError, HelperSession, runHelper, type HelperEvent } from './tvmHelper';
 
@@ -28,6 +28,7 @@ interface Probe {
   generation: 'relax' | 'relay';
   cuda: boolean;
   python: string;
+  pythonVersion: string;
 }
 
 const probes = new Map<string, Promise<Probe | HelperError>>();
@@ -186,6 +187,7 @@ export class TvmBackend implements Backend {
       throw translate(e);
     }
     const found = (await probe(pythonOf(opts))) as Probe;
+    const served = servedBy(session.ready, found);
     return {
       infer: async () => {
         const line = await session.request('i');
@@ -201,17 +203,29 @@ export class TvmBackend implements Backend {
       timing: {
         clock: 'time.perf_counter in the TVM helper process, per iteration',
         spans: `TVM ${found.generation === 'relax' ? 'Relax VirtualMachine main()' : 'graph executor run()'} plus a device sync, timed inside the Python helper; inputs stay bound, outputs stay on the device`,
+        span: 'tvm-call',
         executionProvider: opts.target === 'cuda' ? `tvm cuda${opts.arch ? ` -arch=${opts.arch}` : ''}` : 'tvm llvm (CPU)',
         threads: null,
       },
       artifact,
-      runtimeVersion: found.tvm,
+      runtimeVersion: served.tvm,
+      python: served.python,
       dispose: async () => {
         await session.close();
         await rm(work, { recursive: true, force: true });
       },
     };
   }
+}
+
+/** The TVM and Python that serve the module, as the serving helper reported them (the probe ran
+ * the same interpreter: its answer stands in for a field the event lacks). */
+function servedBy(ready: HelperEvent, found: Probe): { tvm: string; python: PythonInfo } {
+  const text = (v: unknown, fallback: string): string => (typeof v === 'string' && v.length > 0 ? v : fallback);
+  return {
+    tvm: text(ready.tvm, found.tvm),
+    python: { path: text(ready.python, found.python), version: text(ready.pythonVersion, found.pythonVersion) },
+  };
 }
 
 function toFloat32(buf: Buffer, dtype: string): Float32Array {

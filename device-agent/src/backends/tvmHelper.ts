@@ -102,6 +102,9 @@ export class HelperSession {
   private closedError: Error | null = null;
   private stderrTail = '';
 
+  /** The helper's `ready` event: the TVM version and the Python (path, version) serving the module. */
+  ready: HelperEvent = { event: 'ready' };
+
   private constructor(private readonly child: ChildProcessWithoutNullStreams) {
     this.lines = createInterface({ input: child.stdout });
     this.lines.on('line', (line) => this.waiting.shift()?.resolve(line));
@@ -124,6 +127,7 @@ export class HelperSession {
       await session.close();
       throw new HelperError(first.kind ?? 'internal', first.message ?? 'the TVM helper did not start');
     }
+    session.ready = first;
     return session;
   }
 

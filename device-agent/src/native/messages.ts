@@ -71,6 +71,7 @@ export type WorkerMessage =
   | { id: number; event: 'result'; value: NativeBuildInfo | PipelineJobResult | TensorRtOpened | number | Array<{ name: string; ms: number }> | null }
   | { id: number; event: 'error'; message: string; code: 'EINVAL' | 'ENATIVE' | 'EUNAVAILABLE' }
   | { id: number; event: 'progress'; message: string; percentage?: number }
-  /** The pipeline is set up (frames loaded, model loaded): measuring starts. */
-  | { id: number; event: 'ready' }
+  /** The pipeline is set up (frames loaded, model loaded): measuring starts. Carries the version
+   * of the ONNX Runtime this worker loaded: the one that runs the frames' inference. */
+  | { id: number; event: 'ready'; onnxruntimeVersion: string }
   | WorkerBatch;

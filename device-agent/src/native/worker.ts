@@ -110,7 +110,7 @@ async function runPipeline(id: number, job: PipelineJob, signal: AbortSignal): P
       pending = { stages: [...before.stages, { name: 'inference', where: 'cpu', clock: 'host', ms: inferenceMs }, ...after.stages], detections: after.detections.length / 6 };
       return total;
     };
-    send({ id, event: 'ready' });
+    send({ id, event: 'ready', onnxruntimeVersion: version });
     const result = await measure(infer, job, {
       signal,
       onSample: (p, samples) => {

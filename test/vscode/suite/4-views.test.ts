@@ -6,7 +6,7 @@ import path from 'node:path';
 import { before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import { RUN_SCHEMA_VERSION } from '../../../device-agent/src/protocol';
-import { compareTable } from '../../../src/core/report';
+import { compareNotes, compareTable } from '../../../src/core/report';
 import type { RunOutcome } from '../../../src/runs/runSession';
 import { jetbench, readRun, runsDir, until, workspaceDir } from './util';
 
@@ -84,6 +84,8 @@ describe('runs view, compare, export', () => {
     assert.equal(shown.rows[1]![8], '1.00x');
     assert.equal(shown.rows[1]![9], 'baseline');
     assert.deepEqual(shown, compareTable(files.map(readRun), 1));
+    // The notes under it are the report module's too (with the cross-span footnote when a ratio crosses).
+    assert.deepEqual(panel.message().notes, compareNotes(files.map(readRun), 1));
 
     const out = path.join(workspaceDir(), 'compare.md');
     const written = await vscode.commands.executeCommand<string>('jetbench.exportReport', { files, format: 'md', out, baselineIndex: panel.baselineIndex });
