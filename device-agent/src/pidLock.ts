@@ -53,7 +53,7 @@ export function parseHolder(text: string): LockHolder | null {
 
 /** Whether the process that wrote the lock still runs: alive, not a zombie, and (where the lock
  * recorded it) started at the same tick, so not a later process that got its pid. A lock without
- * a start time (written by an older agent) counts only when the pid runs a jetbench agent. */
+ * a start time (written by an older agent) counts only when the pid runs a jetbench daemon. */
 export function holderAlive(holder: LockHolder): boolean {
   const st = procStat(holder.pid);
   if (st === undefined) {
@@ -67,7 +67,9 @@ export function holderAlive(holder: LockHolder): boolean {
   if (st === null || st.state === 'Z') return false;
   if (holder.startTicks !== null) return st.startTicks === holder.startTicks;
   try {
-    return /agent/.test(readFileSync(`/proc/${holder.pid}/cmdline`, 'utf8'));
+    // An older agent's daemon: `node .../agent.js daemon ...` (arguments NUL-separated).
+    const args = readFileSync(`/proc/${holder.pid}/cmdline`, 'utf8').split('\0');
+    return args.some((a) => a.endsWith('agent.js')) && args.includes('daemon');
   } catch {
     return false;
   }
