@@ -12,6 +12,7 @@ import { checkOutputPath, listRuns, readRunFile, RUNS_DIR } from '../core/runSto
 import { formatDeviceInfo } from '../../contract/format';
 import { oneOf, parse, parseBenchArgs, UsageError, wholeNumber } from './args';
 import { HELP } from './help';
+import { closest } from './suggest';
 import { pipeline } from './pipeline';
 import { AGENT_VERSION } from '../../contract/version';
 import { connectCliDevice } from './sshHooks';
@@ -233,7 +234,8 @@ export async function cli(argv: string[], io: CliIo): Promise<number> {
   }
   const handler = COMMANDS[command];
   if (!handler) {
-    io.err(`jetbench: unknown command '${command}'\n\n${HELP.main}`);
+    const near = closest(command, Object.keys(COMMANDS));
+    io.err(`jetbench: unknown command '${command}'${near ? `: did you mean 'jetbench ${near}'?` : ''}\n\n${HELP.main}`);
     return EXIT_USAGE;
   }
   try {

@@ -105,12 +105,14 @@ describe('measuring on one machine', () => {
   test('two local benches at once measure one after the other; the second says whom it waits for', async () => {
     const cwd = scratchDir();
     const env = isolatedEnv();
-    const args = (out: string) => ['bench', '--device', 'local', '--model', 'tiny', '--warmup', '2', '--iterations', '1', '--duration-s', '1', '--threads', '1', '--out', out];
+    // The first measures long enough for the second CLI to start (agent, model) while it holds the
+    // machine, even on a loaded 2-core CI runner.
+    const args = (out: string, seconds: number) => ['bench', '--device', 'local', '--model', 'tiny', '--warmup', '2', '--iterations', '1', '--duration-s', String(seconds), '--threads', '1', '--out', out];
     let firstMeasuring: () => void = () => undefined;
     const measuring = new Promise<void>((resolve) => (firstMeasuring = resolve));
-    const first = runCli(args('a.json'), { cwd, env, onStderr: (t) => /measuring/.test(t) && firstMeasuring() });
+    const first = runCli(args('a.json', 6), { cwd, env, onStderr: (t) => /measuring/.test(t) && firstMeasuring() });
     await measuring;
-    const second = await runCli(args('b.json'), { cwd, env });
+    const second = await runCli(args('b.json', 1), { cwd, env });
     const firstDone = await first;
     assert.equal(firstDone.code, 0, firstDone.stderr);
     assert.equal(second.code, 0, second.stderr);
