@@ -7,7 +7,9 @@
 /** C0 controls but tab and newline, DEL, C1 controls (0x9b is a one-byte CSI), and the Unicode
  * controls that reorder or hide text (bidi embeddings/overrides/isolates, marks, line/paragraph
  * separators, zero-width joiners are harmless and kept). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_OR_BREAK = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 function visible(c: string): string {

@@ -21,6 +21,7 @@ export function hostileRuns(): RunFile[] {
 
 /** No raw control character but newline (ESC, CSI 0x9b, CR, BEL, bidi overrides). */
 function assertNoControls(text: string, where: string): void {
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
   const bad = text.match(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u);
   assert.equal(bad, null, `${where}: control U+${bad?.[0]?.charCodeAt(0).toString(16)} in output`);
 }
