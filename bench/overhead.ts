@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   try {
     for (let r = 0; r < rounds; r++) {
       bare.push(await bareMedian(modelPath));
-      const { run } = await runOnAgent(agent.connection, spec, {});
+      const { run } = await runOnAgent(agent.rpc, spec, {});
       viaAgent.push(run.stats!.medianMs);
       console.log(`round ${r + 1}: bare ${bare[r]!.toFixed(3)} ms, agent ${viaAgent[r]!.toFixed(3)} ms`);
     }

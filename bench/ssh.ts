@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { RunSpec } from '../device-agent/src/protocol';
 import { computeStats } from '../device-agent/src/stats';
-import { connectDevice, startLocalAgent } from '../src/core/agentConnection';
+import { connectDeviceAgent, startLocalAgent } from '../src/core/agentConnection';
 import { deployAgent } from '../src/core/deploy';
 import { resolveDevice, type SshDevice } from '../src/core/devices';
 import { runOnAgent } from '../src/core/runClient';
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     const noopTotal = computeStats(noops.map((n) => n.deployMs + n.connectMs))!.medianMs;
     console.log(`no-op redeploy: ${ms(noopMs)} median of 5 (uploaded: ${noops.some((n) => n.result.uploaded)}); with the SSH connection ${ms(noopTotal)} (goal < 1 s)`);
 
-    const connect = () => connectDevice(device, { cwd: ws.cwd, client: 'bench-ssh', hooks, ssh: sshOpts });
+    const connect = () => connectDeviceAgent(device, { cwd: ws.cwd, client: 'bench-ssh', hooks, ssh: sshOpts });
     const [cold, coldMs] = await timed(connect);
     await cold.dispose();
     const warm: number[] = [];
@@ -89,7 +89,7 @@ async function main(): Promise<void> {
     const all: Record<'local' | 'ssh', number[]> = { local: [], ssh: [] };
     try {
       for (let r = 0; r < Number(values.rounds); r++) {
-        for (const [where, rpc] of [['local', local.connection], ['ssh', remote.resumable()]] as const) {
+        for (const [where, rpc] of [['local', local.rpc], ['ssh', remote.resumable()]] as const) {
           const { run, streamed } = await runOnAgent(rpc, { ...spec, device: where === 'local' ? 'local' : 'bench' }, {});
           const identical = streamed.gaps === 0 && streamed.latencyMs.length === run.samples.latencyMs.length && streamed.latencyMs.every((v, i) => Object.is(v, run.samples.latencyMs[i]));
           if (!identical) throw new Error(`${where}: the streamed samples differ from the run's`);

@@ -39,7 +39,7 @@ async function main(): Promise<void> {
       { ...base, label: 'tvm untuned' },
       { ...tunedSpec, tvm: { ...tunedSpec.tvm!, tuneTrials: 0 } },
     ]) {
-      runs.push((await runOnAgent(agent.connection, spec, {})).run);
+      runs.push((await runOnAgent(agent.rpc, spec, {})).run);
     }
     console.log(`model ${values.model}, ${base.iterations} iterations each, CPU ${os.cpus()[0]?.model} x ${os.cpus().length}`);
     console.log(formatCompareTable(runs, 0, 'text'));

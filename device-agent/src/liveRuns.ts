@@ -26,7 +26,7 @@ export class LiveRun {
   /** Set once the run is about to measure (what a run file needs besides the samples). */
   preparedRun: PreparedRun | null = null;
   private readonly followers = new Set<RunFollower>();
-  private cancelRequested = false;
+  private readonly cancellation = new AbortController();
   private settle!: { resolve(run: RunFile): void; reject(e: unknown): void };
   /** The finished run (any status); rejects when the run could not start (bad input...). */
   readonly done: Promise<RunFile>;
@@ -41,12 +41,13 @@ export class LiveRun {
     this.done.catch(() => undefined);
   }
 
-  get cancelled(): boolean {
-    return this.cancelRequested;
+  /** Aborted when a client cancels the run; the job stops at its next check. */
+  get signal(): AbortSignal {
+    return this.cancellation.signal;
   }
 
   cancel(): void {
-    this.cancelRequested = true;
+    this.cancellation.abort();
   }
 
   /** A batch measured: persisted first, then sent to every follower. */

@@ -10,8 +10,8 @@ import type { RunSpec } from './protocol';
 export type Phase = 'warmup' | 'measure';
 
 export interface MeasureHooks {
-  /** True once the run should stop (cancellation); checked between iterations. */
-  isCancelled(): boolean;
+  /** Aborted once the run should stop (cancellation); checked between iterations. */
+  signal: AbortSignal;
   /** Called after every sample with the phase's samples so far (the same array, growing). */
   onSample(phase: Phase, samples: readonly number[]): void;
 }
@@ -36,7 +36,7 @@ export async function measure(infer: () => Promise<number | void>, limits: Measu
     const start = performance.now();
     let end = start;
     while (samples.length < minCount || end - start < minMs) {
-      if (hooks.isCancelled()) {
+      if (hooks.signal.aborted) {
         result.cancelled = true;
         return result;
       }

@@ -34,7 +34,8 @@ export async function executePipeline(spec: RunSpec, runId: string, sinks: RunSi
     );
   }
   const createdAt = new Date().toISOString();
-  const model = await resolveAndInspect(spec, sinks);
+  // The pipeline's inference is ONNX Runtime's: the stored model of the spec's precision.
+  const model = await resolveAndInspect(spec, sinks, false);
   if (spec.precision !== model.precision) {
     throw new BadInputError(`model '${model.builtin ?? model.path}' is stored in ${model.precision}: use --precision ${model.precision}`);
   }
@@ -92,7 +93,7 @@ export async function executePipeline(spec: RunSpec, runId: string, sinks: RunSi
         }
       },
       onProgress: (m) => sinks.progress(m),
-      isCancelled: sinks.isCancelled,
+      signal: sinks.signal,
     });
   } finally {
     await worker.dispose();

@@ -3,13 +3,12 @@
 import { performance } from 'node:perf_hooks';
 import { parseBuiltinName, resolveModel } from '../../models/src/index';
 import type { Backend, PreparedSession } from './backends/backend';
-import { buildTvmModule } from './backends/tvm';
-import { buildTensorRt } from './backends/tensorrtBuild';
 import { deviceInfo } from './deviceInfo';
 import { readDeviceState } from './deviceState';
 import { checkSpec } from './requestChecks';
 import { BadInputError } from './errors';
 import { measure, type Phase } from './measure';
+import { SampleBatcher } from './sampleBatcher';
 import { inspectModel } from './modelInfo';
 import { RUN_SCHEMA_VERSION, type BackendId, type BuildResult, type DeviceState, type ModelInfo, type RunFile, type RunSpec, type SamplesBatch } from './protocol';
 import { computeStats } from './stats';
@@ -17,7 +16,8 @@ import { runVersions } from './runVersions';
 import { compareOutputs } from './verify';
 
 export interface RunSinks {
-  isCancelled(): boolean;
+  /** Aborted when the client cancels the job. */
+  signal: AbortSignal;
   samples(batch: SamplesBatch): void;
   /** Human-readable progress; percentage when known. */
   progress(message: string, percentage?: number): void;
@@ -28,8 +28,6 @@ export interface RunSinks {
 
 export type PreparedRun = Pick<RunFile, 'id' | 'createdAt' | 'spec' | 'device' | 'versions' | 'deviceState' | 'model' | 'artifact' | 'timing'>;
 
-/** Samples are flushed at most this often (and at the end of each phase). */
-const SAMPLE_FLUSH_MS = 100;
 const PROGRESS_EVERY_MS = 250;
 
 /** A built-in base name plus a precision picks that variant (yolov5s + fp16 -> yolov5s-fp16). */
@@ -41,11 +39,11 @@ export function modelForPrecision(model: string, precision: RunSpec['precision']
 
 export { newRunId } from './runId';
 
-/** The model a spec names, resolved (built-ins generated on first use) and inspected. The tvm
- * and tensorrt backends convert precision themselves, so they start from the fp32 model. */
-export async function resolveAndInspect(spec: RunSpec, sinks: Pick<RunSinks, 'progress'>): Promise<ModelInfo> {
+/** The model a spec names, resolved (built-ins generated on first use) and inspected. A backend
+ * that converts precision itself starts from the fp32 model. */
+export async function resolveAndInspect(spec: RunSpec, sinks: Pick<RunSinks, 'progress'>, convertsPrecision: boolean): Promise<ModelInfo> {
   sinks.progress(`resolving model ${spec.model}`);
-  const name = spec.backend === 'tvm' || spec.backend === 'tensorrt' ? spec.model : modelForPrecision(spec.model, spec.precision);
+  const name = convertsPrecision ? spec.model : modelForPrecision(spec.model, spec.precision);
   let resolved: { path: string; builtin: string | null };
   try {
     resolved = await resolveModel(name, { opset: spec.opset });
@@ -55,14 +53,26 @@ export async function resolveAndInspect(spec: RunSpec, sinks: Pick<RunSinks, 'pr
   return inspectModel(resolved.path, resolved.builtin);
 }
 
-/** Builds the artifact a backend runs (TVM module), without measuring. */
-export async function executeBuild(spec: RunSpec, sinks: Pick<RunSinks, 'progress' | 'isCancelled'>): Promise<BuildResult> {
+/** The backend a spec names, checked to run here in the spec's precision. */
+async function availableBackend(spec: RunSpec, backends: ReadonlyMap<BackendId, Backend>): Promise<Backend> {
+  const backend = backends.get(spec.backend);
+  if (!backend) throw new BadInputError(`unknown backend '${spec.backend}'`);
+  const status = await backend.status(spec);
+  if (!status.available) throw new BadInputError(`backend ${spec.backend} is not available on this device: ${status.reason}`);
+  if (!status.precisions.includes(spec.precision)) {
+    throw new BadInputError(`backend ${spec.backend} cannot run ${spec.precision} here (it can: ${status.precisions.join(', ') || 'none'})`);
+  }
+  return backend;
+}
+
+/** Builds the artifact a backend runs (TensorRT engine, TVM module), without measuring. */
+export async function executeBuild(spec: RunSpec, backends: ReadonlyMap<BackendId, Backend>, sinks: Pick<RunSinks, 'progress' | 'signal'>): Promise<BuildResult> {
   checkSpec(spec);
-  if (spec.backend === 'onnxruntime') throw new BadInputError('onnxruntime runs the .onnx file directly: there is nothing to build (use jetbench bench)');
-  if (spec.backend === 'tensorrt') return buildTensorRt(spec, sinks);
-  const model = await resolveAndInspect(spec, sinks);
-  const built = await buildTvmModule(spec, model, sinks.progress, sinks.isCancelled);
-  return { artifact: built.artifact, model, cached: built.cached, tuningLog: built.tuningLog };
+  const backend = await availableBackend(spec, backends);
+  if (!backend.build) throw new BadInputError(`${spec.backend} runs the .onnx file directly: there is nothing to build (use jetbench bench)`);
+  const model = await resolveAndInspect(spec, sinks, backend.convertsPrecision);
+  const built = await backend.build({ spec, model, progress: (m) => sinks.progress(m), signal: sinks.signal });
+  return { ...built, model };
 }
 
 /** Verification against ONNX Runtime and a per-operator profile, when the spec asks for them. */
@@ -86,7 +96,7 @@ async function afterMeasurement(
       spec: { ...spec, backend: 'onnxruntime', precision: model.precision },
       model,
       progress: () => {},
-      isCancelled: sinks.isCancelled,
+      signal: sinks.signal,
     });
     try {
       extras.verification = compareOutputs(await refSession.outputs(), await session.outputs(), spec.precision);
@@ -105,17 +115,10 @@ export async function executeRun(
 ): Promise<RunFile> {
   checkSpec(spec);
   const createdAt = new Date().toISOString();
-  const backend = backends.get(spec.backend);
-  if (!backend) throw new BadInputError(`unknown backend '${spec.backend}'`);
-  const status = await backend.status(spec);
-  if (!status.available) throw new BadInputError(`backend ${spec.backend} is not available on this device: ${status.reason}`);
-  if (!status.precisions.includes(spec.precision)) {
-    throw new BadInputError(`backend ${spec.backend} cannot run ${spec.precision} here (it can: ${status.precisions.join(', ') || 'none'})`);
-  }
-
-  const model = await resolveAndInspect(spec, sinks);
+  const backend = await availableBackend(spec, backends);
+  const model = await resolveAndInspect(spec, sinks, backend.convertsPrecision);
   sinks.progress(`loading ${model.builtin ?? model.path} in ${spec.backend}`);
-  const session = await backend.prepare({ spec, model, progress: (m) => sinks.progress(m), isCancelled: sinks.isCancelled });
+  const session = await backend.prepare({ spec, model, progress: (m) => sinks.progress(m), signal: sinks.signal });
   // Read now, after any build or tuning and right before measuring: the settings these samples ran under.
   const deviceState = await readDeviceState();
   const device = await deviceInfo(deviceState);
@@ -123,33 +126,22 @@ export async function executeRun(
   const head: RunHead = { runId, createdAt, spec, device, versions, deviceState, model };
   sinks.prepared?.({ id: runId, createdAt, spec, device, versions, deviceState, model, artifact: session.artifact, timing: session.timing });
 
-  const sent: Record<Phase, number> = { warmup: 0, measure: 0 };
-  let lastFlush = performance.now();
+  const batcher = new SampleBatcher((phase, from, samples) => sinks.samples({ runId, phase, offset: from, latencyMs: samples.slice(from) }));
   let lastProgress = 0;
-  const flush = (phase: Phase, samples: readonly number[]) => {
-    if (samples.length > sent[phase]) {
-      sinks.samples({ runId, phase, offset: sent[phase], latencyMs: samples.slice(sent[phase]) });
-      sent[phase] = samples.length;
-    }
-  };
-  let current: { phase: Phase; samples: readonly number[] } | null = null;
+  let currentPhase: Phase | null = null;
   const phaseStart: Record<Phase, number> = { warmup: 0, measure: 0 };
   let result;
   let extras: Pick<RunFile, 'verification' | 'operators'> = {};
   try {
     result = await measure(session.infer, spec, {
-      isCancelled: sinks.isCancelled,
+      signal: sinks.signal,
       onSample: (phase, samples) => {
         const now = performance.now();
-        if (current?.phase !== phase) {
-          if (current) flush(current.phase, current.samples);
-          current = { phase, samples };
+        if (currentPhase !== phase) {
+          currentPhase = phase;
           phaseStart[phase] = now - (samples[0] ?? 0);
         }
-        if (now - lastFlush >= SAMPLE_FLUSH_MS) {
-          flush(phase, samples);
-          lastFlush = now;
-        }
+        batcher.onSample(phase, samples, now);
         if (now - lastProgress >= PROGRESS_EVERY_MS) {
           lastProgress = now;
           const [count, ms] = phase === 'warmup' ? [spec.warmup, spec.warmupMs] : [spec.iterations, spec.durationS * 1000];
@@ -163,8 +155,7 @@ export async function executeRun(
   } finally {
     await session.dispose().catch(() => undefined);
   }
-  flush('warmup', result.warmupMs);
-  flush('measure', result.latencyMs);
+  batcher.finish(result);
 
   return assembleRun({
     head,

@@ -80,7 +80,7 @@ export function createAgentState(opts: {
 async function executeLive(state: AgentState, live: LiveRun): Promise<void> {
   try {
     const sinks: RunSinks = {
-      isCancelled: () => live.cancelled,
+      signal: live.signal,
       samples: (batch) => live.publish(batch),
       progress: (message, percentage) => live.progress(message, percentage),
       prepared: (prepared) => state.runs.prepared(live, prepared),
@@ -253,15 +253,18 @@ export function serve(connection: Connection, state: AgentState = createAgentSta
     }
     const progress = progressReporter(connection, params.workDoneToken, `jetbench build ${params.spec.backend} ${params.spec.model}`);
     progress('begin', queuedMessage());
+    const cancellation = new AbortController();
+    const onCancel = token.onCancellationRequested(() => cancellation.abort());
     try {
       // Building measures too (tuning times kernels), so it takes its turn on the accelerator.
       return await state.queue.run(
-        () => executeBuild(params.spec, { isCancelled: () => token.isCancellationRequested, progress: (message) => progress('report', message) }),
+        () => executeBuild(params.spec, state.backends, { signal: cancellation.signal, progress: (message) => progress('report', message) }),
         { kind: 'build', runId: null, title: `build ${runTitle(params.spec)}`, client },
       );
     } catch (e) {
       throw toResponseError(e);
     } finally {
+      onCancel.dispose();
       progress('end', 'done');
     }
   });

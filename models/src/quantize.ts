@@ -19,7 +19,7 @@ function floatsOf(t: onnx.ITensorProto): Float32Array {
 /** Runs an fp32 model on synthetic frames in ONNX Runtime and hands each named tensor's values
  * to `visit` (per frame). */
 async function observe(model: onnx.ModelProto, tensors: string[], seeds: number[], visit: (name: string, data: Float32Array) => void): Promise<void> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- native; loaded only when a model is quantized
   const ort = require('onnxruntime-node') as typeof Ort;
   const probe = onnx.ModelProto.decode(onnx.ModelProto.encode(model).finish());
   for (const name of tensors) {

@@ -4,7 +4,8 @@ import { connectAndDeploy, deploySummary } from '../core/deploy';
 import { describeDevice, resolveDevice } from '../core/devices';
 import { parse, UsageError } from './args';
 import { HELP } from './help';
-import { cliSshHooks, type CliIo } from './sshHooks';
+import { cliSshHooks } from './sshHooks';
+import type { CliIo } from './io';
 
 export async function deploy(args: string[], io: CliIo): Promise<number> {
   const { values } = parse(

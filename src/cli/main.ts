@@ -6,7 +6,6 @@ import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc';
 import { WorkDoneProgress } from 'vscode-languageserver-protocol';
 import { AgentErrorCode, BuildRequest, DeviceInfoRequest, ListBackendsRequest } from '../../device-agent/src/protocol';
 import { BUILTIN_MODEL_NAMES, describeBuiltinModels, generateModel } from '../../models/src/index';
-import type { DeviceConnection } from '../core/agentConnection';
 import { DeviceError } from '../core/devices';
 import { formatBenchTable, formatCompareTable, formatOperators, formatReport, formatVerification } from '../core/report';
 import { checkOutputPath, readRunFile, RUNS_DIR } from '../core/runStore';
@@ -16,6 +15,7 @@ import { HELP } from './help';
 import { pipeline } from './pipeline';
 import { AGENT_VERSION } from '../../device-agent/src/version';
 import { connectCliDevice } from './sshHooks';
+import type { CliIo } from './io';
 import { EXIT_INTERRUPTED, measureOnDevice, runSummaryJson } from './measureOnDevice';
 import { deploy } from './deploy';
 import { fetchRun, runs } from './runs';
@@ -24,18 +24,7 @@ const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
 
-export interface Io {
-  out(text: string): void;
-  err(text: string): void;
-  cwd: string;
-  isTty: boolean;
-}
-
-function connectDevice(device: string, io: Io, opts: { acceptNewHostKey: boolean; quiet?: boolean }): Promise<DeviceConnection> {
-  return connectCliDevice(device, io, { acceptNewHostKey: opts.acceptNewHostKey, quiet: opts.quiet ?? false });
-}
-
-async function bench(args: string[], io: Io): Promise<number> {
+async function bench(args: string[], io: CliIo): Promise<number> {
   const parsed = parseBenchArgs(args);
   if (parsed === 'help') {
     io.out(HELP.bench);
@@ -60,13 +49,13 @@ async function bench(args: string[], io: Io): Promise<number> {
   return run.status === 'ok' ? EXIT_OK : EXIT_FAILURE;
 }
 
-async function build(args: string[], io: Io): Promise<number> {
+async function build(args: string[], io: CliIo): Promise<number> {
   const parsed = parseBenchArgs(args);
   if (parsed === 'help') {
     io.out(HELP.build);
     return EXIT_OK;
   }
-  const agent = await connectDevice(parsed.spec.device, io, parsed);
+  const agent = await connectCliDevice(parsed.spec.device, io, { acceptNewHostKey: parsed.acceptNewHostKey, quiet: parsed.quiet });
   const cancel = new CancellationTokenSource();
   const onSigint = () => cancel.cancel();
   process.on('SIGINT', onSigint);
@@ -124,7 +113,7 @@ async function resolveRunArgs(items: string[], cwd: string): Promise<string[]> {
   return files;
 }
 
-async function compare(args: string[], io: Io): Promise<number> {
+async function compare(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, { baseline: { type: 'string' }, format: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, true);
   if (values.help) {
     io.out(HELP.compare);
@@ -147,7 +136,7 @@ async function compare(args: string[], io: Io): Promise<number> {
   return EXIT_OK;
 }
 
-async function report(args: string[], io: Io): Promise<number> {
+async function report(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, { format: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, true);
   if (values.help) {
     io.out(HELP.report);
@@ -167,7 +156,7 @@ async function report(args: string[], io: Io): Promise<number> {
   return EXIT_OK;
 }
 
-async function models(args: string[], io: Io): Promise<number> {
+async function models(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, { out: { type: 'string' }, opset: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
   if (values.help) {
     io.out(HELP.models);
@@ -200,7 +189,7 @@ function formatModelList(list: Awaited<ReturnType<typeof describeBuiltinModels>>
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
-async function info(args: string[], io: Io): Promise<number> {
+async function info(args: string[], io: CliIo): Promise<number> {
   const { values } = parse(
     args,
     { device: { type: 'string', default: 'local' }, json: { type: 'boolean' }, 'accept-new-host-key': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
@@ -210,7 +199,7 @@ async function info(args: string[], io: Io): Promise<number> {
     io.out(HELP.info);
     return EXIT_OK;
   }
-  const agent = await connectDevice(values.device, io, { acceptNewHostKey: values['accept-new-host-key'], quiet: !!values.json });
+  const agent = await connectCliDevice(values.device, io, { acceptNewHostKey: values['accept-new-host-key'], quiet: !!values.json });
   try {
     const device = await agent.connection.sendRequest(DeviceInfoRequest);
     const { backends } = await agent.connection.sendRequest(ListBackendsRequest);
@@ -222,9 +211,9 @@ async function info(args: string[], io: Io): Promise<number> {
   return EXIT_OK;
 }
 
-const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = { bench, build, compare, report, models, info, pipeline, deploy, runs, fetch: fetchRun };
+const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = { bench, build, compare, report, models, info, pipeline, deploy, runs, fetch: fetchRun };
 
-export async function cli(argv: string[], io: Io): Promise<number> {
+export async function cli(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     io.out(HELP.main);

@@ -9,7 +9,8 @@ import { newRunId } from '../../device-agent/src/runner';
 import { withDevicePython } from '../core/devices';
 import { runOnAgent } from '../core/runClient';
 import { checkOutputPath, defaultRunPath, writeRunFile } from '../core/runStore';
-import { connectCliDevice, type CliIo } from './sshHooks';
+import { connectCliDevice } from './sshHooks';
+import type { CliIo } from './io';
 
 export const EXIT_INTERRUPTED = 130;
 
@@ -49,7 +50,7 @@ export async function measureOnDevice(spec: RunSpec, io: CliIo, opts: MeasureOpt
   let run: RunFile;
   try {
     // An SSH device's daemon goes on measuring if the connection drops: reconnect and re-attach.
-    const target = agent.device.kind === 'ssh' ? agent.resumable() : agent.connection;
+    const target = agent.device.kind === 'ssh' ? agent.resumable() : agent.rpc;
     ({ run } = await runOnAgent(target, spec, {
       runId,
       token: cancel.token,

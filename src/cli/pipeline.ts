@@ -7,7 +7,7 @@ import { DEFAULT_PIPELINE_OPTIONS } from '../../device-agent/src/pipeline';
 import { formatMs } from '../core/report';
 import { numberFlag, parse, specFromFlags } from './args';
 import { HELP } from './help';
-import type { Io } from './main';
+import type { CliIo } from './io';
 import { EXIT_INTERRUPTED, measureOnDevice, runSummaryJson } from './measureOnDevice';
 
 const OPTIONS = {
@@ -105,7 +105,7 @@ export function formatPipelineTable(run: RunFile): string {
   return lines.join('\n');
 }
 
-export async function pipeline(args: string[], io: Io): Promise<number> {
+export async function pipeline(args: string[], io: CliIo): Promise<number> {
   const parsed = parsePipelineArgs(args);
   if (parsed === 'help') {
     io.out(HELP.pipeline);

@@ -5,7 +5,8 @@ import { AttachRunRequest, GetRunRequest, ListRunsRequest, type RunFile, type Ru
 import { checkOutputPath, defaultRunPath, writeRunFile } from '../core/runStore';
 import { parse, UsageError } from './args';
 import { HELP } from './help';
-import { connectCliDevice, type CliIo } from './sshHooks';
+import { connectCliDevice } from './sshHooks';
+import type { CliIo } from './io';
 
 const DEVICE_OPTIONS = {
   device: { type: 'string' },

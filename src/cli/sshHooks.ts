@@ -2,17 +2,11 @@
 // --accept-new-host-key (then recorded in ~/.ssh/known_hosts); a changed key is always refused (the
 // core does that); a key's passphrase comes from $JETBENCH_SSH_PASSPHRASE, else a prompt on the
 // terminal, else the key is skipped with a message. Also the one place the CLI connects to a device.
-import { connectDevice, type DeviceConnection } from '../core/agentConnection';
+import { connectDeviceAgent, type DeviceConnection } from '../core/agentConnection';
 import type { SshHooks } from '../core/sshSession';
+import type { CliIo } from './io';
 
 export const PASSPHRASE_ENV = 'JETBENCH_SSH_PASSPHRASE';
-
-export interface CliIo {
-  out(text: string): void;
-  err(text: string): void;
-  cwd: string;
-  isTty: boolean;
-}
 
 /** Reads a line from the terminal without echo. */
 function promptHidden(question: string): Promise<string | undefined> {
@@ -66,7 +60,7 @@ export function cliSshHooks(io: CliIo, opts: { acceptNewHostKey: boolean; quiet:
 
 /** Connects to `--device` (local, configured, ssh config Host, ssh:// URL) with the CLI's hooks. */
 export function connectCliDevice(device: string, io: CliIo, opts: { acceptNewHostKey: boolean; quiet: boolean }): Promise<DeviceConnection> {
-  return connectDevice(device, {
+  return connectDeviceAgent(device, {
     cwd: io.cwd,
     client: 'jetbench-cli',
     hooks: cliSshHooks(io, opts),

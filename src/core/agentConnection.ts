@@ -1,5 +1,5 @@
 // JSON-RPC (LSP framing, vscode-jsonrpc) over any AgentStreams, with the `initialize` handshake and
-// the protocol version check; and `connectDevice`, the one entry point from a device name to a
+// the protocol version check; and `connectDeviceAgent`, the one entry point from a device name to a
 // connected agent (local child process, or an SSH device's daemon, deployed on the way).
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import {
@@ -10,15 +10,19 @@ import {
 } from '../../device-agent/src/protocol';
 import type { DeployResult } from './deploy';
 import { describeDevice, resolveDevice, type DeviceSources, type ResolvedDevice, type SshDevice } from './devices';
-import type { ResumableAgent } from './runClient';
+import { agentRpc, type AgentRpc, type ResumableAgent } from './runClient';
 import type { SshConnectOptions, SshHooks } from './sshSession';
 import { localAgentPath } from './deploy';
+import { checkAgentProtocol, ProtocolMismatchError } from './protocolCheck';
 import { openLocalAgent, openSshAgent, type AgentStreams, type SshAgentStreams } from './transport';
 
 export { localAgentPath } from './deploy';
 
 export interface AgentConnection {
   connection: MessageConnection;
+  /** The connection for the client core (runOnAgent) and for following notifications: many
+   * followers of one method coexist here, never on `connection` itself. */
+  rpc: AgentRpc;
   agent: JetbenchInitializeResult;
   streams: AgentStreams;
   /** Resolves when the transport has ended (the agent exited, or the connection dropped). */
@@ -27,42 +31,33 @@ export interface AgentConnection {
   dispose(): Promise<void>;
 }
 
-/** An agent speaking another protocol version. */
-export class ProtocolMismatchError extends Error {
-  override name = 'ProtocolMismatchError';
-}
-
 /** Speaks JSON-RPC over the streams and performs the `initialize` handshake. */
 export async function connectAgent(streams: AgentStreams, opts: { client: string; acceptOtherProtocol?: boolean }): Promise<AgentConnection> {
   const connection = createMessageConnection(new StreamMessageReader(streams.reader), new StreamMessageWriter(streams.writer));
   connection.listen();
   const initializationOptions: JetbenchInitializationOptions = { protocolVersion: PROTOCOL_VERSION, client: opts.client };
-  let init: { jetbench?: JetbenchInitializeResult };
+  let agent: JetbenchInitializeResult;
   try {
-    init = (await Promise.race([
+    const result: unknown = await Promise.race([
       connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions }),
       streams.closed.then(() => {
         throw new Error(`the jetbench agent (${streams.describe}) ended during start-up`);
       }),
-    ])) as { jetbench?: JetbenchInitializeResult };
+    ]);
+    agent = checkAgentProtocol(result, { agent: `the agent (${streams.describe})`, fix: 'rebuild or redeploy the agent', acceptOtherVersion: opts.acceptOtherProtocol ?? false });
   } catch (e) {
     connection.dispose();
     await streams.close();
     throw e;
   }
-  if (!init.jetbench || (init.jetbench.protocolVersion !== PROTOCOL_VERSION && !opts.acceptOtherProtocol)) {
-    connection.dispose();
-    await streams.close();
-    throw new ProtocolMismatchError(
-      `the agent (${streams.describe}) speaks protocol ${init.jetbench?.protocolVersion ?? 'unknown'} but this client speaks ${PROTOCOL_VERSION}: rebuild or redeploy the agent`,
-    );
-  }
   const initialized = connection.sendNotification('initialized', {}).catch(() => undefined);
-  const daemon = init.jetbench.mode === 'daemon';
+  const daemon = agent.mode === 'daemon';
   let disposed: Promise<void> | null = null;
+  const rpc = agentRpc(connection);
   return {
     connection,
-    agent: init.jetbench,
+    rpc,
+    agent,
     streams,
     closed: streams.closed,
     dispose: () => (disposed ??= (async () => {
@@ -77,6 +72,7 @@ export async function connectAgent(streams: AgentStreams, opts: { client: string
           /* already gone */
         }
       }
+      rpc.dispose();
       connection.dispose();
       await streams.close();
     })()),
@@ -91,7 +87,7 @@ export async function startLocalAgent(opts: { client: string; agentPath?: string
     return { ...(await connectAgent(streams, { client: opts.client })), exited };
   } catch (e) {
     if (e instanceof Error && /ended during start-up/.test(e.message)) {
-      throw new Error(`the jetbench agent exited during start-up (exit code ${await exited})`);
+      throw new Error(`the jetbench agent exited during start-up (exit code ${await exited})`, { cause: e });
     }
     throw e;
   }
@@ -159,7 +155,7 @@ async function connectSsh(device: SshDevice, opts: ConnectDeviceOptions): Promis
 
 /** Opens the transport to a device's agent, ready for a client that performs its own
  * `initialize` (the extension's LanguageClient): the local child process, or a fresh channel to
- * the SSH device's daemon after deploying and checking it as connectDevice does. */
+ * the SSH device's daemon after deploying and checking it as connectDeviceAgent does. */
 export async function openDeviceStreams(device: ResolvedDevice, opts: Omit<ConnectDeviceOptions, keyof DeviceSources>): Promise<AgentStreams> {
   if (device.kind === 'local') return openLocalAgent(opts.stderr ? { stderr: opts.stderr } : {});
   const checked = await connectSsh(device, { ...opts, cwd: process.cwd() });
@@ -171,7 +167,7 @@ export async function openDeviceStreams(device: ResolvedDevice, opts: Omit<Conne
 }
 
 /** From `--device` text (or a resolved device) to a connected agent. */
-export async function connectDevice(device: string | ResolvedDevice, opts: ConnectDeviceOptions): Promise<DeviceConnection> {
+export async function connectDeviceAgent(device: string | ResolvedDevice, opts: ConnectDeviceOptions): Promise<DeviceConnection> {
   const resolved = typeof device === 'string' ? resolveDevice(device, opts) : device;
   let base: AgentConnection;
   let deploy: DeployResult | null = null;
@@ -191,7 +187,7 @@ export async function connectDevice(device: string | ResolvedDevice, opts: Conne
     deploy,
     reconnect: async () => {
       await base.dispose().catch(() => undefined);
-      successor = await connectDevice(resolved, opts);
+      successor = await connectDeviceAgent(resolved, opts);
       return successor;
     },
     resumable: () => asResumable(self),
@@ -205,7 +201,7 @@ export async function connectDevice(device: string | ResolvedDevice, opts: Conne
 
 function asResumable(conn: DeviceConnection): ResumableAgent {
   return {
-    rpc: conn.connection,
+    rpc: conn.rpc,
     lost: conn.closed,
     reconnect: async () => asResumable(await conn.reconnect()),
   };

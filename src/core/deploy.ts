@@ -53,15 +53,10 @@ export interface BundleContext {
   agentPath: string;
 }
 
-/** A named group of files in the agent bundle. This is the extension point for more device-side
- * content (issue 5: native sources, built on the device after upload — add a part here and a
- * step to `afterUpload`). */
+/** A named group of files in the agent bundle (the agent, its Node modules, native sources...). */
 export interface BundlePart {
   name: string;
   files(ctx: BundleContext): Promise<BundleFile[]>;
-  /** A command run on the device in the new bundle directory before it is put in place (e.g. a
-   * native build); its failure fails the deploy. Built with shellCommand. */
-  afterUpload?(ctx: BundleContext & { bundleDir: string; node: string }): string | null;
 }
 
 async function filesUnder(root: string, remoteRoot: string, keep: (rel: string) => boolean): Promise<BundleFile[]> {
@@ -343,7 +338,7 @@ export async function deployAgent(session: SshSession, device: SshDevice, hooks:
       nodeUploaded = true;
     }
     if (!probe.deployed.includes(bundle.hash)) {
-      await uploadBundle(session, sftp, probe, bundle, node!, hooks);
+      await uploadBundle(session, sftp, probe, bundle, hooks);
       uploaded = true;
     }
   }
@@ -457,7 +452,7 @@ async function ensureAgentHome(session: SshSession, probe: DeviceProbe): Promise
   }
 }
 
-async function uploadBundle(session: SshSession, sftp: SFTPWrapper, probe: DeviceProbe, bundle: AgentBundle, node: NodeChoice, hooks: Pick<SshHooks, 'progress'>): Promise<void> {
+async function uploadBundle(session: SshSession, sftp: SFTPWrapper, probe: DeviceProbe, bundle: AgentBundle, hooks: Pick<SshHooks, 'progress'>): Promise<void> {
   checkSpace(probe, bundle.bytes * 1.1, `the agent (${bundle.files.length} files)`, session);
   await ensureAgentHome(session, probe);
   const tmp = `${probe.agentHome}/agent/.tmp-${bundle.hash}-${randomBytes(4).toString('hex')}`;
@@ -482,13 +477,6 @@ async function uploadBundle(session: SshSession, sftp: SFTPWrapper, probe: Devic
         throw uploadError(e, `${tmp}/${f.remote}`, session);
       });
       done += f.bytes;
-    }
-    for (const part of bundle.parts) {
-      const command = part.afterUpload?.({ arch: bundle.arch, agentPath: bundle.agentPath, bundleDir: tmp, node: node.path });
-      if (!command) continue;
-      hooks.progress?.(`preparing ${part.name} on the device`);
-      const r = await session.exec(`cd ${shellQuote(tmp)} && ${command}`);
-      if (r.code !== 0) throw new SshError('remote', `preparing ${part.name} on ${session.describe} failed (exit ${r.code}): ${r.stderr.trim().slice(-2000)}`);
     }
     hooks.progress?.('putting the agent in place');
     await sftpCall<void>((cb) => sftp.rename(tmp, final, cb)).catch(async (e: Error) => {

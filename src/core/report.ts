@@ -4,6 +4,7 @@
 // the run file and device-agent's stats module; nothing here re-measures or re-derives them.
 import type { DeviceState, RunFile, SampleSpan, Stats } from '../../device-agent/src/protocol';
 import { compareMedians } from '../../device-agent/src/stats';
+import type { Table } from '../../webview/src/messages';
 
 export type CompareFormat = 'text' | 'md';
 export type ReportFormat = 'md' | 'csv' | 'json';
@@ -115,14 +116,6 @@ const NO_STATS = 'No measured iterations: no statistics.';
 
 // ---- tables ------------------------------------------------------------------------------------
 
-type Align = 'left' | 'right';
-
-export interface Table {
-  headers: string[];
-  align: Align[];
-  rows: string[][];
-}
-
 /** Aligned columns for a terminal: two spaces between columns, a dashed rule under the header. */
 function renderText(t: Table): string {
   const widths = t.headers.map((h, c) => Math.max(h.length, ...t.rows.map((r) => (r[c] ?? '').length)));
@@ -168,7 +161,7 @@ function metricRows(run: RunFile, s: Stats): string[][] {
   return rows;
 }
 
-const METRIC_TABLE = { headers: ['Metric', 'Value'], align: ['left', 'left'] as Align[] };
+const METRIC_TABLE = { headers: ['Metric', 'Value'], align: ['left', 'left'] as Table['align'] };
 
 // ---- public API --------------------------------------------------------------------------------
 

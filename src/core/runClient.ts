@@ -4,6 +4,7 @@
 // drives it over vscode-jsonrpc; the extension over its LanguageClient.
 import { WorkDoneProgress, type WorkDoneProgressBegin, type WorkDoneProgressEnd, type WorkDoneProgressReport } from 'vscode-languageserver-protocol';
 import type { CancellationToken, Disposable, NotificationHandler, NotificationType, ProgressType, RequestType } from 'vscode-jsonrpc';
+import { NotificationFanout, type NotificationSource } from './notificationFanout';
 import {
   AttachRunRequest,
   CancelRunRequest,
@@ -18,13 +19,34 @@ import { StreamedSamples } from '../../device-agent/src/streamedSamples';
 
 export { StreamedSamples };
 
-/** What the core needs of a connection; vscode-jsonrpc's MessageConnection and
- * vscode-languageclient's LanguageClient both provide it (only the typed overloads: the two
- * classes' full overload sets differ, so a Pick of one does not admit the other). */
+/** What the core needs of a connection. `follow` lets many followers of one notification method
+ * coexist (a NotificationFanout); a raw MessageConnection has no `follow`, so it cannot be passed
+ * by mistake: wrap it with agentRpc(), once per connection. */
 export interface AgentRpc {
   sendRequest<P, R, E>(type: RequestType<P, R, E>, params: P, token?: CancellationToken): Promise<R>;
-  onNotification<P>(type: NotificationType<P>, handler: NotificationHandler<P>): Disposable;
+  follow<P>(type: NotificationType<P>, handler: NotificationHandler<P>): Disposable;
   onProgress<P>(type: ProgressType<P>, token: string | number, handler: NotificationHandler<P>): Disposable;
+  /** How many followers a notification method has now. */
+  followerCount(method: string): number;
+}
+
+/** A connection as vscode-jsonrpc's MessageConnection gives it (only the typed overloads: its full
+ * overload set differs from LanguageClient's, so a Pick of one does not admit the other). */
+export interface RawAgentConnection extends NotificationSource {
+  sendRequest<P, R, E>(type: RequestType<P, R, E>, params: P, token?: CancellationToken): Promise<R>;
+  onProgress<P>(type: ProgressType<P>, token: string | number, handler: NotificationHandler<P>): Disposable;
+}
+
+/** The connection as the client core's AgentRpc; call once per connection and keep the result. */
+export function agentRpc(connection: RawAgentConnection): AgentRpc & Disposable {
+  const fanout = new NotificationFanout(connection);
+  return {
+    sendRequest: (type, params, token) => connection.sendRequest(type, params, token),
+    follow: (type, handler) => fanout.follow(type, handler),
+    onProgress: (type, token, handler) => connection.onProgress(type, token, handler),
+    followerCount: (method) => fanout.followerCount(method),
+    dispose: () => fanout.dispose(),
+  };
 }
 
 export interface RunObserver {
@@ -53,26 +75,6 @@ export interface RunOnAgentOptions {
   reconnectWindowMs?: number;
 }
 
-/** vscode-jsonrpc keeps one handler per notification method: every follower of samples on a
- * connection goes through this one dispatcher, so runs and views on one connection coexist. */
-const sampleFollowers = new WeakMap<AgentRpc, Set<(batch: SamplesBatch) => void>>();
-
-/** Calls `listener` with every samples batch on this connection (of any run) until disposed. */
-export function onSamples(rpc: AgentRpc, listener: (batch: SamplesBatch) => void): Disposable {
-  let followers = sampleFollowers.get(rpc);
-  if (!followers) {
-    const set = new Set<(batch: SamplesBatch) => void>();
-    followers = set;
-    sampleFollowers.set(rpc, set);
-    rpc.onNotification(SamplesNotification, (batch) => {
-      for (const f of [...set]) f(batch);
-    });
-  }
-  const set = followers;
-  set.add(listener);
-  return { dispose: () => void set.delete(listener) };
-}
-
 function isResumable(target: AgentRpc | ResumableAgent): target is ResumableAgent {
   return 'reconnect' in target && 'lost' in target;
 }
@@ -89,7 +91,7 @@ export async function runOnAgent(
   const runId = opts.runId ?? newRunId(spec);
   const streamed = new StreamedSamples();
   const follow = (rpc: AgentRpc): Disposable[] => [
-    onSamples(rpc, (batch) => {
+    rpc.follow(SamplesNotification, (batch) => {
       if (batch.runId !== runId) return;
       streamed.add(batch);
       opts.observer?.onSamples?.(batch);

@@ -30,7 +30,7 @@ export async function checkOutputPath(file: string, createDefaultDir: boolean): 
     await writeFile(probe, '', { flag: 'wx' });
     await unlink(probe);
   } catch (e) {
-    throw new Error(`output directory '${dir}' is not writable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): choose another --out`);
+    throw new Error(`output directory '${dir}' is not writable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): choose another --out`, { cause: e });
   }
 }
 

@@ -16,7 +16,6 @@ import {
   State,
   type LanguageClientOptions,
   type NotificationHandler,
-  type NotificationType,
   type ProgressType,
   type StreamInfo,
 } from 'vscode-languageclient/node';
@@ -33,9 +32,10 @@ import {
   type RunFile,
   type RunSpec,
 } from '../../device-agent/src/protocol';
-import { runOnAgent, type AgentRpc, type ResumableAgent, type RunObserver } from '../core/runClient';
+import { checkAgentProtocol } from '../core/protocolCheck';
+import { agentRpc, runOnAgent, type AgentRpc, type ResumableAgent, type RunObserver } from '../core/runClient';
 import type { AgentStreams } from '../core/transport';
-import { RestartPolicy } from './restartPolicy';
+import { RestartPolicy, type RestartLimits } from './restartPolicy';
 
 // What the extension bundle reaches through this one (ssh2 and the deploy code load with it).
 export { openDeviceStreams } from '../core/agentConnection';
@@ -61,21 +61,12 @@ export interface AgentClientOptions {
   device: string;
   openStreams: () => Promise<AgentStreams>;
   output: vscode.OutputChannel;
-  maxRestarts: number;
-  restartWindowMs: number;
+  /** The restart settings, read each time the device connects (so a changed setting applies at
+   * the next connection, not only after a reload). */
+  restartLimits(): RestartLimits;
   /** The agent outlives a connection (an SSH device's daemon): a run survives a drop, and after
    * the automatic reconnect the client re-attaches to it. */
   resumable?: boolean;
-}
-
-/** The agent speaks another protocol version: a rebuild or redeploy fixes it. */
-export class ProtocolMismatchError extends Error {
-  override name = 'ProtocolMismatchError';
-}
-
-function isJetbenchInit(value: unknown): value is JetbenchInitializeResult {
-  const v = value as Partial<JetbenchInitializeResult> | null;
-  return typeof v === 'object' && v !== null && typeof v.protocolVersion === 'number' && typeof v.agentVersion === 'string';
 }
 
 export class AgentClient implements vscode.Disposable {
@@ -84,7 +75,8 @@ export class AgentClient implements vscode.Disposable {
    * LanguageClient re-registers its handlers on the new connection itself. */
   private connectionScope: vscode.Disposable[] = [];
   private streams: AgentStreams | null = null;
-  private readonly policy: RestartPolicy;
+  /** The restart policy of this connection, made from the settings when it started. */
+  private policy: RestartPolicy;
   private pendingDelayMs = 0;
   private starting: Promise<void> | null = null;
   /** An automatic restart is under way: the next Running state is a new agent to check. */
@@ -103,21 +95,34 @@ export class AgentClient implements vscode.Disposable {
   readonly onDidLoseConnection = this.lost.event;
 
   constructor(private readonly opts: AgentClientOptions) {
-    this.policy = new RestartPolicy(opts.maxRestarts, opts.restartWindowMs);
+    this.policy = RestartPolicy.from(opts.restartLimits());
   }
 
   /** The connection for the client core (runOnAgent) and requests; throws when not connected.
-   * Notifications are fanned out from one handler per method: vscode-jsonrpc (and LanguageClient
-   * above it) keeps a single handler per notification method, so two runs on one device, each
-   * subscribing to `jetbench/samples`, would replace, then remove, each other's handler. */
+   * One object per LanguageClient: notifications reach their followers through its one fan-out,
+   * so a run's followers leave with the run. */
   get rpc(): AgentRpc {
-    const client = this.client;
-    if (!client || this.state !== 'connected') throw new Error(`device '${this.opts.device}' is not connected`);
-    return {
+    if (!this.client || !this.connectionRpc || this.state !== 'connected') throw new Error(`device '${this.opts.device}' is not connected`);
+    return this.connectionRpc;
+  }
+
+  /** The rpc of the current LanguageClient (kept across its automatic restarts: LanguageClient
+   * moves its handlers to each new connection itself). */
+  private connectionRpc: AgentRpc | null = null;
+
+  /** How many followers a notification method has on this connection (0 when not connected). */
+  followerCount(method: string): number {
+    return this.connectionRpc?.followerCount(method) ?? 0;
+  }
+
+  private rpcFor(client: LanguageClient): AgentRpc {
+    const rpc = agentRpc({
       sendRequest: (type, params, token) => client.sendRequest(type, params, token),
-      onNotification: (type, handler) => this.subscribe(client, type, handler),
+      onNotification: (type, handler) => client.onNotification(type, handler),
       onProgress: (type, token, handler) => this.followProgress(client, type, token, handler),
-    };
+    });
+    this.connectionScope.push(rpc);
+    return rpc;
   }
 
   /** One LanguageClient progress handler per token for the life of a run: LanguageClient moves
@@ -147,24 +152,6 @@ export class AgentClient implements vscode.Disposable {
     this.progress.delete(token);
   }
 
-  private readonly listeners = new Map<string, Set<NotificationHandler<unknown>>>();
-
-  private subscribe<P>(client: LanguageClient, type: NotificationType<P>, handler: NotificationHandler<P>): vscode.Disposable {
-    let set = this.listeners.get(type.method);
-    if (!set) {
-      const created = new Set<NotificationHandler<unknown>>();
-      set = created;
-      this.listeners.set(type.method, created);
-      // One handler per method for the client's life; LanguageClient moves it to each new
-      // connection after a restart.
-      this.connectionScope.push(client.onNotification(type, (params) => created.forEach((h) => h(params))));
-    }
-    // Every handler of one method takes that method's params type P.
-    const h = handler as NotificationHandler<unknown>;
-    set.add(h);
-    return new vscode.Disposable(() => set.delete(h));
-  }
-
   /** Connects (or waits for a connection under way); resolves once the agent answered. */
   connect(): Promise<void> {
     if (this.state === 'connected' && this.client) return Promise.resolve();
@@ -181,7 +168,7 @@ export class AgentClient implements vscode.Disposable {
   }
 
   private async start(): Promise<void> {
-    this.policy.reset();
+    this.policy = RestartPolicy.from(this.opts.restartLimits());
     this.setState('connecting');
     const output = this.opts.output;
     const initializationOptions: JetbenchInitializationOptions = { protocolVersion: PROTOCOL_VERSION, client: 'jetbench-vscode' };
@@ -215,7 +202,8 @@ export class AgentClient implements vscode.Disposable {
     };
     const client = new LanguageClient('jetbench', `Jetbench agent (${this.opts.device})`, serverOptions, clientOptions);
     this.client = client;
-    this.subscribe(client, AgentErrorNotification, (e) => {
+    this.connectionRpc = this.rpcFor(client);
+    this.connectionRpc.follow(AgentErrorNotification, (e) => {
       output.appendLine(`[${this.opts.device}] agent error: ${e.message}${e.stack ? `\n${e.stack}` : ''}`);
     });
     this.connectionScope.push(
@@ -240,13 +228,10 @@ export class AgentClient implements vscode.Disposable {
 
   /** Checks the protocol version and fetches what the device says about itself. */
   private async afterStart(client: LanguageClient): Promise<void> {
-    const init = (client.initializeResult as { jetbench?: unknown } | undefined)?.jetbench;
-    if (!isJetbenchInit(init) || init.protocolVersion !== PROTOCOL_VERSION) {
-      const theirs = isJetbenchInit(init) ? init.protocolVersion : 'unknown';
-      throw new ProtocolMismatchError(
-        `the agent on '${this.opts.device}' speaks protocol ${theirs} but this extension speaks ${PROTOCOL_VERSION}: ${this.opts.device === 'local' ? 'rebuild the extension (npm run build)' : 'deploy the agent again (Jetbench: Deploy Agent)'}`,
-      );
-    }
+    const init = checkAgentProtocol(client.initializeResult, {
+      agent: `the agent on '${this.opts.device}'`,
+      fix: this.opts.device === 'local' ? 'rebuild the extension (npm run build)' : 'deploy the agent again (Jetbench: Deploy Agent)',
+    });
     this.agent = init;
     this.state = 'connected';
     const [info, backends] = await Promise.all([client.sendRequest(DeviceInfoRequest), client.sendRequest(ListBackendsRequest)]);
@@ -263,11 +248,11 @@ export class AgentClient implements vscode.Disposable {
     if (decision.restart) {
       this.pendingDelayMs = decision.delayMs;
       this.restarting = true;
-      this.opts.output.appendLine(`[${this.opts.device}] ${why}; restarting it${decision.delayMs > 0 ? ` in ${decision.delayMs} ms` : ''} (${decision.recentClosures} of at most ${this.opts.maxRestarts} restarts)`);
+      this.opts.output.appendLine(`[${this.opts.device}] ${why}; restarting it${decision.delayMs > 0 ? ` in ${decision.delayMs} ms` : ''} (${decision.recentClosures} of at most ${this.policy.limits.maxRestarts} restarts)`);
       this.setState('connecting', why);
       return { action: CloseAction.Restart, handled: true };
     }
-    const message = `The jetbench agent on '${this.opts.device}' stopped ${decision.recentClosures} times within ${Math.round(this.opts.restartWindowMs / 1000)} s and will not be restarted. See the Jetbench output, then connect again.`;
+    const message = `The jetbench agent on '${this.opts.device}' stopped ${decision.recentClosures} times within ${Math.round(this.policy.limits.restartWindowMs / 1000)} s and will not be restarted. See the Jetbench output, then connect again.`;
     this.opts.output.appendLine(`[${this.opts.device}] ${message}`);
     this.setState('failed', message);
     void vscode.window.showErrorMessage(message, 'Show Log', 'Connect').then((pick) => {
@@ -282,11 +267,11 @@ export class AgentClient implements vscode.Disposable {
     const client = this.client;
     const streams = this.streams;
     this.client = null;
+    this.connectionRpc = null;
     this.streams = null;
     this.agent = null;
     this.connectionScope.forEach((d) => d.dispose());
     this.connectionScope = [];
-    this.listeners.clear();
     this.progress.forEach((e) => e.registration.dispose());
     this.progress.clear();
     if (client) {

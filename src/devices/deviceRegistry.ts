@@ -18,8 +18,7 @@ let agentClientModule: AgentClientModule | null = null;
 
 /** dist/agentClient.js, loaded on first use (see agentClient.ts for why it is a bundle of its own). */
 function agentClientBundle(): AgentClientModule {
-  // A path, not a module name: the extension bundle must not pull the client in.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a path at run time, so the extension bundle does not pull the client in
   agentClientModule ??= require(path.join(__dirname, 'agentClient.js')) as AgentClientModule;
   return agentClientModule;
 }
@@ -60,7 +59,8 @@ export class DeviceRegistry implements vscode.Disposable {
     this.subscriptions.push(
       settings.onDidChange((change) => {
         if (change.keys.includes('devices')) this.forgetRemoved();
-        if (change.needsAgentRestart) this.output.appendLine('Restart settings changed: they apply to the next connection of each device.');
+        // Each connection reads them when it starts (AgentClientOptions.restartLimits).
+        if (change.needsAgentRestart) this.output.appendLine('Restart settings changed: they apply from the next connection of each device (a device connected now keeps its limits until it connects again).');
         this.changed.fire();
       }),
     );
@@ -80,7 +80,6 @@ export class DeviceRegistry implements vscode.Disposable {
     if (!device) throw new Error(`no device named '${name}': add it with Jetbench: Add Device`);
     let client = this.clients.get(name);
     if (!client) {
-      const s = this.settings.value;
       client = new (agentClientBundle().AgentClient)({
         device: name,
         openStreams: () =>
@@ -90,8 +89,7 @@ export class DeviceRegistry implements vscode.Disposable {
             stderr: (text) => this.output.append(`[${name} agent] ${text}`),
           }),
         output: this.output,
-        maxRestarts: s.maxRestarts,
-        restartWindowMs: s.restartWindowS * 1000,
+        restartLimits: () => ({ maxRestarts: this.settings.value.maxRestarts, restartWindowMs: this.settings.value.restartWindowS * 1000 }),
         resumable: device.kind === 'ssh',
       });
       client.onDidChange(() => this.changed.fire());

@@ -12,6 +12,13 @@ export interface RestartDecision {
 /** Back-off steps; the last repeats. */
 export const RESTART_DELAYS_MS: readonly number[] = [0, 500, 2000, 5000];
 
+/** How many closures within how long a window are restarted (the settings `agent.maxRestarts`,
+ * `agent.restartWindowS`). */
+export interface RestartLimits {
+  maxRestarts: number;
+  restartWindowMs: number;
+}
+
 export class RestartPolicy {
   private closures: number[] = [];
 
@@ -20,6 +27,14 @@ export class RestartPolicy {
     private readonly windowMs: number,
   ) {}
 
+  static from(limits: RestartLimits): RestartPolicy {
+    return new RestartPolicy(limits.maxRestarts, limits.restartWindowMs);
+  }
+
+  get limits(): RestartLimits {
+    return { maxRestarts: this.maxRestarts, restartWindowMs: this.windowMs };
+  }
+
   /** Records an unexpected closure at `nowMs` and decides what follows. */
   closed(nowMs: number): RestartDecision {
     this.closures = this.closures.filter((t) => nowMs - t < this.windowMs);
@@ -27,10 +42,5 @@ export class RestartPolicy {
     const n = this.closures.length;
     if (n > this.maxRestarts) return { restart: false, delayMs: 0, recentClosures: n };
     return { restart: true, delayMs: RESTART_DELAYS_MS[Math.min(n - 1, RESTART_DELAYS_MS.length - 1)]!, recentClosures: n };
-  }
-
-  /** A connection the user asked for starts with a clean slate. */
-  reset(): void {
-    this.closures = [];
   }
 }

@@ -10,7 +10,8 @@ export const DEVICES_VIEW_ID = 'jetbench.devices';
 
 type DeviceNode = { kind: 'device'; device: Device } | { kind: 'detail'; device: string; label: string; value: string; icon: string };
 
-/** One line per fact the agent reported; the Devices view and the Info command show these. */
+/** One line per fact the agent reported, for the Devices view (the Info command prints the CLI's
+ * `jetbench info` text instead). */
 export function deviceFacts(client: AgentClient): Array<{ label: string; value: string; icon: string }> {
   const info: DeviceInfo | null = client.info;
   if (!info) return [];

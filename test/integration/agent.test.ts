@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc';
-import { AgentErrorCode, DeviceInfoRequest, ListBackendsRequest, PROTOCOL_VERSION, type RunSpec } from '../../device-agent/src/protocol';
+import { AgentErrorCode, DeviceInfoRequest, ListBackendsRequest, PROTOCOL_VERSION, SamplesNotification, type RunSpec } from '../../device-agent/src/protocol';
 import { startLocalAgent, type AgentConnection } from '../../src/core/agentConnection';
 import { runOnAgent } from '../../src/core/runClient';
 import { TEST_CACHE_DIR } from '../helpers/cli';
@@ -30,7 +30,7 @@ test('initialize reports the protocol and the agent process', () => {
 
 test('streamed samples arrive in order and equal the final run', async () => {
   const progress: string[] = [];
-  const { run, streamed } = await runOnAgent(agent.connection, { ...spec, iterations: 300 }, {
+  const { run, streamed } = await runOnAgent(agent.rpc, { ...spec, iterations: 300 }, {
     observer: { onProgress: (m) => progress.push(m) },
   });
   assert.equal(run.status, 'ok');
@@ -42,11 +42,11 @@ test('streamed samples arrive in order and equal the final run', async () => {
 
 test('bad input is a BadInput error and the agent keeps serving', async () => {
   await assert.rejects(
-    runOnAgent(agent.connection, { ...spec, model: '/nonexistent/model.onnx' }, {}),
+    runOnAgent(agent.rpc, { ...spec, model: '/nonexistent/model.onnx' }, {}),
     (e: unknown) => e instanceof ResponseError && e.code === AgentErrorCode.BadInput && /not found/.test(e.message),
   );
   await assert.rejects(
-    runOnAgent(agent.connection, { ...spec, iterations: 0 }, {}),
+    runOnAgent(agent.rpc, { ...spec, iterations: 0 }, {}),
     (e: unknown) => e instanceof ResponseError && e.code === AgentErrorCode.BadInput && /iterations/.test(e.message),
   );
   const info = await agent.connection.sendRequest(DeviceInfoRequest);
@@ -57,20 +57,22 @@ test('bad input is a BadInput error and the agent keeps serving', async () => {
 
 test('two runs at once are measured one after the other', async () => {
   const [a, b] = await Promise.all([
-    runOnAgent(agent.connection, { ...spec, iterations: 40 }, {}),
-    runOnAgent(agent.connection, { ...spec, iterations: 40 }, {}),
+    runOnAgent(agent.rpc, { ...spec, iterations: 40 }, {}),
+    runOnAgent(agent.rpc, { ...spec, iterations: 40 }, {}),
   ]);
   const [first, second] = Date.parse(a.run.createdAt) <= Date.parse(b.run.createdAt) ? [a.run, b.run] : [b.run, a.run];
   // The second job's measurement starts only after the first finished.
   assert.ok(Date.parse(second.finishedAt) >= Date.parse(first.finishedAt));
   assert.equal(a.run.status, 'ok');
   assert.equal(b.run.status, 'ok');
+  // Both runs followed samples on one connection at once, and neither left a follower behind.
+  assert.equal(agent.rpc.followerCount(SamplesNotification.method), 0);
 });
 
 test('$/cancelRequest ends the run with status cancelled and keeps its samples', async () => {
   const source = new CancellationTokenSource();
   let seen = 0;
-  const pending = runOnAgent(agent.connection, { ...spec, iterations: 10_000_000 }, {
+  const pending = runOnAgent(agent.rpc, { ...spec, iterations: 10_000_000 }, {
     token: source.token,
     observer: {
       onSamples: (batch) => {

@@ -87,7 +87,7 @@ test('malformed requests are refused naming the problem, and leave no phantom ru
   const other = await attachClient();
   try {
     assert.equal(other.agent.pid, agent.agent.pid, 'the same daemon serves the second client');
-    const { run } = await runOnAgent(other.connection, good, {});
+    const { run } = await runOnAgent(other.rpc, good, {});
     assert.equal(run.status, 'ok');
     assert.equal(run.samples.latencyMs.length, 10);
   } finally {

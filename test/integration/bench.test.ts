@@ -97,6 +97,16 @@ test('bad input: a clear message, exit 1, no run file', async () => {
   }
 });
 
+test('build: a backend with nothing to build says so; one that cannot run here says why', async () => {
+  // Both decided by the backend (Backend.build, status), never by a switch on backend ids.
+  const nothing = await runCli(['build', '--backend', 'onnxruntime', '--model', 'tiny']);
+  assert.equal(nothing.code, 1, nothing.stderr);
+  assert.match(nothing.stderr, /onnxruntime runs the \.onnx file directly: there is nothing to build/);
+  const trt = await runCli(['build', '--backend', 'tensorrt', '--model', 'tiny']);
+  assert.equal(trt.code, 1, trt.stderr);
+  assert.match(trt.stderr, /tensorrt is not available on this device/);
+});
+
 test('a model with dynamic dimensions needs --input-shape, then runs', async () => {
   const tiny = readRun(path.join(work, 'tiny.json')).model.path;
   const model = onnx.ModelProto.decode(readFileSync(tiny));

@@ -87,7 +87,7 @@ after(async () => {
 
 /** One run; its file must be valid and record the device state. */
 async function measure(): Promise<{ run: RunFile; state: DeviceState }> {
-  const { run } = await runOnAgent(agent.connection, spec, {});
+  const { run } = await runOnAgent(agent.rpc, spec, {});
   assert.equal(run.status, 'ok', run.error);
   validRun(run);
   assert.ok(run.deviceState, 'the run file records the device state');

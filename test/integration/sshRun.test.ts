@@ -12,13 +12,14 @@ import {
   AttachRunRequest,
   ListRunsRequest,
   QueueChangedNotification,
+  SamplesNotification,
   type QueueState,
   type RunFile,
   type RunSpec,
 } from '../../device-agent/src/protocol';
-import { connectAgent, connectDevice, openDeviceStreams, type DeviceConnection } from '../../src/core/agentConnection';
+import { connectAgent, connectDeviceAgent, openDeviceStreams, type DeviceConnection } from '../../src/core/agentConnection';
 import { resolveDevice, type SshDevice } from '../../src/core/devices';
-import { onSamples, runOnAgent, StreamedSamples } from '../../src/core/runClient';
+import { runOnAgent, StreamedSamples } from '../../src/core/runClient';
 import type { SshHooks } from '../../src/core/sshSession';
 import { ROOT, runCli, scratchDir } from '../helpers/cli';
 import { readRun } from '../helpers/runFile';
@@ -184,7 +185,7 @@ describe('the agent daemon', { skip: unavailable ?? false }, () => {
   });
 
   const connect = (name: string, client: string, sshConfigFile = ws.sshConfigFile) =>
-    connectDevice(name, { cwd: ws.cwd, sshConfigFile, client, hooks, ssh: { knownHostsFiles: [ws.knownHostsFile], agentSocket: null, sshConfigFile } });
+    connectDeviceAgent(name, { cwd: ws.cwd, sshConfigFile, client, hooks, ssh: { knownHostsFiles: [ws.knownHostsFile], agentSocket: null, sshConfigFile } });
 
   test('two clients at once: both see the queue and both get the results', async () => {
     const a = await connect('shared', 'client-a');
@@ -207,7 +208,7 @@ describe('the agent daemon', { skip: unavailable ?? false }, () => {
       await bSawA;
       // B follows A's run from the start, and queues a run of its own behind it.
       const followed = new StreamedSamples();
-      onSamples(b.connection, (batch) => {
+      b.rpc.follow(SamplesNotification, (batch) => {
         if (batch.runId === 'run-a') followed.add(batch);
       });
       const attached = b.connection.sendRequest(AttachRunRequest, { runId: 'run-a', warmupOffset: 0, measureOffset: 0 });
@@ -313,11 +314,11 @@ describe('the agent daemon', { skip: unavailable ?? false }, () => {
     const logins = () => sshd.logText.match(/Accepted publickey for /g)?.length ?? 0;
     const loginsBefore = logins();
     assert.equal(device.proxyJump, 'hop');
-    const conn: DeviceConnection = await connectDevice({ ...device, agentHome: '.jb-jump', agentIdleMinutes: 0.5 }, {
+    const conn: DeviceConnection = await connectDeviceAgent({ ...device, agentHome: '.jb-jump', agentIdleMinutes: 0.5 }, {
       cwd: ws.cwd, client: 'jump', hooks, ssh: { knownHostsFiles: [ws.knownHostsFile], agentSocket: null, sshConfigFile: jumpConfig },
     });
     try {
-      const { run } = await runOnAgent(conn.connection, { ...spec, iterations: 5 }, {});
+      const { run } = await runOnAgent(conn.rpc, { ...spec, iterations: 5 }, {});
       assert.equal(run.status, 'ok');
     } finally {
       await conn.dispose();
@@ -338,7 +339,7 @@ describe('without stream-local forwarding', { skip: unavailable ?? false }, () =
 
   test("the agent is reached through its stdio bridge (exec 'agent attach')", async () => {
     const ws = sshWorkspace(sshd, { devices: [{ name: 'board', host: 'jetbench-dev', agentIdleMinutes: 0.5 }] });
-    const conn = await connectDevice('board', { cwd: ws.cwd, sshConfigFile: ws.sshConfigFile, client: 'bridge', hooks, ssh: { knownHostsFiles: [ws.knownHostsFile], agentSocket: null } });
+    const conn = await connectDeviceAgent('board', { cwd: ws.cwd, sshConfigFile: ws.sshConfigFile, client: 'bridge', hooks, ssh: { knownHostsFiles: [ws.knownHostsFile], agentSocket: null } });
     try {
       assert.match(conn.streams.describe, /via ssh \(exec bridge\)/);
       assert.equal(conn.agent.mode, 'daemon');

@@ -35,7 +35,7 @@ test('through the agent: a pipeline whose worker crashes fails with the reason, 
       device: 'local', model: 'tiny', backend: 'onnxruntime' as const, precision: 'fp32' as const, warmup: 0, warmupMs: 0, iterations: 2, durationS: 0,
       threads: 1, inputShape: null, opset: 13 as const, label: null, pipeline: { ...DEFAULT_PIPELINE_OPTIONS, frameCount: 1 },
     };
-    await assert.rejects(runOnAgent(agent.connection, spec, {}), /native worker crashed \(SIGSEGV\).*agent is still running/);
+    await assert.rejects(runOnAgent(agent.rpc, spec, {}), /native worker crashed \(SIGSEGV\).*agent is still running/);
     const info = await agent.connection.sendRequest(DeviceInfoRequest);
     assert.ok(info.hostname, 'the agent still answers');
   } finally {

@@ -59,17 +59,18 @@ test('measure honours count and time minimums and keeps samples on cancel', asyn
   const infer = async () => {
     calls++;
   };
-  const r = await measure(infer, { warmup: 3, warmupMs: 0, iterations: 7, durationS: 0 }, { isCancelled: () => false, onSample: () => {} });
+  const never = new AbortController().signal;
+  const r = await measure(infer, { warmup: 3, warmupMs: 0, iterations: 7, durationS: 0 }, { signal: never, onSample: () => {} });
   assert.equal(r.warmupMs.length, 3);
   assert.equal(r.latencyMs.length, 7);
   assert.equal(calls, 10);
-  const timed = await measure(infer, { warmup: 0, warmupMs: 0, iterations: 1, durationS: 0.05 }, { isCancelled: () => false, onSample: () => {} });
+  const timed = await measure(infer, { warmup: 0, warmupMs: 0, iterations: 1, durationS: 0.05 }, { signal: never, onSample: () => {} });
   assert.ok(timed.latencyMs.length > 1, 'a time minimum adds iterations beyond the count');
-  let n = 0;
-  const cancelled = await measure(infer, { warmup: 0, warmupMs: 0, iterations: 1000, durationS: 0 }, { isCancelled: () => ++n > 5, onSample: () => {} });
+  const stop = new AbortController();
+  const cancelled = await measure(infer, { warmup: 0, warmupMs: 0, iterations: 1000, durationS: 0 }, { signal: stop.signal, onSample: (_, s) => s.length === 5 && stop.abort() });
   assert.equal(cancelled.cancelled, true);
   assert.equal(cancelled.latencyMs.length, 5);
-  const failing = await measure(async () => { throw new Error('boom'); }, { warmup: 0, warmupMs: 0, iterations: 3, durationS: 0 }, { isCancelled: () => false, onSample: () => {} });
+  const failing = await measure(async () => { throw new Error('boom'); }, { warmup: 0, warmupMs: 0, iterations: 3, durationS: 0 }, { signal: never, onSample: () => {} });
   assert.equal(failing.error?.message, 'boom');
 });
 

@@ -216,8 +216,9 @@ describe('restart policy', () => {
       ],
     );
     assert.deepEqual(p.closed(200_000), { restart: true, delayMs: RESTART_DELAYS_MS[0], recentClosures: 1 });
-    p.reset();
-    assert.equal(p.closed(200_001).recentClosures, 1);
+    // A connection the user asks for starts a policy of its own, from the settings of that moment.
+    const next = RestartPolicy.from({ ...p.limits, maxRestarts: 0 });
+    assert.deepEqual(next.closed(200_001), { restart: false, delayMs: 0, recentClosures: 1 });
   });
 });
 

@@ -193,7 +193,7 @@ export async function runInExtensionHost(opts: ExtensionHostRun): Promise<void> 
     try {
       await whenFileExists(opts.resultsFile, opts.timeoutMs);
     } catch (e) {
-      throw new Error(`${(e as Error).message}\ncode-server log (tail):\n${server.log().slice(-4000)}`);
+      throw new Error(`${(e as Error).message}\ncode-server log (tail):\n${server.log().slice(-4000)}`, { cause: e });
     } finally {
       if (opts.screenshot) await page.screenshot({ path: opts.screenshot }).catch(() => undefined);
       if (opts.consoleLog) writeFileSync(opts.consoleLog, consoleLines.join('\n') + '\n');

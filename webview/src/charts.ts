@@ -34,6 +34,7 @@ interface MarkerOptions {
 }
 
 declare module 'chart.js' {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- a merged declaration repeats chart.js's type parameter
   interface PluginOptionsByType<TType extends ChartType> {
     jetbenchMarkers?: MarkerOptions;
   }

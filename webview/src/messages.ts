@@ -23,8 +23,9 @@ export type LivePhase =
   /** The run could not start or the agent returned an error. */
   | 'failed';
 
-/** A table of text cells, as src/core/report.ts builds it (the Markdown export renders the same). */
-export interface TableData {
+/** A table of text cells: src/core/report.ts builds it and renders it as text or Markdown; the
+ * compare panel draws it. */
+export interface Table {
   headers: string[];
   align: Array<'left' | 'right'>;
   rows: string[][];
@@ -98,7 +99,7 @@ export type ToComparePanel = {
   runs: CompareRun[];
   files: string[];
   /** report.ts's comparison table against `baselineIndex`; the Markdown export renders this table. */
-  table: TableData;
+  table: Table;
   notes: string[];
   baselineIndex: number;
 };

@@ -1,7 +1,7 @@
 // The one interface every backend implements. A backend prepares a session for a model, then
 // the measurement loop (measure.ts) calls infer() and times it; backends never time themselves
 // unless they report extra stages.
-import type { ArtifactInfo, BackendId, BackendStatus, ModelInfo, OperatorTime, PythonInfo, RunSpec, TimingInfo } from '../protocol';
+import type { ArtifactInfo, BackendId, BackendStatus, BuildResult, ModelInfo, OperatorTime, PythonInfo, RunSpec, TimingInfo } from '../protocol';
 
 export interface PreparedSession {
   /** One inference: the span a latency sample measures (see timing.spans). Resolves to the
@@ -26,15 +26,21 @@ export interface PrepareRequest {
   model: ModelInfo;
   /** Progress of long preparation (builds, tuning), in words. */
   progress(message: string): void;
-  /** True once the job was cancelled; long preparation stops early. */
-  isCancelled(): boolean;
+  /** Aborted when the job is cancelled; long preparation (builds, tuning) stops early. */
+  signal: AbortSignal;
 }
 
 export interface Backend {
   readonly id: BackendId;
+  /** It builds the requested precision itself from the fp32 model (TensorRT, TVM), so a job
+   * starts from that model rather than a stored fp16/int8 variant. */
+  readonly convertsPrecision: boolean;
   /** Whether it can run here (for this spec's options, where they matter), and why not. Cheap
    * after the first call. */
   status(spec?: RunSpec): Promise<BackendStatus>;
   /** Loads/builds the model; throws BadInputError or BackendUnavailableError with the fix. */
   prepare(req: PrepareRequest): Promise<PreparedSession>;
+  /** Builds (or finds in the cache) the artefact it runs, without measuring (`jetbench build`);
+   * absent where the model file runs as it is. */
+  build?(req: PrepareRequest): Promise<Omit<BuildResult, 'model'>>;
 }

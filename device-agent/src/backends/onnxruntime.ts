@@ -14,9 +14,9 @@ let loaded: { ort: OrtModule; version: string } | { error: string } | undefined;
 export function loadOnnxRuntime(): { ort: OrtModule; version: string } | { error: string } {
   if (loaded) return loaded;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use; a missing package is an answer, not a crash
     const ort = require('onnxruntime-node') as OrtModule;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the version of the package that loaded
     const version = (require('onnxruntime-node/package.json') as { version: string }).version;
     keepFloat16AsBits(ort);
     loaded = { ort, version };
@@ -50,6 +50,7 @@ function keepFloat16AsBits(ort: OrtModule): void {
 
 export class OnnxRuntimeBackend implements Backend {
   readonly id = 'onnxruntime' as const;
+  readonly convertsPrecision = false;
 
   async status(): Promise<BackendStatus> {
     const ort = loadOnnxRuntime();

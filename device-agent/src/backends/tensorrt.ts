@@ -14,7 +14,7 @@ import { BackendUnavailableError, BadInputError } from '../errors';
 import type { NativeBuildInfo } from '../native/binding';
 import { NativeWorker } from '../native/client';
 import { TENSORRT_MISSING } from '../native/messages';
-import type { ArtifactInfo, BackendStatus, ModelInfo, RunSpec } from '../protocol';
+import type { ArtifactInfo, BackendStatus, BuildResult, ModelInfo, RunSpec } from '../protocol';
 import type { Backend, PreparedSession, PrepareRequest } from './backend';
 
 /** TensorRT's builder workspace limit (MemoryPoolType::kWORKSPACE). */
@@ -41,6 +41,7 @@ export function engineDir(): string {
 
 export class TensorRtBackend implements Backend {
   readonly id = 'tensorrt' as const;
+  readonly convertsPrecision = true;
   private info: Promise<NativeBuildInfo | { error: string }> | null = null;
 
   /** What the native addon was built with (asked once, in a short-lived worker). */
@@ -65,6 +66,14 @@ export class TensorRtBackend implements Backend {
     if (!info.tensorrt) return unavailable(TENSORRT_MISSING);
     if (info.cudaStatus.devices === 0) return unavailable(`TensorRT needs a CUDA GPU: ${info.cudaStatus.reason}`);
     return { id: this.id, available: true, reason: null, version: info.tensorrt, precisions: ['fp32', 'fp16', 'int8'] };
+  }
+
+  async build({ spec, model, progress }: PrepareRequest): Promise<Omit<BuildResult, 'model'>> {
+    const status = await this.status();
+    if (!status.available) throw new BackendUnavailableError(status.reason ?? 'TensorRT is unavailable');
+    const built = await buildTensorRtEngine(spec, model, progress, () => this.nativeInfo());
+    await built.worker.dispose();
+    return { artifact: built.artifact, cached: built.cached, tuningLog: null };
   }
 
   async prepare({ spec, model, progress }: PrepareRequest): Promise<PreparedSession> {

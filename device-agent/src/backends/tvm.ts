@@ -74,7 +74,7 @@ export async function buildTvmModule(
   spec: RunSpec,
   model: ModelInfo,
   progress: (message: string) => void,
-  isCancelled: () => boolean,
+  signal: AbortSignal,
 ): Promise<TvmBuildResult> {
   const opts = tvmOptions(spec);
   const python = pythonOf(opts);
@@ -127,7 +127,7 @@ export async function buildTvmModule(
       python,
       'build',
       { model: model.path, inputs, target: opts.target, arch: opts.arch, precision: spec.precision, trials: opts.tuneTrials, workDir: tuningLog, out: tmp },
-      { onEvent: (e) => e.message && progress(e.message), isCancelled },
+      { onEvent: (e) => e.message && progress(e.message), signal },
     );
   } catch (e) {
     await rm(tmp, { force: true });
@@ -152,6 +152,11 @@ export async function buildTvmModule(
 
 export class TvmBackend implements Backend {
   readonly id = 'tvm' as const;
+  readonly convertsPrecision = true;
+
+  build({ spec, model, progress, signal }: PrepareRequest): Promise<TvmBuildResult> {
+    return buildTvmModule(spec, model, progress, signal);
+  }
 
   async status(spec?: RunSpec): Promise<BackendStatus> {
     const found = await probe(pythonOf(spec ? tvmOptions(spec) : TVM_DEFAULTS));
@@ -161,9 +166,9 @@ export class TvmBackend implements Backend {
     return { id: this.id, available: true, reason: null, version: found.tvm, precisions: ['fp32', 'fp16'] };
   }
 
-  async prepare({ spec, model, progress, isCancelled }: PrepareRequest): Promise<PreparedSession> {
+  async prepare({ spec, model, progress, signal }: PrepareRequest): Promise<PreparedSession> {
     const opts = tvmOptions(spec);
-    const { artifact } = await buildTvmModule(spec, model, progress, isCancelled);
+    const { artifact } = await buildTvmModule(spec, model, progress, signal);
     const work = await mkdtemp(path.join(os.tmpdir(), 'jetbench-tvm-'));
     const inputs = [];
     for (const [i, input] of model.inputs.entries()) {

@@ -48,7 +48,7 @@ export function runHelper(
   python: string,
   command: 'probe' | 'build',
   spec: object,
-  opts: { onEvent?: (e: HelperEvent) => void; isCancelled?: () => boolean; stderr?: (t: string) => void } = {},
+  opts: { onEvent?: (e: HelperEvent) => void; signal?: AbortSignal; stderr?: (t: string) => void } = {},
 ): Promise<HelperEvent> {
   return new Promise((resolve, reject) => {
     const child = spawnHelper(python, [command, JSON.stringify(spec)]);
@@ -58,15 +58,14 @@ export function runHelper(
     // Cancel: SIGINT lets Python stop between MetaSchedule batches; records already measured stay
     // in the tuning log (the JSON database appends per record). If it does not stop soon, kill it.
     let killTimer: NodeJS.Timeout | null = null;
-    const poll = opts.isCancelled
-      ? setInterval(() => {
-          if (opts.isCancelled!() && !error) {
-            error = new HelperError('cancelled', `${command} cancelled`);
-            child.kill('SIGINT');
-            killTimer = setTimeout(() => child.kill('SIGKILL'), CANCEL_GRACE_MS);
-          }
-        }, 200)
-      : null;
+    const onAbort = () => {
+      if (error) return;
+      error = new HelperError('cancelled', `${command} cancelled`);
+      child.kill('SIGINT');
+      killTimer = setTimeout(() => child.kill('SIGKILL'), CANCEL_GRACE_MS);
+    };
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
     child.stderr.setEncoding('utf8').on('data', (t: string) => {
       stderrTail = (stderrTail + t).slice(-4000);
       opts.stderr?.(t);
@@ -84,7 +83,7 @@ export function runHelper(
     });
     child.on('error', (e) => reject(spawnFailure(python, e)));
     child.on('close', (code, signal) => {
-      if (poll) clearInterval(poll);
+      opts.signal?.removeEventListener('abort', onAbort);
       if (killTimer) clearTimeout(killTimer);
       if (error) reject(error);
       else if (done && code === 0) resolve(done);

@@ -94,26 +94,25 @@ export class NativeWorker {
     return this.request<NativeBuildInfo>({ op: 'info' }).done;
   }
 
-  /** Runs a pipeline job; `isCancelled` is polled and forwarded; batches stream as they come. */
+  /** Runs a pipeline job; `signal`'s abort is forwarded to the worker; batches stream as they come. */
   async runPipeline(
     job: PipelineJob,
-    hooks: { onReady(ran: { onnxruntimeVersion: string }): void; onBatch(b: WorkerBatch): void; onProgress(message: string): void; isCancelled(): boolean },
+    hooks: { onReady(ran: { onnxruntimeVersion: string }): void; onBatch(b: WorkerBatch): void; onProgress(message: string): void; signal: AbortSignal },
   ): Promise<PipelineJobResult> {
     const { id, done } = this.request<PipelineJobResult>({ op: 'pipeline', job } as Omit<WorkerRequest, 'id'>, (m) => {
       if (m.event === 'batch') hooks.onBatch(m);
       else if (m.event === 'progress') hooks.onProgress(m.message);
       else if (m.event === 'ready') hooks.onReady({ onnxruntimeVersion: m.onnxruntimeVersion });
     });
-    const poll = setInterval(() => {
-      if (hooks.isCancelled() && !this.exitError) {
-        this.child.send({ id: this.nextId++, op: 'cancel', target: id } satisfies WorkerRequest);
-        clearInterval(poll);
-      }
-    }, 100);
+    const onAbort = () => {
+      if (!this.exitError) this.child.send({ id: this.nextId++, op: 'cancel', target: id } satisfies WorkerRequest);
+    };
+    if (hooks.signal.aborted) onAbort();
+    else hooks.signal.addEventListener('abort', onAbort, { once: true });
     try {
       return await done;
     } finally {
-      clearInterval(poll);
+      hooks.signal.removeEventListener('abort', onAbort);
     }
   }
 

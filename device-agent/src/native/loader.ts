@@ -26,7 +26,7 @@ export function loadNativeAddon(sourceHash: string | null): LoadedAddon {
     };
   }
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the .node file found at run time
     return { addon: require(found) as NativeAddon, path: found };
   } catch (e) {
     return { error: `the native addon ${found} could not be loaded (${(e as Error).message.split('\n')[0]}): rebuild it with 'node agent.js build-native --force'` };

@@ -1,6 +1,7 @@
 // Messages between the agent and its native worker process (child_process IPC, advanced
 // serialization so typed arrays cross intact). The worker owns the native addon; the agent owns
 // the worker (client.ts).
+import type { MeasureLimits } from '../measure';
 import type { PipelineOptions, TensorInfo } from '../protocol';
 import type { NativeBuildInfo, NativeStageRecord, NativeTensorRtBuildOptions } from './binding';
 
@@ -8,18 +9,14 @@ import type { NativeBuildInfo, NativeStageRecord, NativeTensorRtBuildOptions } f
 export const TENSORRT_MISSING =
   "TensorRT was not found when the native addon was built on this device: TensorRT comes with JetPack on a Jetson (sudo apt install nvidia-tensorrt-dev), or NVIDIA's TensorRT packages on x86 (libnvinfer-dev, libnvonnxparsers-dev); install it, then rebuild the addon: node agent.js build-native --force";
 
-/** One pipeline measurement, fully resolved by the agent. */
-export interface PipelineJob {
+/** One pipeline measurement, fully resolved by the agent; the limits are the spec's. */
+export interface PipelineJob extends MeasureLimits {
   options: PipelineOptions;
   modelPath: string;
   input: TensorInfo;
   output: TensorInfo;
   /** Intra-op threads for ONNX Runtime; null = its default. */
   threads: number | null;
-  warmup: number;
-  warmupMs: number;
-  iterations: number;
-  durationS: number;
 }
 
 export interface PipelineJobResult {
@@ -57,7 +54,6 @@ export type WorkerRequest =
   | { id: number; op: 'tensorrt.open'; job: TensorRtJob }
   | { id: number; op: 'tensorrt.infer' }
   | { id: number; op: 'tensorrt.profile' }
-  | { id: number; op: 'tensorrt.close' }
   | { id: number; op: 'pipeline'; job: PipelineJob }
   | { id: number; op: 'cancel'; target: number }
   | { id: number; op: 'crash' };

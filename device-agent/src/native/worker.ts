@@ -7,14 +7,12 @@ import { loadOnnxRuntime } from '../backends/onnxruntime';
 import { BadInputError } from '../errors';
 import { measure, type Phase } from '../measure';
 import { loadFrames } from '../pipelineFrames';
+import { SampleBatcher } from '../sampleBatcher';
 import type { NativeAddon, NativePipeline, NativeStageRecord, NativeTensorRtEngine } from './binding';
 import { loadNativeAddon } from './loader';
 import type { PipelineJob, PipelineJobResult, TensorRtJob, TensorRtOpened, WorkerMessage, WorkerRequest } from './messages';
 import { TENSORRT_MISSING } from './messages';
 import { nativeSourceDir, nativeSourceHash } from './sources';
-
-/** Batches of frame records are sent at most this often (and at the end of each phase). */
-const BATCH_MS = 100;
 
 class WorkerError extends Error {
   constructor(
@@ -40,14 +38,15 @@ function addon(): Promise<NativeAddon> {
   return addonPromise;
 }
 
-const cancelled = new Set<number>();
+/** The cancellation of each pipeline job under way, by request id. */
+const cancellations = new Map<number, AbortController>();
 
 function tensorType(dtype: string, what: string): 'float32' | 'float16' {
   if (dtype === 'float32' || dtype === 'float16') return dtype;
   throw new WorkerError(`the model's ${what} is ${dtype}: the pipeline handles float32 and float16 models`, 'EINVAL');
 }
 
-async function runPipeline(id: number, job: PipelineJob): Promise<PipelineJobResult> {
+async function runPipeline(id: number, job: PipelineJob, signal: AbortSignal): Promise<PipelineJobResult> {
   const native = await addon();
   const info = native.buildInfo();
   if (process.env.JETBENCH_NATIVE_TEST_CRASH === 'pipeline') native.crashForTest();
@@ -93,18 +92,11 @@ async function runPipeline(id: number, job: PipelineJob): Promise<PipelineJobRes
     // infer() cannot know its phase (measure() decides after it returns): onSample files the
     // frame's records under the phase measure() reports.
     let pending: { stages: NativeStageRecord[]; detections: number } | null = null;
-    let phase: Phase = 'warmup';
-    const sent: Record<Phase, number> = { warmup: 0, measure: 0 };
-    let lastFlush = performance.now();
-    const flush = (p: Phase, samples: readonly number[]) => {
-      if (samples.length <= sent[p]) return;
-      const from = sent[p];
+    const batcher = new SampleBatcher((p, from, samples) => {
       const stages: Record<string, number[]> = {};
       for (const [k, v] of Object.entries(stagesMs[p])) stages[k] = v.slice(from, samples.length);
       send({ id, event: 'batch', phase: p, offset: from, latencyMs: samples.slice(from), stagesMs: stages });
-      sent[p] = samples.length;
-    };
-    let current: readonly number[] = [];
+    });
     const infer = async (): Promise<number> => {
       const slot = slots[frame++ % slots.length]!;
       const t0 = performance.now();
@@ -120,27 +112,17 @@ async function runPipeline(id: number, job: PipelineJob): Promise<PipelineJobRes
     };
     send({ id, event: 'ready', onnxruntimeVersion: version });
     const result = await measure(infer, job, {
-      isCancelled: () => cancelled.has(id),
+      signal,
       onSample: (p, samples) => {
         if (pending) {
           for (const s of pending.stages) (stagesMs[p][s.name] ??= []).push(s.ms);
           if (p === 'measure') detections.push(pending.detections);
           pending = null;
         }
-        if (p !== phase) {
-          flush(phase, current);
-          phase = p;
-        }
-        current = samples;
-        const now = performance.now();
-        if (now - lastFlush >= BATCH_MS) {
-          flush(p, samples);
-          lastFlush = now;
-        }
+        batcher.onSample(p, samples);
       },
     });
-    flush('warmup', result.warmupMs);
-    flush('measure', result.latencyMs);
+    batcher.finish(result);
     const plan = pipeline.plan().map((s) => (s.name === 'inference' ? { ...s, where: 'cpu' as const, clock: 'host' as const } : s));
     return {
       warmupLatencyMs: result.warmupMs,
@@ -190,19 +172,21 @@ async function handle(req: WorkerRequest): Promise<void> {
       case 'tensorrt.profile':
         send({ id: req.id, event: 'result', value: await openEngine().profileLayers() });
         return;
-      case 'tensorrt.close':
-        engine?.close();
-        engine = null;
-        send({ id: req.id, event: 'result', value: null });
-        return;
       case 'info':
         send({ id: req.id, event: 'result', value: (await addon()).buildInfo() });
         return;
-      case 'pipeline':
-        send({ id: req.id, event: 'result', value: await runPipeline(req.id, req.job) });
+      case 'pipeline': {
+        const cancellation = new AbortController();
+        cancellations.set(req.id, cancellation);
+        try {
+          send({ id: req.id, event: 'result', value: await runPipeline(req.id, req.job, cancellation.signal) });
+        } finally {
+          cancellations.delete(req.id);
+        }
         return;
+      }
       case 'cancel':
-        cancelled.add(req.target);
+        cancellations.get(req.target)?.abort();
         return;
       case 'crash':
         (await addon()).crashForTest();

@@ -35,6 +35,34 @@ describe('devices', () => {
     assert.ok(client.info, 'the restarted agent described the device again');
   });
 
+  it('a changed restart setting applies at the next connection, without a reload', async () => {
+    const api = await jetbench();
+    const config = vscode.workspace.getConfiguration('jetbench');
+    // The registry fires onDidChange once the settings object holds the new value.
+    const setMaxRestarts = async (value: number | undefined) => {
+      const applied = new Promise<void>((resolve) => {
+        const sub = api.devices.onDidChange(() => (sub.dispose(), resolve()));
+      });
+      await config.update('agent.maxRestarts', value, vscode.ConfigurationTarget.Workspace);
+      await applied;
+    };
+    // The device's client exists (connected) before the setting changes.
+    assert.equal(await vscode.commands.executeCommand('jetbench.connectDevice', 'local'), 'connected');
+    await setMaxRestarts(0);
+    try {
+      await vscode.commands.executeCommand('jetbench.disconnectDevice', 'local');
+      assert.equal(await vscode.commands.executeCommand('jetbench.connectDevice', 'local'), 'connected');
+      const client = api.devices.client('local');
+      process.kill(client.agentPid!, 'SIGKILL');
+      // No restart allowed: the client gives up at the first death instead of restarting.
+      await until(client.onDidChange, () => client.state === 'failed', 'the client giving up', 20_000);
+      assert.match(client.lastError ?? '', /will not be restarted/);
+    } finally {
+      await setMaxRestarts(undefined);
+      assert.equal(await vscode.commands.executeCommand('jetbench.connectDevice', 'local'), 'connected');
+    }
+  });
+
   describe('SSH devices', () => {
     after(async () => {
       await vscode.workspace.getConfiguration('jetbench').update('devices', undefined, vscode.ConfigurationTarget.Workspace);

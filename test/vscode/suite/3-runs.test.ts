@@ -59,6 +59,21 @@ describe('runs', () => {
     assert.ok(!api.panels.resultPanel(a.runId)!.phases.includes('queued'));
   });
 
+  it('runs on one connection leave no notification handler behind', async () => {
+    const api = await jetbench();
+    const first = await run({ device: 'local', model: 'tiny', iterations: 5, warmup: 1, label: 'handlers 0' });
+    assert.equal(first.status, 'ok', first.error ?? '');
+    const client = api.devices.client('local');
+    const before = client.followerCount('jetbench/samples');
+    for (let i = 1; i <= 3; i++) {
+      const outcome = await run({ device: 'local', model: 'tiny', iterations: 5, warmup: 1, label: `handlers ${i}` });
+      assert.equal(outcome.status, 'ok', outcome.error ?? '');
+    }
+    // Each run follows samples while it runs and leaves no follower when it ends.
+    assert.equal(client.followerCount('jetbench/samples'), before);
+    assert.equal(before, 0);
+  });
+
   it('Stop cancels the run through the protocol; the file keeps the samples taken', async () => {
     const api = await jetbench();
     const pending = run({ device: 'local', model: 'tiny', iterations: 1_000_000, warmup: 1, label: 'stopped' });

@@ -20,7 +20,7 @@ const mdCells = (line: string) =>
     .map((c) => c.trim());
 
 describe('runs view, compare, export', () => {
-  let files: string[] = [];
+  const files: string[] = [];
 
   before(async () => {
     const api = await jetbench();
