@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { compareTable, COMPARE_NOTES } from '../src/core/report';
 import { fakeRun, latencies } from '../test/helpers/fakeRun';
 import { launchChromium, ROOT } from '../test/vscode/codeServer';
-import type { RenderReport, ToComparePanel } from '../webview/src/messages';
+import type { RenderReport, ToComparePanel } from '../contract/panelMessages';
 
 const { values } = parseArgs({ options: { samples: { type: 'string', default: '100000' }, rounds: { type: 'string', default: '5' }, screenshot: { type: 'string' } } });
 const n = Number(values.samples);

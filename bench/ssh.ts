@@ -8,8 +8,8 @@
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import type { RunSpec } from '../device-agent/src/protocol';
-import { computeStats } from '../device-agent/src/stats';
+import type { RunSpec } from '../contract/protocol';
+import { computeStats } from '../contract/stats';
 import { connectDeviceAgent, startLocalAgent } from '../src/core/agentConnection';
 import { deployAgent } from '../src/core/deploy';
 import { resolveDevice, type SshDevice } from '../src/core/devices';

@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { BuildRequest, type RunSpec } from '../device-agent/src/protocol';
+import { BuildRequest, type RunSpec } from '../contract/protocol';
 import { startLocalAgent } from '../src/core/agentConnection';
 import { formatCompareTable } from '../src/core/report';
 import { runOnAgent } from '../src/core/runClient';

@@ -3,9 +3,9 @@
 // request with the same rules before it registers anything, so a spec one face accepts is never
 // refused (or silently changed) by another. Problems name the field, the bad value and the fix; each
 // face renders the field in its own words (`--iterations`, `"iterations"`, `spec.iterations`).
-import { BACKEND_IDS, MEMORY_MODES, PIPELINE_MODES, PRECISIONS, type BackendId, type Precision } from '../device-agent/src/protocolValues';
-import type { RunSpec, TvmOptions } from '../device-agent/src/protocol';
-import { parseBuiltinName } from '../models/src/names';
+import { BACKEND_IDS, MEMORY_MODES, PIPELINE_MODES, PRECISIONS, type BackendId, type Precision } from './protocolValues';
+import type { PipelineOptions, RunSpec, TvmOptions } from './protocol';
+import { parseBuiltinName } from './modelNames';
 
 /** What a run takes when nobody says otherwise (the CLI's `bench` with no flags). */
 export const SPEC_DEFAULTS = {
@@ -21,6 +21,18 @@ export const SPEC_DEFAULTS = {
   opset: 13 as 11 | 13,
   label: null as string | null,
 } as const;
+
+/** A pipeline run's options when the user gives none. */
+export const PIPELINE_DEFAULTS: PipelineOptions = {
+  mode: 'conventional',
+  memory: 'pageable',
+  source: 'synthetic',
+  frameCount: 8,
+  objects: 12,
+  confThreshold: 0.25,
+  iouThreshold: 0.45,
+  maxDetections: 300,
+};
 
 export const TVM_DEFAULTS: TvmOptions = { target: 'llvm', arch: null, tuneTrials: 0, tuningLog: null, python: null, profile: false };
 

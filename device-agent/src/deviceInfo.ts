@@ -7,9 +7,9 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { deviceRoot, readDeviceState } from './deviceState';
-import type { DeviceInfo, DeviceState, GpuInfo, JetsonInfo, Versions } from './protocol';
+import type { DeviceInfo, DeviceState, GpuInfo, JetsonInfo, Versions } from '../../contract/protocol';
 import { loadOnnxRuntime } from './backends/onnxruntime';
-import { AGENT_VERSION } from './version';
+import { AGENT_VERSION } from '../../contract/version';
 
 function run(cmd: string, args: string[], timeoutMs = 5000): Promise<string | null> {
   return new Promise((resolve) => {

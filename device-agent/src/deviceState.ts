@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { CpuFreqState, DeviceState, GpuClockState, PowerModeState } from './protocol';
+import type { CpuFreqState, DeviceState, GpuClockState, PowerModeState } from '../../contract/protocol';
 
 /** The file-system root device facts are read under. */
 export function deviceRoot(env: NodeJS.ProcessEnv = process.env): string {

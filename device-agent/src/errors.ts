@@ -1,6 +1,6 @@
 // Errors the agent turns into JSON-RPC ResponseErrors with a stable code (protocol.ts AgentErrorCode).
 import { ResponseError } from 'vscode-jsonrpc';
-import { AgentErrorCode } from './protocol';
+import { AgentErrorCode } from '../../contract/protocol';
 
 /** The request's input is wrong; the message names the problem and the fix. */
 export class BadInputError extends Error {

@@ -1,6 +1,6 @@
 // Runs jobs one at a time in arrival order: measurements must not share the accelerator. Every
 // client attached to the agent can see the queue (QueueState) and is told when it changes.
-import type { QueueJob, QueueState } from './protocol';
+import type { QueueJob, QueueState } from '../../contract/protocol';
 
 export type JobInfo = Pick<QueueJob, 'kind' | 'runId' | 'title' | 'client'>;
 

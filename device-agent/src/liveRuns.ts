@@ -2,11 +2,11 @@
 // with the samples published so far and the clients following them, plus finished runs (persisted
 // in the agent home's runs/ directory by a daemon, kept in memory by a stdio agent).
 import { mkdirSync } from 'node:fs';
-import type { AttachRunParams, RunFile, RunSpec, RunSummary, SamplesBatch } from './protocol';
+import type { AttachRunParams, RunFile, RunSpec, RunSummary, SamplesBatch } from '../../contract/protocol';
 import { BadInputError, NotFoundError } from './errors';
 import { failedRun, isSafeRunId, PersistedRunIndex, readPersistedRun, recoverInterruptedRuns, RunJournal, summarize } from './runJournal';
 import type { PreparedRun } from './runner';
-import { StreamedSamples } from './streamedSamples';
+import { StreamedSamples } from '../../contract/streamedSamples';
 
 /** What a client following a run receives: every sample batch once, in order, and progress. */
 export interface RunFollower {

@@ -13,7 +13,7 @@ import { attach, ensureDaemon, runDaemon } from './daemon';
 import { buildNativeCommand } from './native/build';
 import { runNativeWorker } from './native/worker';
 import { reportFatal, serve } from './server';
-import { AGENT_VERSION } from './version';
+import { AGENT_VERSION } from '../../contract/version';
 
 const DEFAULT_IDLE_MINUTES = 30;
 

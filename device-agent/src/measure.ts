@@ -5,7 +5,7 @@
 // reads and an array push sits between two timed calls; batching and progress are the caller's,
 // driven by the cheap callbacks below.
 import { performance } from 'node:perf_hooks';
-import type { RunSpec } from './protocol';
+import type { RunSpec } from '../../contract/protocol';
 
 export type Phase = 'warmup' | 'measure';
 

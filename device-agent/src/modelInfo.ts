@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { onnx } from 'onnx-proto';
-import type { ModelInfo, Precision, TensorInfo } from './protocol';
+import type { ModelInfo, Precision, TensorInfo } from '../../contract/protocol';
 import { BadInputError } from './errors';
 
 const DTYPE_NAMES: Record<number, string> = {

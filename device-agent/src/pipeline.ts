@@ -6,22 +6,12 @@ import { deviceInfo } from './deviceInfo';
 import { readDeviceState } from './deviceState';
 import { NativeWorker } from './native/client';
 import type { PipelineJob } from './native/messages';
-import { type PipelineInfo, type PipelineOptions, type RunFile, type RunSpec, type TimingInfo } from './protocol';
+import { type PipelineInfo, type RunFile, type RunSpec, type TimingInfo } from '../../contract/protocol';
 import { assembleRun, resolveAndInspect, type RunHead, type RunSinks } from './runner';
 import { checkSpec } from './requestChecks';
 import { runVersions } from './runVersions';
-import { computeStats } from './stats';
+import { computeStats } from '../../contract/stats';
 
-export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
-  mode: 'conventional',
-  memory: 'pageable',
-  source: 'synthetic',
-  frameCount: 8,
-  objects: 12,
-  confThreshold: 0.25,
-  iouThreshold: 0.45,
-  maxDetections: 300,
-};
 
 export async function executePipeline(spec: RunSpec, runId: string, sinks: RunSinks, env: NodeJS.ProcessEnv = process.env): Promise<RunFile> {
   checkSpec(spec);

@@ -7,10 +7,10 @@
 // `failed` run file that keeps every sample the journal holds.
 import { appendFileSync, closeSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { RUN_SCHEMA_VERSION, type RunFile, type RunSummary, type SamplesBatch } from './protocol';
+import { RUN_SCHEMA_VERSION, type RunFile, type RunSummary, type SamplesBatch } from '../../contract/protocol';
 import type { PreparedRun } from './runner';
-import { computeStats } from './stats';
-import { StreamedSamples } from './streamedSamples';
+import { computeStats } from '../../contract/stats';
+import { StreamedSamples } from '../../contract/streamedSamples';
 
 type JournalRecord = { t: 'prepared'; pid: number; run: PreparedRun } | ({ t: 'samples' } & Omit<SamplesBatch, 'runId'>);
 

@@ -2,7 +2,7 @@
 // its own version from the session (the ONNX Runtime the agent or the native worker loaded, the
 // TensorRT library the addon loaded, the TVM imported by the Python that served the module);
 // everything else is what the device has installed (deviceInfo's probe).
-import type { BackendId, PythonInfo, Versions } from './protocol';
+import type { BackendId, PythonInfo, Versions } from '../../contract/protocol';
 
 /** What a session that ran a model says about itself. */
 export interface RuntimeProvenance {

@@ -10,8 +10,8 @@ import { BadInputError } from './errors';
 import { measure, type Phase } from './measure';
 import { SampleBatcher } from './sampleBatcher';
 import { inspectModel } from './modelInfo';
-import { RUN_SCHEMA_VERSION, type BackendId, type BuildResult, type DeviceState, type ModelInfo, type RunFile, type RunSpec, type SamplesBatch } from './protocol';
-import { computeStats } from './stats';
+import { RUN_SCHEMA_VERSION, type BackendId, type BuildResult, type DeviceState, type ModelInfo, type RunFile, type RunSpec, type SamplesBatch } from '../../contract/protocol';
+import { computeStats } from '../../contract/stats';
 import { runVersions } from './runVersions';
 import { compareOutputs } from './verify';
 
@@ -37,7 +37,6 @@ export function modelForPrecision(model: string, precision: RunSpec['precision']
   return model;
 }
 
-export { newRunId } from './runId';
 
 /** The model a spec names, resolved (built-ins generated on first use) and inspected. A backend
  * that converts precision itself starts from the fp32 model. */

@@ -35,11 +35,12 @@ import {
   type RunParams,
   type SamplesBatch,
   type StopDaemonResult,
-} from './protocol';
+} from '../../contract/protocol';
 import { executePipeline } from './pipeline';
-import { executeBuild, executeRun, newRunId, type RunSinks } from './runner';
-import { StreamedSamples } from './streamedSamples';
-import { AGENT_VERSION } from './version';
+import { executeBuild, executeRun, type RunSinks } from './runner';
+import { newRunId } from '../../contract/runId';
+import { StreamedSamples } from '../../contract/streamedSamples';
+import { AGENT_VERSION } from '../../contract/version';
 
 export function defaultBackends(): Map<BackendId, Backend> {
   return new Map<BackendId, Backend>([

@@ -1,5 +1,5 @@
 // Output agreement between a backend and the reference (ONNX Runtime) on the same input.
-import type { Precision, Verification } from './protocol';
+import type { Precision, Verification } from '../../contract/protocol';
 
 /** Tolerances by the precision the backend computed in. fp32 kernels differ only in summation
  * order: every element must agree. fp16 keeps ~3 significant digits, and YOLO's decode squares

@@ -1,7 +1,7 @@
 // Command-line options parsed into plain values before anything runs; an unknown option or a bad
 // value is a UsageError (exit code 2) that names the fix.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { RunSpec } from '../../device-agent/src/protocol';
+import type { RunSpec } from '../../contract/protocol';
 import { completeSpec, type SpecBase } from '../../contract/runSpec';
 
 export class UsageError extends Error {

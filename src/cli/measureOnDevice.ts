@@ -4,8 +4,8 @@
 // Ctrl-C cancel through the protocol, and write the run file, whatever the run's status.
 import path from 'node:path';
 import { CancellationTokenSource } from 'vscode-jsonrpc';
-import type { RunFile, RunSpec } from '../../device-agent/src/protocol';
-import { newRunId } from '../../device-agent/src/runner';
+import type { RunFile, RunSpec } from '../../contract/protocol';
+import { newRunId } from '../../contract/runId';
 import { withDevicePython } from '../core/devices';
 import { runOnAgent } from '../core/runClient';
 import { checkOutputPath, defaultRunPath, writeRunFile } from '../core/runStore';

@@ -2,9 +2,9 @@
 // conventional or zerocopy form, stage by stage, and writes the run file. Options are parsed into
 // a RunSpec with `pipeline` before anything runs.
 import path from 'node:path';
-import type { RunFile } from '../../device-agent/src/protocol';
-import { DEFAULT_PIPELINE_OPTIONS } from '../../device-agent/src/pipeline';
-import { formatMs } from '../core/report';
+import type { RunFile } from '../../contract/protocol';
+import { PIPELINE_DEFAULTS } from '../../contract/runSpec';
+import { formatMs } from '../../contract/format';
 import { numberFlag, parse, specFromFlags } from './args';
 import { HELP } from './help';
 import type { CliIo } from './io';
@@ -37,7 +37,7 @@ const OPTIONS = {
 export function parsePipelineArgs(args: string[]) {
   const { values: v } = parse(args, OPTIONS, false);
   if (v.help) return 'help' as const;
-  const d = DEFAULT_PIPELINE_OPTIONS;
+  const d = PIPELINE_DEFAULTS;
   const given = <T>(x: T | undefined, fallback: T): T => (x === undefined ? fallback : x);
   const spec = specFromFlags(
     {

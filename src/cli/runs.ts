@@ -1,7 +1,7 @@
 // `jetbench runs --device D`: the runs the device's agent knows (live and persisted);
 // `jetbench fetch --device D RUN_ID`: copies one into the workspace's run store.
 import path from 'node:path';
-import { AttachRunRequest, GetRunRequest, ListRunsRequest, type RunFile, type RunSummary } from '../../device-agent/src/protocol';
+import { AttachRunRequest, GetRunRequest, ListRunsRequest, type RunFile, type RunSummary } from '../../contract/protocol';
 import { checkOutputPath, defaultRunPath, writeRunFile } from '../core/runStore';
 import { parse, UsageError } from './args';
 import { HELP } from './help';

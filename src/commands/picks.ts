@@ -1,7 +1,7 @@
 // Pickers several commands share: a device, runs of the workspace, the folder runs go to.
 import * as vscode from 'vscode';
-import type { RunFile } from '../../device-agent/src/protocol';
-import { formatMs, modelName } from '../core/report';
+import type { RunFile } from '../../contract/protocol';
+import { formatMs, modelName } from '../../contract/format';
 import { readRunFile } from '../core/runStore';
 import { RunCatalog } from '../runs/runCatalog';
 import { lastFirst } from '../runs/livePhase';

@@ -2,9 +2,9 @@
 // backend -> precision -> iterations, each starting from the last choice.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { PRECISIONS } from '../../device-agent/src/protocolValues';
-import type { BackendId, BackendStatus, Precision, RunSpec } from '../../device-agent/src/protocol';
-import { BUILTIN_BASES, parseBuiltinName } from '../../models/src/names';
+import { PRECISIONS } from '../../contract/protocolValues';
+import type { BackendId, BackendStatus, Precision, RunSpec } from '../../contract/protocol';
+import { BUILTIN_BASES, parseBuiltinName } from '../../contract/modelNames';
 import { specBase } from '../specs/specCodeLens';
 import { completeSpec, quotedProblem } from '../../contract/runSpec';
 import { lastFirst } from '../runs/livePhase';

@@ -7,7 +7,7 @@ import {
   StopDaemonRequest,
   type JetbenchInitializationOptions,
   type JetbenchInitializeResult,
-} from '../../device-agent/src/protocol';
+} from '../../contract/protocol';
 import type { DeployResult } from './deploy';
 import { describeDevice, resolveDevice, type DeviceSources, type ResolvedDevice, type SshDevice } from './devices';
 import { agentRpc, type AgentRpc, type ResumableAgent } from './runClient';

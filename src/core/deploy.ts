@@ -14,7 +14,7 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { SFTPWrapper } from 'ssh2';
 import { describeDevice, type SshDevice } from './devices';
-import { ADDON_FILE, nativeSourceHash } from '../../device-agent/src/native/sources';
+import { ADDON_FILE, nativeSourceHash } from '../../contract/nativeSources';
 import { ensureNodeRuntime, NODE_RUNTIME_VERSION, nodeRuntimeArchs, type DeviceArch } from './deployNode';
 import { shellCommand, shellHomePath, shellQuote } from './sshQuote';
 import { SshError, SshSession, type SshHooks } from './sshSession';

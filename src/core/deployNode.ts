@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { cacheDir } from '../../models/src/index';
+import { cacheDir } from '../../contract/cacheDir';
 import type { SshHooks } from './sshSession';
 
 export type DeviceArch = 'x64' | 'arm64';

@@ -7,7 +7,7 @@ import path from 'node:path';
 // The ESM build: the package's UMD main loads its parts with a require() bundlers cannot follow.
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser/lib/esm/main.js';
 import SSHConfig from 'ssh-config';
-import type { RunSpec } from '../../device-agent/src/protocol';
+import type { RunSpec } from '../../contract/protocol';
 
 /** One entry of the `jetbench.devices` setting. */
 export interface DeviceConfig {

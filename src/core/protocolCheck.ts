@@ -1,6 +1,6 @@
 // The one protocol check of a client (the CLI's connection and the extension's LanguageClient): the
 // agent's `initialize` result must carry jetbench's fields and this client's protocol version.
-import { PROTOCOL_VERSION, type JetbenchInitializeResult } from '../../device-agent/src/protocol';
+import { PROTOCOL_VERSION, type JetbenchInitializeResult } from '../../contract/protocol';
 
 /** The agent speaks another protocol version (or none): a rebuild or a redeploy fixes it. */
 export class ProtocolMismatchError extends Error {

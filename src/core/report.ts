@@ -2,9 +2,10 @@
 // table, and whole reports as Markdown, CSV or JSON. Pure functions (no I/O, no Node APIs): the
 // CLI prints what they return and the extension's export command writes it. Statistics come from
 // the run file and device-agent's stats module; nothing here re-measures or re-derives them.
-import type { DeviceState, RunFile, SampleSpan, Stats } from '../../device-agent/src/protocol';
-import { compareMedians } from '../../device-agent/src/stats';
-import type { Table } from '../../webview/src/messages';
+import type { DeviceState, RunFile, SampleSpan, Stats } from '../../contract/protocol';
+import { compareMedians } from '../../contract/stats';
+import { formatMs, modelName } from '../../contract/format';
+import type { Table } from '../../contract/panelMessages';
 
 export type CompareFormat = 'text' | 'md';
 export type ReportFormat = 'md' | 'csv' | 'json';
@@ -23,10 +24,6 @@ export const COMPARE_NOTES: readonly string[] = [RATIO_NOTE, SIGNIFICANCE_NOTE];
 // ---- number formatting -------------------------------------------------------------------------
 
 /** Milliseconds with 2 decimals, 3 below 1 ms (sub-millisecond models would read as 0.xx). */
-export function formatMs(ms: number): string {
-  if (!Number.isFinite(ms)) return 'n/a';
-  return ms.toFixed(Math.abs(ms) < 1 ? 3 : 2);
-}
 
 function formatFps(fps: number): string {
   return Number.isFinite(fps) ? fps.toFixed(1) : 'n/a';
@@ -47,15 +44,8 @@ function csvNumber(x: number | null | undefined): string {
 // ---- what a run is called ----------------------------------------------------------------------
 
 /** Last component of a path, '/' or '\' separated (the model may live on a Windows or Linux host). */
-function baseName(p: string): string {
-  const parts = p.split(/[/\\]/).filter((s) => s.length > 0);
-  return parts[parts.length - 1] ?? p;
-}
 
 /** The built-in model name, else the model file's name. */
-export function modelName(run: RunFile): string {
-  return run.model.builtin ?? (run.model.path ? baseName(run.model.path) : run.spec.model);
-}
 
 function runName(run: RunFile): string {
   const name = run.spec.label ?? `${modelName(run)} ${run.spec.backend}`;

@@ -13,9 +13,9 @@ import {
   type RunFile,
   type RunSpec,
   type SamplesBatch,
-} from '../../device-agent/src/protocol';
-import { newRunId } from '../../device-agent/src/runId';
-import { StreamedSamples } from '../../device-agent/src/streamedSamples';
+} from '../../contract/protocol';
+import { newRunId } from '../../contract/runId';
+import { StreamedSamples } from '../../contract/streamedSamples';
 
 export { StreamedSamples };
 

@@ -3,8 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { RUN_SCHEMA_VERSION } from '../../device-agent/src/protocolValues';
-import type { RunFile } from '../../device-agent/src/protocol';
+import { RUN_SCHEMA_VERSION } from '../../contract/protocolValues';
+import type { RunFile } from '../../contract/protocol';
 
 export const RUNS_DIR = path.join('.jetbench', 'runs');
 

@@ -31,7 +31,7 @@ import {
   type JetbenchInitializeResult,
   type RunFile,
   type RunSpec,
-} from '../../device-agent/src/protocol';
+} from '../../contract/protocol';
 import { checkAgentProtocol } from '../core/protocolCheck';
 import { agentRpc, runOnAgent, type AgentRpc, type ResumableAgent, type RunObserver } from '../core/runClient';
 import type { AgentStreams } from '../core/transport';

@@ -1,9 +1,9 @@
 // The compare panel's controller: 2..N runs, the report module's comparison table against a
 // selectable baseline (the same table the Markdown export writes), overlaid histograms on the page.
 import * as vscode from 'vscode';
-import type { RunFile } from '../../device-agent/src/protocol';
+import type { RunFile } from '../../contract/protocol';
 import { compareNotes, compareTable, formatCompareTable } from '../core/report';
-import type { CompareRun, FromComparePanel, ToComparePanel } from '../../webview/src/messages';
+import type { CompareRun, FromComparePanel, ToComparePanel } from '../../contract/panelMessages';
 import { firstMatching } from './waitForRender';
 import { buildWebviewHtml } from './webviewHtml';
 

@@ -1,9 +1,9 @@
 // Every open panel: one result panel per run (opening a run again reveals it), compare panels,
 // and the serializers that bring them back after a window reload from the state the page saved.
 import * as vscode from 'vscode';
-import type { RunFile, RunSpec } from '../../device-agent/src/protocol';
+import type { RunFile, RunSpec } from '../../contract/protocol';
 import { readRunFile } from '../core/runStore';
-import { COMPARE_VIEW_TYPE, RESULT_VIEW_TYPE, type PanelState } from '../../webview/src/messages';
+import { COMPARE_VIEW_TYPE, RESULT_VIEW_TYPE, type PanelState } from '../../contract/panelMessages';
 import { ComparePanel } from './comparePanel';
 import { liveTitle, ResultPanel, resultTitle } from './resultPanel';
 import { webviewOptions } from './webviewHtml';

@@ -2,10 +2,10 @@
 // final run), sends it whenever the page says `ready` (first load, re-shown, restored), and turns
 // the page's messages into actions (Stop, Open JSON).
 import * as vscode from 'vscode';
-import type { RunFile, RunSpec, SamplesBatch } from '../../device-agent/src/protocol';
-import { modelName } from '../core/report';
-import type { FromResultPanel, LivePhase, RenderReport, ToResultPanel } from '../../webview/src/messages';
-import { initialResultModel, reduceResult, type ResultModel } from '../../webview/src/resultModel';
+import type { RunFile, RunSpec, SamplesBatch } from '../../contract/protocol';
+import { modelName } from '../../contract/format';
+import type { FromResultPanel, LivePhase, RenderReport, ToResultPanel } from '../../contract/panelMessages';
+import { initialResultModel, reduceResult, type ResultModel } from '../../contract/resultModel';
 import { firstMatching } from './waitForRender';
 import { buildWebviewHtml } from './webviewHtml';
 

@@ -1,7 +1,7 @@
 // What a live run's progress says about where it stands, and the quick-pick memory of Run
 // Benchmark. Pure code, unit-tested.
-import type { BackendId, Precision } from '../../device-agent/src/protocol';
-import type { LivePhase } from '../../webview/src/messages';
+import type { BackendId, Precision } from '../../contract/protocol';
+import type { LivePhase } from '../../contract/panelMessages';
 
 /** The agent's first progress message of a job that waits says "queued behind N job(s)"
  * (device-agent/src/server.ts); every later message means the job has the device. */

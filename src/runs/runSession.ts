@@ -2,13 +2,13 @@
 // one client core (runOnAgent) with a cancellable progress notification, store the run through
 // the run store, and settle the panel on it. A dropped connection leaves the panel with what it got.
 import * as vscode from 'vscode';
-import type { RunFile, RunSpec } from '../../device-agent/src/protocol';
-import { newRunId } from '../../device-agent/src/runId';
+import type { RunFile, RunSpec } from '../../contract/protocol';
+import { newRunId } from '../../contract/runId';
 import { withDevicePython } from '../core/devices';
 import { checkOutputPath, defaultRunPath, writeRunFile } from '../core/runStore';
 import type { ResultPanel } from '../panels/resultPanel';
 import type { JetbenchContext } from '../vscode/context';
-import type { LivePhase } from '../../webview/src/messages';
+import type { LivePhase } from '../../contract/panelMessages';
 import { phaseFromProgress } from './livePhase';
 
 /** What a run command returns (plain data: commands' results may cross process boundaries). */

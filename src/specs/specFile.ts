@@ -3,7 +3,7 @@
 // Code API), unit-tested; the CodeLens provider places its lenses at the offsets found here.
 // The ESM build: the package's UMD main loads its parts with a require() bundlers cannot follow.
 import { parseTree, findNodeAtLocation, getNodeValue, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser/lib/esm/main.js';
-import type { RunSpec } from '../../device-agent/src/protocol';
+import type { RunSpec } from '../../contract/protocol';
 import { completeSpec, quotedProblem, type SpecBase } from '../../contract/runSpec';
 
 type Raw = Record<string, unknown>;

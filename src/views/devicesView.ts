@@ -2,7 +2,7 @@
 // its connection state and, once connected, what its agent reported (OS, CPU, GPU, Jetson model,
 // backends). Inline actions Connect, Deploy, Info come from package.json menus by contextValue.
 import * as vscode from 'vscode';
-import type { DeviceInfo } from '../../device-agent/src/protocol';
+import type { DeviceInfo } from '../../contract/protocol';
 import type { AgentClient } from '../devices/agentClient';
 import type { Device, DeviceRegistry } from '../devices/deviceRegistry';
 

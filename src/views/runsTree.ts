@@ -1,7 +1,7 @@
 // The Runs view's shape: runs grouped by model, then by device, newest first; files that are not
 // runs the extension can show go in a group of their own with their problem. Pure code, unit-tested.
-import type { RunFile } from '../../device-agent/src/protocol';
-import { formatMs, modelName } from '../core/report';
+import type { RunFile } from '../../contract/protocol';
+import { formatMs, modelName } from '../../contract/format';
 import type { RunListing } from '../core/runStore';
 
 export interface RunLeaf {

@@ -1,7 +1,7 @@
 // The Runs view: the workspace's run files grouped by model, then device (runsTree.ts). A click
 // opens a run; the context menu labels, deletes, reveals the JSON; several selected runs compare.
 import * as vscode from 'vscode';
-import { formatMs } from '../core/report';
+import { formatMs } from '../../contract/format';
 import type { RunCatalog } from '../runs/runCatalog';
 import { buildRunsTree, type RunsTreeNode } from './runsTree';
 

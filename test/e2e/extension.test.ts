@@ -10,8 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Frame, Page } from 'playwright-core';
-import type { RunFile } from '../../device-agent/src/protocol';
-import { formatMs } from '../../src/core/report';
+import type { RunFile } from '../../contract/protocol';
+import { formatMs } from '../../contract/format';
 import { installVsix, launchChromium, openWorkbench, ROOT, startCodeServer, workbenchUrl, type CodeServer } from '../vscode/codeServer';
 import { makeTestWorkspace } from '../vscode/workspace';
 

@@ -1,7 +1,7 @@
 // Complete run files for tests and benchmarks of the readers (views, panels, reports): statistics
 // come from the samples exactly as the agent computes them, so nothing is hard-coded.
-import { RUN_SCHEMA_VERSION, type RunFile, type RunStatus } from '../../device-agent/src/protocol';
-import { computeStats } from '../../device-agent/src/stats';
+import { RUN_SCHEMA_VERSION, type RunFile, type RunStatus } from '../../contract/protocol';
+import { computeStats } from '../../contract/stats';
 
 export interface FakeRunOptions {
   id?: string;

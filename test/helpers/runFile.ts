@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import type { RunFile } from '../../device-agent/src/protocol';
+import type { RunFile } from '../../contract/protocol';
 import { ROOT } from './cli';
 
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc';
-import { AgentErrorCode, DeviceInfoRequest, ListBackendsRequest, PROTOCOL_VERSION, SamplesNotification, type RunSpec } from '../../device-agent/src/protocol';
+import { AgentErrorCode, DeviceInfoRequest, ListBackendsRequest, PROTOCOL_VERSION, SamplesNotification, type RunSpec } from '../../contract/protocol';
 import { startLocalAgent, type AgentConnection } from '../../src/core/agentConnection';
 import { runOnAgent } from '../../src/core/runClient';
 import { TEST_CACHE_DIR } from '../helpers/cli';

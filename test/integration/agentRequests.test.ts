@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ResponseError } from 'vscode-jsonrpc';
-import { AgentErrorCode, ListRunsRequest, StopDaemonRequest, type RunSpec } from '../../device-agent/src/protocol';
+import { AgentErrorCode, ListRunsRequest, StopDaemonRequest, type RunSpec } from '../../contract/protocol';
 import { connectAgent, type AgentConnection } from '../../src/core/agentConnection';
 import { localAgentPath } from '../../src/core/deploy';
 import { runOnAgent } from '../../src/core/runClient';

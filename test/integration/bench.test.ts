@@ -7,9 +7,9 @@ import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 
 import path from 'node:path';
 import { before, test } from 'node:test';
 import { onnx } from 'onnx-proto';
-import type { RunFile } from '../../device-agent/src/protocol';
-import { computeStats } from '../../device-agent/src/stats';
-import { formatMs } from '../../src/core/report';
+import type { RunFile } from '../../contract/protocol';
+import { computeStats } from '../../contract/stats';
+import { formatMs } from '../../contract/format';
 import { ctrlC, runCli, scratchDir } from '../helpers/cli';
 import { readRun } from '../helpers/runFile';
 

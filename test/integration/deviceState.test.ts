@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
-import { DeviceInfoRequest, StopDaemonRequest, type DeviceState, type RunFile, type RunSpec } from '../../device-agent/src/protocol';
+import { DeviceInfoRequest, StopDaemonRequest, type DeviceState, type RunFile, type RunSpec } from '../../contract/protocol';
 import { connectAgent, type AgentConnection } from '../../src/core/agentConnection';
 import { runOnAgent } from '../../src/core/runClient';
 import { ROOT, TEST_CACHE_DIR } from '../helpers/cli';

@@ -16,7 +16,7 @@ import {
   type QueueState,
   type RunFile,
   type RunSpec,
-} from '../../device-agent/src/protocol';
+} from '../../contract/protocol';
 import { connectAgent, connectDeviceAgent, openDeviceStreams, type DeviceConnection } from '../../src/core/agentConnection';
 import { resolveDevice, type SshDevice } from '../../src/core/devices';
 import { runOnAgent, StreamedSamples } from '../../src/core/runClient';

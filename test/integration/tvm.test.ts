@@ -6,8 +6,8 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, test } from 'node:test';
 import { onnx } from 'onnx-proto';
-import type { BuildResult } from '../../device-agent/src/protocol';
-import { computeStats } from '../../device-agent/src/stats';
+import type { BuildResult } from '../../contract/protocol';
+import { computeStats } from '../../contract/stats';
 import { ctrlC, runCli, scratchDir } from '../helpers/cli';
 import { readRun } from '../helpers/runFile';
 

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { NativeAddon } from '../../device-agent/src/native/binding';
 import { loadNativeAddon } from '../../device-agent/src/native/loader';
-import { nativeSourceHash } from '../../device-agent/src/native/sources';
+import { nativeSourceHash } from '../../contract/nativeSources';
 import { ROOT, TEST_CACHE_DIR } from '../helpers/cli';
 
 export const NATIVE_DIR = path.join(ROOT, 'native');

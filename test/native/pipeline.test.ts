@@ -7,7 +7,7 @@ import path from 'node:path';
 import { before, test } from 'node:test';
 import { onnx } from 'onnx-proto';
 import { PNG } from 'pngjs';
-import { computeStats } from '../../device-agent/src/stats';
+import { computeStats } from '../../contract/stats';
 import { syntheticScene } from '../../models/src/frames';
 import { runCli, scratchDir } from '../helpers/cli';
 import { readRun } from '../helpers/runFile';

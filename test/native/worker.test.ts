@@ -3,9 +3,9 @@
 // so, and the agent answers the next request.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DeviceInfoRequest } from '../../device-agent/src/protocol';
+import { DeviceInfoRequest } from '../../contract/protocol';
 import { NativeWorker, NativeWorkerCrashedError } from '../../device-agent/src/native/client';
-import { DEFAULT_PIPELINE_OPTIONS } from '../../device-agent/src/pipeline';
+import { PIPELINE_DEFAULTS } from '../../contract/runSpec';
 import { startLocalAgent } from '../../src/core/agentConnection';
 import { runOnAgent } from '../../src/core/runClient';
 import { TEST_CACHE_DIR } from '../helpers/cli';
@@ -33,7 +33,7 @@ test('through the agent: a pipeline whose worker crashes fails with the reason, 
   try {
     const spec = {
       device: 'local', model: 'tiny', backend: 'onnxruntime' as const, precision: 'fp32' as const, warmup: 0, warmupMs: 0, iterations: 2, durationS: 0,
-      threads: 1, inputShape: null, opset: 13 as const, label: null, pipeline: { ...DEFAULT_PIPELINE_OPTIONS, frameCount: 1 },
+      threads: 1, inputShape: null, opset: 13 as const, label: null, pipeline: { ...PIPELINE_DEFAULTS, frameCount: 1 },
     };
     await assert.rejects(runOnAgent(agent.rpc, spec, {}), /native worker crashed \(SIGSEGV\).*agent is still running/);
     const info = await agent.connection.sendRequest(DeviceInfoRequest);

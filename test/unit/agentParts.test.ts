@@ -6,9 +6,9 @@ import { JobQueue } from '../../device-agent/src/jobQueue';
 import { measure } from '../../device-agent/src/measure';
 import { concreteInputShape } from '../../device-agent/src/modelInfo';
 import { BadInputError } from '../../device-agent/src/errors';
-import { newRunId } from '../../device-agent/src/runner';
+import { newRunId } from '../../contract/runId';
 import { checkSpec } from '../../device-agent/src/requestChecks';
-import type { RunSpec } from '../../device-agent/src/protocol';
+import type { RunSpec } from '../../contract/protocol';
 
 const spec: RunSpec = {
   device: 'local', model: 'tiny', backend: 'onnxruntime', precision: 'fp32', warmup: 2, warmupMs: 0,

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { withState } from '../../device-agent/src/deviceInfo';
 import { parseNvpmodelConf, parseNvpmodelQuery, readDeviceState } from '../../device-agent/src/deviceState';
-import type { DeviceInfo, Versions } from '../../device-agent/src/protocol';
+import type { DeviceInfo, Versions } from '../../contract/protocol';
 import { runVersions } from '../../device-agent/src/runVersions';
 import { formatReport } from '../../src/core/report';
 import { fakeRun } from '../helpers/fakeRun';

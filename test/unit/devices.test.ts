@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import type { RunSpec } from '../../device-agent/src/protocol';
+import type { RunSpec } from '../../contract/protocol';
 import { DeviceError, DEVICES_SETTING_SCHEMA, jumpHostDevice, parseSshUrl, resolveDevice, validateDeviceConfig, withDevicePython, type SshDevice } from '../../src/core/devices';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'jetbench-devices-'));

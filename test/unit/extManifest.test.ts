@@ -7,7 +7,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { COMMAND_IDS } from '../../src/commands/ids';
 import { SETTING_KEYS } from '../../src/vscode/settingsModel';
-import { COMPARE_VIEW_TYPE, RESULT_VIEW_TYPE } from '../../webview/src/messages';
+import { COMPARE_VIEW_TYPE, RESULT_VIEW_TYPE } from '../../contract/panelMessages';
 
 const ROOT = path.resolve(__dirname, '../..');
 interface Manifest {

@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { RUN_SCHEMA_VERSION } from '../../device-agent/src/protocol';
+import { RUN_SCHEMA_VERSION } from '../../contract/protocol';
 import { listRuns, readRunFile, relabelRun, writeRunFile } from '../../src/core/runStore';
 import { RESTART_DELAYS_MS, RestartPolicy } from '../../src/devices/restartPolicy';
 import { parseSshTarget, sshConfigHostAliases } from '../../src/core/devices';

@@ -1,10 +1,10 @@
 // Pure logic of the result and compare panels: histogram bins, decimation, the panel's model.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { percentileSorted } from '../../device-agent/src/stats';
+import { percentileSorted } from '../../contract/stats';
 import { decimateMinMax } from '../../webview/src/decimate';
 import { binSorted, freedmanDiaconisWidth, histogramSorted, MAX_BINS, sharedHistograms } from '../../webview/src/histogram';
-import { drawnSamples, initialResultModel, reduceResult } from '../../webview/src/resultModel';
+import { drawnSamples, initialResultModel, reduceResult } from '../../contract/resultModel';
 import { fakeRun, latencies } from '../helpers/fakeRun';
 
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);

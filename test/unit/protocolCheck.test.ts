@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PROTOCOL_VERSION } from '../../device-agent/src/protocol';
+import { PROTOCOL_VERSION } from '../../contract/protocol';
 import { checkAgentProtocol, ProtocolMismatchError } from '../../src/core/protocolCheck';
 
 const agent = { protocolVersion: PROTOCOL_VERSION, agentVersion: '0.1.0', pid: 1, mode: 'stdio' };

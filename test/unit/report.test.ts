@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RUN_SCHEMA_VERSION, type ArtifactInfo, type BackendId, type Precision, type RunFile, type RunStatus } from '../../device-agent/src/protocol';
-import { computeStats } from '../../device-agent/src/stats';
+import { RUN_SCHEMA_VERSION, type ArtifactInfo, type BackendId, type Precision, type RunFile, type RunStatus } from '../../contract/protocol';
+import { computeStats } from '../../contract/stats';
 import { formatBenchTable, formatCompareTable, formatReport } from '../../src/core/report';
 
 interface RunOptions {

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { RunRegistry } from '../../device-agent/src/liveRuns';
-import type { RunFile, RunSpec, SamplesBatch } from '../../device-agent/src/protocol';
+import type { RunFile, RunSpec, SamplesBatch } from '../../contract/protocol';
 import type { PreparedRun } from '../../device-agent/src/runner';
 import { recoverInterruptedRuns } from '../../device-agent/src/runJournal';
 import { StreamedSamples } from '../../src/core/runClient';

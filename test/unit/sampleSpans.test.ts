@@ -3,7 +3,7 @@
 // not a TensorRT enqueue timed by CUDA events).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { RunFile } from '../../device-agent/src/protocol';
+import type { RunFile } from '../../contract/protocol';
 import { CROSS_SPAN_MARK, compareNotes, compareTable, formatCompareTable, formatReport, sampleSpan, SPAN_LABELS } from '../../src/core/report';
 import { fakeRun, latencies } from '../helpers/fakeRun';
 

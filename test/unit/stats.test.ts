@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compareMedians, computeStats, medianCi95Sorted, percentileSorted } from '../../device-agent/src/stats';
+import { compareMedians, computeStats, medianCi95Sorted, percentileSorted } from '../../contract/stats';
 
 const close = (actual: number, expected: number, eps = 1e-9) =>
   assert.ok(Math.abs(actual - expected) <= eps, `expected ${expected}, got ${actual}`);

@@ -4,7 +4,7 @@
 import { OverlayChart, pixelsOfColour, resolveColour } from './charts';
 import { el, table } from './dom';
 import { sharedHistograms } from './histogram';
-import type { FromComparePanel, ToComparePanel } from './messages';
+import type { FromComparePanel, ToComparePanel } from '../../contract/panelMessages';
 import { readTheme, type Theme } from './theme';
 
 export class ComparePage {

@@ -1,5 +1,5 @@
 // Histogram bins for latency samples. Pure code (no DOM), unit-tested under test/unit.
-import { percentileSorted } from '../../device-agent/src/stats';
+import { percentileSorted } from '../../contract/stats';
 
 export interface Histogram {
   /** Left edge of the first bin, ms. */

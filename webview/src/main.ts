@@ -1,9 +1,9 @@
 // Entry of the panels' page bundle (dist/webview.js). The HTML the extension builds says which
 // view this page is (`data-view` on <body>); the page says `ready`, then draws what it is sent.
 import { ComparePage } from './comparePage';
-import type { FromComparePanel, FromResultPanel, PanelState, ToComparePanel, ToResultPanel } from './messages';
+import type { FromComparePanel, FromResultPanel, PanelState, ToComparePanel, ToResultPanel } from '../../contract/panelMessages';
 import { ResultPage } from './resultPage';
-import { initialResultModel, reduceResult, type ResultModel } from './resultModel';
+import { initialResultModel, reduceResult, type ResultModel } from '../../contract/resultModel';
 import { onThemeChange } from './theme';
 
 interface VsCodeApi<Out> {

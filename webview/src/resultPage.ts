@@ -1,15 +1,15 @@
 // The result panel's page: summary cards, latency histogram with P50/P95/P99, latency over
 // iterations, percentile table, stage breakdown, environment. Draws from the ResultModel; while a
 // run streams, redraws are throttled to the model's interval.
-import type { RunFile, Stats } from '../../device-agent/src/protocol';
-import { computeStats, percentileSorted } from '../../device-agent/src/stats';
-import { formatMs, modelName } from '../../src/core/report';
+import type { RunFile, Stats } from '../../contract/protocol';
+import { computeStats, percentileSorted } from '../../contract/stats';
+import { formatMs, modelName } from '../../contract/format';
 import { HistogramChart, pixelsOfColour, resolveColour, StagesChart, TimelineChart, type Marker } from './charts';
 import { decimateMinMax } from './decimate';
 import { el, table } from './dom';
 import { histogramSorted } from './histogram';
-import type { FromResultPanel, LivePhase, RenderReport } from './messages';
-import { drawnSamples, type ResultModel } from './resultModel';
+import type { FromResultPanel, LivePhase, RenderReport } from '../../contract/panelMessages';
+import { drawnSamples, type ResultModel } from '../../contract/resultModel';
 import { readTheme, type Theme } from './theme';
 
 /** Points per series on the timeline; more than a panel has pixels across. */

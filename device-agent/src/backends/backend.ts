@@ -1,7 +1,7 @@
 // The one interface every backend implements. A backend prepares a session for a model, then
 // the measurement loop (measure.ts) calls infer() and times it; backends never time themselves
 // unless they report extra stages.
-import type { ArtifactInfo, BackendId, BackendStatus, BuildResult, ModelInfo, OperatorTime, PythonInfo, RunSpec, TimingInfo } from '../protocol';
+import type { ArtifactInfo, BackendId, BackendStatus, BuildResult, ModelInfo, OperatorTime, PythonInfo, RunSpec, TimingInfo } from '../../../contract/protocol';
 
 export interface PreparedSession {
   /** One inference: the span a latency sample measures (see timing.spans). Resolves to the

@@ -3,7 +3,7 @@ import type * as Ort from 'onnxruntime-node';
 import { BackendUnavailableError, BadInputError } from '../errors';
 import { concreteInputShape } from '../modelInfo';
 import { float16ToNumber, makeInput } from '../inputs';
-import type { BackendStatus } from '../protocol';
+import type { BackendStatus } from '../../../contract/protocol';
 import type { Backend, PreparedSession, PrepareRequest } from './backend';
 
 type OrtModule = typeof Ort;

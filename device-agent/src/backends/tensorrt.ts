@@ -9,12 +9,12 @@ import { existsSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { letterbox, syntheticScene } from '../../../models/src/frames';
-import { cacheDir } from '../../../models/src/index';
+import { cacheDir } from '../../../contract/cacheDir';
 import { BackendUnavailableError, BadInputError } from '../errors';
 import type { NativeBuildInfo } from '../native/binding';
 import { NativeWorker } from '../native/client';
 import { TENSORRT_MISSING } from '../native/messages';
-import type { ArtifactInfo, BackendStatus, BuildResult, ModelInfo, RunSpec } from '../protocol';
+import type { ArtifactInfo, BackendStatus, BuildResult, ModelInfo, RunSpec } from '../../../contract/protocol';
 import type { Backend, PreparedSession, PrepareRequest } from './backend';
 
 /** TensorRT's builder workspace limit (MemoryPoolType::kWORKSPACE). */

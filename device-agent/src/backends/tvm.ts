@@ -5,11 +5,11 @@ import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from '
 import os from 'node:os';
 import path from 'node:path';
 import { TVM_DEFAULTS } from '../../../contract/runSpec';
-import { cacheDir } from '../../../models/src/index';
+import { cacheDir } from '../../../contract/cacheDir';
 import { BackendUnavailableError, BadInputError, BuildCancelledError } from '../errors';
 import { float16ToNumber, makeInput } from '../inputs';
 import { concreteInputShape } from '../modelInfo';
-import type { ArtifactInfo, BackendStatus, ModelInfo, OperatorTime, PythonInfo, RunSpec, TvmOptions } from '../protocol';
+import type { ArtifactInfo, BackendStatus, ModelInfo, OperatorTime, PythonInfo, RunSpec, TvmOptions } from '../../../contract/protocol';
 import type { Backend, PreparedSession, PrepareRequest } from './backend';
 import { HelperError, HelperSession, runHelper, type HelperEvent } from './tvmHelper';
 

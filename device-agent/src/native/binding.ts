@@ -1,7 +1,7 @@
 // The native addon's whole surface (native/src/node/addon.cpp), typed. Only loader.ts requires the
 // .node file; only the native worker process (worker.ts) calls it, so a native crash ends that
 // process and never the agent.
-import type { MemoryMode, PipelineMode, StagePlace } from '../protocol';
+import type { MemoryMode, PipelineMode, StagePlace } from '../../../contract/protocol';
 
 export type NativeTensorType = 'float32' | 'float16';
 

@@ -8,7 +8,7 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ADDON_FILE, NODE_API_DIR, nativeBuildDir, nativeSourceDir, nativeSourceHash } from './sources';
+import { ADDON_FILE, NODE_API_DIR, nativeBuildDir, nativeSourceDir, nativeSourceHash } from '../../../contract/nativeSources';
 
 export interface NativeBuildOptions {
   sourceDir?: string;

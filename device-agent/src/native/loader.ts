@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { NativeAddon } from './binding';
-import { ADDON_FILE, nativeBuildDir, nativeSourceDir } from './sources';
+import { ADDON_FILE, nativeBuildDir, nativeSourceDir } from '../../../contract/nativeSources';
 
 export type LoadedAddon = { addon: NativeAddon; path: string } | { error: string };
 

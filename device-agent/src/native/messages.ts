@@ -2,7 +2,7 @@
 // serialization so typed arrays cross intact). The worker owns the native addon; the agent owns
 // the worker (client.ts).
 import type { MeasureLimits } from '../measure';
-import type { PipelineOptions, TensorInfo } from '../protocol';
+import type { PipelineOptions, TensorInfo } from '../../../contract/protocol';
 import type { NativeBuildInfo, NativeStageRecord, NativeTensorRtBuildOptions } from './binding';
 
 /** Why TensorRT cannot run here, and how to get it (the addon was built without it). */

@@ -12,7 +12,7 @@ import type { NativeAddon, NativePipeline, NativeStageRecord, NativeTensorRtEngi
 import { loadNativeAddon } from './loader';
 import type { PipelineJob, PipelineJobResult, TensorRtJob, TensorRtOpened, WorkerMessage, WorkerRequest } from './messages';
 import { TENSORRT_MISSING } from './messages';
-import { nativeSourceDir, nativeSourceHash } from './sources';
+import { nativeSourceDir, nativeSourceHash } from '../../../contract/nativeSources';
 
 class WorkerError extends Error {
   constructor(

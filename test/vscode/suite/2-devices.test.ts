@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'mocha';
 import * as vscode from 'vscode';
-import type { DeviceInfo } from '../../../device-agent/src/protocol';
+import type { DeviceInfo } from '../../../contract/protocol';
 import { jetbench, until } from './util';
 
 describe('devices', () => {

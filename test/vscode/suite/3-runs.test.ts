@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, it } from 'mocha';
 import * as vscode from 'vscode';
-import { formatMs } from '../../../src/core/report';
+import { formatMs } from '../../../contract/format';
 import type { RunOutcome } from '../../../src/runs/runSession';
 import { jetbench, readRun, runsDir, stopAllRuns, until } from './util';
 

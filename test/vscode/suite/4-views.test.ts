@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
-import { RUN_SCHEMA_VERSION } from '../../../device-agent/src/protocol';
+import { RUN_SCHEMA_VERSION } from '../../../contract/protocol';
 import { compareNotes, compareTable } from '../../../src/core/report';
 import type { RunOutcome } from '../../../src/runs/runSession';
 import { jetbench, readRun, runsDir, until, workspaceDir } from './util';

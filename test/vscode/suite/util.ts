@@ -5,7 +5,7 @@ import path from 'node:path';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import * as vscode from 'vscode';
-import type { RunFile } from '../../../device-agent/src/protocol';
+import type { RunFile } from '../../../contract/protocol';
 import type { JetbenchApi } from '../../../src/extension';
 
 export const EXTENSION_ID = 'jetbench.jetbench';

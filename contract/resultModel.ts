@@ -1,7 +1,7 @@
 // What a result panel knows, and how each message from the extension changes it. Pure code (no
 // DOM), unit-tested under test/unit; the page draws from this model.
-import type { RunFile, RunSpec } from '../../device-agent/src/protocol';
-import type { LivePhase, ToResultPanel } from './messages';
+import type { RunFile, RunSpec } from './protocol';
+import type { LivePhase, ToResultPanel } from './panelMessages';
 
 export interface ResultModel {
   runId: string | null;

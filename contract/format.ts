@@ -1,5 +1,6 @@
-// `jetbench info`: a device and its backends in a few readable lines.
-import type { BackendStatus, DeviceInfo } from '../../device-agent/src/protocol';
+// One formatter for what every face prints: milliseconds, model names, a device and its backends
+// (`jetbench info`, the Devices view's details).
+import type { BackendStatus, DeviceInfo, RunFile } from './protocol';
 
 const GiB = 1024 ** 3;
 
@@ -26,4 +27,19 @@ export function formatDeviceInfo(d: DeviceInfo, backends: BackendStatus[]): stri
     lines.push(b.available ? `  ${b.id.padEnd(12)} available (${b.version ?? '?'}; ${b.precisions.join(', ')})` : `  ${b.id.padEnd(12)} unavailable: ${b.reason}`);
   }
   return lines.join('\n');
+}
+
+export function formatMs(ms: number): string {
+  if (!Number.isFinite(ms)) return 'n/a';
+  return ms.toFixed(Math.abs(ms) < 1 ? 3 : 2);
+}
+
+function baseName(p: string): string {
+  const parts = p.split(/[/\\]/).filter((s) => s.length > 0);
+  return parts[parts.length - 1] ?? p;
+}
+
+/** The model a run ran, in a word: the built-in name, else the file's base name. */
+export function modelName(run: RunFile): string {
+  return run.model.builtin ?? (run.model.path ? baseName(run.model.path) : run.spec.model);
 }

@@ -2,7 +2,7 @@
 // one contract for both sides, imported type-only. Every panel answers `ready` once it listens,
 // and the extension then sends it everything it holds, so nothing is posted into a page that is
 // not listening and a re-shown panel gets its whole state back.
-import type { RunFile, RunSpec, SamplesBatch } from '../../device-agent/src/protocol';
+import type { RunFile, RunSpec, SamplesBatch } from './protocol';
 
 /** The `viewType`s of the panels (also the serializers' ids in package.json activationEvents). */
 export const RESULT_VIEW_TYPE = 'jetbench.result';

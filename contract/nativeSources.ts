@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { cacheDir } from '../../../models/src/index';
+import { cacheDir } from './cacheDir';
 
 /** Folders of native/ that are sources (build outputs and fetched headers are not). */
 const SOURCE_DIRS = ['include', 'src', 'test', 'bench', 'scripts'];

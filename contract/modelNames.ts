@@ -1,6 +1,6 @@
 // Built-in model names, without the generator: clients (the extension's pickers, spec files) need
 // the names, and must not pull the ONNX generator into their bundles to get them.
-import type { Precision } from '../../device-agent/src/protocolValues';
+import type { Precision } from './protocolValues';
 
 export type BuiltinBase = 'tiny' | 'yolov5n' | 'yolov5s' | 'yolov5m';
 
