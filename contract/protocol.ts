@@ -539,15 +539,18 @@ export interface QueueJob {
   submittedAt: string;
 }
 
-/** Running job first, then the waiting ones in order. */
+/** Running job first, then the waiting ones in order. A notification carries the first jobs only
+ * (the agent's QUEUE_JOBS_SENT); `total` counts them all. */
 export interface QueueState {
   jobs: QueueJob[];
+  total: number;
 }
 
 /** Client -> agent: the accelerator's queue now. */
 export const QueueStateRequest = new RequestType0<QueueState, void>('jetbench/queueState');
 
-/** Agent -> every attached client: the queue changed (a job was submitted, started or ended). */
+/** Agent -> every attached client: the queue changed (a job was submitted, started or ended).
+ * Coalesced (at most one per ~100 ms) and bounded in size, whatever the queue's length. */
 export const QueueChangedNotification = new NotificationType<QueueState>('jetbench/queueChanged');
 
 export interface StopDaemonResult {

@@ -12,10 +12,35 @@ export function defaultRunPath(cwd: string, runId: string): string {
   return path.join(cwd, RUNS_DIR, `${runId}.json`);
 }
 
-/** Fails early (before measuring) when the run file could not be written; names the fix. */
+/** Where a run's file goes, checked before anything is measured: `out` null = the default
+ * `.jetbench/runs/<id>.json`; an existing directory, or a path ending in `/`, = `<dir>/<id>.json`;
+ * anything else is the file itself. Throws (naming the fix) when it could not be written. */
+export async function resolveRunOutput(cwd: string, out: string | null, runId: string): Promise<string> {
+  if (out === null) {
+    const file = defaultRunPath(cwd, runId);
+    await checkOutputPath(file, true);
+    return file;
+  }
+  const given = path.resolve(cwd, out);
+  const st = await stat(given).catch(() => null);
+  if (st?.isDirectory() || /[\\/]$/.test(out)) {
+    if (!st) throw new Error(`output directory '${given}' does not exist: create it first (mkdir -p '${given}') or choose another --out`);
+    const file = path.join(given, `${runId}.json`);
+    await checkOutputPath(file, false);
+    return file;
+  }
+  await checkOutputPath(given, false);
+  return given;
+}
+
+/** Fails early (before measuring) when the file could not be written; names the fix. */
 export async function checkOutputPath(file: string, createDefaultDir: boolean): Promise<void> {
   const dir = path.dirname(path.resolve(file));
   if (createDefaultDir) await mkdir(dir, { recursive: true });
+  // The file is replaced by a rename, which a directory refuses (EISDIR) after all the work.
+  if ((await stat(file).catch(() => null))?.isDirectory()) {
+    throw new Error(`'${path.resolve(file)}' is a directory: give the path of a file (in it or elsewhere) instead`);
+  }
   let st;
   try {
     st = await stat(dir);
