@@ -303,11 +303,17 @@ export interface Stats {
 
 export type RunStatus = 'ok' | 'failed' | 'cancelled';
 
-/** The run file (`.jetbench/runs/<id>.json`); schemas/run.schema.json describes it. */
+/** The run file (`.jetbench/runs/<id>.json`). These types are the one source of its JSON Schema:
+ * schemas/run.schema.json is generated from them (scripts/schemas.mjs, run by the build; a unit test
+ * fails when the committed schema differs), and the JSDoc tags below become its constraints. */
 export interface RunFile {
+  /** @minimum 1 */
   schemaVersion: number;
+  /** @pattern ^[A-Za-z0-9][A-Za-z0-9_.-]*$ */
   id: string;
+  /** @format date-time */
   createdAt: string;
+  /** @format date-time */
   finishedAt: string;
   spec: RunSpec;
   device: DeviceInfo;

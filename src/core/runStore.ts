@@ -5,6 +5,7 @@ import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:
 import path from 'node:path';
 import { RUN_SCHEMA_VERSION } from '../../contract/protocolValues';
 import type { RunFile } from '../../contract/protocol';
+import { runFileProblems } from '../../contract/runFileCheck';
 
 export const RUNS_DIR = path.join('.jetbench', 'runs');
 
@@ -92,7 +93,6 @@ export class RunFileProblem extends Error {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isNumberArray = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => typeof x === 'number');
 
 /** Checks parsed JSON is a run file every reader (report, panels, views) can rely on: the fields
  * they read exist with the right shapes. Throws a RunFileProblem naming the file and the fix. */
@@ -106,21 +106,9 @@ export function checkRunData(data: unknown, file: string): RunFile {
       `'${file}' has run schema version ${data.schemaVersion}, newer than this jetbench understands (${RUN_SCHEMA_VERSION}): update jetbench`,
     );
   }
-  const missing: string[] = [];
-  const need = (ok: boolean, what: string) => {
-    if (!ok) missing.push(what);
-  };
-  need(typeof data.id === 'string', 'id');
-  need(typeof data.status === 'string', 'status');
-  need(isObject(data.device) && typeof data.device.hostname === 'string', 'device');
-  need(isObject(data.model) && typeof data.model.path === 'string', 'model');
-  need(isObject(data.versions), 'versions');
-  need(isObject(data.timing), 'timing');
-  need(data.stats === null || isObject(data.stats), 'stats');
-  need(typeof data.spec.model === 'string' && typeof data.spec.backend === 'string' && typeof data.spec.precision === 'string', 'spec');
-  need(isNumberArray(data.samples.latencyMs) && isNumberArray(data.samples.warmupLatencyMs), 'samples');
-  if (missing.length > 0) {
-    throw new RunFileProblem('invalid', `'${file}' is a damaged run file (missing or malformed: ${missing.join(', ')}): restore it from version control or delete it`);
+  const problems = runFileProblems(data);
+  if (problems.length > 0) {
+    throw new RunFileProblem('invalid', `'${file}' is a damaged run file (${problems.join('; ')}): restore it from version control or delete it`);
   }
   return data as unknown as RunFile;
 }
