@@ -25,6 +25,18 @@ const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
 
+/** What a new user can do with the run they just measured (stderr: the table stays clean). */
+export function nextSteps(file: string): string {
+  const f = /^[\w./-]+$/.test(file) ? file : `'${file.replace(/'/g, "'\\''")}'`;
+  return [
+    'next:',
+    `  jetbench report ${f}                  a Markdown report (--format csv|json)`,
+    `  jetbench compare ${f} <another run>   ratio and significance against a baseline`,
+    '  in VS Code: the Jetbench view lists .jetbench/runs; Open Run shows histograms and percentiles',
+    '',
+  ].join('\n');
+}
+
 async function bench(args: string[], io: CliIo): Promise<number> {
   const parsed = parseBenchArgs(args);
   if (parsed === 'help') {
@@ -39,7 +51,9 @@ async function bench(args: string[], io: CliIo): Promise<number> {
     io.out(formatBenchTable(run) + '\n');
     if (run.verification) io.out(`Verification: ${formatVerification(run)}\n`);
     if (run.operators?.length) io.out(`\n${formatOperators(run, 10, 'text')}\n`);
-    io.out(`run file: ${path.relative(io.cwd, outFile) || outFile}\n`);
+    const file = path.relative(io.cwd, outFile) || outFile;
+    io.out(`run file: ${file}\n`);
+    if (!parsed.quiet && run.status === 'ok') io.err(nextSteps(file));
   }
   if (run.status === 'cancelled') return EXIT_INTERRUPTED;
   // Outputs that disagree with the reference make the run's numbers worthless: say so by the exit code.
