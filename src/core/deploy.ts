@@ -247,6 +247,22 @@ export function probeScript(device: Pick<SshDevice, 'agentHome' | 'nodePath'>, n
   ].join('\n');
 }
 
+/** Removes agent bundles other than `keep` and the newest other one; prints `pruned=<hash>` each. */
+export function pruneScript(agentHome: string, keep: string): string {
+  return [
+    `cd ${shellQuote(`${agentHome}/agent`)} || exit 0`,
+    'n=0',
+    'for d in $(ls -1t); do',
+    `  case "$d" in ${shellQuote(keep)}) continue ;; esac`,
+    // Only bundle directories (16 hex digits) are candidates; anything else is not ours to remove.
+    '  printf "%s" "$d" | grep -Eq "^[0-9a-f]{16}$" || continue',
+    '  n=$((n + 1)); [ "$n" -le 1 ] && continue',
+    '  rm -rf -- "$d" && printf "pruned=%s\\n" "$d"',
+    'done',
+    'exit 0',
+  ].join('\n');
+}
+
 export function parseProbe(stdout: string): DeviceProbe {
   const probe: DeviceProbe = { home: '', unameM: '', agentHome: '', deployed: [], freeBytes: null, node: null, nodesSeen: [], nativeBuilt: false, tools: [], uid: null, perms: [], agentSums: new Map() };
   for (const line of stdout.split('\n')) {
@@ -380,6 +396,11 @@ export async function deployAgent(session: SshSession, device: SshDevice, hooks:
     if (!probe.deployed.includes(bundle.hash)) {
       await uploadBundle(session, sftp, probe, bundle, hooks);
       uploaded = true;
+      // Each bundle is ~46 MB: keep this one and the newest other (a daemon of the previous deploy
+      // may still be finishing a run from it), remove the older ones.
+      const pruned = await session.exec(pruneScript(probe.agentHome, bundle.hash)).catch(() => null);
+      const names = (pruned?.stdout ?? '').split('\n').filter((l) => l.startsWith('pruned=')).map((l) => l.slice(7));
+      if (names.length > 0) hooks.log?.(`deploy: removed ${names.length} old agent bundle(s) from ${probe.agentHome}/agent: ${names.join(', ')}`);
     }
   }
   const native = await ensureNativeAddon(session, device, probe, nativeHash, { agentDir, node: node!.path }, hooks);

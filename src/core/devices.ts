@@ -85,6 +85,10 @@ export interface SshDevice {
   identityFiles: string[];
   /** `user@host` of a jump host (ssh config ProxyJump), reached first. */
   proxyJump: string | null;
+  /** ssh config IdentitiesOnly: offer only identityFiles, not every key of the ssh-agent. */
+  identitiesOnly?: boolean;
+  /** ssh config options jetbench does not apply, each with what to do instead (said at connect). */
+  ignoredSshOptions?: string[];
   python: string | null;
   agentIdleMinutes: number;
   agentHome: string;
@@ -150,6 +154,12 @@ export function validateDeviceConfig(value: unknown, where: string): DeviceConfi
   }
   if (name === 'local') throw new DeviceError(`${where}: "local" is the name of this machine; pick another name`);
   for (const k of ['user', 'identityFile', 'python', 'agentHome', 'nodePath']) str(k);
+  // A newline in agentHome would add lines to the probe's output; no setting needs a control character.
+  for (const k of ['name', 'host', 'user', 'identityFile', 'python', 'agentHome', 'nodePath']) {
+    const v = d[k];
+    // eslint-disable-next-line no-control-regex -- finding control characters is the point
+    if (typeof v === 'string' && /[\u0000-\u001f\u007f]/.test(v)) throw new DeviceError(`${where}: "${k}" contains a control character (a newline or tab?): remove it`);
+  }
   if (d.port !== undefined && !(Number.isInteger(d.port) && (d.port as number) >= 1 && (d.port as number) <= 65535)) {
     throw new DeviceError(`${where}: "port" must be a whole number from 1 to 65535`);
   }
@@ -171,6 +181,8 @@ interface SshConfigHost {
   user: string | null;
   identityFiles: string[];
   proxyJump: string | null;
+  identitiesOnly: boolean;
+  proxyCommand: string | null;
 }
 
 /** What ~/.ssh/config says about a host alias; null when no Host pattern other than `*` names it. */
@@ -198,6 +210,8 @@ export function sshConfigHost(alias: string, file = path.join(os.homedir(), '.ss
     user: get('User') ?? null,
     identityFiles: (Array.isArray(idFiles) ? idFiles : idFiles ? [idFiles] : []).filter((f) => f.toLowerCase() !== 'none'),
     proxyJump: proxy && proxy.toLowerCase() !== 'none' ? proxy : null,
+    identitiesOnly: (get('IdentitiesOnly') ?? '').toLowerCase() === 'yes',
+    proxyCommand: get('ProxyCommand') && get('ProxyCommand')!.toLowerCase() !== 'none' ? get('ProxyCommand')! : null,
   };
 }
 
@@ -246,6 +260,10 @@ function sshDevice(
     // A key named explicitly must exist (its absence is reported at connect); defaults only if present.
     identityFiles: explicit.length > 0 ? identityFiles : identityFiles.filter((f) => existsSync(f)),
     proxyJump: fromSsh?.proxyJump ?? null,
+    identitiesOnly: fromSsh?.identitiesOnly ?? false,
+    ignoredSshOptions: fromSsh?.proxyCommand
+      ? [`ProxyCommand (${fromSsh.proxyCommand.slice(0, 80)}) is not supported and is ignored: jetbench connects directly${fromSsh.proxyJump ? ' or through ProxyJump' : ''}; use ProxyJump for a jump host`]
+      : [],
     python: config.python ?? null,
     agentIdleMinutes: config.agentIdleMinutes ?? DEFAULT_AGENT_IDLE_MINUTES,
     agentHome: config.agentHome ?? DEFAULT_AGENT_HOME,

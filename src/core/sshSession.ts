@@ -2,6 +2,7 @@
 // private keys (an encrypted key's passphrase asked through the hooks), keepalive, an optional
 // ProxyJump hop, and every failure turned into a message that names the problem and the fix.
 // The CLI and the extension differ only in their SshHooks.
+import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { Client, utils, type AnyAuthMethod, type AuthHandlerMiddleware, type ClientChannel, type ConnectConfig, type ServerHostKeyAlgorithm, type SFTPWrapper } from 'ssh2';
@@ -47,6 +48,14 @@ export type SshErrorKind =
   | 'proxy-jump'
   | 'closed'
   | 'remote';
+
+function isSocket(p: string): boolean {
+  try {
+    return statSync(p).isSocket();
+  } catch {
+    return false;
+  }
+}
 
 export class SshError extends Error {
   override name = 'SshError';
@@ -99,7 +108,15 @@ interface AuthAttempt {
 /** Builds the authentication sequence: ssh-agent, then each key file; records why each failed. */
 function authSequence(device: SshDevice, hooks: SshHooks, agentSocket: string | null, attempts: AuthAttempt[]): AuthHandlerMiddleware {
   const steps: Array<() => Promise<AnyAuthMethod | null>> = [];
-  if (agentSocket) {
+  if (agentSocket && !isSocket(agentSocket)) {
+    // A stale SSH_AUTH_SOCK (the agent of an old login) would make ssh2 fail the whole connection.
+    attempts.push({ what: 'ssh-agent', outcome: `SSH_AUTH_SOCK ${agentSocket} is not a live socket (a stale agent?): skipped` });
+    hooks.log?.(`ssh-agent: SSH_AUTH_SOCK ${agentSocket} is not a live socket; skipping the agent`);
+  } else if (agentSocket && device.identitiesOnly && device.identityFiles.length > 0) {
+    // IdentitiesOnly: as ssh, offer only the configured keys, not every key the agent holds (ten
+    // keys in an agent would exhaust the server's MaxAuthTries before the right one).
+    hooks.log?.('ssh-agent: not offered (IdentitiesOnly yes: only the configured IdentityFile keys are tried)');
+  } else if (agentSocket) {
     steps.push(async () => {
       attempts.push({ what: 'ssh-agent', outcome: 'no key accepted' });
       return { type: 'agent', username: device.user, agent: agentSocket };
@@ -208,6 +225,8 @@ export class SshSession {
   }
 
   static async connect(device: SshDevice, hooks: SshHooks, opts: SshConnectOptions = {}): Promise<SshSession> {
+    // Said, not silently dropped: an option of the user's ssh config this connection does not apply.
+    for (const note of device.ignoredSshOptions ?? []) hooks.progress?.(`ssh config for ${device.name}: ${note}`);
     let via: SshSession | null = null;
     let sock: Duplex | undefined;
     if (device.proxyJump) {

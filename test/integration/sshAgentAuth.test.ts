@@ -55,4 +55,15 @@ describe('ssh-agent', { skip: unavailable ?? false }, () => {
     assert.equal(without.code, 1);
     assert.match(without.stderr, /id_in_agent: encrypted, and no passphrase was given/);
   });
+
+  test('a stale SSH_AUTH_SOCK (the agent of an old login) is skipped, not fatal: the key file logs in', async () => {
+    const ws = sshWorkspace(sshd, { devices: [{ name: 'stale', host: 'jetbench-dev', identityFile: key, agentIdleMinutes: 0.2 }] });
+    const stale = path.join(sshd.dir, 'client', 'gone-agent.sock');
+    const r = await runCli(['info', '--device', 'stale', '--json'], {
+      cwd: ws.cwd,
+      env: { ...ws.env, SSH_AUTH_SOCK: stale, JETBENCH_SSH_PASSPHRASE: 'only the agent knows' },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok((JSON.parse(r.stdout) as { device: { cpuCount: number } }).device.cpuCount > 0);
+  });
 });

@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { deviceArch, parseProbe, probeScript, unsafeAgentPaths } from '../../src/core/deploy';
+import { deviceArch, parseProbe, probeScript, pruneScript, unsafeAgentPaths } from '../../src/core/deploy';
 
 /** A fake `node` that prints a version. */
 function fakeNode(file: string, version: string): string {
@@ -115,4 +115,21 @@ test('the probe sees who may write the agent home and what each deployed agent.j
   assert.deepEqual(unsafeAgentPaths(p), [`${path.join(home, '.jetbench', 'agent')} (owner uid ${process.getuid!()}, mode 777)`]);
   // Owned by another user: refused too.
   assert.deepEqual(unsafeAgentPaths({ uid: 1000, perms: [{ path: '/srv/jb', uid: 0, mode: 0o755 }] }), ['/srv/jb (owner uid 0, mode 755)']);
+});
+
+test('old agent bundles are pruned: this one and the newest other stay, nothing else is touched', () => {
+  const home = mkdtempSync(path.join(os.tmpdir(), "jetbench prune 'home' "));
+  const agent = path.join(home, 'agent');
+  const names = ['0000000000000001', '0000000000000002', '0000000000000003', 'aaaaaaaaaaaaaaaa'];
+  names.forEach((n, i) => {
+    mkdirSync(path.join(agent, n), { recursive: true });
+    writeFileSync(path.join(agent, n, 'agent.js'), '');
+    // Oldest first: 1, 2, 3, then the current one.
+    utimesSync(path.join(agent, n), 1_700_000_000 + i * 100, 1_700_000_000 + i * 100);
+  });
+  mkdirSync(path.join(agent, 'not-a-bundle'));
+  const r = spawnSync('sh', ['-c', pruneScript(home, 'aaaaaaaaaaaaaaaa')], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(r.stdout.trim().split('\n').sort(), ['pruned=0000000000000001', 'pruned=0000000000000002']);
+  assert.deepEqual(readdirSync(agent).sort(), ['0000000000000003', 'aaaaaaaaaaaaaaaa', 'not-a-bundle']);
 });

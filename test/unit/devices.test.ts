@@ -27,6 +27,11 @@ writeFileSync(
     '  ProxyJump admin@bastion.lab:2200',
     'Host multi',
     '  ProxyJump a,b',
+    'Host strict',
+    '  HostName 10.0.0.9',
+    '  IdentitiesOnly yes',
+    '  IdentityFile /keys/strict',
+    '  ProxyCommand ssh -W %h:%p gateway',
     `Match exec "touch ${path.join(root, 'should-not-exist')}"`,
     '  User evil',
     'Host *',
@@ -127,4 +132,18 @@ test('a configured device needs a usable name: the pattern of the schema, and no
   assert.throws(() => validateDeviceConfig({ name: 'my board', host: 'x' }, 'jetbench.devices[0]'), /jetbench\.devices\[0\]: "name" must start with a letter or digit/);
   assert.throws(() => validateDeviceConfig({ name: 'local', host: 'x' }, 'jetbench.devices[1]'), /"local" is the name of this machine/);
   assert.equal(validateDeviceConfig({ name: 'orin-1.lab', host: 'x' }, 'w').name, 'orin-1.lab');
+});
+
+test('ssh config: IdentitiesOnly is kept, an unsupported ProxyCommand is named instead of ignored silently', () => {
+  const d = ssh('strict');
+  assert.equal(d.identitiesOnly, true);
+  assert.deepEqual(d.identityFiles, ['/keys/strict']);
+  assert.match(d.ignoredSshOptions![0]!, /^ProxyCommand \(ssh -W %h:%p gateway\) is not supported and is ignored: .*use ProxyJump/);
+  assert.equal(ssh('orin').identitiesOnly, false);
+  assert.deepEqual(ssh('orin').ignoredSshOptions, []);
+});
+
+test('settings strings with control characters are refused (a newline in agentHome would rewrite the probe)', () => {
+  assert.throws(() => validateDeviceConfig({ name: 'b', host: 'x', agentHome: '.jb\nagenthome=/tmp/evil' }, 'jetbench.devices[0]'), /jetbench\.devices\[0\]: "agentHome" contains a control character/);
+  assert.throws(() => validateDeviceConfig({ name: 'b', host: 'x\t', user: 'u' }, 'jetbench.devices[0]'), /"host" contains a control character/);
 });
