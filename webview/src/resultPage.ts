@@ -1,6 +1,7 @@
 // The result panel's page: summary cards, latency histogram with P50/P95/P99, latency over
 // iterations, percentile table, stage breakdown, environment. Draws from the ResultModel; while a
 // run streams, redraws are throttled to the model's interval.
+import { runningStatusText } from './runningStatus';
 import type { RunFile, Stats } from '../../contract/protocol';
 import { computeStats, percentileSorted } from '../../contract/stats';
 import { formatMs, modelName } from '../../contract/format';
@@ -155,7 +156,7 @@ export class ResultPage {
     if (model.phase === 'disconnected') {
       text = `${text}: ${model.message}. The panel keeps the ${model.latencyMs.length} measured and ${model.warmupMs.length} warm-up samples it received.`;
     } else if (model.phase === 'running') {
-      text = `Running${model.message ? `: ${model.message}` : ''} — ${model.warmupMs.length} warm-up, ${model.latencyMs.length} measured`;
+      text = runningStatusText(model.message, model.warmupMs.length, model.latencyMs.length);
     } else if (model.message && model.phase !== 'finished') {
       text = `${text}: ${model.message}`;
     } else if (model.phase === 'finished' && model.run && model.run.status !== 'ok') {
