@@ -1,7 +1,7 @@
 // The result panel's page: summary cards, latency histogram with P50/P95/P99, latency over
 // iterations, percentile table, stage breakdown, environment. Draws from the ResultModel; while a
 // run streams, redraws are throttled to the model's interval.
-import { runningStatusText } from './runningStatus';
+import { noSamplesText, runningStatusText } from './runningStatus';
 import type { RunFile, Stats } from '../../contract/protocol';
 import { computeStats, percentileSorted } from '../../contract/stats';
 import { formatMs, modelName } from '../../contract/format';
@@ -134,7 +134,7 @@ export class ResultPage {
     this.histogram.update(h, markers);
     this.histogramTitle.textContent = `Latency histogram (${h.counts.length} Freedman–Diaconis bin${h.counts.length === 1 ? '' : 's'} of ${formatMs(h.binWidthMs)} ms, n = ${sorted.length})`;
     this.timeline.update(decimateMinMax(warmupMs, TIMELINE_POINTS), decimateMinMax(latencyMs, TIMELINE_POINTS, warmupMs.length), warmupMs.length + latencyMs.length);
-    this.drawPercentiles(sorted);
+    this.drawPercentiles(sorted, model.run?.status);
     this.drawStages(run);
     this.drawEnvironment(model);
 
@@ -178,9 +178,9 @@ export class ResultPage {
     );
   }
 
-  private drawPercentiles(sorted: Float64Array): void {
+  private drawPercentiles(sorted: Float64Array, runStatus: RunFile['status'] | undefined): void {
     if (sorted.length === 0) {
-      this.percentiles.replaceChildren('No measured iterations yet.');
+      this.percentiles.replaceChildren(noSamplesText(runStatus));
       return;
     }
     const rows = [

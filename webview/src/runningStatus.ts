@@ -12,3 +12,11 @@ export function runningStatusText(message: string, warmupCount: number, measured
   const what = phase ? `: ${phase}` : '';
   return `Running${what} — ${warmupCount} warm-up, ${measuredCount} measured`;
 }
+
+/** What the percentile table says when there is no measured sample: a run that ended (cancelled
+ *  or failed) before its first measured iteration must say so, not "yet" as if still running. */
+export function noSamplesText(runStatus: 'ok' | 'failed' | 'cancelled' | undefined): string {
+  if (runStatus === 'cancelled') return 'Cancelled before any measured iteration.';
+  if (runStatus === 'failed') return 'The run failed before any measured iteration.';
+  return 'No measured iterations yet.';
+}
