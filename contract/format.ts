@@ -43,3 +43,10 @@ function baseName(p: string): string {
 export function modelName(run: RunFile): string {
   return run.model.builtin ?? (run.model.path ? baseName(run.model.path) : run.spec.model);
 }
+
+/** A run's device as every face names it: the configured device name (`local`, `xavier`), with
+ *  the machine's hostname beside it when it differs, so the summary and the panels agree. */
+export function deviceLabel(run: Pick<RunFile, 'spec' | 'device'>): string {
+  const { device } = run.spec;
+  return run.device.hostname && run.device.hostname !== device ? `${device} (${run.device.hostname})` : device;
+}

@@ -11,6 +11,7 @@ import { lastFirst } from '../runs/livePhase';
 import { runBenchmarkSession, type RunOutcome } from '../runs/runSession';
 import type { JetbenchContext } from '../vscode/context';
 import { pickDevice, requireRunsFolder } from './picks';
+import { MODEL_SEARCH_EXCLUDE, MODEL_SEARCH_INCLUDE } from './modelSearch';
 
 const MODEL_NOTES: Record<string, string> = {
   tiny: 'a few ms on a CPU: for trying things out',
@@ -27,7 +28,7 @@ function stepTitle(step: number, what: string): string {
 
 /** Built-in models and the workspace's .onnx files; "Browse…" for any other file. */
 async function pickModel(last: string | undefined): Promise<string | undefined> {
-  const files = await vscode.workspace.findFiles('**/*.onnx', '**/{node_modules,.git}/**', 200);
+  const files = await vscode.workspace.findFiles(MODEL_SEARCH_INCLUDE, MODEL_SEARCH_EXCLUDE, 200);
   type Item = vscode.QuickPickItem & { value: string };
   const builtins: Item[] = BUILTIN_BASES.map((b) => ({ label: b, value: b, description: 'built-in', detail: MODEL_NOTES[b] }));
   const workspace: Item[] = files

@@ -4,7 +4,7 @@
 // the run file and device-agent's stats module; nothing here re-measures or re-derives them.
 import type { DeviceState, RunFile, SampleSpan, Stats } from '../../contract/protocol';
 import { compareMedians } from '../../contract/stats';
-import { formatMs, modelName } from '../../contract/format';
+import { deviceLabel, formatMs, modelName } from '../../contract/format';
 import { csvText, markdownCode, markdownText, oneLine } from '../../contract/untrustedText';
 import type { Table } from '../../contract/panelMessages';
 
@@ -162,7 +162,7 @@ const METRIC_TABLE = { headers: ['Metric', 'Value'], align: ['left', 'left'] as 
 export function formatBenchTable(run: RunFile): string {
   const label = run.spec.label ? ` "${run.spec.label}"` : '';
   const lines = [
-    `Model ${modelName(run)}${label}, backend ${run.spec.backend}, precision ${run.spec.precision}, device ${run.device.hostname}: ${run.status}`,
+    `Model ${modelName(run)}${label}, backend ${run.spec.backend}, precision ${run.spec.precision}, device ${deviceLabel(run)}: ${run.status}`,
   ];
   const status = statusLine(run);
   if (status) lines.push(status);

@@ -114,7 +114,7 @@ test('bench table shows the statistics of a known sample set', () => {
   const run = makeRun({ latencyMs: [19, 10, 18, 11, 17, 12, 16, 13, 15, 14] });
   const text = formatBenchTable(run);
   // mean 14.5, P95 = 18 + 0.55 * (19 - 18) (linear interpolation), median 14.5, n = 10 -> CI ranks 2 and 9.
-  assert.match(text, /^Model yolov5s, backend tensorrt, precision fp16, device xavier-01: ok$/m);
+  assert.match(text, /^Model yolov5s, backend tensorrt, precision fp16, device xavier \(xavier-01\): ok$/m);
   assert.match(text, /^Mean\s+14\.50 ms$/m);
   assert.match(text, /^P95\s+18\.55 ms$/m);
   assert.match(text, /^Min\s+10\.00 ms$/m);
@@ -294,4 +294,12 @@ test('JSON report parses back with the run files\' statistics', () => {
   assert.deepEqual(item.spec, a.spec);
   assert.deepEqual(item.model, { path: a.model.path, sha256: a.model.sha256, bytes: a.model.bytes });
   assert.deepEqual(item.versions, a.versions);
+});
+
+test('bench summary names the device as configured (local), the hostname only beside it', () => {
+  const run = makeRun({ latencyMs: [10, 11, 12] });
+  const local: RunFile = { ...run, spec: { ...run.spec, device: 'local' }, device: { ...run.device, hostname: 'vm' } };
+  assert.match(formatBenchTable(local), /^Model .*, device local \(vm\): ok$/m);
+  const same: RunFile = { ...run, spec: { ...run.spec, device: 'xavier-01' } };
+  assert.match(formatBenchTable(same), /, device xavier-01: ok$/m);
 });

@@ -1,6 +1,7 @@
 // The result panel's page: summary cards, latency histogram with P50/P95/P99, latency over
 // iterations, percentile table, stage breakdown, environment. Draws from the ResultModel; while a
 // run streams, redraws are throttled to the model's interval.
+import { noSamplesText, runningStatusText } from './runningStatus';
 import type { RunFile, Stats } from '../../contract/protocol';
 import { computeStats, percentileSorted } from '../../contract/stats';
 import { formatMs, modelName } from '../../contract/format';
@@ -133,7 +134,7 @@ export class ResultPage {
     this.histogram.update(h, markers);
     this.histogramTitle.textContent = `Latency histogram (${h.counts.length} Freedman–Diaconis bin${h.counts.length === 1 ? '' : 's'} of ${formatMs(h.binWidthMs)} ms, n = ${sorted.length})`;
     this.timeline.update(decimateMinMax(warmupMs, TIMELINE_POINTS), decimateMinMax(latencyMs, TIMELINE_POINTS, warmupMs.length), warmupMs.length + latencyMs.length);
-    this.drawPercentiles(sorted);
+    this.drawPercentiles(sorted, model.run?.status);
     this.drawStages(run);
     this.drawEnvironment(model);
 
@@ -155,7 +156,7 @@ export class ResultPage {
     if (model.phase === 'disconnected') {
       text = `${text}: ${model.message}. The panel keeps the ${model.latencyMs.length} measured and ${model.warmupMs.length} warm-up samples it received.`;
     } else if (model.phase === 'running') {
-      text = `Running${model.message ? `: ${model.message}` : ''} — ${model.warmupMs.length} warm-up, ${model.latencyMs.length} measured`;
+      text = runningStatusText(model.message, model.warmupMs.length, model.latencyMs.length);
     } else if (model.message && model.phase !== 'finished') {
       text = `${text}: ${model.message}`;
     } else if (model.phase === 'finished' && model.run && model.run.status !== 'ok') {
@@ -177,9 +178,9 @@ export class ResultPage {
     );
   }
 
-  private drawPercentiles(sorted: Float64Array): void {
+  private drawPercentiles(sorted: Float64Array, runStatus: RunFile['status'] | undefined): void {
     if (sorted.length === 0) {
-      this.percentiles.replaceChildren('No measured iterations yet.');
+      this.percentiles.replaceChildren(noSamplesText(runStatus));
       return;
     }
     const rows = [
