@@ -67,7 +67,9 @@ export async function executePipeline(spec: RunSpec, runId: string, sinks: RunSi
     executionProvider: 'cpu',
     threads: spec.threads,
   };
-  await ensureNativeAddon(sinks, env);
+  // On an SSH device, deploy builds the addon (as the device's nativeBuild setting says); locally
+  // nobody deploys, so the first pipeline builds it.
+  if (spec.device === 'local') await ensureNativeAddon(sinks, env);
   sinks.progress(`starting the native worker (${options.mode}, ${options.memory} memory)`);
   const worker = NativeWorker.start(env);
   let result;
@@ -126,8 +128,8 @@ export async function executePipeline(spec: RunSpec, runId: string, sinks: RunSi
   });
 }
 
-/** The pipeline runs in the native worker: on first use on this device (a fresh set-up, a new
- * version of the sources), the addon is built here, with progress, and kept by source hash, as
+/** The pipeline runs in the native worker: on first use on the local machine (a fresh set-up, a
+ * new version of the sources), the addon is built here, with progress, and kept by source hash, as
  * deploy does on an SSH device. A failed build says what to install. */
 async function ensureNativeAddon(sinks: Pick<RunSinks, 'progress'>, env: NodeJS.ProcessEnv): Promise<void> {
   if (env.JETBENCH_NATIVE_ADDON) return;

@@ -117,7 +117,7 @@ describe('deploy over SSH', { skip: unavailable ?? false }, () => {
     assert.match(result.native.detail, /nativeBuild is "never" for this device \(the pipeline and the TensorRT backend need it/);
     const r = await runCli(['pipeline', '--device', 'lean', '--model', 'tiny', '--frames', '2', '--warmup', '0', '--quiet', '--out', path.join(ws.cwd, 'p.json')], { cwd: ws.cwd, env: ws.env });
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /the native addon is not built .*build it on this device with 'node agent.js build-native'/);
+    assert.match(r.stderr, /the native addon is not built .*build it on this device with 'node \S*\/agent\.js build-native'/);
     assert.ok(!existsSync(path.join(ws.cwd, 'p.json')), 'no run file for a run that could not start');
   });
 
