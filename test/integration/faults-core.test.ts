@@ -1,0 +1,88 @@
+// What jetbench promises under faults (issue 18 items 1, 2, 3, 5), on the real CLI, agent and
+// run registry: a killed agent is never success; a full runs directory never takes the daemon
+// down; a million-sample run survives being fetched and re-attached.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import type { RunSpec, SamplesBatch } from '../../contract/protocol';
+import { StreamedSamples } from '../../contract/streamedSamples';
+import { RunRegistry } from '../../device-agent/src/liveRuns';
+import type { PreparedRun } from '../../device-agent/src/runner';
+import { readJournal } from '../../device-agent/src/runJournal';
+import { runCli, scratchDir } from '../helpers/cli';
+
+const spec: RunSpec = {
+  device: 'local', model: 'tiny', backend: 'onnxruntime', precision: 'fp32', warmup: 2, warmupMs: 0,
+  iterations: 5, durationS: 0, threads: 1, inputShape: null, opset: 13, label: null,
+};
+
+function prepared(id: string): PreparedRun {
+  const versions = { agent: 'dev', node: '20', onnxruntime: '1.30.0', cuda: null, tensorrt: null, tvm: null };
+  return {
+    id, createdAt: new Date().toISOString(), spec,
+    device: { hostname: 'h', platform: 'linux', osRelease: '6', distro: null, arch: 'x64', cpuModel: 'c', cpuCount: 2, memoryBytes: 1, gpus: [], jetson: null, cpuGovernor: null, versions },
+    versions,
+    model: { builtin: 'tiny', path: '/m.onnx', sha256: 'a'.repeat(64), bytes: 10, opset: 13, precision: 'fp32', inputs: [], outputs: [] },
+    artifact: null,
+    timing: { clock: 'c', spans: 's', executionProvider: 'cpu', threads: 1 },
+  };
+}
+
+/** The agent processes the CLI started (its children running agent.js). */
+function agentPidsOf(cliPid: number): number[] {
+  const r = spawnSync('pgrep', ['-P', String(cliPid), '-f', 'agent.js'], { encoding: 'utf8' });
+  return r.stdout.split('\n').filter(Boolean).map(Number);
+}
+
+test('the local agent killed mid-run (kill -9): the CLI says how it ended and exits 1, never 0', async () => {
+  const cwd = scratchDir();
+  let killed = 0;
+  const r = await runCli(['bench', '--model', 'tiny', '--warmup', '1', '--iterations', '10000000', '--threads', '1'], {
+    cwd,
+    onStderr: (text, child) => {
+      if (killed === 0 && /measuring: \d+/.test(text)) {
+        for (const pid of agentPidsOf(child.pid!)) {
+          process.kill(pid, 'SIGKILL');
+          killed++;
+        }
+      }
+    },
+  });
+  assert.equal(killed, 1, `one agent was killed mid-measurement\n${r.stderr}`);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /the agent was killed by SIGKILL .*before the run ended; \d+ warm-up and \d+ measured samples had arrived/);
+});
+
+test('a million-sample run is re-attached and fetched without overflowing the stack', () => {
+  const n = 1_000_000;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'jetbench-big-'));
+  const registry = new RunRegistry(dir);
+  const live = registry.begin('big', spec);
+  registry.prepared(live, prepared('big'));
+  // Batches as the runner flushes them; the journal gets each one too.
+  const batchSize = 50_000;
+  for (let offset = 0; offset < n; offset += batchSize) {
+    const latencyMs = Array.from({ length: batchSize }, (_, i) => (offset + i) % 997);
+    live.publish({ runId: 'big', phase: 'measure', offset, latencyMs });
+  }
+  // Re-attach from the start: one batch with every sample, placed by the client's copy.
+  const client = new StreamedSamples();
+  const missed: SamplesBatch[] = [];
+  const unfollow = live.follow({ warmupOffset: 0, measureOffset: 0 }, { samples: (b) => missed.push(b) });
+  unfollow();
+  for (const b of missed) assert.equal(client.add(b), true);
+  assert.equal(client.latencyMs.length, n);
+  // A dead agent's journal is read back whole.
+  const journal = readdirSync(dir).find((f) => f.endsWith('.jsonl'))!;
+  assert.equal(readJournal(path.join(dir, journal))!.samples.latencyMs.length, n);
+  // Fetch: the finished run's samples cut back into batches from an offset.
+  registry.settle(live, { error: new Error('stopped by the test') });
+  const finished = registry.get('big');
+  assert.ok('finished' in finished);
+  const again = StreamedSamples.of(finished.finished.samples);
+  assert.equal(again.latencyMs.length, n);
+  assert.equal(again.latencyMs[n - 1], (n - 1) % 997);
+});
