@@ -205,7 +205,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
       return { stopping: true, reason: null };
     },
   });
-  for (const id of state.runs.recover()) log.write(`run ${id}: interrupted by the previous agent's end, kept as failed with its samples`);
+  const recovered = state.runs.recover((id, message) => log.write(`run ${id}: ${message}`));
+  for (const id of recovered) log.write(`run ${id}: interrupted by the previous agent's end, kept as failed with its samples`);
   process.on('uncaughtException', (e) => reportFatal(connections, e));
   process.on('unhandledRejection', (e) => reportFatal(connections, e));
   process.on('SIGTERM', () => stop('SIGTERM'));
