@@ -303,11 +303,17 @@ export interface Stats {
 
 export type RunStatus = 'ok' | 'failed' | 'cancelled';
 
-/** The run file (`.jetbench/runs/<id>.json`); schemas/run.schema.json describes it. */
+/** The run file (`.jetbench/runs/<id>.json`). These types are the one source of its JSON Schema:
+ * schemas/run.schema.json is generated from them (scripts/schemas.mjs, run by the build; a unit test
+ * fails when the committed schema differs), and the JSDoc tags below become its constraints. */
 export interface RunFile {
+  /** @minimum 1 */
   schemaVersion: number;
+  /** @pattern ^[A-Za-z0-9][A-Za-z0-9_.-]*$ */
   id: string;
+  /** @format date-time */
   createdAt: string;
+  /** @format date-time */
   finishedAt: string;
   spec: RunSpec;
   device: DeviceInfo;
@@ -539,15 +545,18 @@ export interface QueueJob {
   submittedAt: string;
 }
 
-/** Running job first, then the waiting ones in order. */
+/** Running job first, then the waiting ones in order. A notification carries the first jobs only
+ * (the agent's QUEUE_JOBS_SENT); `total` counts them all. */
 export interface QueueState {
   jobs: QueueJob[];
+  total: number;
 }
 
 /** Client -> agent: the accelerator's queue now. */
 export const QueueStateRequest = new RequestType0<QueueState, void>('jetbench/queueState');
 
-/** Agent -> every attached client: the queue changed (a job was submitted, started or ended). */
+/** Agent -> every attached client: the queue changed (a job was submitted, started or ended).
+ * Coalesced (at most one per ~100 ms) and bounded in size, whatever the queue's length. */
 export const QueueChangedNotification = new NotificationType<QueueState>('jetbench/queueChanged');
 
 export interface StopDaemonResult {

@@ -5,6 +5,8 @@ import type { RunSpec } from './protocol';
 
 export function newRunId(spec: Pick<RunSpec, 'model' | 'backend' | 'precision'>, now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
-  const model = (spec.model.split(/[\\/]/).pop() ?? 'model').replace(/\.onnx$/i, '').replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 40);
+  // Run ids become file names on the device and in the workspace: no '..' (a path's parent), only
+  // the characters isSafeRunId accepts, whatever the model's file is called.
+  const model = (spec.model.split(/[\\/]/).pop() ?? 'model').replace(/\.onnx$/i, '').replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/\.{2,}/g, '_').slice(0, 40);
   return `${stamp}-${model}-${spec.backend}-${spec.precision}-${randomBytes(3).toString('hex')}`;
 }

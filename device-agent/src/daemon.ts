@@ -4,17 +4,22 @@
 // to a rotating file. `ensureDaemon` starts it when it is not running; `attach` bridges stdio to it
 // for clients that cannot forward a unix socket.
 import { spawn } from 'node:child_process';
-import { appendFileSync, chmodSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, closeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, chmodSync, mkdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createProtocolConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-languageserver/node';
 import { createConnection as createServerConnection, type Connection } from 'vscode-languageserver/lib/common/server';
+import { runtimeDir } from './measureLock';
+import { holderAlive, readHolder, releaseLock, tryLock } from './pidLock';
 import { createAgentState, reportFatal, serve } from './server';
 
 export interface AgentHome {
   home: string;
   socket: string;
+  /** Why the socket is not in the home (its path there would be too long), else null. */
+  socketMoved: string | null;
   lock: string;
   log: string;
   runs: string;
@@ -23,13 +28,34 @@ export interface AgentHome {
 /** The agent home: `--home`, else $JETBENCH_HOME, else ~/.jetbench. */
 export function agentHome(home?: string): AgentHome {
   const dir = path.resolve(home ?? process.env.JETBENCH_HOME ?? path.join(os.homedir(), '.jetbench'));
+  const { socket, moved } = socketPath(dir);
   return {
     home: dir,
-    socket: path.join(dir, 'agent.sock'),
+    socket,
+    socketMoved: moved,
     lock: path.join(dir, 'agent.lock'),
     log: path.join(dir, 'logs', 'agent.log'),
     runs: path.join(dir, 'runs'),
   };
+}
+
+/** A unix socket's path must fit sockaddr_un.sun_path: 108 bytes on Linux with the final NUL
+ * (104 on macOS). A longer path is not refused by every layer: it can be cut short and bind
+ * somewhere else, outside the home. */
+export const SOCKET_PATH_MAX_BYTES = process.platform === 'linux' ? 107 : 103;
+
+/** `<home>/agent.sock` when it fits; else a socket in the user's private runtime directory named
+ * by a hash of the home (one per home, so one daemon per home still). */
+function socketPath(home: string): { socket: string; moved: string | null } {
+  const inHome = path.join(home, 'agent.sock');
+  if (Buffer.byteLength(inHome) <= SOCKET_PATH_MAX_BYTES) return { socket: inHome, moved: null };
+  const hash = createHash('sha256').update(home).digest('hex').slice(0, 16);
+  const short = path.join(runtimeDir(), `agent-${hash}.sock`);
+  if (Buffer.byteLength(short) > SOCKET_PATH_MAX_BYTES) {
+    throw new Error(`the agent socket's path ${inHome} is ${Buffer.byteLength(inHome)} bytes, over the ${SOCKET_PATH_MAX_BYTES}-byte limit of unix sockets, and so is ${short}: use a shorter agent home (--home or the device's agentHome setting) or a shorter XDG_RUNTIME_DIR`);
+  }
+  const moved = `the agent home's path is too long for a unix socket (${Buffer.byteLength(inHome)} bytes, limit ${SOCKET_PATH_MAX_BYTES}): its socket is ${short}`;
+  return { socket: short, moved };
 }
 
 /** What `daemon --ensure` prints (one JSON line) for the client. */
@@ -50,44 +76,41 @@ function prepareHome(paths: AgentHome): void {
   mkdirSync(path.dirname(paths.log), { recursive: true, mode: 0o700 });
 }
 
-/** Whether a process runs. A zombie does not: a killed daemon stays one where the init process
- * does not reap orphans (some containers), and it holds no socket. */
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  try {
-    // /proc/<pid>/stat: "pid (comm) S ..."; comm may hold spaces and parentheses.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return true;
-  }
+/** setTimeout takes at most 2^31-1 ms (~24.8 days) and fires at once for more: a long delay is
+ * waited for in steps. Returns the function that cancels it. */
+export function longTimeout(fn: () => void, ms: number): () => void {
+  const MAX_MS = 2 ** 31 - 1;
+  let timer: NodeJS.Timeout;
+  const due = Date.now() + ms;
+  const arm = () => {
+    const left = due - Date.now();
+    timer = left > MAX_MS ? setTimeout(arm, MAX_MS) : setTimeout(fn, Math.max(0, left));
+  };
+  arm();
+  return () => clearTimeout(timer);
 }
 
-/** Takes the home's lock (a file holding the owner's pid); a lock whose pid is dead is stale and
- * taken over. Returns the holder's pid when another live daemon has it. */
-function acquireLock(lock: string): { held: true } | { held: false; pid: number } {
-  for (let attempt = 0; attempt < 3; attempt++) {
+/** How long a starter waits for the daemon that holds the lock to open its socket. */
+const SOCKET_WAIT_MS = 20_000;
+
+/** Waits until the live daemon that holds the lock answers on its socket. Null when the holder
+ * died meanwhile (the lock is stale: take it); throws when it neither dies nor answers. */
+async function awaitHolderSocket(paths: AgentHome): Promise<{ pid: number } | null> {
+  const deadline = Date.now() + SOCKET_WAIT_MS;
+  for (;;) {
+    const holder = readHolder(paths.lock);
+    if (!holder || !holderAlive(holder)) return null;
     try {
-      const fd = openSync(lock, 'wx', 0o600);
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      return { held: true };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    const pid = Number.parseInt(readFileSync(lock, 'utf8'), 10);
-    if (Number.isInteger(pid) && pid > 0 && pidAlive(pid)) return { held: false, pid };
-    try {
-      unlinkSync(lock);
+      (await connectSocket(paths.socket)).destroy();
+      return { pid: holder.pid };
     } catch {
-      /* another starter removed it first */
+      /* still starting (recovering runs, loading) */
     }
+    if (Date.now() > deadline) {
+      throw new Error(`the agent daemon (pid ${holder.pid}) holds ${paths.lock} but has not opened ${paths.socket} in ${SOCKET_WAIT_MS / 1000} s: see ${paths.log}, or stop it (kill ${holder.pid})`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`cannot take the agent lock ${lock}: remove it if no jetbench agent runs`);
 }
 
 /** Appends timestamped lines; at maxBytes the file moves to .1 (.1 to .2, ...), keeping `keep`. */
@@ -159,20 +182,29 @@ export interface DaemonOptions {
 export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const paths = agentHome(opts.home);
   prepareHome(paths);
-  const lock = acquireLock(paths.lock);
-  if (!lock.held) {
-    printStatus({ state: 'running', pid: lock.pid, socket: paths.socket });
-    return;
+  // Another daemon holds the home: answer `running` only once its socket answers (it may still be
+  // starting); if it died meanwhile, its lock is stale and this one takes over.
+  for (;;) {
+    const lock = tryLock(paths.lock);
+    if (lock.held) break;
+    const running = await awaitHolderSocket(paths);
+    if (running) {
+      printStatus({ state: 'running', pid: running.pid, socket: paths.socket });
+      return;
+    }
   }
   const log = new RotatingLog(paths.log);
+  if (paths.socketMoved) {
+    log.write(paths.socketMoved);
+    process.stderr.write(`jetbench agent: ${paths.socketMoved}\n`);
+  }
   const cleanup = () => {
-    for (const f of [paths.socket, paths.lock]) {
-      try {
-        unlinkSync(f);
-      } catch {
-        /* gone */
-      }
+    try {
+      unlinkSync(paths.socket);
+    } catch {
+      /* gone */
     }
+    releaseLock(paths.lock);
   };
   process.on('exit', cleanup);
 
@@ -214,12 +246,12 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   process.on('SIGHUP', () => undefined);
 
   const idleMs = Math.max(0, opts.idleMinutes) * 60_000;
-  let idleTimer: NodeJS.Timeout | null = null;
+  let cancelIdle: (() => void) | null = null;
   const checkIdle = () => {
-    if (idleTimer) clearTimeout(idleTimer);
-    idleTimer = null;
+    cancelIdle?.();
+    cancelIdle = null;
     if (connections.size === 0 && !state.queue.busy) {
-      idleTimer = setTimeout(() => stop(`idle for ${opts.idleMinutes} min`), idleMs);
+      cancelIdle = longTimeout(() => stop(`idle for ${opts.idleMinutes} min`), idleMs);
     }
   };
   state.queue.onChange(checkIdle);
@@ -276,8 +308,7 @@ export async function runningDaemon(opts: Pick<DaemonOptions, 'home'>): Promise<
   } catch {
     return null;
   }
-  const pid = Number.parseInt(readFileSync(paths.lock, 'utf8'), 10);
-  return { state: 'running', pid, socket: paths.socket };
+  return { state: 'running', pid: readHolder(paths.lock)?.pid ?? 0, socket: paths.socket };
 }
 
 /** Starts the daemon for this home unless one runs; resolves with its status. The daemon gets its

@@ -17,6 +17,11 @@ export class BuildCancelledError extends Error {
   override name = 'BuildCancelledError';
 }
 
+/** A queued job (a run, a build) was cancelled before it started: nothing was measured. */
+export class JobCancelledError extends Error {
+  override name = 'JobCancelledError';
+}
+
 /** No run (or other named thing) with that id on the device. */
 export class NotFoundError extends Error {
   override name = 'NotFoundError';
@@ -27,7 +32,7 @@ export function toResponseError(e: unknown): ResponseError<void> {
   if (e instanceof BadInputError) return new ResponseError(AgentErrorCode.BadInput, e.message);
   if (e instanceof BackendUnavailableError) return new ResponseError(AgentErrorCode.BackendUnavailable, e.message);
   if (e instanceof NotFoundError) return new ResponseError(AgentErrorCode.NotFound, e.message);
-  if (e instanceof BuildCancelledError) return new ResponseError(AgentErrorCode.Cancelled, e.message);
+  if (e instanceof BuildCancelledError || e instanceof JobCancelledError) return new ResponseError(AgentErrorCode.Cancelled, e.message);
   const err = e instanceof Error ? e : new Error(String(e));
   return new ResponseError(AgentErrorCode.Internal, `agent error: ${err.message}`);
 }

@@ -9,7 +9,7 @@
 //   options: --home DIR (default $JETBENCH_HOME or ~/.jetbench), --idle-minutes N (default 30)
 import { parseArgs } from 'node:util';
 import { createConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-languageserver/node';
-import { attach, ensureDaemon, runDaemon } from './daemon';
+import { agentHome, attach, ensureDaemon, runDaemon } from './daemon';
 import { buildNativeCommand } from './native/build';
 import { runNativeWorker } from './native/worker';
 import { reportFatal, serve } from './server';
@@ -58,7 +58,10 @@ async function main(argv: string[]): Promise<void> {
   const opts = { idleMinutes, ...(values.home ? { home: values.home } : {}) };
   if (command === 'attach') return attach(opts);
   if (values.ensure) {
-    process.stdout.write(JSON.stringify(await ensureDaemon(opts)) + '\n');
+    const status = await ensureDaemon(opts);
+    const moved = agentHome(opts.home).socketMoved;
+    if (moved) process.stderr.write(`jetbench agent: ${moved}\n`);
+    process.stdout.write(JSON.stringify(status) + '\n');
     return;
   }
   await runDaemon(opts);

@@ -4,7 +4,11 @@
 import { BadInputError } from './errors';
 import { deviceInfo } from './deviceInfo';
 import { readDeviceState } from './deviceState';
+import { existsSync } from 'node:fs';
+import { nativeBuildDir, nativeSourceDir, nativeSourceHash } from '../../contract/nativeSources';
+import { buildNative } from './native/build';
 import { NativeWorker } from './native/client';
+import { nativeAddonCandidates } from './native/loader';
 import type { PipelineJob } from './native/messages';
 import { type PipelineInfo, type RunFile, type RunSpec, type TimingInfo } from '../../contract/protocol';
 import { assembleRun, resolveAndInspect, type RunHead, type RunSinks } from './runner';
@@ -63,6 +67,7 @@ export async function executePipeline(spec: RunSpec, runId: string, sinks: RunSi
     executionProvider: 'cpu',
     threads: spec.threads,
   };
+  await ensureNativeAddon(sinks, env);
   sinks.progress(`starting the native worker (${options.mode}, ${options.memory} memory)`);
   const worker = NativeWorker.start(env);
   let result;
@@ -119,4 +124,33 @@ export async function executePipeline(spec: RunSpec, runId: string, sinks: RunSi
       },
     },
   });
+}
+
+/** The pipeline runs in the native worker: on first use on this device (a fresh set-up, a new
+ * version of the sources), the addon is built here, with progress, and kept by source hash, as
+ * deploy does on an SSH device. A failed build says what to install. */
+async function ensureNativeAddon(sinks: Pick<RunSinks, 'progress'>, env: NodeJS.ProcessEnv): Promise<void> {
+  if (env.JETBENCH_NATIVE_ADDON) return;
+  const src = nativeSourceDir();
+  if (!src) return; // the worker's loader says what is missing
+  const hash = await nativeSourceHash(src);
+  if (nativeAddonCandidates(hash).some((p) => existsSync(p))) return;
+  sinks.progress('building the native addon for this device (first use, once per version; about a minute)');
+  let last = 0;
+  try {
+    const built = await buildNative({
+      sourceDir: src,
+      log: (line) => {
+        const now = Date.now();
+        if (now - last < 2000) return;
+        last = now;
+        sinks.progress(`building the native addon: ${line.slice(0, 120)}`);
+      },
+    });
+    sinks.progress(`native addon built: ${built.addonPath}`);
+  } catch (e) {
+    throw new BadInputError(
+      `the pipeline needs the native addon, and building it on this device failed: ${(e as Error).message}. Install CMake (>= 3.18) and a C++17 compiler (e.g. sudo apt install cmake g++) and run again; the build log is in ${nativeBuildDir(hash)}/build.log`,
+    );
+  }
 }

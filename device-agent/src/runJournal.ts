@@ -96,23 +96,66 @@ export function failedRun(prepared: PreparedRun, samples: StreamedSamples, error
   };
 }
 
-/** Reads a journal back: samples placed by offset; a torn last line is ignored. */
-export function readJournal(file: string): { pid: number; prepared: PreparedRun; samples: StreamedSamples } | null {
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isWhole = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+const isTimes = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+
+/** One journal line as a record, or null when it is not one this agent writes: a journal is a file
+ * on disk (a torn write, a disk error, an older or newer agent, a hand edit) and its records become
+ * a run file and file names, so each is checked before it is used. */
+export function parseJournalRecord(line: string, journalId: string): JournalRecord | null {
+  let data: unknown;
+  try {
+    data = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  if (!isObject(data)) return null;
+  if (data.t === 'prepared') {
+    const run = data.run;
+    if (!isWhole(data.pid) || !isObject(run)) return null;
+    // The run file is written under the run's id: it must be this journal's, and a safe file name.
+    if (run.id !== journalId || !isSafeRunId(journalId)) return null;
+    const objects = ['spec', 'device', 'versions', 'model', 'timing'] as const;
+    if (typeof run.createdAt !== 'string' || !objects.every((k) => isObject(run[k]))) return null;
+    if (!(run.artifact === null || isObject(run.artifact))) return null;
+    return { t: 'prepared', pid: data.pid, run: run as unknown as PreparedRun };
+  }
+  if (data.t === 'samples') {
+    if ((data.phase !== 'warmup' && data.phase !== 'measure') || !isWhole(data.offset) || !isTimes(data.latencyMs)) return null;
+    const record: JournalRecord = { t: 'samples', phase: data.phase, offset: data.offset, latencyMs: data.latencyMs };
+    if (data.stagesMs !== undefined) {
+      const stages = data.stagesMs;
+      if (!isObject(stages)) return null;
+      const entries = Object.entries(stages);
+      const latencyMs = data.latencyMs;
+      if (!entries.every(([, v]) => isTimes(v) && v.length === latencyMs.length)) return null;
+      record.stagesMs = Object.fromEntries(entries) as Record<string, number[]>;
+    }
+    return record;
+  }
+  return null;
+}
+
+/** Reads a journal back: samples placed by offset; a torn last line and records that are not well
+ * formed are skipped (counted in `skipped`). */
+export function readJournal(file: string): { pid: number; prepared: PreparedRun; samples: StreamedSamples; skipped: number } | null {
+  const id = path.basename(file, JOURNAL_EXT);
   let prepared: { pid: number; run: PreparedRun } | null = null;
   const samples = new StreamedSamples();
+  let skipped = 0;
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (!line) continue;
-    let record: JournalRecord;
-    try {
-      record = JSON.parse(line) as JournalRecord;
-    } catch {
+    const record = parseJournalRecord(line, id);
+    if (!record) {
+      skipped++;
       continue;
     }
     if (record.t === 'prepared') prepared = { pid: record.pid, run: record.run };
     // Only contiguous data counts: a batch past a gap would leave holes in the samples.
-    else if (record.t === 'samples') samples.add({ runId: prepared?.run.id ?? '', ...record });
+    else samples.add({ runId: id, ...record });
   }
-  return prepared ? { pid: prepared.pid, prepared: prepared.run, samples } : null;
+  return prepared ? { pid: prepared.pid, prepared: prepared.run, samples, skipped } : null;
 }
 
 /** Turns journals of runs whose agent is gone into failed run files (samples kept). `liveIds` are
@@ -138,7 +181,8 @@ export function recoverInterruptedRuns(
         const at = statSync(file).mtime.toISOString();
         const error =
           `the agent (process ${rebuilt.pid}) stopped during the run, last write at ${at}; ` +
-          `the ${rebuilt.samples.warmupMs.length} warm-up and ${rebuilt.samples.latencyMs.length} measured samples taken before are kept`;
+          `the ${rebuilt.samples.warmupMs.length} warm-up and ${rebuilt.samples.latencyMs.length} measured samples taken before are kept` +
+          (rebuilt.skipped ? ` (${rebuilt.skipped} damaged journal record(s) skipped)` : '');
         writeRunFileAtomic(runsDir, failedRun(rebuilt.prepared, rebuilt.samples, error, at));
         recovered.push(id);
       }

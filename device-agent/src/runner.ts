@@ -143,10 +143,7 @@ export async function executeRun(
         batcher.onSample(phase, samples, now);
         if (now - lastProgress >= PROGRESS_EVERY_MS) {
           lastProgress = now;
-          const [count, ms] = phase === 'warmup' ? [spec.warmup, spec.warmupMs] : [spec.iterations, spec.durationS * 1000];
-          const fraction = Math.min(count > 0 ? samples.length / count : 1, ms > 0 ? (now - phaseStart[phase]) / ms : 1);
-          const label = phase === 'warmup' ? 'warm-up' : 'measuring';
-          sinks.progress(`${label}: ${samples.length}${count ? `/${count}` : ''} iterations`, phase === 'measure' ? Math.floor(100 * Math.min(1, fraction)) : 0);
+          sinks.progress(...phaseProgress(phase, samples.length, now - phaseStart[phase], spec));
         }
       },
     });
@@ -210,4 +207,17 @@ export function assembleRun(o: {
   };
   if (o.error) run.error = o.error;
   return run;
+}
+
+/** A phase's progress line and the job's overall percentage (monotonic across phases: warm-up
+ * fills the first 10%, measuring the rest). A phase ends when it has both its iterations and its
+ * time, so the fraction done is the smaller of the two. */
+export function phaseProgress(phase: Phase, done: number, elapsedMs: number, spec: Pick<RunSpec, 'warmup' | 'warmupMs' | 'iterations' | 'durationS'>): [string, number] {
+  const [count, ms] = phase === 'warmup' ? [spec.warmup, spec.warmupMs] : [spec.iterations, spec.durationS * 1000];
+  const fraction = Math.min(1, count > 0 ? done / count : 1, ms > 0 ? elapsedMs / ms : 1);
+  const label = phase === 'warmup' ? 'warm-up' : 'measuring';
+  // Past its count, a timed phase is waiting for its time: say so rather than "45/1 iterations".
+  const what = ms > 0 && done >= count ? `${done} iterations, ${(elapsedMs / 1000).toFixed(1)} of ${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s` : `${done}/${count} iterations`;
+  const overall = phase === 'warmup' ? Math.floor(10 * fraction) : 10 + Math.floor(90 * fraction);
+  return [`${label}: ${what}`, overall];
 }

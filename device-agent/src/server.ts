@@ -8,8 +8,9 @@ import { OnnxRuntimeBackend } from './backends/onnxruntime';
 import { TvmBackend } from './backends/tvm';
 import { TensorRtBackend } from './backends/tensorrt';
 import { deviceInfo } from './deviceInfo';
-import { BadInputError, toResponseError } from './errors';
-import { JobQueue } from './jobQueue';
+import { BadInputError, JobCancelledError, toResponseError } from './errors';
+import { JobQueue, type MachineGate } from './jobQueue';
+import { acquireMeasureLock } from './measureLock';
 import { checkAttachParams, checkBuildParams, checkRunIdParams, checkRunParams } from './requestChecks';
 import { RunRegistry, type LiveRun } from './liveRuns';
 import {
@@ -67,11 +68,13 @@ export function createAgentState(opts: {
   runsDir: string | null;
   backends?: Map<BackendId, Backend>;
   stopWhenIdle?: () => StopDaemonResult;
+  /** Takes the machine for a job; default: the user's machine-wide measuring lock. */
+  gate?: MachineGate;
 }): AgentState {
   return {
     mode: opts.mode,
     backends: opts.backends ?? defaultBackends(),
-    queue: new JobQueue(),
+    queue: new JobQueue(opts.gate ?? ((o) => acquireMeasureLock(o))),
     runs: new RunRegistry(opts.runsDir),
     ...(opts.stopWhenIdle ? { stopWhenIdle: opts.stopWhenIdle } : {}),
   };
@@ -91,6 +94,15 @@ async function executeLive(state: AgentState, live: LiveRun): Promise<void> {
     state.runs.settle(live, { run });
   } catch (e) {
     state.runs.settle(live, { error: e });
+  }
+}
+
+/** Cancels a run: a run that has not started leaves the queue and ends at once (nothing was
+ * measured); a running one stops measuring and ends `cancelled` with its samples. */
+function cancelLive(state: AgentState, live: LiveRun): void {
+  live.cancel();
+  if (state.queue.withdraw(live.id)) {
+    state.runs.settle(live, { error: new JobCancelledError(`run ${live.id} was cancelled before it started (it waited for its turn on the accelerator): nothing was measured`) });
   }
 }
 
@@ -172,9 +184,15 @@ export function serve(connection: Connection, state: AgentState = createAgentSta
     try {
       progress('begin', queuedMessage());
       unfollow = detach(live.follow({ warmupOffset: 0, measureOffset: 0 }, f));
-      cancel = token.onCancellationRequested(() => live.cancel());
+      cancel = token.onCancellationRequested(() => cancelLive(state, live));
       // The run belongs to the agent, not to this connection: it goes on if the client goes.
-      void state.queue.run(() => executeLive(state, live), { kind: 'run', runId: live.id, title: runTitle(params.spec), client });
+      state.queue
+        .run(() => executeLive(state, live), { kind: 'run', runId: live.id, title: runTitle(params.spec), client }, (message) => live.progress(message))
+        .catch((e: unknown) => {
+          // Withdrawn (already settled), or the machine could not be taken: the run must still end.
+          const known = state.runs.find(live.id);
+          if (known && 'live' in known && known.live === live) state.runs.settle(live, { error: e });
+        });
     } catch (e) {
       // Registered but never queued: settle it, so no phantom live run stays behind.
       state.runs.settle(live, { error: e });
@@ -217,7 +235,7 @@ export function serve(connection: Connection, state: AgentState = createAgentSta
     try {
       const params = checkRunIdParams(raw, 'jetbench/cancelRun');
       const known = state.runs.get(params.runId);
-      if ('live' in known) known.live.cancel();
+      if ('live' in known) cancelLive(state, known.live);
       return { cancelled: 'live' in known };
     } catch (e) {
       throw toResponseError(e);
@@ -261,6 +279,7 @@ export function serve(connection: Connection, state: AgentState = createAgentSta
       return await state.queue.run(
         () => executeBuild(params.spec, state.backends, { signal: cancellation.signal, progress: (message) => progress('report', message) }),
         { kind: 'build', runId: null, title: `build ${runTitle(params.spec)}`, client },
+        (message) => progress('report', message),
       );
     } catch (e) {
       throw toResponseError(e);

@@ -3,6 +3,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { RunSpec } from '../../contract/protocol';
 import { completeSpec, type SpecBase } from '../../contract/runSpec';
+import { closest } from './suggest';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -11,11 +12,64 @@ export class UsageError extends Error {
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 export function parse<O extends Options, P extends boolean>(args: string[], options: O, allowPositionals: P) {
+  const checked = checkArgs(args, options, allowPositionals);
   try {
-    return parseArgs({ args, options, allowPositionals, strict: true as const });
+    return parseArgs({ args: checked, options, allowPositionals, strict: true as const });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+}
+
+/** A negative number is a value, not an option (`--iterations -5`). */
+const NEGATIVE_NUMBER = /^-\.?\d/;
+
+/** Checks every token against the options before parseArgs sees them, so each mistake gets a
+ * message in the user's words (parseArgs' own texts speak of "ambiguous" arguments), and joins a
+ * string option to a negative number after it (`--iterations=-5`) so its range check can name it. */
+function checkArgs(args: readonly string[], options: Options, allowPositionals: boolean): string[] {
+  const names = Object.keys(options);
+  const shorts = new Set(Object.values(options).map((o) => o.short).filter((c): c is string => !!c));
+  const unknown = (token: string, name: string) => {
+    const near = closest(name, names);
+    return new UsageError(`unknown option '${token}'${near ? `: did you mean --${near}?` : ''}`);
+  };
+  const checked: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') {
+      checked.push(...args.slice(i));
+      break;
+    }
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+      const option = Object.hasOwn(options, name) ? options[name] : undefined;
+      if (!option) throw unknown(eq < 0 ? arg : arg.slice(0, eq), name);
+      if (option.type === 'boolean') {
+        if (eq >= 0) throw new UsageError(`--${name} is a switch and takes no value (got '${arg}'): write --${name} alone`);
+        checked.push(arg);
+      } else if (eq >= 0) {
+        checked.push(arg);
+      } else {
+        const value = args[i + 1];
+        if (value === undefined) throw new UsageError(`--${name} needs a value`);
+        if (value.startsWith('-') && !NEGATIVE_NUMBER.test(value)) {
+          throw new UsageError(`--${name} needs a value, but '${value}' follows it (a value that starts with '-' is written --${name}=${value})`);
+        }
+        checked.push(`--${name}=${value}`);
+        i++;
+      }
+    } else if (arg.startsWith('-') && arg.length > 1 && !NEGATIVE_NUMBER.test(arg)) {
+      const bad = [...arg.slice(1)].find((c) => !shorts.has(c));
+      if (bad !== undefined) throw unknown(arg, arg.replace(/^-+/, ''));
+      checked.push(arg);
+    } else if (!allowPositionals) {
+      throw new UsageError(`unexpected argument '${arg}': this command takes options only (--name VALUE)`);
+    } else {
+      checked.push(arg);
+    }
+  }
+  return checked;
 }
 
 export function wholeNumber(name: string, text: string | undefined, fallback: number, min: number): number {
@@ -36,7 +90,10 @@ export function nonNegative(name: string, text: string | undefined, fallback: nu
 
 export function oneOf<T extends string>(name: string, text: string | undefined, allowed: readonly T[], fallback: T): T {
   if (text === undefined) return fallback;
-  if (!(allowed as readonly string[]).includes(text)) throw new UsageError(`--${name} '${text}' is not one of: ${allowed.join(', ')}`);
+  if (!(allowed as readonly string[]).includes(text)) {
+    const near = closest(text, allowed);
+    throw new UsageError(`--${name} '${text}' is not one of: ${allowed.join(', ')}${near ? ` (did you mean ${near}?)` : ''}`);
+  }
   return text as T;
 }
 

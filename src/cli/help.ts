@@ -43,7 +43,8 @@ Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is sav
   --input-shape DIMS   concrete input shape for dynamic models, e.g. 1,3,640,640
   --opset 11|13        opset of generated built-in models (default: 13)
   --label TEXT         a note stored with the run
-  --out FILE           run file to write (default: .jetbench/runs/<id>.json)
+  --out FILE|DIR       run file to write, or a directory for DIR/<id>.json (default:
+                       .jetbench/runs/<id>.json); checked before anything is measured
   --verify             also run ONNX Runtime on the same input and compare the outputs
   --json               print the run (without samples) as JSON instead of the table
   --quiet              no progress on stderr
@@ -123,7 +124,8 @@ Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is sav
 `,
   fetch: `Usage: jetbench fetch --device NAME RUN_ID [--out FILE] [--wait] [--accept-new-host-key] [--json]
 
-  Copies a run from the device into .jetbench/runs/<RUN_ID>.json (or --out). A run still going is
+  Copies a run from the device into .jetbench/runs/<RUN_ID>.json (or --out FILE, or --out DIR for
+  DIR/<RUN_ID>.json). A run still going is
   an error unless --wait, which follows it to its end first.
 `,
 } as const;

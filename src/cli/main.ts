@@ -1,6 +1,6 @@
 // `jetbench`: the command-line face of the same agent, run store and reports as the extension.
 // Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is saved as cancelled).
-import { readdir, stat, writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc';
 import { WorkDoneProgress } from 'vscode-languageserver-protocol';
@@ -8,10 +8,11 @@ import { AgentErrorCode, BuildRequest, DeviceInfoRequest, ListBackendsRequest } 
 import { BUILTIN_MODEL_NAMES, describeBuiltinModels, generateModel } from '../../models/src/index';
 import { DeviceError } from '../core/devices';
 import { formatBenchTable, formatCompareTable, formatOperators, formatReport, formatVerification } from '../core/report';
-import { checkOutputPath, readRunFile, RUNS_DIR } from '../core/runStore';
+import { checkOutputPath, listRuns, readRunFile, RUNS_DIR } from '../core/runStore';
 import { formatDeviceInfo } from '../../contract/format';
 import { oneOf, parse, parseBenchArgs, UsageError, wholeNumber } from './args';
 import { HELP } from './help';
+import { closest } from './suggest';
 import { pipeline } from './pipeline';
 import { AGENT_VERSION } from '../../contract/version';
 import { connectCliDevice } from './sshHooks';
@@ -23,6 +24,18 @@ import { fetchRun, runs } from './runs';
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
+
+/** What a new user can do with the run they just measured (stderr: the table stays clean). */
+export function nextSteps(file: string): string {
+  const f = /^[\w./-]+$/.test(file) ? file : `'${file.replace(/'/g, "'\\''")}'`;
+  return [
+    'next:',
+    `  jetbench report ${f}                  a Markdown report (--format csv|json)`,
+    `  jetbench compare ${f} <another run>   ratio and significance against a baseline`,
+    '  in VS Code: the Jetbench view lists .jetbench/runs; Open Run shows histograms and percentiles',
+    '',
+  ].join('\n');
+}
 
 async function bench(args: string[], io: CliIo): Promise<number> {
   const parsed = parseBenchArgs(args);
@@ -38,7 +51,9 @@ async function bench(args: string[], io: CliIo): Promise<number> {
     io.out(formatBenchTable(run) + '\n');
     if (run.verification) io.out(`Verification: ${formatVerification(run)}\n`);
     if (run.operators?.length) io.out(`\n${formatOperators(run, 10, 'text')}\n`);
-    io.out(`run file: ${path.relative(io.cwd, outFile) || outFile}\n`);
+    const file = path.relative(io.cwd, outFile) || outFile;
+    io.out(`run file: ${file}\n`);
+    if (!parsed.quiet && run.status === 'ok') io.err(nextSteps(file));
   }
   if (run.status === 'cancelled') return EXIT_INTERRUPTED;
   // Outputs that disagree with the reference make the run's numbers worthless: say so by the exit code.
@@ -93,15 +108,19 @@ async function build(args: string[], io: CliIo): Promise<number> {
   }
 }
 
-/** A run argument is a file, a directory of run files, or a run id under .jetbench/runs. */
-async function resolveRunArgs(items: string[], cwd: string): Promise<string[]> {
+/** A run argument is a file, a directory of run files, or a run id under .jetbench/runs. A file
+ * named by the user must be a run; in a directory, a `.json` that is not one (a config, a damaged
+ * file) is skipped and `note` says which and why. */
+async function resolveRunArgs(items: string[], cwd: string, note: (text: string) => void): Promise<string[]> {
   const files: string[] = [];
   for (const item of items) {
     const p = path.resolve(cwd, item);
     const st = await stat(p).catch(() => null);
     if (st?.isDirectory()) {
-      const names = (await readdir(p)).filter((n) => n.endsWith('.json')).sort();
-      files.push(...names.map((n) => path.join(p, n)));
+      for (const listed of await listRuns(p)) {
+        if (listed.run) files.push(listed.file);
+        else note(`skipped ${path.relative(cwd, listed.file) || listed.file}: ${listed.problem?.message ?? 'not a run file'}\n`);
+      }
     } else if (st) {
       files.push(p);
     } else {
@@ -120,10 +139,12 @@ async function compare(args: string[], io: CliIo): Promise<number> {
     return EXIT_OK;
   }
   const format = oneOf('format', values.format, ['text', 'md'] as const, 'text');
-  const files = await resolveRunArgs(positionals, io.cwd);
+  const note = (text: string) => io.err(`jetbench compare: ${text}`);
+  const files = await resolveRunArgs(positionals, io.cwd, note);
   let baselineIndex = 0;
   if (values.baseline !== undefined) {
-    const [baseline] = await resolveRunArgs([values.baseline], io.cwd);
+    const [baseline] = await resolveRunArgs([values.baseline], io.cwd, note);
+    if (baseline === undefined) throw new UsageError(`--baseline ${values.baseline} holds no run file`);
     baselineIndex = files.indexOf(baseline!);
     if (baselineIndex < 0) {
       files.unshift(baseline!);
@@ -144,7 +165,9 @@ async function report(args: string[], io: CliIo): Promise<number> {
   }
   const format = oneOf('format', values.format, ['md', 'csv', 'json'] as const, 'md');
   if (positionals.length === 0) throw new UsageError('report needs at least one run (a file, a directory of run files, or a run id)');
-  const runs = await Promise.all((await resolveRunArgs(positionals, io.cwd)).map(readRunFile));
+  const files = await resolveRunArgs(positionals, io.cwd, (text) => io.err(`jetbench report: ${text}`));
+  if (files.length === 0) throw new UsageError(`no run files in ${positionals.join(', ')}`);
+  const runs = await Promise.all(files.map(readRunFile));
   const text = formatReport(runs, format);
   if (values.out) {
     const out = path.resolve(io.cwd, values.out);
@@ -225,12 +248,18 @@ export async function cli(argv: string[], io: CliIo): Promise<number> {
   }
   const handler = COMMANDS[command];
   if (!handler) {
-    io.err(`jetbench: unknown command '${command}'\n\n${HELP.main}`);
+    const near = closest(command, Object.keys(COMMANDS));
+    io.err(`jetbench: unknown command '${command}'${near ? `: did you mean 'jetbench ${near}'?` : ''}\n\n${HELP.main}`);
     return EXIT_USAGE;
   }
   try {
     return await handler(rest, io);
   } catch (e) {
+    // A run cancelled (Ctrl-C) before it started: nothing was measured, nothing to save.
+    if (e instanceof ResponseError && e.code === AgentErrorCode.Cancelled) {
+      io.err(`jetbench ${command}: ${e.message}\n`);
+      return EXIT_INTERRUPTED;
+    }
     if (e instanceof UsageError || e instanceof DeviceError) {
       io.err(`jetbench ${command}: ${e.message}\n(see: jetbench ${command} --help)\n`);
       return EXIT_USAGE;

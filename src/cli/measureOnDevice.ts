@@ -2,20 +2,19 @@
 // path before anything runs, connect to the device (deploying where needed), run through the one
 // client core (an SSH device's run survives a dropped connection: reconnect and re-attach), let
 // Ctrl-C cancel through the protocol, and write the run file, whatever the run's status.
-import path from 'node:path';
 import { CancellationTokenSource } from 'vscode-jsonrpc';
 import type { RunFile, RunSpec } from '../../contract/protocol';
 import { newRunId } from '../../contract/runId';
 import { withDevicePython } from '../core/devices';
 import { runOnAgent } from '../core/runClient';
-import { checkOutputPath, defaultRunPath, writeRunFile } from '../core/runStore';
+import { resolveRunOutput, writeRunFile } from '../core/runStore';
 import { connectCliDevice } from './sshHooks';
 import type { CliIo } from './io';
 
 export const EXIT_INTERRUPTED = 130;
 
 export interface MeasureOptions {
-  /** Run file to write; null = .jetbench/runs/<id>.json. */
+  /** Run file or directory (then <dir>/<id>.json) to write; null = .jetbench/runs/<id>.json. */
   out: string | null;
   quiet: boolean;
   acceptNewHostKey: boolean;
@@ -25,8 +24,8 @@ export interface MeasureOptions {
 
 export async function measureOnDevice(spec: RunSpec, io: CliIo, opts: MeasureOptions): Promise<{ run: RunFile; outFile: string }> {
   const runId = newRunId(spec);
-  const outFile = path.resolve(io.cwd, opts.out ?? defaultRunPath(io.cwd, runId));
-  await checkOutputPath(outFile, opts.out === null);
+  // Before connecting: a run that could not be stored must not be measured.
+  const outFile = await resolveRunOutput(io.cwd, opts.out, runId);
 
   const agent = await connectCliDevice(spec.device, io, { acceptNewHostKey: opts.acceptNewHostKey, quiet: opts.quiet });
   spec = withDevicePython(spec, agent.device);

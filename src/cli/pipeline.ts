@@ -79,7 +79,16 @@ export function parsePipelineArgs(args: string[]) {
 /** Stage table: where each stage ran, its clock, and its statistics; then the totals. */
 export function formatPipelineTable(run: RunFile): string {
   const p = run.pipeline;
-  if (!p) return 'not a pipeline run';
+  // A pipeline that failed after it started (its native worker killed, say) has no pipeline
+  // section: its status, its error and what was measured are what the user needs.
+  if (!p) {
+    const pl = run.spec.pipeline;
+    const lines = [`Pipeline${pl ? ` ${pl.mode}, ${pl.memory} memory` : ''}, model ${run.model.builtin ?? run.model.path}: ${run.status}`];
+    if (run.error) lines.push(`FAILED: ${run.error}`);
+    const n = run.samples.latencyMs.length;
+    lines.push(`${n} frame(s) measured before it ended${run.stats ? `: end to end median ${formatMs(run.stats.medianMs)} ms, mean ${formatMs(run.stats.meanMs)} ms` : ''}`);
+    return lines.join('\n');
+  }
   const lines = [
     `Pipeline ${p.mode}, ${p.memory} memory, model ${run.model.builtin ?? run.model.path}, inference ${p.inference.description}, GPU ${p.gpu ?? 'none'}: ${run.status}`,
     `Frames: ${p.frames.source} (${p.frames.count} loaded, ${p.frames.width}x${p.frames.height})`,

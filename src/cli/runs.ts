@@ -2,7 +2,7 @@
 // `jetbench fetch --device D RUN_ID`: copies one into the workspace's run store.
 import path from 'node:path';
 import { AttachRunRequest, GetRunRequest, ListRunsRequest, type RunFile, type RunSummary } from '../../contract/protocol';
-import { checkOutputPath, defaultRunPath, writeRunFile } from '../core/runStore';
+import { resolveRunOutput, writeRunFile } from '../core/runStore';
 import { parse, UsageError } from './args';
 import { HELP } from './help';
 import { connectCliDevice } from './sshHooks';
@@ -60,8 +60,7 @@ export async function fetchRun(args: string[], io: CliIo): Promise<number> {
   if (!values.device) throw new UsageError('fetch needs --device NAME');
   if (positionals.length !== 1) throw new UsageError('fetch needs exactly one RUN_ID (see jetbench runs --device ...)');
   const runId = positionals[0]!;
-  const outFile = path.resolve(io.cwd, values.out ?? defaultRunPath(io.cwd, runId));
-  await checkOutputPath(outFile, values.out === undefined);
+  const outFile = await resolveRunOutput(io.cwd, values.out ?? null, runId);
   const agent = await connectCliDevice(values.device, io, { acceptNewHostKey: values['accept-new-host-key'], quiet: values.json });
   let run: RunFile;
   try {

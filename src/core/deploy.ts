@@ -184,6 +184,20 @@ export interface DeviceProbe {
   nativeBuilt: boolean;
   /** Build tools found on the device's PATH (cmake, c++, g++). */
   tools: string[];
+  /** The login's uid on the device; null if `id` failed. */
+  uid: number | null;
+  /** Owner uid and octal mode of the agent home, its agent/ and node/ folders and each bundle. */
+  perms: Array<{ path: string; uid: number; mode: number }>;
+  /** SHA-256 of each deployed bundle's agent.js, by bundle hash. */
+  agentSums: Map<string, string>;
+}
+
+/** Paths under the agent home that another user could have written: not owned by the login, or
+ * writable by group or others. Code from there would run as the user (a planted agent.js). */
+export function unsafeAgentPaths(probe: Pick<DeviceProbe, 'uid' | 'perms'>): string[] {
+  return probe.perms
+    .filter((p) => (probe.uid !== null && p.uid !== probe.uid) || (p.mode & 0o022) !== 0)
+    .map((p) => `${p.path} (owner uid ${p.uid}, mode ${p.mode.toString(8)})`);
 }
 
 export interface NodeChoice {
@@ -209,6 +223,11 @@ export function probeScript(device: Pick<SshDevice, 'agentHome' | 'nodePath'>, n
     'printf "uname=%s\\n" "$(uname -m)"',
     'printf "agenthome=%s\\n" "$H"',
     'for d in "$H"/agent/*/agent.js; do [ -f "$d" ] && printf "deployed=%s\\n" "$(basename "$(dirname "$d")")"; done',
+    // Who may write where code will run from (a shared agent home runs another user's bundle as
+    // you), and what each deployed agent.js holds (a bundle is trusted by content, not by its name).
+    'printf "uid=%s\\n" "$(id -u 2>/dev/null)"',
+    'for p in "$H" "$H"/agent "$H"/node "$H"/agent/*; do [ -e "$p" ] || continue; s=$(stat -L -c "%u %a" "$p" 2>/dev/null) || continue; printf "perm=%s\\t%s\\n" "$s" "$p"; done',
+    'for d in "$H"/agent/*/agent.js; do [ -f "$d" ] || continue; s=$(sha256sum "$d" 2>/dev/null) || continue; printf "agentsum=%s\\t%s\\n" "$(basename "$(dirname "$d")")" "${s%% *}"; done',
     // Free space where the upload will go: the agent home, or the nearest parent that exists.
     'p="$H"; while [ ! -d "$p" ] && [ "$p" != / ]; do p=$(dirname "$p"); done',
     'printf "freekb=%s\\n" "$(df -Pk "$p" 2>/dev/null | awk \'NR==2{print $4}\')"',
@@ -229,7 +248,7 @@ export function probeScript(device: Pick<SshDevice, 'agentHome' | 'nodePath'>, n
 }
 
 export function parseProbe(stdout: string): DeviceProbe {
-  const probe: DeviceProbe = { home: '', unameM: '', agentHome: '', deployed: [], freeBytes: null, node: null, nodesSeen: [], nativeBuilt: false, tools: [] };
+  const probe: DeviceProbe = { home: '', unameM: '', agentHome: '', deployed: [], freeBytes: null, node: null, nodesSeen: [], nativeBuilt: false, tools: [], uid: null, perms: [], agentSums: new Map() };
   for (const line of stdout.split('\n')) {
     const eq = line.indexOf('=');
     if (eq < 0) continue;
@@ -242,6 +261,14 @@ export function parseProbe(stdout: string): DeviceProbe {
     else if (key === 'seen') probe.nodesSeen.push(value.replace('\t', ' '));
     else if (key === 'nativebuilt') probe.nativeBuilt = value === '1';
     else if (key === 'tool') probe.tools.push(value);
+    else if (key === 'uid' && /^\d+$/.test(value)) probe.uid = Number(value);
+    else if (key === 'perm') {
+      const m = /^(\d+) ([0-7]+)\t(.+)$/.exec(value);
+      if (m) probe.perms.push({ uid: Number(m[1]), mode: parseInt(m[2]!, 8), path: m[3]! });
+    } else if (key === 'agentsum') {
+      const [hash, sum] = value.split('\t');
+      if (hash && sum) probe.agentSums.set(hash, sum);
+    }
     else if (key === 'node') {
       const [source, p, version] = value.split('\t');
       probe.node = { source: source as NodeChoice['source'], path: p!, version: version! };
@@ -325,8 +352,21 @@ export async function deployAgent(session: SshSession, device: SshDevice, hooks:
     const nodeNote = probe.node ? '' : ' and it has no Node >= 18';
     throw new SshError('remote', `${session.describe} is ${probe.unameM}${nodeNote}: jetbench deploys to linux x86_64 and aarch64 only (onnxruntime-node and Node runtimes exist for those)`);
   }
+  const unsafe = unsafeAgentPaths(probe);
+  if (unsafe.length > 0) {
+    throw new SshError(
+      'remote',
+      `jetbench will not run the agent from ${unsafe.join(', ')} on ${session.describe}: another user could have put code there. Use an agent home only you can write: chmod go-w it and its agent/ and node/ folders, or set the device's agentHome to a folder you own`,
+    );
+  }
   const bundle = await agentBundle(arch, { ...opts, agentPath });
   const agentDir = `${probe.agentHome}/agent/${bundle.hash}`;
+  // A bundle is trusted by its content: an agent.js that is not this bundle's is uploaded again.
+  if (probe.deployed.includes(bundle.hash) && probe.agentSums.get(bundle.hash) !== (await fileSha256(agentPath))) {
+    hooks.log?.(`deploy: the agent.js under ${agentDir} is not this bundle's (sha256 ${probe.agentSums.get(bundle.hash) ?? 'unreadable'}): uploading it again`);
+    await session.exec(`rm -rf ${shellQuote(agentDir)}`);
+    probe.deployed = probe.deployed.filter((h) => h !== bundle.hash);
+  }
   let uploaded = false;
   let node = probe.node;
   let nodeUploaded = false;

@@ -5,6 +5,7 @@
 import type { DeviceState, RunFile, SampleSpan, Stats } from '../../contract/protocol';
 import { compareMedians } from '../../contract/stats';
 import { formatMs, modelName } from '../../contract/format';
+import { csvText, markdownCode, markdownText, oneLine } from '../../contract/untrustedText';
 import type { Table } from '../../contract/panelMessages';
 
 export type CompareFormat = 'text' | 'md';
@@ -107,7 +108,9 @@ const NO_STATS = 'No measured iterations: no statistics.';
 // ---- tables ------------------------------------------------------------------------------------
 
 /** Aligned columns for a terminal: two spaces between columns, a dashed rule under the header. */
-function renderText(t: Table): string {
+function renderText(table: Table): string {
+  // A cell is one line of text whatever a run file holds (a label with newlines, escapes).
+  const t: Table = { ...table, headers: table.headers.map(oneLine), rows: table.rows.map((r) => r.map(oneLine)) };
   const widths = t.headers.map((h, c) => Math.max(h.length, ...t.rows.map((r) => (r[c] ?? '').length)));
   const line = (cells: string[]) =>
     cells
@@ -119,7 +122,7 @@ function renderText(t: Table): string {
 
 /** A Markdown cell: pipes escaped and line breaks flattened so a cell never splits the row. */
 function mdCell(s: string): string {
-  return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n|\r/g, ' ');
+  return markdownText(s);
 }
 
 function renderMd(t: Table): string {
@@ -237,7 +240,7 @@ const CSV_COLUMNS = [
 
 /** RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled. */
 export function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+  return csvText(value);
 }
 
 function csvRow(run: RunFile): string[] {
@@ -290,48 +293,46 @@ function formatJson(runs: RunFile[]): string {
 }
 
 /** Inline code that survives backticks inside the text. */
-function mdCode(s: string): string {
-  const longest = Math.max(0, ...(s.match(/`+/g) ?? []).map((m) => m.length));
-  const fence = '`'.repeat(longest + 1);
-  return longest > 0 ? `${fence} ${s} ${fence}` : `${fence}${s}${fence}`;
-}
+const mdCode = markdownCode;
 
 function mdRunSection(run: RunFile): string {
   const d = run.device;
   const v = run.versions;
   const spec = run.spec;
-  const label = spec.label ? ` "${spec.label}"` : '';
-  const lines = [`## ${modelName(run)}${label}: ${spec.backend} ${spec.precision} on ${d.hostname}`, ''];
+  // Everything below that a run file or a device supplied is text, never markup (untrustedText.ts).
+  const t = markdownText;
+  const label = spec.label ? ` "${t(spec.label)}"` : '';
+  const lines = [`## ${t(modelName(run))}${label}: ${t(spec.backend)} ${t(spec.precision)} on ${t(d.hostname)}`, ''];
   const status = statusLine(run);
-  lines.push(`- Run: ${mdCode(run.id)}, status **${run.status}**, ${run.createdAt} to ${run.finishedAt}`);
-  if (status) lines.push(`- **${status}**`);
-  lines.push(`- Device: ${d.hostname} (${d.distro ?? d.platform} ${d.osRelease}, ${d.arch}), CPU ${d.cpuModel} x ${d.cpuCount}${d.cpuGovernor ? `, governor ${d.cpuGovernor}` : ''}`);
-  for (const g of d.gpus) lines.push(`- GPU: ${g.name}${g.computeCapability ? `, sm ${g.computeCapability}` : ''}${g.driverVersion ? `, driver ${g.driverVersion}` : ''}`);
+  lines.push(`- Run: ${mdCode(run.id)}, status **${t(run.status)}**, ${t(run.createdAt)} to ${t(run.finishedAt)}`);
+  if (status) lines.push(`- **${t(status)}**`);
+  lines.push(`- Device: ${t(d.hostname)} (${t(`${d.distro ?? d.platform} ${d.osRelease}, ${d.arch}`)}), CPU ${t(d.cpuModel)} x ${d.cpuCount}${d.cpuGovernor ? `, governor ${t(d.cpuGovernor)}` : ''}`);
+  for (const g of d.gpus) lines.push(`- GPU: ${t(g.name)}${g.computeCapability ? `, sm ${t(g.computeCapability)}` : ''}${g.driverVersion ? `, driver ${t(g.driverVersion)}` : ''}`);
   if (d.jetson) {
     const j = d.jetson;
     const parts = [j.model ?? 'unknown Jetson model'];
     if (j.l4t) parts.push(`L4T ${j.l4t}`);
     if (j.jetpack) parts.push(`JetPack ${j.jetpack}`);
     if (j.powerMode) parts.push(`power mode ${j.powerMode}`);
-    lines.push(`- Jetson: ${parts.join(', ')}`);
+    lines.push(`- Jetson: ${t(parts.join(', '))}`);
   }
-  if (run.deviceState) lines.push(`- Device state at the start of measuring: ${formatDeviceState(run.deviceState)}`);
+  if (run.deviceState) lines.push(`- Device state at the start of measuring: ${t(formatDeviceState(run.deviceState))}`);
   const versions = [`agent ${v.agent}`, `node ${v.node}`];
   for (const [name, value] of [['onnxruntime', v.onnxruntime], ['CUDA', v.cuda], ['TensorRT', v.tensorrt], ['TVM', v.tvm]] as const) {
     if (value !== null) versions.push(`${name} ${value}`);
   }
   if (v.python) versions.push(`Python ${v.python.version} (${v.python.path})`);
-  lines.push(`- Versions: ${versions.join(', ')}`);
-  lines.push(`- Model: ${mdCode(run.model.path)}${run.model.builtin ? ` (built-in ${run.model.builtin})` : ''}, sha256 ${mdCode(run.model.sha256)}, ${run.model.bytes} bytes`);
+  lines.push(`- Versions: ${t(versions.join(', '))}`);
+  lines.push(`- Model: ${mdCode(run.model.path)}${run.model.builtin ? ` (built-in ${t(run.model.builtin)})` : ''}, sha256 ${mdCode(run.model.sha256)}, ${run.model.bytes} bytes`);
   if (run.artifact) {
     const a = run.artifact;
     const flags = Object.entries(a.flags).map(([k, value]) => `${k}=${String(value)}`);
-    lines.push(`- Artifact: ${a.kind} ${mdCode(a.path)}, ${a.bytes} bytes, built in ${(a.buildMs / 1000).toFixed(1)} s${flags.length ? `, flags ${mdCode(flags.join(' '))}` : ''}`);
+    lines.push(`- Artifact: ${t(a.kind)} ${mdCode(a.path)}, ${a.bytes} bytes, built in ${(a.buildMs / 1000).toFixed(1)} s${flags.length ? `, flags ${mdCode(flags.join(' '))}` : ''}`);
   }
   const threads = spec.threads === null ? `default${run.timing.threads !== null ? ` (${run.timing.threads})` : ''}` : String(spec.threads);
   lines.push(`- Spec: warm-up ${spec.warmup}${spec.warmupMs > 0 ? ` / ${spec.warmupMs} ms` : ''}, iterations ${spec.iterations}, duration ${spec.durationS} s, threads ${threads}`);
-  lines.push(`- Timing: ${run.timing.spans}; ${run.timing.clock} (sample spans: ${SPAN_LABELS[sampleSpan(run)]})`);
-  if (run.verification) lines.push(`- Verification: ${formatVerification(run)}`);
+  lines.push(`- Timing: ${t(run.timing.spans)}; ${t(run.timing.clock)} (sample spans: ${SPAN_LABELS[sampleSpan(run)]})`);
+  if (run.verification) lines.push(`- Verification: ${t(formatVerification(run))}`);
   lines.push('');
   lines.push(run.stats ? renderMd({ ...METRIC_TABLE, rows: metricRows(run, run.stats) }) : NO_STATS);
   if (run.operators?.length) lines.push('', formatOperators(run, 15, 'md'));
@@ -383,7 +384,7 @@ export function formatOperators(run: RunFile, top: number, format: CompareFormat
 function formatMd(runs: RunFile[], baselineIndex: number): string {
   const sections = ['# jetbench report', ...runs.map(mdRunSection)];
   if (runs.length >= 2) {
-    sections.push(`## Comparison (baseline: ${runName(runs[baselineIndex]!)})\n\n${formatCompareTable(runs, baselineIndex, 'md')}`);
+    sections.push(`## Comparison (baseline: ${markdownText(runName(runs[baselineIndex]!))})\n\n${formatCompareTable(runs, baselineIndex, 'md')}`);
   }
   return sections.join('\n\n') + '\n';
 }

@@ -5,6 +5,7 @@ import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:
 import path from 'node:path';
 import { RUN_SCHEMA_VERSION } from '../../contract/protocolValues';
 import type { RunFile } from '../../contract/protocol';
+import { runFileProblems } from '../../contract/runFileCheck';
 
 export const RUNS_DIR = path.join('.jetbench', 'runs');
 
@@ -12,10 +13,35 @@ export function defaultRunPath(cwd: string, runId: string): string {
   return path.join(cwd, RUNS_DIR, `${runId}.json`);
 }
 
-/** Fails early (before measuring) when the run file could not be written; names the fix. */
+/** Where a run's file goes, checked before anything is measured: `out` null = the default
+ * `.jetbench/runs/<id>.json`; an existing directory, or a path ending in `/`, = `<dir>/<id>.json`;
+ * anything else is the file itself. Throws (naming the fix) when it could not be written. */
+export async function resolveRunOutput(cwd: string, out: string | null, runId: string): Promise<string> {
+  if (out === null) {
+    const file = defaultRunPath(cwd, runId);
+    await checkOutputPath(file, true);
+    return file;
+  }
+  const given = path.resolve(cwd, out);
+  const st = await stat(given).catch(() => null);
+  if (st?.isDirectory() || /[\\/]$/.test(out)) {
+    if (!st) throw new Error(`output directory '${given}' does not exist: create it first (mkdir -p '${given}') or choose another --out`);
+    const file = path.join(given, `${runId}.json`);
+    await checkOutputPath(file, false);
+    return file;
+  }
+  await checkOutputPath(given, false);
+  return given;
+}
+
+/** Fails early (before measuring) when the file could not be written; names the fix. */
 export async function checkOutputPath(file: string, createDefaultDir: boolean): Promise<void> {
   const dir = path.dirname(path.resolve(file));
   if (createDefaultDir) await mkdir(dir, { recursive: true });
+  // The file is replaced by a rename, which a directory refuses (EISDIR) after all the work.
+  if ((await stat(file).catch(() => null))?.isDirectory()) {
+    throw new Error(`'${path.resolve(file)}' is a directory: give the path of a file (in it or elsewhere) instead`);
+  }
   let st;
   try {
     st = await stat(dir);
@@ -67,7 +93,6 @@ export class RunFileProblem extends Error {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isNumberArray = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => typeof x === 'number');
 
 /** Checks parsed JSON is a run file every reader (report, panels, views) can rely on: the fields
  * they read exist with the right shapes. Throws a RunFileProblem naming the file and the fix. */
@@ -81,21 +106,9 @@ export function checkRunData(data: unknown, file: string): RunFile {
       `'${file}' has run schema version ${data.schemaVersion}, newer than this jetbench understands (${RUN_SCHEMA_VERSION}): update jetbench`,
     );
   }
-  const missing: string[] = [];
-  const need = (ok: boolean, what: string) => {
-    if (!ok) missing.push(what);
-  };
-  need(typeof data.id === 'string', 'id');
-  need(typeof data.status === 'string', 'status');
-  need(isObject(data.device) && typeof data.device.hostname === 'string', 'device');
-  need(isObject(data.model) && typeof data.model.path === 'string', 'model');
-  need(isObject(data.versions), 'versions');
-  need(isObject(data.timing), 'timing');
-  need(data.stats === null || isObject(data.stats), 'stats');
-  need(typeof data.spec.model === 'string' && typeof data.spec.backend === 'string' && typeof data.spec.precision === 'string', 'spec');
-  need(isNumberArray(data.samples.latencyMs) && isNumberArray(data.samples.warmupLatencyMs), 'samples');
-  if (missing.length > 0) {
-    throw new RunFileProblem('invalid', `'${file}' is a damaged run file (missing or malformed: ${missing.join(', ')}): restore it from version control or delete it`);
+  const problems = runFileProblems(data);
+  if (problems.length > 0) {
+    throw new RunFileProblem('invalid', `'${file}' is a damaged run file (${problems.join('; ')}): restore it from version control or delete it`);
   }
   return data as unknown as RunFile;
 }

@@ -154,12 +154,13 @@ export async function openSshAgent(device: SshDevice, hooks: SshHooks, opts: Ssh
   const session = opts.session ?? (await SshSession.connect(device, hooks, opts.ssh));
   try {
     const deployed = opts.deployed ?? (await deployAgent(session, device, hooks, opts.deploy));
-    const socket = `${deployed.agentHome}/agent.sock`;
+    let socket = `${deployed.agentHome}/agent.sock`;
     let channel: ClientChannel | null = await session.forwardStreamLocal(socket).catch(() => null);
     let via: SshVia = 'forwarded socket';
     if (!channel) {
       hooks.progress?.('starting the agent daemon');
-      await ensureRemoteDaemon(session, device, deployed);
+      // The daemon says where its socket is: outside the home when the home's path is too long.
+      socket = await ensureRemoteDaemon(session, device, deployed);
       channel = await session.forwardStreamLocal(socket).catch((e: Error) => {
         hooks.log?.(`ssh: stream-local forwarding to ${socket} failed (${e.message}); using the agent's stdio bridge`);
         return null;

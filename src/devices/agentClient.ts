@@ -35,6 +35,7 @@ import {
 import { checkAgentProtocol } from '../core/protocolCheck';
 import { agentRpc, runOnAgent, type AgentRpc, type ResumableAgent, type RunObserver } from '../core/runClient';
 import type { AgentStreams } from '../core/transport';
+import { GuardedLanguageClient } from './agentGuard';
 import { RestartPolicy, type RestartLimits } from './restartPolicy';
 
 // What the extension bundle reaches through this one (ssh2 and the deploy code load with it).
@@ -200,7 +201,9 @@ export class AgentClient implements vscode.Disposable {
       output.appendLine(`[${this.opts.device}] connected to ${streams.describe}`);
       return { reader: streams.reader, writer: streams.writer };
     };
-    const client = new LanguageClient('jetbench', `Jetbench agent (${this.opts.device})`, serverOptions, clientOptions);
+    const client = new GuardedLanguageClient('jetbench', `Jetbench agent (${this.opts.device})`, serverOptions, clientOptions, (line) =>
+      output.appendLine(`[${this.opts.device}] ${line}`),
+    );
     this.client = client;
     this.connectionRpc = this.rpcFor(client);
     this.connectionRpc.follow(AgentErrorNotification, (e) => {

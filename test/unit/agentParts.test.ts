@@ -7,6 +7,7 @@ import { measure } from '../../device-agent/src/measure';
 import { concreteInputShape } from '../../device-agent/src/modelInfo';
 import { BadInputError } from '../../device-agent/src/errors';
 import { newRunId } from '../../contract/runId';
+import { phaseProgress } from '../../device-agent/src/runner';
 import { checkSpec } from '../../device-agent/src/requestChecks';
 import type { RunSpec } from '../../contract/protocol';
 
@@ -93,4 +94,14 @@ test('the job queue runs one job at a time in order', async () => {
   assert.deepEqual(results, ['a', 'b']);
   assert.deepEqual(order, ['start a', 'end a', 'start b', 'end b']);
   assert.equal(q.busy, false);
+});
+
+test('progress: warm-up counts too, timed phases say their time, the overall percentage only grows', () => {
+  const spec = { warmup: 20, warmupMs: 0, iterations: 100, durationS: 0 };
+  assert.deepEqual(phaseProgress('warmup', 10, 5, spec), ['warm-up: 10/20 iterations', 5]);
+  assert.deepEqual(phaseProgress('warmup', 20, 9, spec), ['warm-up: 20/20 iterations', 10]);
+  assert.deepEqual(phaseProgress('measure', 50, 100, spec), ['measuring: 50/100 iterations', 55]);
+  const timed = { warmup: 2, warmupMs: 0, iterations: 1, durationS: 2 };
+  assert.deepEqual(phaseProgress('measure', 45, 500, timed), ['measuring: 45 iterations, 0.5 of 2 s', 32]);
+  assert.deepEqual(phaseProgress('measure', 900, 2000, timed), ['measuring: 900 iterations, 2.0 of 2 s', 100]);
 });

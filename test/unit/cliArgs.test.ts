@@ -45,7 +45,10 @@ test('bad bench arguments are usage errors naming the option', () => {
     [['--opset', '12'], /--opset must be 11 or 13/],
     [['--threads', '0'], /--threads must be null \(the backend's default\) or a whole number from 1 to/],
     [['--input-shape', '1,3,a'], /--input-shape/],
-    [['--frobnicate'], /Unknown option '--frobnicate'/],
+    [['--frobnicate'], /unknown option '--frobnicate'/],
+    [['--iteratinos', '5'], /unknown option '--iteratinos': did you mean --iterations\?/],
+    [['--iterations', '-5'], /--iterations must be a whole number from 1 to 10000000 \(got -5\)/],
+    [['--iterations', '--warmup', '3'], /--iterations needs a value, but '--warmup' follows it/],
   ];
   for (const [args, message] of cases) {
     assert.throws(() => parseBenchArgs(args), (e: Error) => e instanceof UsageError && message.test(e.message), args.join(' '));

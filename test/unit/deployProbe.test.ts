@@ -2,12 +2,13 @@
 // candidates of several versions, it must find the first usable Node in the documented order,
 // list deployed bundles, and report free space, whatever the paths contain.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { deviceArch, parseProbe, probeScript } from '../../src/core/deploy';
+import { deviceArch, parseProbe, probeScript, unsafeAgentPaths } from '../../src/core/deploy';
 
 /** A fake `node` that prints a version. */
 function fakeNode(file: string, version: string): string {
@@ -97,4 +98,21 @@ test('native addon: built for these sources, and the build tools on PATH', () =>
   // The agent's cache dir follows $JETBENCH_CACHE_DIR, as models/src cacheDir() does.
   p = run({ JETBENCH_CACHE_DIR: path.join(home, 'elsewhere') });
   assert.equal(p.nativeBuilt, false);
+});
+
+test('the probe sees who may write the agent home and what each deployed agent.js holds', () => {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'jetbench probe perms '));
+  const bundleDir = path.join(home, '.jetbench', 'agent', 'abcdef0123456789');
+  mkdirSync(bundleDir, { recursive: true, mode: 0o700 });
+  writeFileSync(path.join(bundleDir, 'agent.js'), 'console.log(1)\n');
+  let p = probe(home, [], { agentHome: '.jetbench', nodePath: null });
+  assert.equal(p.uid, process.getuid!());
+  assert.deepEqual(p.agentSums.get('abcdef0123456789'), createHash('sha256').update('console.log(1)\n').digest('hex'));
+  assert.deepEqual(unsafeAgentPaths(p), []);
+  // A shared agent home (anyone may write): every path below it is refused, naming the mode.
+  chmodSync(path.join(home, '.jetbench', 'agent'), 0o777);
+  p = probe(home, [], { agentHome: '.jetbench', nodePath: null });
+  assert.deepEqual(unsafeAgentPaths(p), [`${path.join(home, '.jetbench', 'agent')} (owner uid ${process.getuid!()}, mode 777)`]);
+  // Owned by another user: refused too.
+  assert.deepEqual(unsafeAgentPaths({ uid: 1000, perms: [{ path: '/srv/jb', uid: 0, mode: 0o755 }] }), ['/srv/jb (owner uid 0, mode 755)']);
 });

@@ -9,6 +9,8 @@ import { withState } from '../../device-agent/src/deviceInfo';
 import { parseNvpmodelConf, parseNvpmodelQuery, readDeviceState } from '../../device-agent/src/deviceState';
 import type { DeviceInfo, Versions } from '../../contract/protocol';
 import { runVersions } from '../../device-agent/src/runVersions';
+import { formatReport } from '../../src/core/report';
+import { fakeRun } from '../helpers/fakeRun';
 
 const roots: string[] = [];
 after(() => {
@@ -108,4 +110,17 @@ test('run versions: the runtime that ran reports its own version, and the Python
   // A session that cannot tell says so; the probe of another install does not stand in for it.
   assert.equal(runVersions(installed, 'onnxruntime', { runtimeVersion: null }).onnxruntime, null);
   assert.equal(installed.tvm, '0.19.0');
+});
+
+test('the Markdown report says which settings a run measured under', async () => {
+  const root = jetsonTree();
+  const run = { ...fakeRun({ latencyMs: [5, 6, 7] }), deviceState: await readDeviceState(root) };
+  const line = formatReport([run], 'md').split('\n').find((l) => l.startsWith('- Device state'));
+  assert.ok(line, 'a device state line');
+  for (const part of ['MODE_30W', 'id 2', 'schedutil', '3 CPUs', 'not locked', 'GPU at 306 MHz']) assert.ok(line.includes(part), `${part} in ${line}`);
+  for (const cpu of [0, 1, 3]) put(root, `sys/devices/system/cpu/cpu${cpu}/cpufreq/scaling_min_freq`, '2201600\n');
+  const locked = formatReport([{ ...run, deviceState: await readDeviceState(root) }], 'md');
+  assert.ok(locked.split('\n').some((l) => l.startsWith('- Device state') && l.includes('clocks locked')), locked);
+  // Older run files have no device state: no line, no error.
+  assert.ok(!formatReport([fakeRun({ latencyMs: [5] })], 'md').includes('- Device state'));
 });

@@ -13,6 +13,7 @@ await esbuild.build({
   format: 'cjs',
   target: 'node18',
   sourcemap: 'inline',
-  external: ['vscode', 'mocha'],
+  // As in the product's bundles (scripts/bundles.mjs): ssh2's optional native parts stay out.
+  external: ['vscode', 'mocha', 'cpu-features', '*.node'],
   logLevel: 'warning',
 });

@@ -22,13 +22,20 @@ export function loadNativeAddon(sourceHash: string | null): LoadedAddon {
   const found = candidates.find((p) => existsSync(p));
   if (!found) {
     return {
-      error: `the native addon is not built (looked for ${candidates.join(', ')}): build it on this device with 'node agent.js build-native' (needs cmake and a C++17 compiler; CUDA and TensorRT are used where found)`,
+      error: `the native addon is not built (looked for ${candidates.join(', ')}): build it on this device with '${agentCommand('build-native')}' (needs cmake and a C++17 compiler; CUDA and TensorRT are used where found)`,
     };
   }
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the .node file found at run time
     return { addon: require(found) as NativeAddon, path: found };
   } catch (e) {
-    return { error: `the native addon ${found} could not be loaded (${(e as Error).message.split('\n')[0]}): rebuild it with 'node agent.js build-native --force'` };
+    return { error: `the native addon ${found} could not be loaded (${(e as Error).message.split('\n')[0]}): rebuild it with '${agentCommand('build-native --force')}'` };
   }
+}
+
+/** A command that works from wherever the user is: this agent's own path (the worker runs as
+ * `node <agent.js> native-worker`). */
+function agentCommand(args: string): string {
+  const agent = process.argv[1] ?? 'agent.js';
+  return `node ${/^[\w./-]+$/.test(agent) ? agent : JSON.stringify(agent)} ${args}`;
 }
