@@ -14,8 +14,8 @@ export class StreamedSamples {
 
   static of(samples: Samples): StreamedSamples {
     const s = new StreamedSamples();
-    s.warmupMs.push(...samples.warmupLatencyMs);
-    s.latencyMs.push(...samples.latencyMs);
+    placeAt(s.warmupMs, 0, samples.warmupLatencyMs);
+    placeAt(s.latencyMs, 0, samples.latencyMs);
     for (const [name, values] of Object.entries(samples.stagesMs ?? {})) s.stagesMs[name] = [...values];
     return s;
   }
@@ -28,10 +28,10 @@ export class StreamedSamples {
       this.gaps++;
       return false;
     }
-    target.splice(batch.offset, batch.latencyMs.length, ...batch.latencyMs);
+    placeAt(target, batch.offset, batch.latencyMs);
     if (batch.phase === 'measure' && batch.stagesMs) {
       for (const [name, values] of Object.entries(batch.stagesMs)) {
-        (this.stagesMs[name] ??= []).splice(batch.offset, values.length, ...values);
+        placeAt((this.stagesMs[name] ??= []), batch.offset, values);
       }
     }
     return true;
@@ -58,4 +58,11 @@ export class StreamedSamples {
     if (Object.keys(this.stagesMs).length > 0) samples.stagesMs = Object.fromEntries(Object.entries(this.stagesMs).map(([k, v]) => [k, [...v]]));
     return samples;
   }
+}
+
+/** Writes `values` into `target` from `offset` on (overwriting, then extending). A loop, not
+ * `splice(..., ...values)`: spreading an array passes each element as a call argument, and beyond
+ * ~125k samples that overflows the stack ("Maximum call stack size exceeded"). */
+function placeAt(target: number[], offset: number, values: readonly number[]): void {
+  for (let i = 0; i < values.length; i++) target[offset + i] = values[i]!;
 }

@@ -146,9 +146,20 @@ export class RotatingLog {
 /** One client's LSP connection over a socket. The node entry point of vscode-languageserver ends
  * the process on `exit` and watches the client's processId (a pid on another machine here): a
  * daemon only closes that client's socket. */
-function socketConnection(socket: net.Socket): Connection {
+function socketConnection(socket: net.Socket, log: RotatingLog): Connection {
   let shutdownReceived = false;
-  return createServerConnection((logger) => createProtocolConnection(new StreamMessageReader(socket), new StreamMessageWriter(socket), logger), {
+  // The protocol layer's own diagnostics ("Sending response failed" when the client has gone)
+  // go to the daemon's log. vscode-languageserver's default logger is the connection's remote
+  // console, which throws "Connection is disposed" once that client is gone, inside
+  // vscode-jsonrpc's catch: an unhandled rejection that would end the daemon and every other
+  // client's runs.
+  const logger = {
+    error: (message: string) => log.write(`client connection: ${message}`),
+    warn: (message: string) => log.write(`client connection: ${message}`),
+    info: (message: string) => log.write(`client connection: ${message}`),
+    log: (message: string) => log.write(`client connection: ${message}`),
+  };
+  return createServerConnection(() => createProtocolConnection(new StreamMessageReader(socket), new StreamMessageWriter(socket), logger), {
     get shutdownReceived() {
       return shutdownReceived;
     },
@@ -226,7 +237,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
       return { stopping: true, reason: null };
     },
   });
-  for (const id of state.runs.recover()) log.write(`run ${id}: interrupted by the previous agent's end, kept as failed with its samples`);
+  const recovered = state.runs.recover((id, message) => log.write(`run ${id}: ${message}`));
+  for (const id of recovered) log.write(`run ${id}: interrupted by the previous agent's end, kept as failed with its samples`);
   process.on('uncaughtException', (e) => reportFatal(connections, e));
   process.on('unhandledRejection', (e) => reportFatal(connections, e));
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -247,7 +259,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   server = net.createServer((socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    const connection = socketConnection(socket);
+    const connection = socketConnection(socket, log);
     connections.add(connection);
     checkIdle();
     const detach = serve(connection, state);

@@ -111,8 +111,8 @@ export class RunRegistry {
   }
 
   /** Turns runs interrupted by a dead agent into failed run files (samples kept). */
-  recover(): string[] {
-    return this.runsDir ? recoverInterruptedRuns(this.runsDir, new Set(this.live.keys())) : [];
+  recover(onProblem?: (id: string, message: string) => void): string[] {
+    return this.runsDir ? recoverInterruptedRuns(this.runsDir, new Set(this.live.keys()), onProblem) : [];
   }
 
   begin(runId: string, spec: RunSpec): LiveRun {
@@ -141,8 +141,19 @@ export class RunRegistry {
       const message = error instanceof Error ? error.message : String(error);
       run = failedRun(live.preparedRun, live.samples, `the run failed after it started: ${message}`);
     }
-    if (live.journal && this.runsDir) live.journal.finish(this.runsDir, run);
-    else if (run) this.remember(run);
+    let persisted = false;
+    if (live.journal && this.runsDir) {
+      try {
+        live.journal.finish(this.runsDir, run);
+        persisted = true;
+      } catch (e) {
+        // Settling never throws (its callers are the job's own error path): the run is answered
+        // from memory, saying what could not be kept; its journal stays on the device.
+        const why = `could not persist the run on the device: ${(e as Error).message}; its samples stay in the journal ${live.journal.file} until the disk has room and the agent restarts`;
+        if (run) run = { ...run, error: run.error ? `${run.error}; ${why}` : why };
+      }
+    }
+    if (run && !persisted) this.remember(run);
     if (run) live.resolve(run);
     else live.reject(error);
   }

@@ -45,10 +45,12 @@ export class RunJournal {
     this.write({ t: 'samples', ...rest });
   }
 
-  /** Writes the run file atomically (`run` null: nothing to keep), then drops the journal. */
+  /** Writes the run file atomically (`run` null: nothing to keep), then drops the journal. When
+   * the run file cannot be written (a full disk) the journal stays, so the next agent recovers
+   * the samples from it, and the error is thrown. */
   finish(runsDir: string, run: RunFile | null): void {
-    if (run) writeRunFileAtomic(runsDir, run);
     this.close();
+    if (run) writeRunFileAtomic(runsDir, run);
     unlinkSync(this.file);
   }
 
@@ -67,8 +69,18 @@ export class RunJournal {
 function writeRunFileAtomic(runsDir: string, run: RunFile): void {
   const file = path.join(runsDir, `${run.id}${RUN_EXT}`);
   const tmp = path.join(runsDir, `.${run.id}.${process.pid}.tmp`);
-  writeFileSync(tmp, JSON.stringify(run) + '\n', { mode: 0o600 });
-  renameSync(tmp, file);
+  try {
+    writeFileSync(tmp, JSON.stringify(run) + '\n', { mode: 0o600 });
+    renameSync(tmp, file);
+  } catch (e) {
+    // A full disk leaves a truncated temp file behind: never one per attempt.
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* not created */
+    }
+    throw e;
+  }
 }
 
 /** A run that ended with an error after it was prepared: everything measured is kept. */
@@ -149,24 +161,35 @@ export function readJournal(file: string): { pid: number; prepared: PreparedRun;
 /** Turns journals of runs whose agent is gone into failed run files (samples kept). `liveIds` are
  * this agent's own runs; every other journal belongs to a dead agent, because only the holder of
  * the agent home's lock (one daemon) journals there. Returns the ids recovered. */
-export function recoverInterruptedRuns(runsDir: string, liveIds: ReadonlySet<string>): string[] {
+export function recoverInterruptedRuns(
+  runsDir: string,
+  liveIds: ReadonlySet<string>,
+  /** A journal that could not be recovered now (a full disk): it stays for the next agent. */
+  onProblem: (id: string, message: string) => void = () => undefined,
+): string[] {
   const recovered: string[] = [];
   for (const name of safeReaddir(runsDir)) {
     if (!name.endsWith(JOURNAL_EXT)) continue;
     const id = name.slice(0, -JOURNAL_EXT.length);
     if (liveIds.has(id)) continue;
-    const file = path.join(runsDir, name);
-    const rebuilt = readJournal(file);
-    if (rebuilt) {
-      const at = statSync(file).mtime.toISOString();
-      const error =
-        `the agent (process ${rebuilt.pid}) stopped during the run, last write at ${at}; ` +
-        `the ${rebuilt.samples.warmupMs.length} warm-up and ${rebuilt.samples.latencyMs.length} measured samples taken before are kept` +
-        (rebuilt.skipped ? ` (${rebuilt.skipped} damaged journal record(s) skipped)` : '');
-      writeRunFileAtomic(runsDir, failedRun(rebuilt.prepared, rebuilt.samples, error, at));
-      recovered.push(id);
+    // One journal at a time: a failure keeps that journal (and its samples) and moves on, so no
+    // single file, and no full disk, stops the agent from starting.
+    try {
+      const file = path.join(runsDir, name);
+      const rebuilt = readJournal(file);
+      if (rebuilt) {
+        const at = statSync(file).mtime.toISOString();
+        const error =
+          `the agent (process ${rebuilt.pid}) stopped during the run, last write at ${at}; ` +
+          `the ${rebuilt.samples.warmupMs.length} warm-up and ${rebuilt.samples.latencyMs.length} measured samples taken before are kept` +
+          (rebuilt.skipped ? ` (${rebuilt.skipped} damaged journal record(s) skipped)` : '');
+        writeRunFileAtomic(runsDir, failedRun(rebuilt.prepared, rebuilt.samples, error, at));
+        recovered.push(id);
+      }
+      unlinkSync(file);
+    } catch (e) {
+      onProblem(id, `could not recover it (${(e as Error).message}); its journal is kept for the next start`);
     }
-    unlinkSync(file);
   }
   return recovered;
 }

@@ -52,6 +52,7 @@ export async function measureOnDevice(spec: RunSpec, io: CliIo, opts: MeasureOpt
     const target = agent.device.kind === 'ssh' ? agent.resumable() : agent.rpc;
     ({ run } = await runOnAgent(target, spec, {
       runId,
+      agentEnded: agent.ended,
       token: cancel.token,
       observer: {
         onProgress: progress,

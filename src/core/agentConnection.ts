@@ -27,6 +27,8 @@ export interface AgentConnection {
   streams: AgentStreams;
   /** Resolves when the transport has ended (the agent exited, or the connection dropped). */
   closed: Promise<void>;
+  /** Resolves with how the agent's transport ended, in words (see AgentStreams.ended). */
+  ended: Promise<string>;
   /** Ends the session politely, then closes the transport (a device's daemon keeps running). */
   dispose(): Promise<void>;
 }
@@ -60,6 +62,7 @@ export async function connectAgent(streams: AgentStreams, opts: { client: string
     agent,
     streams,
     closed: streams.closed,
+    ended: streams.ended ?? streams.closed.then(() => `closed the connection (${streams.describe})`),
     dispose: () => (disposed ??= (async () => {
       // Writes are queued: let the last one out before the stream ends.
       await initialized;

@@ -347,7 +347,10 @@ export function formatDeviceState(s: DeviceState): string {
     const governors = [...new Set(s.cpus.map((c) => c.governor ?? 'unknown'))];
     const mhz = s.cpus.map((c) => c.curKHz).filter((k): k is number => k !== null).map((k) => Math.round(k / 1000));
     const locked = s.cpus.every((c) => c.minKHz !== null && c.minKHz === c.maxKHz);
-    const range = mhz.length ? (Math.min(...mhz) === Math.max(...mhz) ? `${Math.min(...mhz)}` : `${Math.min(...mhz)}-${Math.max(...mhz)}`) : null;
+    // reduce, not Math.min(...mhz): a long run's telemetry would overflow the call stack as arguments.
+    const lo = mhz.reduce((a, b) => Math.min(a, b), Infinity);
+    const hi = mhz.reduce((a, b) => Math.max(a, b), -Infinity);
+    const range = mhz.length ? (lo === hi ? `${lo}` : `${lo}-${hi}`) : null;
     parts.push(`CPU governor ${governors.join('/')} on ${s.cpus.length} CPU${s.cpus.length === 1 ? '' : 's'}${range ? `, at ${range} MHz` : ''}, clocks ${locked ? 'locked' : 'not locked'}`);
   }
   if (s.gpuClock?.curHz != null) {

@@ -73,6 +73,24 @@ export interface RunOnAgentOptions {
   observer?: RunObserver;
   /** How long to keep trying to reconnect after a drop (default 120 s). */
   reconnectWindowMs?: number;
+  /** With a plain AgentRpc: resolves, with how, when the agent's transport ends. vscode-jsonrpc
+   * leaves a request pending for ever when its stream closes, so without this a dead agent would
+   * leave the run awaited by nobody and the process would exit as if it had succeeded. */
+  agentEnded?: Promise<string>;
+}
+
+/** The agent (or its transport) ended before answering the run; the samples that had arrived
+ * are in `streamed`. */
+export class AgentEndedError extends Error {
+  override name = 'AgentEndedError';
+  constructor(
+    readonly how: string,
+    readonly streamed: StreamedSamples,
+  ) {
+    super(
+      `the agent ${how} before the run ended; ${streamed.warmupMs.length} warm-up and ${streamed.latencyMs.length} measured samples had arrived`,
+    );
+  }
 }
 
 function isResumable(target: AgentRpc | ResumableAgent): target is ResumableAgent {
@@ -105,7 +123,14 @@ export async function runOnAgent(
   let subscriptions = follow(rpc);
   let pending: Promise<RunFile> = rpc.sendRequest(RunRequest, { spec, runId, workDoneToken: runId }, opts.token);
   try {
-    if (!isResumable(target)) return { run: await pending, streamed };
+    if (!isResumable(target)) {
+      if (!opts.agentEnded) return { run: await pending, streamed };
+      const ended = opts.agentEnded.then((how) => ({ how }));
+      const outcome = await Promise.race([pending.then((run) => ({ run })), ended]);
+      if ('run' in outcome) return { run: outcome.run, streamed };
+      pending.catch(() => undefined);
+      throw new AgentEndedError(outcome.how, streamed);
+    }
     let agent = target;
     for (;;) {
       const outcome = await Promise.race([pending.then((run) => ({ run })), agent.lost.then((error) => ({ lost: error }))]);

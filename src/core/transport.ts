@@ -22,6 +22,9 @@ export interface AgentStreams {
   closed: Promise<void>;
   /** In words, for messages: "local agent (pid 123)", "user@host via ssh (forwarded socket)". */
   describe: string;
+  /** Resolves with how the transport ended, in words ("exited with code 134", "was killed by
+   * SIGKILL", "the SSH channel closed"), when it ends; without it, only that it ended is known. */
+  ended?: Promise<string>;
 }
 
 export interface LocalAgentOptions {
@@ -42,9 +45,16 @@ export function openLocalAgent(opts: LocalAgentOptions = {}): AgentStreams & { c
     // client goes, the agent's stdin closes and it exits.
     detached: true,
   });
+  let endedHow = 'could not be started';
   const exitCode = new Promise<number | null>((resolve) => {
-    child.on('exit', (code) => resolve(code));
-    child.on('error', () => resolve(null));
+    child.on('exit', (code, signal) => {
+      endedHow = signal ? `was killed by ${signal}${signal === 'SIGKILL' ? ' (kill -9, or the kernel\'s out-of-memory killer)' : ''}` : `exited with code ${code}`;
+      resolve(code);
+    });
+    child.on('error', (e) => {
+      endedHow = `could not be started (${e.message})`;
+      resolve(null);
+    });
   });
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (text: string) => opts.stderr?.(text));
@@ -54,6 +64,7 @@ export function openLocalAgent(opts: LocalAgentOptions = {}): AgentStreams & { c
     child,
     exitCode,
     closed: exitCode.then(() => undefined),
+    ended: exitCode.then(() => endedHow),
     describe: `local agent (pid ${child.pid})`,
     close: async () => {
       child.stdin!.end();
@@ -108,6 +119,7 @@ function channelStreams(channel: ClientChannel, session: SshSession, closeSessio
     reader: channel,
     writer,
     closed,
+    ended: closed.then(() => `closed its SSH channel (${describe})`),
     describe,
     close: async () => {
       channel.end();
