@@ -233,7 +233,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
       if (state.queue.busy || state.runs.liveRuns().length > 0) {
         return { stopping: false, reason: `${state.queue.pending} job(s) are live on this agent (pid ${process.pid}); it stops when they end and it is idle` };
       }
-      setImmediate(() => stop('asked to stop by a client'));
+      // After this answer is on its way (vscode-jsonrpc writes it after the handler returns; stop()
+      // ends the sockets, which flushes what is queued, not what is still to be written).
+      setTimeout(() => stop('asked to stop by a client'), 50);
       return { stopping: true, reason: null };
     },
   });
