@@ -13,6 +13,14 @@ function safe(text: string): string {
   return text.startsWith(CLEAR_LINE) ? CLEAR_LINE + terminalText(text.slice(CLEAR_LINE.length)) : terminalText(text);
 }
 
+// A reader that stops early (`jetbench report ... | head -c1`) closes the pipe: what is left to print
+// has nowhere to go, and the run file is already written; not an error worth a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
+}
+
 cli(process.argv.slice(2), {
   out: (t) => process.stdout.write(safe(t)),
   err: (t) => process.stderr.write(safe(t)),

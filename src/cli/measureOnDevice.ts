@@ -7,7 +7,7 @@ import type { RunFile, RunSpec } from '../../contract/protocol';
 import { newRunId } from '../../contract/runId';
 import { withDevicePython } from '../core/devices';
 import { runOnAgent } from '../core/runClient';
-import { resolveRunOutput, writeRunFile } from '../core/runStore';
+import { resolveRunOutput, saveRunFile } from '../core/runStore';
 import { connectCliDevice } from './sshHooks';
 import type { CliIo } from './io';
 
@@ -65,8 +65,9 @@ export async function measureOnDevice(spec: RunSpec, io: CliIo, opts: MeasureOpt
     if (io.isTty && !opts.quiet) io.err('\r\x1b[K');
     await agent.dispose();
   }
-  await writeRunFile(outFile, run);
-  return { run, outFile };
+  const saved = await saveRunFile(outFile, run);
+  if (saved.fallbackReason) io.err(`jetbench: ${saved.fallbackReason}; the run is saved in ${saved.file} instead: move it where you want it\n`);
+  return { run, outFile: saved.file };
 }
 
 /** `--json`: the run without its samples, and where it was written. */

@@ -1,7 +1,8 @@
 // Run files on disk: `.jetbench/runs/<id>.json` by default, written atomically (temp file in the
 // same directory, then rename) so a reader never sees half a run.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, statfs, unlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { RUN_SCHEMA_VERSION } from '../../contract/protocolValues';
 import type { RunFile } from '../../contract/protocol';
@@ -57,6 +58,36 @@ export async function checkOutputPath(file: string, createDefaultDir: boolean): 
     await unlink(probe);
   } catch (e) {
     throw new Error(`output directory '${dir}' is not writable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): choose another --out`, { cause: e });
+  }
+  // A nearly full disk would take the measurement and then refuse the file: say so before.
+  const fs = await statfs(dir).catch(() => null);
+  if (fs && fs.bavail * fs.bsize < MIN_FREE_BYTES) {
+    throw new Error(`only ${Math.round((fs.bavail * fs.bsize) / 1024)} KB are free in '${dir}': free some space or choose another --out (a run needs up to a few MB)`);
+  }
+}
+
+/** Below this much free space where the run file goes, a run is refused before it measures. */
+export const MIN_FREE_BYTES = 16 * 1024 * 1024;
+
+/** Where a run goes when its own place cannot take it after measuring. */
+export function fallbackRunDir(): string {
+  return path.join(os.tmpdir(), `jetbench-unsaved-${process.getuid?.() ?? 'user'}`);
+}
+
+/** Writes the run file; when that fails after measuring (disk full, folder removed, read-only),
+ * the run is saved in fallbackRunDir() instead and the reason returned: a measurement is never
+ * lost to a write error. Throws only when both writes fail. */
+export async function saveRunFile(file: string, run: RunFile): Promise<{ file: string; fallbackReason: string | null }> {
+  try {
+    await writeRunFile(file, run);
+    return { file, fallbackReason: null };
+  } catch (e) {
+    const reason = `${(e as NodeJS.ErrnoException).code ?? 'error'}: ${(e as Error).message}`;
+    const dir = fallbackRunDir();
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const fallback = path.join(dir, path.basename(file));
+    await writeRunFile(fallback, run);
+    return { file: fallback, fallbackReason: `could not write ${file} (${reason})` };
   }
 }
 

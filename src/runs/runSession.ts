@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { RunFile, RunSpec } from '../../contract/protocol';
 import { newRunId } from '../../contract/runId';
 import { withDevicePython } from '../core/devices';
-import { checkOutputPath, defaultRunPath, writeRunFile } from '../core/runStore';
+import { checkOutputPath, defaultRunPath, saveRunFile } from '../core/runStore';
 import type { ResultPanel } from '../panels/resultPanel';
 import type { JetbenchContext } from '../vscode/context';
 import type { LivePhase } from '../../contract/panelMessages';
@@ -89,8 +89,9 @@ export async function runBenchmarkSession(ctx: JetbenchContext, given: RunSpec, 
         } finally {
           sub.dispose();
         }
-        await writeRunFile(file, run);
-        panel.showRun(run, file);
+        const saved = await saveRunFile(file, run);
+        if (saved.fallbackReason) void vscode.window.showWarningMessage(`Jetbench: ${saved.fallbackReason}; the run is saved in ${saved.file} instead.`);
+        panel.showRun(run, saved.file);
         void ctx.catalog.refresh();
         if (run.status === 'failed') void vscode.window.showErrorMessage(`The run failed: ${run.error ?? 'no message'}. Its file keeps what was recorded.`);
         return { runId, file, status: run.status, phase: 'finished', error: run.error ?? null };
