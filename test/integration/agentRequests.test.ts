@@ -3,17 +3,15 @@
 // is a BadInput error naming the problem, and leaves the daemon serving everyone: `listRuns` works,
 // a good run still runs, and the idle daemon can still be stopped (no phantom live run).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ResponseError } from 'vscode-jsonrpc';
 import { AgentErrorCode, ListRunsRequest, StopDaemonRequest, type RunSpec } from '../../contract/protocol';
-import { connectAgent, type AgentConnection } from '../../src/core/agentConnection';
-import { localAgentPath } from '../../src/core/deploy';
+import type { AgentConnection } from '../../src/core/agentConnection';
 import { runOnAgent } from '../../src/core/runClient';
-import { TEST_CACHE_DIR } from '../helpers/cli';
+import { daemonClient } from '../helpers/daemon';
 
 const good: RunSpec = {
   device: 'local', model: 'tiny', backend: 'onnxruntime', precision: 'fp32', warmup: 2, warmupMs: 0,
@@ -23,26 +21,9 @@ const good: RunSpec = {
 let home: string;
 let agent: AgentConnection;
 
-/** A client of a real daemon in a fresh agent home (`agent.js attach` starts it and bridges stdio). */
-async function attachClient(): Promise<AgentConnection> {
-  const child = spawn(process.execPath, ['--no-deprecation', localAgentPath(), 'attach', '--home', home, '--idle-minutes', '1'], {
-    env: { ...process.env, JETBENCH_CACHE_DIR: TEST_CACHE_DIR },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  return connectAgent(
-    {
-      reader: child.stdout,
-      writer: child.stdin,
-      closed: exited,
-      describe: `attach bridge (pid ${child.pid})`,
-      close: async () => {
-        child.stdin.end();
-        await exited;
-      },
-    },
-    { client: 'requests test' },
-  );
+/** A client of a real daemon in a fresh agent home. */
+function attachClient(): Promise<AgentConnection> {
+  return daemonClient(home, 'requests test');
 }
 
 before(async () => {

@@ -2,7 +2,7 @@
 // run registry: a killed agent is never success; a full runs directory never takes the daemon
 // down; a million-sample run survives being fetched and re-attached.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,13 +11,13 @@ import type { RunSpec, SamplesBatch } from '../../contract/protocol';
 import { StreamedSamples } from '../../contract/streamedSamples';
 import { RunRequest, SamplesNotification, StopDaemonRequest } from '../../contract/protocol';
 import { RunRegistry } from '../../device-agent/src/liveRuns';
-import { connectAgent, type AgentConnection } from '../../src/core/agentConnection';
-import { localAgentPath } from '../../src/core/deploy';
+import type { AgentConnection } from '../../src/core/agentConnection';
 import { runOnAgent } from '../../src/core/runClient';
 import { processRunning } from '../helpers/sshd';
 import type { PreparedRun } from '../../device-agent/src/runner';
 import { readJournal } from '../../device-agent/src/runJournal';
-import { runCli, scratchDir, TEST_CACHE_DIR } from '../helpers/cli';
+import { runCli, scratchDir } from '../helpers/cli';
+import { daemonClient } from '../helpers/daemon';
 
 const spec: RunSpec = {
   device: 'local', model: 'tiny', backend: 'onnxruntime', precision: 'fp32', warmup: 2, warmupMs: 0,
@@ -92,31 +92,6 @@ test('a million-sample run is re-attached and fetched without overflowing the st
   assert.equal(again.latencyMs[n - 1], (n - 1) % 997);
 });
 
-/** A client of the real daemon of `home` through `agent.js attach` (which starts the daemon);
- * `kill` drops the client as a lost network would: its socket to the daemon closes mid-request. */
-async function daemonClient(home: string, name: string): Promise<AgentConnection & { kill(): void }> {
-  const child = spawn(process.execPath, ['--no-deprecation', localAgentPath(), 'attach', '--home', home, '--idle-minutes', '1'], {
-    env: { ...process.env, JETBENCH_CACHE_DIR: TEST_CACHE_DIR },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  // A write queued before the kill lands on a closed pipe: that is the drop being simulated.
-  child.stdin.on('error', () => undefined);
-  const conn = await connectAgent(
-    {
-      reader: child.stdout,
-      writer: child.stdin,
-      closed: exited,
-      describe: `attach bridge (pid ${child.pid})`,
-      close: async () => {
-        child.stdin.end();
-        await exited;
-      },
-    },
-    { client: name },
-  );
-  return { ...conn, kill: () => child.kill('SIGKILL') };
-}
 
 test("a client dropped while its run is pending does not take the daemon down; another client's queued run completes", async () => {
   const home = mkdtempSync(path.join(os.tmpdir(), 'jb-faults-'));
