@@ -10,3 +10,8 @@ export function newRunId(spec: Pick<RunSpec, 'model' | 'backend' | 'precision'>,
   const model = (spec.model.split(/[\\/]/).pop() ?? 'model').replace(/\.onnx$/i, '').replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/\.{2,}/g, '_').slice(0, 40);
   return `${stamp}-${model}-${spec.backend}-${spec.precision}-${randomBytes(3).toString('hex')}`;
 }
+
+/** Run ids become file names: only what newRunId produces (and client-chosen ids like it). */
+export function isSafeRunId(id: string): boolean {
+  return /^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$/.test(id) && !id.includes('..');
+}

@@ -2,9 +2,10 @@
 // with the samples published so far and the clients following them, plus finished runs (persisted
 // in the agent home's runs/ directory by a daemon, kept in memory by a stdio agent).
 import { mkdirSync } from 'node:fs';
+import { isSafeRunId } from '../../contract/runId';
 import type { AttachRunParams, RunFile, RunSpec, RunSummary, SamplesBatch } from '../../contract/protocol';
 import { BadInputError, NotFoundError } from './errors';
-import { failedRun, isSafeRunId, PersistedRunIndex, readPersistedRun, recoverInterruptedRuns, RunJournal, summarize } from './runJournal';
+import { failedRun, PersistedRunIndex, readPersistedRun, recoverInterruptedRuns, RunJournal, summarize } from './runJournal';
 import type { PreparedRun } from './runner';
 import { StreamedSamples } from '../../contract/streamedSamples';
 

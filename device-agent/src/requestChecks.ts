@@ -6,7 +6,7 @@ import os from 'node:os';
 import { specProblems, type DeviceFacts } from '../../contract/runSpec';
 import { BadInputError } from './errors';
 import type { AttachRunParams, BuildParams, RunIdParams, RunParams, RunSpec } from '../../contract/protocol';
-import { isSafeRunId } from './runJournal';
+import { isSafeRunId } from '../../contract/runId';
 
 /** The facts a spec's bounds depend on (threads per core, input size against memory). */
 export function deviceFacts(): DeviceFacts {

@@ -7,6 +7,7 @@
 // `failed` run file that keeps every sample the journal holds.
 import { appendFileSync, closeSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { isSafeRunId } from '../../contract/runId';
 import { RUN_SCHEMA_VERSION, type RunFile, type RunSummary, type SamplesBatch } from '../../contract/protocol';
 import type { PreparedRun } from './runner';
 import { computeStats } from '../../contract/stats';
@@ -17,10 +18,6 @@ type JournalRecord = { t: 'prepared'; pid: number; run: PreparedRun } | ({ t: 's
 const JOURNAL_EXT = '.jsonl';
 const RUN_EXT = '.json';
 
-/** Run ids become file names: only what newRunId produces (and client-chosen ids like it). */
-export function isSafeRunId(id: string): boolean {
-  return /^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$/.test(id) && !id.includes('..');
-}
 
 export class RunJournal {
   private fd: number;

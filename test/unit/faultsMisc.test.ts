@@ -14,7 +14,8 @@ import { acquireMeasureLock, LockWaitAbandoned } from '../../device-agent/src/me
 import { holderAlive, selfHolder, tryLock } from '../../device-agent/src/pidLock';
 import type { QueueState, RunFile } from '../../contract/protocol';
 import { newRunId } from '../../contract/runId';
-import { isSafeRunId, recoverInterruptedRuns } from '../../device-agent/src/runJournal';
+import { recoverInterruptedRuns } from '../../device-agent/src/runJournal';
+import { isSafeRunId } from '../../contract/runId';
 import { formatPipelineTable } from '../../src/cli/pipeline';
 import { fakeRun } from '../helpers/fakeRun';
 
