@@ -13,8 +13,16 @@ import { releaseLock, tryLock, type LockHolder } from './pidLock';
 export function runtimeDir(): string {
   const xdg = process.env.XDG_RUNTIME_DIR;
   const uid = typeof process.getuid === 'function' ? process.getuid() : null;
-  const dir = xdg && path.isAbsolute(xdg) ? path.join(xdg, 'jetbench') : path.join(os.tmpdir(), `jetbench-${uid ?? os.userInfo().username}`);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const fallback = path.join(os.tmpdir(), `jetbench-${uid ?? os.userInfo().username}`);
+  let dir = xdg && path.isAbsolute(xdg) ? path.join(xdg, 'jetbench') : fallback;
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    // A stale XDG_RUNTIME_DIR (the session that made it ended, e.g. under sudo or an old tmux).
+    if (dir === fallback) throw e;
+    dir = fallback;
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  }
   const st = statSync(dir);
   // In a shared /tmp another user could have made the directory first and watch or block us.
   if (uid !== null && (st.uid !== uid || (st.mode & 0o077) !== 0)) {
