@@ -400,6 +400,14 @@ export interface BuildResult {
  * `$/progress` reports steps (tuning trials). Cancel with `$/cancelRequest`. */
 export const BuildRequest = new RequestType<BuildParams, BuildResult, void>('jetbench/build');
 
+/** What a run file needs besides its samples, known once the run is about to measure. */
+export type PreparedRun = Pick<RunFile, 'id' | 'createdAt' | 'spec' | 'device' | 'versions' | 'deviceState' | 'model' | 'artifact' | 'timing'>;
+
+/** Agent -> client: the run is about to measure; here is everything its file needs besides the
+ * samples, so a client that loses the agent mid-run (killed, out of memory) can still keep a
+ * failed run with the samples it received. Sent again to a client that attaches later. */
+export const RunPreparedNotification = new NotificationType<{ runId: string; prepared: PreparedRun }>('jetbench/runPrepared');
+
 /** Agent -> client: samples of a running benchmark, in batches. */
 export const SamplesNotification = new NotificationType<SamplesBatch>('jetbench/samples');
 

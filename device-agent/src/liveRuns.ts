@@ -5,14 +5,17 @@ import { mkdirSync } from 'node:fs';
 import { isSafeRunId } from '../../contract/runId';
 import type { AttachRunParams, RunFile, RunSpec, RunSummary, SamplesBatch } from '../../contract/protocol';
 import { BadInputError, NotFoundError } from './errors';
-import { failedRun, PersistedRunIndex, readPersistedRun, recoverInterruptedRuns, RunJournal, summarize } from './runJournal';
-import type { PreparedRun } from './runner';
+import { PersistedRunIndex, readPersistedRun, recoverInterruptedRuns, RunJournal, summarize } from './runJournal';
+import type { PreparedRun } from '../../contract/protocol';
+import { failedRun } from '../../contract/failedRun';
 import { StreamedSamples } from '../../contract/streamedSamples';
 
 /** What a client following a run receives: every sample batch once, in order, and progress. */
 export interface RunFollower {
   samples(batch: SamplesBatch): void;
   progress?(message: string, percentage?: number): void;
+  /** The run's head, once it is about to measure (and at once to a follower that comes later). */
+  prepared?(prepared: PreparedRun): void;
 }
 
 /** How many finished runs a stdio agent (no run directory) keeps for late attaches. */
@@ -51,6 +54,12 @@ export class LiveRun {
     this.cancellation.abort();
   }
 
+  /** The run is about to measure: every follower learns what its file needs besides samples. */
+  announcePrepared(prepared: PreparedRun): void {
+    this.preparedRun = prepared;
+    for (const f of this.followers) f.prepared?.(prepared);
+  }
+
   /** A batch measured: persisted first, then sent to every follower. */
   publish(batch: SamplesBatch): void {
     this.samples.add(batch);
@@ -68,6 +77,7 @@ export class LiveRun {
   follow(offsets: Pick<AttachRunParams, 'warmupOffset' | 'measureOffset'>, follower: RunFollower): () => void {
     for (const batch of this.samples.batchesFrom(this.id, offsets.warmupOffset, offsets.measureOffset)) follower.samples(batch);
     if (this.lastProgress) follower.progress?.(this.lastProgress.message, this.lastProgress.percentage);
+    if (this.preparedRun) follower.prepared?.(this.preparedRun);
     this.followers.add(follower);
     return () => this.followers.delete(follower);
   }
@@ -127,8 +137,8 @@ export class RunRegistry {
   /** The run is about to measure: from here on it is persisted as it goes. */
   prepared(run: LiveRun, prepared: PreparedRun): void {
     run.state = 'running';
-    run.preparedRun = prepared;
     if (this.runsDir) run.journal = RunJournal.create(this.runsDir, prepared);
+    run.announcePrepared(prepared);
   }
 
   /** Ends a live run: persists its run file and tells everyone awaiting it. An error after the

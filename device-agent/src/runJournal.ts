@@ -8,9 +8,8 @@
 import { appendFileSync, closeSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isSafeRunId } from '../../contract/runId';
-import { RUN_SCHEMA_VERSION, type RunFile, type RunSummary, type SamplesBatch } from '../../contract/protocol';
-import type { PreparedRun } from './runner';
-import { computeStats } from '../../contract/stats';
+import type { PreparedRun, RunFile, RunSummary, SamplesBatch } from '../../contract/protocol';
+import { failedRun } from '../../contract/failedRun';
 import { StreamedSamples } from '../../contract/streamedSamples';
 
 type JournalRecord = { t: 'prepared'; pid: number; run: PreparedRun } | ({ t: 'samples' } & Omit<SamplesBatch, 'runId'>);
@@ -81,17 +80,6 @@ function writeRunFileAtomic(runsDir: string, run: RunFile): void {
 }
 
 /** A run that ended with an error after it was prepared: everything measured is kept. */
-export function failedRun(prepared: PreparedRun, samples: StreamedSamples, error: string, finishedAt = new Date().toISOString()): RunFile {
-  return {
-    schemaVersion: RUN_SCHEMA_VERSION,
-    ...prepared,
-    finishedAt,
-    samples: samples.toSamples(),
-    stats: computeStats(samples.latencyMs),
-    status: 'failed',
-    error,
-  };
-}
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isWhole = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;

@@ -26,7 +26,7 @@ export interface RunSinks {
   prepared?(run: PreparedRun): void;
 }
 
-export type PreparedRun = Pick<RunFile, 'id' | 'createdAt' | 'spec' | 'device' | 'versions' | 'deviceState' | 'model' | 'artifact' | 'timing'>;
+import type { PreparedRun } from '../../contract/protocol';
 
 const PROGRESS_EVERY_MS = 250;
 

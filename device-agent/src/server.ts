@@ -26,7 +26,9 @@ import {
   QueueChangedNotification,
   QueueStateRequest,
   RunRequest,
+  RunPreparedNotification,
   SamplesNotification,
+  type PreparedRun,
   StopDaemonRequest,
   type AgentMode,
   type BackendId,
@@ -137,6 +139,7 @@ export function serve(connection: Connection, state: AgentState = createAgentSta
       follower: {
         samples: (batch: SamplesBatch) => notify(SamplesNotification, batch),
         progress: (message: string, percentage?: number) => progress('report', message, percentage),
+        prepared: (prepared: PreparedRun) => notify(RunPreparedNotification, { runId: prepared.id, prepared }),
       },
     };
   };

@@ -6,7 +6,8 @@ import { CancellationTokenSource } from 'vscode-jsonrpc';
 import type { RunFile, RunSpec } from '../../contract/protocol';
 import { newRunId } from '../../contract/runId';
 import { withDevicePython } from '../core/devices';
-import { runOnAgent } from '../core/runClient';
+import { AgentEndedError, runOnAgent } from '../core/runClient';
+import { failedRun } from '../../contract/failedRun';
 import { resolveRunOutput, saveRunFile } from '../core/runStore';
 import { connectCliDevice } from './sshHooks';
 import type { CliIo } from './io';
@@ -60,6 +61,11 @@ export async function measureOnDevice(spec: RunSpec, io: CliIo, opts: MeasureOpt
         onReattached: (o) => io.err(`re-attached to run ${runId}: ${o.warmup} warm-up and ${o.measure} measured samples held, receiving the rest\n`),
       },
     }));
+  } catch (e) {
+    // The agent died mid-run (killed, out of memory, a crashed runtime): never success, and what
+    // was measured is kept as a failed run.
+    if (!(e instanceof AgentEndedError) || !e.prepared) throw e;
+    run = failedRun(e.prepared, e.streamed, e.message);
   } finally {
     process.off('SIGINT', onSigint);
     if (io.isTty && !opts.quiet) io.err('\r\x1b[K');

@@ -8,8 +8,10 @@ import { NotificationFanout, type NotificationSource } from './notificationFanou
 import {
   AttachRunRequest,
   CancelRunRequest,
+  RunPreparedNotification,
   RunRequest,
   SamplesNotification,
+  type PreparedRun,
   type RunFile,
   type RunSpec,
   type SamplesBatch,
@@ -86,6 +88,9 @@ export class AgentEndedError extends Error {
   constructor(
     readonly how: string,
     readonly streamed: StreamedSamples,
+    /** The run's head, when the run had started measuring: with it the client can keep a failed
+     * run with the samples received (failedRun). */
+    readonly prepared: PreparedRun | null = null,
   ) {
     super(
       `the agent ${how} before the run ended; ${streamed.warmupMs.length} warm-up and ${streamed.latencyMs.length} measured samples had arrived`,
@@ -108,7 +113,11 @@ export async function runOnAgent(
 ): Promise<{ run: RunFile; streamed: StreamedSamples }> {
   const runId = opts.runId ?? newRunId(spec);
   const streamed = new StreamedSamples();
+  let prepared: PreparedRun | null = null;
   const follow = (rpc: AgentRpc): Disposable[] => [
+    rpc.follow(RunPreparedNotification, (p) => {
+      if (p.runId === runId) prepared = p.prepared;
+    }),
     rpc.follow(SamplesNotification, (batch) => {
       if (batch.runId !== runId) return;
       streamed.add(batch);
@@ -129,7 +138,7 @@ export async function runOnAgent(
       const outcome = await Promise.race([pending.then((run) => ({ run })), ended]);
       if ('run' in outcome) return { run: outcome.run, streamed };
       pending.catch(() => undefined);
-      throw new AgentEndedError(outcome.how, streamed);
+      throw new AgentEndedError(outcome.how, streamed, prepared);
     }
     let agent = target;
     for (;;) {

@@ -14,10 +14,11 @@ import { RunRegistry } from '../../device-agent/src/liveRuns';
 import type { AgentConnection } from '../../src/core/agentConnection';
 import { runOnAgent } from '../../src/core/runClient';
 import { processRunning } from '../helpers/sshd';
-import type { PreparedRun } from '../../device-agent/src/runner';
+import type { PreparedRun } from '../../contract/protocol';
 import { readJournal } from '../../device-agent/src/runJournal';
 import { runCli, scratchDir } from '../helpers/cli';
 import { daemonClient } from '../helpers/daemon';
+import { readRun } from '../helpers/runFile';
 
 const spec: RunSpec = {
   device: 'local', model: 'tiny', backend: 'onnxruntime', precision: 'fp32', warmup: 2, warmupMs: 0,
@@ -58,7 +59,15 @@ test('the local agent killed mid-run (kill -9): the CLI says how it ended and ex
   });
   assert.equal(killed, 1, `one agent was killed mid-measurement\n${r.stderr}`);
   assert.equal(r.code, 1, r.stderr);
-  assert.match(r.stderr, /the agent was killed by SIGKILL .*before the run ended; \d+ warm-up and \d+ measured samples had arrived/);
+  assert.match(r.stdout + r.stderr, /the agent was killed by SIGKILL .*before the run ended; \d+ warm-up and \d+ measured samples had arrived/);
+  // Nothing lost: the samples that had arrived are kept as a failed run, a complete run file.
+  const files = readdirSync(path.join(cwd, '.jetbench', 'runs')).filter((f) => f.endsWith('.json'));
+  assert.equal(files.length, 1, files.join(', '));
+  const run = readRun(path.join(cwd, '.jetbench', 'runs', files[0]!));
+  assert.equal(run.status, 'failed');
+  assert.match(run.error!, /killed by SIGKILL/);
+  assert.ok(run.samples.latencyMs.length > 0, 'the measured samples are kept');
+  assert.equal(run.stats!.count, run.samples.latencyMs.length);
 });
 
 test('a million-sample run is re-attached and fetched without overflowing the stack', () => {

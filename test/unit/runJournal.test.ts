@@ -8,7 +8,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { RunRegistry } from '../../device-agent/src/liveRuns';
 import type { RunFile, RunSpec, SamplesBatch } from '../../contract/protocol';
-import type { PreparedRun } from '../../device-agent/src/runner';
+import type { PreparedRun } from '../../contract/protocol';
 import { recoverInterruptedRuns } from '../../device-agent/src/runJournal';
 import { StreamedSamples } from '../../src/core/runClient';
 
