@@ -6,7 +6,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { RUN_SCHEMA_VERSION } from '../../contract/protocolValues';
 import type { RunFile } from '../../contract/protocol';
-import { runFileProblems } from '../../contract/runFileCheck';
 
 export const RUNS_DIR = path.join('.jetbench', 'runs');
 
@@ -127,7 +126,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 
 /** Checks parsed JSON is a run file every reader (report, panels, views) can rely on: the fields
  * they read exist with the right shapes. Throws a RunFileProblem naming the file and the fix. */
-export function checkRunData(data: unknown, file: string): RunFile {
+export async function checkRunData(data: unknown, file: string): Promise<RunFile> {
   if (!isObject(data) || typeof data.schemaVersion !== 'number' || !isObject(data.spec) || !isObject(data.samples)) {
     throw new RunFileProblem('foreign', `'${file}' is not a jetbench run file (no schemaVersion/spec/samples)`);
   }
@@ -137,6 +136,8 @@ export function checkRunData(data: unknown, file: string): RunFile {
       `'${file}' has run schema version ${data.schemaVersion}, newer than this jetbench understands (${RUN_SCHEMA_VERSION}): update jetbench`,
     );
   }
+  // Loaded on first use: the schema checker (ajv) stays out of the extension's activation.
+  const { runFileProblems } = await import('../../contract/runFileCheck');
   const problems = runFileProblems(data);
   if (problems.length > 0) {
     throw new RunFileProblem('invalid', `'${file}' is a damaged run file (${problems.join('; ')}): restore it from version control or delete it`);
