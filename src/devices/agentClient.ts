@@ -37,6 +37,7 @@ import { agentRpc, runOnAgent, type AgentRpc, type ResumableAgent, type RunObser
 import type { AgentStreams } from '../core/transport';
 import { GuardedLanguageClient } from './agentGuard';
 import { RestartPolicy, type RestartLimits } from './restartPolicy';
+import { showError } from '../vscode/notify';
 
 // What the extension bundle reaches through this one (ssh2 and the deploy code load with it).
 export { openDeviceStreams } from '../core/agentConnection';
@@ -258,7 +259,7 @@ export class AgentClient implements vscode.Disposable {
     const message = `The jetbench agent on '${this.opts.device}' stopped ${decision.recentClosures} times within ${Math.round(this.policy.limits.restartWindowMs / 1000)} s and will not be restarted. See the Jetbench output, then connect again.`;
     this.opts.output.appendLine(`[${this.opts.device}] ${message}`);
     this.setState('failed', message);
-    void vscode.window.showErrorMessage(message, 'Show Log', 'Connect').then((pick) => {
+    void showError(message, 'Show Log', 'Connect').then((pick) => {
       if (pick === 'Show Log') this.opts.output.show(true);
       if (pick === 'Connect') void vscode.commands.executeCommand('jetbench.connectDevice', this.opts.device);
     });
