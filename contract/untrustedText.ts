@@ -52,3 +52,20 @@ export function csvText(s: string): string {
   if (/^[=+\-@]/.test(text) && !/^-?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(text)) text = `'${text}`;
   return /[",]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
+
+/** VS Code turns `[label](https:…|command:…|file:…)` in a notification or progress message into a
+ * link, and a `command:` link runs that command when clicked: a run's error or a device's progress
+ * line must not carry one. Breaking `](` keeps the text readable and leaves no link. */
+function noNotificationLinks(s: string): string {
+  return s.replace(/\]\s*\(/g, '] (');
+}
+
+/** A notification's or progress message's text: one line, controls visible, no links. */
+export function notificationText(s: string): string {
+  return noNotificationLinks(oneLine(s));
+}
+
+/** A modal dialog's detail: lines kept, other controls visible, no links. */
+export function notificationDetail(s: string): string {
+  return noNotificationLinks(terminalText(s));
+}

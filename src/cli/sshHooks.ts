@@ -55,6 +55,8 @@ export function cliSshHooks(io: CliIo, opts: { acceptNewHostKey: boolean; quiet:
     log: (line) => {
       if (process.env.JETBENCH_VERBOSE) io.err(`${line}\n`);
     },
+    // Shown with --quiet and --json too: these are not progress but something to fix or know.
+    warn: (message) => io.err(`jetbench: warning: ${message}\n`),
   };
 }
 

@@ -12,6 +12,7 @@ import { deviceNameOf } from '../views/devicesView';
 import type { JetbenchContext } from '../vscode/context';
 import { SETTING_KEYS, type DeviceSetting } from '../vscode/settingsModel';
 import { pickDevice } from './picks';
+import { progressReporter, showError, showInfo } from '../vscode/notify';
 
 /** A device Add Device stores (the settings' own fields of it). */
 type NewDevice = Omit<DeviceSetting, 'config'>;
@@ -27,7 +28,7 @@ export function connectDevice(ctx: JetbenchContext) {
     if (!name) return undefined;
     try {
       await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Jetbench: connecting to ${name}` }, (progress) =>
-        ctx.devices.connect(name, (message) => progress.report({ message })),
+        ctx.devices.connect(name, progressReporter(progress)),
       );
       await ctx.setActiveDevice(name);
     } catch (e) {
@@ -53,7 +54,7 @@ export function showDeviceInfo(ctx: JetbenchContext) {
     const name = await deviceArg(ctx, arg, 'Jetbench: Show Device Info');
     if (!name) return undefined;
     if (ctx.devices.state(name) !== 'connected') {
-      const pick = await vscode.window.showInformationMessage(`Device '${name}' is not connected.`, 'Connect');
+      const pick = await showInfo(`Device '${name}' is not connected.`, 'Connect');
       if (pick !== 'Connect') return undefined;
       await vscode.commands.executeCommand('jetbench.connectDevice', name);
       if (ctx.devices.state(name) !== 'connected') return undefined;
@@ -69,7 +70,7 @@ export function showDeviceInfo(ctx: JetbenchContext) {
 
 function showFailure(ctx: JetbenchContext, message: string): void {
   ctx.output.appendLine(message);
-  void vscode.window.showErrorMessage(message, 'Show Log').then((p) => {
+  void showError(message, 'Show Log').then((p) => {
     if (p) ctx.output.show(true);
   });
 }
@@ -90,16 +91,16 @@ export function deployAgent(ctx: JetbenchContext) {
     if (!name) return undefined;
     if (name === LOCAL_DEVICE) {
       const reason = 'The local device runs the agent bundled with the extension (dist/agent.js): there is nothing to deploy.';
-      void vscode.window.showInformationMessage(reason);
+      void showInfo(reason);
       return { deployed: false, reason, result: null };
     }
     try {
       const { result, summary } = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Jetbench: deploying to ${name}` },
-        (progress) => ctx.devices.deploy(name, (message) => progress.report({ message })),
+        (progress) => ctx.devices.deploy(name, progressReporter(progress)),
       );
       const warn = result.native.status === 'failed' ? ' The native addon did not build (see the Jetbench output): the pipeline and TensorRT need it.' : '';
-      void vscode.window.showInformationMessage(`Jetbench: ${summary[0]}.${warn}`);
+      void showInfo(`Jetbench: ${summary[0]}.${warn}`);
       return { deployed: result.uploaded, reason: summary.join('\n'), result };
     } catch (e) {
       const reason = `Jetbench: cannot deploy to ${name}: ${(e as Error).message}`;
@@ -134,7 +135,7 @@ export function addDevice(ctx: JetbenchContext) {
     if (!entry) return undefined;
     const taken = ctx.devices.list().some((d) => d.name === entry.name);
     if (taken) {
-      void vscode.window.showErrorMessage(`A device named '${entry.name}' exists already: choose another name.`);
+      void showError(`A device named '${entry.name}' exists already: choose another name.`);
       return undefined;
     }
     const config = vscode.workspace.getConfiguration('jetbench');
@@ -146,7 +147,7 @@ export function addDevice(ctx: JetbenchContext) {
     if (entry.python !== null) stored.python = entry.python;
     const target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
     await config.update(SETTING_KEYS.devices, [...current, stored], target);
-    void vscode.window.showInformationMessage(`Added device '${entry.name}' (${entry.user ? `${entry.user}@` : ''}${entry.host}). Connect deploys the agent to it.`);
+    void showInfo(`Added device '${entry.name}' (${entry.user ? `${entry.user}@` : ''}${entry.host}). Connect deploys the agent to it.`);
     return entry;
   };
 }

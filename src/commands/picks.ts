@@ -6,6 +6,7 @@ import { readRunFile } from '../core/runStore';
 import { RunCatalog } from '../runs/runCatalog';
 import { lastFirst } from '../runs/livePhase';
 import type { JetbenchContext } from '../vscode/context';
+import { showError, showInfo, showWarning } from '../vscode/notify';
 
 export async function pickDevice(ctx: JetbenchContext, title: string, preferred?: string): Promise<string | undefined> {
   const items = lastFirst(
@@ -27,7 +28,7 @@ export async function pickDevice(ctx: JetbenchContext, title: string, preferred?
 export async function requireRunsFolder(near?: vscode.Uri): Promise<string | null> {
   const folder = RunCatalog.targetFolder(near);
   if (folder) return folder;
-  const pick = await vscode.window.showErrorMessage('Jetbench stores runs in the workspace (.jetbench/runs): open a folder first.', 'Open Folder');
+  const pick = await showError('Jetbench stores runs in the workspace (.jetbench/runs): open a folder first.', 'Open Folder');
   if (pick) await vscode.commands.executeCommand('vscode.openFolder');
   return null;
 }
@@ -37,7 +38,7 @@ export async function pickRuns(ctx: JetbenchContext, title: string, many: boolea
   await ctx.catalog.refresh();
   const runs = ctx.catalog.listings.filter((l): l is typeof l & { run: RunFile } => l.run !== null);
   if (runs.length === 0) {
-    const pick = await vscode.window.showInformationMessage('There are no runs in this workspace yet.', 'Run Benchmark');
+    const pick = await showInfo('There are no runs in this workspace yet.', 'Run Benchmark');
     if (pick) void vscode.commands.executeCommand('jetbench.runBenchmark');
     return [];
   }
@@ -64,7 +65,7 @@ export async function readRuns(ctx: JetbenchContext, files: string[]): Promise<A
       out.push({ file, run: await readRunFile(file) });
     } catch (e) {
       ctx.output.appendLine((e as Error).message);
-      void vscode.window.showWarningMessage(`Skipping a file that is not a run: ${(e as Error).message}`);
+      void showWarning(`Skipping a file that is not a run: ${(e as Error).message}`);
     }
   }
   return out;

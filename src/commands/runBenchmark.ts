@@ -12,6 +12,7 @@ import { runBenchmarkSession, type RunOutcome } from '../runs/runSession';
 import type { JetbenchContext } from '../vscode/context';
 import { pickDevice, requireRunsFolder } from './picks';
 import { MODEL_SEARCH_EXCLUDE, MODEL_SEARCH_INCLUDE } from './modelSearch';
+import { progressReporter, showError, showWarning } from '../vscode/notify';
 
 const MODEL_NOTES: Record<string, string> = {
   tiny: 'a few ms on a CPU: for trying things out',
@@ -58,7 +59,7 @@ async function pickBackend(backends: BackendStatus[], last: BackendId | undefine
     if (!pick) return undefined;
     const status = backends.find((b) => b.id === pick.value);
     if (status?.available) return pick.value as BackendId;
-    await vscode.window.showWarningMessage(`${pick.value} cannot run on this device: ${status?.reason ?? 'unavailable'}`, { modal: false });
+    await showWarning(`${pick.value} cannot run on this device: ${status?.reason ?? 'unavailable'}`);
   }
 }
 
@@ -91,11 +92,11 @@ async function specFromPicks(ctx: JetbenchContext, given: Partial<RunSpec>): Pro
   let backends: BackendStatus[];
   try {
     const client = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Connecting to ${device}…` }, (progress) =>
-      ctx.devices.connect(device, (message) => progress.report({ message })),
+      ctx.devices.connect(device, progressReporter(progress)),
     );
     backends = client.backends ?? [];
   } catch (e) {
-    void vscode.window.showErrorMessage(`Cannot connect to ${device}: ${(e as Error).message}`);
+    void showError(`Cannot connect to ${device}: ${(e as Error).message}`);
     return undefined;
   }
   const model = given.model ?? (await pickModel(last.model));
@@ -126,7 +127,7 @@ export function runBenchmark(ctx: JetbenchContext) {
     if (partial.model !== undefined) {
       const completed = completeSpec(partial, specBase(ctx.settings.value, ctx.activeDevice));
       if (!completed.spec) {
-        void vscode.window.showErrorMessage(`Jetbench: cannot run that: ${completed.problems.map(quotedProblem).join('; ')}`);
+        void showError(`Jetbench: cannot run that: ${completed.problems.map(quotedProblem).join('; ')}`);
         return undefined;
       }
       spec = completed.spec;

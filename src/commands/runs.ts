@@ -11,6 +11,7 @@ import { specBase } from '../specs/specCodeLens';
 import { filesOf } from '../views/runsView';
 import type { JetbenchContext } from '../vscode/context';
 import { pickRuns, readRuns, requireRunsFolder } from './picks';
+import { askModal, showError, showInfo, showWarning } from '../vscode/notify';
 
 /** `jetbench.openRun [file | tree node]`: resolves to the run's id. */
 export function openRun(ctx: JetbenchContext) {
@@ -22,7 +23,7 @@ export function openRun(ctx: JetbenchContext) {
       const panel = await ctx.panels.openRunFile(file);
       return panel.runId;
     } catch (e) {
-      void vscode.window.showErrorMessage(`Jetbench: ${(e as Error).message}`, 'Open JSON').then((p) => {
+      void showError(`Jetbench: ${(e as Error).message}`, 'Open JSON').then((p) => {
         if (p) void vscode.commands.executeCommand('jetbench.revealRunJson', file);
       });
       return undefined;
@@ -38,7 +39,7 @@ export function compareRuns(ctx: JetbenchContext) {
     if (files.length === 0) return undefined;
     const runs = await readRuns(ctx, files);
     if (runs.length < 2) {
-      void vscode.window.showWarningMessage('Comparing needs at least two runs: select two or more in the Runs view (Ctrl/Cmd+click), or pick them here.');
+      void showWarning('Comparing needs at least two runs: select two or more in the Runs view (Ctrl/Cmd+click), or pick them here.');
       return undefined;
     }
     const panel = ctx.panels.compare(
@@ -121,7 +122,7 @@ export function deleteRun(ctx: JetbenchContext) {
     if (files.length === 0) return [];
     if (vscode.workspace.getConfiguration('jetbench').get<boolean>('confirmDelete', true)) {
       const names = files.map((f) => path.basename(f)).join(', ');
-      const ok = await vscode.window.showWarningMessage(`Delete ${files.length === 1 ? names : `${files.length} runs`}?`, { modal: true, detail: files.length > 1 ? names : undefined }, 'Delete');
+      const ok = await askModal(`Delete ${files.length === 1 ? names : `${files.length} runs`}?`, files.length > 1 ? names : undefined, 'Delete');
       if (ok !== 'Delete') return [];
     }
     const deleted: string[] = [];
@@ -163,7 +164,7 @@ export function stopRun(ctx: JetbenchContext) {
     if (!id) {
       const runs = [...ctx.activeRuns.values()];
       if (runs.length === 0) {
-        void vscode.window.showInformationMessage('No benchmark is running.');
+        void showInfo('No benchmark is running.');
         return undefined;
       }
       id = runs.length === 1 ? runs[0]!.runId : (await vscode.window.showQuickPick(runs.map((r) => ({ label: r.runId, description: r.device }))))?.label;
@@ -185,13 +186,13 @@ export function runSpec(ctx: JetbenchContext) {
     const doc = await vscode.workspace.openTextDocument(target);
     const parsed = parseSpecFile(doc.getText(), specBase(ctx.settings.value, ctx.activeDevice));
     if (parsed.problems.length > 0) {
-      void vscode.window.showErrorMessage(`${path.basename(target.fsPath)}: ${parsed.problems.join('; ')}`);
+      void showError(`${path.basename(target.fsPath)}: ${parsed.problems.join('; ')}`);
       return [];
     }
     const entries = which === 'all' || which === undefined ? parsed.runs : parsed.runs.filter((r) => r.index === which);
     const bad = entries.find((e) => !e.spec);
     if (bad) {
-      void vscode.window.showErrorMessage(`${path.basename(target.fsPath)}, run ${bad.index + 1}: ${bad.problems.join('; ')}`);
+      void showError(`${path.basename(target.fsPath)}, run ${bad.index + 1}: ${bad.problems.join('; ')}`);
       return [];
     }
     return Promise.all(entries.map((e) => runBenchmarkSession(ctx, e.spec!, folder)));

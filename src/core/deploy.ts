@@ -15,6 +15,7 @@ import path from 'node:path';
 import type { SFTPWrapper } from 'ssh2';
 import { describeDevice, type SshDevice } from './devices';
 import { ADDON_FILE, nativeSourceHash } from '../../contract/nativeSources';
+import { oneLine } from '../../contract/untrustedText';
 import { ensureNodeRuntime, NODE_RUNTIME_VERSION, nodeRuntimeArchs, type DeviceArch } from './deployNode';
 import { shellCommand, shellHomePath, shellQuote } from './sshQuote';
 import { SshError, SshSession, type SshHooks } from './sshSession';
@@ -167,6 +168,39 @@ export async function agentBundle(arch: DeviceArch, opts: { agentPath?: string; 
   return { arch, hash: hash.digest('hex').slice(0, 16), files, bytes: files.reduce((n, f) => n + f.bytes, 0), parts, agentPath };
 }
 
+/** How a deployed bundle's files differ from the bundle's: `changed X`, `missing X`, `extra X`.
+ * `expected`: SHA-256 by path inside the bundle; `sums`: `sha256sum` output for `./path` names
+ * (a name sha256sum had to escape, with a backslash, is never one of ours). */
+export function bundleDifferences(expected: ReadonlyMap<string, string>, sums: string): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const line of sums.split('\n')) {
+    if (!line) continue;
+    const m = /^([0-9a-f]{64}) [ *]\.\/(.+)$/.exec(line);
+    if (!m) {
+      out.push(`extra ${oneLine(line).slice(0, 120)}`);
+      continue;
+    }
+    const [, sum, file] = m as unknown as [string, string, string];
+    seen.add(file);
+    const want = expected.get(file);
+    if (want === undefined) out.push(`extra ${oneLine(file)}`);
+    else if (want !== sum) out.push(`changed ${file}`);
+  }
+  for (const file of expected.keys()) if (!seen.has(file)) out.push(`missing ${file}`);
+  return out;
+}
+
+/** Hashes every file of the deployed bundle on the device (Python's __pycache__, which running the
+ * helpers writes, aside) and compares them with this bundle's. */
+async function deployedBundleDifferences(session: SshSession, agentDir: string, bundle: AgentBundle): Promise<string[]> {
+  const r = await session.exec(`cd ${shellQuote(agentDir)} && find . -type f ! -path '*/__pycache__/*' -exec sha256sum {} +`);
+  if (r.code !== 0) return [`unreadable (exit ${r.code}: ${oneLine(r.stderr.trim()).slice(0, 200)})`];
+  const expected = new Map<string, string>();
+  for (const f of bundle.files) expected.set(f.remote, await fileSha256(f.local));
+  return bundleDifferences(expected, r.stdout);
+}
+
 /** What the probe learned about the device. */
 export interface DeviceProbe {
   home: string;
@@ -187,17 +221,32 @@ export interface DeviceProbe {
   /** The login's uid on the device; null if `id` failed. */
   uid: number | null;
   /** Owner uid and octal mode of the agent home, its agent/ and node/ folders and each bundle. */
-  perms: Array<{ path: string; uid: number; mode: number }>;
-  /** SHA-256 of each deployed bundle's agent.js, by bundle hash. */
-  agentSums: Map<string, string>;
+  perms: PathPerm[];
+  /** Owner uid and octal mode of every folder above the agent home, and of the chosen Node binary
+   * and every folder above it (symbolic links resolved). */
+  chain: PathPerm[];
 }
 
-/** Paths under the agent home that another user could have written: not owned by the login, or
- * writable by group or others. Code from there would run as the user (a planted agent.js). */
-export function unsafeAgentPaths(probe: Pick<DeviceProbe, 'uid' | 'perms'>): string[] {
-  return probe.perms
-    .filter((p) => (probe.uid !== null && p.uid !== probe.uid) || (p.mode & 0o022) !== 0)
-    .map((p) => `${p.path} (owner uid ${p.uid}, mode ${p.mode.toString(8)})`);
+export interface PathPerm {
+  path: string;
+  uid: number;
+  /** Octal mode with the sticky bit (0o1000). */
+  mode: number;
+}
+
+/** Paths another user could have written, so code run from them would be theirs, run as the login
+ * (a planted agent.js, a swapped node): the agent home, its agent/ and node/ folders and bundles
+ * must be the login's and not writable by group or others; the folders above the home and the Node
+ * binary with the folders above it may also be root's, and may be writable by others only with the
+ * sticky bit (as /tmp: nobody can rename what another user made there). */
+export function unsafeAgentPaths(probe: Pick<DeviceProbe, 'uid' | 'perms' | 'chain'>): string[] {
+  const otherOwner = (p: PathPerm, rootToo: boolean) => probe.uid !== null && p.uid !== probe.uid && !(rootToo && p.uid === 0);
+  const groupOrOthersWrite = (p: PathPerm) => (p.mode & 0o022) !== 0;
+  const bad = [
+    ...probe.perms.filter((p) => otherOwner(p, false) || groupOrOthersWrite(p)),
+    ...probe.chain.filter((p) => otherOwner(p, true) || (groupOrOthersWrite(p) && (p.mode & 0o1000) === 0)),
+  ];
+  return [...new Set(bad.map((p) => `${p.path} (owner uid ${p.uid}, mode ${p.mode.toString(8)})`))];
 }
 
 export interface NodeChoice {
@@ -224,13 +273,15 @@ export function probeScript(device: Pick<SshDevice, 'agentHome' | 'nodePath'>, n
     'printf "agenthome=%s\\n" "$H"',
     'for d in "$H"/agent/*/agent.js; do [ -f "$d" ] && printf "deployed=%s\\n" "$(basename "$(dirname "$d")")"; done',
     // Who may write where code will run from (a shared agent home runs another user's bundle as
-    // you), and what each deployed agent.js holds (a bundle is trusted by content, not by its name).
+    // you; a folder above it that others may write lets them swap the home; the same for Node).
     'printf "uid=%s\\n" "$(id -u 2>/dev/null)"',
     'for p in "$H" "$H"/agent "$H"/node "$H"/agent/*; do [ -e "$p" ] || continue; s=$(stat -L -c "%u %a" "$p" 2>/dev/null) || continue; printf "perm=%s\\t%s\\n" "$s" "$p"; done',
-    'for d in "$H"/agent/*/agent.js; do [ -f "$d" ] || continue; s=$(sha256sum "$d" 2>/dev/null) || continue; printf "agentsum=%s\\t%s\\n" "$(basename "$(dirname "$d")")" "${s%% *}"; done',
+    'chain() { c=$1; while :; do s=$(stat -L -c "%u %a" "$c" 2>/dev/null) && printf "chain=%s\\t%s\\n" "$s" "$c"; if [ "$c" = / ] || [ "$c" = . ]; then break; fi; c=$(dirname "$c"); done; }',
     // Free space where the upload will go: the agent home, or the nearest parent that exists.
     'p="$H"; while [ ! -d "$p" ] && [ "$p" != / ]; do p=$(dirname "$p"); done',
     'printf "freekb=%s\\n" "$(df -Pk "$p" 2>/dev/null | awk \'NR==2{print $4}\')"',
+    // The folders above the home (it exists), or above where it will be made (it does not yet).
+    'if [ -d "$H" ]; then r=$(cd "$H" && pwd -P) && chain "$(dirname "$r")"; else r=$(cd "$p" && pwd -P) && chain "$r"; fi',
     // The native addon: built for these sources already (the agent's cache dir, models/src cacheDir),
     // else can it be built here (CMake and a C++ compiler)?
     ...(nativeHash
@@ -241,7 +292,7 @@ export function probeScript(device: Pick<SshDevice, 'agentHome' | 'nodePath'>, n
         ]
       : []),
     // Each candidate: its version; the first >= MIN_NODE_MAJOR wins.
-    `check() { src=$1; shift; for n in "$@"; do [ -n "$n" ] && [ -x "$n" ] || continue; v=$("$n" -v 2>/dev/null) || continue; printf "seen=%s\\t%s\\n" "$n" "$v"; m=\${v#v}; m=\${m%%.*}; if [ "$m" -ge ${MIN_NODE_MAJOR} ] 2>/dev/null; then printf "node=%s\\t%s\\t%s\\n" "$src" "$n" "$v"; exit 0; fi; done; }`,
+    `check() { src=$1; shift; for n in "$@"; do [ -n "$n" ] && [ -x "$n" ] || continue; v=$("$n" -v 2>/dev/null) || continue; printf "seen=%s\\t%s\\n" "$n" "$v"; m=\${v#v}; m=\${m%%.*}; if [ "$m" -ge ${MIN_NODE_MAJOR} ] 2>/dev/null; then printf "node=%s\\t%s\\t%s\\n" "$src" "$n" "$v"; r=$(readlink -f "$n" 2>/dev/null) || r=$n; chain "$r"; exit 0; fi; done; }`,
     ...candidates.map((c) => `check ${c}`),
     'exit 0',
   ].join('\n');
@@ -264,7 +315,7 @@ export function pruneScript(agentHome: string, keep: string): string {
 }
 
 export function parseProbe(stdout: string): DeviceProbe {
-  const probe: DeviceProbe = { home: '', unameM: '', agentHome: '', deployed: [], freeBytes: null, node: null, nodesSeen: [], nativeBuilt: false, tools: [], uid: null, perms: [], agentSums: new Map() };
+  const probe: DeviceProbe = { home: '', unameM: '', agentHome: '', deployed: [], freeBytes: null, node: null, nodesSeen: [], nativeBuilt: false, tools: [], uid: null, perms: [], chain: [] };
   for (const line of stdout.split('\n')) {
     const eq = line.indexOf('=');
     if (eq < 0) continue;
@@ -278,12 +329,9 @@ export function parseProbe(stdout: string): DeviceProbe {
     else if (key === 'nativebuilt') probe.nativeBuilt = value === '1';
     else if (key === 'tool') probe.tools.push(value);
     else if (key === 'uid' && /^\d+$/.test(value)) probe.uid = Number(value);
-    else if (key === 'perm') {
+    else if (key === 'perm' || key === 'chain') {
       const m = /^(\d+) ([0-7]+)\t(.+)$/.exec(value);
-      if (m) probe.perms.push({ uid: Number(m[1]), mode: parseInt(m[2]!, 8), path: m[3]! });
-    } else if (key === 'agentsum') {
-      const [hash, sum] = value.split('\t');
-      if (hash && sum) probe.agentSums.set(hash, sum);
+      if (m) (key === 'perm' ? probe.perms : probe.chain).push({ uid: Number(m[1]), mode: parseInt(m[2]!, 8), path: m[3]! });
     }
     else if (key === 'node') {
       const [source, p, version] = value.split('\t');
@@ -356,7 +404,7 @@ export function deploySummary(device: SshDevice, result: DeployResult): string[]
 }
 
 /** Makes the agent runnable on the device; a no-op (one probe) when this bundle is deployed. */
-export async function deployAgent(session: SshSession, device: SshDevice, hooks: Pick<SshHooks, 'progress' | 'log'>, opts: DeployOptions = {}): Promise<DeployResult> {
+export async function deployAgent(session: SshSession, device: SshDevice, hooks: Pick<SshHooks, 'progress' | 'log' | 'warn'>, opts: DeployOptions = {}): Promise<DeployResult> {
   const started = performance.now();
   hooks.progress?.(`checking ${session.describe}`);
   const agentPath = opts.agentPath ?? localAgentPath();
@@ -372,16 +420,21 @@ export async function deployAgent(session: SshSession, device: SshDevice, hooks:
   if (unsafe.length > 0) {
     throw new SshError(
       'remote',
-      `jetbench will not run the agent from ${unsafe.join(', ')} on ${session.describe}: another user could have put code there. Use an agent home only you can write: chmod go-w it and its agent/ and node/ folders, or set the device's agentHome to a folder you own`,
+      `jetbench will not run the agent from ${unsafe.join(', ')} on ${session.describe}: another user could have put code there. Use an agent home and a Node only you (or root) can write: chmod go-w them and the folders above them, or set the device's agentHome (and nodePath) to places you own`,
     );
   }
   const bundle = await agentBundle(arch, { ...opts, agentPath });
   const agentDir = `${probe.agentHome}/agent/${bundle.hash}`;
-  // A bundle is trusted by its content: an agent.js that is not this bundle's is uploaded again.
-  if (probe.deployed.includes(bundle.hash) && probe.agentSums.get(bundle.hash) !== (await fileSha256(agentPath))) {
-    hooks.log?.(`deploy: the agent.js under ${agentDir} is not this bundle's (sha256 ${probe.agentSums.get(bundle.hash) ?? 'unreadable'}): uploading it again`);
-    await session.exec(`rm -rf ${shellQuote(agentDir)}`);
-    probe.deployed = probe.deployed.filter((h) => h !== bundle.hash);
+  // A bundle is trusted by its content, not by its folder's name: every file is checked before the
+  // agent runs from it, and a bundle that differs is uploaded again.
+  if (probe.deployed.includes(bundle.hash)) {
+    const differences = await deployedBundleDifferences(session, agentDir, bundle);
+    if (differences.length > 0) {
+      const shown = differences.slice(0, 5).join(', ') + (differences.length > 5 ? ` and ${differences.length - 5} more` : '');
+      (hooks.warn ?? hooks.progress)?.(`the agent under ${agentDir} is not this bundle's content (${shown}): uploading it again`);
+      await session.exec(shellCommand(['rm', '-rf', '--', agentDir]));
+      probe.deployed = probe.deployed.filter((h) => h !== bundle.hash);
+    }
   }
   let uploaded = false;
   let node = probe.node;

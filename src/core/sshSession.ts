@@ -34,6 +34,9 @@ export interface SshHooks {
   progress?(message: string): void;
   /** Diagnostics worth keeping in a log, never secrets. */
   log?(line: string): void;
+  /** What the user must hear even when progress is not shown: an option of their ssh config that
+   * is not applied, a deployed bundle that was not this one. Falls back to `progress`. */
+  warn?(message: string): void;
 }
 
 export type SshErrorKind =
@@ -226,7 +229,7 @@ export class SshSession {
 
   static async connect(device: SshDevice, hooks: SshHooks, opts: SshConnectOptions = {}): Promise<SshSession> {
     // Said, not silently dropped: an option of the user's ssh config this connection does not apply.
-    for (const note of device.ignoredSshOptions ?? []) hooks.progress?.(`ssh config for ${device.name}: ${note}`);
+    for (const note of device.ignoredSshOptions ?? []) (hooks.warn ?? hooks.progress)?.(`ssh config for ${device.name}: ${note}`);
     let via: SshSession | null = null;
     let sock: Duplex | undefined;
     if (device.proxyJump) {

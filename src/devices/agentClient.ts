@@ -17,7 +17,7 @@ import {
   type LanguageClientOptions,
   type NotificationHandler,
   type ProgressType,
-  type StreamInfo,
+  type MessageTransports,
 } from 'vscode-languageclient/node';
 import {
   AgentErrorCode,
@@ -35,8 +35,9 @@ import {
 import { checkAgentProtocol } from '../core/protocolCheck';
 import { agentRpc, runOnAgent, type AgentRpc, type ResumableAgent, type RunObserver } from '../core/runClient';
 import type { AgentStreams } from '../core/transport';
-import { GuardedLanguageClient } from './agentGuard';
+import { guardAgentStreams } from './agentGuard';
 import { RestartPolicy, type RestartLimits } from './restartPolicy';
+import { showError } from '../vscode/notify';
 
 // What the extension bundle reaches through this one (ssh2 and the deploy code load with it).
 export { openDeviceStreams } from '../core/agentConnection';
@@ -186,7 +187,7 @@ export class AgentClient implements vscode.Disposable {
         closed: () => this.onClosed(),
       },
     };
-    const serverOptions = async (): Promise<StreamInfo> => {
+    const serverOptions = async (): Promise<MessageTransports> => {
       if (this.pendingDelayMs > 0) {
         // The back-off of the restart policy: a crash loop must not spin.
         const delay = this.pendingDelayMs;
@@ -199,11 +200,10 @@ export class AgentClient implements vscode.Disposable {
       const streams = await this.opts.openStreams();
       this.streams = streams;
       output.appendLine(`[${this.opts.device}] connected to ${streams.describe}`);
-      return { reader: streams.reader, writer: streams.writer };
+      // The agent's side of the connection is untrusted: only jetbench's protocol passes (agentGuard.ts).
+      return guardAgentStreams(streams, (line) => output.appendLine(`[${this.opts.device}] ${line}`));
     };
-    const client = new GuardedLanguageClient('jetbench', `Jetbench agent (${this.opts.device})`, serverOptions, clientOptions, (line) =>
-      output.appendLine(`[${this.opts.device}] ${line}`),
-    );
+    const client = new LanguageClient('jetbench', `Jetbench agent (${this.opts.device})`, serverOptions, clientOptions);
     this.client = client;
     this.connectionRpc = this.rpcFor(client);
     this.connectionRpc.follow(AgentErrorNotification, (e) => {
@@ -258,7 +258,7 @@ export class AgentClient implements vscode.Disposable {
     const message = `The jetbench agent on '${this.opts.device}' stopped ${decision.recentClosures} times within ${Math.round(this.policy.limits.restartWindowMs / 1000)} s and will not be restarted. See the Jetbench output, then connect again.`;
     this.opts.output.appendLine(`[${this.opts.device}] ${message}`);
     this.setState('failed', message);
-    void vscode.window.showErrorMessage(message, 'Show Log', 'Connect').then((pick) => {
+    void showError(message, 'Show Log', 'Connect').then((pick) => {
       if (pick === 'Show Log') this.opts.output.show(true);
       if (pick === 'Connect') void vscode.commands.executeCommand('jetbench.connectDevice', this.opts.device);
     });

@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { hostKeyQuestion } from '../core/sshKnownHosts';
 import type { HostKeyInfo, SshHooks } from '../core/sshSession';
+import { askModal, showWarning } from '../vscode/notify';
 
 const PASSPHRASE_KEY = (keyPath: string) => `jetbench.ssh.passphrase:${keyPath}`;
 export const TRUST_HOST_KEY = 'Trust and Connect';
@@ -25,7 +26,7 @@ export function defaultPromptDeps(secrets: vscode.SecretStorage, output: vscode.
     output,
     confirmHostKey: async (device, info) => {
       const q = hostKeyQuestion(device, info);
-      return (await vscode.window.showWarningMessage(q.message, { modal: true, detail: q.detail }, TRUST_HOST_KEY)) === TRUST_HOST_KEY;
+      return (await askModal(q.message, q.detail, TRUST_HOST_KEY)) === TRUST_HOST_KEY;
     },
     askPassphrase: (keyPath) =>
       Promise.resolve(
@@ -63,5 +64,9 @@ export function sshHooksFor(device: string, deps: SshPromptDeps, onProgress?: (m
       onProgress?.(message);
     },
     log: (line) => deps.output.appendLine(`[${device}] ${line}`),
+    warn: (message) => {
+      deps.output.appendLine(`[${device}] warning: ${message}`);
+      void showWarning(`Jetbench (${device}): ${message}`);
+    },
   };
 }

@@ -10,6 +10,7 @@ import type { ResultPanel } from '../panels/resultPanel';
 import type { JetbenchContext } from '../vscode/context';
 import type { LivePhase } from '../../contract/panelMessages';
 import { phaseFromProgress } from './livePhase';
+import { progressReporter, showError, showWarning } from '../vscode/notify';
 
 /** What a run command returns (plain data: commands' results may cross process boundaries). */
 export interface RunOutcome {
@@ -57,7 +58,8 @@ export async function runBenchmarkSession(ctx: JetbenchContext, given: RunSpec, 
       // Cancel in the notification, the panel's Stop and Jetbench: Stop Run all end in
       // `$/cancelRequest` for the run request.
       token.onCancellationRequested(() => cancel.cancel());
-      progress.report({ message: 'connecting…' });
+      const report = progressReporter(progress);
+      report('connecting…');
       let lastPct = 0;
       try {
         const client = await ctx.devices.connect(spec.device);
@@ -82,7 +84,7 @@ export async function runBenchmarkSession(ctx: JetbenchContext, given: RunSpec, 
                 setPhase(phaseFromProgress(message), message);
                 const increment = pct !== undefined && pct > lastPct ? pct - lastPct : undefined;
                 if (pct !== undefined) lastPct = Math.max(lastPct, pct);
-                progress.report(increment !== undefined ? { message, increment } : { message });
+                report(message, increment);
               },
             },
           });
@@ -90,10 +92,10 @@ export async function runBenchmarkSession(ctx: JetbenchContext, given: RunSpec, 
           sub.dispose();
         }
         const saved = await saveRunFile(file, run);
-        if (saved.fallbackReason) void vscode.window.showWarningMessage(`Jetbench: ${saved.fallbackReason}; the run is saved in ${saved.file} instead.`);
+        if (saved.fallbackReason) void showWarning(`Jetbench: ${saved.fallbackReason}; the run is saved in ${saved.file} instead.`);
         panel.showRun(run, saved.file);
         void ctx.catalog.refresh();
-        if (run.status === 'failed') void vscode.window.showErrorMessage(`The run failed: ${run.error ?? 'no message'}. Its file keeps what was recorded.`);
+        if (run.status === 'failed') void showError(`The run failed: ${run.error ?? 'no message'}. Its file keeps what was recorded.`);
         return { runId, file, status: run.status, phase: 'finished', error: run.error ?? null };
       } catch (e) {
         return failed(ctx, panel, runId, e, lost);
@@ -115,12 +117,12 @@ function failed(ctx: JetbenchContext, panel: ResultPanel, runId: string, e: unkn
   if (lost !== null && !fromAgent) {
     ctx.output.appendLine(`run ${runId}: connection lost (${lost}): ${message}`);
     panel.setPhase('disconnected', lost);
-    void vscode.window.showWarningMessage(`The device disconnected during the run (${lost}). The panel keeps the ${panel.liveSampleCount} samples it received; nothing was stored.`);
+    void showWarning(`The device disconnected during the run (${lost}). The panel keeps the ${panel.liveSampleCount} samples it received; nothing was stored.`);
     return { runId, file: null, status: null, phase: 'disconnected', error: `${lost}: ${message}` };
   }
   ctx.output.appendLine(`run ${runId} failed: ${message}`);
   panel.setPhase('failed', message);
-  void vscode.window.showErrorMessage(`Jetbench: ${message}`, 'Show Log').then((pick) => {
+  void showError(`Jetbench: ${message}`, 'Show Log').then((pick) => {
     if (pick) ctx.output.show(true);
   });
   return { runId, file: null, status: null, phase: 'failed', error: message };

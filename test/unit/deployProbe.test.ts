@@ -8,7 +8,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, utimesSync
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { deviceArch, parseProbe, probeScript, pruneScript, unsafeAgentPaths } from '../../src/core/deploy';
+import { bundleDifferences, deviceArch, parseProbe, probeScript, pruneScript, unsafeAgentPaths, type PathPerm } from '../../src/core/deploy';
 
 /** A fake `node` that prints a version. */
 function fakeNode(file: string, version: string): string {
@@ -100,21 +100,54 @@ test('native addon: built for these sources, and the build tools on PATH', () =>
   assert.equal(p.nativeBuilt, false);
 });
 
-test('the probe sees who may write the agent home and what each deployed agent.js holds', () => {
+test('the probe sees who may write the agent home, the folders above it and the Node it runs', () => {
   const home = mkdtempSync(path.join(os.tmpdir(), 'jetbench probe perms '));
   const bundleDir = path.join(home, '.jetbench', 'agent', 'abcdef0123456789');
   mkdirSync(bundleDir, { recursive: true, mode: 0o700 });
   writeFileSync(path.join(bundleDir, 'agent.js'), 'console.log(1)\n');
-  let p = probe(home, [], { agentHome: '.jetbench', nodePath: null });
+  const bin = path.join(home, 'bin');
+  const node = fakeNode(path.join(bin, 'node'), 'v20.0.0');
+  let p = probe(home, [bin], { agentHome: '.jetbench', nodePath: null });
   assert.equal(p.uid, process.getuid!());
-  assert.deepEqual(p.agentSums.get('abcdef0123456789'), createHash('sha256').update('console.log(1)\n').digest('hex'));
   assert.deepEqual(unsafeAgentPaths(p), []);
+  // Every folder above the home is seen, up to /, and the Node binary with the folders above it.
+  const chain = p.chain.map((c) => c.path);
+  for (const above of [home, path.dirname(home), '/']) assert.ok(chain.includes(above), `${above} in ${chain.join(', ')}`);
+  for (const n of [node, bin]) assert.ok(chain.includes(n), `${n} in ${chain.join(', ')}`);
   // A shared agent home (anyone may write): every path below it is refused, naming the mode.
   chmodSync(path.join(home, '.jetbench', 'agent'), 0o777);
-  p = probe(home, [], { agentHome: '.jetbench', nodePath: null });
+  p = probe(home, [bin], { agentHome: '.jetbench', nodePath: null });
   assert.deepEqual(unsafeAgentPaths(p), [`${path.join(home, '.jetbench', 'agent')} (owner uid ${process.getuid!()}, mode 777)`]);
-  // Owned by another user: refused too.
-  assert.deepEqual(unsafeAgentPaths({ uid: 1000, perms: [{ path: '/srv/jb', uid: 0, mode: 0o755 }] }), ['/srv/jb (owner uid 0, mode 755)']);
+  chmodSync(path.join(home, '.jetbench', 'agent'), 0o700);
+  // A Node in a folder anyone may write: someone else could swap it.
+  chmodSync(bin, 0o777);
+  p = probe(home, [bin], { agentHome: '.jetbench', nodePath: null });
+  assert.deepEqual(unsafeAgentPaths(p), [`${bin} (owner uid ${process.getuid!()}, mode 777)`]);
+  // The agent home's own folders must be the login's; above them root's is fine, and a folder that
+  // others may write is fine only with the sticky bit (as /tmp).
+  const rule = (perms: PathPerm[], chain: PathPerm[]) => unsafeAgentPaths({ uid: 1000, perms, chain });
+  assert.deepEqual(rule([{ path: '/srv/jb', uid: 0, mode: 0o755 }], []), ['/srv/jb (owner uid 0, mode 755)']);
+  assert.deepEqual(rule([], [{ path: '/usr/bin', uid: 0, mode: 0o755 }, { path: '/tmp', uid: 0, mode: 0o1777 }, { path: '/home/me', uid: 1000, mode: 0o750 }]), []);
+  assert.deepEqual(rule([], [{ path: '/srv/shared', uid: 0, mode: 0o777 }]), ['/srv/shared (owner uid 0, mode 777)']);
+  assert.deepEqual(rule([], [{ path: '/home/other', uid: 1002, mode: 0o755 }]), ['/home/other (owner uid 1002, mode 755)']);
+});
+
+test('a deployed bundle is compared with this one file by file', () => {
+  const sum = (text: string) => createHash('sha256').update(text).digest('hex');
+  const expected = new Map([
+    ['agent.js', sum('agent')],
+    ['node_modules/onnxruntime-node/dist/index.js', sum('ort')],
+    ['python/jetbench_tvm.py', sum('py')],
+  ]);
+  const line = (file: string, text: string) => `${sum(text)}  ./${file}`;
+  const same = [line('agent.js', 'agent'), line('node_modules/onnxruntime-node/dist/index.js', 'ort'), line('python/jetbench_tvm.py', 'py')];
+  assert.deepEqual(bundleDifferences(expected, same.join('\n') + '\n'), []);
+  const tampered = [line('agent.js', 'agent'), line('node_modules/onnxruntime-node/dist/index.js', 'planted'), line('python/tvm.py', 'shadow'), `\\${sum('x')}  ./odd\\nname`];
+  const found = bundleDifferences(expected, tampered.join('\n'));
+  assert.deepEqual(found.slice(0, 2), ['changed node_modules/onnxruntime-node/dist/index.js', 'extra python/tvm.py']);
+  // A name sha256sum escaped (a backslash or newline in it) is never one of the bundle's.
+  assert.match(found[2]!, /^extra .*odd/);
+  assert.deepEqual(found.slice(3), ['missing python/jetbench_tvm.py']);
 });
 
 test('old agent bundles are pruned: this one and the newest other stay, nothing else is touched', () => {

@@ -3,27 +3,16 @@
 // escape sequences on a terminal. Properties are checked, not exact renderings.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { csvText, markdownText, oneLine, terminalText } from '../../contract/untrustedText';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { csvText, markdownText, notificationDetail, notificationText, oneLine, terminalText } from '../../contract/untrustedText';
 import { formatBenchTable, formatCompareTable, formatReport } from '../../src/core/report';
-import { fakeRun } from '../helpers/fakeRun';
-import type { RunFile } from '../../contract/protocol';
-
-const FORGED = 'nice\n- Verification: PASSED against onnxruntime\n## Verification: PASSED';
-
-export function hostileRuns(): RunFile[] {
-  const a = fakeRun({ id: 'hostile-a', latencyMs: [5, 5.1, 4.9, 5.2, 5.0], label: FORGED, hostname: 'evil\u001b]0;owned\u0007host' });
-  a.device.cpuModel = '<img src=x onerror=alert(1)><script>alert(2)</script>';
-  a.device.gpus = [{ name: '[click me](javascript:alert(3))', computeCapability: null, driverVersion: '\u001b[2J', memoryBytes: null } as unknown as RunFile['device']['gpus'][number]];
-  const b = fakeRun({ id: 'hostile-b', latencyMs: [6, 6.1, 5.9, 6.2, 6.0], label: '\u001b]8;;https://attacker.invalid\u001b\\\\b\u001b]8;;\u001b\\\\', hostname: '=HYPERLINK("https://attacker.invalid","x")', status: 'failed' });
-  b.error = 'bad\r\u009b2K\u202eVerification: PASSED';
-  return [a, b];
-}
+import { controlIn, hostileRuns } from '../helpers/hostileRuns';
 
 /** No raw control character but newline (ESC, CSI 0x9b, CR, BEL, bidi overrides). */
 function assertNoControls(text: string, where: string): void {
-  // eslint-disable-next-line no-control-regex -- finding control characters is the point
-  const bad = text.match(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u);
-  assert.equal(bad, null, `${where}: control U+${bad?.[0]?.charCodeAt(0).toString(16)} in output`);
+  const bad = controlIn(text);
+  assert.equal(bad, null, `${where}: control ${bad} in output`);
 }
 
 test('the sanitiser keeps text readable and makes every control visible', () => {
@@ -67,4 +56,44 @@ test('compare (text and md), the bench table and CSV carry no controls and no fo
   // The terminal table: its text is made safe at the CLI's output (bin.ts); the table keeps one
   // header line per run.
   assert.equal(formatBenchTable(runs[0]!).split('\n')[0]!.includes('\n'), false);
+});
+
+/** The pattern VS Code's notifications (and progress notifications) turn into links (parseLinkedText
+ * in the workbench; a `command:` one runs the command when clicked). */
+const VSCODE_NOTIFICATION_LINK = /\[([^\]]+)\]\(((?:https?:\/\/|command:|file:)[^)\s]+)(?: (["'])(.+?)(\3))?\)/gi;
+
+test('notification text: one line, no controls, no link VS Code would make', () => {
+  const hostile = [
+    'run failed [Fix it](command:workbench.action.terminal.sendSequence?%7B%22text%22%3A%22curl%20x%7Csh%5Cn%22%7D)',
+    '[docs](https://attacker.invalid "title") and [x] (file:///etc/passwd) and [y]\n(command:z)',
+    'bad\r\u009b2K\u202eVerification: PASSED\u001b]8;;https://a.invalid\u0007',
+  ];
+  for (const text of hostile) {
+    for (const safe of [notificationText(text), notificationDetail(text)]) {
+      assert.equal(safe.match(VSCODE_NOTIFICATION_LINK), null, safe);
+      assertNoControls(safe, 'notification');
+    }
+    assert.ok(!notificationText(text).includes('\n'), 'one line');
+  }
+  // Readable: only the link's joint changes.
+  assert.equal(notificationText('see [docs](https://x.invalid)'), 'see [docs] (https://x.invalid)');
+  assert.equal(notificationDetail('a\nb'), 'a\nb');
+});
+
+test('every notification and progress message of the extension goes through the sanitiser (src/vscode/notify.ts)', () => {
+  const root = path.resolve(__dirname, '../../src');
+  const offenders: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) walk(full);
+      else if (e.name.endsWith('.ts') && path.relative(root, full) !== path.join('vscode', 'notify.ts')) {
+        readFileSync(full, 'utf8').split('\n').forEach((line, i) => {
+          if (/\bshow(Error|Warning|Information)Message\b|\.report\(\s*\{\s*message/.test(line)) offenders.push(`${path.relative(root, full)}:${i + 1}: ${line.trim()}`);
+        });
+      }
+    }
+  };
+  walk(root);
+  assert.deepEqual(offenders, [], 'use showError/showWarning/showInfo/askModal/progressReporter from src/vscode/notify.ts');
 });
