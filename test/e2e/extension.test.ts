@@ -164,6 +164,15 @@ describe('end to end: the packaged extension in code-server', { timeout: 15 * 60
     assert.equal(await frame.locator('[data-metric="p95"]').getAttribute('data-value-ms'), String(first.run.stats!.p95Ms));
     const bars = await chartPixels(frame, 'histogram');
     assert.ok(bars > 500, `the histogram has ${bars} bar pixels`);
+    // The axis chart.js drew covers the data (issue 12: it ended at the last bin's centre, cutting
+    // off that bin and a P99 past it) and every percentile marker was drawn inside it.
+    const hist = frame.locator('#histogram');
+    const xMin = Number(await hist.getAttribute('data-x-min'));
+    const xMax = Number(await hist.getAttribute('data-x-max'));
+    const lat = first.run.samples.latencyMs;
+    assert.ok(xMin <= Math.min(...lat) && xMax >= Math.max(...lat), `axis [${xMin}, ${xMax}] covers the samples`);
+    assert.ok(xMax >= first.run.stats!.p99Ms, `axis end ${xMax} >= P99 ${first.run.stats!.p99Ms}`);
+    assert.deepEqual(((await hist.getAttribute('data-markers-drawn')) ?? '').split(',').sort(), ['P50', 'P95', 'P99']);
     assert.ok((await chartPixels(frame, 'timeline')) > 100, 'the latency-over-iterations chart has a line');
     assert.match((await frame.locator('.environment').textContent()) ?? '', /onnxruntime|ONNX Runtime/);
     await page.screenshot({ path: path.join(OUT, 'result-panel.png') });

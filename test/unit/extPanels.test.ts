@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { percentileSorted } from '../../contract/stats';
 import { decimateMinMax } from '../../webview/src/decimate';
-import { binSorted, freedmanDiaconisWidth, histogramSorted, MAX_BINS, sharedHistograms } from '../../webview/src/histogram';
+import { binSorted, freedmanDiaconisWidth, histogramSorted, histogramXRange, MAX_BINS, sharedHistograms } from '../../webview/src/histogram';
 import { drawnSamples, initialResultModel, reduceResult } from '../../contract/resultModel';
 import { fakeRun, latencies } from '../helpers/fakeRun';
 
@@ -39,6 +39,17 @@ describe('Freedman–Diaconis histogram', () => {
     assert.ok(h.counts.length > 1);
     assert.deepEqual(histogramSorted([3, 3, 3]).counts, [3]);
     assert.deepEqual(histogramSorted([]).counts, []);
+  });
+
+  it('x range covers every bin whole and every percentile marker (issue 12: P99 past the last bin centre vanished)', () => {
+    const sorted = Float64Array.from(latencies(300, 40, 2)).sort();
+    const h = histogramSorted(sorted);
+    const p = [50, 95, 99].map((q) => percentileSorted(sorted, q));
+    const r = histogramXRange(h, p);
+    assert.ok(r.min <= sorted[0]! && r.max >= sorted[sorted.length - 1]!, `[${r.min}, ${r.max}] covers the samples`);
+    assert.ok(r.max >= h.startMs + h.counts.length * h.binWidthMs, 'the last bin is whole');
+    for (const v of p) assert.ok(v >= r.min && v <= r.max, `marker ${v} inside [${r.min}, ${r.max}]`);
+    assert.ok(histogramXRange(h, [r.max + 5]).max >= r.max + 5, 'a marker past the bins widens the axis');
   });
 
   it('bins outside values nowhere', () => {

@@ -17,7 +17,7 @@ import {
   type Plugin,
 } from 'chart.js';
 import type { Point } from './decimate';
-import type { Histogram } from './histogram';
+import { histogramXRange, type Histogram } from './histogram';
 import { withAlpha, type Theme } from './theme';
 
 Chart.register(BarController, BarElement, LineController, LineElement, PointElement, LinearScale, CategoryScale, Tooltip, Legend, Filler);
@@ -48,10 +48,12 @@ const markerPlugin: Plugin = {
     const x = chart.scales.x;
     if (!opts || !x) return;
     const { ctx, chartArea } = chart;
+    const drawn: string[] = [];
     ctx.save();
     opts.markers.forEach((m, i) => {
       const px = x.getPixelForValue(m.valueMs);
       if (!Number.isFinite(px) || px < chartArea.left - 1 || px > chartArea.right + 1) return;
+      drawn.push(m.label);
       ctx.strokeStyle = m.color;
       ctx.fillStyle = m.color;
       ctx.lineWidth = 2;
@@ -66,6 +68,12 @@ const markerPlugin: Plugin = {
       ctx.fillText(m.label, Math.min(px + 4, chartArea.right - 30), chartArea.top + 12 + 14 * i);
     });
     ctx.restore();
+    // What was drawn, on the canvas, for the e2e: the axis bounds chart.js used and the markers
+    // inside them (a marker off the axis silently vanishes otherwise).
+    const canvas = chart.canvas;
+    canvas.dataset.xMin = String(x.min);
+    canvas.dataset.xMax = String(x.max);
+    canvas.dataset.markersDrawn = drawn.join(',');
   },
 };
 
@@ -92,6 +100,10 @@ const BASE = { animation: false as const, responsive: true, maintainAspectRatio:
 export class HistogramChart {
   private chart: Chart<'bar', Point[]>;
   private markers: Marker[] = [];
+  /** The x-axis bounds, part of the options this class builds: chart.js 4 rebuilds its resolved
+   * options on every update, so bounds written onto `chart.options` after assigning new ones are
+   * lost (the axis then ended at the last bin's centre, cutting off that bin and a P99 past it). */
+  private xRange: { min?: number; max?: number } = {};
 
   constructor(canvas: HTMLCanvasElement, private theme: Theme) {
     applyDefaults(theme);
@@ -116,7 +128,7 @@ export class HistogramChart {
     const t = this.theme;
     return {
       ...BASE,
-      scales: { x: { ...axis(t, 'latency (ms)'), offset: false }, y: { ...axis(t, 'iterations'), beginAtZero: true } },
+      scales: { x: { ...axis(t, 'latency (ms)'), offset: false, ...this.xRange }, y: { ...axis(t, 'iterations'), beginAtZero: true } },
       plugins: { legend: { display: false }, jetbenchMarkers: { markers: this.markers } },
     };
   }
@@ -125,21 +137,16 @@ export class HistogramChart {
     this.markers = markers;
     const ds = this.chart.data.datasets[0]!;
     ds.data = h.counts.map((c, i) => ({ x: h.startMs + (i + 0.5) * h.binWidthMs, y: c }));
+    this.xRange = histogramXRange(h, markers.map((m) => m.valueMs));
     this.chart.options = this.options()!;
-    const x = this.chart.options.scales!.x as { min?: number; max?: number };
-    x.min = h.startMs;
-    x.max = h.startMs + h.counts.length * h.binWidthMs;
     this.chart.update('none');
   }
 
   setTheme(theme: Theme): void {
     this.theme = theme;
     applyDefaults(theme);
-    const x = this.chart.options.scales!.x as { min?: number; max?: number };
-    const keep = { min: x.min, max: x.max };
     this.chart.data.datasets[0]!.backgroundColor = this.barColour;
     this.chart.options = this.options()!;
-    Object.assign(this.chart.options.scales!.x as object, keep);
     this.chart.update();
   }
 
@@ -151,6 +158,8 @@ export class HistogramChart {
 /** Latency over iterations: warm-up first (its own colour), then the measured iterations. */
 export class TimelineChart {
   private chart: Chart<'line', Point[]>;
+  /** Part of the built options, as for the histogram (written onto resolved options it was lost). */
+  private xRange: { min?: number; max?: number } = {};
 
   constructor(canvas: HTMLCanvasElement, private theme: Theme) {
     applyDefaults(theme);
@@ -170,7 +179,7 @@ export class TimelineChart {
     const t = this.theme;
     return {
       ...BASE,
-      scales: { x: axis(t, 'iteration (warm-up first)'), y: { ...axis(t, 'latency (ms)'), beginAtZero: false } },
+      scales: { x: { ...axis(t, 'iteration (warm-up first)'), ...this.xRange }, y: { ...axis(t, 'latency (ms)'), beginAtZero: false } },
       plugins: { legend: { display: true, labels: { color: t.foreground, boxHeight: 2 } }, tooltip: { enabled: true } },
     };
   }
@@ -179,9 +188,8 @@ export class TimelineChart {
   update(warmup: Point[], measured: Point[], iterations: number): void {
     this.chart.data.datasets[0]!.data = warmup;
     this.chart.data.datasets[1]!.data = measured;
-    const x = this.chart.options.scales!.x as { min?: number; max?: number };
-    x.min = 0;
-    x.max = Math.max(1, iterations - 1);
+    this.xRange = { min: 0, max: Math.max(1, iterations - 1) };
+    this.chart.options = this.options()!;
     this.chart.update('none');
   }
 
@@ -191,10 +199,7 @@ export class TimelineChart {
     const [warm, measured] = this.chart.data.datasets;
     warm!.borderColor = warm!.backgroundColor = theme.warmup;
     measured!.borderColor = measured!.backgroundColor = theme.series[0]!;
-    const x = this.chart.options.scales!.x as { min?: number; max?: number };
-    const keep = { min: x.min, max: x.max };
     this.chart.options = this.options()!;
-    Object.assign(this.chart.options.scales!.x as object, keep);
     this.chart.update();
   }
 }

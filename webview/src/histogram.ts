@@ -41,6 +41,20 @@ export function binSorted(sorted: ArrayLike<number>, startMs: number, binWidthMs
   return counts;
 }
 
+/** The histogram's x-axis bounds: every bin whole (its left edge to the last bin's right edge) and
+ * every marker value inside, so neither the last bin nor a P99 just past the last bin centre is cut
+ * off. */
+export function histogramXRange(h: Histogram, markerValuesMs: readonly number[]): { min: number; max: number } {
+  let min = h.startMs;
+  let max = h.startMs + Math.max(1, h.counts.length) * h.binWidthMs;
+  for (const v of markerValuesMs) {
+    if (!Number.isFinite(v)) continue;
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+  }
+  return { min, max };
+}
+
 /** Freedman–Diaconis histogram of ascending-sorted samples. */
 export function histogramSorted(sorted: ArrayLike<number>): Histogram {
   if (sorted.length === 0) return { startMs: 0, binWidthMs: 1, counts: [] };
