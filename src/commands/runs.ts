@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { formatReport, type ReportFormat } from '../core/report';
 import { relabelRun } from '../core/runStore';
 import { runBenchmarkSession, type RunOutcome } from '../runs/runSession';
-import { parseSpecFile } from '../specs/specFile';
+import { parseSpecFile, selectSpecRuns } from '../specs/specFile';
 import { specBase } from '../specs/specCodeLens';
 import { filesOf } from '../views/runsView';
 import type { JetbenchContext } from '../vscode/context';
@@ -189,13 +189,12 @@ export function runSpec(ctx: JetbenchContext) {
       void showError(`${path.basename(target.fsPath)}: ${parsed.problems.join('; ')}`);
       return [];
     }
-    const entries = which === 'all' || which === undefined ? parsed.runs : parsed.runs.filter((r) => r.index === which);
-    const bad = entries.find((e) => !e.spec);
-    if (bad) {
-      void showError(`${path.basename(target.fsPath)}, run ${bad.index + 1}: ${bad.problems.join('; ')}`);
-      return [];
+    const { runnable, skipped } = selectSpecRuns(parsed, typeof which === 'number' ? which : 'all');
+    if (skipped.length > 0) {
+      const ran = runnable.length > 0 ? ` (running the other ${runnable.length})` : '';
+      void showError(`${path.basename(target.fsPath)}: skipped ${skipped.length} invalid run${skipped.length > 1 ? 's' : ''}${ran}: ${skipped.join(' | ')}`);
     }
-    return Promise.all(entries.map((e) => runBenchmarkSession(ctx, e.spec!, folder)));
+    return Promise.all(runnable.map((e) => runBenchmarkSession(ctx, e.spec, folder)));
   };
 }
 

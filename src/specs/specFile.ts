@@ -57,3 +57,23 @@ export function parseSpecFile(text: string, base: SpecBase): ParsedSpecFile {
   });
   return { runs, problems };
 }
+
+export interface SpecSelection {
+  /** The entries to run: every valid one the lens asked for. */
+  runnable: Array<SpecEntry & { spec: RunSpec }>;
+  /** One line per entry left out, naming it (1-based, as a person counts) and its problems. */
+  skipped: string[];
+}
+
+/** Which entries `Run all` (or one entry's lens) runs. An invalid entry must not stop the valid ones
+ * beside it from running: it is left out and reported, so one typo does not cost the whole file. */
+export function selectSpecRuns(parsed: ParsedSpecFile, which: number | 'all'): SpecSelection {
+  const entries = which === 'all' ? parsed.runs : parsed.runs.filter((r) => r.index === which);
+  const runnable: SpecSelection['runnable'] = [];
+  const skipped: string[] = [];
+  for (const e of entries) {
+    if (e.spec) runnable.push({ ...e, spec: e.spec });
+    else skipped.push(`run ${e.index + 1}: ${e.problems.join('; ')}`);
+  }
+  return { runnable, skipped };
+}

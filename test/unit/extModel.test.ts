@@ -10,7 +10,7 @@ import { listRuns, readRunFile, relabelRun, writeRunFile } from '../../src/core/
 import { RESTART_DELAYS_MS, RestartPolicy } from '../../src/devices/restartPolicy';
 import { parseSshTarget, sshConfigHostAliases } from '../../src/core/devices';
 import { lastFirst, phaseFromProgress, readLastChoices } from '../../src/runs/livePhase';
-import { parseSpecFile } from '../../src/specs/specFile';
+import { parseSpecFile, selectSpecRuns } from '../../src/specs/specFile';
 import { buildRunsTree } from '../../src/views/runsTree';
 import { DEFAULT_SETTINGS, sanitiseSettings, SETTING_KEYS } from '../../src/vscode/settingsModel';
 import { hostKeyQuestion } from '../../src/core/sshKnownHosts';
@@ -199,6 +199,18 @@ describe('spec files', () => {
     assert.match(parsed.runs[2]!.problems[0]!, /each run is an object/);
     assert.match(parseSpecFile('{"runs": [', base).problems[0]!, /fix the JSON/);
     assert.match(parseSpecFile('{"defaults": {}}', base).problems[0]!, /"runs" must be an array/);
+  });
+
+  it('Run all runs the valid entries and names each invalid one with its problem', () => {
+    const parsed = parseSpecFile('{"runs": [{"model": "tiny"}, {"model": "tiny", "iterations": -5}, {"model": "tiny", "precision": "fp16"}]}', base);
+    const all = selectSpecRuns(parsed, 'all');
+    assert.deepEqual(all.runnable.map((r) => r.index), [0, 2]);
+    assert.equal(all.skipped.length, 1);
+    assert.match(all.skipped[0]!, /^run 2: .*iterations/);
+    // One entry's own lens: only that entry, and an invalid one is reported, not run.
+    assert.deepEqual(selectSpecRuns(parsed, 2).runnable.map((r) => r.spec.precision), ['fp16']);
+    assert.deepEqual(selectSpecRuns(parsed, 1).runnable, []);
+    assert.match(selectSpecRuns(parsed, 1).skipped[0]!, /^run 2: /);
   });
 });
 

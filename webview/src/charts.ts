@@ -19,6 +19,7 @@ import {
 import type { Point } from './decimate';
 import { histogramXRange, type Histogram } from './histogram';
 import { withAlpha, type Theme } from './theme';
+import { markerBandPx, markerLabelY } from './contrast';
 
 Chart.register(BarController, BarElement, LineController, LineElement, PointElement, LinearScale, CategoryScale, Tooltip, Legend, Filler);
 
@@ -64,8 +65,9 @@ const markerPlugin: Plugin = {
       ctx.stroke();
       ctx.setLineDash([]);
       ctx.font = `${Chart.defaults.font.size ?? 12}px ${Chart.defaults.font.family ?? 'sans-serif'}`;
-      // Labels step down so close percentiles stay readable.
-      ctx.fillText(m.label, Math.min(px + 4, chartArea.right - 30), chartArea.top + 12 + 14 * i);
+      // Labels go in the band reserved above the plot (never on a bar), stepping so close
+      // percentiles stay readable.
+      ctx.fillText(m.label, Math.min(px + 4, chartArea.right - 30), markerLabelY(i, opts.markers.length, chartArea.top));
     });
     ctx.restore();
     // What was drawn, on the canvas, for the e2e: the axis bounds chart.js used and the markers
@@ -130,6 +132,8 @@ export class HistogramChart {
       ...BASE,
       scales: { x: { ...axis(t, 'latency (ms)'), offset: false, ...this.xRange }, y: { ...axis(t, 'iterations'), beginAtZero: true } },
       plugins: { legend: { display: false }, jetbenchMarkers: { markers: this.markers } },
+      // The marker labels' band above the plot area.
+      layout: { padding: { top: markerBandPx(this.markers.length) } },
     };
   }
 

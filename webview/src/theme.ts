@@ -1,9 +1,12 @@
 // Colours for canvases from the `--vscode-*` CSS variables VS Code sets on the page (CSS can use
 // them directly; chart.js draws on a canvas and needs them as values). VS Code swaps the variables
 // and the body's theme class when the user changes theme: `onThemeChange` tells the charts.
+import { legibleOn } from './contrast';
 
 export interface Theme {
   foreground: string;
+  /** The editor background the charts are drawn on: markers are made legible against it. */
+  background: string;
   muted: string;
   grid: string;
   fontFamily: string;
@@ -25,8 +28,10 @@ export function readTheme(): Theme {
   const style = getComputedStyle(document.documentElement);
   const v = (name: string, fallback: string) => cssVar(style, name, fallback);
   const foreground = v('--vscode-editor-foreground', v('--vscode-foreground', '#cccccc'));
+  const background = v('--vscode-editor-background', '#1e1e1e');
   return {
     foreground,
+    background,
     muted: v('--vscode-descriptionForeground', foreground),
     grid: v('--vscode-charts-lines', v('--vscode-panel-border', 'rgba(128,128,128,0.35)')),
     fontFamily: v('--vscode-font-family', 'sans-serif'),
@@ -40,9 +45,9 @@ export function readTheme(): Theme {
       v('--vscode-charts-red', '#f14c4c'),
     ],
     warmup: v('--vscode-charts-yellow', '#cca700'),
-    p50: v('--vscode-charts-green', '#89d185'),
-    p95: v('--vscode-charts-orange', '#d18616'),
-    p99: v('--vscode-charts-red', '#f14c4c'),
+    p50: legibleOn(v('--vscode-charts-green', '#89d185'), background),
+    p95: legibleOn(v('--vscode-charts-orange', '#d18616'), background),
+    p99: legibleOn(v('--vscode-charts-red', '#f14c4c'), background),
   };
 }
 
