@@ -36,6 +36,7 @@ import { checkAgentProtocol } from '../core/protocolCheck';
 import { agentRpc, runOnAgent, type AgentRpc, type ResumableAgent, type RunObserver } from '../core/runClient';
 import type { AgentStreams } from '../core/transport';
 import { guardAgentStreams } from './agentGuard';
+import { QuietLanguageClient } from './quietLanguageClient';
 import { RestartPolicy, type RestartLimits } from './restartPolicy';
 import { showError } from '../vscode/notify';
 
@@ -203,7 +204,11 @@ export class AgentClient implements vscode.Disposable {
       // The agent's side of the connection is untrusted: only jetbench's protocol passes (agentGuard.ts).
       return guardAgentStreams(streams, (line) => output.appendLine(`[${this.opts.device}] ${line}`));
     };
-    const client = new LanguageClient('jetbench', `Jetbench agent (${this.opts.device})`, serverOptions, clientOptions);
+    const client = new QuietLanguageClient('jetbench', `Jetbench agent (${this.opts.device})`, serverOptions, clientOptions);
+    // A failed first start is reported once, clearly, by whoever called connect(); later failures
+    // (an automatic restart's) keep the library's notification, as nobody else reports them.
+    let firstStart = true;
+    client.quietErrors = () => firstStart;
     this.client = client;
     this.connectionRpc = this.rpcFor(client);
     this.connectionRpc.follow(AgentErrorNotification, (e) => {
@@ -219,7 +224,9 @@ export class AgentClient implements vscode.Disposable {
       }),
     );
     try {
-      await client.start();
+      await client.start().finally(() => {
+        firstStart = false;
+      });
       await this.afterStart(client);
     } catch (e) {
       const message = (e as Error).message;

@@ -5,7 +5,7 @@
 // go to test-output/e2e/.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -122,6 +122,10 @@ describe('end to end: the packaged extension in code-server', { timeout: 15 * 60
     const pack = spawnSync(process.execPath, ['scripts/package.mjs', '--out', vsix], { cwd: ROOT, encoding: 'utf8' });
     assert.equal(pack.status, 0, `${pack.stdout}\n${pack.stderr}`);
     workspace = makeTestWorkspace();
+    // An SSH device nothing listens for (port 1 on loopback refuses at once): the bad-host test below.
+    const settingsFile = path.join(workspace, '.vscode', 'settings.json');
+    const settings = JSON.parse(readFileSync(settingsFile, 'utf8')) as Record<string, unknown>;
+    writeFileSync(settingsFile, JSON.stringify({ ...settings, 'jetbench.devices': [{ name: 'nowhere', host: '127.0.0.1', port: 1 }] }, null, 2));
     dir = mkdtempSync(path.join(os.tmpdir(), 'jetbench-e2e-'));
     installVsix(vsix, dir, path.join(dir, 'extensions'));
     server = await startCodeServer({ workspace, dir, extensionsDir: path.join(dir, 'extensions') });
@@ -209,6 +213,20 @@ describe('end to end: the packaged extension in code-server', { timeout: 15 * 60
     const baselineRow = await frame.locator('#compare-table tbody tr').nth(1).locator('td').allTextContents();
     assert.equal(baselineRow[9], 'baseline');
     assert.equal(baselineRow[8], '1.00x');
+  });
+
+  it('a bad SSH host: one clear error notification naming the device, no second generic one from the language client', async () => {
+    await palette(page, 'Jetbench: Connect to Device');
+    await pick(page, /Connect to Device/, 'nowhere');
+    const toasts = page.locator('.notifications-toasts .notification-toast .notification-list-item-message');
+    await toasts.filter({ hasText: /cannot connect to nowhere/ }).first().waitFor({ timeout: STEP_MS });
+    // The library's toast came before the clear one (as its start failed); give a late one time.
+    await page.waitForTimeout(2000);
+    await page.screenshot({ path: path.join(OUT, 'bad-host.png') });
+    const texts = (await toasts.allTextContents()).filter((t) => /nowhere/.test(t));
+    assert.equal(texts.length, 1, `toasts about the device: ${JSON.stringify(texts)}`);
+    assert.ok(!texts.some((t) => /couldn't create connection/.test(t)));
+    await palette(page, 'Notifications: Clear All Notifications');
   });
 
   it('no errors from the panels (CSP violations, exceptions) in the browser console', () => {
