@@ -3,6 +3,7 @@
 // samples already held and receive the rest (the device's daemon measured on meanwhile). The CLI
 // drives it over vscode-jsonrpc; the extension over its LanguageClient.
 import { WorkDoneProgress, type WorkDoneProgressBegin, type WorkDoneProgressEnd, type WorkDoneProgressReport } from 'vscode-languageserver-protocol';
+import { ErrorCodes } from 'vscode-jsonrpc';
 import type { CancellationToken, Disposable, NotificationHandler, NotificationType, ProgressType, RequestType } from 'vscode-jsonrpc';
 import { NotificationFanout, type NotificationSource } from './notificationFanout';
 import {
@@ -98,6 +99,15 @@ export class AgentEndedError extends Error {
   }
 }
 
+/** How long a run whose connection was disposed waits to hear how its agent ended. */
+const AGENT_END_GRACE_MS = 3000;
+
+/** A rejection that says the connection went away, not an answer of the agent. */
+function connectionGone(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === ErrorCodes.PendingResponseRejected || code === ErrorCodes.ConnectionInactive;
+}
+
 function isResumable(target: AgentRpc | ResumableAgent): target is ResumableAgent {
   return 'reconnect' in target && 'lost' in target;
 }
@@ -135,8 +145,16 @@ export async function runOnAgent(
     if (!isResumable(target)) {
       if (!opts.agentEnded) return { run: await pending, streamed };
       const ended = opts.agentEnded.then((how) => ({ how }));
-      const outcome = await Promise.race([pending.then((run) => ({ run })), ended]);
+      let outcome = await Promise.race([pending.then((run) => ({ run }), (error: unknown) => ({ error })), ended]);
       if ('run' in outcome) return { run: outcome.run, streamed };
+      if ('error' in outcome) {
+        // A request on a connection that went away is rejected as the connection is disposed,
+        // often before the agent's process has reported how it ended: wait a moment for that.
+        if (!connectionGone(outcome.error)) throw outcome.error;
+        const how = await Promise.race([opts.agentEnded, new Promise<null>((r) => setTimeout(() => r(null), AGENT_END_GRACE_MS).unref?.())]);
+        if (how === null) throw outcome.error;
+        outcome = { how };
+      }
       pending.catch(() => undefined);
       throw new AgentEndedError(outcome.how, streamed, prepared);
     }

@@ -33,9 +33,10 @@ import {
   type RunSpec,
 } from '../../contract/protocol';
 import { checkAgentProtocol } from '../core/protocolCheck';
-import { agentRpc, runOnAgent, type AgentRpc, type ResumableAgent, type RunObserver } from '../core/runClient';
+import { AgentEndedError, agentRpc, runOnAgent, type AgentRpc, type ResumableAgent, type RunObserver } from '../core/runClient';
 import type { AgentStreams } from '../core/transport';
 import { guardAgentStreams } from './agentGuard';
+import { failedRun } from '../../contract/failedRun';
 import { QuietLanguageClient } from './quietLanguageClient';
 import { RestartPolicy, type RestartLimits } from './restartPolicy';
 import { showError } from '../vscode/notify';
@@ -303,9 +304,14 @@ export class AgentClient implements vscode.Disposable {
   /** Runs a spec through the client core; throws RunRequestError. `token` may be VS Code's. */
   async run(spec: RunSpec, opts: { runId: string; token: vscode.CancellationToken; observer: RunObserver; reconnectWindowMs?: number }): Promise<RunFile> {
     const scope: vscode.Disposable[] = [];
+    // A local agent's run dies with its process: hear how it ended, so that what was measured is
+    // kept as a failed run saying so (the CLI does the same, measureOnDevice.ts).
+    const streams = this.streams;
+    const agentEnded = this.opts.resumable || !streams ? undefined : (streams.ended ?? streams.closed.then(() => `closed the connection (${streams.describe})`));
     try {
-      return (await runOnAgent(this.opts.resumable ? this.resumable(scope) : this.rpc, spec, opts)).run;
+      return (await runOnAgent(this.opts.resumable ? this.resumable(scope) : this.rpc, spec, { ...opts, agentEnded })).run;
     } catch (e) {
+      if (e instanceof AgentEndedError && e.prepared) return failedRun(e.prepared, e.streamed, e.message);
       const fromAgent = e instanceof ResponseError && (Object.values(AgentErrorCode) as number[]).includes(e.code);
       throw new RunRequestError(e instanceof Error ? e.message : String(e), fromAgent);
     } finally {

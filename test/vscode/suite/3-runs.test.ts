@@ -3,7 +3,6 @@
 // a device that disconnects mid-run.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { afterEach, describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import { formatMs } from '../../../contract/format';
@@ -96,27 +95,31 @@ describe('runs', () => {
     assert.equal(file.stats!.count, file.samples.latencyMs.length);
   });
 
-  it('a device that disconnects mid-run leaves the panel with what it received, then comes back', async () => {
+  it('the local agent killed mid-run: a failed run file keeps the samples that arrived and says how the agent ended; the agent comes back', async () => {
+    // Issue 18: this used to store nothing (the panel alone kept the samples until closed).
     const api = await jetbench();
     const client = api.devices.client('local');
     const pending = run({ device: 'local', model: 'tiny', iterations: 1_000_000, warmup: 1, label: 'dropped' });
-    const panel = await new Promise<NonNullable<ReturnType<typeof api.panels.resultPanel>>>((resolve) => {
+    const received = await new Promise<number>((resolve) => {
       const sub = api.panels.onDidCreate((p) => {
         if (!('onDidUpdate' in p)) return;
         sub.dispose();
         p.onDidUpdate(() => {
-          if (p.liveSampleCount >= 5) resolve(p);
+          if (p.liveSampleCount >= 5) resolve(p.liveSampleCount);
         });
       });
     });
     const pid = client.agentPid!;
     process.kill(pid, 'SIGKILL');
     const outcome = await pending;
-    assert.equal(outcome.phase, 'disconnected', JSON.stringify(outcome));
-    assert.equal(outcome.file, null);
-    assert.equal(panel.phase, 'disconnected');
-    assert.ok(panel.liveSampleCount >= 5, `${panel.liveSampleCount} samples kept`);
-    assert.ok(!existsSync(path.join(runsDir(), `${outcome.runId}.json`)));
+    assert.equal(outcome.status, 'failed', JSON.stringify(outcome));
+    assert.match(outcome.error ?? '', /SIGKILL/);
+    assert.ok(outcome.file && existsSync(outcome.file), 'the run file is written');
+    const file = readRun(outcome.file);
+    assert.equal(file.status, 'failed');
+    assert.match(file.error ?? '', /killed by SIGKILL/);
+    assert.ok(file.samples.latencyMs.length >= received, `${file.samples.latencyMs.length} measured samples kept (${received} seen by the panel)`);
+    assert.equal(file.stats!.count, file.samples.latencyMs.length);
     await until(client.onDidChange, () => client.state === 'connected' && client.agentPid !== pid, 'the agent back after the drop');
   });
 
