@@ -67,8 +67,9 @@ Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is sav
   compare: `Usage: jetbench compare RUN RUN... [--baseline RUN] [--format text|md]
 
   RUN is a run file, a directory of run files, or a run id in .jetbench/runs.
-  The baseline (default: the first run) gets ratio 1.00x; a difference is called significant
-  when the 95% confidence intervals of the two medians do not overlap.
+  The baseline (default: the first run) gets ratio 1.00x. A difference of medians below 5%, or
+  with overlapping 95% confidence intervals, is reported as none; a larger one is marked
+  "(1 trial)": beyond the noise inside each run, while the noise between runs is unknown.
 `,
   report: `Usage: jetbench report RUN... [--format md|csv|json] [--out FILE]
 

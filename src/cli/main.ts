@@ -31,7 +31,7 @@ export function nextSteps(file: string): string {
   return [
     'next:',
     `  jetbench report ${f}                  a Markdown report (--format csv|json)`,
-    `  jetbench compare ${f} <another run>   ratio and significance against a baseline`,
+    `  jetbench compare ${f} <another run>   ratio and difference against a baseline`,
     '  in VS Code: the Jetbench view lists .jetbench/runs; Open Run shows histograms and percentiles',
     '',
   ].join('\n');

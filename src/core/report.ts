@@ -3,7 +3,7 @@
 // CLI prints what they return and the extension's export command writes it. Statistics come from
 // the run file and device-agent's stats module; nothing here re-measures or re-derives them.
 import type { DeviceState, RunFile, SampleSpan, Stats } from '../../contract/protocol';
-import { compareMedians } from '../../contract/stats';
+import { MEANINGFUL_DIFFERENCE, compareMedians } from '../../contract/stats';
 import { deviceLabel, formatMs, modelName } from '../../contract/format';
 import { csvText, markdownCode, markdownText, oneLine } from '../../contract/untrustedText';
 import type { Table } from '../../contract/panelMessages';
@@ -16,11 +16,14 @@ const BYTES_PER_MB = 1e6;
 
 const RATIO_NOTE =
   'Ratio vs baseline = baseline median / run median: above 1.00x the run is faster than the baseline (2.00x = half its median latency), below 1.00x slower.';
-const SIGNIFICANCE_NOTE =
-  'Significant? = yes when the 95% confidence intervals of the two medians (distribution-free, from order statistics) do not overlap; otherwise the difference is within the run-to-run noise.';
+const MEANINGFUL_PERCENT = `${Math.round(MEANINGFUL_DIFFERENCE * 100)}%`;
+const DIFFERENCE_NOTE =
+  `Different? compares the medians. no (< ${MEANINGFUL_PERCENT}) = they differ by less than ${MEANINGFUL_PERCENT}, which we do not call a difference (identical configurations run back to back differed by 4-5% on an idle machine); ` +
+  'no (within noise) = the 95% confidence intervals of the two medians (distribution-free, from order statistics) overlap; ' +
+  'faster/slower (1 trial) = beyond the noise inside each run, but each run is a single trial, so the noise between runs (process placement, caches, clocks, other load) is unknown: repeat both configurations before quoting the difference.';
 
-/** What the comparison table's ratio and significance columns mean, printed under every rendering of it. */
-export const COMPARE_NOTES: readonly string[] = [RATIO_NOTE, SIGNIFICANCE_NOTE];
+/** What the comparison table's ratio and difference columns mean, printed under every rendering of it. */
+export const COMPARE_NOTES: readonly string[] = [RATIO_NOTE, DIFFERENCE_NOTE];
 
 // ---- number formatting -------------------------------------------------------------------------
 
@@ -175,7 +178,7 @@ export function formatBenchTable(run: RunFile): string {
   return lines.join('\n');
 }
 
-/** Speed-up and significance cells of one run against the baseline. */
+/** Speed-up and difference cells of one run against the baseline. */
 function verdict(baseline: RunFile, run: RunFile, isBaseline: boolean): [string, string] {
   if (isBaseline) return [run.stats ? '1.00x' : 'n/a', 'baseline'];
   if (!baseline.stats || !run.stats) return ['n/a', 'n/a'];
@@ -184,8 +187,9 @@ function verdict(baseline: RunFile, run: RunFile, isBaseline: boolean): [string,
   const mark = crossesSpans(baseline, run) ? CROSS_SPAN_MARK : '';
   // The mark leads, so the ratios' `x` stay aligned in a right-aligned column.
   const ratio = Number.isFinite(speedUp) && speedUp > 0 ? `${mark}${speedUp.toFixed(2)}x` : 'n/a';
-  if (!cmp.significant) return [ratio, 'no (within noise)'];
-  return [ratio, cmp.differenceMs < 0 ? 'yes (faster)' : 'yes (slower)'];
+  if (cmp.finding === 'below-meaningful') return [ratio, `no (< ${MEANINGFUL_PERCENT})`];
+  if (cmp.finding === 'within-noise') return [ratio, 'no (within noise)'];
+  return [ratio, cmp.differenceMs < 0 ? 'faster (1 trial)' : 'slower (1 trial)'];
 }
 
 /** The comparison table's cells, for renderers other than text and Markdown (the compare panel). */
@@ -194,7 +198,7 @@ export function compareTable(runs: RunFile[], baselineIndex: number): Table {
   if (!baseline) throw new RangeError(`baseline index ${baselineIndex} is outside the ${runs.length} runs`);
   const ms = (s: Stats | null, k: 'meanMs' | 'medianMs' | 'p95Ms') => (s ? formatMs(s[k]) : 'n/a');
   return {
-    headers: ['Run', 'Framework', 'Precision', 'Mean (ms)', 'Median (ms)', 'P95 (ms)', 'FPS', 'Size (MB)', 'Ratio vs baseline', 'Significant?', 'Sample spans'],
+    headers: ['Run', 'Framework', 'Precision', 'Mean (ms)', 'Median (ms)', 'P95 (ms)', 'FPS', 'Size (MB)', 'Ratio vs baseline', 'Different?', 'Sample spans'],
     align: ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'left'],
     rows: runs.map((run, i) => [
       runName(run),

@@ -181,7 +181,7 @@ test('a failed run shows its error', () => {
   assert.match(formatBenchTable(run), /^FAILED: engine build failed: out of memory$/m);
 });
 
-test('compare table: ratio is the speed-up over the baseline, significance from the median CIs', () => {
+test('compare table: ratio is the speed-up over the baseline, the difference judged against the noise and the meaningful threshold', () => {
   const base = noisy(28.88, 2, 200, 1);
   const runs = [
     makeRun({ id: 'a', latencyMs: base, label: 'TRT FP16' }),
@@ -191,16 +191,18 @@ test('compare table: ratio is the speed-up over the baseline, significance from 
   ];
   const text = formatCompareTable(runs, 0, 'text');
   const lines = text.split('\n');
-  assert.match(lines[0]!, /^Run\s+Framework\s+Precision\s+Mean \(ms\)\s+Median \(ms\)\s+P95 \(ms\)\s+FPS\s+Size \(MB\)\s+Ratio vs baseline\s+Significant\?\s+Sample spans$/);
+  assert.match(lines[0]!, /^Run\s+Framework\s+Precision\s+Mean \(ms\)\s+Median \(ms\)\s+P95 \(ms\)\s+FPS\s+Size \(MB\)\s+Ratio vs baseline\s+Different\?\s+Sample spans$/);
   const row = (label: string) => lines.find((l) => l.startsWith(label + ' '))!;
   assert.match(row('TRT FP16'), /\s1\.00x\s+baseline\s/);
-  assert.match(row('half'), /\s2\.00x\s+yes \(faster\)\s/);
-  assert.match(row('same'), /\s1\.00x\s+no \(within noise\)\s/);
+  assert.match(row('half'), /\s2\.00x\s+faster \(1 trial\)\s/);
+  assert.match(row('same'), /\s1\.00x\s+no \(< 5%\)\s/);
+  assert.ok(!/\byes\b/.test(text), 'nothing is called significant across single-trial runs');
   assert.match(row('TVM'), /^TVM\s+tvm\s+fp32\s/);
-  assert.match(row('TVM'), /yes \(slower\)\s/);
+  assert.match(row('TVM'), /slower \(1 trial\)\s/);
   assert.match(row('TRT FP16'), new RegExp(`\\s${runs[0]!.stats!.medianMs.toFixed(2).replace('.', '\\.')}\\s`));
   assert.match(text, /Ratio vs baseline = baseline median \/ run median/);
-  assert.match(text, /95% confidence intervals of the two medians .* do not overlap/);
+  assert.match(text, /95% confidence intervals of the two medians .* overlap/);
+  assert.match(text, /single trial, so the noise between runs .* is unknown/);
   // Aligned: every row is as wide as the rule under the header (right-aligned numbers end together).
   const ratioEnd = lines[0]!.indexOf('Ratio vs baseline') + 'Ratio vs baseline'.length;
   for (const l of lines.slice(2, 6)) assert.equal(l.indexOf('x ', ratioEnd - 6), ratioEnd - 1, l);
@@ -210,7 +212,7 @@ test('compare: a baseline other than the first, and size from the artifact', () 
   const engine: ArtifactInfo = { kind: 'tensorrt-engine', path: '/e', bytes: 15_000_000, buildMs: 1, flags: {} };
   const runs = [makeRun({ id: 'a', latencyMs: noisy(14, 1), label: 'fast', artifact: engine }), makeRun({ id: 'b', latencyMs: noisy(28, 1), label: 'slow' })];
   const text = formatCompareTable(runs, 1, 'text');
-  assert.match(text, /^fast\s.*\s15\.00\s+2\.00x\s+yes \(faster\)\s/m);
+  assert.match(text, /^fast\s.*\s15\.00\s+2\.00x\s+faster \(1 trial\)\s/m);
   assert.match(text, /^slow\s.*\s28\.00\s+1\.00x\s+baseline\s/m);
   assert.throws(() => formatCompareTable(runs, 2, 'text'), RangeError);
 });
@@ -227,7 +229,7 @@ test('Markdown compare table has the same number of columns in every row, pipes 
   for (const l of tableLines) assert.equal(mdCells(l).length, 11, l);
   assert.match(tableLines[1]!, /^\| --- \| --- \| --- \| ---: \|/);
   assert.match(tableLines[2]!, /fp16 \\\| batch 1/);
-  assert.match(md, /Significant\? = yes when/);
+  assert.match(md, /Different\? compares the medians/);
 });
 
 test('Markdown report: environment, metrics table per run, comparison for two or more runs', () => {

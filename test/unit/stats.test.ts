@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compareMedians, computeStats, medianCi95Sorted, percentileSorted } from '../../contract/stats';
+import { MEANINGFUL_DIFFERENCE, compareMedians, computeStats, medianCi95Sorted, percentileSorted } from '../../contract/stats';
 
 const close = (actual: number, expected: number, eps = 1e-9) =>
   assert.ok(Math.abs(actual - expected) <= eps, `expected ${expected}, got ${actual}`);
@@ -49,13 +49,29 @@ test('a single sample has zero spread and no sample gives null', () => {
   assert.equal(computeStats([]), null);
 });
 
-test('compareMedians calls a clear difference significant and an overlap noise', () => {
+test('compareMedians: a clear difference exceeds the within-run noise, an overlap is noise, a small difference is none', () => {
   const noisy = (base: number) => Array.from({ length: 200 }, (_, i) => base + ((i * 37) % 100) / 100);
   const a = computeStats(noisy(10))!;
   const b = computeStats(noisy(5))!;
   const a2 = computeStats(noisy(10.01))!;
   const faster = compareMedians(a, b);
-  assert.equal(faster.significant, true);
+  assert.equal(faster.finding, 'beyond-within-run-noise');
   assert.ok(faster.ratio < 0.6 && faster.differenceMs < -4.9);
-  assert.equal(compareMedians(a, a2).significant, false);
+  assert.equal(compareMedians(a, a2).finding, 'below-meaningful');
+  // Overlapping intervals with a difference above the threshold: within the noise.
+  const wide = (base: number) => Array.from({ length: 20 }, (_, i) => base + ((i * 7) % 20));
+  const w = compareMedians(computeStats(wide(10))!, computeStats(wide(11))!);
+  assert.ok(Math.abs(w.ratio - 1) >= MEANINGFUL_DIFFERENCE);
+  assert.equal(w.finding, 'within-noise');
+});
+
+test('compareMedians: two quiet runs 4% apart are no meaningful difference, though their intervals do not overlap (issue 13)', () => {
+  // Tight runs: each median's 95% interval is far narrower than 4%, as in back-to-back runs of one configuration.
+  const tight = (base: number) => Array.from({ length: 500 }, (_, i) => base + ((i * 37) % 100) / 1000);
+  const a = computeStats(tight(20))!;
+  const b = computeStats(tight(20.8))!;
+  assert.ok(b.medianCi95Ms[0] > a.medianCi95Ms[1], 'the intervals do not overlap');
+  const cmp = compareMedians(a, b);
+  assert.ok(cmp.ratio > 1.03 && cmp.ratio < MEANINGFUL_DIFFERENCE + 1);
+  assert.equal(cmp.finding, 'below-meaningful');
 });
