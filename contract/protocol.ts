@@ -1,10 +1,11 @@
 // The device agent's JSON-RPC 2.0 API (LSP framing): every request, notification and type that
 // crosses the wire between a client (the extension's LanguageClient, the CLI) and the agent.
-// This file is the contract; it imports nothing but vscode-jsonrpc's message-type classes, so a
+// This file is the contract; it imports nothing but vscode-jsonrpc's message-type classes (and the contract's own types), so a
 // consumer can import it without pulling agent code into its bundle. Its plain values (versions,
 // backend and precision lists) live in protocolValues.ts, re-exported here: code that needs only
 // them (the extension at activation) imports that file and stays free of vscode-jsonrpc.
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
+import type { Validity } from './validity';
 
 export {
   PROTOCOL_VERSION,
@@ -333,6 +334,9 @@ export interface RunFile {
   operators?: OperatorTime[];
   /** What a pipeline run ran where (section "Pipeline"); present when spec.pipeline was. */
   pipeline?: PipelineInfo;
+  /** Whether the numbers can be trusted (contract/validityRules.ts); absent in older run files
+   * and in runs with no measured iteration. */
+  validity?: Validity;
   status: RunStatus;
   error?: string;
 }

@@ -12,6 +12,7 @@ import { SampleBatcher } from './sampleBatcher';
 import { inspectModel } from './modelInfo';
 import { RUN_SCHEMA_VERSION, type BackendId, type BuildResult, type DeviceState, type ModelInfo, type RunFile, type RunSpec, type SamplesBatch } from '../../contract/protocol';
 import { computeStats } from '../../contract/stats';
+import { runValidity } from '../../contract/validityRules';
 import { runVersions } from './runVersions';
 import { compareOutputs } from './verify';
 
@@ -205,6 +206,7 @@ export function assembleRun(o: {
     status: o.error ? 'failed' : o.cancelled ? 'cancelled' : 'ok',
     ...o.extras,
   };
+  if (run.stats) run.validity = runValidity({ spec, device, deviceState, samples: o.samples, stats: run.stats });
   if (o.error) run.error = o.error;
   return run;
 }

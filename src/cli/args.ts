@@ -120,6 +120,7 @@ export const BENCH_OPTIONS = {
   verify: { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
   quiet: { type: 'boolean', default: false },
+  strict: { type: 'boolean', default: false },
   'accept-new-host-key': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies Options;
@@ -188,6 +189,8 @@ export interface BenchArgs {
   out: string | null;
   json: boolean;
   quiet: boolean;
+  /** Exit 1 when the run's verdict is `unreliable` (for CI). */
+  strict: boolean;
   /** Trust (and record) an SSH device's host key not in known_hosts yet. */
   acceptNewHostKey: boolean;
 }
@@ -217,6 +220,7 @@ export function parseBenchArgs(args: string[]): BenchArgs | 'help' {
     out: v.out ?? null,
     json: v.json,
     quiet: v.quiet,
+    strict: v.strict,
     acceptNewHostKey: v['accept-new-host-key'],
   };
 }

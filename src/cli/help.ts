@@ -48,6 +48,7 @@ Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is sav
   --verify             also run ONNX Runtime on the same input and compare the outputs
   --json               print the run (without samples) as JSON instead of the table
   --quiet              no progress on stderr
+  --strict             exit 1 when the run's verdict is unreliable (see "Verdict" after the stats)
 
  TVM (--backend tvm):
   --target llvm|cuda   compile for the CPU (llvm, default) or the GPU (cuda)

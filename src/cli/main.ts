@@ -61,6 +61,10 @@ async function bench(args: string[], io: CliIo): Promise<number> {
     io.err(`jetbench bench: the outputs do not match onnxruntime (${formatVerification(run)})\n`);
     return EXIT_FAILURE;
   }
+  if (parsed.strict && run.validity?.verdict === 'unreliable') {
+    io.err(`jetbench bench: the run's verdict is unreliable (--strict): ${run.validity.findings.filter((f) => f.severity === 'unreliable').map((f) => f.code).join(', ')}\n`);
+    return EXIT_FAILURE;
+  }
   return run.status === 'ok' ? EXIT_OK : EXIT_FAILURE;
 }
 

@@ -7,6 +7,7 @@ import { MEANINGFUL_DIFFERENCE, compareMedians } from '../../contract/stats';
 import { deviceLabel, formatMs, modelName } from '../../contract/format';
 import { csvText, markdownCode, markdownText, oneLine } from '../../contract/untrustedText';
 import type { Table } from '../../contract/panelMessages';
+import type { Validity } from '../../contract/validity';
 
 export type CompareFormat = 'text' | 'md';
 export type ReportFormat = 'md' | 'csv' | 'json';
@@ -175,7 +176,18 @@ export function formatBenchTable(run: RunFile): string {
   }
   lines.push('', renderText({ ...METRIC_TABLE, rows: metricRows(run, run.stats) }), '');
   lines.push(`Latency = ${run.timing.spans}; ${run.timing.clock}.`);
+  if (run.validity) lines.push('', ...validityLines(run.validity));
   return lines.join('\n');
+}
+
+/** The verdict and each finding with its evidence and fix, as the CLI prints them after the stats. */
+export function validityLines(v: Validity): string[] {
+  const lines = [`Verdict: ${v.verdict}${v.findings.length ? ` (${v.findings.length} finding${v.findings.length > 1 ? 's' : ''})` : ''}`];
+  for (const f of v.findings) {
+    lines.push(`  ${f.severity} ${oneLine(f.code)}: ${oneLine(f.summary)}`, `    why: ${oneLine(f.why)}`, `    fix: ${oneLine(f.fix)}`);
+  }
+  if (v.notChecked?.length) lines.push(`  not checked: ${v.notChecked.map(oneLine).join('; ')}`);
+  return lines;
 }
 
 /** Speed-up and difference cells of one run against the baseline. */

@@ -10,6 +10,7 @@ import { onnx } from 'onnx-proto';
 import type { RunFile } from '../../contract/protocol';
 import { computeStats } from '../../contract/stats';
 import { formatMs } from '../../contract/format';
+import { runValidity } from '../../contract/validityRules';
 import { ctrlC, runCli, scratchDir } from '../helpers/cli';
 import { readRun } from '../helpers/runFile';
 
@@ -48,14 +49,20 @@ test('bench tiny: table, schema-valid run file, statistics recomputed from the s
   assertTrustworthy(run, 40);
   // The printed P95 is the run file's.
   assert.ok(r.stdout.includes(formatMs(run.stats!.p95Ms)), `P95 ${formatMs(run.stats!.p95Ms)} not in:\n${r.stdout}`);
+  // Every measured run carries its verdict, the one its own samples give, and the CLI prints it.
+  assert.ok(run.validity, 'the run file has a validity verdict');
+  assert.deepEqual(run.validity, runValidity({ spec: run.spec, device: run.device, deviceState: run.deviceState, samples: run.samples, stats: run.stats! }));
+  assert.match(r.stdout, new RegExp(`^Verdict: ${run.validity.verdict}\\b`, 'm'));
+  for (const f of run.validity.findings) assert.ok(r.stdout.includes(f.code), `${f.code} not printed`);
 });
 
 test('bench yolov5n writes to .jetbench/runs/<id>.json by default', async () => {
   const cwd = scratchDir();
   const r = await runCli(['bench', '--model', 'yolov5n', '--warmup', '2', '--iterations', '8', '--json'], { cwd });
   assert.equal(r.code, 0, r.stderr);
-  const summary = JSON.parse(r.stdout) as { file: string; id: string; status: string };
+  const summary = JSON.parse(r.stdout) as { file: string; id: string; status: string; validity?: { verdict: string } };
   assert.equal(summary.status, 'ok');
+  assert.match(summary.validity?.verdict ?? '', /^(ok|caution|unreliable)$/, '--json carries the verdict');
   assert.equal(summary.file, path.join(cwd, '.jetbench', 'runs', `${summary.id}.json`));
   const run = readRun(summary.file);
   assert.equal(run.model.builtin, 'yolov5n');

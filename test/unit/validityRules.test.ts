@@ -1,0 +1,81 @@
+// The verdict's rules on crafted latency series: each rule fires on the pattern it names, stays
+// quiet on a steady series, and the verdict is the worst finding.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { THRESHOLDS, ciWidthFinding, dispersionFinding, driftFinding, governorFinding, runValidity, tailFinding, threadsFinding } from '../../contract/validityRules';
+import type { DeviceState, RunFile } from '../../contract/protocol';
+import { fakeRun } from '../helpers/fakeRun';
+import { formatBenchTable } from '../../src/core/report';
+
+/** A steady series: 10 ms with +-1% deterministic jitter. */
+const steady = (n = 400, base = 10) => Array.from({ length: n }, (_, i) => base * (1 + (((i * 37) % 21) - 10) / 1000));
+
+function input(latencyMs: number[], patch: Partial<RunFile['spec']> = {}, deviceState?: RunFile['deviceState']) {
+  const run = fakeRun({ latencyMs });
+  return { spec: { ...run.spec, ...patch }, device: run.device, samples: run.samples, stats: run.stats!, deviceState };
+}
+
+test('a steady run has no finding and an ok verdict, saying what it could not check', () => {
+  const v = runValidity(input(steady()));
+  assert.equal(v.verdict, 'ok', JSON.stringify(v.findings));
+  assert.deepEqual(v.findings, []);
+  assert.ok(v.notChecked!.some((n) => /contention/.test(n)));
+});
+
+test('dispersion: caution above the threshold, unreliable far above it, stricter for TensorRT', () => {
+  // Alternating 10 / 10*(1+2a): CoV grows with a.
+  const spread = (a: number) => Array.from({ length: 200 }, (_, i) => (i % 2 ? 10 : 10 * (1 + 2 * a)));
+  assert.equal(dispersionFinding(input(steady())), null);
+  const mild = dispersionFinding(input(spread(0.12)))!;
+  assert.equal(mild.code, 'high-dispersion');
+  assert.equal(mild.severity, 'caution');
+  assert.ok((mild.evidence.covPercent as number) > THRESHOLDS.covCautionPercent.default);
+  assert.equal(dispersionFinding(input(spread(0.6)))!.severity, 'unreliable');
+  // 4% CoV: fine on the CPU, a caution for TensorRT (trtexec's 2.5%).
+  assert.equal(dispersionFinding(input(spread(0.045))), null);
+  assert.equal(dispersionFinding(input(spread(0.045), { backend: 'tensorrt' }))?.severity, 'caution');
+});
+
+test('heavy tail: one stall in fifty iterations of 5x the median', () => {
+  const s = steady(500).map((v, i) => (i % 50 === 0 ? v * 5 : v));
+  const f = tailFinding(input(s))!;
+  assert.equal(f.code, 'heavy-tail');
+  assert.ok((f.evidence.ratio as number) > THRESHOLDS.tailRatio);
+  assert.equal(tailFinding(input(steady())), null);
+});
+
+test('drift: a run that slows by 20% is flagged, with the direction and a fix; a steady one is not', () => {
+  const rising = steady(400).map((v, i) => v * (1 + (0.2 * i) / 400));
+  const f = driftFinding(input(rising))!;
+  assert.equal(f.code, 'drift');
+  assert.ok((f.evidence.changePercent as number) > 10);
+  assert.match(f.summary, /rose/);
+  const falling = driftFinding(input([...rising].reverse()))!;
+  assert.match(falling.summary, /fell/);
+  assert.match(falling.fix, /warm-up|--warmup/);
+  assert.equal(driftFinding(input(steady())), null);
+  assert.equal(driftFinding(input(rising.slice(0, THRESHOLDS.driftMinSamples - 1))), null, 'too few samples to judge');
+});
+
+test('a wide interval of the median with few samples; threads above the cores; a governor that is not performance', () => {
+  const few = [10, 14, 9, 16, 11, 8, 15, 12];
+  assert.equal(ciWidthFinding(input(few))?.code, 'wide-median-ci');
+  assert.equal(ciWidthFinding(input(steady())), null);
+  const cores = fakeRun({ latencyMs: [1] }).device.cpuCount;
+  assert.equal(threadsFinding(input(steady(), { threads: cores + 1 }))?.code, 'threads-above-cores');
+  assert.equal(threadsFinding(input(steady(), { threads: cores })), null);
+  const state = (governor: string): DeviceState => ({ readAt: '2025-01-01T00:00:00Z', powerMode: null, gpuClock: null, cpus: [0, 1].map((cpu) => ({ cpu, governor, curKHz: null, minKHz: null, maxKHz: null })) });
+  assert.equal(governorFinding(input(steady(), {}, state('powersave')))?.code, 'governor-not-performance');
+  assert.equal(governorFinding(input(steady(), {}, state('performance'))), null);
+});
+
+test('the verdict is the worst finding, and the bench table prints it with the evidence and the fix', () => {
+  const s = Array.from({ length: 200 }, (_, i) => (i % 2 ? 10 : 22));
+  const run = fakeRun({ latencyMs: s });
+  run.validity = runValidity({ spec: run.spec, device: run.device, samples: run.samples, stats: run.stats! });
+  assert.equal(run.validity.verdict, 'unreliable');
+  const text = formatBenchTable(run);
+  assert.match(text, /^Verdict: unreliable/m);
+  assert.match(text, /unreliable high-dispersion: latency varies a lot: coefficient of variation \d/);
+  assert.match(text, /^ {4}fix: /m);
+});
