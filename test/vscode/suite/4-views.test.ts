@@ -10,14 +10,14 @@ import { compareNotes, compareTable } from '../../../src/core/report';
 import type { RunOutcome } from '../../../src/runs/runSession';
 import { jetbench, readRun, runsDir, until, workspaceDir } from './util';
 
-/** Cells of a Markdown table row: split on pipes not escaped by a backslash. */
+/** Cells of a Markdown table row as a reader sees them: split on pipes not escaped by a backslash, escapes undone. */
 const mdCells = (line: string) =>
   line
     .trim()
     .replace(/^\|/, '')
     .replace(/\|$/, '')
     .split(/(?<!\\)\|/)
-    .map((c) => c.trim());
+    .map((c) => c.trim().replace(/\\(.)/g, '$1'));
 
 describe('runs view, compare, export', () => {
   const files: string[] = [];
