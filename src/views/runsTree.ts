@@ -61,7 +61,9 @@ export function runLabel(run: RunFile): string {
 function runDescription(run: RunFile): string {
   const median = run.stats ? `median ${formatMs(run.stats.medianMs)} ms` : 'no statistics';
   const when = run.createdAt.replace('T', ' ').replace(/\.\d+Z$|Z$/, '');
-  return `${median} · ${when}`;
+  // A run whose numbers should not be quoted says so where it is listed (the panel says why).
+  const verdict = run.validity && run.validity.verdict !== 'ok' ? ` · ${run.validity.verdict}` : '';
+  return `${median}${verdict} · ${when}`;
 }
 
 const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;

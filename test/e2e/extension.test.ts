@@ -179,6 +179,14 @@ describe('end to end: the packaged extension in code-server', { timeout: 15 * 60
     assert.deepEqual(((await hist.getAttribute('data-markers-drawn')) ?? '').split(',').sort(), ['P50', 'P95', 'P99']);
     assert.ok((await chartPixels(frame, 'timeline')) > 100, 'the latency-over-iterations chart has a line');
     assert.match((await frame.locator('.environment').textContent()) ?? '', /onnxruntime|ONNX Runtime/);
+    // The run's verdict is shown, the run file's own, with every finding and its fix.
+    const validity = first.run.validity!;
+    assert.ok(validity, 'the run file has a verdict');
+    const verdict = frame.locator('#verdict');
+    assert.ok(await verdict.isVisible(), 'the verdict is visible');
+    assert.equal(await verdict.getAttribute('data-verdict'), validity.verdict);
+    assert.equal(await verdict.locator('li[data-code]').count(), validity.findings.length);
+    for (const f of validity.findings) assert.match((await verdict.locator(`li[data-code="${f.code}"]`).textContent()) ?? '', /Fix: \S/);
     await page.screenshot({ path: path.join(OUT, 'result-panel.png') });
   });
 

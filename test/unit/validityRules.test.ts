@@ -6,6 +6,7 @@ import { THRESHOLDS, ciWidthFinding, dispersionFinding, driftFinding, governorFi
 import type { DeviceState, RunFile } from '../../contract/protocol';
 import { fakeRun } from '../helpers/fakeRun';
 import { formatBenchTable } from '../../src/core/report';
+import { buildRunsTree } from '../../src/views/runsTree';
 
 /** A steady series: 10 ms with +-1% deterministic jitter. */
 const steady = (n = 400, base = 10) => Array.from({ length: n }, (_, i) => base * (1 + (((i * 37) % 21) - 10) / 1000));
@@ -78,4 +79,19 @@ test('the verdict is the worst finding, and the bench table prints it with the e
   assert.match(text, /^Verdict: unreliable/m);
   assert.match(text, /unreliable high-dispersion: latency varies a lot: coefficient of variation \d/);
   assert.match(text, /^ {4}fix: /m);
+});
+
+test('the Runs view marks a run whose verdict is not ok, and only such a run', () => {
+  const noisy = fakeRun({ id: 'noisy', latencyMs: Array.from({ length: 200 }, (_, i) => (i % 2 ? 10 : 22)) });
+  noisy.validity = runValidity({ spec: noisy.spec, device: noisy.device, samples: noisy.samples, stats: noisy.stats! });
+  const quiet = fakeRun({ id: 'quiet', latencyMs: steady(), createdAt: '2025-01-01T11:00:00.000Z' });
+  quiet.validity = runValidity({ spec: quiet.spec, device: quiet.device, samples: quiet.samples, stats: quiet.stats! });
+  const [group] = buildRunsTree([
+    { file: '/r/noisy.json', run: noisy, problem: null },
+    { file: '/r/quiet.json', run: quiet, problem: null },
+  ]);
+  assert.ok(group?.kind === 'model');
+  const byId = new Map(group.devices[0]!.runs.map((r) => [r.run.id, r.description]));
+  assert.match(byId.get('noisy')!, / · unreliable · /);
+  assert.doesNotMatch(byId.get('quiet')!, /ok|caution|unreliable/);
 });

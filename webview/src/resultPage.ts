@@ -41,6 +41,7 @@ export class ResultPage {
   private readonly title = el('h1');
   private readonly subtitle = el('div', { class: 'subtitle' });
   private readonly banner = el('div', { class: 'banner', role: 'status' });
+  private readonly verdict = el('section', { class: 'verdict', id: 'verdict', hidden: '' });
   private readonly stopButton = el('button', { type: 'button', id: 'stop' }, 'Stop');
   private readonly jsonButton = el('button', { type: 'button', id: 'open-json', class: 'secondary' }, 'Open JSON');
   private readonly cards = el('section', { class: 'cards' });
@@ -62,6 +63,7 @@ export class ResultPage {
     root.replaceChildren(
       el('header', {}, el('div', {}, this.title, this.subtitle), el('div', { class: 'actions' }, this.stopButton, this.jsonButton)),
       this.banner,
+      this.verdict,
       this.cards,
       el('section', {}, this.histogramTitle, el('div', { class: 'chart' }, this.histogramCanvas)),
       el('section', {}, el('h2', {}, 'Latency over iterations'), el('div', { class: 'chart' }, this.timelineCanvas)),
@@ -118,6 +120,7 @@ export class ResultPage {
     this.stopButton.hidden = !!run || model.phase === 'disconnected' || model.phase === 'failed';
     this.jsonButton.hidden = !model.file;
     this.drawBanner(model);
+    this.drawVerdict(run);
 
     const { warmupMs, latencyMs } = drawnSamples(model);
     const stats = run ? run.stats : computeStats(latencyMs);
@@ -166,6 +169,32 @@ export class ResultPage {
     this.banner.textContent = text;
     this.banner.hidden = text === '';
     this.banner.className = `banner ${model.phase === 'disconnected' || model.phase === 'failed' || (model.run && model.run.status !== 'ok') ? 'warn' : ''}`;
+  }
+
+  /** The run's validity verdict (contract/validityRules.ts): each finding with its evidence and fix. */
+  private drawVerdict(run: RunFile | null): void {
+    const v = run?.validity;
+    this.verdict.hidden = !v;
+    if (!v) {
+      this.verdict.replaceChildren();
+      delete this.verdict.dataset.verdict;
+      return;
+    }
+    this.verdict.dataset.verdict = v.verdict;
+    this.verdict.className = `verdict ${v.verdict}`;
+    const heading = v.verdict === 'ok' ? 'Verdict: ok: no finding' : `Verdict: ${v.verdict}: ${v.findings.length} finding${v.findings.length === 1 ? '' : 's'}`;
+    const items = v.findings.map((f) =>
+      el(
+        'li',
+        { 'data-code': f.code, 'data-severity': f.severity },
+        el('strong', {}, `${f.code}: `),
+        f.summary,
+        el('div', { class: 'why' }, `Why: ${f.why}`),
+        el('div', { class: 'fix' }, `Fix: ${f.fix}`),
+      ),
+    );
+    const notChecked = v.notChecked?.length ? [el('div', { class: 'not-checked' }, `Not checked: ${v.notChecked.join('; ')}`)] : [];
+    this.verdict.replaceChildren(el('div', { class: 'verdict-title' }, heading), ...(items.length ? [el('ul', {}, ...items)] : []), ...notChecked);
   }
 
   private drawCards(stats: Stats | null): void {
