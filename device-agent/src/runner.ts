@@ -13,6 +13,8 @@ import { inspectModel } from './modelInfo';
 import { RUN_SCHEMA_VERSION, type BackendId, type BuildResult, type DeviceState, type ModelInfo, type RunFile, type RunSpec, type SamplesBatch } from '../../contract/protocol';
 import { computeStats } from '../../contract/stats';
 import { runValidity } from '../../contract/validityRules';
+import type { Finding } from '../../contract/validity';
+import { ContentionWatch } from './contention';
 import { runVersions } from './runVersions';
 import { compareOutputs } from './verify';
 
@@ -132,7 +134,11 @@ export async function executeRun(
   const phaseStart: Record<Phase, number> = { warmup: 0, measure: 0 };
   let result;
   let extras: Pick<RunFile, 'verification' | 'operators'> = {};
+  // Snapshots of /proc around warm-up and measurement (outside the timed loop): what else ran.
+  const contention = new ContentionWatch(device.cpuCount);
+  let contentionFindings: Finding[] | null;
   try {
+    await contention.start();
     result = await measure(session.infer, spec, {
       signal: sinks.signal,
       onSample: (phase, samples) => {
@@ -148,6 +154,7 @@ export async function executeRun(
         }
       },
     });
+    contentionFindings = await contention.findings();
     if (!result.error && !result.cancelled) extras = await afterMeasurement(spec, model, session, backends, sinks);
   } finally {
     await session.dispose().catch(() => undefined);
@@ -162,6 +169,7 @@ export async function executeRun(
     cancelled: result.cancelled,
     error: result.error ? `${spec.backend} failed during the run: ${result.error.message}` : null,
     extras,
+    contention: contentionFindings,
   });
 }
 
@@ -187,6 +195,8 @@ export function assembleRun(o: {
   /** The failure in words, null when the job did not fail. */
   error: string | null;
   extras?: Partial<RunFile>;
+  /** What else used the CPUs during the run (ContentionWatch); null or absent when not sampled. */
+  contention?: Finding[] | null;
 }): RunFile {
   const { runId, createdAt, spec, device, versions, deviceState, model } = o.head;
   const run: RunFile = {
@@ -206,7 +216,7 @@ export function assembleRun(o: {
     status: o.error ? 'failed' : o.cancelled ? 'cancelled' : 'ok',
     ...o.extras,
   };
-  if (run.stats) run.validity = runValidity({ spec, device, deviceState, samples: o.samples, stats: run.stats });
+  if (run.stats) run.validity = runValidity({ spec, device, deviceState, samples: o.samples, stats: run.stats }, o.contention ?? null);
   if (o.error) run.error = o.error;
   return run;
 }
