@@ -9,7 +9,7 @@ import path from 'node:path';
 import { before, test } from 'node:test';
 import { onnx } from 'onnx-proto';
 import type { RunFile } from '../../contract/protocol';
-import { computeStats } from '../../contract/stats';
+import { computeStats, trialMedians, trialSummaries } from '../../contract/stats';
 import { formatMs } from '../../contract/format';
 import { CONTENTION_CODES, runValidity } from '../../contract/validityRules';
 import { ctrlC, runCli, scratchDir } from '../helpers/cli';
@@ -170,6 +170,33 @@ test('Ctrl-C (to the whole process group, as a terminal sends it) stops the run 
   assert.equal(run.status, 'cancelled');
   assert.ok(run.samples.latencyMs.length > 0 && run.samples.latencyMs.length < 1000000);
   assertTrustworthy(run, 1);
+});
+
+test('--trials: each trial warms up and measures; the run file says where each trial\'s samples are; compare uses the trials', async () => {
+  const outs = ['trials-a.json', 'trials-b.json'].map((f) => path.join(work, f));
+  for (const [i, out] of outs.entries()) {
+    const r = await runCli(['bench', '--model', 'tiny', '--trials', '3', '--warmup', '2', '--iterations', '6', '--threads', String(i + 1), '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const run = readRun(out);
+    assert.equal(run.spec.trials, 3);
+    assert.deepEqual(run.trials!.map((t) => [t.warmupCount, t.count]), [[2, 6], [2, 6], [2, 6]]);
+    assert.equal(run.samples.latencyMs.length, 18);
+    assert.equal(run.samples.warmupLatencyMs.length, 6);
+    assert.deepEqual(run.trials, trialSummaries(run.samples.latencyMs, run.trials!));
+    assertTrustworthy(run, 18);
+    assert.match(r.stdout, new RegExp(`^Trial medians\\s+3: ${trialMedians(run.trials).map((m) => formatMs(m).replace('.', '\\.')).join(', ')} ms \\(spread CoV`, 'm'));
+    // Progress names the trial.
+    assert.match(r.stderr, /trial [1-3]\/3, (warm-up|measuring)/);
+  }
+  const cmp = await runCli(['compare', ...outs]);
+  assert.equal(cmp.code, 0, cmp.stderr);
+  // Both runs have trials: the ratio comes with its interval, and no "(1 trial)".
+  const row = cmp.stdout.split('\n')[3]!;
+  assert.match(row, /\d\.\d\dx \(\d\.\d\d-\d\.\d\d\)\s+(no \(|faster|slower)/);
+  assert.doesNotMatch(row, /1 trial/);
+  const bad = await runCli(['bench', '--model', 'tiny', '--trials', '0', '--out', path.join(work, 'no.json')]);
+  assert.equal(bad.code, 2, 'a usage error');
+  assert.match(bad.stderr, /--trials must be a whole number from 1 to 1000 \(got 0\)/);
 });
 
 test('compare and report read the run files', async () => {
