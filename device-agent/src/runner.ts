@@ -7,7 +7,8 @@ import { deviceInfo } from './deviceInfo';
 import { readDeviceState } from './deviceState';
 import { checkSpec } from './requestChecks';
 import { BadInputError } from './errors';
-import { measure, type Phase } from './measure';
+import { measure, type MeasureHooks, type Phase } from './measure';
+import { runTrialsInProcesses } from './trialProcess';
 import { SampleBatcher } from './sampleBatcher';
 import { inspectModel } from './modelInfo';
 import { RUN_SCHEMA_VERSION, type BackendId, type BuildResult, type DeviceState, type ModelInfo, type RunFile, type RunSpec, type SamplesBatch } from '../../contract/protocol';
@@ -140,7 +141,9 @@ export async function executeRun(
   let contentionFindings: Finding[] | null;
   try {
     await contention.start();
-    result = await measure(session.infer, spec, {
+    // One trial measures in this session; several each run in a fresh process (trialProcess.ts).
+    const run = (spec.trials ?? 1) > 1 ? (hooks: MeasureHooks) => runTrialsInProcesses(spec, model, hooks) : (hooks: MeasureHooks) => measure(session.infer, spec, hooks);
+    result = await run({
       signal: sinks.signal,
       onTrial: (index, count) => {
         trial = { index, count };
