@@ -1,6 +1,7 @@
 // One formatter for what every face prints: milliseconds, model names, a device and its backends
 // (`jetbench info`, the Devices view's details).
 import type { BackendStatus, DeviceInfo, RunFile } from './protocol';
+import { computeStats } from './stats';
 
 const GiB = 1024 ** 3;
 
@@ -49,4 +50,10 @@ export function modelName(run: RunFile): string {
 export function deviceLabel(run: Pick<RunFile, 'spec' | 'device'>): string {
   const { device } = run.spec;
   return run.device.hostname && run.device.hostname !== device ? `${device} (${run.device.hostname})` : device;
+}
+
+/** `3: 15.98, 15.54, 14.05 ms (spread CoV 6.6%)`: each trial's median and how much they differ. */
+export function trialMediansText(medians: readonly number[]): string {
+  const spread = medians.length > 1 ? computeStats(medians)?.covPercent : undefined;
+  return `${medians.length}: ${medians.map(formatMs).join(', ')} ms${spread === undefined ? '' : ` (spread CoV ${spread.toFixed(1)}%)`}`;
 }

@@ -37,6 +37,12 @@ export interface RunSpec {
   iterations: number;
   /** Minimum measured wall time in seconds; 0 = no time minimum. */
   durationS: number;
+  /** Independent trials, each with its own warm-up (warmup/warmupMs) and measurement
+   * (iterations/durationS), back to back in one session; absent = 1. Comparisons of runs with 2+
+   * trials judge differences against the spread between trials (contract/stats.ts compareTrials).
+   * @minimum 1
+   * @maximum 1000 */
+  trials?: number;
   /** Intra-op CPU threads; null = the backend's default. */
   threads: number | null;
   /** Concrete input shape for models with dynamic dimensions, e.g. [1, 3, 640, 640]. */
@@ -304,6 +310,14 @@ export interface Stats {
 
 export type RunStatus = 'ok' | 'failed' | 'cancelled';
 
+/** One trial of a run: how many of the run's warm-up and measured samples are its own (they follow
+ * the previous trial's), and the statistics of its measured samples (null when it measured none). */
+export interface TrialSummary {
+  warmupCount: number;
+  count: number;
+  stats: Stats | null;
+}
+
 /** The run file (`.jetbench/runs/<id>.json`). These types are the one source of its JSON Schema:
  * schemas/run.schema.json is generated from them (scripts/schemas.mjs, run by the build; a unit test
  * fails when the committed schema differs), and the JSDoc tags below become its constraints. */
@@ -337,6 +351,9 @@ export interface RunFile {
   /** Whether the numbers can be trusted (contract/validityRules.ts); absent in older run files
    * and in runs with no measured iteration. */
   validity?: Validity;
+  /** Each trial's share of samples.latencyMs / warmupLatencyMs (consecutive, in order) and its
+   * statistics; present when spec.trials > 1. A cancelled or failed run lists the trials it began. */
+  trials?: TrialSummary[];
   status: RunStatus;
   error?: string;
 }

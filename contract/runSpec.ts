@@ -45,6 +45,7 @@ export const SPEC_LIMITS = {
   iterations: 10_000_000,
   /** One day. */
   durationS: 86_400,
+  trials: 1000,
   /** Threads beyond this multiple of the device's cores only add contention. */
   threadsPerCore: 4,
   /** Without the device's core count. */
@@ -77,7 +78,7 @@ export interface SpecProblem {
   message: string;
 }
 
-export const SPEC_KEYS = ['device', 'model', 'backend', 'precision', 'warmup', 'warmupMs', 'iterations', 'durationS', 'threads', 'inputShape', 'opset', 'label', 'tvm', 'verify', 'pipeline'] as const;
+export const SPEC_KEYS = ['device', 'model', 'backend', 'precision', 'warmup', 'warmupMs', 'iterations', 'durationS', 'trials', 'threads', 'inputShape', 'opset', 'label', 'tvm', 'verify', 'pipeline'] as const;
 const TVM_KEYS = ['target', 'arch', 'tuneTrials', 'tuningLog', 'python', 'profile'] as const;
 const PIPELINE_KEYS = ['mode', 'memory', 'source', 'frameCount', 'objects', 'confThreshold', 'iouThreshold', 'maxDetections'] as const;
 const TVM_TARGETS = ['llvm', 'cuda'] as const;
@@ -203,6 +204,7 @@ export function specProblems(spec: unknown, facts: DeviceFacts = {}): SpecProble
   c.number('warmupMs', spec.warmupMs, 0, L.warmupMs);
   c.whole('iterations', spec.iterations, 1, L.iterations);
   c.number('durationS', spec.durationS, 0, L.durationS);
+  if (spec.trials !== undefined) c.whole('trials', spec.trials, 1, L.trials);
   const maxThreads = facts.cpuCores !== undefined && facts.cpuCores > 0 ? facts.cpuCores * L.threadsPerCore : L.threads;
   if (spec.threads !== null && !(typeof spec.threads === 'number' && Number.isInteger(spec.threads) && spec.threads >= 1 && spec.threads <= maxThreads)) {
     const cores = facts.cpuCores !== undefined ? ` (${L.threadsPerCore} per core of this device's ${facts.cpuCores})` : '';
@@ -214,11 +216,12 @@ export function specProblems(spec: unknown, facts: DeviceFacts = {}): SpecProble
   if (spec.verify !== undefined && typeof spec.verify !== 'boolean') c.add('verify', `must be true or false (got ${shown(spec.verify)})`);
   if (spec.tvm !== undefined) c.problems.push(...checkTvm(spec.tvm, spec.backend));
   if (spec.pipeline !== undefined) c.problems.push(...pipelineProblems(spec.pipeline));
+  if (spec.pipeline !== undefined && typeof spec.trials === 'number' && spec.trials > 1) c.add('trials', `must be 1 for a pipeline run: trials repeat a benchmark's warm-up and measurement; run the pipeline again for another trial (got ${spec.trials})`);
   return c.problems;
 }
 
 /** Overrides of the defaults a face supplies (its settings); the rest come from SPEC_DEFAULTS. */
-export type SpecBase = Partial<Pick<RunSpec, 'device' | 'warmup' | 'iterations' | 'threads'>>;
+export type SpecBase = Partial<Pick<RunSpec, 'device' | 'warmup' | 'iterations' | 'threads' | 'trials'>>;
 
 /** A complete RunSpec from what a user gave (`fields`, e.g. one run of a spec file over its
  * `defaults`, or CLI flags), the face's own base, then SPEC_DEFAULTS. Absent and undefined fields
@@ -245,7 +248,10 @@ export function completeSpec(fields: Raw, base: SpecBase = {}, facts: DeviceFact
     opset: pick('opset', SPEC_DEFAULTS.opset),
     label: pick('label', SPEC_DEFAULTS.label),
   };
-  for (const k of Object.keys(fields)) if (!(k in candidate) && fields[k] !== undefined && !['tvm', 'verify', 'pipeline'].includes(k)) candidate[k] = fields[k];
+  // Absent means one trial: a run file of one trial reads as it did before trials existed.
+  const trials = pick('trials', base.trials);
+  if (trials !== undefined && trials !== 1) candidate.trials = trials;
+  for (const k of Object.keys(fields)) if (!(k in candidate) && fields[k] !== undefined && !['tvm', 'verify', 'pipeline', 'trials'].includes(k)) candidate[k] = fields[k];
   if (given('verify') === true) candidate.verify = true;
   else if (given('verify') !== undefined && given('verify') !== false) candidate.verify = given('verify');
   const tvm = given('tvm');

@@ -1,8 +1,9 @@
 /**
  * The rules of the validity verdict that need only what every run file has (its samples, stats,
  * spec, device and device state). Each rule is a pure function returning a Finding or null;
- * thresholds live here, with where they come from. Rules that need more (contention sampled on
- * the device, telemetry) add their own Findings to the same `verdictOf`.
+ * thresholds live here, with where they come from. Contention needs two /proc snapshots taken on
+ * the device (device-agent/src/contention.ts) and is judged here too (contentionFindings); rules
+ * that need telemetry will add their own Findings to the same `verdictOf`.
  */
 import type { DeviceState, RunFile, Stats } from './protocol';
 import { computeStats } from './stats';
@@ -23,7 +24,99 @@ export const THRESHOLDS = {
   driftMinSamples: 40,
   /** 95% interval of the median wider than this fraction of it: too few samples to pin the median. */
   ciWidthFraction: 0.1,
+  /** Share of all CPU time stolen by the hypervisor during measurement (/proc/stat steal) above
+   * which the VM's CPUs were not the run's own. */
+  stealFraction: 0.02,
+  /** Average CPUs used by processes other than the agent and its children during measurement:
+   * above the first a caution, above the second the run is unreliable. */
+  busyCores: { caution: 0.25, unreliable: 1 },
+  /** 1-minute load average above this many times the CPU count at the end of the run. */
+  loadPerCore: 1,
 } as const;
+
+/** CPU times of the machine and its processes at one moment (device-agent/src/contention.ts). */
+export interface ProcSnapshot {
+  /** Monotonic ms. */
+  atMs: number;
+  totalTicks: number;
+  stealTicks: number;
+  loadAverage1: number | null;
+  processes: Array<{ pid: number; ppid: number; name: string; ticks: number }>;
+  ticksPerSecond: number;
+}
+
+/** The codes contentionFindings can give. */
+export const CONTENTION_CODES: ReadonlySet<string> = new Set(['cpu-steal', 'busy-processes', 'load-above-cores']);
+
+/** Contention over a measured span from two snapshots: steal, other busy processes (naming the
+ * busiest), load above the cores. The agent (selfPid) and its descendants (a TVM helper) are ours. */
+export function contentionFindings(before: ProcSnapshot, after: ProcSnapshot, o: { cpuCount: number; selfPid: number }): Finding[] {
+  const findings: Finding[] = [];
+  const seconds = (after.atMs - before.atMs) / 1000;
+  const total = after.totalTicks - before.totalTicks;
+  const steal = after.stealTicks - before.stealTicks;
+  if (total > 0 && steal / total > THRESHOLDS.stealFraction) {
+    findings.push({
+      code: 'cpu-steal',
+      severity: 'caution',
+      summary: `the hypervisor took ${pct((100 * steal) / total)}% of the CPU time during warm-up and measurement (threshold ${THRESHOLDS.stealFraction * 100}%)`,
+      evidence: { stealPercent: pct((100 * steal) / total), thresholdPercent: THRESHOLDS.stealFraction * 100 },
+      why: 'on a virtual machine whose CPUs are shared with other guests, latency includes waiting for the host',
+      fix: 'measure on dedicated cores or bare metal, or at a quieter time on the host',
+    });
+  }
+  if (seconds > 0) {
+    const ours = new Set([o.selfPid]);
+    // Descendants of the agent: repeat until no new child is found (process lists are not ordered by parent).
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const p of after.processes) {
+        if (ours.has(p.pid) || !ours.has(p.ppid)) continue;
+        ours.add(p.pid);
+        grew = true;
+      }
+    }
+    // Its ancestors too: the jetbench client that started it (the CLI, the extension host) relays
+    // the samples; what it costs is part of measuring, and is not another workload.
+    const parent = new Map(after.processes.map((p) => [p.pid, p.ppid]));
+    for (let pid = parent.get(o.selfPid); pid !== undefined && pid > 1 && !ours.has(pid); pid = parent.get(pid)) ours.add(pid);
+    const was = new Map(before.processes.map((p) => [p.pid, p.ticks]));
+    // A process started during the run spent all its time in it; one whose time went down is a
+    // reused pid, a new process too.
+    const spent = (p: ProcSnapshot['processes'][number]) => {
+      const t0 = was.get(p.pid);
+      return t0 === undefined || p.ticks < t0 ? p.ticks : p.ticks - t0;
+    };
+    const busy = after.processes
+      .filter((p) => !ours.has(p.pid))
+      .map((p) => ({ pid: p.pid, name: p.name, cores: Math.min(spent(p) / after.ticksPerSecond / seconds, o.cpuCount) }))
+      .filter((p) => p.cores > 0.02)
+      .sort((a, b) => b.cores - a.cores);
+    const cores = busy.reduce((a, p) => a + p.cores, 0);
+    if (cores > THRESHOLDS.busyCores.caution) {
+      const top = busy.slice(0, 3).map((p) => `${p.name} (pid ${p.pid}, ${p.cores.toFixed(2)} CPUs)`);
+      findings.push({
+        code: 'busy-processes',
+        severity: cores > THRESHOLDS.busyCores.unreliable ? 'unreliable' : 'caution',
+        summary: `other processes used ${cores.toFixed(2)} of ${o.cpuCount} CPUs during warm-up and measurement: ${top.join(', ')}`,
+        evidence: { otherCpus: Math.round(cores * 100) / 100, cpuCount: o.cpuCount, top: top.join('; '), cautionAbove: THRESHOLDS.busyCores.caution, unreliableAbove: THRESHOLDS.busyCores.unreliable },
+        why: 'the model shared the CPUs (and caches, memory bandwidth) with other work: its latency includes theirs',
+        fix: 'stop the processes named (a build, another benchmark, a browser or VS Code window on the device) and run again',
+      });
+    }
+  }
+  if (after.loadAverage1 !== null && after.loadAverage1 > THRESHOLDS.loadPerCore * o.cpuCount) {
+    findings.push({
+      code: 'load-above-cores',
+      severity: 'caution',
+      summary: `load average ${after.loadAverage1} on ${o.cpuCount} CPUs at the end of the run`,
+      evidence: { loadAverage1: after.loadAverage1, cpuCount: o.cpuCount },
+      why: 'more runnable work than CPUs: the run waited for the scheduler',
+      fix: 'stop other work on the device and run again',
+    });
+  }
+  return findings;
+}
 
 type RunInput = Pick<RunFile, 'spec' | 'device' | 'samples'> & { stats: Stats; deviceState?: DeviceState };
 
@@ -122,10 +215,13 @@ export function governorFinding(run: RunInput): Finding | null {
 
 const RULES = [dispersionFinding, tailFinding, driftFinding, ciWidthFinding, threadsFinding, governorFinding];
 
-/** The verdict of a measured run from what its run file holds, plus findings other sources made. */
-export function runValidity(run: RunInput, extra: readonly Finding[] = []): Validity {
+/** The verdict of a measured run from what its run file holds, plus the contention findings the
+ * agent sampled (null: not sampled, e.g. not Linux) and findings other sources made. */
+export function runValidity(run: RunInput, contention: readonly Finding[] | null = null, extra: readonly Finding[] = []): Validity {
   const findings = RULES.map((rule) => rule(run)).filter((f): f is Finding => f !== null);
-  const notChecked = ['contention from other processes (not sampled yet)', 'clocks, power and throttling (no telemetry yet)'];
+  if (contention) findings.push(...contention);
+  const notChecked = ['clocks, power and throttling (no telemetry yet)'];
+  if (!contention) notChecked.unshift('contention from other processes (not sampled on this device)');
   if ((run.deviceState?.cpus ?? []).length === 0) notChecked.push('CPU governor (no cpufreq on this device)');
   return verdictOf([...findings, ...extra], notChecked);
 }

@@ -6,13 +6,15 @@
 //   node agent.js attach         bridge stdin/stdout to the daemon, starting it when needed
 //   node agent.js build-native   build the native addon for this device (native/, cached by source hash)
 //   node agent.js native-worker  the worker process that loads the addon (forked by the agent)
+//   node agent.js trial          one trial of a run of 2+ trials, in a fresh process (forked by the agent)
 //   options: --home DIR (default $JETBENCH_HOME or ~/.jetbench), --idle-minutes N (default 30)
 import { parseArgs } from 'node:util';
 import { createConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-languageserver/node';
 import { agentHome, attach, ensureDaemon, runDaemon } from './daemon';
 import { buildNativeCommand } from './native/build';
 import { runNativeWorker } from './native/worker';
-import { reportFatal, serve } from './server';
+import { defaultBackends, reportFatal, serve } from './server';
+import { runTrialProcess } from './trialProcess';
 import { AGENT_VERSION } from '../../contract/version';
 
 const DEFAULT_IDLE_MINUTES = 30;
@@ -41,6 +43,7 @@ async function main(argv: string[]): Promise<void> {
   }
   if (command === 'stdio') return serveStdio();
   if (command === 'native-worker') return runNativeWorker();
+  if (command === 'trial') return runTrialProcess(defaultBackends);
   if (command === 'build-native') return void buildNativeCommand(rest).then((code) => process.exit(code));
   if (command !== 'daemon' && command !== 'attach') fail(`unknown command '${command}' (use: stdio, daemon, attach, version, build-native)`);
   let values;

@@ -7,12 +7,15 @@ import { deviceInfo } from './deviceInfo';
 import { readDeviceState } from './deviceState';
 import { checkSpec } from './requestChecks';
 import { BadInputError } from './errors';
-import { measure, type Phase } from './measure';
+import { measure, type MeasureHooks, type Phase } from './measure';
+import { runTrialsInProcesses } from './trialProcess';
 import { SampleBatcher } from './sampleBatcher';
 import { inspectModel } from './modelInfo';
 import { RUN_SCHEMA_VERSION, type BackendId, type BuildResult, type DeviceState, type ModelInfo, type RunFile, type RunSpec, type SamplesBatch } from '../../contract/protocol';
-import { computeStats } from '../../contract/stats';
+import { computeStats, trialSummaries } from '../../contract/stats';
 import { runValidity } from '../../contract/validityRules';
+import type { Finding } from '../../contract/validity';
+import { ContentionWatch } from './contention';
 import { runVersions } from './runVersions';
 import { compareOutputs } from './verify';
 
@@ -128,26 +131,35 @@ export async function executeRun(
 
   const batcher = new SampleBatcher((phase, from, samples) => sinks.samples({ runId, phase, offset: from, latencyMs: samples.slice(from) }));
   let lastProgress = 0;
-  let currentPhase: Phase | null = null;
-  const phaseStart: Record<Phase, number> = { warmup: 0, measure: 0 };
+  // Where the current trial's current phase began: its first sample's start, and the samples before it.
+  let trial = { index: 0, count: spec.trials ?? 1 };
+  let current: { phase: Phase; startMs: number; before: number } | null = null;
   let result;
   let extras: Pick<RunFile, 'verification' | 'operators'> = {};
+  // Snapshots of /proc around warm-up and measurement (outside the timed loop): what else ran.
+  const contention = new ContentionWatch(device.cpuCount);
+  let contentionFindings: Finding[] | null;
   try {
-    result = await measure(session.infer, spec, {
+    await contention.start();
+    // One trial measures in this session; several each run in a fresh process (trialProcess.ts).
+    const run = (spec.trials ?? 1) > 1 ? (hooks: MeasureHooks) => runTrialsInProcesses(spec, model, hooks) : (hooks: MeasureHooks) => measure(session.infer, spec, hooks);
+    result = await run({
       signal: sinks.signal,
+      onTrial: (index, count) => {
+        trial = { index, count };
+        current = null;
+      },
       onSample: (phase, samples) => {
         const now = performance.now();
-        if (currentPhase !== phase) {
-          currentPhase = phase;
-          phaseStart[phase] = now - (samples[0] ?? 0);
-        }
+        if (current?.phase !== phase) current = { phase, startMs: now - (samples[samples.length - 1] ?? 0), before: samples.length - 1 };
         batcher.onSample(phase, samples, now);
         if (now - lastProgress >= PROGRESS_EVERY_MS) {
           lastProgress = now;
-          sinks.progress(...phaseProgress(phase, samples.length, now - phaseStart[phase], spec));
+          sinks.progress(...phaseProgress(phase, samples.length - current.before, now - current.startMs, spec, trial));
         }
       },
     });
+    contentionFindings = await contention.findings();
     if (!result.error && !result.cancelled) extras = await afterMeasurement(spec, model, session, backends, sinks);
   } finally {
     await session.dispose().catch(() => undefined);
@@ -162,6 +174,8 @@ export async function executeRun(
     cancelled: result.cancelled,
     error: result.error ? `${spec.backend} failed during the run: ${result.error.message}` : null,
     extras,
+    contention: contentionFindings,
+    trials: result.trials,
   });
 }
 
@@ -187,6 +201,10 @@ export function assembleRun(o: {
   /** The failure in words, null when the job did not fail. */
   error: string | null;
   extras?: Partial<RunFile>;
+  /** What else used the CPUs during the run (ContentionWatch); null or absent when not sampled. */
+  contention?: Finding[] | null;
+  /** Each trial's sample counts (measure()); kept in the run file when the spec asked for 2+ trials. */
+  trials?: ReadonlyArray<{ warmupCount: number; count: number }>;
 }): RunFile {
   const { runId, createdAt, spec, device, versions, deviceState, model } = o.head;
   const run: RunFile = {
@@ -206,20 +224,28 @@ export function assembleRun(o: {
     status: o.error ? 'failed' : o.cancelled ? 'cancelled' : 'ok',
     ...o.extras,
   };
-  if (run.stats) run.validity = runValidity({ spec, device, deviceState, samples: o.samples, stats: run.stats });
+  if ((spec.trials ?? 1) > 1 && o.trials) run.trials = trialSummaries(o.samples.latencyMs, o.trials);
+  if (run.stats) run.validity = runValidity({ spec, device, deviceState, samples: o.samples, stats: run.stats }, o.contention ?? null);
   if (o.error) run.error = o.error;
   return run;
 }
 
 /** A phase's progress line and the job's overall percentage (monotonic across phases: warm-up
- * fills the first 10%, measuring the rest). A phase ends when it has both its iterations and its
- * time, so the fraction done is the smaller of the two. */
-export function phaseProgress(phase: Phase, done: number, elapsedMs: number, spec: Pick<RunSpec, 'warmup' | 'warmupMs' | 'iterations' | 'durationS'>): [string, number] {
+ * fills the first 10% of a trial, measuring the rest; trials share the job equally). A phase ends
+ * when it has both its iterations and its time, so the fraction done is the smaller of the two. */
+export function phaseProgress(
+  phase: Phase,
+  done: number,
+  elapsedMs: number,
+  spec: Pick<RunSpec, 'warmup' | 'warmupMs' | 'iterations' | 'durationS'>,
+  trial: { index: number; count: number } = { index: 0, count: 1 },
+): [string, number] {
   const [count, ms] = phase === 'warmup' ? [spec.warmup, spec.warmupMs] : [spec.iterations, spec.durationS * 1000];
   const fraction = Math.min(1, count > 0 ? done / count : 1, ms > 0 ? elapsedMs / ms : 1);
-  const label = phase === 'warmup' ? 'warm-up' : 'measuring';
+  const label = `${trial.count > 1 ? `trial ${trial.index + 1}/${trial.count}, ` : ''}${phase === 'warmup' ? 'warm-up' : 'measuring'}`;
   // Past its count, a timed phase is waiting for its time: say so rather than "45/1 iterations".
   const what = ms > 0 && done >= count ? `${done} iterations, ${(elapsedMs / 1000).toFixed(1)} of ${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s` : `${done}/${count} iterations`;
-  const overall = phase === 'warmup' ? Math.floor(10 * fraction) : 10 + Math.floor(90 * fraction);
+  const inTrial = phase === 'warmup' ? 0.1 * fraction : 0.1 + 0.9 * fraction;
+  const overall = Math.floor((100 * (trial.index + inTrial)) / trial.count + 1e-9);
   return [`${label}: ${what}`, overall];
 }

@@ -39,6 +39,9 @@ Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is sav
   --warmup-ms MS       minimum warm-up time in ms (default: 0)
   --iterations N       minimum measured iterations, >= 1 (default: 100)
   --duration-s S       minimum measured time in seconds (default: 0)
+  --trials K           repeat warm-up and measurement K times (default: 1); compare judges
+                       runs of 2+ trials by the spread between trials (use 5 before quoting
+                       a difference)
   --threads N          intra-op CPU threads (default: the backend's default)
   --input-shape DIMS   concrete input shape for dynamic models, e.g. 1,3,640,640
   --opset 11|13        opset of generated built-in models (default: 13)

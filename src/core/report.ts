@@ -3,8 +3,8 @@
 // CLI prints what they return and the extension's export command writes it. Statistics come from
 // the run file and device-agent's stats module; nothing here re-measures or re-derives them.
 import type { DeviceState, RunFile, SampleSpan, Stats } from '../../contract/protocol';
-import { MEANINGFUL_DIFFERENCE, compareMedians } from '../../contract/stats';
-import { deviceLabel, formatMs, modelName } from '../../contract/format';
+import { MEANINGFUL_DIFFERENCE, compareMedians, compareTrials, trialMedians } from '../../contract/stats';
+import { deviceLabel, formatMs, modelName, trialMediansText } from '../../contract/format';
 import { csvText, markdownCode, markdownText, oneLine } from '../../contract/untrustedText';
 import type { Table } from '../../contract/panelMessages';
 import type { Validity } from '../../contract/validity';
@@ -20,8 +20,10 @@ const RATIO_NOTE =
 const MEANINGFUL_PERCENT = `${Math.round(MEANINGFUL_DIFFERENCE * 100)}%`;
 const DIFFERENCE_NOTE =
   `Different? compares the medians. no (< ${MEANINGFUL_PERCENT}) = they differ by less than ${MEANINGFUL_PERCENT}, which we do not call a difference (identical configurations run back to back differed by 4-5% on an idle machine); ` +
-  'no (within noise) = the 95% confidence intervals of the two medians (distribution-free, from order statistics) overlap; ' +
-  'faster/slower (1 trial) = beyond the noise inside each run, but each run is a single trial, so the noise between runs (process placement, caches, clocks, other load) is unknown: repeat both configurations before quoting the difference.';
+  'where both runs have 2+ trials (--trials), the ratio is that of the trials\' medians with its 95% interval (Welch\'s t on their logarithms): the spread between trials is the noise between runs, no (within noise) = the interval includes 1.00x, faster/slower = it excludes 1.00x; ' +
+  'with a single trial, no (within noise) = the 95% confidence intervals of the two medians (distribution-free, from order statistics) overlap, and ' +
+  'faster/slower (1 trial) = beyond the noise inside each run, but the noise between runs (process placement, caches, clocks, other load) is unknown: repeat both configurations with --trials 5 before quoting the difference.';
+const UNRELIABLE_NOTE = 'unreliable run = the baseline or this run has an unreliable validity verdict (the run\'s verdict lists why and the fix): do not quote this comparison.';
 
 /** What the comparison table's ratio and difference columns mean, printed under every rendering of it. */
 export const COMPARE_NOTES: readonly string[] = [RATIO_NOTE, DIFFERENCE_NOTE];
@@ -151,6 +153,8 @@ function metricRows(run: RunFile, s: Stats): string[][] {
     ['Samples (n)', `${s.count} measured, ${run.samples.warmupLatencyMs.length} warm-up`],
     ['Model size', `${formatMb(run.model.bytes)} MB`],
   ];
+  const medians = trialMedians(run.trials);
+  if (medians.length > 0) rows.splice(10, 0, ['Trial medians', trialMediansText(medians)]);
   if (run.artifact) {
     const what = run.artifact.kind === 'tensorrt-engine' ? 'Engine size' : 'Module size';
     rows.push([what, `${formatMb(run.artifact.bytes)} MB`]);
@@ -190,18 +194,32 @@ export function validityLines(v: Validity): string[] {
   return lines;
 }
 
-/** Speed-up and difference cells of one run against the baseline. */
+/** Speed-up and difference cells of one run against the baseline: from the trials' medians where
+ * both runs have several trials, else from the two medians and their within-run intervals. */
 function verdict(baseline: RunFile, run: RunFile, isBaseline: boolean): [string, string] {
   if (isBaseline) return [run.stats ? '1.00x' : 'n/a', 'baseline'];
   if (!baseline.stats || !run.stats) return ['n/a', 'n/a'];
+  const mark = crossesSpans(baseline, run) ? CROSS_SPAN_MARK : '';
+  const unreliable = involvesUnreliable(baseline, run) ? '; unreliable run' : '';
+  const trials = compareTrials(trialMedians(baseline.trials), trialMedians(run.trials));
+  if (trials) {
+    // Speed-up = baseline / run: the interval of the latency ratio, inverted.
+    const [lo, hi] = trials.ratioCi95;
+    const cell = `${mark}${(1 / trials.ratio).toFixed(2)}x (${(1 / hi).toFixed(2)}-${(1 / lo).toFixed(2)})`;
+    const words = trials.finding === 'below-meaningful' ? `no (< ${MEANINGFUL_PERCENT})` : trials.finding === 'within-noise' ? 'no (within noise)' : trials.ratio < 1 ? 'faster' : 'slower';
+    return [cell, `${words}${unreliable}`];
+  }
   const cmp = compareMedians(baseline.stats, run.stats);
   const speedUp = 1 / cmp.ratio;
-  const mark = crossesSpans(baseline, run) ? CROSS_SPAN_MARK : '';
   // The mark leads, so the ratios' `x` stay aligned in a right-aligned column.
   const ratio = Number.isFinite(speedUp) && speedUp > 0 ? `${mark}${speedUp.toFixed(2)}x` : 'n/a';
-  if (cmp.finding === 'below-meaningful') return [ratio, `no (< ${MEANINGFUL_PERCENT})`];
-  if (cmp.finding === 'within-noise') return [ratio, 'no (within noise)'];
-  return [ratio, cmp.differenceMs < 0 ? 'faster (1 trial)' : 'slower (1 trial)'];
+  if (cmp.finding === 'below-meaningful') return [ratio, `no (< ${MEANINGFUL_PERCENT})${unreliable}`];
+  if (cmp.finding === 'within-noise') return [ratio, `no (within noise)${unreliable}`];
+  return [ratio, `${cmp.differenceMs < 0 ? 'faster (1 trial)' : 'slower (1 trial)'}${unreliable}`];
+}
+
+function involvesUnreliable(baseline: RunFile, run: RunFile): boolean {
+  return baseline.validity?.verdict === 'unreliable' || run.validity?.verdict === 'unreliable';
 }
 
 /** The comparison table's cells, for renderers other than text and Markdown (the compare panel). */
@@ -232,11 +250,13 @@ export function compareTable(runs: RunFile[], baselineIndex: number): Table {
 export function compareNotes(runs: RunFile[], baselineIndex: number): string[] {
   const baseline = runs[baselineIndex];
   if (!baseline) throw new RangeError(`baseline index ${baselineIndex} is outside the ${runs.length} runs`);
+  const notes = [...COMPARE_NOTES];
+  if (runs.some((run, i) => i !== baselineIndex && baseline.stats && run.stats && involvesUnreliable(baseline, run))) notes.push(UNRELIABLE_NOTE);
   const crossing = runs.some((run, i) => i !== baselineIndex && baseline.stats && run.stats && crossesSpans(baseline, run));
-  if (!crossing) return [...COMPARE_NOTES];
+  if (!crossing) return notes;
   const spans = [...new Set(runs.map(sampleSpan))].map((s) => `${SPAN_LABELS[s]} = ${SPAN_MEANINGS[s]}`);
   const note = `${CROSS_SPAN_MARK} This run's samples span different work than the baseline's, so the ratio is not a speed-up of the same work: ${spans.join('; ')}.`;
-  return [...COMPARE_NOTES, note];
+  return [...notes, note];
 }
 
 /** The research report's comparison table, noise-aware, with footnotes saying what ratio and

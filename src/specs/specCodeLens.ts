@@ -8,7 +8,7 @@ import type { SpecBase } from '../../contract/runSpec';
 export const SPEC_SELECTOR: vscode.DocumentSelector = [{ pattern: '**/*.jetbench.json' }];
 
 export function specBase(settings: Readonly<JetbenchSettings>, activeDevice: string): SpecBase {
-  return { device: activeDevice, warmup: settings.warmup, iterations: settings.iterations, threads: settings.threads };
+  return { device: activeDevice, warmup: settings.warmup, iterations: settings.iterations, trials: settings.trials, threads: settings.threads };
 }
 
 export class SpecCodeLensProvider implements vscode.CodeLensProvider, vscode.Disposable {

@@ -24,6 +24,8 @@ export interface JetbenchSettings {
   defaultDevice: string;
   warmup: number;
   iterations: number;
+  /** Trials per run (each with its own warm-up); 1 = one measurement, as before trials existed. */
+  trials: number;
   /** null = the backend's default. */
   threads: number | null;
   /** Throttle of a result panel's live redraws. */
@@ -39,6 +41,7 @@ export const DEFAULT_SETTINGS: JetbenchSettings = {
   defaultDevice: 'local',
   warmup: SPEC_DEFAULTS.warmup,
   iterations: SPEC_DEFAULTS.iterations,
+  trials: 1,
   threads: SPEC_DEFAULTS.threads,
   redrawIntervalMs: 250,
   maxRestarts: 4,
@@ -52,6 +55,7 @@ export const SETTING_KEYS = {
   defaultDevice: 'defaultDevice',
   warmup: 'run.warmup',
   iterations: 'run.iterations',
+  trials: 'run.trials',
   threads: 'run.threads',
   redrawIntervalMs: 'panel.redrawIntervalMs',
   maxRestarts: 'agent.maxRestarts',
@@ -104,6 +108,7 @@ export function sanitiseSettings(get: (key: string) => unknown): Sanitised {
       defaultDevice,
       warmup: whole('warmup', 0, SPEC_LIMITS.warmup, d.warmup),
       iterations: whole('iterations', 1, SPEC_LIMITS.iterations, d.iterations),
+      trials: whole('trials', 1, SPEC_LIMITS.trials, d.trials),
       threads,
       redrawIntervalMs: whole('redrawIntervalMs', 50, 10_000, d.redrawIntervalMs),
       maxRestarts: whole('maxRestarts', 0, 100, d.maxRestarts),

@@ -1,7 +1,7 @@
 // Complete run files for tests and benchmarks of the readers (views, panels, reports): statistics
 // come from the samples exactly as the agent computes them, so nothing is hard-coded.
 import { RUN_SCHEMA_VERSION, type RunFile, type RunStatus } from '../../contract/protocol';
-import { computeStats } from '../../contract/stats';
+import { computeStats, trialSummaries } from '../../contract/stats';
 
 export interface FakeRunOptions {
   id?: string;
@@ -16,9 +16,13 @@ export interface FakeRunOptions {
   label?: string | null;
   createdAt?: string;
   status?: RunStatus;
+  /** Measured samples per trial: latencyMs is split into trials of this many each (2+ trials). */
+  trialCount?: number;
 }
 
 export function fakeRun(o: FakeRunOptions): RunFile {
+  const perTrial = o.trialCount ? Math.ceil(o.latencyMs.length / o.trialCount) : 0;
+  const trials = o.trialCount ? Array.from({ length: o.trialCount }, (_, i) => ({ warmupCount: i === 0 ? (o.warmupLatencyMs?.length ?? 3) : 0, count: Math.min(perTrial, o.latencyMs.length - i * perTrial) })) : null;
   const model = o.model ?? 'tiny';
   const versions = { agent: '0.1.0', node: 'v20.20.2', onnxruntime: '1.30.0', cuda: null, tensorrt: null, tvm: null };
   const createdAt = o.createdAt ?? '2025-01-01T10:00:00.000Z';
@@ -34,8 +38,9 @@ export function fakeRun(o: FakeRunOptions): RunFile {
       precision: o.precision ?? 'fp32',
       warmup: o.warmupLatencyMs?.length ?? 3,
       warmupMs: 0,
-      iterations: o.latencyMs.length,
+      iterations: perTrial || o.latencyMs.length,
       durationS: 0,
+      ...(trials ? { trials: trials.length } : {}),
       threads: null,
       inputShape: null,
       opset: 13,
@@ -61,6 +66,7 @@ export function fakeRun(o: FakeRunOptions): RunFile {
     timing: { clock: 'host monotonic clock (performance.now)', spans: 'one inference call', executionProvider: 'cpu', threads: 2 },
     samples: { latencyMs: o.latencyMs, warmupLatencyMs: o.warmupLatencyMs ?? [9, 8, 7], ...(o.stagesMs ? { stagesMs: o.stagesMs } : {}) },
     stats: computeStats(o.latencyMs),
+    ...(trials ? { trials: trialSummaries(o.latencyMs, trials) } : {}),
     status: o.status ?? 'ok',
   };
 }

@@ -2,15 +2,16 @@
 // generated models with the real ONNX Runtime; run files are checked against the schema and the
 // statistics recomputed from the samples.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { before, test } from 'node:test';
 import { onnx } from 'onnx-proto';
 import type { RunFile } from '../../contract/protocol';
-import { computeStats } from '../../contract/stats';
+import { computeStats, trialMedians, trialSummaries } from '../../contract/stats';
 import { formatMs } from '../../contract/format';
-import { runValidity } from '../../contract/validityRules';
+import { CONTENTION_CODES, runValidity } from '../../contract/validityRules';
 import { ctrlC, runCli, scratchDir } from '../helpers/cli';
 import { readRun } from '../helpers/runFile';
 
@@ -51,7 +52,9 @@ test('bench tiny: table, schema-valid run file, statistics recomputed from the s
   assert.ok(r.stdout.includes(formatMs(run.stats!.p95Ms)), `P95 ${formatMs(run.stats!.p95Ms)} not in:\n${r.stdout}`);
   // Every measured run carries its verdict, the one its own samples give, and the CLI prints it.
   assert.ok(run.validity, 'the run file has a validity verdict');
-  assert.deepEqual(run.validity, runValidity({ spec: run.spec, device: run.device, deviceState: run.deviceState, samples: run.samples, stats: run.stats! }));
+  const contention = run.validity.findings.filter((f) => CONTENTION_CODES.has(f.code));
+  assert.deepEqual(run.validity, runValidity({ spec: run.spec, device: run.device, deviceState: run.deviceState, samples: run.samples, stats: run.stats! }, contention));
+  assert.ok(!run.validity.notChecked?.some((n) => /contention/.test(n)), 'contention was sampled on Linux');
   assert.match(r.stdout, new RegExp(`^Verdict: ${run.validity.verdict}\\b`, 'm'));
   for (const f of run.validity.findings) assert.ok(r.stdout.includes(f.code), `${f.code} not printed`);
 });
@@ -79,6 +82,25 @@ test('duration minimum extends the run beyond the iteration count', async () => 
   assert.ok(run.samples.latencyMs.length > 1 && total >= 900, `${run.samples.latencyMs.length} samples, ${total} ms`);
   assert.ok(run.samples.warmupLatencyMs.length >= 1);
   assertTrustworthy(run, 2);
+});
+
+test('another process busy during the run: the verdict names it by pid; the agent and the CLI are not named', { skip: process.platform !== 'linux' && 'SKIPPED: contention is read from /proc (Linux only)' }, async () => {
+  const hog = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+  try {
+    await new Promise((r) => setTimeout(r, 200));
+    const out = path.join(work, 'contended.json');
+    const r = await runCli(['bench', '--model', 'tiny', '--warmup', '2', '--iterations', '5', '--duration-s', '2', '--threads', '1', '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const run = readRun(out);
+    const busy = run.validity?.findings.find((f) => f.code === 'busy-processes');
+    assert.ok(busy, `no busy-processes finding: ${JSON.stringify(run.validity)}`);
+    assert.match(busy.summary, new RegExp(`\\(pid ${hog.pid}, \\d\\.\\d\\d CPUs\\)`));
+    assert.ok(!busy.summary.includes(`pid ${process.pid},`), 'the test process (an ancestor of the agent) is not named');
+    assert.ok((busy.evidence.otherCpus as number) > 0.25);
+    assert.match(r.stdout, /busy-processes/);
+  } finally {
+    hog.kill('SIGKILL');
+  }
 });
 
 test('bad input: a clear message, exit 1, no run file', async () => {
@@ -148,6 +170,33 @@ test('Ctrl-C (to the whole process group, as a terminal sends it) stops the run 
   assert.equal(run.status, 'cancelled');
   assert.ok(run.samples.latencyMs.length > 0 && run.samples.latencyMs.length < 1000000);
   assertTrustworthy(run, 1);
+});
+
+test('--trials: each trial warms up and measures; the run file says where each trial\'s samples are; compare uses the trials', async () => {
+  const outs = ['trials-a.json', 'trials-b.json'].map((f) => path.join(work, f));
+  for (const [i, out] of outs.entries()) {
+    const r = await runCli(['bench', '--model', 'tiny', '--trials', '3', '--warmup', '2', '--iterations', '6', '--threads', String(i + 1), '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const run = readRun(out);
+    assert.equal(run.spec.trials, 3);
+    assert.deepEqual(run.trials!.map((t) => [t.warmupCount, t.count]), [[2, 6], [2, 6], [2, 6]]);
+    assert.equal(run.samples.latencyMs.length, 18);
+    assert.equal(run.samples.warmupLatencyMs.length, 6);
+    assert.deepEqual(run.trials, trialSummaries(run.samples.latencyMs, run.trials!));
+    assertTrustworthy(run, 18);
+    assert.match(r.stdout, new RegExp(`^Trial medians\\s+3: ${trialMedians(run.trials).map((m) => formatMs(m).replace('.', '\\.')).join(', ')} ms \\(spread CoV`, 'm'));
+    // Progress names the trial.
+    assert.match(r.stderr, /trial [1-3]\/3, (warm-up|measuring)/);
+  }
+  const cmp = await runCli(['compare', ...outs]);
+  assert.equal(cmp.code, 0, cmp.stderr);
+  // Both runs have trials: the ratio comes with its interval, and no "(1 trial)".
+  const row = cmp.stdout.split('\n')[3]!;
+  assert.match(row, /\d\.\d\dx \(\d\.\d\d-\d\.\d\d\)\s+(no \(|faster|slower)/);
+  assert.doesNotMatch(row, /1 trial/);
+  const bad = await runCli(['bench', '--model', 'tiny', '--trials', '0', '--out', path.join(work, 'no.json')]);
+  assert.equal(bad.code, 2, 'a usage error');
+  assert.match(bad.stderr, /--trials must be a whole number from 1 to 1000 \(got 0\)/);
 });
 
 test('compare and report read the run files', async () => {

@@ -202,7 +202,7 @@ test('compare table: ratio is the speed-up over the baseline, the difference jud
   assert.match(row('TRT FP16'), new RegExp(`\\s${runs[0]!.stats!.medianMs.toFixed(2).replace('.', '\\.')}\\s`));
   assert.match(text, /Ratio vs baseline = baseline median \/ run median/);
   assert.match(text, /95% confidence intervals of the two medians .* overlap/);
-  assert.match(text, /single trial, so the noise between runs .* is unknown/);
+  assert.match(text, /with a single trial, .*the noise between runs .* is unknown: repeat both configurations with --trials 5/);
   // Aligned: every row is as wide as the rule under the header (right-aligned numbers end together).
   const ratioEnd = lines[0]!.indexOf('Ratio vs baseline') + 'Ratio vs baseline'.length;
   for (const l of lines.slice(2, 6)) assert.equal(l.indexOf('x ', ratioEnd - 6), ratioEnd - 1, l);

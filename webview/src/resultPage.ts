@@ -3,8 +3,8 @@
 // run streams, redraws are throttled to the model's interval.
 import { noSamplesText, runningStatusText } from './runningStatus';
 import type { RunFile, Stats } from '../../contract/protocol';
-import { computeStats, percentileSorted } from '../../contract/stats';
-import { formatMs, modelName } from '../../contract/format';
+import { computeStats, percentileSorted, trialMedians } from '../../contract/stats';
+import { formatMs, modelName, trialMediansText } from '../../contract/format';
 import { HistogramChart, pixelsOfColour, resolveColour, StagesChart, TimelineChart, type Marker } from './charts';
 import { decimateMinMax } from './decimate';
 import { el, table } from './dom';
@@ -280,7 +280,9 @@ export class ResultPage {
     }
     rows.push(['Timing', `${run.timing.spans}; ${run.timing.clock}; ${run.timing.executionProvider}, threads ${run.timing.threads ?? 'default'}`]);
     const s = run.spec;
-    rows.push(['Spec', `warm-up ${s.warmup}${s.warmupMs > 0 ? ` / ${s.warmupMs} ms` : ''}, iterations ${s.iterations}${s.durationS > 0 ? `, at least ${s.durationS} s` : ''}`]);
+    rows.push(['Spec', `warm-up ${s.warmup}${s.warmupMs > 0 ? ` / ${s.warmupMs} ms` : ''}, iterations ${s.iterations}${s.durationS > 0 ? `, at least ${s.durationS} s` : ''}${(s.trials ?? 1) > 1 ? `, ${s.trials} trials` : ''}`]);
+    const medians = trialMedians(run.trials);
+    if (medians.length > 0) rows.push(['Trial medians', trialMediansText(medians)]);
     rows.push(['When', `${run.createdAt} → ${run.finishedAt}`]);
     if (model.file) rows.push(['File', model.file]);
     this.environment.replaceChildren(definitionList(rows));

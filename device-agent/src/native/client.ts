@@ -2,8 +2,7 @@
 // over IPC, and turns the worker's death into an error for every pending request, so a native
 // crash ends one job, never the agent.
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
+import { agentScript } from '../agentScript';
 import { BackendUnavailableError, BadInputError } from '../errors';
 import type { NativeBuildInfo } from './binding';
 import type { PipelineJob, PipelineJobResult, TensorRtJob, TensorRtOpened, WorkerBatch, WorkerMessage, WorkerRequest } from './messages';
@@ -11,14 +10,6 @@ import type { PipelineJob, PipelineJobResult, TensorRtJob, TensorRtOpened, Worke
 /** The worker died (a native crash, or killed) while requests were pending. */
 export class NativeWorkerCrashedError extends Error {
   override name = 'NativeWorkerCrashedError';
-}
-
-/** The agent bundle that serves `native-worker`: this bundle (dist/agent.js), or $JETBENCH_AGENT. */
-function agentScript(): string {
-  const candidates = [process.env.JETBENCH_AGENT, path.join(__dirname, 'agent.js'), path.resolve(__dirname, '../../../dist/agent.js')];
-  const found = candidates.find((p): p is string => !!p && existsSync(p));
-  if (!found) throw new Error(`the agent bundle was not found for the native worker (looked for ${candidates.filter(Boolean).join(', ')}): run npm run build`);
-  return found;
 }
 
 interface Pending {
