@@ -6,7 +6,7 @@
  * that need telemetry will add their own Findings to the same `verdictOf`.
  */
 import type { DeviceState, RunFile, Stats } from './protocol';
-import { computeStats } from './stats';
+import { computeStats, percentileSorted } from './stats';
 import { verdictOf, type Finding, type Validity } from './validity';
 
 export const THRESHOLDS = {
@@ -32,6 +32,14 @@ export const THRESHOLDS = {
   busyCores: { caution: 0.25, unreliable: 1 },
   /** 1-minute load average above this many times the CPU count at the end of the run. */
   loadPerCore: 1,
+  /** Tukey's "far out" fence: samples above Q3 + 3 IQR are outliers; more than this share of them
+   * is a caution (a normal-ish series has about 0.0002% beyond it). */
+  outlierIqrFactor: 3,
+  outlierShare: 0.01,
+  /** The last warm-up iterations (up to this many, at least 5) still this much slower than the
+   * measured median: the warm-up ended before the device settled. */
+  warmupTailCount: 10,
+  warmupTailFraction: 0.2,
 } as const;
 
 /** CPU times of the machine and its processes at one moment (device-agent/src/contention.ts). */
@@ -172,6 +180,42 @@ export function driftFinding(run: RunInput): Finding | null {
   };
 }
 
+export function outliersFinding(run: RunInput): Finding | null {
+  const sorted = [...run.samples.latencyMs].sort((a, b) => a - b);
+  if (sorted.length < 20) return null;
+  const q1 = percentileSorted(sorted, 25);
+  const q3 = percentileSorted(sorted, 75);
+  const fence = q3 + THRESHOLDS.outlierIqrFactor * (q3 - q1);
+  const far = sorted.filter((v) => v > fence);
+  const share = far.length / sorted.length;
+  if (!(share > THRESHOLDS.outlierShare)) return null;
+  return {
+    code: 'outliers',
+    severity: 'caution',
+    summary: `${far.length} of ${sorted.length} samples (${pct(share * 100)}%) are far above the rest (beyond ${fence.toFixed(2)} ms = Q3 + ${THRESHOLDS.outlierIqrFactor} IQR); the slowest took ${sorted[sorted.length - 1]!.toFixed(2)} ms`,
+    evidence: { outliers: far.length, count: sorted.length, sharePercent: pct(share * 100), fenceMs: Math.round(fence * 1000) / 1000, maxMs: sorted[sorted.length - 1]!, thresholdPercent: THRESHOLDS.outlierShare * 100 },
+    why: 'isolated iterations many times slower than the rest are interruptions (another process, a page fault storm, a clock change), not the model: they move the mean and the tail percentiles',
+    fix: 'find them in the latency-over-iterations chart; stop other work or lock clocks and run again; quote the median, not the mean',
+  };
+}
+
+export function warmupFinding(run: RunInput): Finding | null {
+  const w = run.samples.warmupLatencyMs;
+  const k = Math.min(THRESHOLDS.warmupTailCount, w.length);
+  if (k < 5) return null;
+  const tail = computeStats(w.slice(w.length - k))!.medianMs;
+  const excess = tail / run.stats.medianMs - 1;
+  if (!(excess > THRESHOLDS.warmupTailFraction)) return null;
+  return {
+    code: 'warmup-not-converged',
+    severity: 'caution',
+    summary: `the last ${k} warm-up iterations took ${pct(excess * 100)}% longer than the measured median (median ${tail.toFixed(2)} vs ${run.stats.medianMs.toFixed(2)} ms)`,
+    evidence: { lastWarmupMedianMs: tail, lastWarmupCount: k, medianMs: run.stats.medianMs, excessPercent: pct(excess * 100), thresholdPercent: THRESHOLDS.warmupTailFraction * 100 },
+    why: 'the device was still getting faster when measurement began (caches, clocks, lazy initialisation, JIT): the first measured iterations may belong to the warm-up',
+    fix: `raise the warm-up (--warmup ${Math.max(50, w.length * 3)} or --warmup-ms 2000) and run again`,
+  };
+}
+
 export function ciWidthFinding(run: RunInput): Finding | null {
   const [lo, hi] = run.stats.medianCi95Ms;
   const width = (hi - lo) / run.stats.medianMs;
@@ -213,7 +257,7 @@ export function governorFinding(run: RunInput): Finding | null {
   };
 }
 
-const RULES = [dispersionFinding, tailFinding, driftFinding, ciWidthFinding, threadsFinding, governorFinding];
+const RULES = [dispersionFinding, tailFinding, outliersFinding, driftFinding, warmupFinding, ciWidthFinding, threadsFinding, governorFinding];
 
 /** The verdict of a measured run from what its run file holds, plus the contention findings the
  * agent sampled (null: not sampled, e.g. not Linux) and findings other sources made. */

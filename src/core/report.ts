@@ -20,7 +20,7 @@ const RATIO_NOTE =
 const MEANINGFUL_PERCENT = `${Math.round(MEANINGFUL_DIFFERENCE * 100)}%`;
 const DIFFERENCE_NOTE =
   `Different? compares the medians. no (< ${MEANINGFUL_PERCENT}) = they differ by less than ${MEANINGFUL_PERCENT}, which we do not call a difference (identical configurations run back to back differed by 4-5% on an idle machine); ` +
-  'where both runs have 2+ trials (--trials), the ratio is that of the trials\' medians with its 95% interval (Welch\'s t on their logarithms): the spread between trials is the noise between runs, no (within noise) = the interval includes 1.00x, faster/slower = it excludes 1.00x; ' +
+  `where both runs have 2+ trials (--trials), the ratio is that of the trials' medians with its 95% interval (Welch's t on their logarithms): the spread between trials is the noise between runs, faster/slower = the whole interval is more than ${MEANINGFUL_PERCENT} away from 1.00x, no (within noise) = it is not; ` +
   'with a single trial, no (within noise) = the 95% confidence intervals of the two medians (distribution-free, from order statistics) overlap, and ' +
   'faster/slower (1 trial) = beyond the noise inside each run, but the noise between runs (process placement, caches, clocks, other load) is unknown: repeat both configurations with --trials 5 before quoting the difference.';
 const UNRELIABLE_NOTE = 'unreliable run = the baseline or this run has an unreliable validity verdict (the run\'s verdict lists why and the fix): do not quote this comparison.';

@@ -84,7 +84,7 @@ test('duration minimum extends the run beyond the iteration count', async () => 
   assertTrustworthy(run, 2);
 });
 
-test('another process busy during the run: the verdict names it by pid; the agent and the CLI are not named', { skip: process.platform !== 'linux' && 'SKIPPED: contention is read from /proc (Linux only)' }, async () => {
+test('another process busy during the run: the verdict names it by pid, the agent and the CLI are not named; without it, no busy process', { skip: process.platform !== 'linux' && 'SKIPPED: contention is read from /proc (Linux only)' }, async () => {
   const hog = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
   try {
     await new Promise((r) => setTimeout(r, 200));
@@ -101,6 +101,11 @@ test('another process busy during the run: the verdict names it by pid; the agen
   } finally {
     hog.kill('SIGKILL');
   }
+  // The same run without the hog: no other process is busy (the agent, the CLI and this test are ours).
+  const quiet = await runCli(['bench', '--model', 'tiny', '--warmup', '2', '--iterations', '5', '--duration-s', '2', '--threads', '1', '--out', path.join(work, 'quiet.json')]);
+  assert.equal(quiet.code, 0, quiet.stderr);
+  const calm = readRun(path.join(work, 'quiet.json')).validity!;
+  assert.ok(!calm.findings.some((f) => f.code === 'busy-processes'), `a quiet run was flagged: ${JSON.stringify(calm.findings)}`);
 });
 
 test('bad input: a clear message, exit 1, no run file', async () => {

@@ -2,7 +2,7 @@
 // quiet on a steady series, and the verdict is the worst finding.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { THRESHOLDS, ciWidthFinding, dispersionFinding, driftFinding, governorFinding, runValidity, tailFinding, threadsFinding } from '../../contract/validityRules';
+import { THRESHOLDS, ciWidthFinding, dispersionFinding, driftFinding, governorFinding, outliersFinding, runValidity, tailFinding, threadsFinding, warmupFinding } from '../../contract/validityRules';
 import type { DeviceState, RunFile } from '../../contract/protocol';
 import { fakeRun } from '../helpers/fakeRun';
 import { formatBenchTable } from '../../src/core/report';
@@ -43,6 +43,31 @@ test('heavy tail: one stall in fifty iterations of 5x the median', () => {
   assert.equal(f.code, 'heavy-tail');
   assert.ok((f.evidence.ratio as number) > THRESHOLDS.tailRatio);
   assert.equal(tailFinding(input(steady())), null);
+});
+
+test('outliers: 2% of iterations far beyond Q3 + 3 IQR is a caution naming the fence and the slowest; 0.5% is not', () => {
+  const spiked = (every: number) => steady(400).map((v, i) => (i % every === 7 ? v * 3 : v));
+  const f = outliersFinding(input(spiked(50)))!;
+  assert.equal(f.code, 'outliers');
+  assert.equal(f.evidence.outliers, 8);
+  assert.equal(f.evidence.sharePercent, 2);
+  assert.match(f.summary, /8 of 400 samples .* Q3 \+ 3 IQR\); the slowest took 30\.\d\d ms/);
+  assert.equal(outliersFinding(input(spiked(200))), null, '2 of 400 is within the share');
+  assert.equal(outliersFinding(input(steady())), null);
+});
+
+test('warm-up not converged: the last warm-up iterations 50% slower than the measured median; a settled warm-up is fine', () => {
+  const withWarmup = (warmupLatencyMs: number[]) => {
+    const run = fakeRun({ latencyMs: steady(), warmupLatencyMs });
+    return { spec: run.spec, device: run.device, samples: run.samples, stats: run.stats! };
+  };
+  const slow = warmupFinding(withWarmup([40, 30, 20, ...Array.from({ length: 17 }, () => 15)]))!;
+  assert.equal(slow.code, 'warmup-not-converged');
+  assert.equal(slow.evidence.lastWarmupCount, 10);
+  assert.equal(slow.evidence.excessPercent, 50);
+  assert.match(slow.fix, /--warmup 60/);
+  assert.equal(warmupFinding(withWarmup([40, 30, 20, ...Array.from({ length: 17 }, () => 10.1)])), null, 'settled by its end');
+  assert.equal(warmupFinding(withWarmup([40, 30, 20, 15])), null, 'too short to judge');
 });
 
 test('drift: a run that slows by 20% is flagged, with the direction and a fix; a steady one is not', () => {
