@@ -7,6 +7,7 @@
  */
 import type { DeviceState, RunFile, Stats } from './protocol';
 import { computeStats, percentileSorted } from './stats';
+import { formatMs } from './format';
 import { verdictOf, type Finding, type Validity } from './validity';
 
 export const THRESHOLDS = {
@@ -192,7 +193,7 @@ export function outliersFinding(run: RunInput): Finding | null {
   return {
     code: 'outliers',
     severity: 'caution',
-    summary: `${far.length} of ${sorted.length} samples (${pct(share * 100)}%) are far above the rest (beyond ${fence.toFixed(2)} ms = Q3 + ${THRESHOLDS.outlierIqrFactor} IQR); the slowest took ${sorted[sorted.length - 1]!.toFixed(2)} ms`,
+    summary: `${far.length} of ${sorted.length} samples (${pct(share * 100)}%) are far above the rest (beyond ${formatMs(fence)} ms = Q3 + ${THRESHOLDS.outlierIqrFactor} IQR); the slowest took ${formatMs(sorted[sorted.length - 1]!)} ms`,
     evidence: { outliers: far.length, count: sorted.length, sharePercent: pct(share * 100), fenceMs: Math.round(fence * 1000) / 1000, maxMs: sorted[sorted.length - 1]!, thresholdPercent: THRESHOLDS.outlierShare * 100 },
     why: 'isolated iterations many times slower than the rest are interruptions (another process, a page fault storm, a clock change), not the model: they move the mean and the tail percentiles',
     fix: 'find them in the latency-over-iterations chart; stop other work or lock clocks and run again; quote the median, not the mean',
@@ -209,7 +210,7 @@ export function warmupFinding(run: RunInput): Finding | null {
   return {
     code: 'warmup-not-converged',
     severity: 'caution',
-    summary: `the last ${k} warm-up iterations took ${pct(excess * 100)}% longer than the measured median (median ${tail.toFixed(2)} vs ${run.stats.medianMs.toFixed(2)} ms)`,
+    summary: `the last ${k} warm-up iterations took ${pct(excess * 100)}% longer than the measured median (median ${formatMs(tail)} vs ${formatMs(run.stats.medianMs)} ms)`,
     evidence: { lastWarmupMedianMs: tail, lastWarmupCount: k, medianMs: run.stats.medianMs, excessPercent: pct(excess * 100), thresholdPercent: THRESHOLDS.warmupTailFraction * 100 },
     why: 'the device was still getting faster when measurement began (caches, clocks, lazy initialisation, JIT): the first measured iterations may belong to the warm-up',
     fix: `raise the warm-up (--warmup ${Math.max(50, w.length * 3)} or --warmup-ms 2000) and run again`,

@@ -68,6 +68,9 @@ test('warm-up not converged: the last warm-up iterations 50% slower than the mea
   assert.match(slow.fix, /--warmup 60/);
   assert.equal(warmupFinding(withWarmup([40, 30, 20, ...Array.from({ length: 17 }, () => 10.1)])), null, 'settled by its end');
   assert.equal(warmupFinding(withWarmup([40, 30, 20, 15])), null, 'too short to judge');
+  // A microsecond model's times keep their digits (formatMs: 3 decimals below 1 ms).
+  const micro = fakeRun({ latencyMs: steady(400, 0.008), warmupLatencyMs: Array.from({ length: 10 }, () => 0.02) });
+  assert.match(warmupFinding({ spec: micro.spec, device: micro.device, samples: micro.samples, stats: micro.stats! })!.summary, /\(median 0\.020 vs 0\.008 ms\)/);
 });
 
 test('drift: a run that slows by 20% is flagged, with the direction and a fix; a steady one is not', () => {
