@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything jetbench needs on a fresh machine and builds the bundles.
 #   scripts/setup.sh          npm packages + build
-#   scripts/setup.sh --test   also what the tests use: Python packages (onnx checker, TVM), sshd and
+#   scripts/setup.sh --test   also what the tests use: Python packages (onnx checker, TVM) in .venv/
+#                             (scripts/setup-python.sh), sshd and
 #                             the SSH suites' test user (scripts/setup-ssh.sh), the VS Code suites'
 #                             tools (scripts/setup-vscode.sh: Chromium, code-server, Node 24), and
 #                             the native toolchain and addon (scripts/setup-native.sh)
@@ -12,7 +13,7 @@ cd "$(dirname "$0")/.."
 export ONNXRUNTIME_NODE_INSTALL=skip
 npm ci --no-audit --no-fund --loglevel=error
 if [[ "${1:-}" == "--test" ]]; then
-  python3 -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+  bash scripts/setup-python.sh
   # The SSH suites: OpenSSH's sshd and a dedicated non-root test user.
   bash scripts/setup-ssh.sh
   bash scripts/setup-vscode.sh
