@@ -1,6 +1,7 @@
-// A synthetic model whose latency is close to linear in one number (its layers), so a known
-// slowdown can be measured: 10% more layers, about 10% slower. Used by bench:compare and the
-// comparison's integration test.
+// Synthetic models of known cost. convChain: latency close to linear in one number (its layers),
+// so a known slowdown can be measured (10% more layers, about 10% slower; bench:compare and the
+// comparison's integration test). microModel: one Relu on 16 floats, microseconds a call, for runs
+// of a million samples in seconds.
 import { writeFileSync } from 'node:fs';
 import { onnx } from 'onnx-proto';
 import { GraphBuilder } from '../../models/src/graph';
@@ -27,3 +28,19 @@ export function convChain(layers: number, file: string): string {
   return file;
 }
 
+
+/** One Relu on a [1, 16] input: each inference costs microseconds (mostly the runtime's call). */
+export function microModel(file: string): string {
+  const g = new GraphBuilder('float32');
+  g.one('Relu', ['input']);
+  g.nodes[g.nodes.length - 1]!.output = ['output'];
+  const model = g.model({
+    inputs: [{ name: 'input', type: 'float32', shape: [1, 16] }],
+    outputs: [{ name: 'output', type: 'float32', shape: [1, 16] }],
+    opset: 13,
+    graphName: 'micro',
+    docString: 'one Relu: a microsecond model for million-sample runs',
+  });
+  writeFileSync(file, onnx.ModelProto.encode(model).finish());
+  return file;
+}

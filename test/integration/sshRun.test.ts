@@ -22,6 +22,7 @@ import { resolveDevice, type SshDevice } from '../../src/core/devices';
 import { runOnAgent, StreamedSamples } from '../../src/core/runClient';
 import type { SshHooks } from '../../src/core/sshSession';
 import { ROOT, runCli, scratchDir } from '../helpers/cli';
+import { microModel } from '../helpers/convChain';
 import { readRun } from '../helpers/runFile';
 import { processRunning, SSH_TEST_USER, sshUnavailableReason, sshWorkspace, TestSshd } from '../helpers/sshd';
 
@@ -132,6 +133,57 @@ describe('benchmarks over SSH', { skip: unavailable ?? false }, () => {
     assert.equal(run.samples.warmupLatencyMs.length, 3);
     // What the client wrote is exactly what the device measured and kept.
     assert.deepEqual(run.samples, deviceRun(sshd, '.jb-cut', run.id).samples);
+  });
+
+  test('a million-sample run survives a cut connection and a fetch --wait that joins mid-run', async () => {
+    // A microsecond model: a million samples in seconds. Joining late means receiving the samples
+    // so far as one batch (hundreds of thousands), which once overflowed the stack (issue 18 item 5).
+    const ws = sshWorkspace(sshd, { devices: [{ name: 'board', host: 'jetbench-dev', agentHome: '.jb-big', agentIdleMinutes: 0.5 }] });
+    const model = path.join(sshd.deviceHome, 'micro.onnx');
+    microModel(model);
+    spawnSync('chown', [`${SSH_TEST_USER}:`, model]);
+    const n = 1_000_000;
+    let cutAt = -1;
+    let fetchedLate: Promise<Awaited<ReturnType<typeof runCli>>> | null = null;
+    const fetchedFile = path.join(scratchDir(), 'fetched-big.json');
+    const r = await runCli(['bench', '--device', 'board', '--model', model, '--warmup', '1', '--iterations', String(n), '--threads', '1'], {
+      cwd: ws.cwd,
+      env: ws.env,
+      onStderr: (text, child) => {
+        const m = /measuring: (\d+)\/1000000/.exec(text);
+        if (cutAt < 0 && m && Number(m[1]) >= 200_000) {
+          cutAt = Number(m[1]);
+          for (const pid of sshd.sessionPids()) process.kill(pid, 'SIGKILL');
+          // The client stays away for 3 s while the device measures on (~100k samples a second
+          // here): its re-attach is sent the samples it missed as one batch of 100,000s.
+          process.kill(child.pid!, 'SIGSTOP');
+          setTimeout(() => process.kill(child.pid!, 'SIGCONT'), 3000);
+          // A second client joins the run while it goes on: it is sent every sample so far at once.
+          fetchedLate = (async () => {
+            const list = await runCli(['runs', '--device', 'board', '--json'], { cwd: ws.cwd, env: ws.env });
+            const live = (JSON.parse(list.stdout) as Array<{ id: string; state: string }>).find((x) => x.state === 'running');
+            assert.ok(live, `a running run is listed: ${list.stdout}${list.stderr}`);
+            return runCli(['fetch', '--device', 'board', live.id, '--wait', '--out', fetchedFile], { cwd: ws.cwd, env: ws.env });
+          })();
+        }
+      },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(cutAt >= 200_000, 'the connection was cut during the measurement');
+    const held = /re-attached to run \S+: (\d+) warm-up and (\d+) measured samples held/.exec(r.stderr);
+    assert.ok(held && Number(held[2]) >= 200_000 && Number(held[2]) < n, r.stderr);
+    const run = runFileOf(ws.cwd);
+    assert.equal(run.status, 'ok');
+    assert.equal(run.samples.latencyMs.length, n);
+    assert.equal(run.stats!.count, n);
+    assert.deepEqual(run.samples, deviceRun(sshd, '.jb-big', run.id).samples);
+    const fetched = await fetchedLate!;
+    assert.equal(fetched.code, 0, fetched.stderr);
+    assert.deepEqual(readRun(fetchedFile).samples, run.samples);
+    // Attaching to the finished run cuts its million samples back into batches on the device.
+    const again = await runCli(['fetch', '--device', 'board', run.id, '--wait', '--out', fetchedFile], { cwd: ws.cwd, env: ws.env });
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(readRun(fetchedFile).samples, run.samples);
   });
 
   test('the agent killed mid-run: the run is kept as failed with the samples measured', async () => {
