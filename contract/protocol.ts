@@ -116,8 +116,9 @@ export interface JetbenchInitializeResult {
 
 export interface GpuInfo {
   name: string;
-  /** `nvidia-smi` for discrete GPUs, `tegra` for a Jetson's integrated GPU. */
-  source: 'nvidia-smi' | 'tegra';
+  /** `nvidia-smi` for discrete GPUs, `tegra` for a Jetson's integrated GPU, `trtexec` for the
+   * device named in an imported trtexec log. */
+  source: 'nvidia-smi' | 'tegra' | 'trtexec';
   driverVersion: string | null;
   memoryBytes: number | null;
   computeCapability: string | null;
@@ -262,10 +263,11 @@ export interface ArtifactInfo {
 
 /** What one latency sample spans, as a kind two runs can be compared by: `ort-call` an ONNX
  * Runtime session.run timed on the agent's host clock; `trt-compute` one TensorRT enqueue timed by
- * CUDA events on device buffers; `tvm-call` one module call timed inside the Python helper;
+ * CUDA events on device buffers (trtexec's "GPU Compute Time" too); `trt-latency` trtexec's
+ * "Latency" of one query, H2D + compute + D2H; `tvm-call` one module call timed inside the Python helper;
  * `pipeline-frame` a whole frame, pre- and postprocessing included. Samples of different kinds
  * measure different work: a ratio between them is not a speed-up of the same thing. */
-export type SampleSpan = 'ort-call' | 'trt-compute' | 'tvm-call' | 'pipeline-frame';
+export type SampleSpan = 'ort-call' | 'trt-compute' | 'trt-latency' | 'tvm-call' | 'pipeline-frame';
 
 /** How the numbers were taken, so a reader knows what a latency includes. */
 export interface TimingInfo {
@@ -354,8 +356,41 @@ export interface RunFile {
   /** Each trial's share of samples.latencyMs / warmupLatencyMs (consecutive, in order) and its
    * statistics; present when spec.trials > 1. A cancelled or failed run lists the trials it began. */
   trials?: TrialSummary[];
+  /** Present when the run was made from another tool's outputs (`jetbench import trtexec`) rather
+   * than measured by jetbench: what was read, and the tool's own figures to check ours against. */
+  imported?: ImportInfo;
   status: RunStatus;
   error?: string;
+}
+
+/** A file an imported run was made from. */
+export interface ImportedFile {
+  role: 'log' | 'times' | 'profile';
+  /** As given on the command line, resolved to an absolute path. */
+  path: string;
+  /** @pattern ^[0-9a-f]{64}$ */
+  sha256: string;
+  bytes: number;
+}
+
+/** Where an imported run came from. Device, model and versions hold only what the tool's output
+ * says (the rest reads "unknown"). */
+export interface ImportInfo {
+  tool: 'trtexec';
+  /** The tool's version as its output says (TensorRT's, for trtexec). */
+  toolVersion: string;
+  /** @format date-time */
+  importedAt: string;
+  /** The tool's command line as its log recorded it; null where the log has none. */
+  commandLine: string | null;
+  files: ImportedFile[];
+  /** Where the samples came from: per-query times (e.g. --exportTimes), one per query. */
+  samplesFrom: 'times';
+  /** The tool's own summary of the span the samples measure (ms), to check the statistics
+   * recomputed from the samples against; null when the log printed none. */
+  reported: { medianMs: number; meanMs: number; minMs: number; maxMs: number; percentilesMs: Record<string, number>; throughputQps: number } | null;
+  /** Iterations behind the per-layer profile (`operators`, average ms per layer), when there is one. */
+  profileIterations?: number;
 }
 
 export interface RunParams {

@@ -25,6 +25,30 @@ export interface TrtexecSummary {
   totalGpuComputeS?: number;
 }
 
+/** One layer of trtexec's per-layer profile (--dumpProfile's table or --exportProfile's JSON). */
+export interface TrtexecLayerTime {
+  name: string;
+  /** Summed over every profiled iteration. */
+  totalMs: number;
+  averageMs: number;
+  medianMs: number;
+  /** Share of the profile's total, as trtexec printed it. */
+  percent: number;
+}
+
+export interface TrtexecLayerProfile {
+  /** Iterations the profiler saw ("=== Profile (N iterations ) ===", or the JSON's count). */
+  iterations: number;
+  /** The layers, without trtexec's "Total" row. */
+  layers: TrtexecLayerTime[];
+}
+
+/** What a trtexec log says, the performance summary optional (a --dumpProfile run without
+ * --separateProfileRun prints a profile and no summary). */
+export interface TrtexecLogContent extends Omit<TrtexecLog, 'summary'> {
+  summary?: TrtexecSummary;
+}
+
 export interface TrtexecLog {
   /** e.g. "10.16.1", from "TensorRT version:" or decoded from the "[TensorRT v101601]" banner. */
   tensorrtVersion: string;
@@ -40,6 +64,20 @@ export interface TrtexecLog {
   /** trtexec's own "[W] * …" performance warnings (continuation lines joined). */
   warnings: string[];
   passed: boolean;
+  /** "Warmup completed N queries over M ms". */
+  warmup?: { queries: number; ms: number };
+  /** "Timing trace has N queries over S s". */
+  trace?: { queries: number; seconds: number };
+  /** "Engine built in S sec." */
+  engineBuildS?: number;
+  /** "Engine deserialized in S sec." */
+  engineLoadS?: number;
+  /** The per-layer table --dumpProfile prints. */
+  profile?: TrtexecLayerProfile;
+  /** Timestamps of the first and last prefixed lines ("[07/07/2026-02:10:45]"), as ISO times in UTC
+   * (trtexec prints local time without a zone). */
+  startedAt?: string;
+  endedAt?: string;
 }
 
 /** A trtexec output that cannot be read; the message names the file and what is missing. */
@@ -98,6 +136,41 @@ const STAT_LINES: Record<string, keyof TrtexecSummary> = {
  * --skipInference, or not a trtexec log).
  */
 export function parseTrtexecLog(text: string, file: string): TrtexecLog {
+  const log = readTrtexecLog(text, file);
+  if (!log.summary) {
+    throw new TrtexecParseError(file, 'has no complete "=== Performance summary ===" (Throughput, Latency and GPU Compute Time lines); the log is truncated or trtexec ran with --skipInference',
+      'Import the log of a run that finished inference, or pass the per-iteration times with --times.');
+  }
+  return { ...log, summary: log.summary };
+}
+
+/** "[07/07/2026-02:10:45]" -> "2026-07-07T02:10:45.000Z" (trtexec prints MM/DD/YYYY-HH:MM:SS). */
+function logTime(raw: string): string | undefined {
+  const m = /^\[(\d\d)\/(\d\d)\/(\d{4})-(\d\d):(\d\d):(\d\d)\]/.exec(raw);
+  if (!m) return undefined;
+  const t = Date.UTC(Number(m[3]), Number(m[1]) - 1, Number(m[2]), Number(m[4]), Number(m[5]), Number(m[6]));
+  return Number.isFinite(t) ? new Date(t).toISOString() : undefined;
+}
+
+/** A row of --dumpProfile's table: TensorRT 10+ prints the numbers first ("137.84 0.0069 0.0061
+ * 9.4 name"), 8.x the name first, right-aligned ("name 137.84 0.0069 0.0061 9.4"). */
+function profileRow(body: string): TrtexecLayerTime | undefined {
+  const num = '([0-9]+(?:\\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)';
+  const numbersFirst = new RegExp(`^\\s*${num}\\s+${num}\\s+${num}\\s+${num}\\s+(\\S.*?)\\s*$`).exec(body);
+  const nameFirst = numbersFirst ? null : new RegExp(`^\\s*(\\S.*?)\\s+${num}\\s+${num}\\s+${num}\\s+${num}\\s*$`).exec(body);
+  if (numbersFirst) {
+    const [, t, a, m, p, name] = numbersFirst;
+    return { name: name!, totalMs: Number(t), averageMs: Number(a), medianMs: Number(m), percent: Number(p) };
+  }
+  if (nameFirst) {
+    const [, name, t, a, m, p] = nameFirst;
+    return { name: name!, totalMs: Number(t), averageMs: Number(a), medianMs: Number(m), percent: Number(p) };
+  }
+  return undefined;
+}
+
+/** Like parseTrtexecLog, but a log without a performance summary is read too (summary absent). */
+export function readTrtexecLog(text: string, file: string): TrtexecLogContent {
   const options: Record<string, string> = {};
   const warnings: string[] = [];
   let tensorrtVersion: string | undefined;
@@ -107,7 +180,15 @@ export function parseTrtexecLog(text: string, file: string): TrtexecLog {
   let inSummary = false;
   let summary: Partial<TrtexecSummary> | undefined;
   let lastSummary: Partial<TrtexecSummary> | undefined;
+  let profile: TrtexecLayerProfile | undefined;
+  let inProfile = false;
+  const facts: Pick<TrtexecLog, 'warmup' | 'trace' | 'engineBuildS' | 'engineLoadS' | 'startedAt' | 'endedAt'> = {};
   for (const raw of text.split(/\r?\n/)) {
+    const at = logTime(raw);
+    if (at) {
+      facts.startedAt ??= at;
+      facts.endedAt = at;
+    }
     const banner = /^&&&& (RUNNING|PASSED|FAILED) TensorRT\.trtexec \[TensorRT v(\d+)\](?: \[[^\]]*\])? # (.*)$/.exec(raw);
     if (banner) {
       tensorrtVersion ??= decodeBannerVersion(banner[2] ?? '');
@@ -121,6 +202,15 @@ export function parseTrtexecLog(text: string, file: string): TrtexecLog {
     if (body.startsWith('=== ')) {
       inSummary = body.startsWith('=== Performance summary');
       if (inSummary) summary = {};
+      const profiled = /^=== Profile \((\d+) iterations ?\) ===/.exec(body);
+      inProfile = profiled !== null;
+      if (profiled) profile = { iterations: Number(profiled[1]), layers: [] };
+      continue;
+    }
+    if (inProfile && profile && level === 'I') {
+      const row = profileRow(body);
+      if (row && row.name !== 'Total') profile.layers.push(row);
+      else if (!row && !/Time|Layer/.test(body)) inProfile = false;
       continue;
     }
     if (level === 'W' && inSummary) {
@@ -129,6 +219,14 @@ export function parseTrtexecLog(text: string, file: string): TrtexecLog {
       continue;
     }
     if (level !== 'I') continue;
+    const warm = /^Warmup completed (\d+) queries over ([0-9.]+) ms$/.exec(body);
+    if (warm) facts.warmup = { queries: Number(warm[1]), ms: Number(warm[2]) };
+    const trace = /^Timing trace has (\d+) queries over ([0-9.]+) s$/.exec(body);
+    if (trace) facts.trace = { queries: Number(trace[1]), seconds: Number(trace[2]) };
+    const built = /^Engine built in ([0-9.]+) sec\.?$/.exec(body);
+    if (built) facts.engineBuildS = Number(built[1]);
+    const loaded = /^Engine deserialized in ([0-9.]+) sec\.?$/.exec(body);
+    if (loaded) facts.engineLoadS = Number(loaded[1]);
     const kv = /^([A-Za-z][A-Za-z0-9 ()/-]*?):\s?(.*)$/.exec(body);
     if (!kv) continue;
     const key = kv[1] ?? '';
@@ -152,19 +250,17 @@ export function parseTrtexecLog(text: string, file: string): TrtexecLog {
     throw new TrtexecParseError(file, 'is not a trtexec log (no "&&&& RUNNING TensorRT.trtexec" banner, no "TensorRT version:" line)',
       'Pass the text trtexec printed (e.g. `trtexec ... 2>&1 | tee run.log`).');
   }
-  if (!lastSummary) {
-    throw new TrtexecParseError(file, 'has no complete "=== Performance summary ===" (Throughput, Latency and GPU Compute Time lines); the log is truncated or trtexec ran with --skipInference',
-      'Import the log of a run that finished inference, or pass the per-iteration times with --times.');
-  }
   return {
     tensorrtVersion: tensorrtVersion ?? 'unknown',
     ...(commandLine !== undefined ? { commandLine } : {}),
     ...(device !== undefined ? { device } : {}),
     options,
     ...spanFrom(options),
-    summary: lastSummary as TrtexecSummary,
+    ...(lastSummary ? { summary: lastSummary as TrtexecSummary } : {}),
     warnings,
     passed,
+    ...facts,
+    ...(profile && profile.layers.length > 0 ? { profile } : {}),
   };
 }
 
@@ -184,7 +280,7 @@ function spanFrom(options: Record<string, string>): Pick<TrtexecLog, 'dataTransf
 }
 
 /** trtexec's own performance warnings as verdict findings (codes `trtexec-*`, documented in README). */
-export function trtexecFindings(log: TrtexecLog): Finding[] {
+export function trtexecFindings(log: Pick<TrtexecLog, 'warnings' | 'tensorrtVersion'>): Finding[] {
   const findings: Finding[] = [];
   for (const w of log.warnings) {
     const cov = /GPU compute time is unstable, with coefficient of variance = ([0-9.]+)%/.exec(w);
@@ -255,6 +351,92 @@ export function parseTrtexecLayerInfo(text: string, file: string): TrtexecLayerI
     }
     throw new TrtexecParseError(file, `layer ${i} has no "Name"`, 'Pass the file written by trtexec --exportLayerInfo=FILE.');
   });
+}
+
+/** Per-query times of --exportTimes, the measured queries only, in order. */
+export interface TrtexecTimes {
+  /** "latencyMs": H2D + compute + D2H (compute alone when data transfers were off). */
+  latencyMs: number[];
+  /** "computeMs": GPU compute, from CUDA events around the enqueue on trtexec's stream. */
+  computeMs: number[];
+  /** "h2dMs"/"d2hMs" (TensorRT 8+) or "inMs"/"outMs" (7.x). */
+  h2dMs: number[];
+  d2hMs: number[];
+  /** Entries dropped as warm-up: TensorRT 7.x wrote every query, warm-up included. */
+  warmupDropped: number;
+}
+
+const TIMES_FIELDS = {
+  current: { h2d: 'h2dMs', d2h: 'd2hMs' },
+  legacy: { h2d: 'inMs', d2h: 'outMs' },
+} as const;
+
+/**
+ * Reads trtexec's --exportTimes JSON: `[ { "startEnqMs", ..., "h2dMs", "computeMs", "d2hMs",
+ * "latencyMs" }, ... ]` (TensorRT 8+, measured queries only) or the 7.x form (`"inMs"`, `"outMs"`,
+ * every query; pass `warmupQueries` from the log to drop the warm-up). Throws TrtexecParseError
+ * naming the first entry and field that is missing or not a number.
+ */
+export function parseTrtexecTimes(text: string, file: string, warmupQueries = 0): TrtexecTimes {
+  const fix = 'Pass the file written by trtexec --exportTimes=FILE, whole.';
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new TrtexecParseError(file, `is not JSON (${(e as Error).message}); a file cut short by a killed trtexec ends mid-array`, fix);
+  }
+  if (!Array.isArray(doc)) throw new TrtexecParseError(file, 'is not a JSON array of per-query times', fix);
+  if (doc.length === 0) throw new TrtexecParseError(file, 'holds no queries (an empty array)', 'Run trtexec without --skipInference, with --exportTimes=FILE.');
+  const first = doc[0] as Record<string, unknown>;
+  const legacy = typeof first === 'object' && first !== null && 'inMs' in first && !('h2dMs' in first);
+  const names = legacy ? TIMES_FIELDS.legacy : TIMES_FIELDS.current;
+  const out: TrtexecTimes = { latencyMs: [], computeMs: [], h2dMs: [], d2hMs: [], warmupDropped: legacy ? Math.min(warmupQueries, doc.length) : 0 };
+  doc.forEach((entry: unknown, i: number) => {
+    if (typeof entry !== 'object' || entry === null) throw new TrtexecParseError(file, `entry ${i} is not an object`, fix);
+    const value = (field: string): number => {
+      const v = (entry as Record<string, unknown>)[field];
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+        throw new TrtexecParseError(file, `entry ${i} has ${v === undefined ? 'no' : 'a bad'} "${field}"${v === undefined ? '' : ` (${JSON.stringify(v)})`}`, fix);
+      }
+      return v;
+    };
+    const row = { latency: value('latencyMs'), compute: value('computeMs'), h2d: value(names.h2d), d2h: value(names.d2h) };
+    if (i < out.warmupDropped) return;
+    out.latencyMs.push(row.latency);
+    out.computeMs.push(row.compute);
+    out.h2dMs.push(row.h2d);
+    out.d2hMs.push(row.d2h);
+  });
+  if (out.latencyMs.length === 0) throw new TrtexecParseError(file, `holds only the ${out.warmupDropped} warm-up queries`, fix);
+  return out;
+}
+
+/** Reads trtexec's --exportProfile JSON: `[ { "count": N }, { "name", "timeMs", "averageMs",
+ * "medianMs", "percentage" }, ... ]` (medianMs from TensorRT 8.x on; absent before, taken as the
+ * average). */
+export function parseTrtexecProfile(text: string, file: string): TrtexecLayerProfile {
+  const fix = 'Pass the file written by trtexec --exportProfile=FILE, whole.';
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new TrtexecParseError(file, `is not JSON (${(e as Error).message})`, fix);
+  }
+  if (!Array.isArray(doc) || doc.length === 0) throw new TrtexecParseError(file, 'is not a JSON array starting with { "count": N }', fix);
+  const head = doc[0] as { count?: unknown };
+  if (typeof head !== 'object' || head === null || typeof head.count !== 'number') throw new TrtexecParseError(file, 'does not start with { "count": N }', fix);
+  const layers = doc.slice(1).map((l: unknown, i: number): TrtexecLayerTime => {
+    const o = (typeof l === 'object' && l !== null ? l : {}) as Record<string, unknown>;
+    const num = (field: string): number => {
+      const v = o[field];
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new TrtexecParseError(file, `layer ${i} has no numeric "${field}"`, fix);
+      return v;
+    };
+    if (typeof o.name !== 'string') throw new TrtexecParseError(file, `layer ${i} has no "name"`, fix);
+    const averageMs = num('averageMs');
+    return { name: o.name, totalMs: num('timeMs'), averageMs, medianMs: typeof o.medianMs === 'number' ? o.medianMs : averageMs, percent: num('percentage') };
+  });
+  return { iterations: head.count, layers };
 }
 
 /** Which span a trtexec run measures, stated whatever the version's defaults are. */

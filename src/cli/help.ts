@@ -15,6 +15,7 @@ Commands:
   deploy    put the agent on an SSH device (a no-op when it is there)
   runs      list the runs on a device (live and persisted)
   fetch     copy a device's run into .jetbench/runs
+  import    make a run file from trtexec's outputs (log + --exportTimes)
 
 Devices (--device): local, a name from the jetbench.devices setting (.vscode/settings.json), a Host
 of ~/.ssh/config, or ssh://user@host:port. An SSH host key not in ~/.ssh/known_hosts is refused
@@ -132,5 +133,21 @@ Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is sav
   Copies a run from the device into .jetbench/runs/<RUN_ID>.json (or --out FILE, or --out DIR for
   DIR/<RUN_ID>.json). A run still going is
   an error unless --wait, which follows it to its end first.
+`,
+  import: `Usage: jetbench import trtexec LOG --times TIMES.json [--profile PROFILE.json]
+                       [--span gpu-compute|latency] [--precision fp32|fp16|int8] [--label TEXT]
+                       [--out FILE|DIR] [--json]
+
+  Makes a run file (.jetbench/runs/<id>.json) from a trtexec run's outputs, so it can be reported,
+  compared and opened like a measured run. LOG is what trtexec printed (any TensorRT 8-11:
+  version, GPU, flags, warnings, its summary); TIMES is its --exportTimes=FILE (one entry per query:
+  the samples). --profile adds --exportProfile=FILE's per-layer times (else the log's --dumpProfile
+  table, if any).
+  --span gpu-compute (default): "GPU Compute Time", CUDA events around each enqueue, no copies: the
+    span of jetbench's own TensorRT runner. --span latency: "Latency", H2D + compute + D2H (compute
+    alone when trtexec ran with --noDataTransfers).
+  Prints trtexec's own median/P99/mean beside those recomputed from the samples. Device fields
+  trtexec does not print (host, CPU, OS) read "unknown"; trtexec's warnings join the verdict.
+  Exit 1 when the log does not end in "&&&& PASSED" (the run is still written, marked failed).
 `,
 } as const;

@@ -20,6 +20,7 @@ import type { CliIo } from './io';
 import { EXIT_INTERRUPTED, measureOnDevice, runSummaryJson } from './measureOnDevice';
 import { deploy } from './deploy';
 import { fetchRun, runs } from './runs';
+import { importRun } from './importRun';
 
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
@@ -238,7 +239,7 @@ async function info(args: string[], io: CliIo): Promise<number> {
   return EXIT_OK;
 }
 
-const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = { bench, build, compare, report, models, info, pipeline, deploy, runs, fetch: fetchRun };
+const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = { bench, build, compare, report, models, info, pipeline, deploy, runs, fetch: fetchRun, import: importRun };
 
 export async function cli(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;

@@ -65,6 +65,7 @@ function runName(run: RunFile): string {
 export const SPAN_LABELS: Readonly<Record<SampleSpan, string>> = {
   'ort-call': 'ORT run() (host clock)',
   'trt-compute': 'TRT enqueue (CUDA events)',
+  'trt-latency': 'TRT H2D+compute+D2H (trtexec)',
   'tvm-call': 'TVM call (Python helper)',
   'pipeline-frame': 'whole frame (host clock)',
 };
@@ -73,6 +74,7 @@ export const SPAN_LABELS: Readonly<Record<SampleSpan, string>> = {
 const SPAN_MEANINGS: Readonly<Record<SampleSpan, string>> = {
   'ort-call': 'one ONNX Runtime session.run timed on the agent\'s host clock, input binding and the copy of outputs to JavaScript included',
   'trt-compute': 'one TensorRT enqueue timed by CUDA events on device-resident buffers, no host copies',
+  'trt-latency': "one query's host-to-device copy, GPU compute and device-to-host copy, as trtexec's Latency (CUDA events)",
   'tvm-call': 'one TVM module call plus a device sync, timed inside the Python helper; inputs stay bound, outputs stay on the device',
   'pipeline-frame': 'one whole frame on the host clock: preprocess, copies, inference and postprocess',
 };
@@ -150,12 +152,13 @@ function metricRows(run: RunFile, s: Stats): string[][] {
     ['Std', `${formatMs(s.stdMs)} ms (CoV ${s.covPercent.toFixed(1)}%)`],
     ['FPS', formatFps(s.fps)],
     ['CI95 of median', `[${formatMs(s.medianCi95Ms[0])}, ${formatMs(s.medianCi95Ms[1])}] ms`],
-    ['Samples (n)', `${s.count} measured, ${run.samples.warmupLatencyMs.length} warm-up`],
-    ['Model size', `${formatMb(run.model.bytes)} MB`],
+    ['Samples (n)', run.imported ? `${s.count} measured (imported from ${run.imported.tool} ${run.imported.toolVersion}; warm-up not exported)` : `${s.count} measured, ${run.samples.warmupLatencyMs.length} warm-up`],
   ];
+  // An imported run knows the model and engine by path only.
+  if (!run.imported) rows.push(['Model size', `${formatMb(run.model.bytes)} MB`]);
   const medians = trialMedians(run.trials);
   if (medians.length > 0) rows.splice(10, 0, ['Trial medians', trialMediansText(medians)]);
-  if (run.artifact) {
+  if (run.artifact && !run.imported) {
     const what = run.artifact.kind === 'tensorrt-engine' ? 'Engine size' : 'Module size';
     rows.push([what, `${formatMb(run.artifact.bytes)} MB`]);
   }
@@ -338,11 +341,23 @@ function mdRunSection(run: RunFile): string {
   // Everything below that a run file or a device supplied is text, never markup (untrustedText.ts).
   const t = markdownText;
   const label = spec.label ? ` "${t(spec.label)}"` : '';
-  const lines = [`## ${t(modelName(run))}${label}: ${t(spec.backend)} ${t(spec.precision)} on ${t(d.hostname)}`, ''];
+  const where = run.imported ? (d.gpus[0]?.name ?? 'a GPU trtexec did not name') : d.hostname;
+  const lines = [`## ${t(modelName(run))}${label}: ${t(spec.backend)} ${t(spec.precision)} on ${t(where)}`, ''];
   const status = statusLine(run);
   lines.push(`- Run: ${mdCode(run.id)}, status **${t(run.status)}**, ${t(run.createdAt)} to ${t(run.finishedAt)}`);
   if (status) lines.push(`- **${t(status)}**`);
-  lines.push(`- Device: ${t(d.hostname)} (${t(`${d.distro ?? d.platform} ${d.osRelease}, ${d.arch}`)}), CPU ${t(d.cpuModel)} x ${d.cpuCount}${d.cpuGovernor ? `, governor ${t(d.cpuGovernor)}` : ''}`);
+  const imp = run.imported;
+  if (imp) {
+    lines.push(`- Imported from ${t(imp.tool)} (TensorRT ${t(imp.toolVersion)}) on ${t(imp.importedAt)}: ${imp.files.map((f) => `${t(f.role)} ${mdCode(f.path)}`).join(', ')}`);
+    if (imp.commandLine) lines.push(`- Command: ${mdCode(imp.commandLine)}`);
+    const r = imp.reported;
+    if (r && run.stats) {
+      lines.push(`- trtexec's own summary of this span: median ${formatMs(r.medianMs)} ms, P99 ${r.percentilesMs['99'] === undefined ? 'not reported' : `${formatMs(r.percentilesMs['99'])} ms`}, mean ${formatMs(r.meanMs)} ms, ${formatFps(r.throughputQps)} qps (recomputed here from the ${run.stats.count} samples: median ${formatMs(run.stats.medianMs)} ms, P99 ${formatMs(run.stats.p99Ms)} ms)`);
+    }
+    lines.push('- Device: host, CPU and OS not in trtexec\'s output');
+  } else {
+    lines.push(`- Device: ${t(d.hostname)} (${t(`${d.distro ?? d.platform} ${d.osRelease}, ${d.arch}`)}), CPU ${t(d.cpuModel)} x ${d.cpuCount}${d.cpuGovernor ? `, governor ${t(d.cpuGovernor)}` : ''}`);
+  }
   for (const g of d.gpus) lines.push(`- GPU: ${t(g.name)}${g.computeCapability ? `, sm ${t(g.computeCapability)}` : ''}${g.driverVersion ? `, driver ${t(g.driverVersion)}` : ''}`);
   if (d.jetson) {
     const j = d.jetson;
@@ -359,11 +374,13 @@ function mdRunSection(run: RunFile): string {
   }
   if (v.python) versions.push(`Python ${v.python.version} (${v.python.path})`);
   lines.push(`- Versions: ${t(versions.join(', '))}`);
-  lines.push(`- Model: ${mdCode(run.model.path)}${run.model.builtin ? ` (built-in ${t(run.model.builtin)})` : ''}, sha256 ${mdCode(run.model.sha256)}, ${run.model.bytes} bytes`);
+  if (imp) lines.push(`- Model: ${mdCode(run.model.path)} (as the log names it)`);
+  else lines.push(`- Model: ${mdCode(run.model.path)}${run.model.builtin ? ` (built-in ${t(run.model.builtin)})` : ''}, sha256 ${mdCode(run.model.sha256)}, ${run.model.bytes} bytes`);
   if (run.artifact) {
     const a = run.artifact;
     const flags = Object.entries(a.flags).map(([k, value]) => `${k}=${String(value)}`);
-    lines.push(`- Artifact: ${t(a.kind)} ${mdCode(a.path)}, ${a.bytes} bytes, built in ${(a.buildMs / 1000).toFixed(1)} s${flags.length ? `, flags ${mdCode(flags.join(' '))}` : ''}`);
+    const size = imp ? (a.buildMs > 0 ? `, built in ${(a.buildMs / 1000).toFixed(1)} s` : '') : `, ${a.bytes} bytes, built in ${(a.buildMs / 1000).toFixed(1)} s`;
+    lines.push(`- Artifact: ${t(a.kind)} ${mdCode(a.path)}${size}${flags.length ? `, flags ${mdCode(flags.join(' '))}` : ''}`);
   }
   const threads = spec.threads === null ? `default${run.timing.threads !== null ? ` (${run.timing.threads})` : ''}` : String(spec.threads);
   lines.push(`- Spec: warm-up ${spec.warmup}${spec.warmupMs > 0 ? ` / ${spec.warmupMs} ms` : ''}, iterations ${spec.iterations}, duration ${spec.durationS} s, threads ${threads}`);
@@ -413,7 +430,10 @@ export function formatOperators(run: RunFile, top: number, format: CompareFormat
     align: ['left', 'right', 'right', 'right'],
     rows: ops.slice(0, top).map((o) => [o.name, formatMs(o.ms), `${total > 0 ? ((100 * o.ms) / total).toFixed(1) : '0.0'}%`, String(o.calls)]),
   };
-  const title = `Operators (one inference, ${ops.length} in all, ${formatMs(total)} ms with a sync around each):`;
+  const iterations = run.imported?.profileIterations;
+  const title = iterations !== undefined
+    ? `Layers (trtexec's profile, average of ${iterations} iterations, ${ops.length} in all, ${formatMs(total)} ms; layers on parallel streams overlap, so the sum is not the latency):`
+    : `Operators (one inference, ${ops.length} in all, ${formatMs(total)} ms with a sync around each):`;
   return `${title}\n${format === 'md' ? renderMd(table) : renderText(table)}`;
 }
 

@@ -8,6 +8,9 @@ import {
   decodeBannerVersion,
   parseTrtexecLayerInfo,
   parseTrtexecLog,
+  parseTrtexecProfile,
+  parseTrtexecTimes,
+  readTrtexecLog,
   trtexecArgs,
   trtexecDefaultSpan,
   trtexecFindings,
@@ -15,6 +18,8 @@ import {
   TrtexecParseError,
   type TrtexecCommandInput,
 } from '../../contract/trtexec.js';
+import { trtexecPrecision, trtexecRun } from '../../contract/trtexecRun.js';
+import type { ImportedFile } from '../../contract/protocol.js';
 
 const dir = join(import.meta.dirname, '..', 'fixtures', 'trtexec');
 const fixture = (name: string): string => readFileSync(join(dir, name), 'utf8');
@@ -127,4 +132,93 @@ test('the default span differs between 10.x and 11.x (why the span flags are exp
 
 test('missing trtexec message says where JetPack puts it', () => {
   assert.match(trtexecMissingMessage(['PATH']), /\/usr\/src\/tensorrt\/bin\/trtexec/);
+});
+
+// ---- import (issue 19 item 2) ----------------------------------------------------------------
+
+test('a --dumpProfile log (TensorRT 10.16, no performance summary) gives its per-layer table and run facts', () => {
+  const log = readTrtexecLog(fixture('trt10.16-dumpProfile.log'), 'p.log');
+  assert.equal(log.summary, undefined, 'the profiler run prints no summary');
+  assert.equal(log.profile?.iterations, 18362);
+  assert.equal(log.profile?.layers.length, 15, 'the Total row is not a layer');
+  assert.deepEqual(log.profile?.layers[1], { name: 'node_conv2d_myl0_1', totalMs: 193.5, averageMs: 0.0105, medianMs: 0.0098, percent: 12.7 });
+  assert.ok(log.profile!.layers.some((l) => l.name.startsWith('Reformatting CopyNode for Input Tensor')), 'names with spaces are whole');
+  assert.equal(log.startedAt, '2026-07-07T02:11:40.000Z');
+  assert.equal(log.endedAt, '2026-07-07T02:11:43.000Z');
+  // parseTrtexecLog still insists on a summary.
+  assert.throws(() => parseTrtexecLog(fixture('trt10.16-dumpProfile.log'), 'p.log'), /p\.log: has no complete "=== Performance summary ==="/);
+  const full = readTrtexecLog(fixture('trt10.16-onnx-default.log'), 'x.log');
+  assert.deepEqual(full.warmup, { queries: 3057, ms: 200 });
+  assert.deepEqual(full.trace, { queries: 46125, seconds: 3.00013 });
+  assert.equal(full.engineBuildS, 8.09138);
+});
+
+test('--exportTimes: per-query times in trtexec 8+ form, a missing field named by entry, the 7.x form with its warm-up', () => {
+  const t = parseTrtexecTimes(fixture('made-exportTimes.json'), 'times.json');
+  assert.equal(t.latencyMs.length, 400);
+  assert.equal(t.computeMs[0], 0.03);
+  assert.equal(t.latencyMs[0], 0.0373);
+  assert.equal(t.h2dMs[0], 0.0041);
+  assert.throws(() => parseTrtexecTimes(fixture('made-exportTimes-missing-field.json'), 'm.json'), /m\.json: entry 7 has no "computeMs"/);
+  assert.throws(() => parseTrtexecTimes(fixture('made-exportTimes.json').slice(0, 5000), 'cut.json'), /cut\.json: is not JSON .*cut short/);
+  assert.throws(() => parseTrtexecTimes('[]', 'e.json'), /e\.json: holds no queries/);
+  assert.throws(() => parseTrtexecTimes('[{"latencyMs": -1, "computeMs": 1, "h2dMs": 0, "d2hMs": 0}]', 'n.json'), /entry 0 has a bad "latencyMs" \(-1\)/);
+  // TensorRT 7.x wrote every query, warm-up first, with inMs/outMs.
+  const legacy = JSON.stringify([5, 1, 1, 1].map((c) => ({ startInMs: 0, endInMs: 0, inMs: 0.1, computeMs: c, outMs: 0.1, latencyMs: c + 0.2, endToEndMs: c + 0.3 })));
+  const old = parseTrtexecTimes(legacy, 'old.json', 1);
+  assert.equal(old.warmupDropped, 1);
+  assert.deepEqual(old.computeMs, [1, 1, 1]);
+});
+
+test('--exportProfile JSON: count and layers; a malformed one is named', () => {
+  const p = parseTrtexecProfile(fixture('made-exportProfile.json'), 'prof.json');
+  assert.equal(p.iterations, 18362);
+  assert.equal(p.layers.length, 4);
+  assert.equal(p.layers[0]?.name, 'node_conv2d_myl0_1');
+  assert.throws(() => parseTrtexecProfile('[{"name": "x"}]', 'bad.json'), /bad\.json: does not start with \{ "count": N \}/);
+  assert.throws(() => parseTrtexecProfile('[{"count": 3}, {"name": "x", "timeMs": 1}]', 'bad.json'), /layer 0 has no numeric "averageMs"/);
+});
+
+const files: ImportedFile[] = [{ role: 'log', path: '/x/run.log', sha256: '0'.repeat(64), bytes: 1 }];
+
+test('the run from a log and its times: our statistics of trtexec samples, trtexec\'s own beside them, its warnings in the verdict', () => {
+  const log = readTrtexecLog(fixture('trt10.16-spinwait-cudagraph-notransfers.log'), 'x.log');
+  // Times consistent with this log's query count and GPU compute median (what trtexec writes for one run).
+  const n = log.trace!.queries;
+  const median = log.summary!.gpuCompute.medianMs;
+  const compute = Array.from({ length: n }, (_, i) => median * (1 + ((i % 11) - 5) / 1000));
+  const times = { latencyMs: compute, computeMs: compute, h2dMs: compute.map(() => 0), d2hMs: compute.map(() => 0), warmupDropped: 0 };
+  const run = trtexecRun({ id: 'r1', log, times, files, span: 'gpu-compute', label: null, importedAt: new Date('2026-12-04T00:00:00Z') });
+  assert.equal(run.status, 'ok');
+  assert.equal(run.timing.span, 'trt-compute');
+  assert.equal(run.stats!.count, n);
+  assert.ok(Math.abs(run.stats!.medianMs - median) <= 1e-6 * median + 1e-9, `${run.stats!.medianMs} vs ${median}`);
+  assert.equal(run.imported?.reported?.medianMs, median);
+  assert.equal(run.versions.tensorrt, '10.16.1');
+  assert.equal(run.device.gpus[0]?.name, 'NVIDIA H100 PCIe');
+  assert.equal(run.device.gpus[0]?.source, 'trtexec');
+  assert.equal(run.artifact?.flags['cudaGraph'], true);
+  assert.equal(run.spec.warmup, log.warmup!.queries);
+  assert.ok(!run.validity!.findings.some((f) => f.code === 'import-mismatch'), JSON.stringify(run.validity));
+  // With --noDataTransfers trtexec's Latency is the compute span: imported as such.
+  assert.equal(trtexecRun({ id: 'r2', log, times, files, span: 'latency', label: null, importedAt: new Date() }).timing.span, 'trt-compute');
+});
+
+test('an import whose log and times come from different trtexec runs is unreliable, saying why; precision and span from the log', () => {
+  const log = readTrtexecLog(fixture('trt10.16-onnx-default.log'), 'x.log');
+  const times = parseTrtexecTimes(fixture('made-exportTimes.json'), 't.json');
+  const run = trtexecRun({ id: 'r3', log, times, files, span: 'latency', label: 'l', importedAt: new Date() });
+  assert.equal(run.timing.span, 'trt-latency', 'data transfers on: H2D + compute + D2H');
+  assert.equal(run.samples.latencyMs[0], 0.0373);
+  assert.equal(run.spec.precision, 'fp32');
+  const mismatch = run.validity!.findings.find((f) => f.code === 'import-mismatch');
+  assert.equal(mismatch?.severity, 'unreliable');
+  assert.match(mismatch!.summary, /timing trace has 46125 queries, the times file 400/);
+  assert.equal(run.validity!.verdict, 'unreliable');
+  assert.equal(trtexecPrecision('FP32+FP16'), 'fp16');
+  assert.equal(trtexecPrecision('FP32+INT8'), 'int8');
+  // A log that does not end in PASSED: the run is kept, marked failed.
+  const failed = trtexecRun({ id: 'r4', log: { ...log, passed: false }, times, files, span: 'gpu-compute', label: null, importedAt: new Date() });
+  assert.equal(failed.status, 'failed');
+  assert.match(failed.error!, /does not end in "&&&& PASSED"/);
 });
