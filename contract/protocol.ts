@@ -356,11 +356,77 @@ export interface RunFile {
   /** Each trial's share of samples.latencyMs / warmupLatencyMs (consecutive, in order) and its
    * statistics; present when spec.trials > 1. A cancelled or failed run lists the trials it began. */
   trials?: TrialSummary[];
+  /** Power, clocks and temperatures the agent sampled in the background during the run (an idle
+   * baseline where power is readable, warm-up, measurement); absent where the device has no
+   * source it can read (no cpufreq, thermal zones or power monitors: many VMs) and in older files. */
+  telemetry?: Telemetry;
   /** Present when the run was made from another tool's outputs (`jetbench import trtexec`) rather
    * than measured by jetbench: what was read, and the tool's own figures to check ours against. */
   imported?: ImportInfo;
   status: RunStatus;
   error?: string;
+}
+
+/** Background samples of the device's sensors during a run (device-agent/src/telemetry/). */
+export interface Telemetry {
+  /** Sources read: `ina3221-hwmon` (JetPack 5+ power rails), `ina3221-iio` (JetPack 4), `cpufreq`,
+   * `thermal`, `gpu-devfreq` (Jetson GPU clock and load), `soctherm-oc` (Orin over-current counters). */
+  sources: string[];
+  /** Sampling rate asked for and achieved over the run (Hz). */
+  requestedHz: number;
+  achievedHz: number;
+  /** How total power was taken: a rail's name (`VDD_IN`, `POM_5V_IN`) or `sum of rails` (AGX
+   * Xavier, AGX Orin); null without power rails. */
+  totalPowerRule: string | null;
+  series: TelemetrySeries;
+  /** The run's phases as they happened (trials repeat warm-up and measure), on the series' clock. */
+  phases: TelemetryPhase[];
+  /** Every measured phase together: what a reader quotes; null without power. */
+  energyPerInferenceMj: number | null;
+  /** The same less the idle baseline's power over the measured time: what the inferences cost
+   * above the device doing nothing; null without power or without an idle baseline. */
+  energyPerInferenceAboveIdleMj: number | null;
+  /** Orin over-current counters (soctherm_oc `ocN_event_cnt`) at the start and end of the run. */
+  overCurrent?: OverCurrentCount[];
+  /** Trip points of thermal zones (`passive`, °C), to judge how near the limit the run got. */
+  passiveTripC?: Record<string, number>;
+}
+
+/** Samples in time order, every series aligned with `tMs`; a series is absent when its source is,
+ * never zero-filled. */
+export interface TelemetrySeries {
+  /** ms on the agent's monotonic clock, from the first sample. */
+  tMs: number[];
+  totalPowerMw?: number[];
+  railsMw?: Record<string, number[]>;
+  /** Lowest and highest current CPU frequency across the online cores (kHz). */
+  cpuMinKHz?: number[];
+  cpuMaxKHz?: number[];
+  gpuHz?: number[];
+  gpuLoadPercent?: number[];
+  /** Thermal zones by type (°C); offline sensors (-256 °C) left out. */
+  tempC?: Record<string, number[]>;
+}
+
+export interface TelemetryPhase {
+  phase: 'idle' | 'warmup' | 'measure';
+  startMs: number;
+  endMs: number;
+  /** Telemetry samples inside the phase. */
+  samples: number;
+  energyJ: number | null;
+  meanPowerW: number | null;
+  maxPowerW: number | null;
+  cpuKHz: { min: number; max: number } | null;
+  gpuHz: { min: number; max: number } | null;
+  maxTempC: number | null;
+  hottestZone: string | null;
+}
+
+export interface OverCurrentCount {
+  counter: string;
+  start: number;
+  end: number;
 }
 
 /** A file an imported run was made from. */

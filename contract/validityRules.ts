@@ -5,7 +5,8 @@
  * the device (device-agent/src/contention.ts) and is judged here too (contentionFindings); rules
  * that need telemetry will add their own Findings to the same `verdictOf`.
  */
-import type { DeviceState, RunFile, Stats } from './protocol';
+import type { DeviceState, RunFile, Stats, Telemetry } from './protocol';
+import { telemetryFindings, telemetryNotChecked } from './telemetry';
 import { computeStats, percentileSorted } from './stats';
 import { formatMs } from './format';
 import { verdictOf, type Finding, type Validity } from './validity';
@@ -127,7 +128,7 @@ export function contentionFindings(before: ProcSnapshot, after: ProcSnapshot, o:
   return findings;
 }
 
-type RunInput = Pick<RunFile, 'spec' | 'device' | 'samples'> & { stats: Stats; deviceState?: DeviceState };
+type RunInput = Pick<RunFile, 'spec' | 'device' | 'samples'> & { stats: Stats; deviceState?: DeviceState; telemetry?: Telemetry };
 
 const pct = (v: number) => Math.round(v * 10) / 10;
 
@@ -265,7 +266,8 @@ const RULES = [dispersionFinding, tailFinding, outliersFinding, driftFinding, wa
 export function runValidity(run: RunInput, contention: readonly Finding[] | null = null, extra: readonly Finding[] = []): Validity {
   const findings = RULES.map((rule) => rule(run)).filter((f): f is Finding => f !== null);
   if (contention) findings.push(...contention);
-  const notChecked = ['clocks, power and throttling (no telemetry yet)'];
+  findings.push(...telemetryFindings(run.telemetry));
+  const notChecked = telemetryNotChecked(run.telemetry);
   if (!contention) notChecked.unshift('contention from other processes (not sampled on this device)');
   if ((run.deviceState?.cpus ?? []).length === 0) notChecked.push('CPU governor (no cpufreq on this device)');
   return verdictOf([...findings, ...extra], notChecked);

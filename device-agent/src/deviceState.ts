@@ -4,38 +4,9 @@
 // root that is `/` on a device; JETBENCH_DEVICE_ROOT points it at a fixture tree of the same
 // layout (tests, a Jetson's tree on a machine that is not one). Anything unreadable is null.
 import { execFile } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CpuFreqState, DeviceState, GpuClockState, PowerModeState } from '../../contract/protocol';
-
-/** The file-system root device facts are read under. */
-export function deviceRoot(env: NodeJS.ProcessEnv = process.env): string {
-  return env.JETBENCH_DEVICE_ROOT || '/';
-}
-
-async function readText(file: string): Promise<string | null> {
-  try {
-    // Device-tree strings end with NUL.
-    return (await readFile(file, 'utf8')).replace(/\0/g, '').trim();
-  } catch {
-    return null;
-  }
-}
-
-async function readNumber(file: string): Promise<number | null> {
-  const text = await readText(file);
-  if (text === null || text === '') return null;
-  const n = Number(text);
-  return Number.isFinite(n) ? n : null;
-}
-
-async function listDir(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch {
-    return [];
-  }
-}
+import { deviceRoot, listDir, readNumber, readText } from './sysfs';
 
 /** cpufreq of every CPU that has it (kHz, as sysfs gives them), in CPU order. An offline core
  * has no cpufreq directory and is left out. */

@@ -11,11 +11,13 @@ import { measure, type MeasureHooks, type Phase } from './measure';
 import { runTrialsInProcesses } from './trialProcess';
 import { SampleBatcher } from './sampleBatcher';
 import { inspectModel } from './modelInfo';
-import { RUN_SCHEMA_VERSION, type BackendId, type BuildResult, type DeviceState, type ModelInfo, type RunFile, type RunSpec, type SamplesBatch } from '../../contract/protocol';
+import { RUN_SCHEMA_VERSION, type BackendId, type BuildResult, type DeviceState, type ModelInfo, type RunFile, type RunSpec, type SamplesBatch, type Telemetry } from '../../contract/protocol';
 import { computeStats, trialSummaries } from '../../contract/stats';
 import { runValidity } from '../../contract/validityRules';
 import type { Finding } from '../../contract/validity';
 import { ContentionWatch } from './contention';
+import { deviceRoot } from './sysfs';
+import { idleBaselineMs, TelemetryWatch } from './telemetry/watch';
 import { runVersions } from './runVersions';
 import { compareOutputs } from './verify';
 
@@ -139,7 +141,18 @@ export async function executeRun(
   // Snapshots of /proc around warm-up and measurement (outside the timed loop): what else ran.
   const contention = new ContentionWatch(device.cpuCount);
   let contentionFindings: Finding[] | null;
+  // Power, clocks and temperatures in the background (null: no sensor readable here).
+  const telemetry = await TelemetryWatch.open(deviceRoot());
+  let telemetryResult: Telemetry | undefined;
   try {
+    if (telemetry) {
+      await telemetry.start();
+      if (telemetry.hasPower) {
+        const idleMs = idleBaselineMs();
+        if (idleMs > 0) sinks.progress(`idle baseline: ${(idleMs / 1000).toFixed(1)} s of power with the model loaded`);
+        await telemetry.idle(idleMs, sinks.signal);
+      }
+    }
     await contention.start();
     // One trial measures in this session; several each run in a fresh process (trialProcess.ts).
     const run = (spec.trials ?? 1) > 1 ? (hooks: MeasureHooks) => runTrialsInProcesses(spec, model, hooks) : (hooks: MeasureHooks) => measure(session.infer, spec, hooks);
@@ -151,7 +164,10 @@ export async function executeRun(
       },
       onSample: (phase, samples) => {
         const now = performance.now();
-        if (current?.phase !== phase) current = { phase, startMs: now - (samples[samples.length - 1] ?? 0), before: samples.length - 1 };
+        if (current?.phase !== phase) {
+          current = { phase, startMs: now - (samples[samples.length - 1] ?? 0), before: samples.length - 1 };
+          telemetry?.mark(phase, current.startMs);
+        }
         batcher.onSample(phase, samples, now);
         if (now - lastProgress >= PROGRESS_EVERY_MS) {
           lastProgress = now;
@@ -160,8 +176,10 @@ export async function executeRun(
       },
     });
     contentionFindings = await contention.findings();
+    telemetryResult = await telemetry?.finish(result.latencyMs.length);
     if (!result.error && !result.cancelled) extras = await afterMeasurement(spec, model, session, backends, sinks);
   } finally {
+    telemetry?.stop();
     await session.dispose().catch(() => undefined);
   }
   batcher.finish(result);
@@ -176,6 +194,7 @@ export async function executeRun(
     extras,
     contention: contentionFindings,
     trials: result.trials,
+    ...(telemetryResult ? { telemetry: telemetryResult } : {}),
   });
 }
 
@@ -205,6 +224,8 @@ export function assembleRun(o: {
   contention?: Finding[] | null;
   /** Each trial's sample counts (measure()); kept in the run file when the spec asked for 2+ trials. */
   trials?: ReadonlyArray<{ warmupCount: number; count: number }>;
+  /** What the sensors saw during the run (TelemetryWatch); absent where none could be read. */
+  telemetry?: Telemetry;
 }): RunFile {
   const { runId, createdAt, spec, device, versions, deviceState, model } = o.head;
   const run: RunFile = {
@@ -225,7 +246,8 @@ export function assembleRun(o: {
     ...o.extras,
   };
   if ((spec.trials ?? 1) > 1 && o.trials) run.trials = trialSummaries(o.samples.latencyMs, o.trials);
-  if (run.stats) run.validity = runValidity({ spec, device, deviceState, samples: o.samples, stats: run.stats }, o.contention ?? null);
+  if (o.telemetry) run.telemetry = o.telemetry;
+  if (run.stats) run.validity = runValidity({ spec, device, deviceState, samples: o.samples, stats: run.stats, ...(o.telemetry ? { telemetry: o.telemetry } : {}) }, o.contention ?? null);
   if (o.error) run.error = o.error;
   return run;
 }

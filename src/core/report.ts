@@ -3,6 +3,7 @@
 // CLI prints what they return and the extension's export command writes it. Statistics come from
 // the run file and device-agent's stats module; nothing here re-measures or re-derives them.
 import type { DeviceState, RunFile, SampleSpan, Stats } from '../../contract/protocol';
+import { telemetryLines } from '../../contract/telemetry';
 import { MEANINGFUL_DIFFERENCE, compareMedians, compareTrials, trialMedians } from '../../contract/stats';
 import { deviceLabel, formatMs, modelName, trialMediansText } from '../../contract/format';
 import { csvText, markdownCode, markdownText, oneLine } from '../../contract/untrustedText';
@@ -183,6 +184,7 @@ export function formatBenchTable(run: RunFile): string {
   }
   lines.push('', renderText({ ...METRIC_TABLE, rows: metricRows(run, run.stats) }), '');
   lines.push(`Latency = ${run.timing.spans}; ${run.timing.clock}.`);
+  if (run.telemetry) lines.push(...telemetryLines(run.telemetry).map(oneLine));
   if (run.validity) lines.push('', ...validityLines(run.validity));
   return lines.join('\n');
 }
@@ -386,6 +388,7 @@ function mdRunSection(run: RunFile): string {
   lines.push(`- Spec: warm-up ${spec.warmup}${spec.warmupMs > 0 ? ` / ${spec.warmupMs} ms` : ''}, iterations ${spec.iterations}, duration ${spec.durationS} s, threads ${threads}`);
   lines.push(`- Timing: ${t(run.timing.spans)}; ${t(run.timing.clock)} (sample spans: ${SPAN_LABELS[sampleSpan(run)]})`);
   if (run.verification) lines.push(`- Verification: ${t(formatVerification(run))}`);
+  if (run.telemetry) for (const line of telemetryLines(run.telemetry)) lines.push(`- ${t(line)}`);
   lines.push('');
   lines.push(run.stats ? renderMd({ ...METRIC_TABLE, rows: metricRows(run, run.stats) }) : NO_STATS);
   if (run.operators?.length) lines.push('', formatOperators(run, 15, 'md'));

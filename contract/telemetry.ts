@@ -1,0 +1,243 @@
+// Telemetry of a run from its background samples (issue 14): the series, per-phase energy, power,
+// clocks and temperatures, energy per inference, and the verdict's telemetry findings. Pure: the
+// agent samples (device-agent/src/telemetry/), this summarises; tests feed it crafted readings.
+import type { OverCurrentCount, Telemetry, TelemetryPhase, TelemetrySeries } from './protocol';
+import type { Finding } from './validity';
+
+/** One sample of every readable sensor; a field is absent when its source is. */
+export interface TelemetryReading {
+  /** ms on the agent's monotonic clock (performance.now()). */
+  tMs: number;
+  totalPowerMw?: number;
+  railsMw?: Record<string, number>;
+  cpuMinKHz?: number;
+  cpuMaxKHz?: number;
+  gpuHz?: number;
+  gpuLoadPercent?: number;
+  tempC?: Record<string, number>;
+}
+
+/** A phase began at `atMs` (same clock as the readings). */
+export interface PhaseMark {
+  phase: TelemetryPhase['phase'];
+  atMs: number;
+}
+
+export interface TelemetryMeta {
+  sources: string[];
+  requestedHz: number;
+  totalPowerRule: string | null;
+  overCurrent?: OverCurrentCount[];
+  passiveTripC?: Record<string, number>;
+}
+
+/** Limits of the telemetry findings. */
+export const TELEMETRY_THRESHOLDS = {
+  /** Clocks moving by more than this (max / min - 1) during measurement: the samples ran at different speeds. */
+  clockSpreadFraction: 0.1,
+  /** Within this many °C of a zone's passive trip point: the kernel throttles there. */
+  nearTripC: 5,
+};
+
+const round = (v: number, digits = 3) => Number(v.toFixed(digits));
+
+/** Energy (J) of the power samples inside [start, end] by the trapezoid rule, the power held flat
+ * from the window's edges to the nearest sample (null when no sample falls inside). */
+function energyJ(t: readonly number[], mw: readonly number[], start: number, end: number): number | null {
+  const inside: number[] = [];
+  for (let i = 0; i < t.length; i++) if (t[i]! >= start && t[i]! <= end) inside.push(i);
+  if (inside.length === 0 || end <= start) return null;
+  const first = inside[0]!;
+  const last = inside[inside.length - 1]!;
+  let mJ = mw[first]! * (t[first]! - start) + mw[last]! * (end - t[last]!);
+  for (let k = 1; k < inside.length; k++) {
+    const a = inside[k - 1]!;
+    const b = inside[k]!;
+    mJ += ((mw[a]! + mw[b]!) / 2) * (t[b]! - t[a]!);
+  }
+  // mW x ms = µJ.
+  return mJ / 1e6;
+}
+
+function range(values: Array<number | undefined>): { min: number; max: number } | null {
+  const v = values.filter((x): x is number => x !== undefined);
+  return v.length === 0 ? null : { min: Math.min(...v), max: Math.max(...v) };
+}
+
+function series(readings: readonly TelemetryReading[], t0: number): TelemetrySeries {
+  const s: TelemetrySeries = { tMs: readings.map((r) => round(r.tMs - t0, 1)) };
+  const scalar = (key: 'totalPowerMw' | 'cpuMinKHz' | 'cpuMaxKHz' | 'gpuHz' | 'gpuLoadPercent') => {
+    // A series only where every reading has the value: a sensor that fails mid-run is dropped
+    // rather than padded with zeros that would read as real.
+    if (readings.length > 0 && readings.every((r) => r[key] !== undefined)) s[key] = readings.map((r) => r[key]!);
+  };
+  scalar('totalPowerMw');
+  scalar('cpuMinKHz');
+  scalar('cpuMaxKHz');
+  scalar('gpuHz');
+  scalar('gpuLoadPercent');
+  const keyed = (key: 'railsMw' | 'tempC') => {
+    const names = new Set(readings.flatMap((r) => Object.keys(r[key] ?? {})));
+    const out: Record<string, number[]> = {};
+    for (const name of [...names].sort()) {
+      if (readings.every((r) => r[key]?.[name] !== undefined)) out[name] = readings.map((r) => r[key]![name]!);
+    }
+    if (Object.keys(out).length > 0) s[key] = out;
+  };
+  keyed('railsMw');
+  keyed('tempC');
+  return s;
+}
+
+/** The run's telemetry from its readings, phase marks (in order), the end of the run and the
+ * number of measured inferences. */
+export function buildTelemetry(readings: readonly TelemetryReading[], marks: readonly PhaseMark[], endMs: number, measured: number, meta: TelemetryMeta): Telemetry {
+  const t0 = Math.min(readings[0]?.tMs ?? endMs, marks[0]?.atMs ?? endMs);
+  const s = series(readings, t0);
+  const t = readings.map((r) => r.tMs);
+  const power = s.totalPowerMw;
+  const phases: TelemetryPhase[] = marks.map((m, i) => {
+    const start = m.atMs;
+    const end = marks[i + 1]?.atMs ?? endMs;
+    const inside = readings.filter((r) => r.tMs >= start && r.tMs <= end);
+    const e = power ? energyJ(t, power, start, end) : null;
+    const temps = inside.flatMap((r) => Object.entries(r.tempC ?? {}));
+    const hottest = temps.reduce<[string, number] | null>((best, [zone, c]) => (best === null || c > best[1] ? [zone, c] : best), null);
+    const pw = power ? inside.map((r) => r.totalPowerMw!) : [];
+    return {
+      phase: m.phase,
+      startMs: round(start - t0, 1),
+      endMs: round(end - t0, 1),
+      samples: inside.length,
+      energyJ: e === null ? null : round(e, 4),
+      meanPowerW: e === null ? null : round(e / ((end - start) / 1000), 3),
+      maxPowerW: pw.length ? round(Math.max(...pw) / 1000, 3) : null,
+      cpuKHz: range(inside.flatMap((r) => [r.cpuMinKHz, r.cpuMaxKHz])),
+      gpuHz: range(inside.map((r) => r.gpuHz)),
+      maxTempC: hottest ? hottest[1] : null,
+      hottestZone: hottest ? hottest[0] : null,
+    };
+  });
+  const measures = phases.filter((p) => p.phase === 'measure');
+  const measureEnergy = measures.every((p) => p.energyJ !== null) && measures.length > 0 ? measures.reduce((a, p) => a + p.energyJ!, 0) : null;
+  const measureSeconds = measures.reduce((a, p) => a + (p.endMs - p.startMs) / 1000, 0);
+  const idle = phases.find((p) => p.phase === 'idle');
+  const perInference = measureEnergy !== null && measured > 0 ? (1000 * measureEnergy) / measured : null;
+  const aboveIdle = perInference !== null && idle?.meanPowerW != null ? (1000 * (measureEnergy! - idle.meanPowerW * measureSeconds)) / measured : null;
+  const spanS = readings.length > 1 ? (readings[readings.length - 1]!.tMs - readings[0]!.tMs) / 1000 : 0;
+  return {
+    sources: meta.sources,
+    requestedHz: meta.requestedHz,
+    achievedHz: spanS > 0 ? round((readings.length - 1) / spanS, 2) : 0,
+    totalPowerRule: meta.totalPowerRule,
+    series: s,
+    phases,
+    energyPerInferenceMj: perInference === null ? null : round(perInference, 4),
+    energyPerInferenceAboveIdleMj: aboveIdle === null ? null : round(aboveIdle, 4),
+    ...(meta.overCurrent ? { overCurrent: meta.overCurrent } : {}),
+    ...(meta.passiveTripC && Object.keys(meta.passiveTripC).length > 0 ? { passiveTripC: meta.passiveTripC } : {}),
+  };
+}
+
+/** What the verdict could not check for want of a telemetry source. */
+export function telemetryNotChecked(t: Telemetry | undefined): string[] {
+  if (!t) return ['clocks, power and throttling (no telemetry source readable on this device: no cpufreq, thermal zones or power monitors)'];
+  const missing: string[] = [];
+  if (!t.series.totalPowerMw) missing.push('power and energy (no power monitor readable)');
+  if (!t.series.cpuMaxKHz && !t.series.gpuHz) missing.push('clock changes (no cpufreq or GPU devfreq readable)');
+  if (!t.series.tempC) missing.push('temperatures (no thermal zone readable)');
+  if (!t.overCurrent) missing.push('over-current throttling (no soctherm_oc counters; Orin only)');
+  return missing;
+}
+
+function spread(r: { min: number; max: number } | null): number {
+  return r && r.min > 0 ? r.max / r.min - 1 : 0;
+}
+
+/** Findings from the run's telemetry: clocks that moved during measurement, over-current
+ * throttling, temperatures at the kernel's passive trip point. */
+export function telemetryFindings(t: Telemetry | undefined): Finding[] {
+  if (!t) return [];
+  const findings: Finding[] = [];
+  const measures = t.phases.filter((p) => p.phase === 'measure');
+  const joined = (key: 'cpuKHz' | 'gpuHz') => {
+    const r = measures.map((p) => p[key]).filter((x): x is { min: number; max: number } => x !== null);
+    return r.length ? { min: Math.min(...r.map((x) => x.min)), max: Math.max(...r.map((x) => x.max)) } : null;
+  };
+  const cpu = joined('cpuKHz');
+  const gpu = joined('gpuHz');
+  const limit = TELEMETRY_THRESHOLDS.clockSpreadFraction;
+  if (spread(cpu) > limit || spread(gpu) > limit) {
+    const parts: string[] = [];
+    if (spread(cpu) > limit) parts.push(`CPU ${Math.round(cpu!.min / 1000)}-${Math.round(cpu!.max / 1000)} MHz`);
+    if (spread(gpu) > limit) parts.push(`GPU ${Math.round(gpu!.min / 1e6)}-${Math.round(gpu!.max / 1e6)} MHz`);
+    findings.push({
+      code: 'clocks-changed',
+      severity: 'caution',
+      summary: `clocks moved during measurement: ${parts.join(', ')}`,
+      evidence: { ...(cpu ? { cpuMinKHz: cpu.min, cpuMaxKHz: cpu.max } : {}), ...(gpu ? { gpuMinHz: gpu.min, gpuMaxHz: gpu.max } : {}) },
+      why: 'frequency scaling changed the speed of the device while samples were taken, so they mix several speeds: the median depends on when the governor moved',
+      fix: 'lock clocks: sudo jetson_clocks on a Jetson (or the performance governor: sudo cpufreq-set -g performance), and run again',
+    });
+  }
+  const oc = (t.overCurrent ?? []).filter((c) => c.end > c.start);
+  if (oc.length > 0) {
+    findings.push({
+      code: 'over-current-throttled',
+      severity: 'unreliable',
+      summary: `the SoC throttled for over-current or under-voltage during the run: ${oc.map((c) => `${c.counter} +${c.end - c.start}`).join(', ')}`,
+      evidence: Object.fromEntries(oc.map((c) => [c.counter, c.end - c.start])),
+      why: "Orin's soctherm over-current events cut clocks to stay within the supply's limits: the numbers are those of a throttled device",
+      fix: 'use a stronger power supply and short, thick cables, or a lower power mode (sudo nvpmodel -m N) whose budget the supply holds',
+    });
+  }
+  const trips = t.passiveTripC ?? {};
+  const hot = Object.entries(t.series.tempC ?? {})
+    .map(([zone, values]) => ({ zone, max: Math.max(...values), trip: trips[zone] }))
+    .filter((z) => z.trip !== undefined && z.max >= z.trip - TELEMETRY_THRESHOLDS.nearTripC);
+  if (hot.length > 0) {
+    findings.push({
+      code: 'temperature-near-limit',
+      severity: 'caution',
+      summary: `temperature reached the throttling point: ${hot.map((z) => `${z.zone} ${z.max.toFixed(1)} °C (passive trip ${z.trip} °C)`).join(', ')}`,
+      evidence: Object.fromEntries(hot.map((z) => [z.zone, z.max])),
+      why: 'at its passive trip point the kernel lowers clocks to cool the chip: later samples run slower than earlier ones',
+      fix: 'cool the device (fan on: sudo jetson_clocks --fan; airflow, a heatsink), let it cool between runs, and run again',
+    });
+  }
+  return findings;
+}
+
+/** The run's telemetry in a few lines, for the CLI and the report: sources and rate, power and
+ * energy per inference, clocks and the hottest zone while measuring. */
+export function telemetryLines(t: Telemetry): string[] {
+  const lines = [`Telemetry: ${t.sources.join(', ')} (${t.series.tMs.length} samples, ${t.achievedHz} Hz of ${t.requestedHz} asked)`];
+  const measures = t.phases.filter((p) => p.phase === 'measure');
+  const idle = t.phases.find((p) => p.phase === 'idle');
+  const mean = (xs: Array<number | null>) => {
+    const v = xs.filter((x): x is number => x !== null);
+    return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+  };
+  const measuringW = mean(measures.map((p) => p.meanPowerW));
+  if (measuringW !== null && t.energyPerInferenceMj !== null) {
+    const maxW = Math.max(...measures.map((p) => p.maxPowerW ?? 0));
+    const idleText = idle?.meanPowerW != null ? `; idle ${idle.meanPowerW.toFixed(2)} W` : '';
+    const above = t.energyPerInferenceAboveIdleMj !== null ? ` (${mj(t.energyPerInferenceAboveIdleMj)} mJ above idle)` : '';
+    lines.push(`Power (${t.totalPowerRule}): measuring mean ${measuringW.toFixed(2)} W, max ${maxW.toFixed(2)} W${idleText}; energy per inference ${mj(t.energyPerInferenceMj)} mJ${above}`);
+  }
+  const parts: string[] = [];
+  const cpu = measures.map((p) => p.cpuKHz).filter((x): x is { min: number; max: number } => x !== null);
+  if (cpu.length) parts.push(`CPU ${Math.round(Math.min(...cpu.map((c) => c.min)) / 1000)}-${Math.round(Math.max(...cpu.map((c) => c.max)) / 1000)} MHz`);
+  const gpu = measures.map((p) => p.gpuHz).filter((x): x is { min: number; max: number } => x !== null);
+  if (gpu.length) parts.push(`GPU ${Math.round(Math.min(...gpu.map((c) => c.min)) / 1e6)}-${Math.round(Math.max(...gpu.map((c) => c.max)) / 1e6)} MHz`);
+  const hottest = measures.filter((p) => p.maxTempC !== null).sort((a, b) => b.maxTempC! - a.maxTempC!)[0];
+  if (hottest) parts.push(`hottest ${hottest.hottestZone} ${hottest.maxTempC!.toFixed(1)} °C`);
+  if (parts.length) lines.push(`While measuring: ${parts.join(', ')}`);
+  return lines;
+}
+
+/** Millijoules to read: 147.3, 3.14, 0.052. */
+function mj(v: number): string {
+  const a = Math.abs(v);
+  return a >= 10 ? v.toFixed(1) : a >= 0.1 ? v.toFixed(2) : v.toFixed(3);
+}

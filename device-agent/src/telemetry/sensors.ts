@@ -1,0 +1,232 @@
+// The device's sensors, found once per run and read many times (issue 14): Jetson INA3221 power
+// rails (JetPack 5+ hwmon in mV/mA, JetPack 4 IIO in mW), thermal zones, cpufreq, the Jetson GPU's
+// devfreq clock and load, Orin's soctherm over-current counters. Paths and units from
+// ../shared/research/telemetry-facts.md §2; everything under the device root (sysfs.ts), so the same
+// code reads a fixture tree in tests. A sensor that cannot be read is left out, never read as 0.
+import path from 'node:path';
+import type { TelemetryReading } from '../../../contract/telemetry';
+import { readCpuFreq, readGpuClock } from '../deviceState';
+import { listDir, readNumber, readText } from '../sysfs';
+
+export interface Rail {
+  name: string;
+  /** Power now (mW), or null when a read fails. */
+  read(): Promise<number | null>;
+}
+
+/** Power rails and how total power is taken from them. */
+export interface PowerRails {
+  source: 'ina3221-hwmon' | 'ina3221-iio';
+  rails: Rail[];
+  /** `VDD_IN` / `POM_5V_IN` (the module's input), else `sum of rails`. */
+  totalRule: string;
+}
+
+/** A rail not to count: unconnected channels and the INA3221's "sum of shunt voltages" channel. */
+function skipRail(label: string, channel: number): boolean {
+  return channel === 7 || label === 'NC' || /\bNC\b/.test(label) || /sum of shunt/i.test(label);
+}
+
+/** Total power rule per module (telemetry-facts.md §1.2): Nano POM_5V_IN; TX2, Xavier NX, Orin
+ * NX/Nano VDD_IN; AGX Xavier and AGX Orin have no input rail: the sum of their rails. */
+export function totalRule(names: readonly string[]): string {
+  if (names.includes('POM_5V_IN')) return 'POM_5V_IN';
+  if (names.includes('VDD_IN')) return 'VDD_IN';
+  return 'sum of rails';
+}
+
+/** JetPack 5+: hwmon devices named ina3221, `inN_label` with `inN_input` (mV) and `currN_input` (mA). */
+async function hwmonRails(root: string): Promise<Rail[]> {
+  const base = path.join(root, 'sys/class/hwmon');
+  const rails: Rail[] = [];
+  for (const dev of (await listDir(base)).sort()) {
+    const dir = path.join(base, dev);
+    if ((await readText(path.join(dir, 'name'))) !== 'ina3221') continue;
+    for (const file of (await listDir(dir)).sort()) {
+      const m = /^in(\d+)_label$/.exec(file);
+      if (!m) continue;
+      const channel = Number(m[1]);
+      const label = await readText(path.join(dir, file));
+      if (!label || skipRail(label, channel)) continue;
+      const read = async () => {
+        const [mV, mA] = await Promise.all([readNumber(path.join(dir, `in${channel}_input`)), readNumber(path.join(dir, `curr${channel}_input`))]);
+        return mV === null || mA === null ? null : (mV * mA) / 1000;
+      };
+      if ((await read()) !== null) rails.push({ name: label, read });
+    }
+  }
+  return rails;
+}
+
+/** JetPack 4: the ina3221x IIO driver, `rail_name_N` with `in_powerN_input` (mW). */
+async function iioRails(root: string): Promise<Rail[]> {
+  const driver = path.join(root, 'sys/bus/i2c/drivers/ina3221x');
+  const rails: Rail[] = [];
+  for (const client of (await listDir(driver)).sort()) {
+    const clientDir = path.join(driver, client);
+    for (const iio of (await listDir(clientDir)).filter((d) => d.startsWith('iio:device')).sort()) {
+      const dir = path.join(clientDir, iio);
+      for (const file of (await listDir(dir)).sort()) {
+        const m = /^rail_name_(\d+)$/.exec(file);
+        if (!m) continue;
+        const label = await readText(path.join(dir, file));
+        if (!label || skipRail(label, -1)) continue;
+        const read = () => readNumber(path.join(dir, `in_power${m[1]}_input`));
+        if ((await read()) !== null) rails.push({ name: label, read });
+      }
+    }
+  }
+  return rails;
+}
+
+export async function findPowerRails(root: string): Promise<PowerRails | null> {
+  const hwmon = await hwmonRails(root);
+  if (hwmon.length > 0) return { source: 'ina3221-hwmon', rails: hwmon, totalRule: totalRule(hwmon.map((r) => r.name)) };
+  const iio = await iioRails(root);
+  if (iio.length > 0) return { source: 'ina3221-iio', rails: iio, totalRule: totalRule(iio.map((r) => r.name)) };
+  return null;
+}
+
+export interface ThermalZone {
+  type: string;
+  dir: string;
+  /** The `passive` trip point (°C), where the kernel starts throttling; null when there is none. */
+  passiveC: number | null;
+}
+
+/** Offline sensors read -256 °C (jtop's TEMPERATURE_OFFLINE). */
+const OFFLINE_C = -256;
+
+export async function findThermalZones(root: string): Promise<ThermalZone[]> {
+  const base = path.join(root, 'sys/class/thermal');
+  const zones: ThermalZone[] = [];
+  const seen = new Set<string>();
+  for (const name of (await listDir(base)).filter((n) => /^thermal_zone\d+$/.test(n)).sort((a, b) => Number(a.slice(12)) - Number(b.slice(12)))) {
+    const dir = path.join(base, name);
+    const [type, milli] = await Promise.all([readText(path.join(dir, 'type')), readNumber(path.join(dir, 'temp'))]);
+    if (!type || milli === null || milli / 1000 <= OFFLINE_C) continue;
+    // Two zones of one type (rare) keep their zone number to stay apart.
+    const key = seen.has(type) ? `${type}#${name.slice(12)}` : type;
+    seen.add(type);
+    let passiveC: number | null = null;
+    for (const file of await listDir(dir)) {
+      const m = /^trip_point_(\d+)_type$/.exec(file);
+      if (m && (await readText(path.join(dir, file))) === 'passive') {
+        const c = await readNumber(path.join(dir, `trip_point_${m[1]}_temp`));
+        if (c !== null && (passiveC === null || c / 1000 < passiveC)) passiveC = c / 1000;
+      }
+    }
+    zones.push({ type: key, dir, passiveC });
+  }
+  return zones;
+}
+
+/** Orin's over-current counters: the hwmon named soctherm_oc, `ocN_event_cnt` (cumulative since boot). */
+export async function findOverCurrentCounters(root: string): Promise<Array<{ counter: string; file: string }>> {
+  const base = path.join(root, 'sys/class/hwmon');
+  for (const dev of (await listDir(base)).sort()) {
+    const dir = path.join(base, dev);
+    if ((await readText(path.join(dir, 'name'))) !== 'soctherm_oc') continue;
+    const counters = (await listDir(dir)).filter((f) => /^oc\d+_event_cnt$/.test(f)).sort();
+    const readable = await Promise.all(counters.map(async (f) => ((await readNumber(path.join(dir, f))) === null ? null : { counter: f.replace('_event_cnt', ''), file: path.join(dir, f) })));
+    return readable.filter((c): c is { counter: string; file: string } => c !== null);
+  }
+  return [];
+}
+
+/** The Jetson GPU's load (per-mille in `<devfreq>/device/load`, as percent). */
+async function gpuLoadPercent(root: string, devfreq: string): Promise<number | null> {
+  const load = await readNumber(path.join(root, 'sys/class/devfreq', devfreq, 'device/load'));
+  return load === null ? null : load / 10;
+}
+
+/** Every sensor found on the device, and one reading of them all. */
+export class Sensors {
+  private constructor(
+    private readonly root: string,
+    readonly power: PowerRails | null,
+    readonly zones: ThermalZone[],
+    readonly hasCpufreq: boolean,
+    readonly gpuDevfreq: string | null,
+    readonly overCurrent: Array<{ counter: string; file: string }>,
+  ) {}
+
+  static async find(root: string): Promise<Sensors> {
+    const [power, zones, cpus, gpu, overCurrent] = await Promise.all([findPowerRails(root), findThermalZones(root), readCpuFreq(root), readGpuClock(root), findOverCurrentCounters(root)]);
+    return new Sensors(root, power, zones, cpus.some((c) => c.curKHz !== null), gpu?.curHz != null ? gpu.device : null, overCurrent);
+  }
+
+  /** Names of the sources found, as the run file lists them. */
+  get sources(): string[] {
+    const s: string[] = [];
+    if (this.power) s.push(this.power.source);
+    if (this.hasCpufreq) s.push('cpufreq');
+    if (this.zones.length > 0) s.push('thermal');
+    if (this.gpuDevfreq) s.push('gpu-devfreq');
+    if (this.overCurrent.length > 0) s.push('soctherm-oc');
+    return s;
+  }
+
+  get empty(): boolean {
+    return this.sources.length === 0;
+  }
+
+  async read(tMs: number): Promise<TelemetryReading> {
+    const r: TelemetryReading = { tMs };
+    const tasks: Array<Promise<void>> = [];
+    if (this.power) {
+      const power = this.power;
+      tasks.push(
+        Promise.all(power.rails.map((rail) => rail.read())).then((mw) => {
+          if (mw.some((v) => v === null)) return;
+          r.railsMw = Object.fromEntries(power.rails.map((rail, i) => [rail.name, Number(mw[i]!.toFixed(1))]));
+          r.totalPowerMw = power.totalRule === 'sum of rails' ? Number((mw as number[]).reduce((a, b) => a + b, 0).toFixed(1)) : r.railsMw[power.totalRule];
+        }),
+      );
+    }
+    if (this.hasCpufreq) {
+      tasks.push(
+        readCpuFreq(this.root).then((cpus) => {
+          const cur = cpus.map((c) => c.curKHz).filter((v): v is number => v !== null);
+          if (cur.length > 0) {
+            r.cpuMinKHz = Math.min(...cur);
+            r.cpuMaxKHz = Math.max(...cur);
+          }
+        }),
+      );
+    }
+    if (this.zones.length > 0) {
+      tasks.push(
+        Promise.all(this.zones.map((z) => readNumber(path.join(z.dir, 'temp')))).then((milli) => {
+          const temps: Record<string, number> = {};
+          this.zones.forEach((z, i) => {
+            const m = milli[i];
+            if (m !== null && m !== undefined && m / 1000 > OFFLINE_C) temps[z.type] = m / 1000;
+          });
+          if (Object.keys(temps).length > 0) r.tempC = temps;
+        }),
+      );
+    }
+    if (this.gpuDevfreq) {
+      const devfreq = this.gpuDevfreq;
+      tasks.push(
+        Promise.all([readNumber(path.join(this.root, 'sys/class/devfreq', devfreq, 'cur_freq')), gpuLoadPercent(this.root, devfreq)]).then(([hz, load]) => {
+          if (hz !== null) r.gpuHz = hz;
+          if (load !== null) r.gpuLoadPercent = load;
+        }),
+      );
+    }
+    await Promise.all(tasks);
+    return r;
+  }
+
+  /** The over-current counters now (null entries where a read failed). */
+  async overCurrentCounts(): Promise<Array<{ counter: string; value: number | null }>> {
+    return Promise.all(this.overCurrent.map(async (c) => ({ counter: c.counter, value: await readNumber(c.file) })));
+  }
+
+  /** Passive trip points by zone type. */
+  get passiveTripC(): Record<string, number> {
+    return Object.fromEntries(this.zones.filter((z) => z.passiveC !== null).map((z) => [z.type, z.passiveC!]));
+  }
+}

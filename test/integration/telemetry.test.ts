@@ -1,0 +1,70 @@
+// Telemetry through the CLI (issue 14): a run on a Jetson-shaped device root (the sysfs tree of an
+// Orin Nano whose values are a real tegrastats line, test/helpers/jetsonTrees.ts) records power,
+// clocks and temperatures per phase, energy per inference, and an over-current event that happens
+// mid-run as an unreliable verdict; on this machine's own /sys the run says what it could not check.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { runCli, scratchDir } from '../helpers/cli';
+import { writeJetsonTree } from '../helpers/jetsonTrees';
+import { readRun } from '../helpers/runFile';
+
+test('a run on an Orin Nano tree: idle baseline, power per phase, energy per inference, an over-current event named', async () => {
+  const root = writeJetsonTree(scratchDir(), 'orin-nano-jp6');
+  const out = path.join(scratchDir(), 'run.json');
+  let bumped = false;
+  const r = await runCli(['bench', '--model', 'tiny', '--warmup', '3', '--iterations', '40', '--threads', '1', '--out', out], {
+    env: { JETBENCH_DEVICE_ROOT: root, JETBENCH_TELEMETRY_IDLE_MS: '600', JETBENCH_TELEMETRY_HZ: '20' },
+    onStderr: (text) => {
+      // The board throttles for over-current while the run measures.
+      if (!bumped && /measuring: \d+\/40/.test(text)) {
+        bumped = true;
+        writeFileSync(path.join(root, 'sys/class/hwmon/hwmon3/oc3_event_cnt'), '15');
+      }
+    },
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /idle baseline: 0\.6 s/);
+  assert.ok(bumped);
+  const run = readRun(out);
+  const t = run.telemetry!;
+  assert.deepEqual(t.sources, ['ina3221-hwmon', 'cpufreq', 'thermal', 'gpu-devfreq', 'soctherm-oc']);
+  assert.equal(t.totalPowerRule, 'VDD_IN');
+  assert.deepEqual(t.phases.map((p) => p.phase), ['idle', 'warmup', 'measure']);
+  const [idle, , measure] = t.phases;
+  assert.ok(idle!.endMs - idle!.startMs >= 550, `idle ${idle!.endMs - idle!.startMs} ms`);
+  assert.ok(measure!.samples >= 2, `${measure!.samples} samples while measuring`);
+  // Constant 12.48 W (VDD_IN of the tegrastats line): energy per inference = power x measuring time / inferences.
+  const seconds = (measure!.endMs - measure!.startMs) / 1000;
+  assert.ok(Math.abs(measure!.meanPowerW! - 12.48) < 0.01, String(measure!.meanPowerW));
+  assert.ok(Math.abs(t.energyPerInferenceMj! - (12479.8 * seconds) / 40) / t.energyPerInferenceMj! < 0.01, `${t.energyPerInferenceMj} mJ over ${seconds} s`);
+  assert.ok(Math.abs(t.energyPerInferenceAboveIdleMj!) < 0.01 * t.energyPerInferenceMj!, 'a flat power line: nothing above idle');
+  assert.deepEqual(measure!.gpuHz, { min: 621000000, max: 621000000 });
+  assert.equal(measure!.hottestZone, 'cpu-thermal');
+  assert.deepEqual(t.overCurrent?.find((c) => c.counter === 'oc3'), { counter: 'oc3', start: 12, end: 15 });
+  assert.equal(run.validity!.verdict, 'unreliable');
+  assert.ok(run.validity!.findings.some((f) => f.code === 'over-current-throttled' && /oc3 \+3/.test(f.summary)));
+  assert.match(r.stdout, /Power \(VDD_IN\): measuring mean 12\.48 W, max 12\.48 W; idle 12\.48 W; energy per inference [0-9.]+ mJ/);
+  assert.match(r.stdout, /While measuring: CPU 730-730 MHz, GPU 621-621 MHz, hottest cpu-thermal 54\.0 °C/);
+  const md = await runCli(['report', out]);
+  assert.match(md.stdout, /- Power \(VDD_IN\): measuring mean 12\.48 W/);
+});
+
+test("on this machine's own /sys: telemetry only from what can be read, the rest said not checked", async () => {
+  const out = path.join(scratchDir(), 'run.json');
+  const r = await runCli(['bench', '--model', 'tiny', '--warmup', '1', '--iterations', '5', '--threads', '1', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const run = readRun(out);
+  if (!run.telemetry) {
+    // A VM without cpufreq, thermal zones or power monitors (CI's): nothing recorded as 0.
+    assert.ok(run.validity!.notChecked!.some((n) => /no telemetry source readable on this device/.test(n)), JSON.stringify(run.validity));
+    assert.doesNotMatch(r.stdout, /Telemetry:/);
+  } else {
+    for (const [name, values] of Object.entries(run.telemetry.series)) {
+      if (Array.isArray(values)) assert.ok(values.every(Number.isFinite), name);
+    }
+    assert.equal(run.telemetry.series.totalPowerMw, undefined, 'no power monitor on a machine that is not a Jetson');
+    assert.ok(run.validity!.notChecked!.some((n) => /power and energy \(no power monitor readable\)/.test(n)));
+  }
+});

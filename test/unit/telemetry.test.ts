@@ -1,0 +1,125 @@
+// Telemetry (issue 14): the sensor readers on Jetson-shaped trees whose values are those of real
+// tegrastats lines (test/helpers/jetsonTrees.ts cites each), and the summary and findings of
+// contract/telemetry.ts on crafted readings.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { buildTelemetry, telemetryFindings, telemetryNotChecked, type TelemetryReading } from '../../contract/telemetry';
+import { Sensors, totalRule } from '../../device-agent/src/telemetry/sensors';
+import { TelemetryWatch } from '../../device-agent/src/telemetry/watch';
+import { scratchDir } from '../helpers/cli';
+import { writeJetsonTree } from '../helpers/jetsonTrees';
+
+test('Orin Nano, JetPack 6 (hwmon ina3221): VDD_IN is the total, channel 7 skipped, power matches tegrastats', async () => {
+  const root = writeJetsonTree(scratchDir(), 'orin-nano-jp6');
+  const s = await Sensors.find(root);
+  assert.deepEqual(s.sources, ['ina3221-hwmon', 'cpufreq', 'thermal', 'gpu-devfreq', 'soctherm-oc']);
+  assert.equal(s.power?.totalRule, 'VDD_IN');
+  assert.deepEqual(s.power?.rails.map((r) => r.name), ['VDD_IN', 'VDD_CPU_GPU_CV', 'VDD_SOC']);
+  const r = await s.read(0);
+  // tegrastats F8: VDD_IN 12479mW, VDD_CPU_GPU_CV 4667mW, VDD_SOC 2817mW.
+  assert.ok(Math.abs(r.totalPowerMw! - 12479) / 12479 < 0.005, String(r.totalPowerMw));
+  assert.ok(Math.abs(r.railsMw!['VDD_SOC']! - 2817) / 2817 < 0.005);
+  assert.equal(r.cpuMinKHz, 729600);
+  assert.equal(r.gpuHz, 621000000);
+  assert.equal(r.gpuLoadPercent, 63);
+  assert.deepEqual(r.tempC, { 'cpu-thermal': 53.968, 'soc2-thermal': 52.437, 'soc0-thermal': 50.75, 'gpu-thermal': 53.343, 'tj-thermal': 53.968, 'soc1-thermal': 51.656 });
+  assert.deepEqual(s.passiveTripC, { 'cpu-thermal': 95, 'gpu-thermal': 95 });
+  assert.deepEqual(await s.overCurrentCounts(), [{ counter: 'oc1', value: 0 }, { counter: 'oc2', value: 0 }, { counter: 'oc3', value: 12 }]);
+});
+
+test('AGX Orin, JetPack 5: no VDD_IN, so the total is the sum of the connected rails; NC rails and offline zones left out', async () => {
+  const root = writeJetsonTree(scratchDir(), 'agx-orin-jp5');
+  const s = await Sensors.find(root);
+  assert.equal(s.power?.totalRule, 'sum of rails');
+  assert.deepEqual(s.power?.rails.map((r) => r.name), ['VDD_GPU_SOC', 'VDD_CPU_CV', 'VIN_SYS_5V0', 'VDDQ_VDD2_1V8AO']);
+  const r = await s.read(0);
+  // tegrastats F7: 2340 + 390 + 4025 + 301 = 7056 mW.
+  assert.ok(Math.abs(r.totalPowerMw! - 7056) / 7056 < 0.005, String(r.totalPowerMw));
+  assert.deepEqual(Object.keys(r.tempC!), ['CPU-therm', 'Tboard_tegra', 'tj-therm'], 'CV0 and GPU read -256 °C: offline');
+  assert.equal(r.gpuHz, undefined, 'no GPU devfreq in this tree: absent, not 0');
+});
+
+test('AGX Xavier, JetPack 4 (IIO ina3221x, mW): sum of the six rails', async () => {
+  const root = writeJetsonTree(scratchDir(), 'agx-xavier-jp4');
+  const s = await Sensors.find(root);
+  assert.equal(s.power?.source, 'ina3221-iio');
+  assert.deepEqual(s.power?.rails.map((r) => r.name), ['GPU', 'CPU', 'SOC', 'CV', 'VDDRQ', 'SYS5V']);
+  const r = await s.read(0);
+  assert.equal(r.totalPowerMw, 1155 + 385 + 2502 + 0 + 192 + 2692);
+  assert.equal(r.gpuHz, 1377000000);
+  assert.equal(totalRule(['POM_5V_IN', 'POM_5V_GPU', 'POM_5V_CPU']), 'POM_5V_IN', 'Nano');
+});
+
+test('a machine with no readable sensor has no telemetry, and the verdict says what it could not check', async () => {
+  const empty = scratchDir();
+  assert.equal(await TelemetryWatch.open(empty), null);
+  assert.match(telemetryNotChecked(undefined).join(), /no telemetry source readable on this device/);
+});
+
+/** Readings every 100 ms from 0 to `endMs` with power `mw(t)` and CPU clock `khz(t)`. */
+function readings(endMs: number, mw: (t: number) => number, khz: (t: number) => number = () => 1_000_000): TelemetryReading[] {
+  const out: TelemetryReading[] = [];
+  for (let t = 0; t <= endMs; t += 100) out.push({ tMs: t, totalPowerMw: mw(t), cpuMinKHz: khz(t), cpuMaxKHz: khz(t), tempC: { 'cpu-thermal': 50 + t / 1000 } });
+  return out;
+}
+
+test('energy by phase, energy per inference and above idle, from power samples', () => {
+  // Idle 2 s at 5 W, warm-up 1 s at 8 W, measurement 4 s at 10 W with 400 inferences.
+  const mw = (t: number) => (t < 2000 ? 5000 : t < 3000 ? 8000 : 10000);
+  const tel = buildTelemetry(readings(7000, mw), [{ phase: 'idle', atMs: 0 }, { phase: 'warmup', atMs: 2000 }, { phase: 'measure', atMs: 3000 }], 7000, 400, { sources: ['ina3221-hwmon'], requestedHz: 10, totalPowerRule: 'VDD_IN' });
+  const [idle, warm, measure] = tel.phases;
+  // Sampled power cannot place the 5 -> 8 W step between two samples: half of one 100 ms step lands in idle.
+  assert.ok(Math.abs(idle!.meanPowerW! - 5) < 0.1, String(idle!.meanPowerW));
+  // The step at 2000/3000 ms is shared by a trapezoid between the two phases' edge samples.
+  assert.ok(Math.abs(measure!.energyJ! - 40) < 0.01, String(measure!.energyJ));
+  assert.ok(Math.abs(warm!.energyJ! - 8) < 0.2, String(warm!.energyJ));
+  assert.ok(Math.abs(tel.energyPerInferenceMj! - 100) < 0.1, String(tel.energyPerInferenceMj));
+  // (40 J - idle 5.075 W x 4 s) / 400: 49.25 mJ (50 with a perfectly placed step).
+  assert.ok(Math.abs(tel.energyPerInferenceAboveIdleMj! - 50) < 1, String(tel.energyPerInferenceAboveIdleMj));
+  assert.equal(tel.achievedHz, 10);
+  assert.equal(measure!.samples, 41);
+  assert.equal(measure!.maxTempC, 57);
+  assert.equal(measure!.hottestZone, 'cpu-thermal');
+  assert.deepEqual(telemetryFindings(tel), []);
+  assert.deepEqual(telemetryNotChecked(tel), ['over-current throttling (no soctherm_oc counters; Orin only)']);
+});
+
+test('findings: clocks that moved during measurement, over-current events, a zone at its passive trip point', () => {
+  const khz = (t: number) => (t < 3000 ? 1_500_000 : 1_100_000);
+  const tel = buildTelemetry(readings(5000, () => 9000, khz).map((r) => ({ ...r, tempC: { 'cpu-thermal': 92 } })), [{ phase: 'warmup', atMs: 0 }, { phase: 'measure', atMs: 1000 }], 5000, 100, {
+    sources: ['cpufreq'],
+    requestedHz: 10,
+    totalPowerRule: null,
+    overCurrent: [{ counter: 'oc3', start: 12, end: 15 }, { counter: 'oc1', start: 0, end: 0 }],
+    passiveTripC: { 'cpu-thermal': 95 },
+  });
+  const codes = telemetryFindings(tel).map((f) => [f.code, f.severity]);
+  assert.deepEqual(codes, [['clocks-changed', 'caution'], ['over-current-throttled', 'unreliable'], ['temperature-near-limit', 'caution']]);
+  assert.match(telemetryFindings(tel)[0]!.summary, /CPU 1100-1500 MHz/);
+  assert.match(telemetryFindings(tel)[1]!.summary, /oc3 \+3/);
+  assert.ok(Math.abs(tel.energyPerInferenceMj! - 360) < 0.5, String(tel.energyPerInferenceMj));
+  assert.equal(tel.energyPerInferenceAboveIdleMj, null, 'no idle phase: nothing to subtract');
+  // A sensor that failed in one reading has no series (not zeros).
+  const gappy = buildTelemetry([{ tMs: 0, totalPowerMw: 5 }, { tMs: 100 }], [{ phase: 'measure', atMs: 0 }], 100, 10, { sources: ['ina3221-hwmon'], requestedHz: 10, totalPowerRule: 'VDD_IN' });
+  assert.equal(gappy.series.totalPowerMw, undefined);
+  assert.equal(gappy.energyPerInferenceMj, null);
+});
+
+test('the watch samples a tree at its rate while the phases go, and counts over-current events across the run', async () => {
+  const root = writeJetsonTree(scratchDir(), 'orin-nano-jp6');
+  const watch = (await TelemetryWatch.open(root, 50))!;
+  await watch.start();
+  watch.mark('warmup');
+  await new Promise((r) => setTimeout(r, 150));
+  watch.mark('measure');
+  writeFileSync(path.join(root, 'sys/class/hwmon/hwmon3/oc3_event_cnt'), '14');
+  await new Promise((r) => setTimeout(r, 300));
+  const tel = await watch.finish(30);
+  assert.ok(tel.series.tMs.length >= 10, `${tel.series.tMs.length} samples at 50 Hz over 0.45 s`);
+  assert.ok(tel.achievedHz > 20, String(tel.achievedHz));
+  assert.deepEqual(tel.overCurrent?.find((c) => c.counter === 'oc3'), { counter: 'oc3', start: 12, end: 14 });
+  assert.ok(Math.abs(tel.phases[1]!.meanPowerW! - 12.48) < 0.01, String(tel.phases[1]!.meanPowerW));
+  assert.equal(telemetryFindings(tel)[0]?.code, 'over-current-throttled');
+});
