@@ -370,7 +370,8 @@ export interface RunFile {
 /** Background samples of the device's sensors during a run (device-agent/src/telemetry/). */
 export interface Telemetry {
   /** Sources read: `ina3221-hwmon` (JetPack 5+ power rails), `ina3221-iio` (JetPack 4), `cpufreq`,
-   * `thermal`, `gpu-devfreq` (Jetson GPU clock and load), `soctherm-oc` (Orin over-current counters). */
+   * `thermal`, `gpu-devfreq` (Jetson GPU clock and load), `soctherm-oc` (Orin over-current
+   * counters), `nvml` (a discrete GPU: energy counter, instantaneous power, clocks, reasons). */
   sources: string[];
   /** Sampling rate asked for and achieved over the run (Hz). */
   requestedHz: number;
@@ -390,6 +391,13 @@ export interface Telemetry {
   overCurrent?: OverCurrentCount[];
   /** Trip points of thermal zones (`passive`, °C), to judge how near the limit the run got. */
   passiveTripC?: Record<string, number>;
+  /** The discrete GPU NVML sampled (`nvml` source): its power limit and top SM clock. */
+  gpu?: { name: string; driver: string; powerLimitW: number | null; maxSmClockMhz: number | null };
+  /** How phase energy was taken: from a cumulative energy counter (NVML) or by integrating the
+   * power samples (INA3221 rails: their readings are instantaneous). */
+  energySource?: 'counter' | 'integrated-power';
+  /** Sources the device should have that could not be read, and why (e.g. NVML on a GPU host). */
+  unavailable?: string[];
 }
 
 /** Samples in time order, every series aligned with `tMs`; a series is absent when its source is,
@@ -404,8 +412,13 @@ export interface TelemetrySeries {
   cpuMaxKHz?: number[];
   gpuHz?: number[];
   gpuLoadPercent?: number[];
-  /** Thermal zones by type (°C); offline sensors (-256 °C) left out. */
+  /** Thermal zones by type (°C); offline sensors (-256 °C) left out; NVML's GPU sensor as `gpu`. */
   tempC?: Record<string, number[]>;
+  /** The GPU's cumulative energy counter (NVML, mJ), from 0 at the first sample. */
+  energyMj?: number[];
+  /** NVML clock event reasons bitmask (0x4 SW power cap, 0x8 HW slowdown, 0x20 SW thermal, 0x40 HW
+   * thermal, 0x80 power brake; 0x1 idle). */
+  gpuClockReasons?: number[];
 }
 
 export interface TelemetryPhase {

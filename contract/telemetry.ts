@@ -15,6 +15,9 @@ export interface TelemetryReading {
   gpuHz?: number;
   gpuLoadPercent?: number;
   tempC?: Record<string, number>;
+  /** Cumulative energy counter (mJ), e.g. NVML's. */
+  energyMj?: number;
+  gpuClockReasons?: number;
 }
 
 /** A phase began at `atMs` (same clock as the readings). */
@@ -29,7 +32,20 @@ export interface TelemetryMeta {
   totalPowerRule: string | null;
   overCurrent?: OverCurrentCount[];
   passiveTripC?: Record<string, number>;
+  gpu?: Telemetry['gpu'];
+  unavailable?: string[];
 }
+
+/** NVML clock event reasons that lower clocks under load (nvml.h; 0x1 idle, 0x2 application
+ * clocks, 0x10 sync boost and 0x100 display clocks are not throttling). */
+export const GPU_THROTTLE_REASONS: Readonly<Record<number, string>> = {
+  0x4: 'software power cap',
+  0x8: 'hardware slowdown',
+  0x20: 'software thermal slowdown',
+  0x40: 'hardware thermal slowdown',
+  0x80: 'hardware power brake',
+};
+const HARD_THROTTLE = 0x8 | 0x40 | 0x80;
 
 /** Limits of the telemetry findings. */
 export const TELEMETRY_THRESHOLDS = {
@@ -66,7 +82,7 @@ function range(values: Array<number | undefined>): { min: number; max: number } 
 
 function series(readings: readonly TelemetryReading[], t0: number): TelemetrySeries {
   const s: TelemetrySeries = { tMs: readings.map((r) => round(r.tMs - t0, 1)) };
-  const scalar = (key: 'totalPowerMw' | 'cpuMinKHz' | 'cpuMaxKHz' | 'gpuHz' | 'gpuLoadPercent') => {
+  const scalar = (key: 'totalPowerMw' | 'cpuMinKHz' | 'cpuMaxKHz' | 'gpuHz' | 'gpuLoadPercent' | 'energyMj' | 'gpuClockReasons') => {
     // A series only where every reading has the value: a sensor that fails mid-run is dropped
     // rather than padded with zeros that would read as real.
     if (readings.length > 0 && readings.every((r) => r[key] !== undefined)) s[key] = readings.map((r) => r[key]!);
@@ -76,6 +92,9 @@ function series(readings: readonly TelemetryReading[], t0: number): TelemetrySer
   scalar('cpuMaxKHz');
   scalar('gpuHz');
   scalar('gpuLoadPercent');
+  scalar('energyMj');
+  scalar('gpuClockReasons');
+  if (s.energyMj) s.energyMj = s.energyMj.map((e) => e - readings[0]!.energyMj!);
   const keyed = (key: 'railsMw' | 'tempC') => {
     const names = new Set(readings.flatMap((r) => Object.keys(r[key] ?? {})));
     const out: Record<string, number[]> = {};
@@ -96,11 +115,12 @@ export function buildTelemetry(readings: readonly TelemetryReading[], marks: rea
   const s = series(readings, t0);
   const t = readings.map((r) => r.tMs);
   const power = s.totalPowerMw;
+  const counter = s.energyMj;
   const phases: TelemetryPhase[] = marks.map((m, i) => {
     const start = m.atMs;
     const end = marks[i + 1]?.atMs ?? endMs;
     const inside = readings.filter((r) => r.tMs >= start && r.tMs <= end);
-    const e = power ? energyJ(t, power, start, end) : null;
+    const e = counter ? counterJ(t, counter, start, end) : power ? energyJ(t, power, start, end) : null;
     const temps = inside.flatMap((r) => Object.entries(r.tempC ?? {}));
     const hottest = temps.reduce<[string, number] | null>((best, [zone, c]) => (best === null || c > best[1] ? [zone, c] : best), null);
     const pw = power ? inside.map((r) => r.totalPowerMw!) : [];
@@ -118,6 +138,7 @@ export function buildTelemetry(readings: readonly TelemetryReading[], marks: rea
       hottestZone: hottest ? hottest[0] : null,
     };
   });
+  // Mean power of a counter-measured phase comes from the counter; max power from the samples.
   const measures = phases.filter((p) => p.phase === 'measure');
   const measureEnergy = measures.every((p) => p.energyJ !== null) && measures.length > 0 ? measures.reduce((a, p) => a + p.energyJ!, 0) : null;
   const measureSeconds = measures.reduce((a, p) => a + (p.endMs - p.startMs) / 1000, 0);
@@ -136,18 +157,37 @@ export function buildTelemetry(readings: readonly TelemetryReading[], marks: rea
     energyPerInferenceAboveIdleMj: aboveIdle === null ? null : round(aboveIdle, 4),
     ...(meta.overCurrent ? { overCurrent: meta.overCurrent } : {}),
     ...(meta.passiveTripC && Object.keys(meta.passiveTripC).length > 0 ? { passiveTripC: meta.passiveTripC } : {}),
+    ...(meta.gpu ? { gpu: meta.gpu } : {}),
+    ...(meta.unavailable?.length ? { unavailable: meta.unavailable } : {}),
+    ...(counter ? { energySource: 'counter' as const } : power ? { energySource: 'integrated-power' as const } : {}),
   };
+}
+
+/** Energy (J) between two times from a cumulative counter (mJ) sampled at `t`, linearly
+ * interpolated at the window's edges (null when the window is outside the samples). */
+function counterJ(t: readonly number[], mj: readonly number[], start: number, end: number): number | null {
+  const at = (x: number): number | null => {
+    if (t.length === 0 || x < t[0]! - 1e-9 || x > t[t.length - 1]! + 1e-9) return null;
+    let i = 0;
+    while (i < t.length - 1 && t[i + 1]! < x) i++;
+    if (i === t.length - 1) return mj[i]!;
+    const span = t[i + 1]! - t[i]!;
+    return span > 0 ? mj[i]! + ((mj[i + 1]! - mj[i]!) * (x - t[i]!)) / span : mj[i]!;
+  };
+  const a = at(start);
+  const b = at(end);
+  return a === null || b === null || end <= start ? null : (b - a) / 1000;
 }
 
 /** What the verdict could not check for want of a telemetry source. */
 export function telemetryNotChecked(t: Telemetry | undefined): string[] {
   if (!t) return ['clocks, power and throttling (no telemetry source readable on this device: no cpufreq, thermal zones or power monitors)'];
   const missing: string[] = [];
-  if (!t.series.totalPowerMw) missing.push('power and energy (no power monitor readable)');
-  if (!t.series.cpuMaxKHz && !t.series.gpuHz) missing.push('clock changes (no cpufreq or GPU devfreq readable)');
+  if (!t.series.totalPowerMw && !t.series.energyMj) missing.push('power and energy (no power monitor readable)');
+  if (!t.series.cpuMaxKHz && !t.series.gpuHz) missing.push('clock changes (no cpufreq, GPU devfreq or NVML readable)');
   if (!t.series.tempC) missing.push('temperatures (no thermal zone readable)');
-  if (!t.overCurrent) missing.push('over-current throttling (no soctherm_oc counters; Orin only)');
-  return missing;
+  if (!t.overCurrent && !t.series.gpuClockReasons) missing.push('throttling (no soctherm_oc counters, Orin only, and no NVML clock event reasons)');
+  return [...missing, ...(t.unavailable ?? [])];
 }
 
 function spread(r: { min: number; max: number } | null): number {
@@ -191,6 +231,27 @@ export function telemetryFindings(t: Telemetry | undefined): Finding[] {
       fix: 'use a stronger power supply and short, thick cables, or a lower power mode (sudo nvpmodel -m N) whose budget the supply holds',
     });
   }
+  const reasons = t.series.gpuClockReasons;
+  if (reasons) {
+    let seen = 0;
+    t.series.tMs.forEach((ms, i) => {
+      if (measures.some((p) => ms >= p.startMs && ms <= p.endMs)) seen |= reasons[i]!;
+    });
+    const names = Object.entries(GPU_THROTTLE_REASONS).filter(([bit]) => (seen & Number(bit)) !== 0).map(([, name]) => name);
+    if (names.length > 0) {
+      const hard = (seen & HARD_THROTTLE) !== 0;
+      findings.push({
+        code: 'gpu-throttled',
+        severity: hard ? 'unreliable' : 'caution',
+        summary: `the GPU lowered its clocks while measuring: ${names.join(', ')}${gpu ? ` (SM clock ${Math.round(gpu.min / 1e6)}-${Math.round(gpu.max / 1e6)} MHz${t.gpu?.maxSmClockMhz ? ` of ${t.gpu.maxSmClockMhz}` : ''})` : ''}`,
+        evidence: { reasonsBitmask: seen, ...(t.gpu?.powerLimitW != null ? { powerLimitW: t.gpu.powerLimitW } : {}) },
+        why: hard
+          ? 'a hardware slowdown (heat, power brake or over-power) cut the clocks by half or more: the samples are those of a throttled GPU'
+          : 'the GPU hit its power (or thermal) limit and ran below its top clock: latency depends on how long the load lasted and how warm the GPU was',
+        fix: 'lock the clocks below the throttling point (sudo nvidia-smi -lgc MIN,MAX) so every sample runs at one clock, improve cooling, or report the run as power-limited',
+      });
+    }
+  }
   const trips = t.passiveTripC ?? {};
   const hot = Object.entries(t.series.tempC ?? {})
     .map(([zone, values]) => ({ zone, max: Math.max(...values), trip: trips[zone] }))
@@ -223,7 +284,8 @@ export function telemetryLines(t: Telemetry): string[] {
     const maxW = Math.max(...measures.map((p) => p.maxPowerW ?? 0));
     const idleText = idle?.meanPowerW != null ? `; idle ${idle.meanPowerW.toFixed(2)} W` : '';
     const above = t.energyPerInferenceAboveIdleMj !== null ? ` (${mj(t.energyPerInferenceAboveIdleMj)} mJ above idle)` : '';
-    lines.push(`Power (${t.totalPowerRule}): measuring mean ${measuringW.toFixed(2)} W, max ${maxW.toFixed(2)} W${idleText}; energy per inference ${mj(t.energyPerInferenceMj)} mJ${above}`);
+    const label = t.totalPowerRule ?? (t.gpu ? `GPU ${t.gpu.name}, NVML energy counter` : 'total');
+    lines.push(`Power (${label}): measuring mean ${measuringW.toFixed(2)} W, max ${maxW.toFixed(2)} W${idleText}; energy per inference ${mj(t.energyPerInferenceMj)} mJ${above}`);
   }
   const parts: string[] = [];
   const cpu = measures.map((p) => p.cpuKHz).filter((x): x is { min: number; max: number } => x !== null);

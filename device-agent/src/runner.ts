@@ -17,7 +17,7 @@ import { runValidity } from '../../contract/validityRules';
 import type { Finding } from '../../contract/validity';
 import { ContentionWatch } from './contention';
 import { deviceRoot } from './sysfs';
-import { idleBaselineMs, TelemetryWatch } from './telemetry/watch';
+import { idleBaselineMs, telemetryHz, telemetryPython, TelemetryWatch } from './telemetry/watch';
 import { runVersions } from './runVersions';
 import { compareOutputs } from './verify';
 
@@ -142,7 +142,7 @@ export async function executeRun(
   const contention = new ContentionWatch(device.cpuCount);
   let contentionFindings: Finding[] | null;
   // Power, clocks and temperatures in the background (null: no sensor readable here).
-  const telemetry = await TelemetryWatch.open(deviceRoot());
+  const telemetry = await TelemetryWatch.open(deviceRoot(), telemetryHz(), device.gpus.some((g) => g.source === 'nvidia-smi') ? telemetryPython(spec) : null);
   let telemetryResult: Telemetry | undefined;
   try {
     if (telemetry) {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { buildTelemetry, telemetryFindings, telemetryNotChecked, type TelemetryReading } from '../../contract/telemetry';
+import { buildTelemetry, telemetryFindings, telemetryLines, telemetryNotChecked, type TelemetryReading } from '../../contract/telemetry';
 import { Sensors, totalRule } from '../../device-agent/src/telemetry/sensors';
 import { TelemetryWatch } from '../../device-agent/src/telemetry/watch';
 import { scratchDir } from '../helpers/cli';
@@ -83,7 +83,7 @@ test('energy by phase, energy per inference and above idle, from power samples',
   assert.equal(measure!.maxTempC, 57);
   assert.equal(measure!.hottestZone, 'cpu-thermal');
   assert.deepEqual(telemetryFindings(tel), []);
-  assert.deepEqual(telemetryNotChecked(tel), ['over-current throttling (no soctherm_oc counters; Orin only)']);
+  assert.deepEqual(telemetryNotChecked(tel), ['throttling (no soctherm_oc counters, Orin only, and no NVML clock event reasons)']);
 });
 
 test('findings: clocks that moved during measurement, over-current events, a zone at its passive trip point', () => {
@@ -122,4 +122,51 @@ test('the watch samples a tree at its rate while the phases go, and counts over-
   assert.deepEqual(tel.overCurrent?.find((c) => c.counter === 'oc3'), { counter: 'oc3', start: 12, end: 14 });
   assert.ok(Math.abs(tel.phases[1]!.meanPowerW! - 12.48) < 0.01, String(tel.phases[1]!.meanPowerW));
   assert.equal(telemetryFindings(tel)[0]?.code, 'over-current-throttled');
+});
+
+test('NVML readings: energy from the counter (not the power samples), the GPU clock, and power-cap throttling while measuring', () => {
+  // 10 Hz; counter rising 300 J/s while measuring (300 W), power samples reading 1 s averages that lag.
+  const rs: TelemetryReading[] = [];
+  for (let t = 0; t <= 4000; t += 100) {
+    const measuring = t >= 1000;
+    rs.push({
+      tMs: t,
+      energyMj: 1e9 + (measuring ? 100 * 1000 + 300 * (t - 1000) : 100 * t),
+      totalPowerMw: measuring ? 250_000 : 100_000,
+      gpuHz: (t >= 3000 ? 1470 : 1980) * 1e6,
+      gpuClockReasons: t >= 3000 ? 0x4 : 0,
+    });
+  }
+  const tel = buildTelemetry(rs, [{ phase: 'idle', atMs: 0 }, { phase: 'measure', atMs: 1000 }], 4000, 3000, {
+    sources: ['nvml'], requestedHz: 10, totalPowerRule: null, gpu: { name: 'NVIDIA H200', driver: '580.159.04', powerLimitW: 700, maxSmClockMhz: 1980 },
+  });
+  assert.equal(tel.energySource, 'counter');
+  assert.equal(tel.series.energyMj![0], 0, 'the counter series starts at 0');
+  assert.ok(Math.abs(tel.phases[1]!.energyJ! - 900) < 1e-6, String(tel.phases[1]!.energyJ));
+  assert.ok(Math.abs(tel.phases[1]!.meanPowerW! - 300) < 1e-6);
+  assert.ok(Math.abs(tel.phases[0]!.meanPowerW! - 100) < 1e-6);
+  assert.ok(Math.abs(tel.energyPerInferenceMj! - 300) < 1e-6);
+  assert.ok(Math.abs(tel.energyPerInferenceAboveIdleMj! - 200) < 1e-6);
+  const f = telemetryFindings(tel);
+  assert.deepEqual(f.map((x) => [x.code, x.severity]), [['clocks-changed', 'caution'], ['gpu-throttled', 'caution']]);
+  assert.match(f[1]!.summary, /software power cap \(SM clock 1470-1980 MHz of 1980\)/);
+  // An idle GPU (0x1) is not throttled.
+  const idle = buildTelemetry(rs.map((r) => ({ ...r, gpuClockReasons: 0x1, gpuHz: 1980e6 })), [{ phase: 'measure', atMs: 0 }], 4000, 10, { sources: ['nvml'], requestedHz: 10, totalPowerRule: null });
+  assert.deepEqual(telemetryFindings(idle), []);
+  assert.match(telemetryLines(tel).join('\n'), /Power \(GPU NVIDIA H200, NVML energy counter\): measuring mean 300\.00 W/);
+});
+
+test('NVML unavailable on a GPU host is said, not silent', async () => {
+  const tel = buildTelemetry([{ tMs: 0, cpuMaxKHz: 1, cpuMinKHz: 1 }], [{ phase: 'measure', atMs: 0 }], 10, 1, { sources: ['cpufreq'], requestedHz: 10, totalPowerRule: null, unavailable: ['GPU power, clocks and throttling (NVML: nvmlInit failed)'] });
+  assert.ok(telemetryNotChecked(tel).includes('GPU power, clocks and throttling (NVML: nvmlInit failed)'));
+  // The helper itself on a machine without a driver answers with an error line and exit 0.
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync('python3', [path.join(__dirname, '../../device-agent/python/jetbench_nvml.py'), '--hz', '10'], { encoding: 'utf8', input: '' });
+  const first = JSON.parse(r.stdout.split('\n')[0]!) as { error?: string; hello?: unknown };
+  if (first.error) {
+    assert.equal(r.status, 0);
+    assert.match(first.error, /NVML is not on this device|nvmlInit failed|no NVIDIA GPU/);
+  } else {
+    assert.ok(first.hello, r.stdout);
+  }
 });

@@ -3,8 +3,9 @@
 // baseline is the device holding the job, not an empty device), then warm-up and measurement, the
 // phases marked as the runner enters them. Reads are async and skipped while the previous one is
 // still out, so a slow sensor lowers the achieved rate rather than piling reads up.
-import type { OverCurrentCount, Telemetry } from '../../../contract/protocol';
+import type { OverCurrentCount, RunSpec, Telemetry } from '../../../contract/protocol';
 import { buildTelemetry, type PhaseMark, type TelemetryReading } from '../../../contract/telemetry';
+import { NvmlStream } from './nvml';
 import { Sensors } from './sensors';
 
 /** Sampling rate (Hz): JETBENCH_TELEMETRY_HZ, 1-100, default 10. */
@@ -20,6 +21,12 @@ export function idleBaselineMs(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isFinite(ms) && ms >= 0 && ms <= 60_000 ? ms : 2000;
 }
 
+/** The Python that runs the NVML helper: the run's TVM Python where the spec names one (the
+ * device's configured Python), else $JETBENCH_PYTHON, else python3. */
+export function telemetryPython(spec: Pick<RunSpec, 'tvm'>, env: NodeJS.ProcessEnv = process.env): string {
+  return spec.tvm?.python ?? env.JETBENCH_PYTHON ?? 'python3';
+}
+
 export class TelemetryWatch {
   private readonly readings: TelemetryReading[] = [];
   private readonly marks: PhaseMark[] = [];
@@ -30,22 +37,47 @@ export class TelemetryWatch {
   private constructor(
     private readonly sensors: Sensors,
     readonly hz: number,
+    private readonly nvml: NvmlStream | null,
+    private readonly unavailable: string[],
   ) {}
 
-  /** The watch for this device, or null when it has no sensor the agent can read. */
-  static async open(root: string, hz = telemetryHz()): Promise<TelemetryWatch | null> {
-    const sensors = await Sensors.find(root);
-    return sensors.empty ? null : new TelemetryWatch(sensors, hz);
+  /** The watch for this device, or null when it has no sensor the agent can read. `nvmlPython`:
+   * the Python to run the NVML helper with, on a device with a discrete NVIDIA GPU (null: none). */
+  static async open(root: string, hz = telemetryHz(), nvmlPython: string | null = null): Promise<TelemetryWatch | null> {
+    const [sensors, nvml] = await Promise.all([Sensors.find(root), nvmlPython ? NvmlStream.open(nvmlPython, hz) : Promise.resolve(null)]);
+    const stream = nvml instanceof NvmlStream ? nvml : null;
+    const unavailable = nvml && !(nvml instanceof NvmlStream) ? [`GPU power, clocks and throttling (NVML: ${nvml.unavailable})`] : [];
+    return sensors.empty && !stream ? null : new TelemetryWatch(sensors, hz, stream, unavailable);
   }
 
   get hasPower(): boolean {
-    return this.sensors.power !== null;
+    return this.sensors.power !== null || this.nvml?.latest?.energyMj !== undefined || this.nvml?.latest?.powerMw !== undefined;
+  }
+
+  private sources(): string[] {
+    return [...this.sensors.sources, ...(this.nvml ? ['nvml'] : [])];
+  }
+
+  /** One reading: the sysfs sensors now, and NVML's latest sample where it is fresh. */
+  private async readNow(): Promise<TelemetryReading> {
+    const tMs = performance.now();
+    const r = await this.sensors.read(tMs);
+    const n = this.nvml?.latest;
+    const at = this.nvml?.latestAtMs();
+    if (n && at !== null && at !== undefined && tMs - at < 3000 / this.hz + 100) {
+      if (n.energyMj !== undefined) r.energyMj = n.energyMj;
+      if (n.powerMw !== undefined) r.totalPowerMw = n.powerMw;
+      if (n.smMhz !== undefined) r.gpuHz = n.smMhz * 1e6;
+      if (n.utilGpu !== undefined) r.gpuLoadPercent = n.utilGpu;
+      if (n.tempC !== undefined) r.tempC = { ...r.tempC, gpu: n.tempC };
+      if (n.reasons !== undefined) r.gpuClockReasons = n.reasons;
+    }
+    return r;
   }
 
   private sample(): void {
     if (this.pending) return;
-    this.pending = this.sensors
-      .read(performance.now())
+    this.pending = this.readNow()
       .then((r) => void this.readings.push(r))
       .catch(() => undefined)
       .finally(() => (this.pending = null));
@@ -53,6 +85,9 @@ export class TelemetryWatch {
 
   async start(): Promise<void> {
     this.ocStart = await this.sensors.overCurrentCounts();
+    // NVML's first sample arrives right after its hello: wait for it (at most a second) so the
+    // first reading has it too.
+    for (let i = 0; this.nvml && !this.nvml.latest && i < 20; i++) await new Promise((r) => setTimeout(r, 50));
     this.sample();
     this.timer = setInterval(() => this.sample(), 1000 / this.hz);
     this.timer.unref?.();
@@ -82,15 +117,21 @@ export class TelemetryWatch {
     this.timer = null;
     await this.pending;
     const endMs = performance.now();
-    this.readings.push(await this.sensors.read(endMs));
+    // With NVML, a sample one period after the end, so the energy counter brackets the last phase.
+    if (this.nvml) await new Promise((r) => setTimeout(r, 1000 / this.hz + 20));
+    this.readings.push(await this.readNow());
+    this.nvml?.close();
     const ocEnd = await this.sensors.overCurrentCounts();
     const overCurrent: OverCurrentCount[] = [];
     for (const start of this.ocStart) {
       const end = ocEnd.find((c) => c.counter === start.counter);
       if (start.value !== null && end?.value != null) overCurrent.push({ counter: start.counter, start: start.value, end: end.value });
     }
+    const hello = this.nvml?.hello;
     return buildTelemetry(this.readings, this.marks, endMs, measured, {
-      sources: this.sensors.sources,
+      sources: this.sources(),
+      unavailable: this.unavailable,
+      ...(hello ? { gpu: { name: hello.name, driver: hello.driver, powerLimitW: hello.powerLimitMw === null ? null : hello.powerLimitMw / 1000, maxSmClockMhz: hello.maxSmClockMhz } } : {}),
       requestedHz: this.hz,
       totalPowerRule: this.sensors.power?.totalRule ?? null,
       ...(overCurrent.length > 0 ? { overCurrent } : {}),
@@ -102,5 +143,6 @@ export class TelemetryWatch {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.nvml?.close();
   }
 }
