@@ -275,11 +275,7 @@ export function telemetryLines(t: Telemetry): string[] {
   const lines = [`Telemetry: ${t.sources.join(', ')} (${t.series.tMs.length} samples, ${t.achievedHz} Hz of ${t.requestedHz} asked)`];
   const measures = t.phases.filter((p) => p.phase === 'measure');
   const idle = t.phases.find((p) => p.phase === 'idle');
-  const mean = (xs: Array<number | null>) => {
-    const v = xs.filter((x): x is number => x !== null);
-    return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
-  };
-  const measuringW = mean(measures.map((p) => p.meanPowerW));
+  const measuringW = measuringPowerW(t);
   if (measuringW !== null && t.energyPerInferenceMj !== null) {
     const maxW = Math.max(...measures.map((p) => p.maxPowerW ?? 0));
     const idleText = idle?.meanPowerW != null ? `; idle ${idle.meanPowerW.toFixed(2)} W` : '';
@@ -302,4 +298,12 @@ export function telemetryLines(t: Telemetry): string[] {
 function mj(v: number): string {
   const a = Math.abs(v);
   return a >= 10 ? v.toFixed(1) : a >= 0.1 ? v.toFixed(2) : v.toFixed(3);
+}
+
+/** Mean power over the measured phases (W): their energy over their time; null without power. */
+export function measuringPowerW(t: Telemetry | undefined): number | null {
+  const measures = (t?.phases ?? []).filter((p) => p.phase === 'measure');
+  if (measures.length === 0 || measures.some((p) => p.energyJ === null)) return null;
+  const seconds = measures.reduce((a, p) => a + (p.endMs - p.startMs) / 1000, 0);
+  return seconds > 0 ? measures.reduce((a, p) => a + p.energyJ!, 0) / seconds : null;
 }

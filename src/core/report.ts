@@ -3,7 +3,7 @@
 // CLI prints what they return and the extension's export command writes it. Statistics come from
 // the run file and device-agent's stats module; nothing here re-measures or re-derives them.
 import type { DeviceState, RunFile, SampleSpan, Stats } from '../../contract/protocol';
-import { telemetryLines } from '../../contract/telemetry';
+import { measuringPowerW, telemetryLines } from '../../contract/telemetry';
 import { MEANINGFUL_DIFFERENCE, compareMedians, compareTrials, trialMedians } from '../../contract/stats';
 import { deviceLabel, formatMs, modelName, trialMediansText } from '../../contract/format';
 import { csvText, markdownCode, markdownText, oneLine } from '../../contract/untrustedText';
@@ -232,9 +232,17 @@ export function compareTable(runs: RunFile[], baselineIndex: number): Table {
   const baseline = runs[baselineIndex];
   if (!baseline) throw new RangeError(`baseline index ${baselineIndex} is outside the ${runs.length} runs`);
   const ms = (s: Stats | null, k: 'meanMs' | 'medianMs' | 'p95Ms') => (s ? formatMs(s[k]) : 'n/a');
+  // Energy columns only where some run measured power (telemetry), so most tables stay narrow.
+  const energy = runs.some((r) => r.telemetry?.energyPerInferenceMj != null);
+  const energyCells = (run: RunFile): string[] => {
+    if (!energy) return [];
+    const mj = run.telemetry?.energyPerInferenceMj;
+    const w = measuringPowerW(run.telemetry);
+    return [mj == null ? 'n/a' : mj >= 10 ? mj.toFixed(1) : mj.toFixed(2), w === null ? 'n/a' : w.toFixed(1)];
+  };
   return {
-    headers: ['Run', 'Framework', 'Precision', 'Mean (ms)', 'Median (ms)', 'P95 (ms)', 'FPS', 'Size (MB)', 'Ratio vs baseline', 'Different?', 'Sample spans'],
-    align: ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'left'],
+    headers: ['Run', 'Framework', 'Precision', 'Mean (ms)', 'Median (ms)', 'P95 (ms)', 'FPS', ...(energy ? ['Energy/inf (mJ)', 'Power (W)'] : []), 'Size (MB)', 'Ratio vs baseline', 'Different?', 'Sample spans'],
+    align: ['left', 'left', 'left', 'right', 'right', 'right', 'right', ...(energy ? (['right', 'right'] as const) : []), 'right', 'right', 'left', 'left'],
     rows: runs.map((run, i) => [
       runName(run),
       run.spec.backend,
@@ -243,6 +251,7 @@ export function compareTable(runs: RunFile[], baselineIndex: number): Table {
       ms(run.stats, 'medianMs'),
       ms(run.stats, 'p95Ms'),
       run.stats ? formatFps(run.stats.fps) : 'n/a',
+      ...energyCells(run),
       formatMb(deployedBytes(run)),
       ...verdict(baseline, run, i === baselineIndex),
       SPAN_LABELS[sampleSpan(run)],
@@ -277,6 +286,7 @@ const CSV_COLUMNS = [
   'id', 'createdAt', 'status', 'model', 'backend', 'precision', 'device', 'threads', 'count',
   'meanMs', 'stdMs', 'minMs', 'maxMs', 'medianMs', 'p90Ms', 'p95Ms', 'p99Ms', 'fps',
   'medianCi95LoMs', 'medianCi95HiMs', 'covPercent', 'modelSha256', 'modelBytes', 'artifactBytes',
+  'energyPerInferenceMj', 'energyPerInferenceAboveIdleMj', 'measuringPowerW',
 ] as const;
 
 /** RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled. */
@@ -312,6 +322,9 @@ function csvRow(run: RunFile): string[] {
     run.model.sha256,
     String(run.model.bytes),
     run.artifact ? String(run.artifact.bytes) : '',
+    csvNumber(run.telemetry?.energyPerInferenceMj),
+    csvNumber(run.telemetry?.energyPerInferenceAboveIdleMj),
+    csvNumber(measuringPowerW(run.telemetry)),
   ];
 }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RUN_SCHEMA_VERSION, type ArtifactInfo, type BackendId, type Precision, type RunFile, type RunStatus } from '../../contract/protocol';
 import { computeStats } from '../../contract/stats';
-import { formatBenchTable, formatCompareTable, formatReport } from '../../src/core/report';
+import { compareTable, formatBenchTable, formatCompareTable, formatReport } from '../../src/core/report';
 
 interface RunOptions {
   id?: string;
@@ -265,6 +265,7 @@ test('CSV: one header and one row per run, a model path with a comma and a quote
     'id', 'createdAt', 'status', 'model', 'backend', 'precision', 'device', 'threads', 'count',
     'meanMs', 'stdMs', 'minMs', 'maxMs', 'medianMs', 'p90Ms', 'p95Ms', 'p99Ms', 'fps',
     'medianCi95LoMs', 'medianCi95HiMs', 'covPercent', 'modelSha256', 'modelBytes', 'artifactBytes',
+    'energyPerInferenceMj', 'energyPerInferenceAboveIdleMj', 'measuringPowerW',
   ]);
   for (const r of rows) assert.equal(r.length, header.length);
   const rec = (r: string[]) => Object.fromEntries(header.map((h, i) => [h, r[i]!]));
@@ -284,6 +285,25 @@ test('CSV: one header and one row per run, a model path with a comma and a quote
   assert.equal(rb.medianCi95HiMs, '4');
   assert.equal(rb.modelBytes, '28000000');
   assert.equal(rb.artifactBytes, '123');
+  assert.equal(rb.energyPerInferenceMj, '', 'no telemetry: empty, not 0');
+});
+
+test('energy per inference and measuring power: CSV columns, and compare columns only when a run has them', () => {
+  const phases = [
+    { phase: 'idle' as const, startMs: 0, endMs: 2000, samples: 20, energyJ: 10, meanPowerW: 5, maxPowerW: 5, cpuKHz: null, gpuHz: null, maxTempC: null, hottestZone: null },
+    { phase: 'measure' as const, startMs: 2000, endMs: 6000, samples: 40, energyJ: 48, meanPowerW: 12, maxPowerW: 13, cpuKHz: null, gpuHz: null, maxTempC: null, hottestZone: null },
+  ];
+  const withPower = makeRun({ id: 'p', latencyMs: noisy(20, 1) });
+  withPower.telemetry = { sources: ['ina3221-hwmon'], requestedHz: 10, achievedHz: 10, totalPowerRule: 'VDD_IN', series: { tMs: [] }, phases, energyPerInferenceMj: 240, energyPerInferenceAboveIdleMj: 140 };
+  const without = makeRun({ id: 'q', latencyMs: noisy(20, 1) });
+  const rows = parseCsv(formatReport([withPower], 'csv'));
+  const rec = Object.fromEntries(rows[0]!.map((h, i) => [h, rows[1]![i]!]));
+  assert.deepEqual([rec.energyPerInferenceMj, rec.energyPerInferenceAboveIdleMj, rec.measuringPowerW], ['240', '140', '12']);
+  const both = compareTable([without, withPower], 0);
+  const col = both.headers.indexOf('Energy/inf (mJ)');
+  assert.ok(col > 0, both.headers.join('|'));
+  assert.deepEqual(both.rows.map((r) => [r[col], r[col + 1]]), [['n/a', 'n/a'], ['240.0', '12.0']]);
+  assert.equal(compareTable([without, without], 0).headers.includes('Energy/inf (mJ)'), false, 'no power anywhere: no energy columns');
 });
 
 test('JSON report parses back with the run files\' statistics', () => {
