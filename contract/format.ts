@@ -57,3 +57,9 @@ export function trialMediansText(medians: readonly number[]): string {
   const spread = medians.length > 1 ? computeStats(medians)?.covPercent : undefined;
   return `${medians.length}: ${medians.map(formatMs).join(', ')} ms${spread === undefined ? '' : ` (spread CoV ${spread.toFixed(1)}%)`}`;
 }
+
+/** Millijoules to read: 147.3, 3.14, 0.052 (energy per inference). */
+export function formatMj(v: number): string {
+  const a = Math.abs(v);
+  return a >= 10 ? v.toFixed(1) : a >= 0.1 ? v.toFixed(2) : v.toFixed(3);
+}

@@ -2,6 +2,7 @@
 // clocks and temperatures, energy per inference, and the verdict's telemetry findings. Pure: the
 // agent samples (device-agent/src/telemetry/), this summarises; tests feed it crafted readings.
 import type { OverCurrentCount, Telemetry, TelemetryPhase, TelemetrySeries } from './protocol';
+import { formatMj } from './format';
 import type { Finding } from './validity';
 
 /** One sample of every readable sensor; a field is absent when its source is. */
@@ -279,9 +280,9 @@ export function telemetryLines(t: Telemetry): string[] {
   if (measuringW !== null && t.energyPerInferenceMj !== null) {
     const maxW = Math.max(...measures.map((p) => p.maxPowerW ?? 0));
     const idleText = idle?.meanPowerW != null ? `; idle ${idle.meanPowerW.toFixed(2)} W` : '';
-    const above = t.energyPerInferenceAboveIdleMj !== null ? ` (${mj(t.energyPerInferenceAboveIdleMj)} mJ above idle)` : '';
+    const above = t.energyPerInferenceAboveIdleMj !== null ? ` (${formatMj(t.energyPerInferenceAboveIdleMj)} mJ above idle)` : '';
     const label = t.totalPowerRule ?? (t.gpu ? `GPU ${t.gpu.name}, NVML energy counter` : 'total');
-    lines.push(`Power (${label}): measuring mean ${measuringW.toFixed(2)} W, max ${maxW.toFixed(2)} W${idleText}; energy per inference ${mj(t.energyPerInferenceMj)} mJ${above}`);
+    lines.push(`Power (${label}): measuring mean ${measuringW.toFixed(2)} W, max ${maxW.toFixed(2)} W${idleText}; energy per inference ${formatMj(t.energyPerInferenceMj)} mJ${above}`);
   }
   const parts: string[] = [];
   const cpu = measures.map((p) => p.cpuKHz).filter((x): x is { min: number; max: number } => x !== null);
@@ -292,12 +293,6 @@ export function telemetryLines(t: Telemetry): string[] {
   if (hottest) parts.push(`hottest ${hottest.hottestZone} ${hottest.maxTempC!.toFixed(1)} °C`);
   if (parts.length) lines.push(`While measuring: ${parts.join(', ')}`);
   return lines;
-}
-
-/** Millijoules to read: 147.3, 3.14, 0.052. */
-function mj(v: number): string {
-  const a = Math.abs(v);
-  return a >= 10 ? v.toFixed(1) : a >= 0.1 ? v.toFixed(2) : v.toFixed(3);
 }
 
 /** Mean power over the measured phases (W): their energy over their time; null without power. */

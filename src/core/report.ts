@@ -5,7 +5,7 @@
 import type { DeviceState, RunFile, SampleSpan, Stats } from '../../contract/protocol';
 import { measuringPowerW, telemetryLines } from '../../contract/telemetry';
 import { MEANINGFUL_DIFFERENCE, compareMedians, compareTrials, trialMedians } from '../../contract/stats';
-import { deviceLabel, formatMs, modelName, trialMediansText } from '../../contract/format';
+import { deviceLabel, formatMj, formatMs, modelName, trialMediansText } from '../../contract/format';
 import { csvText, markdownCode, markdownText, oneLine } from '../../contract/untrustedText';
 import type { Table } from '../../contract/panelMessages';
 import type { Validity } from '../../contract/validity';
@@ -238,7 +238,7 @@ export function compareTable(runs: RunFile[], baselineIndex: number): Table {
     if (!energy) return [];
     const mj = run.telemetry?.energyPerInferenceMj;
     const w = measuringPowerW(run.telemetry);
-    return [mj == null ? 'n/a' : mj >= 10 ? mj.toFixed(1) : mj.toFixed(2), w === null ? 'n/a' : w.toFixed(1)];
+    return [mj == null ? 'n/a' : formatMj(mj), w === null ? 'n/a' : w.toFixed(1)];
   };
   return {
     headers: ['Run', 'Framework', 'Precision', 'Mean (ms)', 'Median (ms)', 'P95 (ms)', 'FPS', ...(energy ? ['Energy/inf (mJ)', 'Power (W)'] : []), 'Size (MB)', 'Ratio vs baseline', 'Different?', 'Sample spans'],

@@ -11,7 +11,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Frame, Page } from 'playwright-core';
 import type { RunFile } from '../../contract/protocol';
-import { formatMs } from '../../contract/format';
+import { formatMj, formatMs } from '../../contract/format';
+import { writeJetsonTree } from '../helpers/jetsonTrees';
 import { installVsix, launchChromium, openWorkbench, ROOT, startCodeServer, workbenchUrl, type CodeServer } from '../vscode/codeServer';
 import { makeTestWorkspace } from '../vscode/workspace';
 
@@ -221,6 +222,61 @@ describe('end to end: the packaged extension in code-server', { timeout: 15 * 60
     const baselineRow = await frame.locator('#compare-table tbody tr').nth(1).locator('td').allTextContents();
     assert.equal(baselineRow[9], 'baseline');
     assert.equal(baselineRow[8], '1.00x');
+  });
+
+  it('a run with telemetry (an Orin Nano device tree): energy cards, the power/clock/temperature chart with every phase marked, a row per phase', async () => {
+    // The CLI measures on a device root whose sensors hold a real tegrastats line (test/helpers/jetsonTrees.ts).
+    const root = writeJetsonTree(mkdtempSync(path.join(os.tmpdir(), 'jetbench-orin-')), 'orin-nano-jp6');
+    const out = path.join(workspace, '.jetbench', 'runs', 'orin-telemetry.json');
+    const cli = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), 'bench', '--model', 'tiny', '--warmup', '3', '--iterations', '40', '--threads', '1', '--label', 'orin telemetry', '--out', out], {
+      cwd: workspace,
+      encoding: 'utf8',
+      env: { ...process.env, JETBENCH_DEVICE_ROOT: root, JETBENCH_TELEMETRY_IDLE_MS: '800', JETBENCH_TELEMETRY_HZ: '20', JETBENCH_CACHE_DIR: path.join(ROOT, 'test-output', 'cache') },
+    });
+    assert.equal(cli.status, 0, cli.stderr);
+    const run = JSON.parse(readFileSync(out, 'utf8')) as RunFile;
+    const t = run.telemetry!;
+    assert.ok(t && t.energyPerInferenceMj !== null, 'the run has energy per inference');
+    await palette(page, 'Jetbench: Open Run');
+    await pick(page, /Open Run/, 'orin telemetry');
+    const frame = await panelFrame(page, 'result', '#telemetry:not([hidden]) #telemetry-chart', [first.run.id, second.run.id]);
+    assert.equal(await frame.locator('[data-metric="energy"]').getAttribute('data-value-mj'), String(t.energyPerInferenceMj));
+    assert.match((await frame.locator('[data-metric="energy"] .value').textContent()) ?? '', new RegExp(`^${formatMj(t.energyPerInferenceMj!).replace('.', '\\.')} mJ`));
+    assert.match((await frame.locator('[data-metric="power"] .value').textContent()) ?? '', /^12\.48 W$/);
+    // The chart's x axis covers every sample and every phase start, and each phase's marker was drawn.
+    const chart = frame.locator('#telemetry-chart');
+    await frame.waitForFunction(() => !!document.getElementById('telemetry-chart')?.dataset.xMax);
+    const xMin = Number(await chart.getAttribute('data-x-min'));
+    const xMax = Number(await chart.getAttribute('data-x-max'));
+    const last = t.series.tMs[t.series.tMs.length - 1]! / 1000;
+    assert.ok(xMin <= 0 && xMax >= last, `axis [${xMin}, ${xMax}] covers 0..${last} s`);
+    assert.deepEqual(((await chart.getAttribute('data-markers-drawn')) ?? '').split(','), ['idle', 'warm-up', 'measure']);
+    assert.ok((await chartPixels(frame, 'telemetry-chart')) > 50, 'the first line (power) is drawn');
+    const phases = await frame.locator('.telemetry-phases tbody tr').evaluateAll((trs) => trs.map((tr) => tr.querySelector('td')?.textContent));
+    assert.deepEqual(phases, ['idle', 'warm-up', 'measure']);
+    assert.match((await frame.locator('.telemetry-summary').textContent()) ?? '', /Power \(VDD_IN\): measuring mean 12\.48 W/);
+    await frame.locator('#telemetry').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(OUT, 'telemetry-panel.png') });
+  });
+
+  it('an imported trtexec run opens with its layer profile, slowest layer first', async () => {
+    const fixtures = path.join(ROOT, 'test', 'fixtures', 'trtexec');
+    const out = path.join(workspace, '.jetbench', 'runs', 'trtexec-import.json');
+    const cli = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), 'import', 'trtexec', path.join(fixtures, 'trt10.16-dumpProfile.log'), '--times', path.join(fixtures, 'made-exportTimes.json'), '--label', 'trtexec layers', '--out', out], { cwd: workspace, encoding: 'utf8' });
+    assert.equal(cli.status, 0, cli.stderr);
+    const run = JSON.parse(readFileSync(out, 'utf8')) as RunFile;
+    await palette(page, 'Jetbench: Open Run');
+    await pick(page, /Open Run/, 'trtexec layers');
+    const frame = await panelFrame(page, 'result', '#operators:not([hidden]) tbody tr', [first.run.id, second.run.id]);
+    assert.match((await frame.locator('#operators h2').textContent()) ?? '', /Layers \(trtexec's profile, average of 18362 iterations\)/);
+    const rows = await frame.locator('#operators tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent ?? '')));
+    assert.equal(rows.length, run.operators!.length);
+    const slowest = [...run.operators!].sort((a, b) => b.ms - a.ms)[0]!;
+    assert.equal(rows[0]![1], slowest.name);
+    assert.equal(rows[0]![2], formatMs(slowest.ms));
+    assert.match((await frame.locator('.environment').textContent()) ?? '', /TensorRT 10\.16\.1/);
+    await frame.locator('#operators').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(OUT, 'trtexec-layers.png') });
   });
 
   it('no errors from the panels (CSP violations, exceptions) in the browser console', () => {

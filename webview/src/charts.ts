@@ -208,6 +208,66 @@ export class TimelineChart {
   }
 }
 
+/** One series of the telemetry chart: values aligned with the chart's times, on one of its axes. */
+export interface TelemetryLine {
+  label: string;
+  axis: 'power' | 'temp' | 'clock';
+  values: number[];
+}
+
+/** Power (W), temperatures (°C) and clocks (MHz) over the run's seconds, each kind on its own
+ * axis, the phases (idle, warm-up, measure) marked where they begin. */
+export class TelemetryChart {
+  private chart: Chart<'line', Point[]>;
+  private markers: Marker[] = [];
+  private xRange: { min?: number; max?: number } = {};
+  private axes = new Set<TelemetryLine['axis']>();
+
+  constructor(canvas: HTMLCanvasElement, private theme: Theme) {
+    applyDefaults(theme);
+    this.chart = new Chart(canvas, { type: 'line', data: { datasets: [] }, options: this.options(), plugins: [markerPlugin] });
+  }
+
+  private options(): ChartConfiguration<'line', Point[]>['options'] {
+    const t = this.theme;
+    const scale = (title: string, position: 'left' | 'right', kind: TelemetryLine['axis']) => ({ ...axis(t, title), position, display: this.axes.has(kind), grid: { color: t.grid, drawOnChartArea: position === 'left' } });
+    return {
+      ...BASE,
+      scales: {
+        x: { ...axis(t, 'seconds since sampling began'), ...this.xRange },
+        power: scale('power (W)', 'left', 'power'),
+        temp: scale('temperature (°C)', 'right', 'temp'),
+        clock: scale('clock (MHz)', 'right', 'clock'),
+      },
+      plugins: { legend: { display: true, labels: { color: t.foreground, boxHeight: 2 } }, tooltip: { enabled: true }, jetbenchMarkers: { markers: this.markers } },
+      layout: { padding: { top: markerBandPx(this.markers.length) } },
+    };
+  }
+
+  update(seconds: number[], lines: TelemetryLine[], phases: Marker[]): void {
+    this.markers = phases;
+    this.axes = new Set(lines.map((l) => l.axis));
+    this.chart.data.datasets = lines.map((l, i) => {
+      const colour = this.theme.series[i % this.theme.series.length]!;
+      return { label: l.label, data: l.values.map((y, k) => ({ x: seconds[k]!, y })), parsing: false, pointRadius: 0, borderWidth: 1.5, borderColor: colour, backgroundColor: colour, yAxisID: l.axis };
+    });
+    const ends = [...seconds, ...phases.map((m) => m.valueMs)];
+    this.xRange = ends.length ? { min: Math.min(0, ...ends), max: Math.max(...ends) } : {};
+    this.chart.options = this.options()!;
+    this.chart.update('none');
+  }
+
+  setTheme(theme: Theme): void {
+    this.theme = theme;
+    applyDefaults(theme);
+    this.chart.data.datasets.forEach((d, i) => {
+      d.borderColor = d.backgroundColor = theme.series[i % theme.series.length]!;
+    });
+    this.chart.options = this.options()!;
+    this.chart.update();
+  }
+}
+
 /** Per-stage time stacked into one bar per statistic (mean, median). */
 export class StagesChart {
   private chart: Chart<'bar', number[], string>;

@@ -2,10 +2,11 @@
 // iterations, percentile table, stage breakdown, environment. Draws from the ResultModel; while a
 // run streams, redraws are throttled to the model's interval.
 import { noSamplesText, runningStatusText } from './runningStatus';
-import type { RunFile, Stats } from '../../contract/protocol';
+import type { RunFile, Stats, Telemetry } from '../../contract/protocol';
 import { computeStats, percentileSorted, trialMedians } from '../../contract/stats';
-import { formatMs, modelName, trialMediansText } from '../../contract/format';
-import { HistogramChart, pixelsOfColour, resolveColour, StagesChart, TimelineChart, type Marker } from './charts';
+import { formatMj, formatMs, modelName, trialMediansText } from '../../contract/format';
+import { HistogramChart, pixelsOfColour, resolveColour, StagesChart, TelemetryChart, TimelineChart, type Marker, type TelemetryLine } from './charts';
+import { measuringPowerW, telemetryLines } from '../../contract/telemetry';
 import { decimateMinMax } from './decimate';
 import { el, table } from './dom';
 import { histogramSorted } from './histogram';
@@ -53,6 +54,12 @@ export class ResultPage {
   private readonly stagesCanvas = el('canvas', { id: 'stages', 'aria-label': 'stage breakdown' });
   private readonly stagesTable = el('div');
   private readonly environment = el('section', { class: 'environment' });
+  private readonly operatorsSection = el('section', { class: 'operators', id: 'operators', hidden: '' });
+  private readonly telemetrySection = el('section', { class: 'telemetry', id: 'telemetry', hidden: '' });
+  private readonly telemetryText = el('div', { class: 'telemetry-summary' });
+  private readonly telemetryCanvas = el('canvas', { id: 'telemetry-chart', role: 'img', 'aria-label': 'power, temperature and clocks over the run' });
+  private readonly telemetryTable = el('div', { class: 'telemetry-phases' });
+  private telemetryChart: TelemetryChart | null = null;
   private readonly histogram: HistogramChart;
   private readonly timeline: TimelineChart;
   private stages: StagesChart | null = null;
@@ -69,8 +76,11 @@ export class ResultPage {
       el('section', {}, el('h2', {}, 'Latency over iterations'), el('div', { class: 'chart' }, this.timelineCanvas)),
       el('section', {}, el('h2', {}, 'Percentiles'), this.percentiles),
       this.stagesSection,
+      this.operatorsSection,
+      this.telemetrySection,
       el('section', {}, el('h2', {}, 'Environment'), this.environment),
     );
+    this.telemetrySection.append(el('h2', {}, 'Power, clocks and temperature'), this.telemetryText, el('div', { class: 'chart' }, this.telemetryCanvas), this.telemetryTable);
     this.stagesSection.append(el('h2', {}, 'Stage breakdown'), el('div', { class: 'chart short' }, this.stagesCanvas), this.stagesTable);
     this.histogram = new HistogramChart(this.histogramCanvas, this.theme);
     this.timeline = new TimelineChart(this.timelineCanvas, this.theme);
@@ -94,6 +104,7 @@ export class ResultPage {
     this.histogram.setTheme(theme);
     this.timeline.setTheme(theme);
     this.stages?.setTheme(theme);
+    this.telemetryChart?.setTheme(theme);
   }
 
   /** Draws the model; returns what is on screen. */
@@ -125,7 +136,7 @@ export class ResultPage {
     const { warmupMs, latencyMs } = drawnSamples(model);
     const stats = run ? run.stats : computeStats(latencyMs);
     const sorted = Float64Array.from(latencyMs).sort();
-    this.drawCards(stats);
+    this.drawCards(stats, run?.telemetry);
     const h = histogramSorted(sorted);
     const markers: Marker[] = stats
       ? [
@@ -139,6 +150,8 @@ export class ResultPage {
     this.timeline.update(decimateMinMax(warmupMs, TIMELINE_POINTS), decimateMinMax(latencyMs, TIMELINE_POINTS, warmupMs.length), warmupMs.length + latencyMs.length);
     this.drawPercentiles(sorted, model.run?.status);
     this.drawStages(run);
+    this.drawOperators(run);
+    this.drawTelemetry(run?.telemetry);
     this.drawEnvironment(model);
 
     // Drawing ends here; counting the histogram's pixels below is the report's own cost.
@@ -197,13 +210,84 @@ export class ResultPage {
     this.verdict.replaceChildren(el('div', { class: 'verdict-title' }, heading), ...(items.length ? [el('ul', {}, ...items)] : []), ...notChecked);
   }
 
-  private drawCards(stats: Stats | null): void {
+  private drawCards(stats: Stats | null, telemetry: Telemetry | undefined): void {
+    const energy: HTMLElement[] = [];
+    const mj = telemetry?.energyPerInferenceMj;
+    if (mj != null) {
+      const above = telemetry!.energyPerInferenceAboveIdleMj;
+      energy.push(el('div', { class: 'card', 'data-metric': 'energy', 'data-value-mj': String(mj) }, el('div', { class: 'label' }, 'Energy / inference'), el('div', { class: 'value' }, `${formatMj(mj)} mJ${above !== null ? ` (${formatMj(above)} above idle)` : ''}`)));
+      const w = measuringPowerW(telemetry);
+      if (w !== null) energy.push(el('div', { class: 'card', 'data-metric': 'power', 'data-value-w': String(w) }, el('div', { class: 'label' }, 'Power while measuring'), el('div', { class: 'value' }, `${w.toFixed(2)} W`)));
+    }
     this.cards.replaceChildren(
       ...CARDS.map((c) => {
         const attrs: Record<string, string> = { class: 'card', 'data-metric': c.key };
         if (stats && c.ms) attrs['data-value-ms'] = String(c.ms(stats));
         return el('div', attrs, el('div', { class: 'label' }, c.label), el('div', { class: 'value' }, stats ? c.value(stats) : '–'));
       }),
+      ...energy,
+    );
+  }
+
+  /** Per-operator (ONNX Runtime, TensorRT's IProfiler) or per-layer (trtexec's profile) times,
+   * slowest first, with their share of the total; hidden when the run has none. */
+  private drawOperators(run: RunFile | null): void {
+    const ops = run?.operators ?? [];
+    this.operatorsSection.hidden = ops.length === 0;
+    if (ops.length === 0) return;
+    const sorted = [...ops].sort((a, b) => b.ms - a.ms);
+    const total = sorted.reduce((a, o) => a + o.ms, 0);
+    const iterations = run?.imported?.profileIterations;
+    const heading = iterations !== undefined ? `Layers (trtexec's profile, average of ${iterations} iterations)` : 'Operators (one inference, a sync around each)';
+    const note = iterations !== undefined ? "Layers on parallel streams overlap, so their sum is not the latency." : 'Timed one at a time with a sync around each, so their sum exceeds the latency.';
+    this.operatorsSection.replaceChildren(
+      el('h2', {}, heading),
+      el('p', { class: 'muted' }, `${sorted.length} in all, ${formatMs(total)} ms summed. ${note}`),
+      table(
+        ['#', iterations !== undefined ? 'Layer' : 'Operator', 'Time (ms)', 'Share', 'Calls'],
+        sorted.map((o, i) => [String(i + 1), o.name, formatMs(o.ms), total > 0 ? `${((100 * o.ms) / total).toFixed(1)}%` : '0.0%', String(o.calls)]),
+        ['right', 'left', 'right', 'right', 'right'],
+      ),
+    );
+  }
+
+  /** The run's telemetry: its summary lines, power/temperature/clocks over time with the phases
+   * marked, and a table per phase. Hidden for runs without telemetry. */
+  private drawTelemetry(t: Telemetry | undefined): void {
+    this.telemetrySection.hidden = !t;
+    if (!t) return;
+    this.telemetryText.replaceChildren(...telemetryLines(t).map((line) => el('p', {}, line)));
+    const s = t.series;
+    const lines: TelemetryLine[] = [];
+    if (s.totalPowerMw) lines.push({ label: `power, ${t.totalPowerRule ?? 'GPU'} (W)`, axis: 'power', values: s.totalPowerMw.map((v) => v / 1000) });
+    // The hottest zones only (a Jetson has six or more): the ones a reader needs.
+    const zones = Object.entries(s.tempC ?? {}).sort((a, b) => Math.max(...b[1]) - Math.max(...a[1])).slice(0, 3);
+    for (const [zone, values] of zones) lines.push({ label: `${zone} (°C)`, axis: 'temp', values });
+    if (s.gpuHz) lines.push({ label: 'GPU clock (MHz)', axis: 'clock', values: s.gpuHz.map((v) => v / 1e6) });
+    if (s.cpuMaxKHz) lines.push({ label: 'CPU clock, fastest core (MHz)', axis: 'clock', values: s.cpuMaxKHz.map((v) => v / 1000) });
+    this.telemetryChart ??= new TelemetryChart(this.telemetryCanvas, this.theme);
+    const phaseLabel = { idle: 'idle', warmup: 'warm-up', measure: 'measure' } as const;
+    this.telemetryChart.update(
+      s.tMs.map((ms) => ms / 1000),
+      lines,
+      t.phases.map((p, i) => ({ label: `${phaseLabel[p.phase]}${t.phases.filter((q) => q.phase === p.phase).length > 1 ? ` ${t.phases.slice(0, i + 1).filter((q) => q.phase === p.phase).length}` : ''}`, valueMs: p.startMs / 1000, color: this.theme.muted })),
+    );
+    const range = (r: { min: number; max: number } | null, div: number) => (r ? `${Math.round(r.min / div)}–${Math.round(r.max / div)}` : 'n/a');
+    this.telemetryTable.replaceChildren(
+      table(
+        ['Phase', 'Seconds', 'Energy (J)', 'Mean power (W)', 'Max power (W)', 'CPU (MHz)', 'GPU (MHz)', 'Hottest (°C)'],
+        t.phases.map((p) => [
+          phaseLabel[p.phase],
+          ((p.endMs - p.startMs) / 1000).toFixed(2),
+          p.energyJ === null ? 'n/a' : p.energyJ.toFixed(2),
+          p.meanPowerW === null ? 'n/a' : p.meanPowerW.toFixed(2),
+          p.maxPowerW === null ? 'n/a' : p.maxPowerW.toFixed(2),
+          range(p.cpuKHz, 1000),
+          range(p.gpuHz, 1e6),
+          p.maxTempC === null ? 'n/a' : `${p.maxTempC.toFixed(1)} ${p.hottestZone ?? ''}`.trim(),
+        ]),
+        ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+      ),
     );
   }
 
@@ -258,8 +342,19 @@ export class ResultPage {
     }
     const d = run.device;
     const v = run.versions;
-    rows.push(['Device', `${run.spec.device}: ${d.hostname} — ${d.distro ?? d.platform} ${d.osRelease} (${d.arch})`]);
-    rows.push(['CPU', `${d.cpuModel} × ${d.cpuCount}${d.cpuGovernor ? `, governor ${d.cpuGovernor}` : ''}, ${(d.memoryBytes / 2 ** 30).toFixed(1)} GiB`]);
+    if (run.imported) {
+      const imp = run.imported;
+      rows.push(['Imported', `from ${imp.tool} (TensorRT ${imp.toolVersion}) on ${imp.importedAt}: ${imp.files.map((f) => `${f.role} ${f.path}`).join(', ')}`]);
+      if (imp.commandLine) rows.push(['Command', imp.commandLine]);
+      if (imp.reported && run.stats) {
+        const p99 = imp.reported.percentilesMs['99'];
+        rows.push(['trtexec’s own summary', `median ${formatMs(imp.reported.medianMs)} ms, P99 ${p99 === undefined ? 'not reported' : `${formatMs(p99)} ms`}, mean ${formatMs(imp.reported.meanMs)} ms (recomputed from the samples: median ${formatMs(run.stats.medianMs)} ms, P99 ${formatMs(run.stats.p99Ms)} ms)`]);
+      }
+      rows.push(['Device', 'host, CPU and OS not in trtexec’s output']);
+    } else {
+      rows.push(['Device', `${run.spec.device}: ${d.hostname} — ${d.distro ?? d.platform} ${d.osRelease} (${d.arch})`]);
+      rows.push(['CPU', `${d.cpuModel} × ${d.cpuCount}${d.cpuGovernor ? `, governor ${d.cpuGovernor}` : ''}, ${(d.memoryBytes / 2 ** 30).toFixed(1)} GiB`]);
+    }
     for (const g of d.gpus) rows.push(['GPU', `${g.name}${g.computeCapability ? ` (sm ${g.computeCapability})` : ''}${g.driverVersion ? `, driver ${g.driverVersion}` : ''}`]);
     if (d.jetson) {
       const j = d.jetson;
@@ -270,11 +365,15 @@ export class ResultPage {
       if (value !== null) versions.push(`${name} ${value}`);
     }
     rows.push(['Versions', versions.join(', ')]);
-    rows.push(['Model', `${run.model.path} (${run.model.bytes.toLocaleString('en-US')} bytes, opset ${run.model.opset ?? '?'}, stored ${run.model.precision})`]);
-    rows.push(['Model SHA-256', run.model.sha256]);
+    if (run.imported) {
+      rows.push(['Model', `${run.model.path} (as the log names it)`]);
+    } else {
+      rows.push(['Model', `${run.model.path} (${run.model.bytes.toLocaleString('en-US')} bytes, opset ${run.model.opset ?? '?'}, stored ${run.model.precision})`]);
+      rows.push(['Model SHA-256', run.model.sha256]);
+    }
     if (run.artifact) {
       const a = run.artifact;
-      rows.push(['Artifact', `${a.kind} ${a.path}, ${a.bytes.toLocaleString('en-US')} bytes, built in ${(a.buildMs / 1000).toFixed(1)} s`]);
+      rows.push(['Artifact', run.imported ? `${a.kind} ${a.path || '(not named in the log)'}` : `${a.kind} ${a.path}, ${a.bytes.toLocaleString('en-US')} bytes, built in ${(a.buildMs / 1000).toFixed(1)} s`]);
       const flags = Object.entries(a.flags).map(([k, val]) => `${k}=${String(val)}`);
       if (flags.length) rows.push(['Build flags', flags.join(' ')]);
     }
@@ -294,3 +393,4 @@ function definitionList(rows: Array<[string, string]>): HTMLDListElement {
   for (const [k, v] of rows) dl.append(el('dt', {}, k), el('dd', {}, v));
   return dl;
 }
+
