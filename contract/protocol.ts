@@ -510,6 +510,29 @@ export const AgentErrorCode = {
 /** Client -> agent: describe the device (OS, CPU, memory, GPU, Jetson, versions). */
 export const DeviceInfoRequest = new RequestType0<DeviceInfo, void>('jetbench/deviceInfo');
 
+/** What the device's sensors read right now (the Devices view's live status); each field null
+ * where its sensor is absent or unreadable. */
+export interface TelemetryNow {
+  /** @format date-time */
+  readAt: string;
+  sources: string[];
+  totalPowerW: number | null;
+  /** `VDD_IN`, `POM_5V_IN`, `sum of rails`, or `NVML` (a discrete GPU's power). */
+  totalPowerRule: string | null;
+  hottest: { zone: string; celsius: number } | null;
+  cpuMaxMHz: number | null;
+  gpuMHz: number | null;
+  gpuLoadPercent: number | null;
+}
+
+export interface TelemetryNowParams {
+  /** Also sample a discrete GPU through NVML (starts the Python helper: ~0.3 s); default true. */
+  nvml?: boolean;
+}
+
+/** Client -> agent: one reading of the device's sensors now (no run needed). */
+export const TelemetryNowRequest = new RequestType<TelemetryNowParams, TelemetryNow, void>('jetbench/telemetryNow');
+
 /** Client -> agent: which backends this device can run, and why not where it cannot. */
 export const ListBackendsRequest = new RequestType0<ListBackendsResult, void>('jetbench/listBackends');
 

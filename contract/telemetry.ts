@@ -1,7 +1,7 @@
 // Telemetry of a run from its background samples (issue 14): the series, per-phase energy, power,
 // clocks and temperatures, energy per inference, and the verdict's telemetry findings. Pure: the
 // agent samples (device-agent/src/telemetry/), this summarises; tests feed it crafted readings.
-import type { OverCurrentCount, Telemetry, TelemetryPhase, TelemetrySeries } from './protocol';
+import type { OverCurrentCount, Telemetry, TelemetryNow, TelemetryPhase, TelemetrySeries } from './protocol';
 import { formatMj } from './format';
 import type { Finding } from './validity';
 
@@ -301,4 +301,31 @@ export function measuringPowerW(t: Telemetry | undefined): number | null {
   if (measures.length === 0 || measures.some((p) => p.energyJ === null)) return null;
   const seconds = measures.reduce((a, p) => a + (p.endMs - p.startMs) / 1000, 0);
   return seconds > 0 ? measures.reduce((a, p) => a + p.energyJ!, 0) / seconds : null;
+}
+
+/** A device's sensors now in one short line (the Devices view): power, hottest zone, GPU, CPU;
+ * null when nothing could be read. */
+export function telemetryNowText(n: TelemetryNow): string | null {
+  const parts: string[] = [];
+  if (n.totalPowerW !== null) parts.push(`${n.totalPowerW.toFixed(1)} W`);
+  if (n.hottest) parts.push(`${n.hottest.zone} ${n.hottest.celsius.toFixed(0)} °C`);
+  if (n.gpuMHz !== null) parts.push(`GPU ${Math.round(n.gpuMHz)} MHz${n.gpuLoadPercent !== null ? ` ${Math.round(n.gpuLoadPercent)}%` : ''}`);
+  if (n.cpuMaxMHz !== null) parts.push(`CPU ${Math.round(n.cpuMaxMHz)} MHz`);
+  return parts.length ? parts.join(' · ') : null;
+}
+
+/** TelemetryNow from one reading. */
+export function telemetryNowOf(r: TelemetryReading, sources: string[], totalPowerRule: string | null, readAt: Date): TelemetryNow {
+  const temps = Object.entries(r.tempC ?? {});
+  const hot = temps.reduce<[string, number] | null>((best, [z, c]) => (best === null || c > best[1] ? [z, c] : best), null);
+  return {
+    readAt: readAt.toISOString(),
+    sources,
+    totalPowerW: r.totalPowerMw === undefined ? null : r.totalPowerMw / 1000,
+    totalPowerRule: r.totalPowerMw === undefined ? null : totalPowerRule,
+    hottest: hot ? { zone: hot[0], celsius: hot[1] } : null,
+    cpuMaxMHz: r.cpuMaxKHz === undefined ? null : r.cpuMaxKHz / 1000,
+    gpuMHz: r.gpuHz === undefined ? null : r.gpuHz / 1e6,
+    gpuLoadPercent: r.gpuLoadPercent ?? null,
+  };
 }

@@ -38,7 +38,10 @@ export function activate(extension: vscode.ExtensionContext): JetbenchApi {
     ctx.own(vscode.commands.registerCommand(id, handler));
   }
 
-  ctx.own(vscode.window.createTreeView(DEVICES_VIEW_ID, { treeDataProvider: ctx.devicesTree, showCollapseAll: false }));
+  const devicesView = ctx.own(vscode.window.createTreeView(DEVICES_VIEW_ID, { treeDataProvider: ctx.devicesTree, showCollapseAll: false }));
+  // Live sensor readings only while the view is on screen.
+  ctx.own(devicesView.onDidChangeVisibility((e) => ctx.devicesTree.setVisible(e.visible)));
+  ctx.devicesTree.setVisible(devicesView.visible);
   ctx.own(vscode.window.createTreeView(RUNS_VIEW_ID, { treeDataProvider: ctx.runsTree, canSelectMany: true, showCollapseAll: true }));
 
   const lenses = ctx.own(new SpecCodeLensProvider(() => specBase(ctx.settings.value, ctx.activeDevice)));

@@ -5,7 +5,7 @@
 import os from 'node:os';
 import { specProblems, type DeviceFacts } from '../../contract/runSpec';
 import { BadInputError } from './errors';
-import type { AttachRunParams, BuildParams, RunIdParams, RunParams, RunSpec } from '../../contract/protocol';
+import type { AttachRunParams, BuildParams, RunIdParams, RunParams, RunSpec, TelemetryNowParams } from '../../contract/protocol';
 import { isSafeRunId } from '../../contract/runId';
 
 /** The facts a spec's bounds depend on (threads per core, input size against memory). */
@@ -80,4 +80,12 @@ export function checkAttachParams(params: unknown): AttachRunParams {
   }
   checkToken(p.workDoneToken, what);
   return p as unknown as AttachRunParams;
+}
+
+/** `jetbench/telemetryNow`: `{}` or `{ nvml: boolean }`. */
+export function checkTelemetryNowParams(params: unknown): TelemetryNowParams {
+  const p = object(params ?? {}, 'jetbench/telemetryNow');
+  unknownKeys(p, ['nvml'], 'jetbench/telemetryNow');
+  if (p.nvml !== undefined && typeof p.nvml !== 'boolean') throw new BadInputError('jetbench/telemetryNow: "nvml" must be true or false');
+  return p.nvml === undefined ? {} : { nvml: p.nvml };
 }

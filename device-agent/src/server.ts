@@ -11,7 +11,9 @@ import { deviceInfo } from './deviceInfo';
 import { BadInputError, JobCancelledError, toResponseError } from './errors';
 import { JobQueue, type MachineGate } from './jobQueue';
 import { acquireMeasureLock } from './measureLock';
-import { checkAttachParams, checkBuildParams, checkRunIdParams, checkRunParams } from './requestChecks';
+import { checkAttachParams, checkBuildParams, checkRunIdParams, checkRunParams, checkTelemetryNowParams } from './requestChecks';
+import { deviceRoot } from './sysfs';
+import { readTelemetryNow, telemetryPython } from './telemetry/watch';
 import { RunRegistry, type LiveRun } from './liveRuns';
 import {
   AgentErrorNotification,
@@ -19,6 +21,7 @@ import {
   BuildRequest,
   CancelRunRequest,
   DeviceInfoRequest,
+  TelemetryNowRequest,
   GetRunRequest,
   ListBackendsRequest,
   ListRunsRequest,
@@ -158,6 +161,16 @@ export function serve(connection: Connection, state: AgentState = createAgentSta
   connection.onRequest(DeviceInfoRequest, async () => {
     try {
       return await deviceInfo();
+    } catch (e) {
+      throw toResponseError(e);
+    }
+  });
+
+  connection.onRequest(TelemetryNowRequest, async (raw) => {
+    try {
+      const params = checkTelemetryNowParams(raw);
+      const gpu = params.nvml !== false && (await deviceInfo()).gpus.some((g) => g.source === 'nvidia-smi');
+      return await readTelemetryNow(deviceRoot(), gpu ? telemetryPython({}) : null);
     } catch (e) {
       throw toResponseError(e);
     }

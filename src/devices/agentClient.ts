@@ -23,6 +23,8 @@ import {
   AgentErrorCode,
   AgentErrorNotification,
   DeviceInfoRequest,
+  TelemetryNowRequest,
+  type TelemetryNow,
   ListBackendsRequest,
   PROTOCOL_VERSION,
   type BackendStatus,
@@ -100,6 +102,11 @@ export class AgentClient implements vscode.Disposable {
 
   constructor(private readonly opts: AgentClientOptions) {
     this.policy = RestartPolicy.from(opts.restartLimits());
+  }
+
+  /** One reading of the device's sensors now (the Devices view's live status). */
+  telemetryNow(): Promise<TelemetryNow> {
+    return this.rpc.sendRequest(TelemetryNowRequest, {});
   }
 
   /** The connection for the client core (runOnAgent) and requests; throws when not connected.

@@ -3,6 +3,8 @@
 // backends). Inline actions Connect, Deploy, Info come from package.json menus by contextValue.
 import * as vscode from 'vscode';
 import type { DeviceInfo } from '../../contract/protocol';
+import { telemetryNowText } from '../../contract/telemetry';
+import { oneLine } from '../../contract/untrustedText';
 import type { AgentClient } from '../devices/agentClient';
 import type { Device, DeviceRegistry } from '../devices/deviceRegistry';
 
@@ -29,19 +31,55 @@ export function deviceFacts(client: AgentClient): Array<{ label: string; value: 
   return facts;
 }
 
+/** How often the view asks a connected device for its sensors while the view is visible. */
+export const TELEMETRY_POLL_MS = 5000;
+
 export class DevicesTreeProvider implements vscode.TreeDataProvider<DeviceNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<DeviceNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly subscription: vscode.Disposable;
+  /** The last sensor reading per device, or the reason there is none. */
+  private readonly now = new Map<string, { text: string } | { unavailable: string }>();
+  private poll: ReturnType<typeof setInterval> | null = null;
 
   constructor(private readonly registry: DeviceRegistry) {
     this.subscription = registry.onDidChange(() => this.changed.fire(undefined));
   }
 
+  /** Live power/temperature/clocks while the view is visible; nothing is asked while it is hidden. */
+  setVisible(visible: boolean): void {
+    if (visible && !this.poll) {
+      void this.refreshTelemetry();
+      this.poll = setInterval(() => void this.refreshTelemetry(), TELEMETRY_POLL_MS);
+    } else if (!visible && this.poll) {
+      clearInterval(this.poll);
+      this.poll = null;
+    }
+  }
+
+  /** Asks every connected device for one sensor reading. */
+  async refreshTelemetry(): Promise<void> {
+    const connected = this.registry.list().filter((d) => this.registry.state(d.name) === 'connected');
+    await Promise.all(
+      connected.map(async (d) => {
+        try {
+          const n = await this.registry.client(d.name).telemetryNow();
+          this.now.set(d.name, { text: telemetryNowText(n) ?? `no sensor readable (${n.sources.length ? n.sources.join(', ') : 'no cpufreq, thermal zones, power monitors or NVML'})` });
+        } catch (e) {
+          this.now.set(d.name, { unavailable: oneLine((e as Error).message) });
+        }
+      }),
+    );
+    this.changed.fire(undefined);
+  }
+
   getChildren(node?: DeviceNode): DeviceNode[] {
     if (!node) return this.registry.list().map((device) => ({ kind: 'device', device }));
     if (node.kind !== 'device' || this.registry.state(node.device.name) !== 'connected') return [];
-    return deviceFacts(this.registry.client(node.device.name)).map((f) => ({ kind: 'detail', device: node.device.name, ...f }));
+    const facts = deviceFacts(this.registry.client(node.device.name)).map((f): DeviceNode => ({ kind: 'detail', device: node.device.name, ...f }));
+    const now = this.now.get(node.device.name);
+    if (now) facts.unshift({ kind: 'detail', device: node.device.name, label: 'Now', value: 'text' in now ? now.text : `sensors not read: ${now.unavailable}`, icon: 'pulse' });
+    return facts;
   }
 
   getTreeItem(node: DeviceNode): vscode.TreeItem {
@@ -80,6 +118,7 @@ export class DevicesTreeProvider implements vscode.TreeDataProvider<DeviceNode>,
   }
 
   dispose(): void {
+    this.setVisible(false);
     this.subscription.dispose();
     this.changed.dispose();
   }

@@ -6,9 +6,10 @@ import { localAgentPath } from '../../src/core/deploy';
 import { TEST_CACHE_DIR } from './cli';
 
 /** `kill` drops the client as a lost network would: its socket to the daemon closes mid-request. */
-export async function daemonClient(home: string, name: string): Promise<AgentConnection & { kill(): void }> {
+export async function daemonClient(home: string, name: string, env: Record<string, string> = {}): Promise<AgentConnection & { kill(): void }> {
   const child = spawn(process.execPath, ['--no-deprecation', localAgentPath(), 'attach', '--home', home, '--idle-minutes', '1'], {
-    env: { ...process.env, JETBENCH_CACHE_DIR: TEST_CACHE_DIR },
+    // The daemon this starts inherits the environment (e.g. JETBENCH_DEVICE_ROOT for a fixture device).
+    env: { ...process.env, JETBENCH_CACHE_DIR: TEST_CACHE_DIR, ...env },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));

@@ -3,9 +3,13 @@
 // clocks and temperatures per phase, energy per inference, and an over-current event that happens
 // mid-run as an unreliable verdict; on this machine's own /sys the run says what it could not check.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { StopDaemonRequest, TelemetryNowRequest } from '../../contract/protocol';
+import { telemetryNowText } from '../../contract/telemetry';
+import { daemonClient } from '../helpers/daemon';
 import { runCli, scratchDir } from '../helpers/cli';
 import { writeJetsonTree } from '../helpers/jetsonTrees';
 import { readRun } from '../helpers/runFile';
@@ -66,5 +70,27 @@ test("on this machine's own /sys: telemetry only from what can be read, the rest
     }
     assert.equal(run.telemetry.series.totalPowerMw, undefined, 'no power monitor on a machine that is not a Jetson');
     assert.ok(run.validity!.notChecked!.some((n) => /power and energy \(no power monitor readable\)/.test(n)));
+  }
+});
+
+test("jetbench/telemetryNow: one reading of the device's sensors without a run (the Devices view's live status)", async () => {
+  const root = writeJetsonTree(scratchDir(), 'orin-nano-jp6');
+  const home = mkdtempSync(path.join(os.tmpdir(), 'jb-now-'));
+  const client = await daemonClient(home, 'telemetry now', { JETBENCH_DEVICE_ROOT: root });
+  try {
+    const now = await client.connection.sendRequest(TelemetryNowRequest, {});
+    assert.deepEqual(now.sources, ['ina3221-hwmon', 'cpufreq', 'thermal', 'gpu-devfreq', 'soctherm-oc']);
+    assert.equal(now.totalPowerRule, 'VDD_IN');
+    assert.ok(Math.abs(now.totalPowerW! - 12.48) < 0.01, String(now.totalPowerW));
+    assert.deepEqual(now.hottest, { zone: 'cpu-thermal', celsius: 53.968 });
+    assert.equal(telemetryNowText(now), '12.5 W · cpu-thermal 54 °C · GPU 621 MHz 63% · CPU 730 MHz');
+    await assert.rejects(client.connection.sendRequest(TelemetryNowRequest, { nvml: 'yes' } as never), /"nvml" must be true or false/);
+    await assert.rejects(client.connection.sendRequest(TelemetryNowRequest, { rate: 1 } as never), /unknown param "rate"/);
+  } finally {
+    // The stopping daemon may close before its answer is out: wait for the close, not the answer.
+    void client.connection.sendRequest(StopDaemonRequest).catch(() => undefined);
+    await client.closed;
+    await client.dispose();
+    rmSync(home, { recursive: true, force: true });
   }
 });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { buildTelemetry, telemetryFindings, telemetryLines, telemetryNotChecked, type TelemetryReading } from '../../contract/telemetry';
+import { buildTelemetry, telemetryFindings, telemetryLines, telemetryNotChecked, telemetryNowOf, telemetryNowText, type TelemetryReading } from '../../contract/telemetry';
 import { Sensors, totalRule } from '../../device-agent/src/telemetry/sensors';
 import { TelemetryWatch } from '../../device-agent/src/telemetry/watch';
 import { scratchDir } from '../helpers/cli';
@@ -169,4 +169,11 @@ test('NVML unavailable on a GPU host is said, not silent', async () => {
   } else {
     assert.ok(first.hello, r.stdout);
   }
+});
+
+test('the Devices view line: what can be read, in a fixed order, nothing invented', () => {
+  const base = { readAt: '2026-12-04T00:00:00.000Z', sources: [], totalPowerW: null, totalPowerRule: null, hottest: null, cpuMaxMHz: null, gpuMHz: null, gpuLoadPercent: null };
+  assert.equal(telemetryNowText(base), null);
+  assert.equal(telemetryNowText({ ...base, totalPowerW: 692.8, gpuMHz: 1470, gpuLoadPercent: 100, hottest: { zone: 'gpu', celsius: 56 } }), '692.8 W · gpu 56 °C · GPU 1470 MHz 100%');
+  assert.deepEqual(telemetryNowOf({ tMs: 0, cpuMaxKHz: 2201600 }, ['cpufreq'], null, new Date(0)), { ...base, readAt: new Date(0).toISOString(), sources: ['cpufreq'], cpuMaxMHz: 2201.6 });
 });

@@ -3,8 +3,8 @@
 // baseline is the device holding the job, not an empty device), then warm-up and measurement, the
 // phases marked as the runner enters them. Reads are async and skipped while the previous one is
 // still out, so a slow sensor lowers the achieved rate rather than piling reads up.
-import type { OverCurrentCount, RunSpec, Telemetry } from '../../../contract/protocol';
-import { buildTelemetry, type PhaseMark, type TelemetryReading } from '../../../contract/telemetry';
+import type { OverCurrentCount, RunSpec, Telemetry, TelemetryNow } from '../../../contract/protocol';
+import { buildTelemetry, telemetryNowOf, type PhaseMark, type TelemetryReading } from '../../../contract/telemetry';
 import { NvmlStream } from './nvml';
 import { Sensors } from './sensors';
 
@@ -139,10 +139,25 @@ export class TelemetryWatch {
     });
   }
 
+  /** One reading now, then the NVML helper (if any) is stopped: for a watch that never started. */
+  async now(): Promise<TelemetryNow> {
+    for (let i = 0; this.nvml && !this.nvml.latest && i < 20; i++) await new Promise((r) => setTimeout(r, 50));
+    const r = await this.readNow();
+    this.nvml?.close();
+    return telemetryNowOf(r, this.sources(), this.sensors.power?.totalRule ?? (this.nvml ? 'NVML' : null), new Date());
+  }
+
   /** Stops sampling without a summary (a run that failed before measuring). */
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.nvml?.close();
   }
+}
+
+/** One reading of every sensor now (no run): the Devices view's live status. */
+export async function readTelemetryNow(root: string, nvmlPython: string | null): Promise<TelemetryNow> {
+  const watch = await TelemetryWatch.open(root, 10, nvmlPython);
+  if (!watch) return telemetryNowOf({ tMs: 0 }, [], null, new Date());
+  return watch.now();
 }
