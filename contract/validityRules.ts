@@ -245,7 +245,51 @@ export function threadsFinding(run: RunInput): Finding | null {
   };
 }
 
+/** Clocks pinned the way jetson_clocks pins them (jtop's rule): every CPU with cpufreq has
+ * min == max, and the Jetson GPU's devfreq min == max. EMC is root-only: not judged. */
+export function clocksLocked(state: DeviceState | undefined): { cpu: boolean; gpu: boolean | null } {
+  const cpus = state?.cpus ?? [];
+  const cpu = cpus.length > 0 && cpus.every((c) => c.minKHz !== null && c.minKHz === c.maxKHz);
+  const g = state?.gpuClock;
+  return { cpu, gpu: g ? g.minHz !== null && g.minHz === g.maxHz : null };
+}
+
+const isJetson = (state: DeviceState | undefined) => !!(state?.gpuClock || state?.powerMode);
+
+/** On a Jetson: clocks not pinned by jetson_clocks (the governor alone says little there:
+ * jetson_clocks pins min = max and leaves the governor as it was). */
+export function clocksNotLockedFinding(run: RunInput): Finding | null {
+  if (!isJetson(run.deviceState)) return null;
+  const locked = clocksLocked(run.deviceState);
+  const loose = [locked.cpu ? null : 'CPU', locked.gpu === false ? 'GPU' : null].filter((x): x is string => x !== null);
+  if (loose.length === 0) return null;
+  return {
+    code: 'clocks-not-locked',
+    severity: 'caution',
+    summary: `${loose.join(' and ')} clocks are not locked (min below max): DVFS may move them during the run`,
+    evidence: { cpuLocked: locked.cpu, ...(locked.gpu !== null ? { gpuLocked: locked.gpu } : {}) },
+    why: 'with clocks free to scale, latency depends on what the governor chose in each moment: runs differ by more than the model does',
+    fix: 'sudo jetson_clocks (pins CPU, GPU and EMC at the current power mode\'s maximum; sudo jetson_clocks --restore undoes it), then run again',
+  };
+}
+
+/** On a Jetson: a power mode that is not the board's maximum (MAXN) caps clocks and power. */
+export function powerModeFinding(run: RunInput): Finding | null {
+  const mode = run.deviceState?.powerMode;
+  if (!mode?.name || /MAXN/i.test(mode.name)) return null;
+  return {
+    code: 'power-mode-not-max',
+    severity: 'caution',
+    summary: `power mode ${mode.name}${mode.id !== null ? ` (nvpmodel ${mode.id})` : ''}, not MAXN: the numbers are those of a power-capped board`,
+    evidence: { powerMode: mode.name, ...(mode.id !== null ? { id: mode.id } : {}) },
+    why: 'a lower nvpmodel mode caps CPU, GPU and memory clocks (and may turn cores off); published figures are usually at MAXN, so a comparison with them would mislead',
+    fix: 'if the maximum is what you mean to measure: sudo nvpmodel -m <the MAXN id> (sudo nvpmodel -p --verbose lists the modes; ids are not ordered by speed), then sudo jetson_clocks; else state the mode with the figures',
+  };
+}
+
 export function governorFinding(run: RunInput): Finding | null {
+  // On a Jetson clocks-not-locked says it better; clocks pinned min = max make the governor moot.
+  if (isJetson(run.deviceState) || clocksLocked(run.deviceState).cpu) return null;
   const cpus = run.deviceState?.cpus ?? [];
   const others = [...new Set(cpus.map((c) => c.governor).filter((g): g is string => g !== null && g !== 'performance'))];
   if (others.length === 0) return null;
@@ -259,7 +303,7 @@ export function governorFinding(run: RunInput): Finding | null {
   };
 }
 
-const RULES = [dispersionFinding, tailFinding, outliersFinding, driftFinding, warmupFinding, ciWidthFinding, threadsFinding, governorFinding];
+const RULES = [dispersionFinding, tailFinding, outliersFinding, driftFinding, warmupFinding, ciWidthFinding, threadsFinding, governorFinding, clocksNotLockedFinding, powerModeFinding];
 
 /** The verdict of a measured run from what its run file holds, plus the contention findings the
  * agent sampled (null: not sampled, e.g. not Linux) and findings other sources made. */

@@ -2,7 +2,7 @@
 // quiet on a steady series, and the verdict is the worst finding.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { THRESHOLDS, ciWidthFinding, dispersionFinding, driftFinding, governorFinding, outliersFinding, runValidity, tailFinding, threadsFinding, warmupFinding } from '../../contract/validityRules';
+import { THRESHOLDS, ciWidthFinding, clocksNotLockedFinding, dispersionFinding, driftFinding, governorFinding, outliersFinding, powerModeFinding, runValidity, tailFinding, threadsFinding, warmupFinding } from '../../contract/validityRules';
 import type { DeviceState, RunFile } from '../../contract/protocol';
 import { fakeRun } from '../helpers/fakeRun';
 import { formatBenchTable } from '../../src/core/report';
@@ -122,4 +122,28 @@ test('the Runs view marks a run whose verdict is not ok, and only such a run', (
   const byId = new Map(group.devices[0]!.runs.map((r) => [r.run.id, r.description]));
   assert.match(byId.get('noisy')!, / · unreliable · /);
   assert.doesNotMatch(byId.get('quiet')!, /ok|caution|unreliable/);
+});
+
+test('on a Jetson: clocks not locked (jtop\'s rule: min == max) and a power mode below MAXN; jetson_clocks silences both the lock and the governor findings', () => {
+  const jetson = (minKHz: number, gpuMin: number, mode: string | null): DeviceState => ({
+    readAt: '2025-01-01T00:00:00Z',
+    powerMode: mode === null ? null : { id: mode === 'MAXN' ? 0 : 1, name: mode, source: 'status-file' },
+    gpuClock: { device: '17000000.gpu', curHz: 1020000000, minHz: gpuMin, maxHz: 1020000000, governor: 'nvhost_podgov' },
+    cpus: [0, 1, 2].map((cpu) => ({ cpu, governor: 'schedutil', curKHz: 1510400, minKHz, maxKHz: 1510400 })),
+  });
+  const free = input(steady(), {}, jetson(115200, 306000000, '15W'));
+  assert.equal(clocksNotLockedFinding(free)?.code, 'clocks-not-locked');
+  assert.match(clocksNotLockedFinding(free)!.summary, /^CPU and GPU clocks are not locked/);
+  assert.match(powerModeFinding(free)!.summary, /power mode 15W \(nvpmodel 1\), not MAXN/);
+  assert.equal(governorFinding(free), null, 'on a Jetson the lock is what counts, not the governor name');
+  // After sudo jetson_clocks at MAXN: min = max everywhere, governor still schedutil: nothing to say.
+  const pinned = input(steady(), {}, jetson(1510400, 1020000000, 'MAXN'));
+  assert.equal(clocksNotLockedFinding(pinned), null);
+  assert.equal(powerModeFinding(pinned), null);
+  assert.equal(governorFinding(pinned), null);
+  assert.deepEqual(runValidity(pinned).findings, []);
+  // Not a Jetson (no devfreq GPU, no nvpmodel): the governor rule, not these.
+  const pc: DeviceState = { readAt: '2025-01-01T00:00:00Z', powerMode: null, gpuClock: null, cpus: [{ cpu: 0, governor: 'schedutil', curKHz: 1, minKHz: 1, maxKHz: 2 }] };
+  assert.equal(clocksNotLockedFinding(input(steady(), {}, pc)), null);
+  assert.equal(governorFinding(input(steady(), {}, pc))?.code, 'governor-not-performance');
 });
