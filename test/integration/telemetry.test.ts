@@ -3,7 +3,7 @@
 // clocks and temperatures per phase, energy per inference, and an over-current event that happens
 // mid-run as an unreliable verdict; on this machine's own /sys the run says what it could not check.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -93,4 +93,27 @@ test("jetbench/telemetryNow: one reading of the device's sensors without a run (
     await client.dispose();
     rmSync(home, { recursive: true, force: true });
   }
+});
+
+test('where sysfs has no power rails, tegrastats (here a stand-in printing a real Orin Nano line) gives them', async () => {
+  const dir = scratchDir();
+  const fake = path.join(dir, 'tegrastats');
+  const line = readFileSync(path.join(__dirname, '..', 'fixtures', 'tegrastats', 'f8.txt'), 'utf8').trim();
+  // tegrastats --interval MS: one line per interval until killed.
+  writeFileSync(fake, `#!/bin/sh\nwhile true; do echo '${line}'; sleep $(awk "BEGIN{print $2/1000}"); done\n`, { mode: 0o755 });
+  const out = path.join(dir, 'run.json');
+  const r = await runCli(['bench', '--model', 'tiny', '--warmup', '2', '--iterations', '30', '--threads', '1', '--out', out], {
+    env: { JETBENCH_DEVICE_ROOT: mkdtempSync(path.join(dir, 'empty-')), JETBENCH_TEGRASTATS: fake, JETBENCH_TELEMETRY_IDLE_MS: '400' },
+  });
+  assert.equal(r.code, 0, r.stderr);
+  const t = readRun(out).telemetry!;
+  assert.deepEqual(t.sources, ['tegrastats']);
+  assert.equal(t.totalPowerRule, 'VDD_IN');
+  assert.deepEqual(t.phases.map((p) => p.phase), ['idle', 'warmup', 'measure']);
+  // F8: VDD_IN 12479mW, GR3D_FREQ 63%@[621], CPU 6 x 729 MHz, tj 53.968 C.
+  assert.ok(Math.abs(t.phases[2]!.meanPowerW! - 12.479) < 0.001, String(t.phases[2]!.meanPowerW));
+  assert.deepEqual(t.phases[2]!.gpuHz, { min: 621e6, max: 621e6 });
+  assert.deepEqual(t.phases[2]!.cpuKHz, { min: 729000, max: 729000 });
+  assert.equal(t.phases[2]!.maxTempC, 53.968);
+  assert.ok(t.energyPerInferenceMj! > 0);
 });

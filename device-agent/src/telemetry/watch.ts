@@ -7,6 +7,8 @@ import type { OverCurrentCount, RunSpec, Telemetry, TelemetryNow } from '../../.
 import { buildTelemetry, telemetryNowOf, type PhaseMark, type TelemetryReading } from '../../../contract/telemetry';
 import { NvmlStream } from './nvml';
 import { Sensors } from './sensors';
+import { findTegrastats, TegrastatsStream } from './tegrastatsStream';
+import { readingOfTegrastats, tegrastatsTotalMw } from '../../../contract/tegrastats';
 
 /** Sampling rate (Hz): JETBENCH_TELEMETRY_HZ, 1-100, default 10. */
 export function telemetryHz(env: NodeJS.ProcessEnv = process.env): number {
@@ -39,6 +41,7 @@ export class TelemetryWatch {
     readonly hz: number,
     private readonly nvml: NvmlStream | null,
     private readonly unavailable: string[],
+    private readonly tegrastats: TegrastatsStream | null = null,
   ) {}
 
   /** The watch for this device, or null when it has no sensor the agent can read. `nvmlPython`:
@@ -47,21 +50,46 @@ export class TelemetryWatch {
     const [sensors, nvml] = await Promise.all([Sensors.find(root), nvmlPython ? NvmlStream.open(nvmlPython, hz) : Promise.resolve(null)]);
     const stream = nvml instanceof NvmlStream ? nvml : null;
     const unavailable = nvml && !(nvml instanceof NvmlStream) ? [`GPU power, clocks and throttling (NVML: ${nvml.unavailable})`] : [];
-    return sensors.empty && !stream ? null : new TelemetryWatch(sensors, hz, stream, unavailable);
+    // No power rails in sysfs (root-only on some boards) but tegrastats present: its rails instead.
+    let tegra: TegrastatsStream | null = null;
+    const binary = !sensors.power && !stream ? findTegrastats() : null;
+    if (binary) {
+      const t = await TegrastatsStream.open(binary, 1000 / hz);
+      if (t instanceof TegrastatsStream) tegra = t;
+      else unavailable.push(`power rails (tegrastats: ${t.unavailable})`);
+    }
+    return sensors.empty && !stream && !tegra ? null : new TelemetryWatch(sensors, hz, stream, unavailable, tegra);
   }
 
   get hasPower(): boolean {
-    return this.sensors.power !== null || this.nvml?.latest?.energyMj !== undefined || this.nvml?.latest?.powerMw !== undefined;
+    const tegraPower = this.tegrastats?.latest ? tegrastatsTotalMw(this.tegrastats.latest.railsMw) !== null : false;
+    return this.sensors.power !== null || tegraPower || this.nvml?.latest?.energyMj !== undefined || this.nvml?.latest?.powerMw !== undefined;
   }
 
   private sources(): string[] {
-    return [...this.sensors.sources, ...(this.nvml ? ['nvml'] : [])];
+    return [...this.sensors.sources, ...(this.nvml ? ['nvml'] : []), ...(this.tegrastats ? ['tegrastats'] : [])];
+  }
+
+  /** How total power is taken: sysfs rails' rule, else tegrastats' rails' rule. */
+  private totalPowerRule(): string | null {
+    if (this.sensors.power) return this.sensors.power.totalRule;
+    const t = this.tegrastats?.latest;
+    return t ? (tegrastatsTotalMw(t.railsMw)?.rule ?? null) : null;
   }
 
   /** One reading: the sysfs sensors now, and NVML's latest sample where it is fresh. */
   private async readNow(): Promise<TelemetryReading> {
     const tMs = performance.now();
     const r = await this.sensors.read(tMs);
+    // tegrastats fills what sysfs did not give (never overrides a sysfs reading).
+    const t = this.tegrastats?.latest;
+    if (t) {
+      const fromTegra = readingOfTegrastats(t, tMs);
+      const fill = <K extends keyof TelemetryReading>(key: K) => {
+        if (r[key] === undefined && fromTegra[key] !== undefined) r[key] = fromTegra[key];
+      };
+      (['totalPowerMw', 'railsMw', 'cpuMinKHz', 'cpuMaxKHz', 'gpuHz', 'gpuLoadPercent', 'tempC'] as const).forEach(fill);
+    }
     const n = this.nvml?.latest;
     const at = this.nvml?.latestAtMs();
     if (n && at !== null && at !== undefined && tMs - at < 3000 / this.hz + 100) {
@@ -121,6 +149,7 @@ export class TelemetryWatch {
     if (this.nvml) await new Promise((r) => setTimeout(r, 1000 / this.hz + 20));
     this.readings.push(await this.readNow());
     this.nvml?.close();
+    this.tegrastats?.close();
     const ocEnd = await this.sensors.overCurrentCounts();
     const overCurrent: OverCurrentCount[] = [];
     for (const start of this.ocStart) {
@@ -133,7 +162,7 @@ export class TelemetryWatch {
       unavailable: this.unavailable,
       ...(hello ? { gpu: { name: hello.name, driver: hello.driver, powerLimitW: hello.powerLimitMw === null ? null : hello.powerLimitMw / 1000, maxSmClockMhz: hello.maxSmClockMhz } } : {}),
       requestedHz: this.hz,
-      totalPowerRule: this.sensors.power?.totalRule ?? null,
+      totalPowerRule: this.totalPowerRule(),
       ...(overCurrent.length > 0 ? { overCurrent } : {}),
       passiveTripC: this.sensors.passiveTripC,
     });
@@ -144,7 +173,8 @@ export class TelemetryWatch {
     for (let i = 0; this.nvml && !this.nvml.latest && i < 20; i++) await new Promise((r) => setTimeout(r, 50));
     const r = await this.readNow();
     this.nvml?.close();
-    return telemetryNowOf(r, this.sources(), this.sensors.power?.totalRule ?? (this.nvml ? 'NVML' : null), new Date());
+    this.tegrastats?.close();
+    return telemetryNowOf(r, this.sources(), this.totalPowerRule() ?? (this.nvml ? 'NVML' : null), new Date());
   }
 
   /** Stops sampling without a summary (a run that failed before measuring). */
@@ -152,6 +182,7 @@ export class TelemetryWatch {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.nvml?.close();
+    this.tegrastats?.close();
   }
 }
 
