@@ -58,20 +58,22 @@ export const TELEMETRY_THRESHOLDS = {
 
 const round = (v: number, digits = 3) => Number(v.toFixed(digits));
 
-/** Energy (J) of the power samples inside [start, end] by the trapezoid rule, the power held flat
- * from the window's edges to the nearest sample (null when no sample falls inside). */
+/** Energy (J) between two times from power samples: the integral of the straight lines between
+ * consecutive samples, interpolated at the window's edges and held flat beyond the first and last
+ * sample, so a phase shorter than the sampling period still gets its share (null without samples). */
 function energyJ(t: readonly number[], mw: readonly number[], start: number, end: number): number | null {
-  const inside: number[] = [];
-  for (let i = 0; i < t.length; i++) if (t[i]! >= start && t[i]! <= end) inside.push(i);
-  if (inside.length === 0 || end <= start) return null;
-  const first = inside[0]!;
-  const last = inside[inside.length - 1]!;
-  let mJ = mw[first]! * (t[first]! - start) + mw[last]! * (end - t[last]!);
-  for (let k = 1; k < inside.length; k++) {
-    const a = inside[k - 1]!;
-    const b = inside[k]!;
-    mJ += ((mw[a]! + mw[b]!) / 2) * (t[b]! - t[a]!);
-  }
+  if (t.length === 0 || end <= start) return null;
+  const at = (x: number): number => {
+    if (x <= t[0]!) return mw[0]!;
+    if (x >= t[t.length - 1]!) return mw[mw.length - 1]!;
+    let i = 0;
+    while (t[i + 1]! < x) i++;
+    const span = t[i + 1]! - t[i]!;
+    return span > 0 ? mw[i]! + ((mw[i + 1]! - mw[i]!) * (x - t[i]!)) / span : mw[i]!;
+  };
+  const xs = [start, ...t.filter((x) => x > start && x < end), end];
+  let mJ = 0;
+  for (let k = 1; k < xs.length; k++) mJ += ((at(xs[k - 1]!) + at(xs[k]!)) / 2) * (xs[k]! - xs[k - 1]!);
   // mW x ms = µJ.
   return mJ / 1e6;
 }

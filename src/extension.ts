@@ -9,7 +9,7 @@ import type { SshPromptDeps } from './devices/sshPrompts';
 import type { PanelManager } from './panels/panelManager';
 import type { RunCatalog } from './runs/runCatalog';
 import { SPEC_SELECTOR, SpecCodeLensProvider, specBase } from './specs/specCodeLens';
-import { DEVICES_VIEW_ID } from './views/devicesView';
+import { DEVICES_VIEW_ID, type DevicesTreeProvider } from './views/devicesView';
 import { RUNS_VIEW_ID, type RunsTreeProvider } from './views/runsView';
 import { JetbenchContext, type ActiveRun } from './vscode/context';
 
@@ -19,6 +19,8 @@ export interface JetbenchApi {
   panels: PanelManager;
   catalog: RunCatalog;
   runsTree: RunsTreeProvider;
+  /** The Devices view's provider (its live sensor line). */
+  devicesTree: DevicesTreeProvider;
   activeRuns: ReadonlyMap<string, ActiveRun>;
   /** How SSH's questions are asked; tests answer the host-key modal through it. */
   sshPrompts: SshPromptDeps;
@@ -57,6 +59,7 @@ export function activate(extension: vscode.ExtensionContext): JetbenchApi {
     panels: ctx.panels,
     catalog: ctx.catalog,
     runsTree: ctx.runsTree,
+    devicesTree: ctx.devicesTree,
     activeRuns: ctx.activeRuns,
     sshPrompts: ctx.sshPrompts,
     statusBarText: () => ctx.statusBar.text,

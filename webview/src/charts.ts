@@ -239,7 +239,8 @@ export class TelemetryChart {
         temp: scale('temperature (°C)', 'right', 'temp'),
         clock: scale('clock (MHz)', 'right', 'clock'),
       },
-      plugins: { legend: { display: true, labels: { color: t.foreground, boxHeight: 2 } }, tooltip: { enabled: true }, jetbenchMarkers: { markers: this.markers } },
+      // The legend goes below: the band above the plot holds the phase labels.
+      plugins: { legend: { display: true, position: 'bottom', labels: { color: t.foreground, boxHeight: 2 } }, tooltip: { enabled: true }, jetbenchMarkers: { markers: this.markers } },
       layout: { padding: { top: markerBandPx(this.markers.length) } },
     };
   }

@@ -150,4 +150,16 @@ describe('spec files', () => {
     await until(vscode.languages.onDidChangeDiagnostics, () => problems().length > 0, 'the JSON language server to check the spec file');
     assert.ok(problems().some((m) => /iterationz/.test(m) || /not allowed/i.test(m)), problems().join('\n'));
   });
+
+  it("the Devices view's first line for a connected device is its sensors now (or why none can be read)", async () => {
+    const api = await jetbench();
+    await api.devicesTree.refreshTelemetry();
+    const local = api.devicesTree.getChildren().find((n) => n.kind === 'device' && n.device.name === 'local')!;
+    const [first] = api.devicesTree.getChildren(local);
+    assert.ok(first && first.kind === 'detail', 'the connected local device has details');
+    assert.equal(first.label, 'Now');
+    // This machine's sensors as the agent read them: a reading, or the plain reason there is none.
+    assert.match(first.value, /( W| °C|MHz)|^no sensor readable \(no cpufreq, thermal zones, power monitors or NVML\)$/);
+  });
 });
+
