@@ -8,6 +8,8 @@ import { builds } from './bundles.mjs';
 
 // The agent's Python helpers (TVM) travel beside it: dist/python/.
 cpSync('device-agent/python', 'dist/python', { recursive: true, filter: (src) => !src.includes('__pycache__') });
+// The telemetry sampler's worker thread (plain CommonJS, read by path): dist/workers/.
+cpSync('device-agent/workers', 'dist/workers', { recursive: true });
 // The panels' stylesheet beside their bundle (webviews may load only from dist/).
 cpSync('webview/styles.css', 'dist/webview.css');
 

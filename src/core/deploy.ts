@@ -97,6 +97,12 @@ const pythonPart: BundlePart = {
   files: ({ agentPath }) => filesUnder(path.join(path.dirname(agentPath), 'python'), 'python', noSourceMaps),
 };
 
+/** The agent's worker-thread scripts (the telemetry sampler), beside it as in dist/workers/. */
+const workersPart: BundlePart = {
+  name: 'worker scripts',
+  files: ({ agentPath }) => filesUnder(path.join(path.dirname(agentPath), 'workers'), 'workers', noSourceMaps),
+};
+
 /** onnxruntime-node's JavaScript and ONLY the device's linux/<arch> binaries (the package ships
  * every platform, ~290 MB), plus onnxruntime-common. Found from the agent's directory, so it works
  * from the repository (node_modules) and from a packaged extension (dist/node_modules). */
@@ -131,7 +137,7 @@ function nativeBundleDir(agentPath: string): string {
   return path.join(path.dirname(agentPath), NATIVE_BUNDLE_DIR);
 }
 
-export const BUNDLE_PARTS: readonly BundlePart[] = [agentPart, pythonPart, onnxRuntimePart, nativePart];
+export const BUNDLE_PARTS: readonly BundlePart[] = [agentPart, pythonPart, workersPart, onnxRuntimePart, nativePart];
 
 export interface AgentBundle {
   arch: DeviceArch;

@@ -17,7 +17,7 @@ test('Orin Nano, JetPack 6 (hwmon ina3221): VDD_IN is the total, channel 7 skipp
   assert.deepEqual(s.sources, ['ina3221-hwmon', 'cpufreq', 'thermal', 'gpu-devfreq', 'soctherm-oc']);
   assert.equal(s.power?.totalRule, 'VDD_IN');
   assert.deepEqual(s.power?.rails.map((r) => r.name), ['VDD_IN', 'VDD_CPU_GPU_CV', 'VDD_SOC']);
-  const r = await s.read(0);
+  const r = s.read(0);
   // tegrastats F8: VDD_IN 12479mW, VDD_CPU_GPU_CV 4667mW, VDD_SOC 2817mW.
   assert.ok(Math.abs(r.totalPowerMw! - 12479) / 12479 < 0.005, String(r.totalPowerMw));
   assert.ok(Math.abs(r.railsMw!['VDD_SOC']! - 2817) / 2817 < 0.005);
@@ -34,7 +34,7 @@ test('AGX Orin, JetPack 5: no VDD_IN, so the total is the sum of the connected r
   const s = await Sensors.find(root);
   assert.equal(s.power?.totalRule, 'sum of rails');
   assert.deepEqual(s.power?.rails.map((r) => r.name), ['VDD_GPU_SOC', 'VDD_CPU_CV', 'VIN_SYS_5V0', 'VDDQ_VDD2_1V8AO']);
-  const r = await s.read(0);
+  const r = s.read(0);
   // tegrastats F7: 2340 + 390 + 4025 + 301 = 7056 mW.
   assert.ok(Math.abs(r.totalPowerMw! - 7056) / 7056 < 0.005, String(r.totalPowerMw));
   assert.deepEqual(Object.keys(r.tempC!), ['CPU-therm', 'Tboard_tegra', 'tj-therm'], 'CV0 and GPU read -256 °C: offline');
@@ -46,7 +46,7 @@ test('AGX Xavier, JetPack 4 (IIO ina3221x, mW): sum of the six rails', async () 
   const s = await Sensors.find(root);
   assert.equal(s.power?.source, 'ina3221-iio');
   assert.deepEqual(s.power?.rails.map((r) => r.name), ['GPU', 'CPU', 'SOC', 'CV', 'VDDRQ', 'SYS5V']);
-  const r = await s.read(0);
+  const r = s.read(0);
   assert.equal(r.totalPowerMw, 1155 + 385 + 2502 + 0 + 192 + 2692);
   assert.equal(r.gpuHz, 1377000000);
   assert.equal(totalRule(['POM_5V_IN', 'POM_5V_GPU', 'POM_5V_CPU']), 'POM_5V_IN', 'Nano');

@@ -74,9 +74,24 @@ export class NvmlStream {
           stream = new NvmlStream(child, msg.hello);
           return settle(stream);
         }
-        if (stream && typeof msg.t === 'number') stream.latest = msg as NvmlSample;
+        if (stream && typeof msg.t === 'number') {
+          stream.latest = msg as NvmlSample;
+          stream.history.push(msg as NvmlSample);
+          // Ten minutes at 100 Hz; a longer run keeps its latest samples.
+          if (stream.history.length > 60_000) stream.history.splice(0, 10_000);
+        }
       });
     });
+  }
+
+  /** Every sample so far (bounded), in arrival order. */
+  readonly history: NvmlSample[] = [];
+
+  /** The sample nearest `atMs` (performance.now()'s clock), within `withinMs`; undefined if none. */
+  nearest(atMs: number, withinMs: number): NvmlSample | undefined {
+    const target = atMs + this.offsetMs;
+    const best = nearestBy(this.history, target, (s) => s.t);
+    return best && Math.abs(best.t - target) <= withinMs ? best : undefined;
   }
 
   /** The latest sample's time on performance.now()'s clock. */
@@ -88,4 +103,19 @@ export class NvmlStream {
     this.child.stdin?.end();
     this.child.kill('SIGTERM');
   }
+}
+
+/** The item of `sorted` (ascending by `time`) nearest `target`, by binary search. */
+export function nearestBy<T>(sorted: readonly T[], target: number, time: (item: T) => number): T | undefined {
+  if (sorted.length === 0) return undefined;
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (time(sorted[mid]!) < target) lo = mid + 1;
+    else hi = mid;
+  }
+  const after = sorted[lo]!;
+  const before = lo > 0 ? sorted[lo - 1]! : after;
+  return Math.abs(time(before) - target) <= Math.abs(time(after) - target) ? before : after;
 }

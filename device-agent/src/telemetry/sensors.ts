@@ -6,12 +6,20 @@
 import path from 'node:path';
 import type { TelemetryReading } from '../../../contract/telemetry';
 import { readCpuFreq, readGpuClock } from '../deviceState';
-import { listDir, readNumber, readText } from '../sysfs';
+import { listDir, readNumber, readNumberSync, readText } from '../sysfs';
 
+/** A power rail as the files it is read from: JetPack 5+ hwmon `vi` (inN_input mV, currN_input
+ * mA: power = V x I), JetPack 4 IIO `mw` (in_powerN_input, mW). */
 export interface Rail {
   name: string;
-  /** Power now (mW), or null when a read fails. */
-  read(): Promise<number | null>;
+  kind: 'vi' | 'mw';
+  files: string[];
+}
+
+/** A rail's power (mW) from its files' values, null when one is unreadable. */
+function railMw(rail: Rail, values: ReadonlyArray<number | null>): number | null {
+  if (values.some((v) => v === null)) return null;
+  return rail.kind === 'vi' ? (values[0]! * values[1]!) / 1000 : values[0]!;
 }
 
 /** Power rails and how total power is taken from them. */
@@ -48,11 +56,8 @@ async function hwmonRails(root: string): Promise<Rail[]> {
       const channel = Number(m[1]);
       const label = await readText(path.join(dir, file));
       if (!label || skipRail(label, channel)) continue;
-      const read = async () => {
-        const [mV, mA] = await Promise.all([readNumber(path.join(dir, `in${channel}_input`)), readNumber(path.join(dir, `curr${channel}_input`))]);
-        return mV === null || mA === null ? null : (mV * mA) / 1000;
-      };
-      if ((await read()) !== null) rails.push({ name: label, read });
+      const rail: Rail = { name: label, kind: 'vi', files: [path.join(dir, `in${channel}_input`), path.join(dir, `curr${channel}_input`)] };
+      if (railMw(rail, rail.files.map(readNumberSync)) !== null) rails.push(rail);
     }
   }
   return rails;
@@ -71,8 +76,8 @@ async function iioRails(root: string): Promise<Rail[]> {
         if (!m) continue;
         const label = await readText(path.join(dir, file));
         if (!label || skipRail(label, -1)) continue;
-        const read = () => readNumber(path.join(dir, `in_power${m[1]}_input`));
-        if ((await read()) !== null) rails.push({ name: label, read });
+        const rail: Rail = { name: label, kind: 'mw', files: [path.join(dir, `in_power${m[1]}_input`)] };
+        if (railMw(rail, rail.files.map(readNumberSync)) !== null) rails.push(rail);
       }
     }
   }
@@ -134,11 +139,6 @@ export async function findOverCurrentCounters(root: string): Promise<Array<{ cou
   return [];
 }
 
-/** The Jetson GPU's load (per-mille in `<devfreq>/device/load`, as percent). */
-async function gpuLoadPercent(root: string, devfreq: string): Promise<number | null> {
-  const load = await readNumber(path.join(root, 'sys/class/devfreq', devfreq, 'device/load'));
-  return load === null ? null : load / 10;
-}
 
 /** Every sensor found on the device, and one reading of them all. */
 export class Sensors {
@@ -146,14 +146,20 @@ export class Sensors {
     private readonly root: string,
     readonly power: PowerRails | null,
     readonly zones: ThermalZone[],
-    readonly hasCpufreq: boolean,
+    /** Each CPU's scaling_cur_freq file (kHz), for the CPUs that have cpufreq. */
+    private readonly cpuFreqFiles: string[],
     readonly gpuDevfreq: string | null,
     readonly overCurrent: Array<{ counter: string; file: string }>,
   ) {}
 
   static async find(root: string): Promise<Sensors> {
     const [power, zones, cpus, gpu, overCurrent] = await Promise.all([findPowerRails(root), findThermalZones(root), readCpuFreq(root), readGpuClock(root), findOverCurrentCounters(root)]);
-    return new Sensors(root, power, zones, cpus.some((c) => c.curKHz !== null), gpu?.curHz != null ? gpu.device : null, overCurrent);
+    const cpuFreqFiles = cpus.filter((c) => c.curKHz !== null).map((c) => path.join(root, 'sys/devices/system/cpu', `cpu${c.cpu}`, 'cpufreq/scaling_cur_freq'));
+    return new Sensors(root, power, zones, cpuFreqFiles, gpu?.curHz != null ? gpu.device : null, overCurrent);
+  }
+
+  get hasCpufreq(): boolean {
+    return this.cpuFreqFiles.length > 0;
   }
 
   /** Names of the sources found, as the run file lists them. */
@@ -171,53 +177,51 @@ export class Sensors {
     return this.sources.length === 0;
   }
 
-  async read(tMs: number): Promise<TelemetryReading> {
+  /** Every file a reading reads, in a fixed order (the sampler worker reads exactly these). */
+  get files(): string[] {
+    const gpu = this.gpuDevfreq ? path.join(this.root, 'sys/class/devfreq', this.gpuDevfreq) : null;
+    return [
+      ...(this.power?.rails.flatMap((r) => r.files) ?? []),
+      ...this.cpuFreqFiles,
+      ...this.zones.map((z) => path.join(z.dir, 'temp')),
+      ...(gpu ? [path.join(gpu, 'cur_freq'), path.join(gpu, 'device/load')] : []),
+    ];
+  }
+
+  /** A reading from the values of `files` (same order), however they were read. */
+  readingOf(values: ReadonlyArray<number | null>, tMs: number): TelemetryReading {
     const r: TelemetryReading = { tMs };
-    const tasks: Array<Promise<void>> = [];
+    let k = 0;
+    const take = (n: number) => values.slice(k, (k += n));
     if (this.power) {
-      const power = this.power;
-      tasks.push(
-        Promise.all(power.rails.map((rail) => rail.read())).then((mw) => {
-          if (mw.some((v) => v === null)) return;
-          r.railsMw = Object.fromEntries(power.rails.map((rail, i) => [rail.name, Number(mw[i]!.toFixed(1))]));
-          r.totalPowerMw = power.totalRule === 'sum of rails' ? Number((mw as number[]).reduce((a, b) => a + b, 0).toFixed(1)) : r.railsMw[power.totalRule];
-        }),
-      );
+      const mw = this.power.rails.map((rail) => railMw(rail, take(rail.files.length)));
+      if (mw.every((v) => v !== null)) {
+        r.railsMw = Object.fromEntries(this.power.rails.map((rail, i) => [rail.name, Number((mw[i] as number).toFixed(1))]));
+        r.totalPowerMw = this.power.totalRule === 'sum of rails' ? Number((mw as number[]).reduce((a, b) => a + b, 0).toFixed(1)) : r.railsMw[this.power.totalRule];
+      }
     }
-    if (this.hasCpufreq) {
-      tasks.push(
-        readCpuFreq(this.root).then((cpus) => {
-          const cur = cpus.map((c) => c.curKHz).filter((v): v is number => v !== null);
-          if (cur.length > 0) {
-            r.cpuMinKHz = Math.min(...cur);
-            r.cpuMaxKHz = Math.max(...cur);
-          }
-        }),
-      );
+    const cur = take(this.cpuFreqFiles.length).filter((v): v is number => v !== null);
+    if (cur.length > 0) {
+      r.cpuMinKHz = Math.min(...cur);
+      r.cpuMaxKHz = Math.max(...cur);
     }
-    if (this.zones.length > 0) {
-      tasks.push(
-        Promise.all(this.zones.map((z) => readNumber(path.join(z.dir, 'temp')))).then((milli) => {
-          const temps: Record<string, number> = {};
-          this.zones.forEach((z, i) => {
-            const m = milli[i];
-            if (m !== null && m !== undefined && m / 1000 > OFFLINE_C) temps[z.type] = m / 1000;
-          });
-          if (Object.keys(temps).length > 0) r.tempC = temps;
-        }),
-      );
-    }
+    const temps: Record<string, number> = {};
+    take(this.zones.length).forEach((m, i) => {
+      if (m !== null && m !== undefined && m / 1000 > OFFLINE_C) temps[this.zones[i]!.type] = m / 1000;
+    });
+    if (Object.keys(temps).length > 0) r.tempC = temps;
     if (this.gpuDevfreq) {
-      const devfreq = this.gpuDevfreq;
-      tasks.push(
-        Promise.all([readNumber(path.join(this.root, 'sys/class/devfreq', devfreq, 'cur_freq')), gpuLoadPercent(this.root, devfreq)]).then(([hz, load]) => {
-          if (hz !== null) r.gpuHz = hz;
-          if (load !== null) r.gpuLoadPercent = load;
-        }),
-      );
+      const [hz, load] = take(2);
+      if (hz !== null && hz !== undefined) r.gpuHz = hz;
+      // Per-mille in <devfreq>/device/load.
+      if (load !== null && load !== undefined) r.gpuLoadPercent = load / 10;
     }
-    await Promise.all(tasks);
     return r;
+  }
+
+  /** One reading of every sensor, synchronously on this thread (see readNumberSync). */
+  read(tMs: number): TelemetryReading {
+    return this.readingOf(this.files.map(readNumberSync), tMs);
   }
 
   /** The over-current counters now (null entries where a read failed). */

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseTegrastatsLine, type TegrastatsSample } from '../../../contract/tegrastats';
+import { nearestBy } from './nvml';
 
 /** tegrastats: $JETBENCH_TEGRASTATS, else on PATH or in /usr/bin (JetPack puts it there); null when absent. */
 export function findTegrastats(env: NodeJS.ProcessEnv = process.env): string | null {
@@ -19,6 +20,14 @@ export function findTegrastats(env: NodeJS.ProcessEnv = process.env): string | n
 
 export class TegrastatsStream {
   latest: TegrastatsSample | null = null;
+  /** Samples with the time they arrived (performance.now()), bounded. */
+  private readonly history: Array<{ atMs: number; sample: TegrastatsSample }> = [];
+
+  /** The sample that arrived nearest `atMs`, within `withinMs`; undefined if none. */
+  nearest(atMs: number, withinMs: number): TegrastatsSample | undefined {
+    const best = nearestBy(this.history, atMs, (h) => h.atMs);
+    return best && Math.abs(best.atMs - atMs) <= withinMs ? best.sample : undefined;
+  }
 
   private constructor(private readonly child: ChildProcess) {}
 
@@ -42,6 +51,8 @@ export class TegrastatsStream {
         const sample = parseTegrastatsLine(line);
         if (!sample) return;
         stream.latest = sample;
+        stream.history.push({ atMs: performance.now(), sample });
+        if (stream.history.length > 60_000) stream.history.splice(0, 10_000);
         settle(stream);
       });
     });

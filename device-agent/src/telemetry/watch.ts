@@ -1,14 +1,26 @@
 // Samples the device's sensors in the background while a run goes (issue 14): an idle baseline
 // before warm-up where power is readable (the agent's process and the model already loaded, so the
 // baseline is the device holding the job, not an empty device), then warm-up and measurement, the
-// phases marked as the runner enters them. Reads are async and skipped while the previous one is
-// still out, so a slow sensor lowers the achieved rate rather than piling reads up.
+// phases marked as the runner enters them. The sysfs files are read in a worker thread
+// (device-agent/workers/telemetrySampler.cjs): ONNX Runtime's session.run holds the main thread for
+// the whole inference, so a timer here would fire only between inferences. NVML and tegrastats
+// stream from their own processes with their own times; each reading takes their sample nearest in
+// time when the run ends.
 import type { OverCurrentCount, RunSpec, Telemetry, TelemetryNow } from '../../../contract/protocol';
 import { buildTelemetry, telemetryNowOf, type PhaseMark, type TelemetryReading } from '../../../contract/telemetry';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { NvmlStream } from './nvml';
 import { Sensors } from './sensors';
 import { findTegrastats, TegrastatsStream } from './tegrastatsStream';
 import { readingOfTegrastats, tegrastatsTotalMw } from '../../../contract/tegrastats';
+
+/** The sampler thread's script: dist/workers/ beside dist/agent.js, device-agent/workers/ from the sources. */
+export function samplerScript(): string | null {
+  const candidates = [path.join(__dirname, 'workers', 'telemetrySampler.cjs'), path.resolve(__dirname, '../../workers/telemetrySampler.cjs')];
+  return candidates.find((c) => existsSync(c)) ?? null;
+}
 
 /** Sampling rate (Hz): JETBENCH_TELEMETRY_HZ, 1-100, default 10. */
 export function telemetryHz(env: NodeJS.ProcessEnv = process.env): number {
@@ -32,8 +44,8 @@ export function telemetryPython(spec: Pick<RunSpec, 'tvm'>, env: NodeJS.ProcessE
 export class TelemetryWatch {
   private readonly readings: TelemetryReading[] = [];
   private readonly marks: PhaseMark[] = [];
-  private timer: ReturnType<typeof setInterval> | null = null;
-  private pending: Promise<void> | null = null;
+  private worker: Worker | null = null;
+  private stopped: Promise<void> | null = null;
   private ocStart: Array<{ counter: string; value: number | null }> = [];
 
   private constructor(
@@ -77,22 +89,19 @@ export class TelemetryWatch {
     return t ? (tegrastatsTotalMw(t.railsMw)?.rule ?? null) : null;
   }
 
-  /** One reading: the sysfs sensors now, and NVML's latest sample where it is fresh. */
-  private async readNow(): Promise<TelemetryReading> {
-    const tMs = performance.now();
-    const r = await this.sensors.read(tMs);
-    // tegrastats fills what sysfs did not give (never overrides a sysfs reading).
-    const t = this.tegrastats?.latest;
+  /** A reading completed with what tegrastats and NVML said nearest its time (never overriding
+   * a sysfs value with tegrastats'). */
+  private enrich(r: TelemetryReading): TelemetryReading {
+    const t = this.tegrastats?.nearest(r.tMs, 3000 / this.hz + 1100);
     if (t) {
-      const fromTegra = readingOfTegrastats(t, tMs);
+      const fromTegra = readingOfTegrastats(t, r.tMs);
       const fill = <K extends keyof TelemetryReading>(key: K) => {
         if (r[key] === undefined && fromTegra[key] !== undefined) r[key] = fromTegra[key];
       };
       (['totalPowerMw', 'railsMw', 'cpuMinKHz', 'cpuMaxKHz', 'gpuHz', 'gpuLoadPercent', 'tempC'] as const).forEach(fill);
     }
-    const n = this.nvml?.latest;
-    const at = this.nvml?.latestAtMs();
-    if (n && at !== null && at !== undefined && tMs - at < 3000 / this.hz + 100) {
+    const n = this.nvml?.nearest(r.tMs, 3000 / this.hz + 100);
+    if (n) {
       if (n.energyMj !== undefined) r.energyMj = n.energyMj;
       if (n.powerMw !== undefined) r.totalPowerMw = n.powerMw;
       if (n.smMhz !== undefined) r.gpuHz = n.smMhz * 1e6;
@@ -103,22 +112,24 @@ export class TelemetryWatch {
     return r;
   }
 
-  private sample(): void {
-    if (this.pending) return;
-    this.pending = this.readNow()
-      .then((r) => void this.readings.push(r))
-      .catch(() => undefined)
-      .finally(() => (this.pending = null));
-  }
-
   async start(): Promise<void> {
     this.ocStart = await this.sensors.overCurrentCounts();
     // NVML's first sample arrives right after its hello: wait for it (at most a second) so the
     // first reading has it too.
     for (let i = 0; this.nvml && !this.nvml.latest && i < 20; i++) await new Promise((r) => setTimeout(r, 50));
-    this.sample();
-    this.timer = setInterval(() => this.sample(), 1000 / this.hz);
-    this.timer.unref?.();
+    const script = samplerScript();
+    if (!script) throw new Error('the telemetry sampler (workers/telemetrySampler.cjs) is not beside the agent');
+    const worker = new Worker(script, { workerData: { files: this.sensors.files, hz: this.hz } });
+    worker.unref();
+    this.worker = worker;
+    this.stopped = new Promise((resolve) => {
+      worker.on('message', (m: { t: number; values: Array<number | null> } | 'stopped') => {
+        if (m === 'stopped') return resolve();
+        this.readings.push(this.sensors.readingOf(m.values, m.t - performance.timeOrigin));
+      });
+      worker.on('error', () => resolve());
+      worker.on('exit', () => resolve());
+    });
   }
 
   /** A phase begins (at `atMs` on performance.now()'s clock, default now). */
@@ -141,15 +152,16 @@ export class TelemetryWatch {
 
   /** Stops sampling and summarises, `measured` inferences having been measured. */
   async finish(measured: number): Promise<Telemetry> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.pending;
     const endMs = performance.now();
+    // The worker's last reading, taken as it stops (after the end).
+    this.worker?.postMessage('stop');
+    await this.stopped;
+    this.worker = null;
     // With NVML, a sample one period after the end, so the energy counter brackets the last phase.
     if (this.nvml) await new Promise((r) => setTimeout(r, 1000 / this.hz + 20));
-    this.readings.push(await this.readNow());
     this.nvml?.close();
     this.tegrastats?.close();
+    this.readings.forEach((r) => this.enrich(r));
     const ocEnd = await this.sensors.overCurrentCounts();
     const overCurrent: OverCurrentCount[] = [];
     for (const start of this.ocStart) {
@@ -171,7 +183,7 @@ export class TelemetryWatch {
   /** One reading now, then the NVML helper (if any) is stopped: for a watch that never started. */
   async now(): Promise<TelemetryNow> {
     for (let i = 0; this.nvml && !this.nvml.latest && i < 20; i++) await new Promise((r) => setTimeout(r, 50));
-    const r = await this.readNow();
+    const r = this.enrich(this.sensors.read(performance.now()));
     this.nvml?.close();
     this.tegrastats?.close();
     return telemetryNowOf(r, this.sources(), this.totalPowerRule() ?? (this.nvml ? 'NVML' : null), new Date());
@@ -179,8 +191,8 @@ export class TelemetryWatch {
 
   /** Stops sampling without a summary (a run that failed before measuring). */
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    void this.worker?.terminate();
+    this.worker = null;
     this.nvml?.close();
     this.tegrastats?.close();
   }
