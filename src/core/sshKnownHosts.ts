@@ -5,7 +5,17 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { HostKeyInfo } from './sshSession';
+
+/** A host key that known_hosts does not hold, shown to the user before trusting it. */
+export interface HostKeyInfo {
+  host: string;
+  port: number;
+  /** `SHA256:...` as `ssh` prints it. */
+  fingerprintSha256: string;
+  keyType: string;
+  /** Always 'unknown': a key that differs from the recorded one is refused without asking. */
+  known: 'unknown';
+}
 
 export type HostKeyVerdict = 'known' | 'unknown' | 'mismatch' | 'revoked';
 

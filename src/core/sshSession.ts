@@ -8,18 +8,7 @@ import os from 'node:os';
 import { Client, utils, type AnyAuthMethod, type AuthHandlerMiddleware, type ClientChannel, type ConnectConfig, type ServerHostKeyAlgorithm, type SFTPWrapper } from 'ssh2';
 import type { Duplex } from 'node:stream';
 import { DeviceError, describeDevice, jumpHostDevice, type SshDevice } from './devices';
-import { addKnownHost, checkHostKey, defaultKnownHostsFiles, fingerprintSha256, keyTypeOf, recordedKeyTypes } from './sshKnownHosts';
-
-/** A host key that known_hosts does not hold, shown to the user before trusting it. */
-export interface HostKeyInfo {
-  host: string;
-  port: number;
-  /** `SHA256:...` as `ssh` prints it. */
-  fingerprintSha256: string;
-  keyType: string;
-  /** Always 'unknown': a key that differs from the recorded one is refused without asking. */
-  known: 'unknown';
-}
+import { addKnownHost, checkHostKey, defaultKnownHostsFiles, fingerprintSha256, keyTypeOf, recordedKeyTypes, type HostKeyInfo } from './sshKnownHosts';
 
 /** How the user is asked; the CLI answers from flags, a TTY and the environment, the extension
  * with a modal and SecretStorage. */

@@ -5,7 +5,8 @@
 // progress and diagnostics go to the Jetbench output. Never a secret in a log.
 import * as vscode from 'vscode';
 import { hostKeyQuestion } from '../core/sshKnownHosts';
-import type { HostKeyInfo, SshHooks } from '../core/sshSession';
+import type { HostKeyInfo } from '../core/sshKnownHosts';
+import type { SshHooks } from '../core/sshSession';
 import { askModal, showWarning } from '../vscode/notify';
 
 const PASSPHRASE_KEY = (keyPath: string) => `jetbench.ssh.passphrase:${keyPath}`;

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import type { DeployOutcome } from '../../../src/commands/devices';
 import { checkHostKey } from '../../../src/core/sshKnownHosts';
-import type { HostKeyInfo } from '../../../src/core/sshSession';
+import type { HostKeyInfo } from '../../../src/core/sshKnownHosts';
 import type { RunOutcome } from '../../../src/runs/runSession';
 import type { SshPromptDeps } from '../../../src/devices/sshPrompts';
 import { sshdSessionPids } from '../../helpers/sshd';
