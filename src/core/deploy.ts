@@ -100,7 +100,11 @@ const pythonPart: BundlePart = {
 /** The agent's worker-thread scripts (the telemetry sampler), beside it as in dist/workers/. */
 const workersPart: BundlePart = {
   name: 'worker scripts',
-  files: ({ agentPath }) => filesUnder(path.join(path.dirname(agentPath), 'workers'), 'workers', noSourceMaps),
+  // An agent without them still runs (telemetry then samples between inferences and says so).
+  files: async ({ agentPath }) => {
+    const dir = path.join(path.dirname(agentPath), 'workers');
+    return existsSync(dir) ? filesUnder(dir, 'workers', noSourceMaps) : [];
+  },
 };
 
 /** onnxruntime-node's JavaScript and ONLY the device's linux/<arch> binaries (the package ships

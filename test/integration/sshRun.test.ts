@@ -171,7 +171,9 @@ describe('benchmarks over SSH', { skip: unavailable ?? false }, () => {
     assert.equal(r.code, 0, r.stderr);
     assert.ok(cutAt >= 200_000, 'the connection was cut during the measurement');
     const held = /re-attached to run \S+: (\d+) warm-up and (\d+) measured samples held/.exec(r.stderr);
-    assert.ok(held && Number(held[2]) >= 200_000 && Number(held[2]) < n, r.stderr);
+    // The client holds what had streamed to it (a little behind the device's progress line):
+    // well past the ~125k where spreading arrays overflowed the stack.
+    assert.ok(held && Number(held[2]) >= 150_000 && Number(held[2]) < n, r.stderr);
     const run = runFileOf(ws.cwd);
     assert.equal(run.status, 'ok');
     assert.equal(run.samples.latencyMs.length, n);
@@ -321,6 +323,7 @@ describe('the agent daemon', { skip: unavailable ?? false }, () => {
     mkdirSync(copy);
     writeFileSync(path.join(copy, 'agent.js'), readFileSync(path.join(ROOT, 'dist', 'agent.js'), 'utf8') + '\n// rebuilt\n');
     spawnSync('cp', ['-r', path.join(ROOT, 'dist', 'python'), copy]);
+    spawnSync('cp', ['-r', path.join(ROOT, 'dist', 'workers'), copy]);
     const linkedModules = path.join(path.dirname(copy), 'node_modules');
     spawnSync('ln', ['-s', path.join(ROOT, 'node_modules'), linkedModules]);
     process.env.JETBENCH_AGENT = path.join(copy, 'agent.js');

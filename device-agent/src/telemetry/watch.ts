@@ -46,6 +46,8 @@ export class TelemetryWatch {
   private readonly marks: PhaseMark[] = [];
   private worker: Worker | null = null;
   private stopped: Promise<void> | null = null;
+  /** Stops the main-thread fallback sampler (no worker script). */
+  private stopMainThread: (() => void) | null = null;
   private ocStart: Array<{ counter: string; value: number | null }> = [];
 
   private constructor(
@@ -118,7 +120,19 @@ export class TelemetryWatch {
     // first reading has it too.
     for (let i = 0; this.nvml && !this.nvml.latest && i < 20; i++) await new Promise((r) => setTimeout(r, 50));
     const script = samplerScript();
-    if (!script) throw new Error('the telemetry sampler (workers/telemetrySampler.cjs) is not beside the agent');
+    if (!script) {
+      // A bundle without its worker script (a partial copy): sample on this thread, between
+      // inferences, and say so rather than fail the run.
+      this.unavailable.push('sampling during inferences (workers/telemetrySampler.cjs is not beside the agent: readings are taken between inferences only)');
+      const timer = setInterval(() => this.readings.push(this.sensors.read(performance.now())), 1000 / this.hz);
+      timer.unref();
+      this.stopped = Promise.resolve();
+      this.stopMainThread = () => {
+        clearInterval(timer);
+        this.readings.push(this.sensors.read(performance.now()));
+      };
+      return;
+    }
     const worker = new Worker(script, { workerData: { files: this.sensors.files, hz: this.hz } });
     worker.unref();
     this.worker = worker;
@@ -155,6 +169,8 @@ export class TelemetryWatch {
     const endMs = performance.now();
     // The worker's last reading, taken as it stops (after the end).
     this.worker?.postMessage('stop');
+    this.stopMainThread?.();
+    this.stopMainThread = null;
     await this.stopped;
     this.worker = null;
     // With NVML, a sample one period after the end, so the energy counter brackets the last phase.
@@ -193,6 +209,8 @@ export class TelemetryWatch {
   stop(): void {
     void this.worker?.terminate();
     this.worker = null;
+    this.stopMainThread?.();
+    this.stopMainThread = null;
     this.nvml?.close();
     this.tegrastats?.close();
   }
