@@ -51,13 +51,17 @@ function csvNumber(x: number | null | undefined): string {
 
 // ---- what a run is called ----------------------------------------------------------------------
 
-/** Last component of a path, '/' or '\' separated (the model may live on a Windows or Linux host). */
-
-/** The built-in model name, else the model file's name. */
-
-function runName(run: RunFile): string {
-  const name = run.spec.label ?? `${modelName(run)} ${run.spec.backend}`;
-  return run.status === 'ok' ? name : `${name} (${run.status})`;
+/** Short names that tell runs shown together apart (compare rows, the panel's legend and baseline
+ * picker, report headings): the label, else the model and the time the run was made (UTC); a name
+ * two runs still share gets the run id's random suffix. Not the backend: it has its own column. */
+export function runNames(runs: readonly RunFile[]): string[] {
+  const base = runs.map((r) => r.spec.label ?? `${modelName(r)} ${r.createdAt.slice(11, 19)}`);
+  const uses = new Map<string, number>();
+  for (const n of base) uses.set(n, (uses.get(n) ?? 0) + 1);
+  return runs.map((r, i) => {
+    const name = (uses.get(base[i]!) ?? 0) > 1 ? `${base[i]} #${r.id.slice(-6)}` : base[i]!;
+    return r.status === 'ok' ? name : `${name} (${r.status})`;
+  });
 }
 
 // ---- what one sample spans ---------------------------------------------------------------------
@@ -233,6 +237,7 @@ export function compareTable(runs: RunFile[], baselineIndex: number): Table {
   if (!baseline) throw new RangeError(`baseline index ${baselineIndex} is outside the ${runs.length} runs`);
   const ms = (s: Stats | null, k: 'meanMs' | 'medianMs' | 'p95Ms') => (s ? formatMs(s[k]) : 'n/a');
   // Energy columns only where some run measured power (telemetry), so most tables stay narrow.
+  const names = runNames(runs);
   const energy = runs.some((r) => r.telemetry?.energyPerInferenceMj != null);
   const energyCells = (run: RunFile): string[] => {
     if (!energy) return [];
@@ -244,7 +249,7 @@ export function compareTable(runs: RunFile[], baselineIndex: number): Table {
     headers: ['Run', 'Framework', 'Precision', 'Mean (ms)', 'Median (ms)', 'P95 (ms)', 'FPS', ...(energy ? ['Energy/inf (mJ)', 'Power (W)'] : []), 'Size (MB)', 'Ratio vs baseline', 'Different?', 'Sample spans'],
     align: ['left', 'left', 'left', 'right', 'right', 'right', 'right', ...(energy ? (['right', 'right'] as const) : []), 'right', 'right', 'left', 'left'],
     rows: runs.map((run, i) => [
-      runName(run),
+      names[i]!,
       run.spec.backend,
       run.spec.precision,
       ms(run.stats, 'meanMs'),
@@ -456,7 +461,7 @@ export function formatOperators(run: RunFile, top: number, format: CompareFormat
 function formatMd(runs: RunFile[], baselineIndex: number): string {
   const sections = ['# jetbench report', ...runs.map(mdRunSection)];
   if (runs.length >= 2) {
-    sections.push(`## Comparison (baseline: ${markdownText(runName(runs[baselineIndex]!))})\n\n${formatCompareTable(runs, baselineIndex, 'md')}`);
+    sections.push(`## Comparison (baseline: ${markdownText(runNames(runs)[baselineIndex]!)})\n\n${formatCompareTable(runs, baselineIndex, 'md')}`);
   }
   return sections.join('\n\n') + '\n';
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RUN_SCHEMA_VERSION, type ArtifactInfo, type BackendId, type Precision, type RunFile, type RunStatus } from '../../contract/protocol';
 import { computeStats } from '../../contract/stats';
-import { compareTable, formatBenchTable, formatCompareTable, formatReport } from '../../src/core/report';
+import { compareTable, formatBenchTable, formatCompareTable, formatReport, runNames } from '../../src/core/report';
 
 interface RunOptions {
   id?: string;
@@ -156,7 +156,8 @@ test('a cancelled run with no measured iteration renders everywhere and says so'
   assert.match(partial, /^Mean\s+21\.00 ms$/m);
   const ok = makeRun({ id: 'run-0', latencyMs: noisy(28.88, 2) });
   const cmp = formatCompareTable([ok, run], 0, 'text');
-  const row = cmp.split('\n').find((l) => l.startsWith('yolov5s tensorrt (cancelled)'));
+  // Same model, same minute: the names differ by the run id's suffix; the status is said.
+  const row = cmp.split('\n').find((l) => l.startsWith('yolov5s 10:00:00 #run-1 (cancelled)'));
   assert.ok(row, cmp);
   assert.match(row, /n\/a\s+n\/a\s+n\/a\s+n\/a\s+28\.00\s+n\/a\s+n\/a\s/);
   // A baseline without statistics makes every verdict n/a rather than throwing.
@@ -247,7 +248,7 @@ test('Markdown report: environment, metrics table per run, comparison for two or
   assert.match(md, new RegExp(`^\\| P95 \\| ${a.stats!.p95Ms.toFixed(2).replace('.', '\\.')} ms \\|$`, 'm'));
   const withEngine = formatReport([makeRun({ latencyMs: [1, 2], artifact: { kind: 'tensorrt-engine', path: '/e.engine', bytes: 5, buildMs: 61234, flags: { fp16: true, workspaceMiB: 1024 } } })], 'md');
   assert.match(withEngine, /Artifact: tensorrt-engine `\/e\.engine`, 5 bytes, built in 61\.2 s, flags `fp16=true workspaceMiB=1024`/);
-  assert.match(md, /^## Comparison \(baseline: yolov5s tensorrt\)$/m);
+  assert.match(md, /^## Comparison \(baseline: yolov5s 10:00:00 #[\w-]{1,6}\)$/m);
   for (const l of md.split('\n').filter((x) => x.startsWith('| Metric') || x.startsWith('| Mean |'))) assert.equal(mdCells(l).length, 2);
   assert.doesNotMatch(formatReport([a], 'md'), /Comparison/);
 });
@@ -324,4 +325,15 @@ test('bench summary names the device as configured (local), the hostname only be
   assert.match(formatBenchTable(local), /^Model .*, device local \(vm\): ok$/m);
   const same: RunFile = { ...run, spec: { ...run.spec, device: 'xavier-01' } };
   assert.match(formatBenchTable(same), /, device xavier-01: ok$/m);
+});
+
+test('runs shown together get distinct short names: the label, else model and time, else the id suffix; the backend is not repeated', () => {
+  const at = (id: string, createdAt: string, label: string | null = null) => {
+    const r = makeRun({ id, latencyMs: [1, 2, 3] });
+    return { ...r, createdAt, spec: { ...r.spec, label } };
+  };
+  const runs = [at('x-aaaaaa', '2026-12-04T07:11:18.000Z'), at('x-bbbbbb', '2026-12-04T07:12:40.000Z'), at('x-cccccc', '2026-12-04T07:12:40.000Z'), at('x-dddddd', '2026-12-04T07:12:40.000Z', 'fp16 try')];
+  assert.deepEqual(runNames(runs), ['yolov5s 07:11:18', 'yolov5s 07:12:40 #bbbbbb', 'yolov5s 07:12:40 #cccccc', 'fp16 try']);
+  const rows = compareTable(runs, 0).rows.map((r) => r[0]);
+  assert.equal(new Set(rows).size, rows.length, 'no two rows with the same name');
 });
