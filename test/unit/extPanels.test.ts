@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { percentileSorted } from '../../contract/stats';
 import { decimateMinMax } from '../../webview/src/decimate';
-import { binSorted, freedmanDiaconisWidth, histogramSorted, histogramXRange, MAX_BINS, sharedHistograms } from '../../webview/src/histogram';
+import { binSorted, ecdfPoints, freedmanDiaconisWidth, histogramSorted, histogramXRange, MAX_BINS } from '../../webview/src/histogram';
 import { drawnSamples, initialResultModel, reduceResult } from '../../contract/resultModel';
 import { fakeRun, latencies } from '../helpers/fakeRun';
 
@@ -56,13 +56,21 @@ describe('Freedman–Diaconis histogram', () => {
     assert.deepEqual(binSorted([0, 1, 2, 3, 10], 1, 1, 2), [1, 2]);
   });
 
-  it('overlays runs on common bins as percentages of each run', () => {
-    const a = latencies(200, 10, 1);
-    const b = latencies(50, 14, 2);
-    const h = sharedHistograms([a, b]);
-    assert.equal(h.percents.length, 2);
-    assert.equal(h.percents[0]!.length, h.percents[1]!.length);
-    for (const p of h.percents) assert.ok(Math.abs(p.reduce((x, y) => x + y, 0) - 100) < 1e-6);
+  it('the compare panel overlays each run as its ECDF: every run keeps its shape (common bins over fp32/fp16/int8 had 3 bins)', () => {
+    // Three runs a few ms apart, narrow each: common Freedman-Diaconis bins over the pool blur them.
+    const runs = [latencies(200, 20, 1), latencies(200, 14, 2), latencies(200, 9, 3)];
+    for (const r of runs) {
+      const e = ecdfPoints(r);
+      const s = sorted(r);
+      assert.deepEqual(e[0], { x: s[0], y: 100 / s.length });
+      assert.deepEqual(e[e.length - 1], { x: s[s.length - 1], y: 100 });
+      for (let i = 1; i < e.length; i++) assert.ok(e[i]!.x >= e[i - 1]!.x && e[i]!.y > e[i - 1]!.y, 'rising in both');
+      // Every sample of a 200-sample run is a point; the curve reaches 50% at the 100th smallest.
+      assert.equal(e.length, 200);
+      assert.equal(e.find((p) => p.y >= 50)!.x, s[99]);
+    }
+    assert.equal(ecdfPoints(latencies(100_000, 10, 4)).length, 1000, 'a long run draws at most 1000 points');
+    assert.deepEqual(ecdfPoints([]), []);
   });
 });
 

@@ -326,7 +326,7 @@ export class OverlayChart {
     const t = this.theme;
     return {
       ...BASE,
-      scales: { x: axis(t, 'latency (ms)'), y: { ...axis(t, '% of the run’s iterations'), beginAtZero: true } },
+      scales: { x: axis(t, 'latency (ms)'), y: { ...axis(t, '% of the run’s iterations at or below'), min: 0, max: 100 } },
       plugins: { legend: { display: true, labels: { color: t.foreground } } },
     };
   }
@@ -338,12 +338,12 @@ export class OverlayChart {
       label: s.label,
       data: s.points,
       parsing: false as const,
-      stepped: 'middle' as const,
+      stepped: 'after' as const,
       pointRadius: 0,
       borderWidth: 2,
       borderColor: color(i),
-      backgroundColor: withAlpha(color(i), 0.15),
-      fill: 'origin' as const,
+      backgroundColor: color(i),
+      fill: false as const,
     }));
     this.chart.update('none');
   }

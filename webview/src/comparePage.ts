@@ -1,9 +1,9 @@
 // The compare panel's page: the research report's comparison table (built by the extension with
 // src/core/report.ts, so the Markdown export is the same table), a baseline picker, and the runs'
-// latency histograms overlaid on common bins.
+// latency distributions overlaid as ECDFs (each run's own shape, no shared bins).
 import { OverlayChart, pixelsOfColour, resolveColour } from './charts';
 import { el, table } from './dom';
-import { sharedHistograms } from './histogram';
+import { ecdfPoints } from './histogram';
 import type { FromComparePanel, ToComparePanel } from '../../contract/panelMessages';
 import { readTheme, type Theme } from './theme';
 
@@ -13,7 +13,7 @@ export class ComparePage {
   private readonly exportButton = el('button', { type: 'button', id: 'export-md' }, 'Export Markdown');
   private readonly tableBox = el('section', { class: 'compare-table' });
   private readonly notes = el('section', { class: 'notes muted' });
-  private readonly canvas = el('canvas', { id: 'overlay', 'aria-label': 'overlaid latency histograms' });
+  private readonly canvas = el('canvas', { id: 'overlay', 'aria-label': 'overlaid latency distributions (ECDF)' });
   private readonly chart: OverlayChart;
   private theme: Theme;
 
@@ -23,7 +23,7 @@ export class ComparePage {
       el('header', {}, this.title, el('div', { class: 'actions' }, el('label', { for: 'baseline' }, 'Baseline '), this.baseline, this.exportButton)),
       this.tableBox,
       this.notes,
-      el('section', {}, el('h2', {}, 'Latency distributions (common Freedman–Diaconis bins)'), el('div', { class: 'chart' }, this.canvas)),
+      el('section', {}, el('h2', {}, 'Latency distributions (ECDF: the share of iterations at or below each latency)'), el('div', { class: 'chart' }, this.canvas)),
     );
     this.chart = new OverlayChart(this.canvas, this.theme);
     this.baseline.addEventListener('change', () => this.post({ type: 'setBaseline', index: Number(this.baseline.value) }));
@@ -44,13 +44,7 @@ export class ComparePage {
     t.tBodies[0]?.rows[msg.baselineIndex]?.classList.add('baseline');
     this.tableBox.replaceChildren(t);
     this.notes.replaceChildren(...msg.notes.map((n) => el('p', {}, n)));
-    const h = sharedHistograms(msg.runs.map((r) => r.latencyMs));
-    this.chart.update(
-      msg.runs.map((r, i) => ({
-        label: r.name,
-        points: (h.percents[i] ?? []).map((p, b) => ({ x: h.startMs + (b + 0.5) * h.binWidthMs, y: p })),
-      })),
-    );
+    this.chart.update(msg.runs.map((r) => ({ label: r.name, points: ecdfPoints(r.latencyMs) })));
     const renderMs = performance.now() - startedAt;
     const first = resolveColour(this.theme.series[0]!);
     return { type: 'rendered', renderMs, rows: msg.table.rows.length, histogramPixels: pixelsOfColour(this.canvas, first) };
