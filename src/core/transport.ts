@@ -58,6 +58,10 @@ export function openLocalAgent(opts: LocalAgentOptions = {}): AgentStreams & { c
   });
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (text: string) => opts.stderr?.(text));
+  // A message written as the agent dies (ERR_STREAM_DESTROYED, EPIPE) is reported through how the
+  // agent ended (the exit above), not as an unhandled 'error' event that crashes the client with a
+  // raw stack (seen once in CI: the kill -9 test's CLI died writing to the killed agent).
+  child.stdin!.on('error', () => undefined);
   return {
     reader: child.stdout!,
     writer: child.stdin!,
