@@ -18,11 +18,15 @@ export async function readText(file: string): Promise<string | null> {
   }
 }
 
-export async function readNumber(file: string): Promise<number | null> {
-  const text = await readText(file);
+/** A sysfs file's text as a number; null for empty or non-numeric text. */
+function parseNumber(text: string | null): number | null {
   if (text === null || text === '') return null;
   const n = Number(text);
   return Number.isFinite(n) ? n : null;
+}
+
+export async function readNumber(file: string): Promise<number | null> {
+  return parseNumber(await readText(file));
 }
 
 export async function listDir(dir: string): Promise<string[]> {
@@ -40,10 +44,7 @@ export async function listDir(dir: string): Promise<string[]> {
  * microseconds. Null when unreadable or not a number. */
 export function readNumberSync(file: string): number | null {
   try {
-    const text = readFileSync(file, 'utf8').trim();
-    if (text === '') return null;
-    const n = Number(text);
-    return Number.isFinite(n) ? n : null;
+    return parseNumber(readFileSync(file, 'utf8').trim());
   } catch {
     return null;
   }

@@ -94,11 +94,6 @@ export class NvmlStream {
     return best && Math.abs(best.t - target) <= withinMs ? best : undefined;
   }
 
-  /** The latest sample's time on performance.now()'s clock. */
-  latestAtMs(): number | null {
-    return this.latest ? this.latest.t - this.offsetMs : null;
-  }
-
   close(): void {
     this.child.stdin?.end();
     this.child.kill('SIGTERM');
