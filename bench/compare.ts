@@ -8,7 +8,10 @@
 // Usage: npm run bench:compare -- [--model yolov5n] [--runs 5] [--pairs 5] [--trials 5]
 //          [--iterations 20] [--warmup 5] [--threads 1] [--layers 20] [--only identical,10%,2x]
 //          [--agent-per-run]   (each identical run in a new agent process, as separate CLI runs are)
-import { mkdtempSync } from 'node:fs';
+//          [--interleave]      (measure through `jetbench bench --vs`: the identical runs, and each
+//                               pair, trial by trial A B A B ..., every trial in a fresh process)
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,6 +34,7 @@ const { values } = parseArgs({
     layers: { type: 'string', default: '20' },
     only: { type: 'string', default: 'identical,10%,2x' },
     'agent-per-run': { type: 'boolean', default: false },
+    interleave: { type: 'boolean', default: false },
   },
 });
 const n = (k: 'runs' | 'pairs' | 'trials' | 'iterations' | 'warmup' | 'threads' | 'layers') => Number(values[k]);
@@ -47,6 +51,19 @@ async function measure(agent: Agent, model: string, label: string): Promise<RunF
   return run;
 }
 
+let series = 0;
+/** Configurations measured interleaved by the CLI (bench --vs), one run each, in their order. */
+function measureInterleaved(configs: Array<{ model: string; label: string }>): RunFile[] {
+  const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'jetbench-compare-')), `series-${series++}`);
+  mkdirSync(out);
+  const [first, ...rest] = configs;
+  const args = ['bench', '--model', first!.model, '--label', first!.label, '--trials', values.trials, '--warmup', values.warmup, '--iterations', values.iterations, '--threads', values.threads, '--quiet', '--out', out];
+  for (const c of rest) args.push('--vs', `--model ${c.model} --label '${c.label}'`);
+  execFileSync(process.execPath, [path.join(__dirname, '..', 'dist', 'cli.js'), ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const runs = readdirSync(out).map((f) => JSON.parse(readFileSync(path.join(out, f), 'utf8')) as RunFile);
+  return runs.sort((a, b) => a.interleaved!.position - b.interleaved!.position);
+}
+
 /** The table's "Different?" cell for candidate against baseline, and the trials' ratio. */
 function judge(baseline: RunFile, candidate: RunFile): { cell: string; different: boolean; ratio: number } {
   const cell = compareTable([baseline, candidate], 0).rows[1]![9]!;
@@ -61,8 +78,14 @@ async function interleaved(agent: Agent, a: string, b: string, pairs: number, na
   const runsA: RunFile[] = [];
   const runsB: RunFile[] = [];
   for (let i = 0; i < pairs; i++) {
-    runsA.push(await measure(agent, a, `${name} A${i}`));
-    runsB.push(await measure(agent, b, `${name} B${i}`));
+    if (values.interleave) {
+      const [ra, rb] = measureInterleaved([{ model: a, label: `${name} A${i}` }, { model: b, label: `${name} B${i}` }]);
+      runsA.push(ra!);
+      runsB.push(rb!);
+    } else {
+      runsA.push(await measure(agent, a, `${name} A${i}`));
+      runsB.push(await measure(agent, b, `${name} B${i}`));
+    }
     const r = judge(runsA[i]!, runsB[i]!);
     results.push(r);
     console.log(`  pair ${i + 1}: ratio ${r.ratio.toFixed(3)} -> ${r.cell}`);
@@ -80,8 +103,8 @@ async function main(): Promise<void> {
   const agent = await startLocalAgent({ client: 'bench-compare' });
   try {
     if (only.has('identical')) {
-      const runs: RunFile[] = [];
-      for (let i = 0; i < n('runs'); i++) {
+      const runs: RunFile[] = values.interleave ? measureInterleaved(Array.from({ length: n('runs') }, (_, i) => ({ model: values.model, label: `identical ${i}` }))) : [];
+      for (let i = 0; i < n('runs') && !values.interleave; i++) {
         if (!values['agent-per-run']) runs.push(await measure(agent, values.model, `identical ${i}`));
         else {
           const own = await startLocalAgent({ client: 'bench-compare' });
@@ -101,7 +124,7 @@ async function main(): Promise<void> {
           if (r.different) different++;
           console.log(`  runs ${i + 1} vs ${j + 1}: ratio ${r.ratio.toFixed(3)} -> ${r.cell}`);
         }
-      console.log(`identical (${values.model}${values['agent-per-run'] ? ', a new agent per run' : ''}): reported different in ${different} of ${pairs} pairs (false-positive rate ${((100 * different) / pairs).toFixed(0)}%), "no meaningful difference" in ${pairs - different}; verdicts: ${verdicts(runs)}`);
+      console.log(`identical (${values.model}${values.interleave ? ', interleaved by bench --vs' : values['agent-per-run'] ? ', a new agent per run' : ''}): reported different in ${different} of ${pairs} pairs (false-positive rate ${((100 * different) / pairs).toFixed(0)}%), "no meaningful difference" in ${pairs - different}; verdicts: ${verdicts(runs)}`);
     }
     const base = convChain(L, path.join(dir, `chain-${L}.onnx`));
     if (only.has('10%')) await interleaved(agent, base, convChain(Math.round(L * 1.1), path.join(dir, `chain-${Math.round(L * 1.1)}.onnx`)), n('pairs'), `10% (${L} vs ${Math.round(L * 1.1)} conv layers)`);

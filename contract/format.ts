@@ -1,6 +1,6 @@
 // One formatter for what every face prints: milliseconds, model names, a device and its backends
 // (`jetbench info`, the Devices view's details).
-import type { BackendStatus, DeviceInfo, RunFile } from './protocol';
+import type { BackendStatus, DeviceInfo, Interleaving, RunFile } from './protocol';
 import { computeStats } from './stats';
 
 const GiB = 1024 ** 3;
@@ -62,4 +62,12 @@ export function trialMediansText(medians: readonly number[]): string {
 export function formatMj(v: number): string {
   const a = Math.abs(v);
   return a >= 10 ? v.toFixed(1) : a >= 0.1 ? v.toFixed(2) : v.toFixed(3);
+}
+
+/** Where an interleaved run's trials sat among the other configurations' (bench --vs), for the CLI's
+ * table and the result panel: "4 rounds of A B, this configuration B, with 1 other (<run id>)". */
+export function interleavedText(i: Interleaving): string {
+  const others = i.runs.length - 1;
+  const order = i.runs.map((_, k) => String.fromCharCode(65 + k)).join(' ');
+  return `${i.rounds} round${i.rounds === 1 ? '' : 's'} of ${order}, this configuration ${String.fromCharCode(65 + i.position)}, with ${others} other${others === 1 ? '' : 's'} (${i.runs.filter((_, k) => k !== i.position).join(', ')})`;
 }

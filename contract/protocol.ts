@@ -318,6 +318,9 @@ export interface TrialSummary {
   warmupCount: number;
   count: number;
   stats: Stats | null;
+  /** When the trial began (interleaved runs: the trial's own run; absent for trials of one job).
+   * @format date-time */
+  startedAt?: string;
 }
 
 /** The run file (`.jetbench/runs/<id>.json`). These types are the one source of its JSON Schema:
@@ -360,11 +363,26 @@ export interface RunFile {
    * baseline where power is readable, warm-up, measurement); absent where the device has no
    * source it can read (no cpufreq, thermal zones or power monitors: many VMs) and in older files. */
   telemetry?: Telemetry;
+  /** Present when this run's trials were measured interleaved with other configurations' (`jetbench
+   * bench --vs`: A B A B ..., each trial a one-trial run of its own, joined by
+   * contract/trialMerge.ts), so drift of the machine hit every configuration alike. */
+  interleaved?: Interleaving;
   /** Present when the run was made from another tool's outputs (`jetbench import trtexec`) rather
    * than measured by jetbench: what was read, and the tool's own figures to check ours against. */
   imported?: ImportInfo;
   status: RunStatus;
   error?: string;
+}
+
+/** How a run's trials were interleaved with other configurations' (RunFile.interleaved). */
+export interface Interleaving {
+  /** The run ids of every configuration measured together, in the order of each round (this
+   * run's among them). */
+  runs: string[];
+  /** This configuration's place in each round (0 = first). */
+  position: number;
+  /** Rounds measured: each configuration got one trial a round. */
+  rounds: number;
 }
 
 /** Background samples of the device's sensors during a run (device-agent/src/telemetry/). */

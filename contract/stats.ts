@@ -200,12 +200,6 @@ export interface TrialComparison {
   finding: TrialComparisonFinding;
 }
 
-const mean = (v: readonly number[]) => v.reduce((a, b) => a + b, 0) / v.length;
-const variance = (v: readonly number[]) => {
-  const m = mean(v);
-  return v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1);
-};
-
 /**
  * Compares two runs by their trials' medians: each trial is one independent measurement of the
  * configuration, so the spread of the trial medians is the run-to-run noise that one trial cannot
@@ -218,9 +212,12 @@ export function compareTrials(baseline: readonly number[], candidate: readonly n
   if (baseline.length < MIN_TRIALS_TO_COMPARE || candidate.length < MIN_TRIALS_TO_COMPARE) return null;
   const lb = baseline.map(Math.log);
   const lc = candidate.map(Math.log);
-  const diff = mean(lc) - mean(lb);
-  const qb = variance(lb) / lb.length;
-  const qc = variance(lc) / lc.length;
+  // Both have 2+ values, so computeStats is not null; its stdMs is the sample (n - 1) deviation.
+  const sb = computeStats(lb)!;
+  const sc = computeStats(lc)!;
+  const diff = sc.meanMs - sb.meanMs;
+  const qb = sb.stdMs ** 2 / lb.length;
+  const qc = sc.stdMs ** 2 / lc.length;
   const se = Math.sqrt(qb + qc);
   // Welch-Satterthwaite degrees of freedom; with no spread at all the interval is the point.
   const df = se > 0 ? (qb + qc) ** 2 / ((qb * qb) / (lb.length - 1) + (qc * qc) / (lc.length - 1)) : Infinity;

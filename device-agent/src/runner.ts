@@ -122,8 +122,16 @@ export async function executeRun(
   const createdAt = new Date().toISOString();
   const backend = await availableBackend(spec, backends);
   const model = await resolveAndInspect(spec, sinks, backend.convertsPrecision);
-  sinks.progress(`loading ${model.builtin ?? model.path} in ${spec.backend}`);
-  const session = await backend.prepare({ spec, model, progress: (m) => sinks.progress(m), signal: sinks.signal });
+  const prepare = (why = '') => {
+    sinks.progress(`loading ${model.builtin ?? model.path} in ${spec.backend}${why}`);
+    return backend.prepare({ spec, model, progress: (m) => sinks.progress(m), signal: sinks.signal });
+  };
+  const session = await prepare();
+  // The session that verification and profiling use after measuring; with 2+ trials each trial
+  // loads its own in a fresh process, so this one is let go before them (two copies of a model, a
+  // TensorRT engine on a Jetson, would otherwise share the device's memory during the trials) and
+  // loaded again afterwards only when the spec asks for verification or a profile.
+  let live: PreparedSession | null = session;
   // Read now, after any build or tuning and right before measuring: the settings these samples ran under.
   const deviceState = await readDeviceState();
   const device = await deviceInfo(deviceState);
@@ -153,6 +161,10 @@ export async function executeRun(
         await telemetry.idle(idleMs, sinks.signal);
       }
     }
+    if ((spec.trials ?? 1) > 1) {
+      await session.dispose();
+      live = null;
+    }
     await contention.start();
     // One trial measures in this session; several each run in a fresh process (trialProcess.ts).
     const run = (spec.trials ?? 1) > 1 ? (hooks: MeasureHooks) => runTrialsInProcesses(spec, model, hooks) : (hooks: MeasureHooks) => measure(session.infer, spec, hooks);
@@ -177,10 +189,13 @@ export async function executeRun(
     });
     contentionFindings = await contention.findings();
     telemetryResult = await telemetry?.finish(result.latencyMs.length);
-    if (!result.error && !result.cancelled) extras = await afterMeasurement(spec, model, session, backends, sinks);
+    if (!result.error && !result.cancelled && (spec.verify || spec.tvm?.profile)) {
+      live ??= await prepare(' again: the trials ran in their own processes');
+      extras = await afterMeasurement(spec, model, live, backends, sinks);
+    }
   } finally {
     telemetry?.stop();
-    await session.dispose().catch(() => undefined);
+    await live?.dispose().catch(() => undefined);
   }
   batcher.finish(result);
 

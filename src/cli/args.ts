@@ -53,7 +53,8 @@ function checkArgs(args: readonly string[], options: Options, allowPositionals: 
       } else {
         const value = args[i + 1];
         if (value === undefined) throw new UsageError(`--${name} needs a value`);
-        if (value.startsWith('-') && !NEGATIVE_NUMBER.test(value)) {
+        // --vs takes flags as its value ("--precision fp16").
+        if (value.startsWith('-') && !NEGATIVE_NUMBER.test(value) && name !== 'vs') {
           throw new UsageError(`--${name} needs a value, but '${value}' follows it (a value that starts with '-' is written --${name}=${value})`);
         }
         checked.push(`--${name}=${value}`);
@@ -122,6 +123,7 @@ export const BENCH_OPTIONS = {
   json: { type: 'boolean', default: false },
   quiet: { type: 'boolean', default: false },
   strict: { type: 'boolean', default: false },
+  vs: { type: 'string', multiple: true },
   'accept-new-host-key': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies Options;
@@ -194,6 +196,43 @@ export interface BenchArgs {
   strict: boolean;
   /** Trust (and record) an SSH device's host key not in known_hosts yet. */
   acceptNewHostKey: boolean;
+  /** Each other configuration to measure interleaved with this one (`--vs FLAGS`), with its
+   * complete spec: the base flags overridden by its own. */
+  vs: Array<{ flags: string; spec: RunSpec }>;
+}
+
+/** Flags that belong to the whole command, not to one configuration of `--vs`. */
+const COMMAND_FLAGS = ['out', 'json', 'quiet', 'strict', 'vs', 'help', 'accept-new-host-key'];
+
+/** A `--vs` value's words: whitespace separates, single or double quotes group ("--label 'a b'"). */
+export function splitFlags(text: string): string[] {
+  const words: string[] = [];
+  const re = /"([^"]*)"|'([^']*)'|([^\s"']+)/g;
+  let current: string | null = null;
+  let last = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const part = m[1] ?? m[2] ?? m[3] ?? '';
+    // Quotes inside a word join it (--label='a b'): no whitespace between the pieces.
+    if (current !== null && m.index === last) current += part;
+    else {
+      if (current !== null) words.push(current);
+      current = part;
+    }
+    last = re.lastIndex;
+  }
+  if (current !== null) words.push(current);
+  if (/["']/.test(text.replace(/"[^"]*"|'[^']*'/g, ''))) throw new UsageError(`--vs '${text}' has an unclosed quote`);
+  return words;
+}
+
+/** The command's arguments without its `--vs` values. */
+function withoutVs(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--vs') i++;
+    else if (!args[i]!.startsWith('--vs=')) out.push(args[i]!);
+  }
+  return out;
 }
 
 export function parseBenchArgs(args: string[]): BenchArgs | 'help' {
@@ -217,8 +256,18 @@ export function parseBenchArgs(args: string[]): BenchArgs | 'help' {
     ...tvmFields(v, v.backend),
     ...(v.verify ? { verify: true } : {}),
   });
+  const vs = (v.vs ?? []).map((flags) => {
+    const words = splitFlags(flags);
+    const own = words.find((w) => COMMAND_FLAGS.includes(w.replace(/^--/, '').replace(/=.*$/, '')) && w.startsWith('--'));
+    if (own) throw new UsageError(`--vs '${flags}': ${own.replace(/=.*$/, '')} applies to the whole command, not to one configuration: give it outside --vs`);
+    if (words.length === 0) throw new UsageError("--vs needs the flags that make the other configuration, e.g. --vs '--precision fp16'");
+    const other = parseBenchArgs([...withoutVs(args), ...words]);
+    if (other === 'help') throw new UsageError('--help is not a configuration');
+    return { flags, spec: other.spec };
+  });
   return {
     spec,
+    vs,
     out: v.out ?? null,
     json: v.json,
     quiet: v.quiet,

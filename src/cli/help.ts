@@ -53,6 +53,11 @@ Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is sav
   --json               print the run (without samples) as JSON instead of the table
   --quiet              no progress on stderr
   --strict             exit 1 when the run's verdict is unreliable (see "Verdict" after the stats)
+  --vs 'FLAGS'         also measure another configuration: these flags over the command's own
+                       (repeatable: --vs '--precision fp16' --vs '--threads 1'); trials run
+                       interleaved, A B A B ..., so drift hits every configuration alike (default
+                       --trials 5), each configuration gets a run file of its trials, and the
+                       runs are compared; --out must then be a directory
 
  TVM (--backend tvm):
   --target llvm|cuda   compile for the CPU (llvm, default) or the GPU (cuda)
@@ -72,9 +77,12 @@ Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is sav
   compare: `Usage: jetbench compare RUN RUN... [--baseline RUN] [--format text|md]
 
   RUN is a run file, a directory of run files, or a run id in .jetbench/runs.
-  The baseline (default: the first run) gets ratio 1.00x. A difference of medians below 5%, or
-  with overlapping 95% confidence intervals, is reported as none; a larger one is marked
-  "(1 trial)": beyond the noise inside each run, while the noise between runs is unknown.
+  The baseline (default: the first run) gets ratio 1.00x. Runs of 2+ trials (--trials, or
+  bench --vs) are judged by the spread between their trials' medians: the speed-up with its 95%
+  interval, "different" only when the whole interval is beyond 5%. With one trial a run, a
+  difference of medians below 5%, or with overlapping 95% intervals, is reported as none; a larger
+  one is marked "(1 trial)": beyond the noise inside each run, while the noise between runs is
+  unknown.
 `,
   report: `Usage: jetbench report RUN... [--format md|csv|json] [--out FILE]
 

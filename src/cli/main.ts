@@ -21,6 +21,7 @@ import { EXIT_INTERRUPTED, measureOnDevice, runSummaryJson } from './measureOnDe
 import { deploy } from './deploy';
 import { fetchRun, runs } from './runs';
 import { importRun } from './importRun';
+import { benchInterleaved } from './interleave';
 
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
@@ -43,6 +44,10 @@ async function bench(args: string[], io: CliIo): Promise<number> {
   if (parsed === 'help') {
     io.out(HELP.bench);
     return EXIT_OK;
+  }
+  if (parsed.vs.length > 0) {
+    const trialsGiven = args.some((a) => a === '--trials' || a.startsWith('--trials=')) || parsed.vs.some((v) => /(^|\s)--trials\b/.test(v.flags));
+    return benchInterleaved(parsed, trialsGiven, io);
   }
   const { spec } = parsed;
   const { run, outFile } = await measureOnDevice(spec, io, { ...parsed, title: `${spec.model} ${spec.backend} ${spec.precision}` });

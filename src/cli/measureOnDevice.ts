@@ -21,12 +21,15 @@ export interface MeasureOptions {
   acceptNewHostKey: boolean;
   /** What the progress line starts with, e.g. "yolov5s onnxruntime fp32". */
   title: string;
+  /** False: return the run without writing it (a part the caller joins and stores: interleave.ts);
+   * outFile is then ''. */
+  store?: boolean;
 }
 
 export async function measureOnDevice(spec: RunSpec, io: CliIo, opts: MeasureOptions): Promise<{ run: RunFile; outFile: string }> {
   const runId = newRunId(spec);
   // Before connecting: a run that could not be stored must not be measured.
-  const outFile = await resolveRunOutput(io.cwd, opts.out, runId);
+  const outFile = opts.store === false ? '' : await resolveRunOutput(io.cwd, opts.out, runId);
 
   const agent = await connectCliDevice(spec.device, io, { acceptNewHostKey: opts.acceptNewHostKey, quiet: opts.quiet });
   spec = withDevicePython(spec, agent.device);
@@ -71,6 +74,7 @@ export async function measureOnDevice(spec: RunSpec, io: CliIo, opts: MeasureOpt
     if (io.isTty && !opts.quiet) io.err('\r\x1b[K');
     await agent.dispose();
   }
+  if (opts.store === false) return { run, outFile };
   const saved = await saveRunFile(outFile, run);
   if (saved.fallbackReason) io.err(`jetbench: ${saved.fallbackReason}; the run is saved in ${saved.file} instead: move it where you want it\n`);
   return { run, outFile: saved.file };

@@ -5,7 +5,7 @@
 import type { DeviceState, RunFile, SampleSpan, Stats } from '../../contract/protocol';
 import { measuringPowerW, telemetryLines } from '../../contract/telemetry';
 import { MEANINGFUL_DIFFERENCE, compareMedians, compareTrials, trialMedians } from '../../contract/stats';
-import { deviceLabel, formatMj, formatMs, modelName, trialMediansText } from '../../contract/format';
+import { deviceLabel, formatMj, formatMs, interleavedText, modelName, trialMediansText } from '../../contract/format';
 import { csvText, markdownCode, markdownText, oneLine } from '../../contract/untrustedText';
 import type { Table } from '../../contract/panelMessages';
 import type { Validity } from '../../contract/validity';
@@ -182,6 +182,7 @@ export function formatBenchTable(run: RunFile): string {
   ];
   const status = statusLine(run);
   if (status) lines.push(status);
+  if (run.interleaved) lines.push(`Interleaved: ${interleavedText(run.interleaved)}`);
   if (!run.stats) {
     lines.push(NO_STATS);
     return lines.join('\n');
@@ -270,6 +271,9 @@ export function compareNotes(runs: RunFile[], baselineIndex: number): string[] {
   const baseline = runs[baselineIndex];
   if (!baseline) throw new RangeError(`baseline index ${baselineIndex} is outside the ${runs.length} runs`);
   const notes = [...COMPARE_NOTES];
+  // Runs shown here that were measured interleaved with another run shown here.
+  const together = runs.filter((r) => r.interleaved && runs.some((o) => o !== r && r.interleaved!.runs.includes(o.id)));
+  if (together.length > 1) notes.push(`Interleaved: ${together.length} of these runs were measured together, one trial of each in turn (A B A B ..., ${Math.max(...together.map((r) => r.interleaved!.rounds))} rounds), so drift of the machine hit them alike.`);
   if (runs.some((run, i) => i !== baselineIndex && baseline.stats && run.stats && involvesUnreliable(baseline, run))) notes.push(UNRELIABLE_NOTE);
   const crossing = runs.some((run, i) => i !== baselineIndex && baseline.stats && run.stats && crossesSpans(baseline, run));
   if (!crossing) return notes;

@@ -70,3 +70,18 @@ test('a trial process killed mid-trial fails the run, naming the trial and the s
   assert.ok(run.trials![0]!.count === 300 && run.samples.latencyMs.length > run.trials![0]!.count);
   assert.deepEqual(trialProcesses(), []);
 });
+
+test('--trials with --verify: the agent lets its own session go during the trials and loads the model again to verify', async () => {
+  const out = path.join(scratchDir(), 'verified-trials.json');
+  const r = await runCli(['bench', '--model', 'tiny', '--trials', '2', '--warmup', '1', '--iterations', '20', '--threads', '1', '--verify', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const run = readRun(out);
+  assert.equal(run.trials!.length, 2);
+  assert.equal(run.verification?.passed, true, JSON.stringify(run.verification));
+  // The model is loaded twice by the agent itself: before the trials (then released) and to verify.
+  const lines = r.stderr.split('\n');
+  const trial2 = lines.findIndex((l) => /trial 2\/2/.test(l));
+  const verifying = lines.findIndex((l) => /verifying outputs against onnxruntime/.test(l));
+  assert.ok(trial2 >= 0 && verifying > trial2, r.stderr);
+  assert.ok(lines.slice(trial2, verifying).some((l) => /loading .* in onnxruntime/.test(l)), `the model is loaded again after the trials:\n${r.stderr}`);
+});

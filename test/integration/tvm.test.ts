@@ -58,6 +58,19 @@ test('bench tiny and yolov5n with tvm: per-iteration samples, outputs match ONNX
   }
 });
 
+test('--trials with tvm: each trial loads the module in its own process; the profile and verification come after the trials', async () => {
+  const out = path.join(work, 'tvm-trials.json');
+  const r = await runCli(['bench', '--backend', 'tvm', '--model', 'tiny', '--trials', '2', '--warmup', '2', '--iterations', '10', '--verify', '--profile', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const run = readRun(out);
+  assert.equal(run.status, 'ok');
+  assert.deepEqual(run.trials!.map((t) => t.count), [10, 10]);
+  assert.ok(run.trials!.every((t) => t.stats && t.stats.medianMs > 0));
+  assert.equal(run.verification?.passed, true, JSON.stringify(run.verification));
+  assert.ok(run.operators && run.operators.length > 0);
+  assert.match(r.stderr, /loading tiny in tvm again: the trials ran in their own processes/);
+});
+
 test('the run records the TVM and the Python that ran it, not those of $JETBENCH_PYTHON', async () => {
   // The Python with TVM (as the other tests use it), and a decoy: a virtual environment of the
   // same interpreter without TVM, set as the agent's default Python.

@@ -4,7 +4,7 @@
 import { noSamplesText, runningStatusText } from './runningStatus';
 import type { RunFile, Stats, Telemetry } from '../../contract/protocol';
 import { computeStats, percentileSorted, trialMedians } from '../../contract/stats';
-import { formatMj, formatMs, modelName, trialMediansText } from '../../contract/format';
+import { formatMj, formatMs, interleavedText, modelName, trialMediansText } from '../../contract/format';
 import { HistogramChart, pixelsOfColour, resolveColour, StagesChart, TelemetryChart, TimelineChart, type Marker, type TelemetryLine } from './charts';
 import { measuringPowerW, telemetryLines } from '../../contract/telemetry';
 import { decimateMinMax } from './decimate';
@@ -382,6 +382,7 @@ export class ResultPage {
     rows.push(['Spec', `warm-up ${s.warmup}${s.warmupMs > 0 ? ` / ${s.warmupMs} ms` : ''}, iterations ${s.iterations}${s.durationS > 0 ? `, at least ${s.durationS} s` : ''}${(s.trials ?? 1) > 1 ? `, ${s.trials} trials` : ''}`]);
     const medians = trialMedians(run.trials);
     if (medians.length > 0) rows.push(['Trial medians', trialMediansText(medians)]);
+    if (run.interleaved) rows.push(['Interleaved', interleavedText(run.interleaved)]);
     rows.push(['When', `${run.createdAt} → ${run.finishedAt}`]);
     if (model.file) rows.push(['File', model.file]);
     this.environment.replaceChildren(definitionList(rows));
