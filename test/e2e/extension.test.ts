@@ -279,6 +279,37 @@ describe('end to end: the packaged extension in code-server', { timeout: 15 * 60
     await page.screenshot({ path: path.join(OUT, 'trtexec-layers.png') });
   });
 
+  it('configurations measured interleaved by the CLI (bench --vs): compare judges them by their trials, with the interval and the interleaving noted', async () => {
+    const runsDir = path.join(workspace, '.jetbench', 'runs');
+    const known = runFiles(workspace);
+    const cli = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), 'bench', '--model', 'tiny', '--threads', '1', '--vs', '--threads 2', '--trials', '3', '--warmup', '3', '--iterations', '30', '--quiet', '--out', runsDir], {
+      cwd: workspace,
+      encoding: 'utf8',
+      env: { ...process.env, JETBENCH_CACHE_DIR: path.join(ROOT, 'test-output', 'cache') },
+    });
+    assert.equal(cli.status, 0, cli.stderr);
+    const fresh = [...runFiles(workspace)].filter((f) => !known.has(f));
+    assert.equal(fresh.length, 2, fresh.join(', '));
+    const runs = fresh.map((f) => JSON.parse(readFileSync(path.join(runsDir, f), 'utf8')) as RunFile);
+    assert.deepEqual(runs.map((r) => r.spec.label).sort(), ['threads 1', 'threads 2']);
+    await palette(page, 'Jetbench: Compare Runs');
+    await page.locator('.quick-input-widget .quick-input-title', { hasText: /Compare Runs/ }).waitFor({ timeout: STEP_MS });
+    // Only the two interleaved runs: filter the list by their labels, then toggle the visible ones.
+    await page.locator('.quick-input-widget .quick-input-box input').fill('threads');
+    await page.locator('.quick-input-widget [role="checkbox"][aria-label="Toggle all checkboxes"]').click();
+    await page.locator('.quick-input-widget .quick-input-count', { hasText: '2 Selected' }).waitFor({ timeout: STEP_MS });
+    await page.locator('.quick-input-widget .quick-input-box input').press('Enter');
+    const frame = await panelFrame(page, 'compare', '#compare-table tbody tr:nth-child(2) td');
+    const cells = await frame.locator('#compare-table tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent ?? '')));
+    assert.deepEqual(cells.map((c) => c[0]).sort(), ['threads 1', 'threads 2'], 'the rows are named by what differs');
+    const candidate = cells.find((c) => c[9] !== 'baseline')!;
+    // Judged by the trials: the ratio with its 95% interval, never "(1 trial)".
+    assert.match(candidate[8]!, /^\d\.\d\dx \(\d\.\d\d-\d\.\d\d\)$/, candidate.join(' | '));
+    assert.doesNotMatch(candidate[9]!, /1 trial/);
+    assert.match((await frame.locator('.notes').textContent()) ?? '', /Interleaved: 2 of these runs were measured together.*3 rounds/);
+    await page.screenshot({ path: path.join(OUT, 'compare-interleaved.png') });
+  });
+
   it('no errors from the panels (CSP violations, exceptions) in the browser console', () => {
     assert.deepEqual(consoleErrors, []);
   });
