@@ -53,10 +53,30 @@ export interface RunSpec {
   label: string | null;
   /** TVM build and run options (backend tvm); defaults apply when absent. */
   tvm?: TvmOptions;
+  /** Options of the pytorch backend; absent = PYTORCH_DEFAULTS. */
+  pytorch?: PytorchOptions;
   /** Also run ONNX Runtime on the same input and compare the outputs (run.verification). */
   verify?: boolean;
   /** Run the whole pipeline per frame instead of the inference alone (section "Pipeline"). */
   pipeline?: PipelineOptions;
+}
+
+/** How the pytorch backend runs the model (device-agent/python/jetbench_torch.py). */
+export interface PytorchOptions {
+  /** `cuda` or `cpu`; null = CUDA where PyTorch sees a GPU, else the CPU (the run records which). */
+  device: 'cuda' | 'cpu' | null;
+  /** `eager` (module call per sample) or `cuda-graph` (captured once, replayed per sample). */
+  mode: 'eager' | 'cuda-graph';
+  /** What a sample spans: `device` = CUDA events around the forward pass on inputs already on the
+   * GPU (on the CPU: the host clock around it); `host` = the host clock around copying inputs in,
+   * the forward pass and copying outputs back, as ONNX Runtime's samples are; null = device on
+   * CUDA, host on the CPU. */
+  span: 'device' | 'host' | null;
+  /** Allow TF32 in cuDNN and cuBLAS for fp32 (PyTorch's default for convolutions on Ampere and
+   * newer); false = fp32 is fp32. */
+  tf32: boolean;
+  /** Python with the device's `torch`; null = $JETBENCH_PYTHON or python3. */
+  python: string | null;
 }
 
 export interface TvmOptions {
@@ -146,6 +166,8 @@ export interface Versions {
   cuda: string | null;
   tensorrt: string | null;
   tvm: string | null;
+  /** PyTorch, where the pytorch backend ran the model (absent in other runs). */
+  pytorch?: string | null;
   /** The Python that ran the model, for backends that run in one (tvm); absent otherwise. */
   python?: PythonInfo;
 }
@@ -267,7 +289,7 @@ export interface ArtifactInfo {
  * "Latency" of one query, H2D + compute + D2H; `tvm-call` one module call timed inside the Python helper;
  * `pipeline-frame` a whole frame, pre- and postprocessing included. Samples of different kinds
  * measure different work: a ratio between them is not a speed-up of the same thing. */
-export type SampleSpan = 'ort-call' | 'trt-compute' | 'trt-latency' | 'tvm-call' | 'pipeline-frame';
+export type SampleSpan = 'ort-call' | 'trt-compute' | 'trt-latency' | 'tvm-call' | 'torch-forward' | 'torch-host' | 'pipeline-frame';
 
 /** How the numbers were taken, so a reader knows what a latency includes. */
 export interface TimingInfo {
@@ -440,7 +462,9 @@ export interface TelemetrySeries {
 }
 
 export interface TelemetryPhase {
-  phase: 'idle' | 'warmup' | 'measure';
+  /** `between`: from a trial's last sample to the next trial's first (its process starting and
+   * loading the model), kept out of the measured phases' energy and clocks. */
+  phase: 'idle' | 'warmup' | 'measure' | 'between';
   startMs: number;
   endMs: number;
   /** Telemetry samples inside the phase. */

@@ -7,8 +7,8 @@ export const PROTOCOL_VERSION = 2;
 /** Version of the run file layout (schemas/run.schema.json). */
 export const RUN_SCHEMA_VERSION = 1;
 
-export type BackendId = 'onnxruntime' | 'tensorrt' | 'tvm';
-export const BACKEND_IDS: readonly BackendId[] = ['onnxruntime', 'tensorrt', 'tvm'];
+export type BackendId = 'onnxruntime' | 'tensorrt' | 'tvm' | 'pytorch';
+export const BACKEND_IDS: readonly BackendId[] = ['onnxruntime', 'tensorrt', 'tvm', 'pytorch'];
 
 export type Precision = 'fp32' | 'fp16' | 'int8';
 export const PRECISIONS: readonly Precision[] = ['fp32', 'fp16', 'int8'];

@@ -4,7 +4,7 @@
 // refused (or silently changed) by another. Problems name the field, the bad value and the fix; each
 // face renders the field in its own words (`--iterations`, `"iterations"`, `spec.iterations`).
 import { BACKEND_IDS, MEMORY_MODES, PIPELINE_MODES, PRECISIONS, type BackendId, type Precision } from './protocolValues';
-import type { PipelineOptions, RunSpec, TvmOptions } from './protocol';
+import type { PipelineOptions, PytorchOptions, RunSpec, TvmOptions } from './protocol';
 import { parseBuiltinName } from './modelNames';
 
 /** What a run takes when nobody says otherwise (the CLI's `bench` with no flags). */
@@ -35,6 +35,8 @@ export const PIPELINE_DEFAULTS: PipelineOptions = {
 };
 
 export const TVM_DEFAULTS: TvmOptions = { target: 'llvm', arch: null, tuneTrials: 0, tuningLog: null, python: null, profile: false };
+
+export const PYTORCH_DEFAULTS: PytorchOptions = { device: null, mode: 'eager', span: null, tf32: false, python: null };
 
 /** Upper bounds: far beyond any sensible run, low enough that a typo (1e12 iterations, a 20000 px
  * input) is refused with a message instead of running for a week or exhausting the device. */
@@ -78,10 +80,11 @@ export interface SpecProblem {
   message: string;
 }
 
-export const SPEC_KEYS = ['device', 'model', 'backend', 'precision', 'warmup', 'warmupMs', 'iterations', 'durationS', 'trials', 'threads', 'inputShape', 'opset', 'label', 'tvm', 'verify', 'pipeline'] as const;
+export const SPEC_KEYS = ['device', 'model', 'backend', 'precision', 'warmup', 'warmupMs', 'iterations', 'durationS', 'trials', 'threads', 'inputShape', 'opset', 'label', 'tvm', 'pytorch', 'verify', 'pipeline'] as const;
 const TVM_KEYS = ['target', 'arch', 'tuneTrials', 'tuningLog', 'python', 'profile'] as const;
 const PIPELINE_KEYS = ['mode', 'memory', 'source', 'frameCount', 'objects', 'confThreshold', 'iouThreshold', 'maxDetections'] as const;
 const TVM_TARGETS = ['llvm', 'cuda'] as const;
+const PYTORCH_KEYS = ['device', 'mode', 'span', 'tf32', 'python'] as const;
 
 type Raw = Record<string, unknown>;
 
@@ -173,6 +176,20 @@ function checkTvm(tvm: unknown, backend: unknown): SpecProblem[] {
   return c.problems;
 }
 
+function checkPytorch(o: unknown, backend: unknown): SpecProblem[] {
+  const c = new Checker('pytorch.');
+  if (!isObject(o)) return [{ field: 'pytorch', message: `must be an object of PyTorch options (got ${shown(o)})` }];
+  if (backend !== 'pytorch') return [{ field: 'pytorch', message: `applies to backend pytorch only (backend is ${shown(backend)})` }];
+  c.known(o, PYTORCH_KEYS);
+  if (o.device !== null) c.oneOf('device', o.device, ['cuda', 'cpu'] as const);
+  c.oneOf('mode', o.mode, ['eager', 'cuda-graph'] as const);
+  if (o.span !== null) c.oneOf('span', o.span, ['device', 'host'] as const);
+  if (typeof o.tf32 !== 'boolean') c.add('tf32', `must be true or false (got ${shown(o.tf32)})`);
+  c.text('python', o.python, SPEC_LIMITS.pathChars, true);
+  if (o.mode === 'cuda-graph' && o.device === 'cpu') c.add('mode', "cuda-graph needs device cuda (a CUDA graph replays GPU work): use mode 'eager' on the CPU");
+  return c.problems;
+}
+
 export function pipelineProblems(p: unknown): SpecProblem[] {
   if (!isObject(p)) return [{ field: 'pipeline', message: `must be an object of pipeline options (got ${shown(p)})` }];
   const c = new Checker('pipeline.');
@@ -215,6 +232,7 @@ export function specProblems(spec: unknown, facts: DeviceFacts = {}): SpecProble
   if (spec.label !== null && !(typeof spec.label === 'string' && spec.label.length <= L.labelChars)) c.add('label', `must be null or text of at most ${L.labelChars} characters (got ${shown(spec.label)})`);
   if (spec.verify !== undefined && typeof spec.verify !== 'boolean') c.add('verify', `must be true or false (got ${shown(spec.verify)})`);
   if (spec.tvm !== undefined) c.problems.push(...checkTvm(spec.tvm, spec.backend));
+  if (spec.pytorch !== undefined) c.problems.push(...checkPytorch(spec.pytorch, spec.backend));
   if (spec.pipeline !== undefined) c.problems.push(...pipelineProblems(spec.pipeline));
   if (spec.pipeline !== undefined && typeof spec.trials === 'number' && spec.trials > 1) c.add('trials', `must be 1 for a pipeline run: trials repeat a benchmark's warm-up and measurement; run the pipeline again for another trial (got ${spec.trials})`);
   return c.problems;
@@ -251,11 +269,13 @@ export function completeSpec(fields: Raw, base: SpecBase = {}, facts: DeviceFact
   // Absent means one trial: a run file of one trial reads as it did before trials existed.
   const trials = pick('trials', base.trials);
   if (trials !== undefined && trials !== 1) candidate.trials = trials;
-  for (const k of Object.keys(fields)) if (!(k in candidate) && fields[k] !== undefined && !['tvm', 'verify', 'pipeline', 'trials'].includes(k)) candidate[k] = fields[k];
+  for (const k of Object.keys(fields)) if (!(k in candidate) && fields[k] !== undefined && !['tvm', 'pytorch', 'verify', 'pipeline', 'trials'].includes(k)) candidate[k] = fields[k];
   if (given('verify') === true) candidate.verify = true;
   else if (given('verify') !== undefined && given('verify') !== false) candidate.verify = given('verify');
   const tvm = given('tvm');
   if (tvm !== undefined) candidate.tvm = isObject(tvm) ? { ...TVM_DEFAULTS, ...withoutUndefined(tvm) } : tvm;
+  const pytorch = given('pytorch');
+  if (pytorch !== undefined) candidate.pytorch = isObject(pytorch) ? { ...PYTORCH_DEFAULTS, ...withoutUndefined(pytorch) } : pytorch;
   if (given('pipeline') !== undefined) candidate.pipeline = given('pipeline');
   const problems = specProblems(candidate, facts);
   return { spec: problems.length === 0 ? (candidate as unknown as RunSpec) : null, problems };

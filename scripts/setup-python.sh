@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Python packages the tests use (requirements-test.txt: the ONNX checker, TVM) in a virtual
+# The Python packages the tests use (requirements-test.txt: the ONNX checker, TVM, PyTorch) in a virtual
 # environment under the clone, .venv/, so nothing is installed into the system's or the user's
 # Python. The test scripts put .venv/bin first on PATH (scripts/venv-run.sh); to run TVM yourself
 # from it: `jetbench bench --backend tvm --python .venv/bin/python3` or
@@ -20,4 +20,4 @@ if [[ ! -x .venv/bin/python3 ]]; then
   fi
 fi
 .venv/bin/python3 -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
-.venv/bin/python3 -c 'import onnx, tvm; print(f"setup-python: .venv has onnx {onnx.__version__}, tvm {tvm.__version__}")'
+.venv/bin/python3 -c 'import onnx, tvm, torch, onnx2torch; print(f"setup-python: .venv has onnx {onnx.__version__}, tvm {tvm.__version__}, torch {torch.__version__}")'

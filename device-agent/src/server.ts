@@ -6,6 +6,7 @@ import { LSPErrorCodes, WorkDoneProgress, type Connection, type InitializeResult
 import type { Backend } from './backends/backend';
 import { OnnxRuntimeBackend } from './backends/onnxruntime';
 import { TvmBackend } from './backends/tvm';
+import { PytorchBackend } from './backends/pytorch';
 import { TensorRtBackend } from './backends/tensorrt';
 import { deviceInfo } from './deviceInfo';
 import { BadInputError, JobCancelledError, toResponseError } from './errors';
@@ -53,6 +54,7 @@ export function defaultBackends(): Map<BackendId, Backend> {
     ['onnxruntime', new OnnxRuntimeBackend()],
     ['tensorrt', new TensorRtBackend()],
     ['tvm', new TvmBackend()],
+    ['pytorch', new PytorchBackend()],
   ]);
 }
 

@@ -119,6 +119,10 @@ export const BENCH_OPTIONS = {
   'tuning-log': { type: 'string' },
   python: { type: 'string' },
   profile: { type: 'boolean', default: false },
+  'torch-device': { type: 'string' },
+  'torch-mode': { type: 'string' },
+  'torch-span': { type: 'string' },
+  tf32: { type: 'boolean', default: false },
   verify: { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
   quiet: { type: 'boolean', default: false },
@@ -150,6 +154,11 @@ const FLAG_OF: Record<string, string> = {
   'tvm.tuningLog': 'tuning-log',
   'tvm.python': 'python',
   'tvm.profile': 'profile',
+  'pytorch.device': 'torch-device',
+  'pytorch.mode': 'torch-mode',
+  'pytorch.span': 'torch-span',
+  'pytorch.tf32': 'tf32',
+  'pytorch.python': 'python',
   'pipeline.mode': 'mode',
   'pipeline.memory': 'memory',
   'pipeline.source': 'source',
@@ -169,8 +178,8 @@ export function specFromFlags(fields: Record<string, unknown>, base: SpecBase = 
 
 /** The TVM options, only with --backend tvm (given to another backend they are an error). */
 function tvmFields(v: BenchValues, backend: string | undefined): Record<string, unknown> {
-  const given = (['target', 'arch', 'tune-trials', 'tuning-log', 'python'] as const).filter((k) => v[k] !== undefined);
-  if (v.profile) given.push('profile' as never);
+  const given: string[] = (['target', 'arch', 'tune-trials', 'tuning-log'] as const).filter((k) => v[k] !== undefined);
+  if (v.profile) given.push('profile');
   if (backend !== 'tvm') {
     if (given.length > 0) throw new UsageError(`--${given[0]} applies to --backend tvm only`);
     return {};
@@ -185,6 +194,21 @@ function tvmFields(v: BenchValues, backend: string | undefined): Record<string, 
       profile: v.profile,
     },
   };
+}
+
+function usage(message: string): never {
+  throw new UsageError(message);
+}
+
+/** The PyTorch options, only with --backend pytorch (given to another backend they are an error). */
+function pytorchFields(v: BenchValues, backend: string | undefined): Record<string, unknown> {
+  const given: string[] = (['torch-device', 'torch-mode', 'torch-span'] as const).filter((k) => v[k] !== undefined);
+  if (v.tf32) given.push('tf32');
+  if (backend !== 'pytorch') {
+    if (given.length > 0) throw new UsageError(`--${given[0]} applies to --backend pytorch only`);
+    return {};
+  }
+  return { pytorch: { device: v['torch-device'], mode: v['torch-mode'], span: v['torch-span'], tf32: v.tf32, python: v.python } };
 }
 
 export interface BenchArgs {
@@ -254,6 +278,8 @@ export function parseBenchArgs(args: string[]): BenchArgs | 'help' {
     opset: numberFlag('opset', v.opset),
     label: v.label,
     ...tvmFields(v, v.backend),
+    ...pytorchFields(v, v.backend),
+    ...(v.python !== undefined && v.backend !== 'tvm' && v.backend !== 'pytorch' ? usage('--python applies to --backend tvm or pytorch only') : {}),
     ...(v.verify ? { verify: true } : {}),
   });
   const vs = (v.vs ?? []).map((flags) => {

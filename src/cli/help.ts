@@ -33,7 +33,7 @@ Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is sav
   --accept-new-host-key  trust an SSH device's host key not yet in ~/.ssh/known_hosts (records it)
   --model M            built-in name (tiny, yolov5n, yolov5s, yolov5m, with -fp16/-int8) or
                        a path to an .onnx file on the device (default: yolov5s)
-  --backend B          onnxruntime | tensorrt | tvm (default: onnxruntime)
+  --backend B          onnxruntime | tensorrt | tvm | pytorch (default: onnxruntime)
   --precision P        fp32 | fp16 | int8 (default: fp32, or the built-in name's suffix);
                        with a built-in base name it picks that variant (yolov5s + fp16)
   --warmup N           minimum warm-up iterations (default: 20)
@@ -66,6 +66,17 @@ Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is sav
   --tuning-log DIR     tuning log to resume from and extend (default: in the cache)
   --python PATH        the Python that has tvm (default: $JETBENCH_PYTHON or python3)
   --profile            store a per-operator profile of one inference in the run
+
+ PyTorch (--backend pytorch; an .onnx model through onnx2torch, or a TorchScript .pt / torch.export .pt2):
+  --torch-device cuda|cpu   where it runs (default: CUDA where PyTorch sees a GPU, else the CPU)
+  --torch-mode eager|cuda-graph  a module call per sample, or a CUDA graph captured once and
+                       replayed (default: eager)
+  --torch-span device|host  what a sample spans: the forward pass on inputs already on the device,
+                       between CUDA events (default on CUDA), or copying inputs in, the forward
+                       pass and copying outputs back, on the host clock (default on the CPU; what
+                       ONNX Runtime's samples span)
+  --tf32               allow TF32 for fp32 convolutions and matmuls (off: fp32 is fp32)
+  --python PATH        the Python that has torch and onnx2torch (default: $JETBENCH_PYTHON or python3)
 `,
   build: `Usage: jetbench build --backend tvm --model M [--target llvm|cuda] [--arch sm_XX]
                       [--precision fp32|fp16] [--tune-trials N] [--tuning-log DIR] [--python PATH]

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser/lib/esm/main.js';
 import SSHConfig from 'ssh-config';
 import type { RunSpec } from '../../contract/protocol';
+import { PYTORCH_DEFAULTS } from '../../contract/runSpec';
 
 /** One entry of the `jetbench.devices` setting. */
 export interface DeviceConfig {
@@ -342,8 +343,11 @@ export function jumpHostDevice(proxyJump: string, target: SshDevice, sshConfigFi
   return jump;
 }
 
-/** A TVM run on an SSH device uses the device's configured `python` unless the spec names one. */
+/** A TVM or PyTorch run on an SSH device uses the device's configured `python` unless the spec
+ * names one. */
 export function withDevicePython(spec: RunSpec, device: ResolvedDevice): RunSpec {
-  if (device.kind !== 'ssh' || spec.backend !== 'tvm' || !spec.tvm || spec.tvm.python !== null || !device.python) return spec;
-  return { ...spec, tvm: { ...spec.tvm, python: device.python } };
+  if (device.kind !== 'ssh' || !device.python) return spec;
+  if (spec.backend === 'tvm' && spec.tvm && spec.tvm.python === null) return { ...spec, tvm: { ...spec.tvm, python: device.python } };
+  if (spec.backend === 'pytorch' && (spec.pytorch?.python ?? null) === null) return { ...spec, pytorch: { ...PYTORCH_DEFAULTS, ...spec.pytorch, python: device.python } };
+  return spec;
 }

@@ -72,6 +72,8 @@ export const SPAN_LABELS: Readonly<Record<SampleSpan, string>> = {
   'trt-compute': 'TRT enqueue (CUDA events)',
   'trt-latency': 'TRT H2D+compute+D2H (trtexec)',
   'tvm-call': 'TVM call (Python helper)',
+  'torch-forward': 'PyTorch forward (CUDA events)',
+  'torch-host': 'PyTorch H2D+forward+D2H (host clock)',
   'pipeline-frame': 'whole frame (host clock)',
 };
 
@@ -81,6 +83,8 @@ const SPAN_MEANINGS: Readonly<Record<SampleSpan, string>> = {
   'trt-compute': 'one TensorRT enqueue timed by CUDA events on device-resident buffers, no host copies',
   'trt-latency': "one query's host-to-device copy, GPU compute and device-to-host copy, as trtexec's Latency (CUDA events)",
   'tvm-call': 'one TVM module call plus a device sync, timed inside the Python helper; inputs stay bound, outputs stay on the device',
+  'torch-forward': 'one PyTorch forward pass on inputs already on the device, timed by CUDA events (on the CPU by the helper\'s host clock); outputs stay on the device',
+  'torch-host': 'copying the inputs to the device, one PyTorch forward pass and copying the outputs back, on the Python helper\'s host clock',
   'pipeline-frame': 'one whole frame on the host clock: preprocess, copies, inference and postprocess',
 };
 
@@ -89,7 +93,7 @@ const SPAN_MEANINGS: Readonly<Record<SampleSpan, string>> = {
 export function sampleSpan(run: RunFile): SampleSpan {
   if (run.timing.span) return run.timing.span;
   if (run.pipeline || run.spec.pipeline) return 'pipeline-frame';
-  return ({ onnxruntime: 'ort-call', tensorrt: 'trt-compute', tvm: 'tvm-call' } as const)[run.spec.backend];
+  return ({ onnxruntime: 'ort-call', tensorrt: 'trt-compute', tvm: 'tvm-call', pytorch: 'torch-forward' } as const)[run.spec.backend];
 }
 
 /** Marks a ratio between runs whose samples span different work (footnote CROSS_SPAN_MARK). */

@@ -25,7 +25,7 @@ export function readLastChoices(raw: unknown): Partial<LastChoices> {
   const out: Partial<LastChoices> = {};
   if (typeof r.device === 'string') out.device = r.device;
   if (typeof r.model === 'string') out.model = r.model;
-  if (r.backend === 'onnxruntime' || r.backend === 'tensorrt' || r.backend === 'tvm') out.backend = r.backend;
+  if (r.backend === 'onnxruntime' || r.backend === 'tensorrt' || r.backend === 'tvm' || r.backend === 'pytorch') out.backend = r.backend;
   if (r.precision === 'fp32' || r.precision === 'fp16' || r.precision === 'int8') out.precision = r.precision;
   if (typeof r.iterations === 'number' && Number.isInteger(r.iterations) && r.iterations >= 1) out.iterations = r.iterations;
   return out;

@@ -55,6 +55,24 @@ test('a run on an Orin Nano tree: idle baseline, power per phase, energy per inf
   assert.match(md.stdout, /- Power \(VDD_IN\): measuring mean 12\.48 W/);
 });
 
+test('--trials on an Orin Nano tree: the time between trials (a process starting, the model loading) is its own phase, outside the measured energy and clocks', async () => {
+  const root = writeJetsonTree(scratchDir(), 'orin-nano-jp6');
+  const out = path.join(scratchDir(), 'trials.json');
+  const r = await runCli(['bench', '--model', 'tiny', '--trials', '2', '--warmup', '3', '--iterations', '30', '--threads', '1', '--out', out], {
+    env: { JETBENCH_DEVICE_ROOT: root, JETBENCH_TELEMETRY_IDLE_MS: '300', JETBENCH_TELEMETRY_HZ: '20' },
+  });
+  assert.equal(r.code, 0, r.stderr);
+  const t = readRun(out).telemetry!;
+  assert.deepEqual(t.phases.map((p) => p.phase), ['idle', 'warmup', 'measure', 'between', 'warmup', 'measure']);
+  const between = t.phases[3]!;
+  // A fresh process loading the model takes far longer than 30 inferences of tiny.
+  assert.ok(between.endMs - between.startMs > 100, `between trials ${between.endMs - between.startMs} ms`);
+  const measures = t.phases.filter((p) => p.phase === 'measure');
+  const energy = measures.reduce((a, p) => a + p.energyJ!, 0);
+  assert.ok(Math.abs(t.energyPerInferenceMj! - (1000 * energy) / 60) < 1e-3 * t.energyPerInferenceMj!, 'energy per inference is the measured phases\' over the 60 samples');
+  for (const [a, b] of t.phases.slice(1).map((p, i) => [t.phases[i]!, p] as const)) assert.equal(a.endMs, b.startMs, 'phases follow each other');
+});
+
 test("on this machine's own /sys: telemetry only from what can be read, the rest said not checked", async () => {
   const out = path.join(scratchDir(), 'run.json');
   const r = await runCli(['bench', '--model', 'tiny', '--warmup', '1', '--iterations', '5', '--threads', '1', '--out', out]);

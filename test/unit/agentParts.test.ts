@@ -43,7 +43,7 @@ test('dynamic input dimensions need a shape; fixed ones must agree', () => {
 
 test('spec validation names the bad field', () => {
   assert.throws(() => checkSpec({ ...spec, iterations: 0 }), /spec\.iterations must be a whole number from 1 to/);
-  assert.throws(() => checkSpec({ ...spec, backend: 'x' as RunSpec['backend'] }), /spec\.backend must be one of onnxruntime, tensorrt, tvm \(got 'x'\)/);
+  assert.throws(() => checkSpec({ ...spec, backend: 'x' as RunSpec['backend'] }), /spec\.backend must be one of onnxruntime, tensorrt, tvm, pytorch \(got 'x'\)/);
   assert.throws(() => checkSpec({ ...spec, precision: 'int4' as RunSpec['precision'] }), /spec\.precision must be one of/);
   assert.throws(() => checkSpec({ ...spec, durationS: -1 }), /spec\.durationS must be a number in \[0, 86400\]/);
   checkSpec(spec);

@@ -39,7 +39,7 @@ test('bad bench arguments are usage errors naming the option', () => {
     [['--backend', 'tvm', '--tune-trials=-1'], /--tune-trials must be a whole number from 0 to/],
     [['--iterations', '2.5'], /--iterations/],
     [['--warmup', 'x'], /--warmup/],
-    [['--backend', 'tflite'], /--backend must be one of onnxruntime, tensorrt, tvm \(got 'tflite'\)/],
+    [['--backend', 'tflite'], /--backend must be one of onnxruntime, tensorrt, tvm, pytorch \(got 'tflite'\)/],
     [['--precision', 'int4'], /--precision must be one of fp32, fp16, int8/],
     [['--duration-s=-1'], /--duration-s must be a number in \[0, 86400\]/],
     [['--opset', '12'], /--opset must be 11 or 13/],

@@ -2,7 +2,7 @@
 // and nothing given is silently coerced (a mistyped TVM target used to become llvm in spec files).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { completeSpec, SPEC_DEFAULTS, specProblems, TVM_DEFAULTS } from '../../contract/runSpec';
+import { completeSpec, PYTORCH_DEFAULTS, SPEC_DEFAULTS, specProblems, TVM_DEFAULTS } from '../../contract/runSpec';
 import { parseBenchArgs } from '../../src/cli/args';
 import { parseSpecFile } from '../../src/specs/specFile';
 import { DEFAULT_SETTINGS } from '../../src/vscode/settingsModel';
@@ -49,4 +49,23 @@ test('every shape problem of a raw request is named, with the value it got', () 
   assert.deepEqual(fields(specProblems({ ...completeSpec({ model: 'tiny' }).spec, tvm: TVM_DEFAULTS })), ['tvm'], 'tvm options need backend tvm');
   const pipe = specProblems({ ...completeSpec({ model: 'tiny' }).spec, pipeline: { mode: 'fast', memory: 'pinned', source: 'synthetic', frameCount: 0, objects: 12, confThreshold: 1, iouThreshold: 0.45, maxDetections: 300 } });
   assert.deepEqual(fields(pipe), ['pipeline.mode', 'pipeline.frameCount', 'pipeline.confThreshold']);
+});
+
+test('pytorch options: completed from PYTORCH_DEFAULTS, checked as given, only with backend pytorch; the CLI flags set them', () => {
+  const ok = completeSpec({ model: 'tiny', backend: 'pytorch', pytorch: { device: 'cuda', mode: 'cuda-graph' } });
+  assert.deepEqual(ok.problems, []);
+  assert.deepEqual(ok.spec!.pytorch, { ...PYTORCH_DEFAULTS, device: 'cuda', mode: 'cuda-graph' });
+  const problems = (fields: Record<string, unknown>) => completeSpec({ model: 'tiny', ...fields }).problems.map((p) => `${p.field} ${p.message}`);
+  assert.match(problems({ backend: 'onnxruntime', pytorch: {} }).join(), /^pytorch applies to backend pytorch only/);
+  assert.match(problems({ backend: 'pytorch', pytorch: { device: 'gpu' } }).join(), /pytorch\.device must be one of cuda, cpu/);
+  assert.match(problems({ backend: 'pytorch', pytorch: { mode: 'compile' } }).join(), /pytorch\.mode must be one of eager, cuda-graph/);
+  assert.match(problems({ backend: 'pytorch', pytorch: { device: 'cpu', mode: 'cuda-graph' } }).join(), /pytorch\.mode cuda-graph needs device cuda/);
+  assert.match(problems({ backend: 'pytorch', pytorch: { tf32: 'yes' } }).join(), /pytorch\.tf32 must be true or false/);
+  assert.match(problems({ backend: 'pytorch', pytorch: { speed: 'max' } }).join(), /speed/);
+  const cli = parseBenchArgs(['--backend', 'pytorch', '--model', 'tiny', '--torch-device', 'cpu', '--torch-span', 'host', '--tf32', '--python', '/opt/py/bin/python3']);
+  assert.ok(cli !== 'help');
+  assert.deepEqual(cli.spec.pytorch, { device: 'cpu', mode: 'eager', span: 'host', tf32: true, python: '/opt/py/bin/python3' });
+  assert.throws(() => parseBenchArgs(['--model', 'tiny', '--torch-span', 'host']), /--torch-span applies to --backend pytorch only/);
+  assert.throws(() => parseBenchArgs(['--model', 'tiny', '--python', 'python3']), /--python applies to --backend tvm or pytorch only/);
+  assert.throws(() => parseBenchArgs(['--backend', 'pytorch', '--torch-mode', 'fast']), /--torch-mode must be one of eager, cuda-graph/);
 });

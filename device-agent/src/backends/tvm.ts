@@ -7,11 +7,10 @@ import path from 'node:path';
 import { TVM_DEFAULTS } from '../../../contract/runSpec';
 import { cacheDir } from '../../../contract/cacheDir';
 import { BackendUnavailableError, BadInputError, BuildCancelledError } from '../errors';
-import { float16ToNumber, makeInput } from '../inputs';
 import { concreteInputShape } from '../modelInfo';
-import type { ArtifactInfo, BackendStatus, ModelInfo, OperatorTime, PythonInfo, RunSpec, TvmOptions } from '../../../contract/protocol';
+import type { ArtifactInfo, BackendStatus, ModelInfo, OperatorTime, RunSpec, TvmOptions } from '../../../contract/protocol';
 import type { Backend, PreparedSession, PrepareRequest } from './backend';
-import { HelperError, HelperSession, runHelper, type HelperEvent } from './tvmHelper';
+import { HelperError, HelperSession, probeHelper, readHelperOutputs, runHelper, servedBy, translate, TVM_HELPER, writeHelperInputs, type HelperEvent } from './pythonHelper';
 
 
 
@@ -31,26 +30,8 @@ interface Probe {
   pythonVersion: string;
 }
 
-const probes = new Map<string, Promise<Probe | HelperError>>();
-
 function probe(python: string): Promise<Probe | HelperError> {
-  let p = probes.get(python);
-  if (!p) {
-    p = runHelper(python, 'probe', {}).then(
-      (e) => e as unknown as Probe,
-      (e: unknown) => (e instanceof HelperError ? e : new HelperError('internal', String(e))),
-    );
-    probes.set(python, p);
-  }
-  return p;
-}
-
-/** Errors of the helper become the agent's typed errors: bad input vs. unavailable backend. */
-function translate(e: unknown): Error {
-  if (!(e instanceof HelperError)) return e instanceof Error ? e : new Error(String(e));
-  if (['no-python', 'no-tvm', 'too-old', 'no-cuda', 'missing-dependency'].includes(e.kind)) return new BackendUnavailableError(e.message);
-  if (['unsupported-op', 'import-failed', 'bad-model', 'unsupported'].includes(e.kind)) return new BadInputError(e.message);
-  return e;
+  return probeHelper<Probe>(TVM_HELPER, python);
 }
 
 async function fileHash(p: string | null): Promise<string> {
@@ -170,14 +151,7 @@ export class TvmBackend implements Backend {
     const opts = tvmOptions(spec);
     const { artifact } = await buildTvmModule(spec, model, progress, signal);
     const work = await mkdtemp(path.join(os.tmpdir(), 'jetbench-tvm-'));
-    const inputs = [];
-    for (const [i, input] of model.inputs.entries()) {
-      const shape = concreteInputShape(input, i === 0 ? spec.inputShape : null);
-      const data = makeInput(input.name, input.dtype, shape);
-      const file = path.join(work, `input${i}.bin`);
-      await writeFile(file, Buffer.from(data.data.buffer, data.data.byteOffset, data.data.byteLength));
-      inputs.push({ name: input.name, dtype: input.dtype, shape, file });
-    }
+    const inputs = await writeHelperInputs(model, spec, work);
     progress('loading the TVM module');
     let session: HelperSession;
     try {
@@ -187,7 +161,7 @@ export class TvmBackend implements Backend {
       throw translate(e);
     }
     const found = (await probe(pythonOf(opts))) as Probe;
-    const served = servedBy(session.ready, found);
+    const served = servedBy(session.ready, found.python, found.pythonVersion, 'tvm', found.tvm);
     return {
       infer: async () => {
         const line = await session.request('i');
@@ -197,7 +171,7 @@ export class TvmBackend implements Backend {
       },
       outputs: async () => {
         const files = JSON.parse(await session.request(`o ${work}`)) as Array<{ file: string; dtype: string; shape: number[] }>;
-        return Promise.all(files.map(async (f) => toFloat32(await readFile(f.file), f.dtype)));
+        return readHelperOutputs(files);
       },
       profile: async () => JSON.parse(await session.request('p')) as OperatorTime[],
       timing: {
@@ -208,7 +182,7 @@ export class TvmBackend implements Backend {
         threads: null,
       },
       artifact,
-      runtimeVersion: served.tvm,
+      runtimeVersion: served.version,
       python: served.python,
       dispose: async () => {
         await session.close();
@@ -218,22 +192,3 @@ export class TvmBackend implements Backend {
   }
 }
 
-/** The TVM and Python that serve the module, as the serving helper reported them (the probe ran
- * the same interpreter: its answer stands in for a field the event lacks). */
-function servedBy(ready: HelperEvent, found: Probe): { tvm: string; python: PythonInfo } {
-  const text = (v: unknown, fallback: string): string => (typeof v === 'string' && v.length > 0 ? v : fallback);
-  return {
-    tvm: text(ready.tvm, found.tvm),
-    python: { path: text(ready.python, found.python), version: text(ready.pythonVersion, found.pythonVersion) },
-  };
-}
-
-function toFloat32(buf: Buffer, dtype: string): Float32Array {
-  const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength).slice();
-  if (dtype === 'float32') return new Float32Array(bytes.buffer);
-  if (dtype === 'float16') {
-    const u16 = new Uint16Array(bytes.buffer);
-    return Float32Array.from(u16, float16ToNumber);
-  }
-  throw new Error(`cannot compare outputs of type ${dtype}`);
-}

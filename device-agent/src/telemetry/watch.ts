@@ -37,8 +37,8 @@ export function idleBaselineMs(env: NodeJS.ProcessEnv = process.env): number {
 
 /** The Python that runs the NVML helper: the run's TVM Python where the spec names one (the
  * device's configured Python), else $JETBENCH_PYTHON, else python3. */
-export function telemetryPython(spec: Pick<RunSpec, 'tvm'>, env: NodeJS.ProcessEnv = process.env): string {
-  return spec.tvm?.python ?? env.JETBENCH_PYTHON ?? 'python3';
+export function telemetryPython(spec: Pick<RunSpec, 'tvm' | 'pytorch'>, env: NodeJS.ProcessEnv = process.env): string {
+  return spec.tvm?.python ?? spec.pytorch?.python ?? env.JETBENCH_PYTHON ?? 'python3';
 }
 
 export class TelemetryWatch {
@@ -136,14 +136,20 @@ export class TelemetryWatch {
     const worker = new Worker(script, { workerData: { files: this.sensors.files, hz: this.hz } });
     worker.unref();
     this.worker = worker;
+    let first: () => void = () => undefined;
+    const firstReading = new Promise<void>((resolve) => (first = resolve));
     this.stopped = new Promise((resolve) => {
       worker.on('message', (m: { t: number; values: Array<number | null> } | 'stopped') => {
         if (m === 'stopped') return resolve();
         this.readings.push(this.sensors.readingOf(m.values, m.t - performance.timeOrigin));
+        first();
       });
       worker.on('error', () => resolve());
       worker.on('exit', () => resolve());
     });
+    // The worker takes a moment to start: the phases marked next (the idle baseline) must begin
+    // after its first reading, or a counter's energy for them cannot be read at their start.
+    await Promise.race([firstReading, this.stopped, new Promise((r) => setTimeout(r, 2000).unref())]);
   }
 
   /** A phase begins (at `atMs` on performance.now()'s clock, default now). */

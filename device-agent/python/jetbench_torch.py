@@ -1,0 +1,304 @@
+#!/usr/bin/env python3
+"""jetbench's PyTorch helper: the agent runs models in the device's own `torch` through this script.
+
+The same protocol as jetbench_tvm.py (one JSON argument each; events are JSON lines on stdout,
+diagnostics on stderr):
+  probe                 -> {"event": "done", "torch": "2.11.0", "cuda": true, "gpu": "NVIDIA H200", ...}
+  serve  SPEC           -> {"event": "ready", "torch": ..., "python": ..., "device": "cuda", ...}
+                           (what runs the model), then one answer line per stdin command:
+                           "i"            one timed inference -> "<ms>"
+                           "o <dir>"      writes each output as raw float32 -> JSON list of files
+Errors: {"event": "error", "kind": ..., "message": ...} and exit code 1.
+
+SPEC: {"model": path (.onnx through onnx2torch, or a TorchScript .pt / torch.export .pt2),
+       "inputs": [{"name", "dtype", "shape", "file"}], "device": "cuda"|"cpu"|null,
+       "precision": "fp32"|"fp16", "mode": "eager"|"cuda-graph", "span": "device"|"host",
+       "tf32": bool, "threads": int|null}
+"""
+import json
+import os
+import sys
+import time
+import traceback
+
+# The converter jetbench is tested with (requirements-test.txt); another version may convert
+# differently, so the run records the one that did.
+ONNX2TORCH_TESTED = "1.5.15"
+
+
+def emit(obj):
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+class HelperError(Exception):
+    def __init__(self, kind, message):
+        super().__init__(message)
+        self.kind = kind
+
+
+def import_torch():
+    try:
+        import torch  # noqa: F401
+    except ImportError as e:
+        raise HelperError(
+            "no-torch",
+            f"Python {sys.executable} cannot import torch ({e}): install PyTorch in that Python "
+            "(pip install torch; on a Jetson, NVIDIA's JetPack wheel) or point jetbench at a Python that has it (--python)",
+        )
+    return torch
+
+
+def onnx2torch_version():
+    try:
+        from importlib.metadata import version
+        return version("onnx2torch")
+    except Exception:  # noqa: BLE001 - not installed
+        return None
+
+
+def probe(_spec):
+    torch = import_torch()
+    cuda = bool(torch.cuda.is_available())
+    emit({
+        "event": "done",
+        "torch": torch.__version__,
+        "cuda": cuda,
+        "gpu": torch.cuda.get_device_name(0) if cuda else None,
+        "cudaRuntime": torch.version.cuda,
+        "onnx2torch": onnx2torch_version(),
+        "python": sys.executable,
+        "pythonVersion": sys.version.split()[0],
+    })
+
+
+def unsupported_op(e):
+    """onnx2torch raises NotImplementedError naming the op: OperationDescription(domain='',
+    operation_type='Foo', version=13)."""
+    text = str(e)
+    op = None
+    if "operation_type=" in text:
+        op = text.split("operation_type=", 1)[1].split(",", 1)[0].strip("'\" )")
+    version = None
+    if "version=" in text:
+        version = text.split("version=", 1)[1].split(")", 1)[0].strip()
+    if op:
+        return HelperError(
+            "unsupported-op",
+            f"onnx2torch cannot convert ONNX op '{op}'{f' (opset {version})' if version else ''}: run this model with "
+            "--backend onnxruntime or tvm, or export it from PyTorch as TorchScript (.pt) or torch.export (.pt2)",
+        )
+    return HelperError("import-failed", f"onnx2torch could not convert the model: {text.strip().splitlines()[-1] if text.strip() else type(e).__name__}")
+
+
+def load_module(torch, path):
+    """The model as a torch.nn.Module: ONNX through onnx2torch; TorchScript or torch.export files as they are."""
+    if path.lower().endswith(".onnx"):
+        version = onnx2torch_version()
+        if version is None:
+            raise HelperError(
+                "missing-dependency",
+                f"Python {sys.executable} has torch but not onnx2torch, which turns the ONNX model into a PyTorch module: "
+                f"pip install onnx2torch=={ONNX2TORCH_TESTED} (the version jetbench is tested with)",
+            )
+        import onnx
+        from onnx2torch import convert
+        try:
+            model = onnx.load(path)
+        except Exception as e:  # noqa: BLE001
+            raise HelperError("bad-model", f"cannot read ONNX model {path}: {e}")
+        try:
+            return convert(model), f"onnx2torch {version}"
+        except NotImplementedError as e:
+            raise unsupported_op(e)
+        except Exception as e:  # noqa: BLE001
+            raise HelperError("import-failed", f"onnx2torch could not convert {path}: {type(e).__name__}: {e}")
+    if path.lower().endswith(".pt2"):
+        return torch.export.load(path).module(), "torch.export"
+    try:
+        return torch.jit.load(path, map_location="cpu"), "TorchScript"
+    except Exception as e:  # noqa: BLE001
+        raise HelperError("bad-model", f"cannot load {path} as TorchScript ({e}): give an .onnx file, a TorchScript .pt or a torch.export .pt2")
+
+
+NP_DTYPES = {"float32": "float32", "float16": "float16", "int64": "int64", "int32": "int32", "uint8": "uint8", "bool": "bool"}
+
+
+def flat_outputs(out):
+    if isinstance(out, (list, tuple)):
+        items = []
+        for o in out:
+            items.extend(flat_outputs(o))
+        return items
+    if isinstance(out, dict):
+        return flat_outputs(list(out.values()))
+    return [out]
+
+
+class Session:
+    def __init__(self, spec):
+        import numpy as np
+        torch = import_torch()
+        self.torch = torch
+        want = spec.get("device")
+        cuda = bool(torch.cuda.is_available())
+        if want == "cuda" and not cuda:
+            raise HelperError(
+                "no-cuda",
+                f"PyTorch {torch.__version__} in {sys.executable} sees no CUDA device (torch.cuda.is_available() is False): "
+                "use --torch-device cpu, or a PyTorch built with CUDA on a machine with an NVIDIA GPU",
+            )
+        self.device = want or ("cuda" if cuda else "cpu")
+        self.cuda = self.device == "cuda"
+        precision = spec.get("precision", "fp32")
+        self.dtype = {"fp32": torch.float32, "fp16": torch.float16}[precision]
+        if precision == "fp16" and not self.cuda:
+            raise HelperError("unsupported", "fp16 with PyTorch runs on CUDA only here (the CPU kernels are slow or missing for half): use --torch-device cuda or --precision fp32")
+        # "fp32" means fp32: cuDNN and cuBLAS use TF32 on Ampere and newer unless told not to.
+        self.tf32 = bool(spec.get("tf32", False))
+        torch.backends.cuda.matmul.allow_tf32 = self.tf32
+        torch.backends.cudnn.allow_tf32 = self.tf32
+        if spec.get("threads"):
+            torch.set_num_threads(int(spec["threads"]))
+        module, self.loader = load_module(torch, spec["model"])
+        self.module = module.eval().to(self.device)
+        if self.dtype != torch.float32:
+            self.module = self.module.to(self.dtype)
+        host = []
+        for i in spec["inputs"]:
+            data = np.fromfile(i["file"], dtype=NP_DTYPES.get(i["dtype"], i["dtype"])).reshape(i["shape"])
+            t = torch.from_numpy(data.copy())
+            if t.is_floating_point():
+                t = t.to(self.dtype)
+            host.append(t.pin_memory() if self.cuda else t)
+        self.host_inputs = host
+        self.inputs = [t.to(self.device) for t in host]
+        self.mode = spec.get("mode", "eager")
+        self.span = spec.get("span") or ("device" if self.cuda else "host")
+        self.graph = None
+        self.static_out = None
+        torch.set_grad_enabled(False)
+        if self.mode == "cuda-graph":
+            self._capture()
+        if self.cuda:
+            self.start = torch.cuda.Event(enable_timing=True)
+            self.end = torch.cuda.Event(enable_timing=True)
+
+    def _capture(self):
+        torch = self.torch
+        if not self.cuda:
+            raise HelperError("unsupported", "--torch-mode cuda-graph needs --torch-device cuda")
+        # Warm up on a side stream (cuDNN picks its algorithms), then capture one forward pass.
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        try:
+            with torch.cuda.stream(side), torch.inference_mode():
+                for _ in range(3):
+                    self.module(*self.inputs)
+            torch.cuda.current_stream().wait_stream(side)
+            self.graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(self.graph), torch.inference_mode():
+                self.static_out = self.module(*self.inputs)
+        except Exception as e:  # noqa: BLE001
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise HelperError(
+                "unsupported",
+                f"CUDA graph capture of this model failed ({first}): its PyTorch module does work on the host while it runs "
+                "(onnx2torch's Reshape/Slice build shapes from CPU tensors on every call); use --torch-mode eager",
+            )
+
+    def _forward(self):
+        if self.graph is not None:
+            self.graph.replay()
+            return self.static_out
+        with self.torch.inference_mode():
+            return self.module(*self.inputs)
+
+    def infer_ms(self):
+        torch = self.torch
+        if self.span == "device" and self.cuda:
+            # CUDA events around the forward pass on inputs already on the GPU.
+            self.start.record()
+            self._forward()
+            self.end.record()
+            self.end.synchronize()
+            return self.start.elapsed_time(self.end)
+        # Host clock around copying the inputs in, the forward pass and copying the outputs back.
+        t0 = time.perf_counter()
+        if self.cuda:
+            for dst, src in zip(self.inputs, self.host_inputs):
+                dst.copy_(src, non_blocking=True)
+        out = self._forward()
+        outs = [o.to("cpu") for o in flat_outputs(out) if isinstance(o, torch.Tensor)]
+        if self.cuda:
+            torch.cuda.synchronize()
+        del outs
+        return (time.perf_counter() - t0) * 1000
+
+    def write_outputs(self, out_dir):
+        torch = self.torch
+        out = self._forward()
+        files = []
+        for k, o in enumerate(x for x in flat_outputs(out) if isinstance(x, torch.Tensor)):
+            arr = o.detach().to("cpu", torch.float32).contiguous().numpy()
+            path = os.path.join(out_dir, f"output{k}.bin")
+            arr.tofile(path)
+            files.append({"file": path, "dtype": "float32", "shape": list(arr.shape)})
+        return files
+
+
+def serve(spec):
+    session = Session(spec)
+    torch = session.torch
+    emit({
+        "event": "ready",
+        "torch": torch.__version__,
+        "python": sys.executable,
+        "pythonVersion": sys.version.split()[0],
+        "device": session.device,
+        "gpu": torch.cuda.get_device_name(0) if session.cuda else None,
+        "cudaRuntime": torch.version.cuda,
+        "loader": session.loader,
+        "mode": session.mode,
+        "span": session.span,
+        "tf32": session.tf32,
+        "threads": torch.get_num_threads(),
+    })
+    for line in sys.stdin:
+        cmd = line.strip()
+        if cmd == "i":
+            sys.stdout.write("%.6f\n" % session.infer_ms())
+            sys.stdout.flush()
+        elif cmd.startswith("o "):
+            emit(session.write_outputs(cmd[2:]))
+        elif cmd == "":
+            continue
+        else:
+            raise HelperError("protocol", f"unknown serve command {cmd!r}")
+
+
+COMMANDS = {"probe": probe, "serve": serve}
+
+
+def main(argv):
+    if len(argv) < 2 or argv[1] not in COMMANDS:
+        emit({"event": "error", "kind": "usage", "message": "usage: jetbench_torch.py probe|serve [JSON]"})
+        return 2
+    spec = json.loads(argv[2]) if len(argv) > 2 else {}
+    try:
+        COMMANDS[argv[1]](spec)
+        return 0
+    except HelperError as e:
+        emit({"event": "error", "kind": e.kind, "message": str(e)})
+        return 1
+    except KeyboardInterrupt:
+        emit({"event": "error", "kind": "cancelled", "message": "cancelled"})
+        return 130
+    except Exception as e:  # noqa: BLE001 - reported to the agent with its traceback on stderr
+        traceback.print_exc(file=sys.stderr)
+        emit({"event": "error", "kind": "internal", "message": f"{type(e).__name__}: {e}"})
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,108 @@
+// PyTorch through the device's own Python `torch` (device-agent/python/jetbench_torch.py, the same
+// helper protocol as TVM's): an ONNX model converted by onnx2torch, or a TorchScript / torch.export
+// file, run eagerly or as a CUDA graph on the GPU or the CPU, each sample timed inside the helper.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { PYTORCH_DEFAULTS } from '../../../contract/runSpec';
+import type { BackendStatus, PytorchOptions, RunSpec } from '../../../contract/protocol';
+import { BackendUnavailableError, BadInputError } from '../errors';
+import type { Backend, PreparedSession, PrepareRequest } from './backend';
+import { HelperError, HelperSession, probeHelper, readHelperOutputs, servedBy, TORCH_HELPER, translate, writeHelperInputs } from './pythonHelper';
+
+export function pytorchOptions(spec: RunSpec): PytorchOptions {
+  return { ...PYTORCH_DEFAULTS, ...(spec.pytorch ?? {}) };
+}
+
+function pythonOf(opts: PytorchOptions): string {
+  return opts.python ?? process.env.JETBENCH_PYTHON ?? 'python3';
+}
+
+interface Probe {
+  torch: string;
+  cuda: boolean;
+  gpu: string | null;
+  cudaRuntime: string | null;
+  onnx2torch: string | null;
+  python: string;
+  pythonVersion: string;
+}
+
+function probe(python: string): Promise<Probe | HelperError> {
+  return probeHelper<Probe>(TORCH_HELPER, python);
+}
+
+export class PytorchBackend implements Backend {
+  readonly id = 'pytorch' as const;
+  // It runs the fp32 model in fp16 itself (module.half()), as TensorRT and TVM build their precision.
+  readonly convertsPrecision = true;
+
+  async status(spec?: RunSpec): Promise<BackendStatus> {
+    const found = await probe(pythonOf(spec ? pytorchOptions(spec) : PYTORCH_DEFAULTS));
+    if (found instanceof HelperError) return { id: this.id, available: false, reason: found.message, version: null, precisions: [] };
+    const device = spec ? pytorchOptions(spec).device : null;
+    const cuda = found.cuda && device !== 'cpu';
+    return { id: this.id, available: true, reason: null, version: found.torch, precisions: cuda ? ['fp32', 'fp16'] : ['fp32'] };
+  }
+
+  async prepare({ spec, model, progress }: PrepareRequest): Promise<PreparedSession> {
+    const opts = pytorchOptions(spec);
+    const python = pythonOf(opts);
+    const found = await probe(python);
+    if (found instanceof HelperError) throw translate(found);
+    if (opts.device === 'cuda' && !found.cuda) {
+      throw new BackendUnavailableError(`--torch-device cuda: PyTorch ${found.torch} in ${found.python} sees no CUDA device (torch.cuda.is_available() is False): use --torch-device cpu, or a PyTorch built with CUDA on a machine with an NVIDIA GPU`);
+    }
+    if (spec.precision === 'int8') throw new BadInputError('the pytorch backend runs fp32 or fp16: use --precision fp32 or fp16 (int8 runs with onnxruntime or tensorrt)');
+    if (model.precision !== 'fp32') {
+      throw new BadInputError(`the pytorch backend starts from an fp32 model (it converts to fp16 itself with --precision fp16); '${model.builtin ?? model.path}' is stored in ${model.precision}`);
+    }
+    const work = await mkdtemp(path.join(os.tmpdir(), 'jetbench-torch-'));
+    let session: HelperSession;
+    try {
+      const inputs = await writeHelperInputs(model, spec, work);
+      progress(`converting and loading the model in PyTorch ${found.torch}${opts.device ? ` (${opts.device})` : ''}`);
+      session = await HelperSession.start(
+        python,
+        { model: model.path, inputs, device: opts.device, precision: spec.precision, mode: opts.mode, span: opts.span, tf32: opts.tf32, threads: spec.threads },
+        TORCH_HELPER,
+      );
+    } catch (e) {
+      await rm(work, { recursive: true, force: true });
+      throw translate(e);
+    }
+    const ready = session.ready;
+    const device = ready.device === 'cuda' ? 'cuda' : 'cpu';
+    const span = ready.span === 'host' || (ready.span !== 'device' && device === 'cpu') ? 'host' : 'device';
+    const gpu = typeof ready.gpu === 'string' ? ready.gpu : found.gpu;
+    const served = servedBy(ready, found.python, found.pythonVersion, 'torch', found.torch);
+    const loader = typeof ready.loader === 'string' ? ready.loader : 'onnx2torch';
+    const threads = typeof ready.threads === 'number' ? ready.threads : null;
+    return {
+      infer: async () => {
+        const line = await session.request('i');
+        const ms = Number(line);
+        if (!Number.isFinite(ms)) throw new Error(`the PyTorch helper answered '${line.slice(0, 200)}' instead of a latency`);
+        return ms;
+      },
+      outputs: async () => readHelperOutputs(JSON.parse(await session.request(`o ${work}`)) as Array<{ file: string; dtype: string }>),
+      timing: {
+        clock: span === 'device' && device === 'cuda' ? 'CUDA events (torch.cuda.Event) in the PyTorch helper, per iteration' : 'time.perf_counter in the PyTorch helper process, per iteration',
+        spans:
+          span === 'device'
+            ? `one PyTorch forward pass (${opts.mode}) on inputs already on the ${device === 'cuda' ? 'GPU' : 'CPU'}${device === 'cuda' ? ', between two CUDA events' : ''}; outputs stay there`
+            : `copying the inputs in${device === 'cuda' ? ' (pinned host memory to the GPU)' : ''}, one PyTorch forward pass (${opts.mode}) and copying the outputs back${device === 'cuda' ? ', then a device sync' : ''}`,
+        span: span === 'device' ? 'torch-forward' : 'torch-host',
+        executionProvider: device === 'cuda' ? `pytorch cuda${gpu ? ` (${gpu})` : ''}, ${opts.mode}, ${loader}${spec.precision === 'fp32' ? `, TF32 ${ready.tf32 === true ? 'on' : 'off'}` : ''}` : `pytorch cpu, ${loader}`,
+        threads: device === 'cpu' ? threads : null,
+      },
+      artifact: null,
+      runtimeVersion: served.version,
+      python: served.python,
+      dispose: async () => {
+        await session.close();
+        await rm(work, { recursive: true, force: true });
+      },
+    };
+  }
+}

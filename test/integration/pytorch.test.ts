@@ -1,0 +1,111 @@
+// The pytorch backend with the real PyTorch from pip (torch, onnx2torch in the tests' .venv): the
+// generated models converted by onnx2torch and run on the CPU (on a machine with a GPU the same
+// tests pin --torch-device cpu; the GPU path is measured by bench/gpu/torch.sh), outputs verified
+// against ONNX Runtime, both sample spans, trials, and the bad inputs named with their fix.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { before, test } from 'node:test';
+import { onnx } from 'onnx-proto';
+import type { BackendStatus } from '../../contract/protocol';
+import { computeStats } from '../../contract/stats';
+import { runCli, scratchDir } from '../helpers/cli';
+import { readRun } from '../helpers/runFile';
+
+let work: string;
+let cuda = false;
+before(() => {
+  work = scratchDir('jetbench-torch-');
+  cuda = execFileSync('python3', ['-c', 'import torch; print(torch.cuda.is_available())'], { encoding: 'utf8' }).trim() === 'True';
+});
+
+const cpu = ['--backend', 'pytorch', '--torch-device', 'cpu', '--threads', '1'];
+
+test('PyTorch is found and listed as a backend, with its version', async () => {
+  const r = await runCli(['info', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const { backends } = JSON.parse(r.stdout) as { backends: BackendStatus[] };
+  const torch = backends.find((b) => b.id === 'pytorch');
+  assert.ok(torch?.available, JSON.stringify(torch));
+  assert.match(torch.version ?? '', /^2\.\d+/);
+  assert.ok(torch.precisions.includes('fp32'));
+});
+
+test('bench tiny and yolov5n with pytorch on the CPU: per-iteration samples, outputs match ONNX Runtime, the run says what ran it and what a sample spans', async () => {
+  for (const model of ['tiny', 'yolov5n']) {
+    const out = path.join(work, `torch-${model}.json`);
+    const r = await runCli(['bench', ...cpu, '--model', model, '--warmup', '2', '--iterations', '10', '--verify', '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const run = readRun(out);
+    assert.equal(run.status, 'ok');
+    assert.equal(run.samples.latencyMs.length, 10);
+    assert.ok(run.samples.latencyMs.every((v) => v > 0));
+    assert.deepEqual(run.stats, computeStats(run.samples.latencyMs));
+    assert.equal(run.verification?.passed, true, JSON.stringify(run.verification));
+    // On the CPU a sample is the host-timed call, the span ONNX Runtime's samples have.
+    assert.equal(run.timing.span, 'torch-host');
+    assert.match(run.timing.executionProvider, /^pytorch cpu, onnx2torch 1\.5\.15$/);
+    assert.equal(run.timing.threads, 1);
+    assert.match(run.versions.pytorch ?? '', /^2\.\d+/);
+    assert.match(run.versions.python?.path ?? '', /python/);
+    assert.equal(run.artifact, null);
+    if (model === 'yolov5n') assert.equal(run.verification?.elements, 25200 * 85);
+  }
+  // The table a user reads says which span the PyTorch run's samples have.
+  const cmp = await runCli(['compare', path.join(work, 'torch-tiny.json'), path.join(work, 'torch-yolov5n.json')]);
+  assert.equal(cmp.code, 0, cmp.stderr);
+  assert.match(cmp.stdout, /PyTorch H2D\+forward\+D2H \(host clock\)/);
+});
+
+test('--torch-span device times the forward pass alone; --trials load the model in a process per trial and verify after them', async () => {
+  const out = path.join(work, 'torch-span-trials.json');
+  const r = await runCli(['bench', ...cpu, '--model', 'tiny', '--torch-span', 'device', '--trials', '2', '--warmup', '2', '--iterations', '8', '--verify', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const run = readRun(out);
+  assert.equal(run.timing.span, 'torch-forward');
+  assert.match(run.timing.spans, /forward pass \(eager\) on inputs already on the CPU/);
+  assert.deepEqual(run.trials!.map((t) => t.count), [8, 8]);
+  assert.equal(run.verification?.passed, true);
+});
+
+test('bad input names the problem and the fix: no CUDA, fp16 on the CPU, a Python without torch, an op onnx2torch cannot convert, options of another backend', async () => {
+  if (cuda) {
+    console.log('SKIPPED: the no-CUDA message (PyTorch sees a GPU on this machine)');
+  } else {
+    const noCuda = await runCli(['bench', '--backend', 'pytorch', '--torch-device', 'cuda', '--model', 'tiny', '--iterations', '1']);
+    assert.equal(noCuda.code, 1);
+    assert.match(noCuda.stderr, /sees no CUDA device.*--torch-device cpu/);
+  }
+  const fp16 = await runCli(['bench', ...cpu, '--model', 'tiny', '--precision', 'fp16', '--iterations', '1']);
+  assert.equal(fp16.code, 1);
+  assert.match(fp16.stderr, /pytorch cannot run fp16 here \(it can: fp32\)/);
+  const graphOnCpu = await runCli(['bench', ...cpu, '--model', 'tiny', '--torch-mode', 'cuda-graph', '--iterations', '1']);
+  assert.equal(graphOnCpu.code, 2);
+  assert.match(graphOnCpu.stderr, /--torch-mode cuda-graph needs device cuda/);
+  const notTorch = await runCli(['bench', '--model', 'tiny', '--torch-mode', 'eager']);
+  assert.equal(notTorch.code, 2);
+  assert.match(notTorch.stderr, /--torch-mode applies to --backend pytorch only/);
+  const noPython = await runCli(['bench', ...cpu, '--model', 'tiny', '--python', '/nonexistent/python3', '--iterations', '1']);
+  assert.equal(noPython.code, 1);
+  assert.match(noPython.stderr, /Python '\/nonexistent\/python3' was not found/);
+  // A Python without torch: a fresh virtual environment.
+  const bare = path.join(work, 'bare-venv');
+  execFileSync('python3', ['-m', 'venv', '--without-pip', bare]);
+  const noTorch = await runCli(['bench', ...cpu, '--model', 'tiny', '--python', path.join(bare, 'bin', 'python3'), '--iterations', '1']);
+  assert.equal(noTorch.code, 1);
+  assert.match(noTorch.stderr, /cannot import torch.*pip install torch/);
+
+  // Shrink: a real ONNX op onnx2torch has no converter for; the message names it.
+  const tiny = readRun(path.join(work, 'torch-tiny.json')).model.path;
+  const model = onnx.ModelProto.decode(readFileSync(tiny));
+  const graph = model.graph!;
+  const last = graph.node![graph.node!.length - 1]!;
+  graph.node!.push(onnx.NodeProto.create({ opType: 'Shrink', input: [last.output![0]!], output: ['shrunk'], name: 'shrink' }));
+  graph.output![0]!.name = 'shrunk';
+  const bad = path.join(work, 'shrink.onnx');
+  writeFileSync(bad, onnx.ModelProto.encode(model).finish());
+  const r = await runCli(['bench', ...cpu, '--model', bad, '--iterations', '1']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /onnx2torch cannot convert ONNX op 'Shrink'.*--backend onnxruntime/);
+});
