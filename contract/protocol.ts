@@ -462,9 +462,10 @@ export interface TelemetrySeries {
 }
 
 export interface TelemetryPhase {
-  /** `between`: from a trial's last sample to the next trial's first (its process starting and
-   * loading the model), kept out of the measured phases' energy and clocks. */
-  phase: 'idle' | 'warmup' | 'measure' | 'between';
+  /** `load`: in a run of 2+ trials, a trial's process starting and loading the model (from the
+   * idle baseline's end or the previous trial's last sample to the trial's first sample), kept out
+   * of the measured phases' energy and clocks. */
+  phase: 'idle' | 'warmup' | 'measure' | 'load';
   startMs: number;
   endMs: number;
   /** Telemetry samples inside the phase. */

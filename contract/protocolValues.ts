@@ -10,8 +10,8 @@ export const RUN_SCHEMA_VERSION = 1;
 export type BackendId = 'onnxruntime' | 'tensorrt' | 'tvm' | 'pytorch';
 export const BACKEND_IDS: readonly BackendId[] = ['onnxruntime', 'tensorrt', 'tvm', 'pytorch'];
 
-export type Precision = 'fp32' | 'fp16' | 'int8';
-export const PRECISIONS: readonly Precision[] = ['fp32', 'fp16', 'int8'];
+export type Precision = 'fp32' | 'fp16' | 'bf16' | 'int8';
+export const PRECISIONS: readonly Precision[] = ['fp32', 'fp16', 'bf16', 'int8'];
 
 export type PipelineMode = 'conventional' | 'zerocopy';
 export const PIPELINE_MODES: readonly PipelineMode[] = ['conventional', 'zerocopy'];

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The pytorch backend on a CUDA GPU through the whole agent (issue 15): `jetbench bench --backend
-# pytorch` on the GPU, fp32 (TF32 off and on), fp16, both sample spans, a CUDA graph, 3 trials,
+# pytorch` on the GPU, fp32 (TF32 off and on), fp16, bf16, both sample spans, CUDA graphs, 3 trials,
 # each verified against ONNX Runtime on the CPU, with the agent's NVML telemetry; ONNX Runtime on
 # the CPU as the baseline; then `jetbench compare` of them all. Needs node, the built bundle (dist/)
 # and a Python with torch (CUDA) and onnx2torch ($JETBENCH_PYTHON or python3).
@@ -22,8 +22,11 @@ run() {
 run torch-fp32 --backend pytorch --verify
 run torch-fp32-tf32 --backend pytorch --tf32 --verify
 run torch-fp16 --backend pytorch --precision fp16 --verify
+run torch-bf16 --backend pytorch --precision bf16 --verify
 run torch-fp32-host --backend pytorch --torch-span host --verify
 run torch-fp32-graph --backend pytorch --torch-mode cuda-graph --verify
+run torch-fp16-graph --backend pytorch --torch-mode cuda-graph --precision fp16 --verify
+run torch-bf16-graph --backend pytorch --torch-mode cuda-graph --precision bf16 --verify
 run torch-fp32-trials --backend pytorch --trials 3
 run ort-cpu --backend onnxruntime
 echo "== compare"

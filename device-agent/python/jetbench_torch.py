@@ -12,7 +12,7 @@ Errors: {"event": "error", "kind": ..., "message": ...} and exit code 1.
 
 SPEC: {"model": path (.onnx through onnx2torch, or a TorchScript .pt / torch.export .pt2),
        "inputs": [{"name", "dtype", "shape", "file"}], "device": "cuda"|"cpu"|null,
-       "precision": "fp32"|"fp16", "mode": "eager"|"cuda-graph", "span": "device"|"host",
+       "precision": "fp32"|"fp16"|"bf16", "mode": "eager"|"cuda-graph", "span": "device"|"host",
        "tf32": bool, "threads": int|null}
 """
 import json
@@ -151,9 +151,9 @@ class Session:
         self.device = want or ("cuda" if cuda else "cpu")
         self.cuda = self.device == "cuda"
         precision = spec.get("precision", "fp32")
-        self.dtype = {"fp32": torch.float32, "fp16": torch.float16}[precision]
+        self.dtype = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[precision]
         if precision == "fp16" and not self.cuda:
-            raise HelperError("unsupported", "fp16 with PyTorch runs on CUDA only here (the CPU kernels are slow or missing for half): use --torch-device cuda or --precision fp32")
+            raise HelperError("unsupported", "fp16 with PyTorch runs on CUDA only here (the CPU kernels are slow or missing for half): use --torch-device cuda, or --precision bf16 or fp32 on the CPU")
         # "fp32" means fp32: cuDNN and cuBLAS use TF32 on Ampere and newer unless told not to.
         self.tf32 = bool(spec.get("tf32", False))
         torch.backends.cuda.matmul.allow_tf32 = self.tf32
@@ -188,24 +188,42 @@ class Session:
         torch = self.torch
         if not self.cuda:
             raise HelperError("unsupported", "--torch-mode cuda-graph needs --torch-device cuda")
+        try:
+            self._capture_module(self.module)
+            return
+        except Exception as e:  # noqa: BLE001
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        # onnx2torch's Reshape/Slice converters build shapes from CPU tensors on every call, which a
+        # capture refuses; a trace records them as constants on the device (the shapes are static).
+        try:
+            torch.cuda.synchronize()
+            with torch.inference_mode(False), torch.no_grad():
+                traced = torch.jit.freeze(torch.jit.trace(self.module, tuple(self.inputs), check_trace=False, strict=False).eval())
+            self._capture_module(traced)
+            self.module = traced
+            self.loader += ", traced (torch.jit) for the CUDA graph"
+        except Exception as e2:  # noqa: BLE001
+            second = str(e2).strip().splitlines()[0] if str(e2).strip() else type(e2).__name__
+            raise HelperError(
+                "unsupported",
+                f"CUDA graph capture of this model failed ({first}), and of its torch.jit trace too ({second}): "
+                "its PyTorch module does work on the host while it runs; use --torch-mode eager",
+            )
+
+    def _capture_module(self, module):
+        torch = self.torch
         # Warm up on a side stream (cuDNN picks its algorithms), then capture one forward pass.
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
-        try:
-            with torch.cuda.stream(side), torch.inference_mode():
-                for _ in range(3):
-                    self.module(*self.inputs)
-            torch.cuda.current_stream().wait_stream(side)
-            self.graph = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(self.graph), torch.inference_mode():
-                self.static_out = self.module(*self.inputs)
-        except Exception as e:  # noqa: BLE001
-            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise HelperError(
-                "unsupported",
-                f"CUDA graph capture of this model failed ({first}): its PyTorch module does work on the host while it runs "
-                "(onnx2torch's Reshape/Slice build shapes from CPU tensors on every call); use --torch-mode eager",
-            )
+        with torch.cuda.stream(side), torch.inference_mode():
+            for _ in range(3):
+                module(*self.inputs)
+        torch.cuda.current_stream().wait_stream(side)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph), torch.inference_mode():
+            out = module(*self.inputs)
+        self.graph = graph
+        self.static_out = out
 
     def _forward(self):
         if self.graph is not None:

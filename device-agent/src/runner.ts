@@ -177,8 +177,9 @@ export async function executeRun(
       onTrial: (index, count) => {
         trial = { index, count };
         current = null;
-        // The next trial's process starts and loads the model: not the previous trial's measurement.
-        if (index > 0 && lastSampleAt !== null) telemetry?.mark('between', lastSampleAt);
+        // The trial's process starts and loads the model: neither the idle baseline nor the previous
+        // trial's measurement (which ended with its last sample).
+        if (count > 1) telemetry?.mark('load', index > 0 && lastSampleAt !== null ? lastSampleAt : performance.now());
       },
       onSample: (phase, samples) => {
         const now = performance.now();

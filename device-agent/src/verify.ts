@@ -8,6 +8,8 @@ import type { Precision, Verification } from '../../contract/protocol';
 export function tolerances(precision: Precision): { atol: number; rtol: number; maxMismatchFraction: number } {
   if (precision === 'fp32') return { atol: 1e-3, rtol: 1e-3, maxMismatchFraction: 0 };
   if (precision === 'fp16') return { atol: 1e-1, rtol: 5e-2, maxMismatchFraction: 1e-3 };
+  // bf16 keeps 8 bits of mantissa (fp16: 11): about two significant digits, int8's tolerances.
+  if (precision === 'bf16') return { atol: 1e-1, rtol: 1e-1, maxMismatchFraction: 1e-2 };
   return { atol: 1e-1, rtol: 1e-1, maxMismatchFraction: 1e-2 };
 }
 

@@ -34,7 +34,8 @@ Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is sav
   --model M            built-in name (tiny, yolov5n, yolov5s, yolov5m, with -fp16/-int8) or
                        a path to an .onnx file on the device (default: yolov5s)
   --backend B          onnxruntime | tensorrt | tvm | pytorch (default: onnxruntime)
-  --precision P        fp32 | fp16 | int8 (default: fp32, or the built-in name's suffix);
+  --precision P        fp32 | fp16 | bf16 | int8 (default: fp32, or the built-in name's suffix;
+                       bf16 with --backend pytorch);
                        with a built-in base name it picks that variant (yolov5s + fp16)
   --warmup N           minimum warm-up iterations (default: 20)
   --warmup-ms MS       minimum warm-up time in ms (default: 0)

@@ -52,7 +52,7 @@ test('bad input is a BadInput error and the agent keeps serving', async () => {
   const info = await agent.connection.sendRequest(DeviceInfoRequest);
   assert.ok(info.cpuCount > 0);
   const { backends } = await agent.connection.sendRequest(ListBackendsRequest);
-  assert.deepEqual(backends.map((b) => b.id), ['onnxruntime', 'tensorrt', 'tvm']);
+  assert.deepEqual(backends.map((b) => b.id), ['onnxruntime', 'tensorrt', 'tvm', 'pytorch']);
 });
 
 test('two runs at once are measured one after the other', async () => {

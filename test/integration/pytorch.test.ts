@@ -58,6 +58,17 @@ test('bench tiny and yolov5n with pytorch on the CPU: per-iteration samples, out
   assert.match(cmp.stdout, /PyTorch H2D\+forward\+D2H \(host clock\)/);
 });
 
+test('bf16 on the CPU: the module and inputs in bfloat16, verified against ONNX Runtime with bf16\'s tolerances', async () => {
+  const out = path.join(work, 'torch-bf16.json');
+  const r = await runCli(['bench', ...cpu, '--model', 'tiny', '--precision', 'bf16', '--warmup', '2', '--iterations', '5', '--verify', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const run = readRun(out);
+  assert.equal(run.spec.precision, 'bf16');
+  assert.equal(run.verification?.passed, true, JSON.stringify(run.verification));
+  assert.deepEqual([run.verification!.atol, run.verification!.rtol], [0.1, 0.1]);
+  assert.ok(run.verification!.maxAbsDiff > 0, 'bf16 outputs are not fp32 outputs');
+});
+
 test('--torch-span device times the forward pass alone; --trials load the model in a process per trial and verify after them', async () => {
   const out = path.join(work, 'torch-span-trials.json');
   const r = await runCli(['bench', ...cpu, '--model', 'tiny', '--torch-span', 'device', '--trials', '2', '--warmup', '2', '--iterations', '8', '--verify', '--out', out]);
@@ -69,7 +80,7 @@ test('--torch-span device times the forward pass alone; --trials load the model 
   assert.equal(run.verification?.passed, true);
 });
 
-test('bad input names the problem and the fix: no CUDA, fp16 on the CPU, a Python without torch, an op onnx2torch cannot convert, options of another backend', async () => {
+test('bad input names the problem and the fix: no CUDA, fp16 on the CPU, int8, a Python without torch, an op onnx2torch cannot convert, options of another backend', async () => {
   if (cuda) {
     console.log('SKIPPED: the no-CUDA message (PyTorch sees a GPU on this machine)');
   } else {
@@ -79,7 +90,10 @@ test('bad input names the problem and the fix: no CUDA, fp16 on the CPU, a Pytho
   }
   const fp16 = await runCli(['bench', ...cpu, '--model', 'tiny', '--precision', 'fp16', '--iterations', '1']);
   assert.equal(fp16.code, 1);
-  assert.match(fp16.stderr, /pytorch cannot run fp16 here \(it can: fp32\)/);
+  assert.match(fp16.stderr, /pytorch cannot run fp16 here \(it can: fp32, bf16\)/);
+  const int8 = await runCli(['bench', ...cpu, '--model', 'tiny', '--precision', 'int8', '--iterations', '1']);
+  assert.equal(int8.code, 1);
+  assert.match(int8.stderr, /pytorch cannot run int8 here/);
   const graphOnCpu = await runCli(['bench', ...cpu, '--model', 'tiny', '--torch-mode', 'cuda-graph', '--iterations', '1']);
   assert.equal(graphOnCpu.code, 2);
   assert.match(graphOnCpu.stderr, /--torch-mode cuda-graph needs device cuda/);

@@ -40,7 +40,7 @@ test('bad bench arguments are usage errors naming the option', () => {
     [['--iterations', '2.5'], /--iterations/],
     [['--warmup', 'x'], /--warmup/],
     [['--backend', 'tflite'], /--backend must be one of onnxruntime, tensorrt, tvm, pytorch \(got 'tflite'\)/],
-    [['--precision', 'int4'], /--precision must be one of fp32, fp16, int8/],
+    [['--precision', 'int4'], /--precision must be one of fp32, fp16, bf16, int8/],
     [['--duration-s=-1'], /--duration-s must be a number in \[0, 86400\]/],
     [['--opset', '12'], /--opset must be 11 or 13/],
     [['--threads', '0'], /--threads must be null \(the backend's default\) or a whole number from 1 to/],

@@ -266,7 +266,7 @@ export class ResultPage {
     if (s.gpuHz) lines.push({ label: 'GPU clock (MHz)', axis: 'clock', values: s.gpuHz.map((v) => v / 1e6) });
     if (s.cpuMaxKHz) lines.push({ label: 'CPU clock, fastest core (MHz)', axis: 'clock', values: s.cpuMaxKHz.map((v) => v / 1000) });
     this.telemetryChart ??= new TelemetryChart(this.telemetryCanvas, this.theme);
-    const phaseLabel = { idle: 'idle', warmup: 'warm-up', measure: 'measure', between: 'between trials' } as const;
+    const phaseLabel = { idle: 'idle', warmup: 'warm-up', measure: 'measure', load: 'trial load' } as const;
     this.telemetryChart.update(
       s.tMs.map((ms) => ms / 1000),
       lines,

@@ -42,7 +42,7 @@ export class PytorchBackend implements Backend {
     if (found instanceof HelperError) return { id: this.id, available: false, reason: found.message, version: null, precisions: [] };
     const device = spec ? pytorchOptions(spec).device : null;
     const cuda = found.cuda && device !== 'cpu';
-    return { id: this.id, available: true, reason: null, version: found.torch, precisions: cuda ? ['fp32', 'fp16'] : ['fp32'] };
+    return { id: this.id, available: true, reason: null, version: found.torch, precisions: cuda ? ['fp32', 'fp16', 'bf16'] : ['fp32', 'bf16'] };
   }
 
   async prepare({ spec, model, progress }: PrepareRequest): Promise<PreparedSession> {
@@ -53,9 +53,9 @@ export class PytorchBackend implements Backend {
     if (opts.device === 'cuda' && !found.cuda) {
       throw new BackendUnavailableError(`--torch-device cuda: PyTorch ${found.torch} in ${found.python} sees no CUDA device (torch.cuda.is_available() is False): use --torch-device cpu, or a PyTorch built with CUDA on a machine with an NVIDIA GPU`);
     }
-    if (spec.precision === 'int8') throw new BadInputError('the pytorch backend runs fp32 or fp16: use --precision fp32 or fp16 (int8 runs with onnxruntime or tensorrt)');
+    if (spec.precision === 'int8') throw new BadInputError('the pytorch backend runs fp32, fp16 or bf16: use one of those (int8 runs with onnxruntime or tensorrt)');
     if (model.precision !== 'fp32') {
-      throw new BadInputError(`the pytorch backend starts from an fp32 model (it converts to fp16 itself with --precision fp16); '${model.builtin ?? model.path}' is stored in ${model.precision}`);
+      throw new BadInputError(`the pytorch backend starts from an fp32 model (it converts to fp16 or bf16 itself with --precision); '${model.builtin ?? model.path}' is stored in ${model.precision}`);
     }
     const work = await mkdtemp(path.join(os.tmpdir(), 'jetbench-torch-'));
     let session: HelperSession;

@@ -110,6 +110,7 @@ export async function buildTensorRtEngine(
 ): Promise<{ worker: NativeWorker; artifact: ArtifactInfo; cached: boolean; cudaGraph: boolean; libraryVersion: string; gpu: string }> {
   const info = await buildInfo();
   if ('error' in info || !info.tensorrt) throw new BackendUnavailableError('error' in info ? info.error : TENSORRT_MISSING);
+  if (spec.precision === 'bf16') throw new BadInputError('the tensorrt backend builds fp32, fp16 or int8 engines here: use --precision fp16 (bf16 runs with --backend pytorch)');
   if (model.precision !== 'fp32') {
     throw new BadInputError(`TensorRT builds ${spec.precision} engines from the fp32 model: use the fp32 model (e.g. --model ${model.builtin?.replace(/-(fp16|int8)$/, '') ?? 'model.onnx'}) with --precision ${spec.precision}`);
   }
