@@ -166,6 +166,9 @@ export async function executeRun(
       }
     }
     if ((spec.trials ?? 1) > 1) {
+      // From here to the first trial's first sample: its process starting and loading the model
+      // (and this session going), not the idle baseline.
+      telemetry?.mark('load');
       await session.dispose();
       live = null;
     }
@@ -179,7 +182,7 @@ export async function executeRun(
         current = null;
         // The trial's process starts and loads the model: neither the idle baseline nor the previous
         // trial's measurement (which ended with its last sample).
-        if (count > 1) telemetry?.mark('load', index > 0 && lastSampleAt !== null ? lastSampleAt : performance.now());
+        if (index > 0 && lastSampleAt !== null) telemetry?.mark('load', lastSampleAt);
       },
       onSample: (phase, samples) => {
         const now = performance.now();
