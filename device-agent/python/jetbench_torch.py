@@ -15,26 +15,15 @@ SPEC: {"model": path (.onnx through onnx2torch, or a TorchScript .pt / torch.exp
        "precision": "fp32"|"fp16"|"bf16", "mode": "eager"|"cuda-graph", "span": "device"|"host",
        "tf32": bool, "threads": int|null}
 """
-import json
 import os
 import sys
 import time
-import traceback
+
+from jetbench_helper import HelperError, emit, run, serve_loop
 
 # The converter jetbench is tested with (requirements-test.txt); another version may convert
 # differently, so the run records the one that did.
 ONNX2TORCH_TESTED = "1.5.15"
-
-
-def emit(obj):
-    sys.stdout.write(json.dumps(obj) + "\n")
-    sys.stdout.flush()
-
-
-class HelperError(Exception):
-    def __init__(self, kind, message):
-        super().__init__(message)
-        self.kind = kind
 
 
 def import_torch():
@@ -282,41 +271,11 @@ def serve(spec):
         "tf32": session.tf32,
         "threads": torch.get_num_threads(),
     })
-    for line in sys.stdin:
-        cmd = line.strip()
-        if cmd == "i":
-            sys.stdout.write("%.6f\n" % session.infer_ms())
-            sys.stdout.flush()
-        elif cmd.startswith("o "):
-            emit(session.write_outputs(cmd[2:]))
-        elif cmd == "":
-            continue
-        else:
-            raise HelperError("protocol", f"unknown serve command {cmd!r}")
+    serve_loop(session)
 
 
 COMMANDS = {"probe": probe, "serve": serve}
 
 
-def main(argv):
-    if len(argv) < 2 or argv[1] not in COMMANDS:
-        emit({"event": "error", "kind": "usage", "message": "usage: jetbench_torch.py probe|serve [JSON]"})
-        return 2
-    spec = json.loads(argv[2]) if len(argv) > 2 else {}
-    try:
-        COMMANDS[argv[1]](spec)
-        return 0
-    except HelperError as e:
-        emit({"event": "error", "kind": e.kind, "message": str(e)})
-        return 1
-    except KeyboardInterrupt:
-        emit({"event": "error", "kind": "cancelled", "message": "cancelled"})
-        return 130
-    except Exception as e:  # noqa: BLE001 - reported to the agent with its traceback on stderr
-        traceback.print_exc(file=sys.stderr)
-        emit({"event": "error", "kind": "internal", "message": f"{type(e).__name__}: {e}"})
-        return 1
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(run(sys.argv, COMMANDS, "jetbench_torch.py"))

@@ -13,11 +13,11 @@ Errors: {"event": "error", "kind": ..., "message": ...} and exit code 1.
 Works with TVM >= 0.20 (Relax; tuning with MetaSchedule) and, for build and run, older Relay.
 """
 import importlib.util
-import json
 import os
 import sys
 import time
-import traceback
+
+from jetbench_helper import HelperError, emit, run, serve_loop
 
 
 # Trial budgets from which MetaSchedule's evolutionary search (with the XGBoost cost model) is used.
@@ -26,17 +26,6 @@ EVOLUTIONARY_MIN_TRIALS = 64
 MIN_TVM = (0, 8)
 # Seconds MetaSchedule's builder may spend on one candidate.
 BUILD_TIMEOUT_S = 300
-
-
-def emit(obj):
-    sys.stdout.write(json.dumps(obj) + "\n")
-    sys.stdout.flush()
-
-
-class HelperError(Exception):
-    def __init__(self, kind, message):
-        super().__init__(message)
-        self.kind = kind
 
 
 def import_tvm():
@@ -383,43 +372,11 @@ def serve(spec):
     session = Session(spec)
     # The run records these: the TVM and Python that time the inferences, not a separate probe's.
     emit({"event": "ready", "tvm": session.tvm.__version__, "python": sys.executable, "pythonVersion": sys.version.split()[0]})
-    for line in sys.stdin:
-        cmd = line.strip()
-        if cmd == "i":
-            sys.stdout.write("%.6f\n" % session.infer_ms())
-            sys.stdout.flush()
-        elif cmd.startswith("o "):
-            emit(session.write_outputs(cmd[2:]))
-        elif cmd == "p":
-            emit(session.profile())
-        elif cmd == "":
-            continue
-        else:
-            raise HelperError("protocol", f"unknown serve command {cmd!r}")
+    serve_loop(session, {"p": session.profile})
 
 
 COMMANDS = {"probe": probe, "build": build, "serve": serve}
 
 
-def main(argv):
-    if len(argv) < 2 or argv[1] not in COMMANDS:
-        emit({"event": "error", "kind": "usage", "message": "usage: jetbench_tvm.py probe|build|serve [JSON]"})
-        return 2
-    spec = json.loads(argv[2]) if len(argv) > 2 else {}
-    try:
-        COMMANDS[argv[1]](spec)
-        return 0
-    except HelperError as e:
-        emit({"event": "error", "kind": e.kind, "message": str(e)})
-        return 1
-    except KeyboardInterrupt:
-        emit({"event": "error", "kind": "cancelled", "message": "cancelled"})
-        return 130
-    except Exception as e:  # noqa: BLE001 - reported to the agent with its traceback on stderr
-        traceback.print_exc(file=sys.stderr)
-        emit({"event": "error", "kind": "internal", "message": f"{type(e).__name__}: {e}"})
-        return 1
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(run(sys.argv, COMMANDS, "jetbench_tvm.py"))

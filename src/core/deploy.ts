@@ -91,7 +91,7 @@ const agentPart: BundlePart = {
   files: async ({ agentPath }) => [{ local: agentPath, remote: 'agent.js', bytes: (await stat(agentPath)).size }],
 };
 
-/** The Python helpers (TVM), beside the agent as in dist/python/. */
+/** The Python helpers (TVM, PyTorch, NVML, and what they share), beside the agent as in dist/python/. */
 const pythonPart: BundlePart = {
   name: 'python helpers',
   files: ({ agentPath }) => filesUnder(path.join(path.dirname(agentPath), 'python'), 'python', noSourceMaps),

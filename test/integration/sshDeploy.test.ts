@@ -60,7 +60,7 @@ describe('deploy over SSH', { skip: unavailable ?? false }, () => {
     assert.equal(st.uid, Number(spawnSync('id', ['-u', SSH_TEST_USER], { encoding: 'utf8' }).stdout.trim()));
     const bin = path.join(d1.agentDir, 'node_modules/onnxruntime-node/bin/napi-v6/linux');
     assert.deepEqual(readdirSync(bin), ['x64']);
-    assert.ok(existsSync(path.join(d1.agentDir, 'python', 'jetbench_tvm.py')));
+    for (const helper of ['jetbench_tvm.py', 'jetbench_torch.py', 'jetbench_helper.py', 'jetbench_nvml.py']) assert.ok(existsSync(path.join(d1.agentDir, 'python', helper)), helper);
     // No temporary upload directory is left behind.
     assert.deepEqual(readdirSync(path.join(d1.agentHome, 'agent')), [d1.bundle.hash]);
     // The native sources travel with the agent and the device built them (CMake and g++ are there).
