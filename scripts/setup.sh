@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything jetbench needs on a fresh machine and builds the bundles.
 #   scripts/setup.sh          npm packages + build
-#   scripts/setup.sh --test   also what the tests use: Python packages (onnx checker, TVM) in .venv/
+#   scripts/setup.sh --test   also what the tests use: Python packages (onnx checker, TVM, PyTorch) in .venv/
 #                             (scripts/setup-python.sh), sshd and
 #                             the SSH suites' test user (scripts/setup-ssh.sh), the VS Code suites'
 #                             tools (scripts/setup-vscode.sh: Chromium, code-server, Node 24), and
