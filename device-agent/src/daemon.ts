@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createProtocolConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-languageserver/node';
 import { createConnection as createServerConnection, type Connection } from 'vscode-languageserver/lib/common/server';
+import { probeDeviceFacts } from './deviceInfo';
 import { runtimeDir } from './measureLock';
 import { holderAlive, readHolder, releaseLock, tryLock } from './pidLock';
 import { createAgentState, reportFatal, serve } from './server';
@@ -295,6 +296,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   };
   process.stdout.write = toLog as typeof process.stdout.write;
   process.stderr.write = toLog as typeof process.stderr.write;
+  probeDeviceFacts();
   checkIdle();
 }
 

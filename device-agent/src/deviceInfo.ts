@@ -94,10 +94,23 @@ async function tensorrtVersion(): Promise<string | null> {
   return dpkg ? dpkg.replace(/-.*$/, '').replace(/\+.*$/, '') : null;
 }
 
+/** Where `import tvm` would load from, and the pip distribution installed there, without importing
+ * TVM (that alone takes ~1.7 s on a 2-core VM, in every run's start); a TVM found elsewhere (a
+ * source build on PYTHONPATH, as on many Jetsons) is imported to ask it. */
+const TVM_VERSION_PY = `import importlib.util, importlib.metadata as md, os, sys
+spec = importlib.util.find_spec('tvm')
+if spec is None or not spec.submodule_search_locations: sys.exit(1)
+where = os.path.realpath(list(spec.submodule_search_locations)[0])
+for name in ('apache-tvm', 'tlcpack', 'tvm'):
+    try: dist = md.distribution(name)
+    except md.PackageNotFoundError: continue
+    if os.path.realpath(str(dist.locate_file('tvm'))) == where: print(dist.version); sys.exit(0)
+import tvm; print(tvm.__version__)`;
+
 /** TVM as the device's default Python sees it (python3, or $JETBENCH_PYTHON): what is installed.
  * A TVM run records the version and Python its own helper reported (runVersions.ts). */
 export async function tvmVersion(python = process.env.JETBENCH_PYTHON || 'python3'): Promise<string | null> {
-  return run(python, ['-c', 'import tvm; print(tvm.__version__)'], 20000);
+  return run(python, ['-c', TVM_VERSION_PY], 20000);
 }
 
 async function distro(): Promise<string | null> {
@@ -106,6 +119,14 @@ async function distro(): Promise<string | null> {
 }
 
 let cached: Promise<DeviceInfo> | undefined;
+
+/** Starts probing the static facts now (nvidia-smi, Python's `import tvm`: ~2 s on a 2-core VM), so
+ * that a run's model load overlaps them instead of waiting for them after it. Called when the agent
+ * starts serving; a run still awaits the result before measuring, so nothing probes while it times. */
+export function probeDeviceFacts(): void {
+  cached ??= collect();
+  cached.catch(() => undefined);
+}
 
 /** The device now: static facts (probed once per agent process) with the governor and power mode
  * of `state`, read now when not given. */

@@ -11,6 +11,7 @@
 import { parseArgs } from 'node:util';
 import { createConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-languageserver/node';
 import { agentHome, attach, ensureDaemon, runDaemon } from './daemon';
+import { probeDeviceFacts } from './deviceInfo';
 import { buildNativeCommand } from './native/build';
 import { runNativeWorker } from './native/worker';
 import { defaultBackends, reportFatal, serve } from './server';
@@ -23,6 +24,7 @@ function serveStdio(): void {
   const connection = createConnection(new StreamMessageReader(process.stdin), new StreamMessageWriter(process.stdout));
   process.on('uncaughtException', (e) => reportFatal([connection], e));
   process.on('unhandledRejection', (e) => reportFatal([connection], e));
+  probeDeviceFacts();
   serve(connection);
   connection.onExit(() => process.exit(0));
   // The client went away (pipe closed): nothing left to serve.

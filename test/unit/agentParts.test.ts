@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseL4tRelease } from '../../device-agent/src/deviceInfo';
+import { parseL4tRelease, tvmVersion } from '../../device-agent/src/deviceInfo';
 import { toFloat16Bits } from '../../device-agent/src/inputs';
 import { JobQueue } from '../../device-agent/src/jobQueue';
 import { measure } from '../../device-agent/src/measure';
@@ -104,4 +104,33 @@ test('progress: warm-up counts too, timed phases say their time, the overall per
   const timed = { warmup: 2, warmupMs: 0, iterations: 1, durationS: 2 };
   assert.deepEqual(phaseProgress('measure', 45, 500, timed), ['measuring: 45 iterations, 0.5 of 2 s', 32]);
   assert.deepEqual(phaseProgress('measure', 900, 2000, timed), ['measuring: 900 iterations, 2.0 of 2 s', 100]);
+});
+
+test("TVM's version: a pip install's without importing TVM, a source tree's by asking it, none when absent", async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, mkdirSync, writeFileSync } = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const python = process.env.JETBENCH_PYTHON || 'python3';
+  // Whatever this machine has (CI installs apache-tvm): the same answer `import tvm` gives, or none.
+  let imported: string | null;
+  try {
+    imported = execFileSync(python, ['-c', 'import importlib.metadata as m; print(m.version("apache-tvm"))'], { encoding: 'utf8' }).trim();
+  } catch {
+    imported = null;
+  }
+  assert.equal(await tvmVersion(python), imported);
+  // A source build on PYTHONPATH shadows it: its own __version__, found by importing it.
+  const tree = mkdtempSync(path.join(os.tmpdir(), 'jetbench-tvm-src-'));
+  mkdirSync(path.join(tree, 'tvm'));
+  writeFileSync(path.join(tree, 'tvm', '__init__.py'), "__version__ = '0.99.dev0+source'\n");
+  const saved = process.env.PYTHONPATH;
+  process.env.PYTHONPATH = tree;
+  try {
+    assert.equal(await tvmVersion(python), '0.99.dev0+source');
+  } finally {
+    if (saved === undefined) delete process.env.PYTHONPATH;
+    else process.env.PYTHONPATH = saved;
+  }
+  assert.equal(await tvmVersion(path.join(tree, 'no-such-python')), null);
 });
