@@ -4,12 +4,9 @@
 // CLI measures, this joins; the unit tests feed it crafted runs.
 import type { RunFile, Telemetry, TelemetryPhase, TelemetrySeries } from './protocol';
 import { computeStats, trialSummaries } from './stats';
-import { runValidity } from './validityRules';
-import type { Finding } from './validity';
+import { CONTENTION_CODES, runValidity } from './validityRules';
+import { VERDICT_RANK, type Finding } from './validity';
 
-/** Findings the agent makes from what else ran on the device (ContentionWatch), not from the run's
- * samples or telemetry: a joined run keeps them, the rest is judged again on the joined samples. */
-const CONTENTION_CODES = new Set(['cpu-steal', 'busy-processes', 'load-above-cores']);
 
 const wall = (iso: string) => Date.parse(iso);
 
@@ -74,13 +71,13 @@ export function mergeTrialRuns(parts: readonly RunFile[], id: string, interleave
   return run;
 }
 
-const SEVERITY_RANK: Record<Finding['severity'], number> = { caution: 1, unreliable: 2 };
-
+/** Each contention finding's worst instance over the parts (the agent's, from what else ran on the
+ * device: a joined run keeps them; the rest is judged again on the joined samples). */
 function worstByCode(findings: readonly Finding[]): Finding[] {
   const worst = new Map<string, Finding>();
   for (const f of findings) {
     const held = worst.get(f.code);
-    if (!held || SEVERITY_RANK[f.severity] > SEVERITY_RANK[held.severity]) worst.set(f.code, f);
+    if (!held || VERDICT_RANK[f.severity] > VERDICT_RANK[held.severity]) worst.set(f.code, f);
   }
   return [...worst.values()];
 }

@@ -31,12 +31,13 @@ export interface Validity {
   notChecked?: string[];
 }
 
-const RANK: Record<Verdict, number> = { ok: 0, caution: 1, unreliable: 2 };
+/** Verdicts and severities in order of how bad they are. */
+export const VERDICT_RANK: Record<Verdict, number> = { ok: 0, caution: 1, unreliable: 2 };
 
 /** The verdict of a set of findings: the worst severity among them, `ok` when there are none. */
 export function verdictOf(findings: readonly Finding[], notChecked?: readonly string[]): Validity {
   let verdict: Verdict = 'ok';
-  for (const f of findings) if (RANK[f.severity] > RANK[verdict]) verdict = f.severity;
+  for (const f of findings) if (VERDICT_RANK[f.severity] > VERDICT_RANK[verdict]) verdict = f.severity;
   return notChecked && notChecked.length > 0
     ? { verdict, findings: [...findings], notChecked: [...notChecked] }
     : { verdict, findings: [...findings] };

@@ -59,7 +59,7 @@ export async function resolveAndInspect(spec: RunSpec, sinks: Pick<RunSinks, 'pr
 }
 
 /** The backend a spec names, checked to run here in the spec's precision. */
-async function availableBackend(spec: RunSpec, backends: ReadonlyMap<BackendId, Backend>): Promise<Backend> {
+export async function availableBackend(spec: RunSpec, backends: ReadonlyMap<BackendId, Backend>): Promise<Backend> {
   const backend = backends.get(spec.backend);
   if (!backend) throw new BadInputError(`unknown backend '${spec.backend}'`);
   const status = await backend.status(spec);

@@ -44,7 +44,7 @@ import {
   type StopDaemonResult,
 } from '../../contract/protocol';
 import { executePipeline } from './pipeline';
-import { executeBuild, executeRun, type RunSinks } from './runner';
+import { availableBackend, executeBuild, executeRun, type RunSinks } from './runner';
 import { newRunId } from '../../contract/runId';
 import { StreamedSamples } from '../../contract/streamedSamples';
 import { AGENT_VERSION } from '../../contract/version';
@@ -192,6 +192,9 @@ export function serve(connection: Connection, state: AgentState = createAgentSta
     try {
       // Checked before anything is registered: a bad request leaves no trace in the shared state.
       params = checkRunParams(raw);
+      // A backend this device cannot run is said now, not after waiting for the machine behind
+      // another job (the probe is cached: the run asks again for free).
+      if (!params.spec.pipeline) await availableBackend(params.spec, state.backends);
       live = state.runs.begin(params.runId ?? newRunId(params.spec), params.spec);
     } catch (e) {
       throw toResponseError(e);
@@ -285,6 +288,7 @@ export function serve(connection: Connection, state: AgentState = createAgentSta
     let params: BuildParams;
     try {
       params = checkBuildParams(raw);
+      await availableBackend(params.spec, state.backends);
     } catch (e) {
       throw toResponseError(e);
     }

@@ -223,6 +223,8 @@ export interface BenchArgs {
   /** Each other configuration to measure interleaved with this one (`--vs FLAGS`), with its
    * complete spec: the base flags overridden by its own. */
   vs: Array<{ flags: string; spec: RunSpec }>;
+  /** --trials was given, to the command or inside a --vs (else --vs measures its default trials). */
+  trialsGiven: boolean;
 }
 
 /** Flags that belong to the whole command, not to one configuration of `--vs`. */
@@ -262,6 +264,7 @@ function withoutVs(args: readonly string[]): string[] {
 export function parseBenchArgs(args: string[]): BenchArgs | 'help' {
   const { values: v } = parse(args, BENCH_OPTIONS, false);
   if (v.help) return 'help';
+  if (v.python !== undefined && v.backend !== 'tvm' && v.backend !== 'pytorch') usage('--python applies to --backend tvm or pytorch only');
   const inputShape = v['input-shape'] === undefined ? undefined : v['input-shape'].split(/[,x]/).map((p) => numberFlag('input-shape', p));
   const spec = specFromFlags({
     device: v.device,
@@ -279,7 +282,6 @@ export function parseBenchArgs(args: string[]): BenchArgs | 'help' {
     label: v.label,
     ...tvmFields(v, v.backend),
     ...pytorchFields(v, v.backend),
-    ...(v.python !== undefined && v.backend !== 'tvm' && v.backend !== 'pytorch' ? usage('--python applies to --backend tvm or pytorch only') : {}),
     ...(v.verify ? { verify: true } : {}),
   });
   const vs = (v.vs ?? []).map((flags) => {
@@ -289,11 +291,12 @@ export function parseBenchArgs(args: string[]): BenchArgs | 'help' {
     if (words.length === 0) throw new UsageError("--vs needs the flags that make the other configuration, e.g. --vs '--precision fp16'");
     const other = parseBenchArgs([...withoutVs(args), ...words]);
     if (other === 'help') throw new UsageError('--help is not a configuration');
-    return { flags, spec: other.spec };
+    return { flags, spec: other.spec, trialsGiven: other.trialsGiven };
   });
   return {
     spec,
-    vs,
+    vs: vs.map(({ flags, spec: other }) => ({ flags, spec: other })),
+    trialsGiven: v.trials !== undefined || vs.some((o) => o.trialsGiven),
     out: v.out ?? null,
     json: v.json,
     quiet: v.quiet,

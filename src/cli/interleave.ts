@@ -32,11 +32,12 @@ export function configurationLabels(specs: readonly RunSpec[]): string[] {
   return specs.map((s) => s.label ?? varying.map((k) => `${k} ${shown(k, (s as unknown as Record<string, unknown>)[k])}`).join(', '));
 }
 
-export async function benchInterleaved(parsed: BenchArgs, trialsGiven: boolean, io: CliIo): Promise<number> {
+export async function benchInterleaved(parsed: BenchArgs, io: CliIo): Promise<number> {
   const specs = [parsed.spec, ...parsed.vs.map((v) => v.spec)];
   const labels = configurationLabels(specs);
   const same = labels.findIndex((l, i) => l === '' && i > 0);
   if (same >= 0) throw new UsageError(`--vs '${parsed.vs[same - 1]!.flags}' gives the same configuration as the command's own flags: change a setting (e.g. --precision, --threads, --model)`);
+  const { trialsGiven } = parsed;
   const rounds = trialsGiven ? Math.max(...specs.map((s) => s.trials ?? 1)) : VS_DEFAULT_TRIALS;
   const configs = specs.map((s, i) => ({ spec: { ...s, label: labels[i]!, trials: 1 }, trials: trialsGiven ? (s.trials ?? 1) : VS_DEFAULT_TRIALS }));
   if (parsed.out !== null && /\.json$/i.test(parsed.out)) throw new UsageError(`--out ${parsed.out}: with --vs every configuration gets its own run file: give a directory`);

@@ -46,8 +46,7 @@ async function bench(args: string[], io: CliIo): Promise<number> {
     return EXIT_OK;
   }
   if (parsed.vs.length > 0) {
-    const trialsGiven = args.some((a) => a === '--trials' || a.startsWith('--trials=')) || parsed.vs.some((v) => /(^|\s)--trials\b/.test(v.flags));
-    return benchInterleaved(parsed, trialsGiven, io);
+    return benchInterleaved(parsed, io);
   }
   const { spec } = parsed;
   const { run, outFile } = await measureOnDevice(spec, io, { ...parsed, title: `${spec.model} ${spec.backend} ${spec.precision}` });

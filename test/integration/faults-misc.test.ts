@@ -110,8 +110,13 @@ describe('measuring on one machine', () => {
     const args = (out: string, seconds: number) => ['bench', '--device', 'local', '--model', 'tiny', '--warmup', '2', '--iterations', '1', '--duration-s', String(seconds), '--threads', '1', '--out', out];
     let firstMeasuring: () => void = () => undefined;
     const measuring = new Promise<void>((resolve) => (firstMeasuring = resolve));
-    const first = runCli(args('a.json', 6), { cwd, env, onStderr: (t) => /measuring/.test(t) && firstMeasuring() });
+    const first = runCli(args('a.json', 8), { cwd, env, onStderr: (t) => /measuring/.test(t) && firstMeasuring() });
     await measuring;
+    // A backend this machine cannot run is said at once, not after waiting behind the first.
+    const noPython = await runCli([...args('c.json', 1), '--backend', 'tvm', '--python', path.join(cwd, 'no-such-python')], { cwd, env });
+    assert.notEqual(noPython.code, 0);
+    assert.match(noPython.stderr, /backend tvm is not available on this device/);
+    assert.doesNotMatch(noPython.stderr, /waiting for another jetbench job/);
     const second = await runCli(args('b.json', 1), { cwd, env });
     const firstDone = await first;
     assert.equal(firstDone.code, 0, firstDone.stderr);

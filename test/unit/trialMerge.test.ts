@@ -140,6 +140,17 @@ test('bench --vs: each configuration is the command\'s flags with its own over t
     assert.throws(() => parseBenchArgs(['--model', 'tiny', '--vs', flags]), (e: Error) => e instanceof UsageError && message.test(e.message), flags);
   }
   assert.deepEqual(splitFlags(`--label 'a b' --label="c d"x --threads 2`), ['--label', 'a b', '--label=c dx', '--threads', '2']);
+  // --trials given anywhere (the command, --trials=N, inside one --vs) is the user's; else --vs's default.
+  const given = (args: string[]) => {
+    const p = parseBenchArgs(args);
+    assert.ok(p !== 'help');
+    return p.trialsGiven;
+  };
+  assert.equal(given(['--model', 'tiny', '--vs', '--threads 1']), false);
+  assert.equal(given(['--model', 'tiny', '--trials', '3', '--vs', '--threads 1']), true);
+  assert.equal(given(['--model', 'tiny', '--trials=3', '--vs', '--threads 1']), true);
+  assert.equal(given(['--model', 'tiny', '--vs', '--threads 1 --trials 4']), true);
+  assert.equal(given(['--model', 'tiny', '--vs', '--label trials-3']), false);
 });
 
 test('configuration labels name what differs (the user\'s label wins); identical configurations get none', () => {
