@@ -71,3 +71,19 @@ export function interleavedText(i: Interleaving): string {
   const order = i.runs.map((_, k) => String.fromCharCode(65 + k)).join(' ');
   return `${i.rounds} round${i.rounds === 1 ? '' : 's'} of ${order}, this configuration ${String.fromCharCode(65 + i.position)}, with ${others} other${others === 1 ? '' : 's'} (${i.runs.filter((_, k) => k !== i.position).join(', ')})`;
 }
+
+/** How a run's per-operator times were taken, in words every face uses: trtexec's per-layer
+ * profile (an imported run, or the trtexec runner's separate profiling run), or one inference timed
+ * operator by operator. */
+export function operatorsHeading(run: Pick<RunFile, 'imported' | 'artifact'>): { trtexec: boolean; title: string; note: string; column: 'Layer' | 'Operator' } {
+  const fromFlags = run.artifact?.flags.profileIterations;
+  const iterations = run.imported?.profileIterations ?? (typeof fromFlags === 'number' ? fromFlags : undefined);
+  const trtexec = iterations !== undefined || run.artifact?.flags.runner === 'trtexec';
+  if (!trtexec) return { trtexec, title: 'Operators (one inference, a sync around each)', note: 'Timed one at a time with a sync around each, so their sum exceeds the latency.', column: 'Operator' };
+  return {
+    trtexec,
+    title: `Layers (trtexec's profile${iterations !== undefined ? `, average of ${iterations} iterations` : ''})`,
+    note: 'Layers on parallel streams overlap, so their sum is not the latency.',
+    column: 'Layer',
+  };
+}

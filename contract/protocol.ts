@@ -55,10 +55,28 @@ export interface RunSpec {
   tvm?: TvmOptions;
   /** Options of the pytorch backend; absent = PYTORCH_DEFAULTS. */
   pytorch?: PytorchOptions;
+  /** Options of the tensorrt backend; absent = TENSORRT_DEFAULTS (the native runner). */
+  tensorrt?: TensorrtOptions;
   /** Also run ONNX Runtime on the same input and compare the outputs (run.verification). */
   verify?: boolean;
   /** Run the whole pipeline per frame instead of the inference alone (section "Pipeline"). */
   pipeline?: PipelineOptions;
+}
+
+/** How the tensorrt backend runs an engine. */
+export interface TensorrtOptions {
+  /** `native`: the native addon's runner (enqueueV3 timed by CUDA events); `trtexec`: the device's
+   * trtexec runs the engine and its --exportTimes become the samples (any TensorRT version, no build). */
+  runner: 'native' | 'trtexec';
+  /** trtexec's path on the device; null = $JETBENCH_TRTEXEC, then PATH, then JetPack's
+   * /usr/src/tensorrt/bin/trtexec. */
+  trtexec: string | null;
+  /** trtexec runner: what a sample spans. `gpu-compute` = the engine's GPU compute on
+   * device-resident buffers (--noDataTransfers; the native runner's span); `latency` = host-to-device
+   * copy + compute + device-to-host copy per query (trtexec's "Latency"). */
+  span: 'gpu-compute' | 'latency';
+  /** trtexec runner: replay the engine as a CUDA graph (--useCudaGraph; 11.x: the default). */
+  cudaGraph: boolean;
 }
 
 /** How the pytorch backend runs the model (device-agent/python/jetbench_torch.py). */

@@ -4,7 +4,7 @@
 // refused (or silently changed) by another. Problems name the field, the bad value and the fix; each
 // face renders the field in its own words (`--iterations`, `"iterations"`, `spec.iterations`).
 import { BACKEND_IDS, MEMORY_MODES, PIPELINE_MODES, PRECISIONS, type BackendId, type Precision } from './protocolValues';
-import type { PipelineOptions, PytorchOptions, RunSpec, TvmOptions } from './protocol';
+import type { PipelineOptions, PytorchOptions, RunSpec, TensorrtOptions, TvmOptions } from './protocol';
 import { parseBuiltinName } from './modelNames';
 
 /** What a run takes when nobody says otherwise (the CLI's `bench` with no flags). */
@@ -37,6 +37,8 @@ export const PIPELINE_DEFAULTS: PipelineOptions = {
 export const TVM_DEFAULTS: TvmOptions = { target: 'llvm', arch: null, tuneTrials: 0, tuningLog: null, python: null, profile: false };
 
 export const PYTORCH_DEFAULTS: PytorchOptions = { device: null, mode: 'eager', span: null, tf32: false, python: null };
+
+export const TENSORRT_DEFAULTS: TensorrtOptions = { runner: 'native', trtexec: null, span: 'gpu-compute', cudaGraph: false };
 
 /** Upper bounds: far beyond any sensible run, low enough that a typo (1e12 iterations, a 20000 px
  * input) is refused with a message instead of running for a week or exhausting the device. */
@@ -80,11 +82,12 @@ export interface SpecProblem {
   message: string;
 }
 
-export const SPEC_KEYS = ['device', 'model', 'backend', 'precision', 'warmup', 'warmupMs', 'iterations', 'durationS', 'trials', 'threads', 'inputShape', 'opset', 'label', 'tvm', 'pytorch', 'verify', 'pipeline'] as const;
+export const SPEC_KEYS = ['device', 'model', 'backend', 'precision', 'warmup', 'warmupMs', 'iterations', 'durationS', 'trials', 'threads', 'inputShape', 'opset', 'label', 'tvm', 'pytorch', 'tensorrt', 'verify', 'pipeline'] as const;
 const TVM_KEYS = ['target', 'arch', 'tuneTrials', 'tuningLog', 'python', 'profile'] as const;
 const PIPELINE_KEYS = ['mode', 'memory', 'source', 'frameCount', 'objects', 'confThreshold', 'iouThreshold', 'maxDetections'] as const;
 const TVM_TARGETS = ['llvm', 'cuda'] as const;
 const PYTORCH_KEYS = ['device', 'mode', 'span', 'tf32', 'python'] as const;
+const TENSORRT_KEYS = ['runner', 'trtexec', 'span', 'cudaGraph'] as const;
 
 type Raw = Record<string, unknown>;
 
@@ -190,6 +193,21 @@ function checkPytorch(o: unknown, backend: unknown): SpecProblem[] {
   return c.problems;
 }
 
+function checkTensorrt(o: unknown, backend: unknown): SpecProblem[] {
+  const c = new Checker('tensorrt.');
+  if (!isObject(o)) return [{ field: 'tensorrt', message: `must be an object of TensorRT options (got ${shown(o)})` }];
+  if (backend !== 'tensorrt') return [{ field: 'tensorrt', message: `applies to backend tensorrt only (backend is ${shown(backend)})` }];
+  c.known(o, TENSORRT_KEYS);
+  c.oneOf('runner', o.runner, ['native', 'trtexec'] as const);
+  c.text('trtexec', o.trtexec, SPEC_LIMITS.pathChars, true);
+  c.oneOf('span', o.span, ['gpu-compute', 'latency'] as const);
+  if (typeof o.cudaGraph !== 'boolean') c.add('cudaGraph', `must be true or false (got ${shown(o.cudaGraph)})`);
+  // The native runner times device-resident buffers only; its CUDA graph is JETBENCH_TENSORRT_CUDA_GRAPH.
+  if (o.runner === 'native' && o.span === 'latency') c.add('span', "'latency' (copies included) is measured by the trtexec runner: add runner 'trtexec', or use span 'gpu-compute'");
+  if (o.runner === 'native' && o.trtexec !== null && o.trtexec !== undefined) c.add('trtexec', "a trtexec path applies to runner 'trtexec' only");
+  return c.problems;
+}
+
 export function pipelineProblems(p: unknown): SpecProblem[] {
   if (!isObject(p)) return [{ field: 'pipeline', message: `must be an object of pipeline options (got ${shown(p)})` }];
   const c = new Checker('pipeline.');
@@ -233,6 +251,7 @@ export function specProblems(spec: unknown, facts: DeviceFacts = {}): SpecProble
   if (spec.verify !== undefined && typeof spec.verify !== 'boolean') c.add('verify', `must be true or false (got ${shown(spec.verify)})`);
   if (spec.tvm !== undefined) c.problems.push(...checkTvm(spec.tvm, spec.backend));
   if (spec.pytorch !== undefined) c.problems.push(...checkPytorch(spec.pytorch, spec.backend));
+  if (spec.tensorrt !== undefined) c.problems.push(...checkTensorrt(spec.tensorrt, spec.backend));
   if (spec.pipeline !== undefined) c.problems.push(...pipelineProblems(spec.pipeline));
   if (spec.pipeline !== undefined && typeof spec.trials === 'number' && spec.trials > 1) c.add('trials', `must be 1 for a pipeline run: trials repeat a benchmark's warm-up and measurement; run the pipeline again for another trial (got ${spec.trials})`);
   return c.problems;
@@ -269,13 +288,15 @@ export function completeSpec(fields: Raw, base: SpecBase = {}, facts: DeviceFact
   // Absent means one trial: a run file of one trial reads as it did before trials existed.
   const trials = pick('trials', base.trials);
   if (trials !== undefined && trials !== 1) candidate.trials = trials;
-  for (const k of Object.keys(fields)) if (!(k in candidate) && fields[k] !== undefined && !['tvm', 'pytorch', 'verify', 'pipeline', 'trials'].includes(k)) candidate[k] = fields[k];
+  for (const k of Object.keys(fields)) if (!(k in candidate) && fields[k] !== undefined && !['tvm', 'pytorch', 'tensorrt', 'verify', 'pipeline', 'trials'].includes(k)) candidate[k] = fields[k];
   if (given('verify') === true) candidate.verify = true;
   else if (given('verify') !== undefined && given('verify') !== false) candidate.verify = given('verify');
   const tvm = given('tvm');
   if (tvm !== undefined) candidate.tvm = isObject(tvm) ? { ...TVM_DEFAULTS, ...withoutUndefined(tvm) } : tvm;
   const pytorch = given('pytorch');
   if (pytorch !== undefined) candidate.pytorch = isObject(pytorch) ? { ...PYTORCH_DEFAULTS, ...withoutUndefined(pytorch) } : pytorch;
+  const tensorrt = given('tensorrt');
+  if (tensorrt !== undefined) candidate.tensorrt = isObject(tensorrt) ? { ...TENSORRT_DEFAULTS, ...withoutUndefined(tensorrt) } : tensorrt;
   if (given('pipeline') !== undefined) candidate.pipeline = given('pipeline');
   const problems = specProblems(candidate, facts);
   return { spec: problems.length === 0 ? (candidate as unknown as RunSpec) : null, problems };

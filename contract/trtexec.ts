@@ -447,6 +447,19 @@ export interface TrtexecSpan {
   spinWait: boolean;
 }
 
+/** What building an engine from ONNX takes (`--onnx ... --saveEngine ...`). */
+export interface TrtexecBuildInput {
+  tensorrtVersion: string;
+  onnxPath: string;
+  enginePath: string;
+  precision: 'fp32' | 'fp16' | 'int8';
+  workspaceMiB?: number;
+  timingCachePath?: string;
+  /** An INT8 calibration cache (the native runner's, same engine key); without one trtexec --int8
+   * uses placeholder scales: the engine's speed is real, its outputs are not. */
+  calibrationCachePath?: string;
+}
+
 export interface TrtexecCommandInput {
   tensorrtVersion: string;
   /** Either an ONNX model to build (and save to enginePath) or an engine to load. */
@@ -458,6 +471,8 @@ export interface TrtexecCommandInput {
   timingCachePath?: string;
   warmupMs: number;
   iterations: number;
+  /** Minimum measured time in seconds (--duration); 0 or absent = iterations alone. */
+  durationS?: number;
   span: TrtexecSpan;
   /** Output files in the run's folder. */
   outDir: string;
@@ -471,6 +486,34 @@ function versionParts(v: string): [number, number, number] {
 function atLeast(v: string, major: number, minor = 0, patch = 0): boolean {
   const [a, b, c] = versionParts(v);
   return a !== major ? a > major : b !== minor ? b > minor : c >= patch;
+}
+
+/** The flags that build an engine from ONNX and save it. */
+function buildFlags(input: Omit<TrtexecBuildInput, 'calibrationCachePath'>): string[] {
+  const v = input.tensorrtVersion;
+  const args = [`--onnx=${input.onnxPath}`, `--saveEngine=${input.enginePath}`];
+  if (input.precision !== 'fp32') {
+    if (atLeast(v, 11)) {
+      // 11.0 removed every precision flag: networks are strongly typed, precision lives in the model.
+      throw new Error(`TensorRT ${v} has no --${input.precision} flag (11.0 removed precision flags; networks are strongly typed). Convert the model to ${input.precision} first (e.g. ModelOpt AutoCast) and run with precision fp32, or use a TensorRT 10.x device.`);
+    }
+    args.push(`--${input.precision}`);
+  }
+  if (input.workspaceMiB !== undefined) {
+    // --workspace was removed in 10.0; --memPoolSize exists from 8.4.
+    args.push(atLeast(v, 8, 4) ? `--memPoolSize=workspace:${input.workspaceMiB}M` : `--workspace=${input.workspaceMiB}`);
+  }
+  if (input.timingCachePath) args.push(`--timingCacheFile=${input.timingCachePath}`);
+  return args;
+}
+
+/** The trtexec argv that builds an engine and stops (no inference): --skipInference from 8.2
+ * (its "Skip inference" option echo), --buildOnly before. */
+export function trtexecBuildArgs(input: TrtexecBuildInput): string[] {
+  const args = buildFlags(input);
+  if (input.precision === 'int8' && input.calibrationCachePath) args.push(`--calib=${input.calibrationCachePath}`);
+  args.push(atLeast(input.tensorrtVersion, 8, 2) ? '--skipInference' : '--buildOnly');
+  return args;
 }
 
 /**
@@ -487,19 +530,7 @@ export function trtexecArgs(input: TrtexecCommandInput): string[] {
   if (input.loadEngine) args.push(`--loadEngine=${input.enginePath}`);
   else {
     if (!input.onnxPath) throw new Error('trtexecArgs: an ONNX path is needed to build an engine');
-    args.push(`--onnx=${input.onnxPath}`, `--saveEngine=${input.enginePath}`);
-    if (input.precision !== 'fp32') {
-      if (v11) {
-        // 11.0 removed every precision flag: networks are strongly typed, precision lives in the model.
-        throw new Error(`TensorRT ${v} has no --${input.precision} flag (11.0 removed precision flags; networks are strongly typed). Convert the model to ${input.precision} first (e.g. ModelOpt AutoCast) and run with precision fp32, or use a TensorRT 10.x device.`);
-      }
-      args.push(`--${input.precision}`);
-    }
-    if (input.workspaceMiB !== undefined) {
-      // --workspace was removed in 10.0; --memPoolSize exists from 8.4.
-      args.push(atLeast(v, 8, 4) ? `--memPoolSize=workspace:${input.workspaceMiB}M` : `--workspace=${input.workspaceMiB}`);
-    }
-    if (input.timingCachePath) args.push(`--timingCacheFile=${input.timingCachePath}`);
+    args.push(...buildFlags({ ...input, onnxPath: input.onnxPath }));
   }
   const { dataTransfers, cudaGraph, spinWait } = input.span;
   if (v11) {
@@ -511,7 +542,7 @@ export function trtexecArgs(input: TrtexecCommandInput): string[] {
     if (cudaGraph) args.push('--useCudaGraph');
     if (spinWait) args.push('--useSpinWait');
   }
-  args.push(`--warmUp=${input.warmupMs}`, `--iterations=${input.iterations}`, '--duration=0');
+  args.push(`--warmUp=${input.warmupMs}`, `--iterations=${input.iterations}`, `--duration=${input.durationS ?? 0}`);
   // --percentile took one value in early 8.x logs (only percentile(99%) printed); 8.6 prints a list.
   args.push(atLeast(v, 8, 6) ? '--percentile=50,90,95,99' : '--percentile=99');
   // Per-layer times come from a separate profiling run (always separate from 11.0), so the timed run is unperturbed.

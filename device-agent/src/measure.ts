@@ -16,6 +16,9 @@ export interface MeasureHooks {
   onSample(phase: Phase, samples: readonly number[]): void;
   /** Called as trial `index` (0-based) of `count` begins. */
   onTrial?(index: number, count: number): void;
+  /** Called as a phase begins by a session that runs its own loop (trtexec) and reports its
+   * samples only at the end: the phase's start for telemetry and progress. */
+  onPhase?(phase: Phase): void;
 }
 
 export interface MeasureResult {

@@ -92,6 +92,10 @@ async function afterMeasurement(
   if (spec.tvm?.profile && session.profile) {
     sinks.progress('profiling operators');
     extras.operators = await session.profile();
+  } else if (session.measure && session.profile) {
+    // trtexec profiled its layers in a separate run of its own (--separateProfileRun): free here.
+    const layers = await session.profile();
+    if (layers.length > 0) extras.operators = [...layers].sort((a, b) => b.ms - a.ms);
   }
   if (spec.verify) {
     sinks.progress('verifying outputs against onnxruntime');
@@ -165,7 +169,9 @@ export async function executeRun(
         await telemetry.idle(idleMs, sinks.signal);
       }
     }
-    if ((spec.trials ?? 1) > 1) {
+    // A session with its own loop (trtexec) measures every trial itself, each in its own process.
+    const inProcesses = (spec.trials ?? 1) > 1 && !session.measure;
+    if (inProcesses) {
       // From here to the first trial's first sample: its process starting and loading the model
       // (and this session going), not the idle baseline.
       telemetry?.mark('load');
@@ -174,7 +180,11 @@ export async function executeRun(
     }
     await contention.start();
     // One trial measures in this session; several each run in a fresh process (trialProcess.ts).
-    const run = (spec.trials ?? 1) > 1 ? (hooks: MeasureHooks) => runTrialsInProcesses(spec, model, hooks) : (hooks: MeasureHooks) => measure(session.infer, spec, hooks);
+    const run = session.measure
+      ? (hooks: MeasureHooks) => session.measure!(spec, hooks)
+      : inProcesses
+        ? (hooks: MeasureHooks) => runTrialsInProcesses(spec, model, hooks)
+        : (hooks: MeasureHooks) => measure(session.infer, spec, hooks);
     result = await run({
       signal: sinks.signal,
       onTrial: (index, count) => {
@@ -183,6 +193,11 @@ export async function executeRun(
         // The trial's process starts and loads the model: neither the idle baseline nor the previous
         // trial's measurement (which ended with its last sample).
         if (index > 0 && lastSampleAt !== null) telemetry?.mark('load', lastSampleAt);
+      },
+      onPhase: (phase) => {
+        const now = performance.now();
+        current = { phase, startMs: now, before: 0 };
+        telemetry?.mark(phase, now);
       },
       onSample: (phase, samples) => {
         const now = performance.now();
@@ -200,7 +215,7 @@ export async function executeRun(
     });
     contentionFindings = await contention.findings();
     telemetryResult = await telemetry?.finish(result.latencyMs.length);
-    if (!result.error && !result.cancelled && (spec.verify || spec.tvm?.profile)) {
+    if (!result.error && !result.cancelled && (spec.verify || spec.tvm?.profile || session.measure)) {
       live ??= await prepare(' again: the trials ran in their own processes');
       extras = await afterMeasurement(spec, model, live, backends, sinks);
     }
@@ -219,6 +234,7 @@ export async function executeRun(
     error: result.error ? `${spec.backend} failed during the run: ${result.error.message}` : null,
     extras,
     contention: contentionFindings,
+    backendFindings: session.findings?.() ?? [],
     trials: result.trials,
     ...(telemetryResult ? { telemetry: telemetryResult } : {}),
   });
@@ -248,6 +264,8 @@ export function assembleRun(o: {
   extras?: Partial<RunFile>;
   /** What else used the CPUs during the run (ContentionWatch); null or absent when not sampled. */
   contention?: Finding[] | null;
+  /** The backend's own findings about the measurement (trtexec's warnings). */
+  backendFindings?: Finding[];
   /** Each trial's sample counts (measure()); kept in the run file when the spec asked for 2+ trials. */
   trials?: ReadonlyArray<{ warmupCount: number; count: number }>;
   /** What the sensors saw during the run (TelemetryWatch); absent where none could be read. */
@@ -273,7 +291,7 @@ export function assembleRun(o: {
   };
   if ((spec.trials ?? 1) > 1 && o.trials) run.trials = trialSummaries(o.samples.latencyMs, o.trials);
   if (o.telemetry) run.telemetry = o.telemetry;
-  if (run.stats) run.validity = runValidity({ spec, device, deviceState, samples: o.samples, stats: run.stats, ...(o.telemetry ? { telemetry: o.telemetry } : {}) }, o.contention ?? null);
+  if (run.stats) run.validity = runValidity({ spec, device, deviceState, samples: o.samples, stats: run.stats, ...(o.telemetry ? { telemetry: o.telemetry } : {}) }, o.contention ?? null, o.backendFindings ?? []);
   if (o.error) run.error = o.error;
   return run;
 }

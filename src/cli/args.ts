@@ -123,6 +123,10 @@ export const BENCH_OPTIONS = {
   'torch-mode': { type: 'string' },
   'torch-span': { type: 'string' },
   tf32: { type: 'boolean', default: false },
+  runner: { type: 'string' },
+  trtexec: { type: 'string' },
+  'trt-span': { type: 'string' },
+  'cuda-graph': { type: 'boolean', default: false },
   verify: { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
   quiet: { type: 'boolean', default: false },
@@ -159,6 +163,10 @@ const FLAG_OF: Record<string, string> = {
   'pytorch.span': 'torch-span',
   'pytorch.tf32': 'tf32',
   'pytorch.python': 'python',
+  'tensorrt.runner': 'runner',
+  'tensorrt.trtexec': 'trtexec',
+  'tensorrt.span': 'trt-span',
+  'tensorrt.cudaGraph': 'cuda-graph',
   'pipeline.mode': 'mode',
   'pipeline.memory': 'memory',
   'pipeline.source': 'source',
@@ -209,6 +217,21 @@ function pytorchFields(v: BenchValues, backend: string | undefined): Record<stri
     return {};
   }
   return { pytorch: { device: v['torch-device'], mode: v['torch-mode'], span: v['torch-span'], tf32: v.tf32, python: v.python } };
+}
+
+/** The TensorRT options, only with --backend tensorrt; absent flags leave the spec without them
+ * (the native runner) unless a device default applies (applyDeviceDefaults). */
+function tensorrtFields(v: BenchValues, backend: string | undefined): Record<string, unknown> {
+  const given: string[] = (['runner', 'trtexec', 'trt-span'] as const).filter((k) => v[k] !== undefined);
+  if (v['cuda-graph']) given.push('cuda-graph');
+  if (backend !== 'tensorrt') {
+    if (given.length > 0) throw new UsageError(`--${given[0]} applies to --backend tensorrt only`);
+    return {};
+  }
+  if (given.length === 0) return {};
+  // --trtexec or a trtexec-only option implies the trtexec runner.
+  const runner = v.runner ?? (v.trtexec !== undefined || v['trt-span'] !== undefined || v['cuda-graph'] ? 'trtexec' : undefined);
+  return { tensorrt: { runner, trtexec: v.trtexec, span: v['trt-span'], cudaGraph: v['cuda-graph'] || undefined } };
 }
 
 export interface BenchArgs {
@@ -282,6 +305,7 @@ export function parseBenchArgs(args: string[]): BenchArgs | 'help' {
     label: v.label,
     ...tvmFields(v, v.backend),
     ...pytorchFields(v, v.backend),
+    ...tensorrtFields(v, v.backend),
     ...(v.verify ? { verify: true } : {}),
   });
   const vs = (v.vs ?? []).map((flags) => {

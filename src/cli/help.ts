@@ -78,13 +78,28 @@ Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is sav
                        ONNX Runtime's samples span)
   --tf32               allow TF32 for fp32 convolutions and matmuls (off: fp32 is fp32)
   --python PATH        the Python that has torch and onnx2torch (default: $JETBENCH_PYTHON or python3)
+
+ TensorRT (--backend tensorrt):
+  --runner native|trtexec  who runs the engine: the native addon (default, or the device's
+                       tensorrtRunner setting), or the device's trtexec (any TensorRT version, no
+                       native build; its --exportTimes become the samples, its profile the layers,
+                       its warnings join the verdict; one trtexec process per trial)
+  --trtexec PATH       trtexec on the device (implies --runner trtexec; default: $JETBENCH_TRTEXEC,
+                       PATH, then /usr/src/tensorrt/bin/trtexec, where JetPack puts it)
+  --trt-span gpu-compute|latency  trtexec runner: the engine's GPU compute on device buffers
+                       (default; the native runner's span) or H2D + compute + D2H per query
+  --cuda-graph         trtexec runner: replay the engine as a CUDA graph
+  Engines are cached by model, precision, TensorRT version and GPU, shared by both runners.
+  trtexec warms up by time: --warmup-ms (default 200 ms); --warmup counts do not apply.
 `,
-  build: `Usage: jetbench build --backend tvm --model M [--target llvm|cuda] [--arch sm_XX]
-                      [--precision fp32|fp16] [--tune-trials N] [--tuning-log DIR] [--python PATH]
+  build: `Usage: jetbench build --backend tvm|tensorrt --model M [--target llvm|cuda] [--arch sm_XX]
+                      [--precision fp32|fp16|int8] [--tune-trials N] [--tuning-log DIR]
+                      [--python PATH] [--runner native|trtexec] [--trtexec PATH]
 
   Builds (and tunes) the backend's artifact for a model without measuring; later benchmarks with
   the same options reuse it. Tuning streams its progress and keeps its log, so a second build
-  with more trials resumes from it. Options as for bench.
+  with more trials resumes from it. A TensorRT engine is built by the native addon or, with
+  --runner trtexec, by trtexec --skipInference. Options as for bench.
 `,
   compare: `Usage: jetbench compare RUN RUN... [--baseline RUN] [--format text|md]
 

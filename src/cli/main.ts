@@ -6,7 +6,7 @@ import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc';
 import { WorkDoneProgress } from 'vscode-languageserver-protocol';
 import { AgentErrorCode, BuildRequest, DeviceInfoRequest, ListBackendsRequest } from '../../contract/protocol';
 import { BUILTIN_MODEL_NAMES, describeBuiltinModels, generateModel } from '../../models/src/index';
-import { DeviceError } from '../core/devices';
+import { DeviceError, withDeviceDefaults } from '../core/devices';
 import { formatBenchTable, formatCompareTable, formatOperators, formatReport, formatVerification } from '../core/report';
 import { checkOutputPath, listRuns, readRunFile, RUNS_DIR } from '../core/runStore';
 import { formatDeviceInfo } from '../../contract/format';
@@ -90,7 +90,7 @@ async function build(args: string[], io: CliIo): Promise<number> {
     });
     let result;
     try {
-      result = await agent.connection.sendRequest(BuildRequest, { spec: parsed.spec, workDoneToken: token }, cancel.token);
+      result = await agent.connection.sendRequest(BuildRequest, { spec: withDeviceDefaults(parsed.spec, agent.device), workDoneToken: token }, cancel.token);
     } catch (e) {
       if (e instanceof ResponseError && e.code === AgentErrorCode.Cancelled) {
         io.err(`jetbench build: ${e.message}\n`);

@@ -5,7 +5,7 @@
 import { CancellationTokenSource } from 'vscode-jsonrpc';
 import type { RunFile, RunSpec } from '../../contract/protocol';
 import { newRunId } from '../../contract/runId';
-import { withDevicePython } from '../core/devices';
+import { withDeviceDefaults } from '../core/devices';
 import { AgentEndedError, runOnAgent } from '../core/runClient';
 import { failedRun } from '../../contract/failedRun';
 import { resolveRunOutput, saveRunFile } from '../core/runStore';
@@ -32,7 +32,7 @@ export async function measureOnDevice(spec: RunSpec, io: CliIo, opts: MeasureOpt
   const outFile = opts.store === false ? '' : await resolveRunOutput(io.cwd, opts.out, runId);
 
   const agent = await connectCliDevice(spec.device, io, { acceptNewHostKey: opts.acceptNewHostKey, quiet: opts.quiet });
-  spec = withDevicePython(spec, agent.device);
+  spec = withDeviceDefaults(spec, agent.device);
   const cancel = new CancellationTokenSource();
   let interrupts = 0;
   const onSigint = () => {

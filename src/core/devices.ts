@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser/lib/esm/main.js';
 import SSHConfig from 'ssh-config';
 import type { RunSpec } from '../../contract/protocol';
-import { PYTORCH_DEFAULTS } from '../../contract/runSpec';
+import { PYTORCH_DEFAULTS, TENSORRT_DEFAULTS } from '../../contract/runSpec';
 
 /** One entry of the `jetbench.devices` setting. */
 export interface DeviceConfig {
@@ -33,6 +33,11 @@ export interface DeviceConfig {
   /** Build the native addon on the device at deploy: `auto` (default) where CMake and a C++
    * compiler are found, `never` to skip it (the pipeline and TensorRT then say it is missing). */
   nativeBuild?: 'auto' | 'never';
+  /** The TensorRT runner of runs that name none: `native` (default) or `trtexec` (the device's
+   * trtexec: works on day one with any TensorRT, no native build). */
+  tensorrtRunner?: 'native' | 'trtexec';
+  /** trtexec on the device (default: $JETBENCH_TRTEXEC, PATH, then /usr/src/tensorrt/bin/trtexec). */
+  trtexecPath?: string;
 }
 
 /** JSON schema of `jetbench.devices` for package.json `contributes.configuration`. */
@@ -61,6 +66,13 @@ export const DEVICES_SETTING_SCHEMA = {
         default: 'auto',
         description: 'Build the native addon (pipeline, TensorRT) on the device at deploy: auto where CMake and a C++ compiler are found, or never.',
       },
+      tensorrtRunner: {
+        type: 'string',
+        enum: ['native', 'trtexec'],
+        default: 'native',
+        description: "TensorRT runs that name no runner use: native (the native addon) or trtexec (the device's trtexec, any TensorRT version).",
+      },
+      trtexecPath: { type: 'string', description: 'trtexec on the device (default: $JETBENCH_TRTEXEC, PATH, then /usr/src/tensorrt/bin/trtexec).' },
     },
   },
 } as const;
@@ -95,6 +107,8 @@ export interface SshDevice {
   agentHome: string;
   nodePath: string | null;
   nativeBuild: 'auto' | 'never';
+  tensorrtRunner: 'native' | 'trtexec';
+  trtexecPath: string | null;
   /** Where the device came from, for messages. */
   source: 'settings' | 'ssh-config' | 'url';
 }
@@ -154,9 +168,9 @@ export function validateDeviceConfig(value: unknown, where: string): DeviceConfi
     throw new DeviceError(`${where}: "name" must start with a letter or digit, then letters, digits, ".", "_" or "-" (got ${JSON.stringify(name)})`);
   }
   if (name === 'local') throw new DeviceError(`${where}: "local" is the name of this machine; pick another name`);
-  for (const k of ['user', 'identityFile', 'python', 'agentHome', 'nodePath']) str(k);
+  for (const k of ['user', 'identityFile', 'python', 'agentHome', 'nodePath', 'trtexecPath']) str(k);
   // A newline in agentHome would add lines to the probe's output; no setting needs a control character.
-  for (const k of ['name', 'host', 'user', 'identityFile', 'python', 'agentHome', 'nodePath']) {
+  for (const k of ['name', 'host', 'user', 'identityFile', 'python', 'agentHome', 'nodePath', 'trtexecPath']) {
     const v = d[k];
     // eslint-disable-next-line no-control-regex -- finding control characters is the point
     if (typeof v === 'string' && /[\u0000-\u001f\u007f]/.test(v)) throw new DeviceError(`${where}: "${k}" contains a control character (a newline or tab?): remove it`);
@@ -169,6 +183,9 @@ export function validateDeviceConfig(value: unknown, where: string): DeviceConfi
   }
   if (d.nativeBuild !== undefined && d.nativeBuild !== 'auto' && d.nativeBuild !== 'never') {
     throw new DeviceError(`${where}: "nativeBuild" must be "auto" or "never"`);
+  }
+  if (d.tensorrtRunner !== undefined && d.tensorrtRunner !== 'native' && d.tensorrtRunner !== 'trtexec') {
+    throw new DeviceError(`${where}: "tensorrtRunner" must be "native" or "trtexec"`);
   }
   const known = Object.keys(DEVICES_SETTING_SCHEMA.items.properties);
   const unknown = Object.keys(d).filter((k) => !known.includes(k));
@@ -270,6 +287,8 @@ function sshDevice(
     agentHome: config.agentHome ?? DEFAULT_AGENT_HOME,
     nodePath: config.nodePath ?? null,
     nativeBuild: config.nativeBuild ?? 'auto',
+    tensorrtRunner: config.tensorrtRunner ?? 'native',
+    trtexecPath: config.trtexecPath ?? null,
     source,
   };
 }
@@ -343,11 +362,16 @@ export function jumpHostDevice(proxyJump: string, target: SshDevice, sshConfigFi
   return jump;
 }
 
-/** A TVM or PyTorch run on an SSH device uses the device's configured `python` unless the spec
- * names one. */
-export function withDevicePython(spec: RunSpec, device: ResolvedDevice): RunSpec {
-  if (device.kind !== 'ssh' || !device.python) return spec;
-  if (spec.backend === 'tvm' && spec.tvm && spec.tvm.python === null) return { ...spec, tvm: { ...spec.tvm, python: device.python } };
-  if (spec.backend === 'pytorch' && (spec.pytorch?.python ?? null) === null) return { ...spec, pytorch: { ...PYTORCH_DEFAULTS, ...spec.pytorch, python: device.python } };
+/** A run on an SSH device with the device's settings where the spec says nothing: the `python` of
+ * a TVM or PyTorch run, the runner and trtexec path of a TensorRT run. */
+export function withDeviceDefaults(spec: RunSpec, device: ResolvedDevice): RunSpec {
+  if (device.kind !== 'ssh') return spec;
+  if (device.python && spec.backend === 'tvm' && spec.tvm && spec.tvm.python === null) return { ...spec, tvm: { ...spec.tvm, python: device.python } };
+  if (device.python && spec.backend === 'pytorch' && (spec.pytorch?.python ?? null) === null) return { ...spec, pytorch: { ...PYTORCH_DEFAULTS, ...spec.pytorch, python: device.python } };
+  if (spec.backend === 'tensorrt') {
+    const trt = spec.tensorrt ?? { ...TENSORRT_DEFAULTS, runner: device.tensorrtRunner ?? 'native' };
+    if (trt.runner === 'trtexec' && trt.trtexec === null && device.trtexecPath) return { ...spec, tensorrt: { ...trt, trtexec: device.trtexecPath } };
+    if (trt.runner !== (spec.tensorrt?.runner ?? 'native')) return { ...spec, tensorrt: trt };
+  }
   return spec;
 }

@@ -5,7 +5,7 @@
 import type { DeviceState, RunFile, SampleSpan, Stats } from '../../contract/protocol';
 import { measuringPowerW, telemetryLines } from '../../contract/telemetry';
 import { MEANINGFUL_DIFFERENCE, compareMedians, compareTrials, trialMedians } from '../../contract/stats';
-import { deviceLabel, formatMj, formatMs, interleavedText, modelName, trialMediansText } from '../../contract/format';
+import { deviceLabel, formatMj, formatMs, interleavedText, modelName, operatorsHeading, trialMediansText } from '../../contract/format';
 import { csvText, markdownCode, markdownText, oneLine } from '../../contract/untrustedText';
 import type { Table } from '../../contract/panelMessages';
 import type { Validity } from '../../contract/validity';
@@ -279,11 +279,41 @@ export function compareNotes(runs: RunFile[], baselineIndex: number): string[] {
   const together = runs.filter((r) => r.interleaved && runs.some((o) => o !== r && r.interleaved!.runs.includes(o.id)));
   if (together.length > 1) notes.push(`Interleaved: ${together.length} of these runs were measured together, one trial of each in turn (A B A B ..., ${Math.max(...together.map((r) => r.interleaved!.rounds))} rounds), so drift of the machine hit them alike.`);
   if (runs.some((run, i) => i !== baselineIndex && baseline.stats && run.stats && involvesUnreliable(baseline, run))) notes.push(UNRELIABLE_NOTE);
+  notes.push(...sameEngineNotes(runs));
   const crossing = runs.some((run, i) => i !== baselineIndex && baseline.stats && run.stats && crossesSpans(baseline, run));
   if (!crossing) return notes;
   const spans = [...new Set(runs.map(sampleSpan))].map((s) => `${SPAN_LABELS[s]} = ${SPAN_MEANINGS[s]}`);
   const note = `${CROSS_SPAN_MARK} This run's samples span different work than the baseline's, so the ratio is not a speed-up of the same work: ${spans.join('; ')}.`;
   return [...notes, note];
+}
+
+/** How a TensorRT run ran its engine: the runner (native addon or trtexec) and whether replayed as
+ * a CUDA graph. */
+function engineHarness(run: RunFile): string {
+  const f = run.artifact?.flags ?? {};
+  return `${f.runner === 'trtexec' ? 'trtexec' : 'the native runner'}${f.cudaGraph === true ? ' with a CUDA graph' : ''}`;
+}
+
+/** Runs of one TensorRT engine (same cached file) measured by different harnesses: the native
+ * runner and trtexec, or with and without a CUDA graph. Their spans have one name, but the timing
+ * loop differs (trtexec spin-waits and overlaps its enqueues; the native runner synchronizes each
+ * sample), so a difference between them is the harness's, not the engine's. */
+function sameEngineNotes(runs: RunFile[]): string[] {
+  const byEngine = new Map<string, RunFile[]>();
+  for (const r of runs) {
+    if (r.artifact?.kind !== 'tensorrt-engine' || !r.stats) continue;
+    byEngine.set(r.artifact.path, [...(byEngine.get(r.artifact.path) ?? []), r]);
+  }
+  const notes: string[] = [];
+  for (const [engine, same] of byEngine) {
+    const harnesses = [...new Set(same.map(engineHarness))];
+    if (harnesses.length < 2) continue;
+    const names = runNames(runs);
+    notes.push(
+      `Same engine, different harness: ${same.map((r) => `${names[runs.indexOf(r)]} (${engineHarness(r)})`).join(', ')} ran ${engine}. Their samples are timed by different loops (trtexec spin-waits and keeps queries in flight; the native runner synchronizes each enqueue; a CUDA graph removes launch overhead), so a difference between them measures the harness, not the engine: compare runs of one harness for engine changes.`,
+    );
+  }
+  return notes;
 }
 
 /** The research report's comparison table, noise-aware, with footnotes saying what ratio and
@@ -455,13 +485,13 @@ export function formatOperators(run: RunFile, top: number, format: CompareFormat
   const ops = run.operators ?? [];
   const total = ops.reduce((a, o) => a + o.ms, 0);
   const table: Table = {
-    headers: ['Operator', 'Time (ms)', 'Share', 'Calls'],
+    headers: [operatorsHeading(run).column, 'Time (ms)', 'Share', 'Calls'],
     align: ['left', 'right', 'right', 'right'],
     rows: ops.slice(0, top).map((o) => [o.name, formatMs(o.ms), `${total > 0 ? ((100 * o.ms) / total).toFixed(1) : '0.0'}%`, String(o.calls)]),
   };
-  const iterations = run.imported?.profileIterations;
-  const title = iterations !== undefined
-    ? `Layers (trtexec's profile, average of ${iterations} iterations, ${ops.length} in all, ${formatMs(total)} ms; layers on parallel streams overlap, so the sum is not the latency):`
+  const heading = operatorsHeading(run);
+  const title = heading.trtexec
+    ? `${heading.title.slice(0, -1)}, ${ops.length} in all, ${formatMs(total)} ms; layers on parallel streams overlap, so the sum is not the latency):`
     : `Operators (one inference, ${ops.length} in all, ${formatMs(total)} ms with a sync around each):`;
   return `${title}\n${format === 'md' ? renderMd(table) : renderText(table)}`;
 }

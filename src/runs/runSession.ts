@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import type { RunFile, RunSpec } from '../../contract/protocol';
 import { newRunId } from '../../contract/runId';
-import { withDevicePython } from '../core/devices';
+import { withDeviceDefaults } from '../core/devices';
 import { checkOutputPath, defaultRunPath, saveRunFile } from '../core/runStore';
 import type { ResultPanel } from '../panels/resultPanel';
 import type { JetbenchContext } from '../vscode/context';
@@ -28,7 +28,7 @@ export async function runBenchmarkSession(ctx: JetbenchContext, given: RunSpec, 
   // be resolved fails at connect below, where the panel shows why.
   let spec = given;
   try {
-    spec = withDevicePython(given, ctx.devices.resolve(given.device));
+    spec = withDeviceDefaults(given, ctx.devices.resolve(given.device));
   } catch {
     /* reported at connect */
   }

@@ -6,7 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { RunSpec } from '../../contract/protocol';
-import { DeviceError, DEVICES_SETTING_SCHEMA, jumpHostDevice, parseSshUrl, resolveDevice, validateDeviceConfig, withDevicePython, type SshDevice } from '../../src/core/devices';
+import { TENSORRT_DEFAULTS } from '../../contract/runSpec';
+import { DeviceError, DEVICES_SETTING_SCHEMA, jumpHostDevice, parseSshUrl, resolveDevice, validateDeviceConfig, withDeviceDefaults, type SshDevice } from '../../src/core/devices';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'jetbench-devices-'));
 const workspace = path.join(root, 'ws');
@@ -106,7 +107,7 @@ test('unknown names and bad settings say what to do', () => {
 test('devices given by the extension replace the settings file; the schema knows every field', () => {
   const d = resolveDevice('given', { ...sources, devices: [{ name: 'given', host: 'h.lan', port: 2202 }] }) as SshDevice;
   assert.deepEqual([d.host, d.port], ['h.lan', 2202]);
-  assert.deepEqual(Object.keys(DEVICES_SETTING_SCHEMA.items.properties).sort(), ['agentHome', 'agentIdleMinutes', 'host', 'identityFile', 'name', 'nativeBuild', 'nodePath', 'port', 'python', 'user']);
+  assert.deepEqual(Object.keys(DEVICES_SETTING_SCHEMA.items.properties).sort(), ['agentHome', 'agentIdleMinutes', 'host', 'identityFile', 'name', 'nativeBuild', 'nodePath', 'port', 'python', 'tensorrtRunner', 'trtexecPath', 'user']);
 });
 
 test('package.json contributes exactly this schema for jetbench.devices', () => {
@@ -119,13 +120,26 @@ test('package.json contributes exactly this schema for jetbench.devices', () => 
 test('a TVM run on an SSH device takes the device python unless the spec names one', () => {
   const ssh = { kind: 'ssh', python: '/opt/tvm/bin/python3' } as SshDevice;
   const tvm = { backend: 'tvm', tvm: { python: null } } as unknown as RunSpec;
-  assert.equal(withDevicePython(tvm, ssh).tvm?.python, '/opt/tvm/bin/python3');
+  assert.equal(withDeviceDefaults(tvm, ssh).tvm?.python, '/opt/tvm/bin/python3');
   assert.equal(tvm.tvm?.python, null, 'the given spec is left as it was');
   const named = { backend: 'tvm', tvm: { python: '/usr/bin/python3' } } as unknown as RunSpec;
-  assert.equal(withDevicePython(named, ssh), named);
+  assert.equal(withDeviceDefaults(named, ssh), named);
   const ort = { backend: 'onnxruntime' } as unknown as RunSpec;
-  assert.equal(withDevicePython(ort, ssh), ort);
-  assert.equal(withDevicePython(tvm, { kind: 'local', name: 'local' }), tvm);
+  assert.equal(withDeviceDefaults(ort, ssh), ort);
+  assert.equal(withDeviceDefaults(tvm, { kind: 'local', name: 'local' }), tvm);
+});
+
+test('a TensorRT run on an SSH device takes the device runner and trtexec path unless the spec says', () => {
+  const board = { kind: 'ssh', python: null, tensorrtRunner: 'trtexec', trtexecPath: '/opt/trt/bin/trtexec' } as SshDevice;
+  const plain = { backend: 'tensorrt' } as unknown as RunSpec;
+  assert.deepEqual(withDeviceDefaults(plain, board).tensorrt, { ...TENSORRT_DEFAULTS, runner: 'trtexec', trtexec: '/opt/trt/bin/trtexec' });
+  const native = { backend: 'tensorrt', tensorrt: { ...TENSORRT_DEFAULTS } } as unknown as RunSpec;
+  assert.equal(withDeviceDefaults(native, board), native, 'a spec naming the native runner keeps it');
+  const ownPath = { backend: 'tensorrt', tensorrt: { ...TENSORRT_DEFAULTS, runner: 'trtexec', trtexec: '/x/trtexec' } } as unknown as RunSpec;
+  assert.equal(withDeviceDefaults(ownPath, board), ownPath);
+  const nativeBoard = { kind: 'ssh', python: null, tensorrtRunner: 'native', trtexecPath: null } as SshDevice;
+  assert.equal(withDeviceDefaults(plain, nativeBoard), plain);
+  assert.throws(() => validateDeviceConfig({ name: 'b', host: 'x', tensorrtRunner: 'tensorrt' }, 'w'), /"tensorrtRunner" must be "native" or "trtexec"/);
 });
 
 test('a configured device needs a usable name: the pattern of the schema, and not "local"', () => {

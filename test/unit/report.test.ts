@@ -337,3 +337,19 @@ test('runs shown together get distinct short names: the label, else model and ti
   const rows = compareTable(runs, 0).rows.map((r) => r[0]);
   assert.equal(new Set(rows).size, rows.length, 'no two rows with the same name');
 });
+
+test('compare: one TensorRT engine through the native runner and trtexec is flagged as a harness difference, not an engine one', () => {
+  const engine = (flags: ArtifactInfo['flags']): ArtifactInfo => ({ kind: 'tensorrt-engine', path: '/cache/artifacts/tensorrt/k1.engine', bytes: 1_000_000, buildMs: 0, flags });
+  const native = makeRun({ id: 'n', backend: 'tensorrt', latencyMs: noisy(2.0, 0.05), label: 'native', artifact: engine({ cudaGraph: false }) });
+  const trtexec = makeRun({ id: 't', backend: 'tensorrt', latencyMs: noisy(1.9, 0.05, 200, 2), label: 'trtexec', artifact: engine({ runner: 'trtexec', cudaGraph: false }) });
+  const text = formatCompareTable([native, trtexec], 0, 'text');
+  assert.match(text, /Same engine, different harness: native \(the native runner\), trtexec \(trtexec\) ran \/cache\/artifacts\/tensorrt\/k1\.engine/);
+  // Same harness twice (two trtexec runs of the engine): nothing to flag.
+  const again = makeRun({ id: 't2', backend: 'tensorrt', latencyMs: noisy(1.9, 0.05, 200, 3), label: 'trtexec again', artifact: engine({ runner: 'trtexec', cudaGraph: false }) });
+  assert.doesNotMatch(formatCompareTable([trtexec, again], 0, 'text'), /Same engine/);
+  // A CUDA graph is a harness difference too; another engine is not "the same engine".
+  const graph = makeRun({ id: 'g', backend: 'tensorrt', latencyMs: noisy(1.7, 0.05, 200, 4), label: 'graph', artifact: engine({ runner: 'trtexec', cudaGraph: true }) });
+  assert.match(formatCompareTable([trtexec, graph], 0, 'text'), /trtexec \(trtexec\), graph \(trtexec with a CUDA graph\)/);
+  const other = makeRun({ id: 'o', backend: 'tensorrt', latencyMs: noisy(1.9, 0.05), label: 'other', artifact: { ...engine({ runner: 'trtexec' }), path: '/cache/artifacts/tensorrt/k2.engine' } });
+  assert.doesNotMatch(formatCompareTable([native, other], 0, 'text'), /Same engine/);
+});

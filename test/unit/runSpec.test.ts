@@ -2,7 +2,7 @@
 // and nothing given is silently coerced (a mistyped TVM target used to become llvm in spec files).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { completeSpec, PYTORCH_DEFAULTS, SPEC_DEFAULTS, specProblems, TVM_DEFAULTS } from '../../contract/runSpec';
+import { completeSpec, PYTORCH_DEFAULTS, SPEC_DEFAULTS, specProblems, TENSORRT_DEFAULTS, TVM_DEFAULTS } from '../../contract/runSpec';
 import { parseBenchArgs } from '../../src/cli/args';
 import { parseSpecFile } from '../../src/specs/specFile';
 import { DEFAULT_SETTINGS } from '../../src/vscode/settingsModel';
@@ -68,4 +68,24 @@ test('pytorch options: completed from PYTORCH_DEFAULTS, checked as given, only w
   assert.throws(() => parseBenchArgs(['--model', 'tiny', '--torch-span', 'host']), /--torch-span applies to --backend pytorch only/);
   assert.throws(() => parseBenchArgs(['--model', 'tiny', '--python', 'python3']), /--python applies to --backend tvm or pytorch only/);
   assert.throws(() => parseBenchArgs(['--backend', 'pytorch', '--torch-mode', 'fast']), /--torch-mode must be one of eager, cuda-graph/);
+});
+
+test('tensorrt options: the runner, trtexec path, span and CUDA graph, checked as given; trtexec flags imply the trtexec runner', () => {
+  const ok = completeSpec({ model: 'tiny', backend: 'tensorrt', tensorrt: { runner: 'trtexec', span: 'latency' } });
+  assert.deepEqual(ok.problems, []);
+  assert.deepEqual(ok.spec!.tensorrt, { ...TENSORRT_DEFAULTS, runner: 'trtexec', span: 'latency' });
+  const problems = (fields: Record<string, unknown>) => completeSpec({ model: 'tiny', ...fields }).problems.map((p) => `${p.field} ${p.message}`);
+  assert.match(problems({ backend: 'onnxruntime', tensorrt: {} }).join(), /^tensorrt applies to backend tensorrt only/);
+  assert.match(problems({ backend: 'tensorrt', tensorrt: { runner: 'polygraphy' } }).join(), /tensorrt\.runner must be one of native, trtexec/);
+  assert.match(problems({ backend: 'tensorrt', tensorrt: { span: 'latency' } }).join(), /tensorrt\.span 'latency' \(copies included\) is measured by the trtexec runner/);
+  assert.match(problems({ backend: 'tensorrt', tensorrt: { trtexec: '/x/trtexec' } }).join(), /tensorrt\.trtexec a trtexec path applies to runner 'trtexec' only/);
+  assert.match(problems({ backend: 'tensorrt', tensorrt: { runner: 'trtexec', cudaGraph: 1 } }).join(), /tensorrt\.cudaGraph must be true or false/);
+  const cli = parseBenchArgs(['--backend', 'tensorrt', '--model', 'tiny', '--trtexec', '/usr/src/tensorrt/bin/trtexec', '--cuda-graph']);
+  assert.ok(cli !== 'help');
+  assert.deepEqual(cli.spec.tensorrt, { runner: 'trtexec', trtexec: '/usr/src/tensorrt/bin/trtexec', span: 'gpu-compute', cudaGraph: true });
+  const plain = parseBenchArgs(['--backend', 'tensorrt', '--model', 'tiny']);
+  assert.ok(plain !== 'help');
+  assert.equal(plain.spec.tensorrt, undefined, 'no flag: the native runner (or the device default)');
+  assert.throws(() => parseBenchArgs(['--model', 'tiny', '--runner', 'trtexec']), /--runner applies to --backend tensorrt only/);
+  assert.throws(() => parseBenchArgs(['--backend', 'tensorrt', '--runner', 'native', '--trt-span', 'latency']), /--trt-span 'latency'/);
 });

@@ -12,6 +12,7 @@ import {
   parseTrtexecTimes,
   readTrtexecLog,
   trtexecArgs,
+  trtexecBuildArgs,
   trtexecDefaultSpan,
   trtexecFindings,
   trtexecMissingMessage,
@@ -221,4 +222,18 @@ test('an import whose log and times come from different trtexec runs is unreliab
   const failed = trtexecRun({ id: 'r4', log: { ...log, passed: false }, times, files, span: 'gpu-compute', label: null, importedAt: new Date() });
   assert.equal(failed.status, 'failed');
   assert.match(failed.error!, /does not end in "&&&& PASSED"/);
+});
+
+test('engine build command: --skipInference from 8.2 (--buildOnly before), INT8 with a calibration cache when there is one', () => {
+  const input = { tensorrtVersion: '10.3.0', onnxPath: '/m/model.onnx', enginePath: '/c/e.engine', precision: 'int8' as const, workspaceMiB: 1024, timingCachePath: '/c/t.cache' };
+  const a = trtexecBuildArgs({ ...input, calibrationCachePath: '/c/k.calibration' });
+  assert.deepEqual(a, ['--onnx=/m/model.onnx', '--saveEngine=/c/e.engine', '--int8', '--memPoolSize=workspace:1024M', '--timingCacheFile=/c/t.cache', '--calib=/c/k.calibration', '--skipInference']);
+  assert.ok(!trtexecBuildArgs(input).some((x) => x.startsWith('--calib')));
+  assert.ok(trtexecBuildArgs({ ...input, tensorrtVersion: '8.2.1' }).includes('--skipInference'));
+  assert.ok(trtexecBuildArgs({ ...input, tensorrtVersion: '8.0.1' }).includes('--buildOnly'));
+  assert.throws(() => trtexecBuildArgs({ ...input, tensorrtVersion: '11.0.0' }), /11\.0 removed precision flags/);
+  // A run over an engine: no build flags, the measured time as --duration.
+  const run = trtexecArgs({ ...base, loadEngine: true, durationS: 5 });
+  assert.ok(run.includes('--loadEngine=/cache/abc.engine') && run.includes('--duration=5'), run.join(' '));
+  assert.ok(!run.some((x) => x.startsWith('--onnx') || x.startsWith('--fp16')), run.join(' '));
 });

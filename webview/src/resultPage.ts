@@ -4,7 +4,7 @@
 import { noSamplesText, runningStatusText } from './runningStatus';
 import type { RunFile, Stats, Telemetry } from '../../contract/protocol';
 import { computeStats, percentileSorted, trialMedians } from '../../contract/stats';
-import { formatMj, formatMs, interleavedText, modelName, trialMediansText } from '../../contract/format';
+import { formatMj, formatMs, interleavedText, modelName, operatorsHeading, trialMediansText } from '../../contract/format';
 import { HistogramChart, pixelsOfColour, resolveColour, StagesChart, TelemetryChart, TimelineChart, type Marker, type TelemetryLine } from './charts';
 import { measuringPowerW, telemetryLines } from '../../contract/telemetry';
 import { decimateMinMax } from './decimate';
@@ -237,14 +237,12 @@ export class ResultPage {
     if (ops.length === 0) return;
     const sorted = [...ops].sort((a, b) => b.ms - a.ms);
     const total = sorted.reduce((a, o) => a + o.ms, 0);
-    const iterations = run?.imported?.profileIterations;
-    const heading = iterations !== undefined ? `Layers (trtexec's profile, average of ${iterations} iterations)` : 'Operators (one inference, a sync around each)';
-    const note = iterations !== undefined ? "Layers on parallel streams overlap, so their sum is not the latency." : 'Timed one at a time with a sync around each, so their sum exceeds the latency.';
+    const heading = operatorsHeading(run!);
     this.operatorsSection.replaceChildren(
-      el('h2', {}, heading),
-      el('p', { class: 'muted' }, `${sorted.length} in all, ${formatMs(total)} ms summed. ${note}`),
+      el('h2', {}, heading.title),
+      el('p', { class: 'muted' }, `${sorted.length} in all, ${formatMs(total)} ms summed. ${heading.note}`),
       table(
-        ['#', iterations !== undefined ? 'Layer' : 'Operator', 'Time (ms)', 'Share', 'Calls'],
+        ['#', heading.column, 'Time (ms)', 'Share', 'Calls'],
         sorted.map((o, i) => [String(i + 1), o.name, formatMs(o.ms), total > 0 ? `${((100 * o.ms) / total).toFixed(1)}%` : '0.0%', String(o.calls)]),
         ['right', 'left', 'right', 'right', 'right'],
       ),

@@ -1,12 +1,20 @@
 // The one interface every backend implements. A backend prepares a session for a model, then
 // the measurement loop (measure.ts) calls infer() and times it; backends never time themselves
 // unless they report extra stages.
+import type { Finding } from '../../../contract/validity';
+import type { MeasureHooks, MeasureLimits, MeasureResult } from '../measure';
 import type { ArtifactInfo, BackendId, BackendStatus, BuildResult, ModelInfo, OperatorTime, PythonInfo, RunSpec, TimingInfo } from '../../../contract/protocol';
 
 export interface PreparedSession {
   /** One inference: the span a latency sample measures (see timing.spans). Resolves to the
    * latency in ms when the backend timed it itself (closer to the device), else to nothing. */
   infer(): Promise<number | void>;
+  /** Present where the backend runs its own timing loop (trtexec): every trial's warm-up and
+   * measurement, in place of measure() timing infer(); trials are its own processes already. */
+  measure?(limits: MeasureLimits, hooks: MeasureHooks): Promise<MeasureResult>;
+  /** Findings of the backend's own about the measurement (trtexec's performance warnings), read
+   * after measure(); they join the run's verdict. */
+  findings?(): Finding[];
   /** Which clock took the samples and what one sample spans. */
   readonly timing: TimingInfo;
   readonly artifact: ArtifactInfo | null;

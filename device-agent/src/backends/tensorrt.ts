@@ -3,7 +3,8 @@
 // workspace limit, timing cache, calibration cache), engines cached by hash of (model, flags,
 // TensorRT version, GPU), inference with enqueueV3 timed by CUDA events (optionally a CUDA graph),
 // per-layer times through IProfiler. Where the addon has no TensorRT, status() says so and how to
-// get it.
+// get it. With `tensorrt.runner: 'trtexec'` the device's trtexec builds and runs the engine instead
+// (trtexec.ts), into the same engine cache under the same key.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
@@ -16,6 +17,19 @@ import { NativeWorker } from '../native/client';
 import { TENSORRT_MISSING } from '../native/messages';
 import type { ArtifactInfo, BackendStatus, BuildResult, ModelInfo, RunSpec } from '../../../contract/protocol';
 import type { Backend, PreparedSession, PrepareRequest } from './backend';
+import { deviceInfo } from '../deviceInfo';
+import { locateTrtexec, tensorrtOptions, trtexecEngine, trtexecSession, trtexecVersion } from './trtexec';
+import { trtexecMissingMessage } from '../../../contract/trtexec';
+
+/** The trtexec runner's status: trtexec found and its TensorRT version read (when available, the
+ * reason says which trtexec). */
+async function trtexecStatus(spec: RunSpec | undefined): Promise<BackendStatus> {
+  const found = await locateTrtexec(spec ? tensorrtOptions(spec).trtexec : null);
+  if ('searched' in found) return { id: 'tensorrt', available: false, reason: trtexecMissingMessage(found.searched), version: null, precisions: [] };
+  const version = await trtexecVersion(found.file);
+  if (version instanceof Error) return { id: 'tensorrt', available: false, reason: version.message, version: null, precisions: [] };
+  return { id: 'tensorrt', available: true, reason: spec ? null : found.file, version, precisions: ['fp32', 'fp16', 'int8'] };
+}
 
 /** TensorRT's builder workspace limit (MemoryPoolType::kWORKSPACE). */
 const WORKSPACE_BYTES = 1 << 30;
@@ -59,7 +73,19 @@ export class TensorRtBackend implements Backend {
     return this.info;
   }
 
-  async status(): Promise<BackendStatus> {
+  async status(spec?: RunSpec): Promise<BackendStatus> {
+    if (spec && tensorrtOptions(spec).runner === 'trtexec') return trtexecStatus(spec);
+    const native = await this.nativeStatus();
+    if (native.available || spec) return native;
+    // The device's summary (`jetbench info`): where the native runner cannot run, say whether trtexec can.
+    const trtexec = await trtexecStatus(undefined);
+    return {
+      ...native,
+      reason: `${(native.reason ?? '').replace(/\.?$/, '.')} ${trtexec.available ? `The trtexec runner works here: --runner trtexec (TensorRT ${trtexec.version}, ${trtexec.reason}).` : 'No trtexec either (the other runner, --runner trtexec): it ships with TensorRT, at /usr/src/tensorrt/bin/trtexec on a Jetson.'}`,
+    };
+  }
+
+  private async nativeStatus(): Promise<BackendStatus> {
     const info = await this.nativeInfo();
     const unavailable = (reason: string): BackendStatus => ({ id: this.id, available: false, reason, version: null, precisions: [] });
     if ('error' in info) return unavailable(`TensorRT runs through the native addon, which is unavailable: ${info.error}`);
@@ -68,7 +94,28 @@ export class TensorRtBackend implements Backend {
     return { id: this.id, available: true, reason: null, version: info.tensorrt, precisions: ['fp32', 'fp16', 'int8'] };
   }
 
-  async build({ spec, model, progress }: PrepareRequest): Promise<Omit<BuildResult, 'model'>> {
+  /** Where the engine for this spec lives in the cache, keyed as the native runner keys it (the
+   * GPU by CUDA's name where the native addon can tell it, else by the device's GPU name). */
+  private async engineFor(spec: RunSpec, model: ModelInfo, tensorrt: string) {
+    const info = await this.nativeInfo();
+    const gpu = !('error' in info) && info.cudaStatus.devices > 0 ? info.cudaStatus.deviceName : ((await deviceInfo()).gpus[0]?.name ?? 'unknown GPU');
+    const key = engineKey({ modelSha256: model.sha256, precision: spec.precision, workspaceBytes: WORKSPACE_BYTES, tensorrt, gpu });
+    const dir = engineDir();
+    return {
+      enginePath: path.join(dir, `${key}.engine`),
+      timingCachePath: path.join(dir, `timing-${tensorrt}-${gpu.replace(/[^A-Za-z0-9]+/g, '_')}.cache`),
+      calibrationCachePath: path.join(dir, `${key}.calibration`),
+      workspaceBytes: WORKSPACE_BYTES,
+      gpu,
+    };
+  }
+
+  async build(req: PrepareRequest): Promise<Omit<BuildResult, 'model'>> {
+    if (tensorrtOptions(req.spec).runner === 'trtexec') {
+      const engine = await trtexecEngine(req, (v) => this.engineFor(req.spec, req.model, v));
+      return { artifact: engine.artifact, cached: engine.artifact.flags.cached === true, tuningLog: null };
+    }
+    const { spec, model, progress } = req;
     const status = await this.status();
     if (!status.available) throw new BackendUnavailableError(status.reason ?? 'TensorRT is unavailable');
     const built = await buildTensorRtEngine(spec, model, progress, () => this.nativeInfo());
@@ -76,7 +123,9 @@ export class TensorRtBackend implements Backend {
     return { artifact: built.artifact, cached: built.cached, tuningLog: null };
   }
 
-  async prepare({ spec, model, progress }: PrepareRequest): Promise<PreparedSession> {
+  async prepare(req: PrepareRequest): Promise<PreparedSession> {
+    if (tensorrtOptions(req.spec).runner === 'trtexec') return trtexecSession(req, await trtexecEngine(req, (v) => this.engineFor(req.spec, req.model, v)));
+    const { spec, model, progress } = req;
     const status = await this.status();
     if (!status.available) throw new BackendUnavailableError(status.reason ?? 'TensorRT is unavailable');
     const built = await buildTensorRtEngine(spec, model, progress, () => this.nativeInfo());
