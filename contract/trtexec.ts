@@ -189,7 +189,8 @@ export function readTrtexecLog(text: string, file: string): TrtexecLogContent {
       facts.startedAt ??= at;
       facts.endedAt = at;
     }
-    const banner = /^&&&& (RUNNING|PASSED|FAILED) TensorRT\.trtexec \[TensorRT v(\d+)\](?: \[[^\]]*\])? # (.*)$/.exec(raw);
+    // Anywhere in the line: a log that went through another program's logger has its prefix first.
+    const banner = /&&&& (RUNNING|PASSED|FAILED) TensorRT\.trtexec \[TensorRT v(\d+)\](?: \[[^\]]*\])? # (.*)$/.exec(raw);
     if (banner) {
       tensorrtVersion ??= decodeBannerVersion(banner[2] ?? '');
       if (banner[1] === 'RUNNING') commandLine = banner[3];
@@ -225,8 +226,9 @@ export function readTrtexecLog(text: string, file: string): TrtexecLogContent {
     if (trace) facts.trace = { queries: Number(trace[1]), seconds: Number(trace[2]) };
     const built = /^Engine built in ([0-9.]+) sec\.?$/.exec(body);
     if (built) facts.engineBuildS = Number(built[1]);
-    const loaded = /^Engine deserialized in ([0-9.]+) sec\.?$/.exec(body);
-    if (loaded) facts.engineLoadS = Number(loaded[1]);
+    // "Engine deserialized in" from 8.4; 8.2 prints only "Engine loaded in" (8.4+ print both).
+    const loaded = /^Engine (deserialized|loaded) in ([0-9.]+) sec\.?$/.exec(body);
+    if (loaded && (loaded[1] === 'deserialized' || facts.engineLoadS === undefined)) facts.engineLoadS = Number(loaded[2]);
     const kv = /^([A-Za-z][A-Za-z0-9 ()/-]*?):\s?(.*)$/.exec(body);
     if (!kv) continue;
     const key = kv[1] ?? '';
@@ -242,7 +244,8 @@ export function readTrtexecLog(text: string, file: string): TrtexecLogContent {
       if (summary.latency && summary.gpuCompute && summary.throughputQps !== undefined) lastSummary = summary;
       continue;
     }
-    if (key === 'TensorRT version') tensorrtVersion = value;
+    // 8.0 prints the packed number ("8001"), later versions "8.6.1".
+    if (key === 'TensorRT version') tensorrtVersion = /^\d+$/.test(value) ? (decodeBannerVersion(value) ?? value) : value;
     else if (key === 'Selected Device') device = value;
     else if (!(key in options)) options[key] = value;
   }

@@ -237,3 +237,17 @@ test('engine build command: --skipInference from 8.2 (--buildOnly before), INT8 
   assert.ok(run.includes('--loadEngine=/cache/abc.engine') && run.includes('--duration=5'), run.join(' '));
   assert.ok(!run.some((x) => x.startsWith('--onnx') || x.startsWith('--fp16')), run.join(' '));
 });
+
+test('older and wrapped logs: 8.0\'s packed "TensorRT version: 8001", 8.2\'s "Engine loaded in", a banner after another logger\'s prefix', () => {
+  // Lines written here in the formats those versions print (not copied from a log).
+  const v80 = readTrtexecLog(['&&&& RUNNING TensorRT.trtexec [TensorRT v8001] # trtexec --loadEngine=a.engine', '[01/02/2026-03:04:05] [I] TensorRT version: 8001', '[01/02/2026-03:04:06] [I] Engine loaded in 1.5 sec.'].join('\n'), 'v80.log');
+  assert.equal(v80.tensorrtVersion, '8.0.1');
+  assert.equal(v80.engineLoadS, 1.5);
+  // 8.4+ print both lines: the deserialization time is the one kept.
+  const v86 = readTrtexecLog(['[01/02/2026-03:04:06] [I] TensorRT version: 8.6.1', '[01/02/2026-03:04:06] [I] Engine loaded in 0.01 sec.', '[01/02/2026-03:04:06] [I] Engine deserialized in 0.04 sec.'].join('\n'), 'v86.log');
+  assert.equal(v86.tensorrtVersion, '8.6.1');
+  assert.equal(v86.engineLoadS, 0.04);
+  const wrapped = readTrtexecLog('2026-01-02 03:04:05 | INFO     | Exporter | &&&& RUNNING TensorRT.trtexec [TensorRT v8500] # trtexec --onnx=m.onnx --fp16', 'wrapped.log');
+  assert.equal(wrapped.tensorrtVersion, '8.5.0');
+  assert.equal(wrapped.commandLine, 'trtexec --onnx=m.onnx --fp16');
+});
