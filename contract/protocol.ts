@@ -294,7 +294,7 @@ export interface ModelInfo {
 
 /** A built artifact (TensorRT engine, TVM module); null for backends that run the model file. */
 export interface ArtifactInfo {
-  kind: 'tensorrt-engine' | 'tvm-module';
+  kind: 'tensorrt-engine' | 'tvm-module' | 'torchscript-module';
   path: string;
   bytes: number;
   buildMs: number;

@@ -274,7 +274,46 @@ def serve(spec):
     serve_loop(session)
 
 
-COMMANDS = {"probe": probe, "serve": serve}
+def build(spec):
+    """The model as a TorchScript file for libtorch in the native pipeline (issue 15 item 2): traced
+    on the GPU in the run's precision, frozen, saved to spec["out"] (written beside it, then renamed)."""
+    torch = import_torch()
+    if not torch.cuda.is_available():
+        raise HelperError(
+            "no-cuda",
+            f"PyTorch {torch.__version__} in {sys.executable} sees no CUDA device: the pipeline runs PyTorch on the GPU, "
+            "sharing device buffers with its CUDA stages; use --backend onnxruntime on a device without one",
+        )
+    precision = spec.get("precision", "fp32")
+    dtype = {"fp32": torch.float32, "fp16": torch.float16}.get(precision)
+    if dtype is None:
+        raise HelperError("unsupported", f"the pipeline's PyTorch stage runs fp32 or fp16 (its buffers are float32 or float16), not {precision}")
+    torch.backends.cuda.matmul.allow_tf32 = bool(spec.get("tf32", False))
+    torch.backends.cudnn.allow_tf32 = bool(spec.get("tf32", False))
+    module, loader = load_module(torch, spec["model"])
+    module = module.eval().to("cuda").to(dtype)
+    example = torch.zeros(spec["shape"], dtype=dtype, device="cuda")
+    with torch.no_grad():
+        try:
+            traced = torch.jit.freeze(torch.jit.trace(module, (example,), check_trace=False, strict=False).eval())
+        except Exception as e:  # noqa: BLE001
+            raise HelperError("unsupported", f"torch.jit.trace of this model failed ({type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}): the pipeline needs a traceable model")
+        out = traced(example)
+    outs = [o for o in flat_outputs(out) if isinstance(o, torch.Tensor)]
+    tmp = spec["out"] + ".partial"
+    traced.save(tmp)
+    os.replace(tmp, spec["out"])
+    emit({
+        "event": "done",
+        "file": spec["out"],
+        "torch": torch.__version__,
+        "loader": loader + ", traced and frozen (torch.jit)",
+        "outputShape": list(outs[0].shape) if outs else None,
+        "outputDtype": str(outs[0].dtype).replace("torch.", "") if outs else None,
+    })
+
+
+COMMANDS = {"probe": probe, "serve": serve, "build": build}
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import { nativeAddonCandidates } from './native/loader';
 import type { PipelineJob } from './native/messages';
 import { type PipelineInfo, type RunFile, type RunSpec, type TimingInfo } from '../../contract/protocol';
 import { assembleRun, resolveAndInspect, type RunHead, type RunSinks } from './runner';
+import { exportTorchScript } from './backends/pytorch';
 import { checkSpec } from './requestChecks';
 import { runVersions } from './runVersions';
 import { computeStats } from '../../contract/stats';
@@ -20,17 +21,18 @@ import { computeStats } from '../../contract/stats';
 export async function executePipeline(spec: RunSpec, runId: string, sinks: RunSinks, env: NodeJS.ProcessEnv = process.env): Promise<RunFile> {
   checkSpec(spec);
   const options = spec.pipeline!;
-  if (spec.backend !== 'onnxruntime') {
+  if (spec.backend !== 'onnxruntime' && spec.backend !== 'pytorch') {
     throw new BadInputError(
       spec.backend === 'tensorrt'
-        ? 'the pipeline runs TensorRT on device buffers through the native addon, which this device has not built with TensorRT: use --backend onnxruntime, or install TensorRT and rebuild the addon (node agent.js build-native --force)'
-        : `the pipeline's inference stage needs a backend that runs in the native worker (onnxruntime, or tensorrt where built): ${spec.backend} cannot`,
+        ? 'the pipeline runs TensorRT on device buffers through the native addon, which this device has not built with TensorRT: use --backend onnxruntime or pytorch, or install TensorRT and rebuild the addon (node agent.js build-native --force)'
+        : `the pipeline's inference stage needs a backend that runs in the native worker (onnxruntime, pytorch on CUDA through libtorch, or tensorrt where built): ${spec.backend} cannot`,
     );
   }
+  const torch = spec.backend === 'pytorch';
   const createdAt = new Date().toISOString();
-  // The pipeline's inference is ONNX Runtime's: the stored model of the spec's precision.
-  const model = await resolveAndInspect(spec, sinks, false);
-  if (spec.precision !== model.precision) {
+  // ONNX Runtime runs the stored model of the spec's precision; PyTorch converts the fp32 model itself.
+  const model = await resolveAndInspect(spec, sinks, torch);
+  if (!torch && spec.precision !== model.precision) {
     throw new BadInputError(`model '${model.builtin ?? model.path}' is stored in ${model.precision}: use --precision ${model.precision}`);
   }
   const [input] = model.inputs;
@@ -45,11 +47,16 @@ export async function executePipeline(spec: RunSpec, runId: string, sinks: RunSi
       `the model's output is [${outShape.join(', ')}], not 1 x N x (5 + classes): the pipeline's postprocess is YOLOv5's decode + NMS (boxes, objectness, class scores)`,
     );
   }
+  // PyTorch: the model traced to TorchScript on CUDA in the run's precision, run by libtorch in the
+  // pipeline's device buffers (the native addon must be built with it).
+  const exported = torch ? await exportTorchScript(spec, model, (m) => sinks.progress(m), sinks.signal) : null;
+  const half = spec.precision === 'fp16';
   const job: PipelineJob = {
     options,
     modelPath: model.path,
-    input: input!,
-    output: output!,
+    input: exported ? { ...input!, dtype: half ? 'float16' : 'float32' } : input!,
+    output: exported ? { ...output!, dtype: exported.outputDtype } : output!,
+    ...(exported ? { torchscript: exported.file } : {}),
     threads: spec.threads,
     warmup: spec.warmup,
     warmupMs: spec.warmupMs,
@@ -61,10 +68,10 @@ export async function executePipeline(spec: RunSpec, runId: string, sinks: RunSi
   // Until the worker names the ONNX Runtime it loaded, the agent's own probe stands in.
   let head: RunHead = { runId, createdAt, spec, device, versions: device.versions, deviceState, model };
   const timing: TimingInfo = {
-    clock: 'per frame: host monotonic clock (performance.now) in the native worker; per stage: CUDA events on the pipeline stream (GPU stages, copies), host steady clock (CPU stages, inference)',
+    clock: `per frame: host monotonic clock (performance.now) in the native worker; per stage: CUDA events on the pipeline stream (GPU stages, copies${torch ? ', inference' : ''}), host steady clock (CPU stages${torch ? '' : ', inference'})`,
     spans: 'one frame: every pipeline stage from the decoded frame in memory to the detections on the host (run.pipeline.stages), plus the calls between them',
     span: 'pipeline-frame',
-    executionProvider: 'cpu',
+    executionProvider: torch ? 'cuda (libtorch)' : 'cpu',
     threads: spec.threads,
   };
   // On an SSH device, deploy builds the addon (as the device's nativeBuild setting says); locally
@@ -79,8 +86,8 @@ export async function executePipeline(spec: RunSpec, runId: string, sinks: RunSi
       // Set up without error: from here on the run is persisted as it goes (a daemon journals it),
       // and a failure keeps the frames measured.
       onReady: (ran) => {
-        head = { ...head, versions: runVersions(device.versions, spec.backend, { runtimeVersion: ran.onnxruntimeVersion }) };
-        sinks.prepared?.({ id: runId, createdAt, spec, device, versions: head.versions, deviceState, model, artifact: null, timing });
+        head = { ...head, versions: runVersions(device.versions, spec.backend, { runtimeVersion: ran.runtimeVersion }) };
+        sinks.prepared?.({ id: runId, createdAt, spec, device, versions: head.versions, deviceState, model, artifact: exported?.artifact ?? null, timing });
       },
       onBatch: (b) => {
         sinks.samples({ runId, phase: b.phase, offset: b.offset, latencyMs: b.latencyMs, stagesMs: b.stagesMs });
@@ -107,7 +114,7 @@ export async function executePipeline(spec: RunSpec, runId: string, sinks: RunSi
   );
   return assembleRun({
     head,
-    artifact: null,
+    artifact: exported?.artifact ?? null,
     timing,
     samples: { latencyMs: result.latencyMs, warmupLatencyMs: result.warmupLatencyMs, stagesMs: result.stagesMs },
     cancelled: result.cancelled,
@@ -117,7 +124,7 @@ export async function executePipeline(spec: RunSpec, runId: string, sinks: RunSi
         mode: options.mode,
         memory: options.memory,
         stages: result.plan.map(({ name, where, clock }) => ({ name, where, clock })),
-        inference: { backend: spec.backend, where: 'host', description: result.inferenceDescription },
+        inference: { backend: spec.backend, where: torch ? 'device' : 'host', description: result.inferenceDescription },
         gpu: result.gpu,
         frames: result.frames,
         detections: result.detections,

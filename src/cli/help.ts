@@ -145,7 +145,12 @@ Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is sav
   --max-det N          detections kept per frame (default: 300)
   --device D           local (default) or an SSH device; DIR is then a directory on the device,
                        whose agent builds the addon at deploy (CMake and a C++ compiler there)
-  --model, --backend, --precision, --threads, --label, --out, --json, --quiet,
+  --backend B          onnxruntime (default: on the CPU, host buffers) | pytorch (on the GPU:
+                       the model traced to TorchScript and run by libtorch in the pipeline's device
+                       buffers on its stream, no host round trip; --precision fp32|fp16; needs the
+                       addon built where a CUDA build of torch is importable)
+  --python PATH --tf32 pytorch: the Python whose torch traces the model; TF32 for fp32
+  --model, --precision, --threads, --label, --out, --json, --quiet,
   --accept-new-host-key: as for bench
 `,
   deploy: `Usage: jetbench deploy --device NAME [--accept-new-host-key] [--json] [--quiet]

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { RunFile } from '../../contract/protocol';
 import { PIPELINE_DEFAULTS } from '../../contract/runSpec';
 import { formatMs } from '../../contract/format';
-import { numberFlag, parse, specFromFlags } from './args';
+import { numberFlag, parse, specFromFlags, UsageError } from './args';
 import { HELP } from './help';
 import type { CliIo } from './io';
 import { EXIT_INTERRUPTED, measureOnDevice, runSummaryJson } from './measureOnDevice';
@@ -26,6 +26,8 @@ const OPTIONS = {
   iou: { type: 'string' },
   'max-det': { type: 'string' },
   threads: { type: 'string' },
+  python: { type: 'string' },
+  tf32: { type: 'boolean', default: false },
   label: { type: 'string' },
   out: { type: 'string' },
   json: { type: 'boolean', default: false },
@@ -39,6 +41,7 @@ export function parsePipelineArgs(args: string[]) {
   if (v.help) return 'help' as const;
   const d = PIPELINE_DEFAULTS;
   const given = <T>(x: T | undefined, fallback: T): T => (x === undefined ? fallback : x);
+  if ((v.python !== undefined || v.tf32) && v.backend !== 'pytorch') throw new UsageError(`--${v.python !== undefined ? 'python' : 'tf32'} applies to --backend pytorch only`);
   const spec = specFromFlags(
     {
       device: v.device,
@@ -49,6 +52,7 @@ export function parsePipelineArgs(args: string[]) {
       iterations: numberFlag('frames', v.frames),
       threads: numberFlag('threads', v.threads),
       label: v.label,
+      ...(v.backend === 'pytorch' && (v.python !== undefined || v.tf32) ? { pytorch: { python: v.python, tf32: v.tf32 } } : {}),
       pipeline: {
         mode: given(v.mode, d.mode),
         memory: given(v.memory, d.memory),

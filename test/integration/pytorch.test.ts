@@ -123,3 +123,19 @@ test('bad input names the problem and the fix: no CUDA, fp16 on the CPU, int8, a
   assert.equal(r.code, 1);
   assert.match(r.stderr, /onnx2torch cannot convert ONNX op 'Shrink'.*--backend onnxruntime/);
 });
+
+test('the pipeline with PyTorch runs on the GPU (libtorch in the native addon): without CUDA it says so before building anything', async () => {
+  const usage = await runCli(['pipeline', '--model', 'yolov5n', '--python', 'python3', '--frames', '1']);
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /--python applies to --backend pytorch only/);
+  const onCpu = await runCli(['pipeline', '--backend', 'pytorch', '--model', 'yolov5n', '--frames', '1', '--precision', 'bf16']);
+  assert.equal(onCpu.code, 1);
+  assert.match(onCpu.stderr, /the pipeline's buffers are float32 or float16: use --precision fp32 or fp16/);
+  if (cuda) {
+    console.log('SKIPPED: the pipeline\'s no-CUDA message (PyTorch sees a GPU on this machine; bench/gpu/agent.sh measures the pipeline with PyTorch there)');
+    return;
+  }
+  const r = await runCli(['pipeline', '--backend', 'pytorch', '--model', 'yolov5n', '--frames', '1']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /sees no CUDA device: the pipeline's PyTorch inference runs on the GPU/);
+});

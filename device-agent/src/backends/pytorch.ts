@@ -1,14 +1,17 @@
 // PyTorch through the device's own Python `torch` (device-agent/python/jetbench_torch.py, the same
 // helper protocol as TVM's): an ONNX model converted by onnx2torch, or a TorchScript / torch.export
 // file, run eagerly or as a CUDA graph on the GPU or the CPU, each sample timed inside the helper.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PYTORCH_DEFAULTS } from '../../../contract/runSpec';
-import type { BackendStatus, PytorchOptions, RunSpec } from '../../../contract/protocol';
+import { cacheDir } from '../../../contract/cacheDir';
+import type { ArtifactInfo, BackendStatus, ModelInfo, PytorchOptions, RunSpec } from '../../../contract/protocol';
 import { BackendUnavailableError, BadInputError } from '../errors';
 import type { Backend, PreparedSession, PrepareRequest } from './backend';
-import { HelperError, HelperSession, probeHelper, readHelperOutputs, servedBy, TORCH_HELPER, translate, writeHelperInputs } from './pythonHelper';
+import { HelperError, HelperSession, probeHelper, readHelperOutputs, runHelper, servedBy, TORCH_HELPER, translate, writeHelperInputs } from './pythonHelper';
 
 export function pytorchOptions(spec: RunSpec): PytorchOptions {
   return { ...PYTORCH_DEFAULTS, ...(spec.pytorch ?? {}) };
@@ -105,4 +108,58 @@ export class PytorchBackend implements Backend {
       },
     };
   }
+}
+
+/** The model as a TorchScript file for the native pipeline's libtorch inference (issue 15 item 2):
+ * converted (onnx2torch) and traced on CUDA in the run's precision by the device's Python, cached
+ * by model, precision, TF32 and torch version. */
+export async function exportTorchScript(
+  spec: RunSpec,
+  model: ModelInfo,
+  progress: (m: string) => void,
+  signal: AbortSignal,
+): Promise<{ file: string; torch: string; artifact: ArtifactInfo; outputDtype: 'float32' | 'float16' }> {
+  const opts = pytorchOptions(spec);
+  if (opts.device === 'cpu') throw new BadInputError("the pipeline runs PyTorch on the GPU, in the device buffers its CUDA stages use: drop --torch-device cpu (or use --backend onnxruntime for a CPU inference)");
+  if (opts.mode !== 'eager') throw new BadInputError('the pipeline runs the traced TorchScript module on its own stream: --torch-mode cuda-graph does not apply (drop it)');
+  if (spec.precision !== 'fp32' && spec.precision !== 'fp16') {
+    throw new BadInputError(`the pipeline's buffers are float32 or float16: use --precision fp32 or fp16 with PyTorch (got ${spec.precision})`);
+  }
+  if (model.precision !== 'fp32') throw new BadInputError(`PyTorch starts from the fp32 model (it converts to fp16 itself); '${model.builtin ?? model.path}' is stored in ${model.precision}`);
+  const python = pythonOf(opts);
+  const found = await probe(python);
+  if (found instanceof HelperError) throw translate(found);
+  if (!found.cuda) throw new BackendUnavailableError(`PyTorch ${found.torch} in ${found.python} sees no CUDA device: the pipeline's PyTorch inference runs on the GPU`);
+  const shape = model.inputs[0]!.shape as number[];
+  const key = createHash('sha256').update(JSON.stringify({ model: model.sha256, precision: spec.precision, tf32: opts.tf32, torch: found.torch, shape })).digest('hex').slice(0, 24);
+  const dir = path.join(cacheDir(), 'artifacts', 'torchscript');
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, `${key}.pt`);
+  const cached = existsSync(file);
+  const started = performance.now();
+  let outputDtype: 'float32' | 'float16' = spec.precision === 'fp16' ? 'float16' : 'float32';
+  let loader = 'cached';
+  if (!cached) {
+    progress(`converting and tracing the model with PyTorch ${found.torch} on CUDA (${spec.precision}) for the pipeline`);
+    try {
+      const done = await runHelper(python, 'build', { model: model.path, precision: spec.precision, shape, out: file, tf32: opts.tf32 }, { helper: TORCH_HELPER, signal, onEvent: (e) => e.message && progress(e.message) });
+      if (done.outputDtype === 'float16' || done.outputDtype === 'float32') outputDtype = done.outputDtype;
+      loader = String(done.loader ?? '');
+    } catch (e) {
+      throw translate(e);
+    }
+  }
+  const bytes = (await stat(file)).size;
+  return {
+    file,
+    torch: found.torch,
+    outputDtype,
+    artifact: {
+      kind: 'torchscript-module',
+      path: file,
+      bytes,
+      buildMs: cached ? 0 : performance.now() - started,
+      flags: { precision: spec.precision, torch: found.torch, tf32: opts.tf32, cached, ...(loader !== 'cached' ? { loader } : {}) },
+    },
+  };
 }

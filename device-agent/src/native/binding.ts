@@ -13,6 +13,8 @@ export interface NativeBuildInfo {
   cudaArchitectures: string;
   /** TensorRT version compiled against, null when it was not found at build time. */
   tensorrt: string | null;
+  /** libtorch (PyTorch) version linked for the pipeline's PyTorch inference, null when not built with it. */
+  torch: string | null;
   compiler: string;
   cudaStatus: { compiled: boolean; devices: number; deviceName: string; runtimeVersion: number; reason: string };
 }
@@ -58,6 +60,8 @@ export interface NativePipeline {
   plan(): NativeStageRecord[];
   /** The benchmark stand-in inference on the device: replays a stored model output. */
   useReplayInference(output: Float32Array | Uint16Array): void;
+  /** PyTorch as the device inference: libtorch runs the TorchScript file in the pipeline's buffers (needs torch in buildInfo). */
+  useTorchInference(torchscriptFile: string): void;
   beforeInference(slot: number): Promise<{ stages: NativeStageRecord[] }>;
   afterInference(): Promise<NativeFrameResult>;
   runFrame(slot: number): Promise<NativeFrameResult>;

@@ -88,12 +88,12 @@ export class NativeWorker {
   /** Runs a pipeline job; `signal`'s abort is forwarded to the worker; batches stream as they come. */
   async runPipeline(
     job: PipelineJob,
-    hooks: { onReady(ran: { onnxruntimeVersion: string }): void; onBatch(b: WorkerBatch): void; onProgress(message: string): void; signal: AbortSignal },
+    hooks: { onReady(ran: { runtimeVersion: string }): void; onBatch(b: WorkerBatch): void; onProgress(message: string): void; signal: AbortSignal },
   ): Promise<PipelineJobResult> {
     const { id, done } = this.request<PipelineJobResult>({ op: 'pipeline', job } as Omit<WorkerRequest, 'id'>, (m) => {
       if (m.event === 'batch') hooks.onBatch(m);
       else if (m.event === 'progress') hooks.onProgress(m.message);
-      else if (m.event === 'ready') hooks.onReady({ onnxruntimeVersion: m.onnxruntimeVersion });
+      else if (m.event === 'ready') hooks.onReady({ runtimeVersion: m.runtimeVersion });
     });
     const onAbort = () => {
       if (!this.exitError) this.child.send({ id: this.nextId++, op: 'cancel', target: id } satisfies WorkerRequest);

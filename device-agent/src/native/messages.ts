@@ -17,6 +17,9 @@ export interface PipelineJob extends MeasureLimits {
   output: TensorInfo;
   /** Intra-op threads for ONNX Runtime; null = its default. */
   threads: number | null;
+  /** PyTorch as the inference: a TorchScript file (traced on CUDA in the run's precision) that
+   * libtorch runs in the pipeline's device buffers on its stream; absent = ONNX Runtime on the CPU. */
+  torchscript?: string;
 }
 
 export interface PipelineJobResult {
@@ -72,6 +75,6 @@ export type WorkerMessage =
   | { id: number; event: 'error'; message: string; code: 'EINVAL' | 'ENATIVE' | 'EUNAVAILABLE' }
   | { id: number; event: 'progress'; message: string; percentage?: number }
   /** The pipeline is set up (frames loaded, model loaded): measuring starts. Carries the version
-   * of the ONNX Runtime this worker loaded: the one that runs the frames' inference. */
-  | { id: number; event: 'ready'; onnxruntimeVersion: string }
+   * of the runtime this worker loaded that runs the frames' inference (ONNX Runtime, or libtorch). */
+  | { id: number; event: 'ready'; runtimeVersion: string }
   | WorkerBatch;

@@ -50,9 +50,17 @@ async function runPipeline(id: number, job: PipelineJob, signal: AbortSignal): P
   const native = await addon();
   const info = native.buildInfo();
   if (process.env.JETBENCH_NATIVE_TEST_CRASH === 'pipeline') native.crashForTest();
-  const ortLoaded = loadOnnxRuntime();
-  if ('error' in ortLoaded) throw new WorkerError(ortLoaded.error, 'EUNAVAILABLE');
-  const { ort, version } = ortLoaded;
+  const torch = job.torchscript ?? null;
+  if (torch && !info.torch) {
+    throw new WorkerError(
+      'the pipeline runs PyTorch through libtorch in the native addon, which was built without it: rebuild the addon where a CUDA build of torch is importable (node agent.js build-native --force; JETBENCH_PYTHON picks the Python)',
+      'EUNAVAILABLE',
+    );
+  }
+  if (torch && info.cudaStatus.devices === 0) throw new WorkerError(`the pipeline's PyTorch inference runs on the GPU: ${info.cudaStatus.reason}`, 'EUNAVAILABLE');
+  const ortLoaded = torch ? null : loadOnnxRuntime();
+  if (ortLoaded && 'error' in ortLoaded) throw new WorkerError(ortLoaded.error, 'EUNAVAILABLE');
+  const ort = ortLoaded && !('error' in ortLoaded) ? ortLoaded : null;
 
   const [, , inputSize] = job.input.shape as number[];
   const [, rows, cols] = job.output.shape as number[];
@@ -62,7 +70,7 @@ async function runPipeline(id: number, job: PipelineJob, signal: AbortSignal): P
   const pipeline: NativePipeline = new native.Pipeline({
     mode: o.mode,
     memory: o.memory,
-    inference: 'host',
+    inference: torch ? 'device' : 'host',
     inputSize: inputSize!,
     inputType: tensorType(job.input.dtype, 'input'),
     outputRows: rows!,
@@ -73,18 +81,29 @@ async function runPipeline(id: number, job: PipelineJob, signal: AbortSignal): P
   let session: Ort.InferenceSession | null = null;
   try {
     const slots = loaded.frames.map((f) => pipeline.addFrame(f.data, f.width, f.height, f.width * 3));
-    session = await ort.InferenceSession.create(job.modelPath, {
-      executionProviders: ['cpu'],
-      graphOptimizationLevel: 'all',
-      interOpNumThreads: 1,
-      logSeverityLevel: 3,
-      ...(job.threads !== null ? { intraOpNumThreads: job.threads } : {}),
-    });
-    // The model reads the pipeline's input buffer in place: no copy between preprocess and inference.
-    const input = new ort.Tensor(job.input.dtype as 'float32' | 'float16', pipeline.inputView(), job.input.shape as number[]);
-    const output = pipeline.outputView();
-    const feeds = { [job.input.name]: input };
-    const outputName = job.output.name;
+    let inferOnHost: (() => Promise<void>) | null = null;
+    if (torch) {
+      send({ id, event: 'progress', message: `loading ${torch} in libtorch ${info.torch} on ${info.cudaStatus.deviceName}` });
+      pipeline.useTorchInference(torch);
+    } else {
+      session = await ort!.ort.InferenceSession.create(job.modelPath, {
+        executionProviders: ['cpu'],
+        graphOptimizationLevel: 'all',
+        interOpNumThreads: 1,
+        logSeverityLevel: 3,
+        ...(job.threads !== null ? { intraOpNumThreads: job.threads } : {}),
+      });
+      // The model reads the pipeline's input buffer in place: no copy between preprocess and inference.
+      const input = new ort!.ort.Tensor(job.input.dtype as 'float32' | 'float16', pipeline.inputView(), job.input.shape as number[]);
+      const output = pipeline.outputView();
+      const feeds = { [job.input.name]: input };
+      const outputName = job.output.name;
+      const s = session;
+      inferOnHost = async () => {
+        const results = await s.run(feeds);
+        output.set(results[outputName]!.data as Float32Array & Uint16Array);
+      };
+    }
 
     const stagesMs: Record<Phase, Record<string, number[]>> = { warmup: {}, measure: {} };
     const detections: number[] = [];
@@ -100,17 +119,22 @@ async function runPipeline(id: number, job: PipelineJob, signal: AbortSignal): P
     const infer = async (): Promise<number> => {
       const slot = slots[frame++ % slots.length]!;
       const t0 = performance.now();
+      if (!inferOnHost) {
+        // The whole frame on the pipeline's stream, libtorch's kernels between the GPU stages.
+        const done = await pipeline.runFrame(slot);
+        pending = { stages: done.stages, detections: done.detections.length / 6 };
+        return performance.now() - t0;
+      }
       const before = await pipeline.beforeInference(slot);
       const ti = performance.now();
-      const results = await session!.run(feeds);
-      output.set(results[outputName]!.data as Float32Array & Uint16Array);
+      await inferOnHost();
       const inferenceMs = performance.now() - ti;
       const after = await pipeline.afterInference();
       const total = performance.now() - t0;
       pending = { stages: [...before.stages, { name: 'inference', where: 'cpu', clock: 'host', ms: inferenceMs }, ...after.stages], detections: after.detections.length / 6 };
       return total;
     };
-    send({ id, event: 'ready', onnxruntimeVersion: version });
+    send({ id, event: 'ready', runtimeVersion: torch ? info.torch! : ort!.version });
     const result = await measure(infer, job, {
       signal,
       onSample: (p, samples) => {
@@ -123,7 +147,7 @@ async function runPipeline(id: number, job: PipelineJob, signal: AbortSignal): P
       },
     });
     batcher.finish(result);
-    const plan = pipeline.plan().map((s) => (s.name === 'inference' ? { ...s, where: 'cpu' as const, clock: 'host' as const } : s));
+    const plan = torch ? pipeline.plan() : pipeline.plan().map((s) => (s.name === 'inference' ? { ...s, where: 'cpu' as const, clock: 'host' as const } : s));
     return {
       warmupLatencyMs: result.warmupMs,
       latencyMs: result.latencyMs,
@@ -132,7 +156,9 @@ async function runPipeline(id: number, job: PipelineJob, signal: AbortSignal): P
       plan,
       frames: { source: loaded.source, count: loaded.frames.length, width: loaded.frames[0]!.width, height: loaded.frames[0]!.height },
       gpu: info.cudaStatus.devices > 0 ? info.cudaStatus.deviceName : null,
-      inferenceDescription: `onnxruntime ${version} (CPU execution provider) on host buffers`,
+      inferenceDescription: torch
+        ? `PyTorch ${info.torch} (libtorch, TorchScript traced on CUDA) on ${info.cudaStatus.deviceName}, in the pipeline's device buffers on its CUDA stream (no host round trip)`
+        : `onnxruntime ${ort!.version} (CPU execution provider) on host buffers`,
       cancelled: result.cancelled,
       error: result.error ? result.error.message : null,
     };

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 
 #include "jetbench/build_info.h"
 #include "jetbench/detect.h"
@@ -18,6 +19,9 @@
 #include "promise_worker.h"
 #ifdef JETBENCH_WITH_TENSORRT
 #include "tensorrt_binding.h"
+#endif
+#ifdef JETBENCH_WITH_TORCH
+#include "jetbench/torch_inference.h"
 #endif
 
 namespace {
@@ -161,6 +165,7 @@ class PipelineWrap : public Napi::ObjectWrap<PipelineWrap> {
                        {InstanceMethod("addFrame", &PipelineWrap::AddFrame), InstanceMethod("inputView", &PipelineWrap::InputView),
                         InstanceMethod("outputView", &PipelineWrap::OutputView), InstanceMethod("plan", &PipelineWrap::Plan),
                         InstanceMethod("useReplayInference", &PipelineWrap::UseReplayInference),
+                        InstanceMethod("useTorchInference", &PipelineWrap::UseTorchInference),
                         InstanceMethod("beforeInference", &PipelineWrap::BeforeInference),
                         InstanceMethod("afterInference", &PipelineWrap::AfterInference), InstanceMethod("runFrame", &PipelineWrap::RunFrame),
                         InstanceMethod("close", &PipelineWrap::Close)});
@@ -238,6 +243,21 @@ class PipelineWrap : public Napi::ObjectWrap<PipelineWrap> {
       return info.Env().Undefined();
     });
   }
+  /** PyTorch as the device inference: a TorchScript file run by libtorch in the pipeline's own
+   * device buffers and stream (where the addon was built with libtorch). */
+  Napi::Value UseTorchInference(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      if (!info[0].IsString()) throw InvalidArgument("the TorchScript file must be a path");
+#ifdef JETBENCH_WITH_TORCH
+      Pipeline& p = live();
+      if (p.options().inference != InferencePlace::Device) throw InvalidArgument("PyTorch runs as a device inference: create the pipeline with inference 'device'");
+      p.setDeviceInference(makeTorchScriptInference(info[0].As<Napi::String>().Utf8Value(), p.options()));
+      return info.Env().Undefined();
+#else
+      throw std::runtime_error("this native addon was built without libtorch (PyTorch): rebuild it where a CUDA build of torch is importable (node agent.js build-native --force; JETBENCH_PYTHON picks the Python)");
+#endif
+    });
+  }
   using StageWork = std::function<std::vector<StageRecord>(std::vector<Detection>&)>;
   /** Runs one pipeline call on the thread pool; resolves to {stages, detections?}. */
   Napi::Value Queue(Napi::Env env, StageWork work, bool withDetections) {
@@ -299,6 +319,7 @@ Napi::Value BuildInfoJs(const Napi::CallbackInfo& info) {
   o.Set("cuda", JETBENCH_HAS_CUDA != 0);
   o.Set("cudaArchitectures", JETBENCH_CUDA_ARCHITECTURES);
   o.Set("tensorrt", JETBENCH_HAS_TENSORRT ? Napi::Value(Napi::String::New(env, JETBENCH_TENSORRT_VERSION)) : env.Null());
+  o.Set("torch", JETBENCH_HAS_TORCH ? Napi::Value(Napi::String::New(env, JETBENCH_TORCH_VERSION)) : env.Null());
   o.Set("compiler", JETBENCH_COMPILER);
   const CudaAvailability cuda = cudaAvailability();
   auto c = Napi::Object::New(env);
