@@ -440,6 +440,10 @@ export interface Telemetry {
   series: TelemetrySeries;
   /** The run's phases as they happened (trials repeat warm-up and measure), on the series' clock. */
   phases: TelemetryPhase[];
+  /** When each measured sample (samples.latencyMs, in order) began, ms on the series' clock: a
+   * latency lines up with the power, clocks and temperatures of its moment. Absent where the
+   * backend does not time samples one by one (trtexec, whose queries overlap). */
+  sampleStartMs?: number[];
   /** Every measured phase together: what a reader quotes; null without power. */
   energyPerInferenceMj: number | null;
   /** The same less the idle baseline's power over the measured time: what the inferences cost

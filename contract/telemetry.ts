@@ -35,6 +35,8 @@ export interface TelemetryMeta {
   passiveTripC?: Record<string, number>;
   gpu?: Telemetry['gpu'];
   unavailable?: string[];
+  /** When each measured sample began, on the readings' clock (performance.now of the agent). */
+  sampleStartsMs?: readonly number[];
 }
 
 /** NVML clock event reasons that lower clocks under load (nvml.h; 0x1 idle, 0x2 application
@@ -162,6 +164,7 @@ export function buildTelemetry(readings: readonly TelemetryReading[], marks: rea
     ...(meta.passiveTripC && Object.keys(meta.passiveTripC).length > 0 ? { passiveTripC: meta.passiveTripC } : {}),
     ...(meta.gpu ? { gpu: meta.gpu } : {}),
     ...(meta.unavailable?.length ? { unavailable: meta.unavailable } : {}),
+    ...(meta.sampleStartsMs && meta.sampleStartsMs.length === measured && measured > 0 ? { sampleStartMs: meta.sampleStartsMs.map((x) => round(x - t0, 3)) } : {}),
     ...(counter ? { energySource: 'counter' as const } : power ? { energySource: 'integrated-power' as const } : {}),
   };
 }

@@ -149,5 +149,7 @@ export function mergeTelemetry(parts: readonly RunFile[]): Telemetry | undefined
     ...(first.gpu ? { gpu: first.gpu } : {}),
     ...(all.every((t) => t.energySource === first.energySource) && first.energySource ? { energySource: first.energySource } : {}),
     ...(unavailable.length ? { unavailable } : {}),
+    // Each part's sample starts moved with its series, in the joined samples' order.
+    ...(all.every((t, i) => t.sampleStartMs?.length === measured[i]) ? { sampleStartMs: all.flatMap((t, i) => shift(t.sampleStartMs ?? [], offsets[i]!)) } : {}),
   };
 }

@@ -12,8 +12,9 @@ export type Phase = 'warmup' | 'measure';
 export interface MeasureHooks {
   /** Aborted once the run should stop (cancellation); checked between iterations. */
   signal: AbortSignal;
-  /** Called after every sample with the phase's samples so far (the same array, growing). */
-  onSample(phase: Phase, samples: readonly number[]): void;
+  /** Called after every sample with the phase's samples so far (the same array, growing), and for
+   * measured samples their start times (performance.now()), where the loop knows them. */
+  onSample(phase: Phase, samples: readonly number[], startsMs?: readonly number[]): void;
   /** Called as trial `index` (0-based) of `count` begins. */
   onTrial?(index: number, count: number): void;
   /** Called as a phase begins by a session that runs its own loop (trtexec) and reports its
@@ -26,6 +27,9 @@ export interface MeasureResult {
   warmupMs: number[];
   /** Every trial's measured samples, trial after trial. */
   latencyMs: number[];
+  /** When each measured sample began, on performance.now()'s clock of the measuring agent (a
+   * trial process's converted to it); absent where samples are not timed one by one. */
+  startMs?: number[];
   /** How many of warmupMs / latencyMs each trial began took (one entry per trial begun). */
   trials: Array<{ warmupCount: number; count: number }>;
   cancelled: boolean;
@@ -41,7 +45,8 @@ export type MeasureLimits = Pick<RunSpec, 'warmup' | 'warmupMs' | 'iterations' |
  * so a caller streaming them sees one growing series per phase; `trials` says where each trial's are.
  */
 export async function measure(infer: () => Promise<number | void>, limits: MeasureLimits, hooks: MeasureHooks): Promise<MeasureResult> {
-  const result: MeasureResult = { warmupMs: [], latencyMs: [], trials: [], cancelled: false, error: null };
+  const result: MeasureResult = { warmupMs: [], latencyMs: [], startMs: [], trials: [], cancelled: false, error: null };
+  const starts = result.startMs!;
   const trials = limits.trials ?? 1;
   for (let t = 0; t < trials; t++) {
     const trial = { warmupCount: 0, count: 0 };
@@ -69,8 +74,9 @@ export async function measure(infer: () => Promise<number | void>, limits: Measu
         }
         end = performance.now();
         samples.push(typeof own === 'number' ? own : end - t0);
+        if (phase === 'measure') starts.push(t0);
         trial[key]++;
-        hooks.onSample(phase, samples);
+        hooks.onSample(phase, samples, phase === 'measure' ? starts : undefined);
       }
     }
   }

@@ -152,6 +152,8 @@ export async function executeRun(
   let current: { phase: Phase; startMs: number; before: number } | null = null;
   // When the last sample ended: a trial's end, once the next one begins.
   let lastSampleAt: number | null = null;
+  // How many samples of each phase the hooks had seen (batches from trial processes bring many).
+  const seen: Record<Phase, number> = { warmup: 0, measure: 0 };
   let result;
   let extras: Pick<RunFile, 'verification' | 'operators'> = {};
   // Snapshots of /proc around warm-up and measurement (outside the timed loop): what else ran.
@@ -199,13 +201,19 @@ export async function executeRun(
         current = { phase, startMs: now, before: 0 };
         telemetry?.mark(phase, now);
       },
-      onSample: (phase, samples) => {
+      onSample: (phase, samples, startsMs) => {
         const now = performance.now();
-        lastSampleAt = now;
+        const last = samples.length - 1;
+        // The last sample's end: its start plus its latency where the loop gave starts (a trial
+        // process's batches arrive up to 100 ms after their samples), else now.
+        lastSampleAt = startsMs?.[last] !== undefined ? startsMs[last]! + samples[last]! : now;
         if (current?.phase !== phase) {
-          current = { phase, startMs: now - (samples[samples.length - 1] ?? 0), before: samples.length - 1 };
+          const before = seen[phase];
+          const first = startsMs?.[before];
+          current = { phase, startMs: first ?? now - (samples[last] ?? 0), before };
           telemetry?.mark(phase, current.startMs);
         }
+        seen[phase] = samples.length;
         batcher.onSample(phase, samples, now);
         if (now - lastProgress >= PROGRESS_EVERY_MS) {
           lastProgress = now;
@@ -214,7 +222,7 @@ export async function executeRun(
       },
     });
     contentionFindings = await contention.findings();
-    telemetryResult = await telemetry?.finish(result.latencyMs.length);
+    telemetryResult = await telemetry?.finish(result.latencyMs.length, result.startMs);
     if (!result.error && !result.cancelled && (spec.verify || spec.tvm?.profile || session.measure)) {
       live ??= await prepare(' again: the trials ran in their own processes');
       extras = await afterMeasurement(spec, model, live, backends, sinks);

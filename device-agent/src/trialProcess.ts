@@ -19,30 +19,36 @@ import { SampleBatcher } from './sampleBatcher';
 
 type ToChild = { op: 'start'; spec: RunSpec; model: ModelInfo } | { op: 'cancel' };
 type FromChild =
-  | { event: 'batch'; phase: Phase; latencyMs: number[] }
+  /** startEpochMs: the measured samples' starts as performance.timeOrigin + now(), a clock both
+   * processes share (each one's performance.now() counts from its own start). */
+  | { event: 'batch'; phase: Phase; latencyMs: number[]; startEpochMs?: number[] }
   | { event: 'done'; cancelled: boolean; error: string | null };
 
 /** Runs spec.trials trials, each in a new process, with the hooks measure() takes. */
 export async function runTrialsInProcesses(spec: RunSpec, model: ModelInfo, hooks: MeasureHooks): Promise<MeasureResult> {
-  const result: MeasureResult = { warmupMs: [], latencyMs: [], trials: [], cancelled: false, error: null };
+  const result: MeasureResult = { warmupMs: [], latencyMs: [], startMs: [], trials: [], cancelled: false, error: null };
+  const starts = result.startMs!;
   const count = spec.trials ?? 1;
   for (let t = 0; t < count && !result.cancelled && !result.error; t++) {
     const trial = { warmupCount: 0, count: 0 };
     result.trials.push(trial);
     hooks.onTrial?.(t, count);
-    const end = await oneTrial({ ...spec, trials: 1 }, model, hooks.signal, (phase, samples) => {
+    const end = await oneTrial({ ...spec, trials: 1 }, model, hooks.signal, (phase, samples, startEpochMs) => {
       const into = phase === 'warmup' ? result.warmupMs : result.latencyMs;
       into.push(...samples);
+      if (phase === 'measure') starts.push(...(startEpochMs ?? samples.map(() => NaN)).map((e) => e - performance.timeOrigin));
       trial[phase === 'warmup' ? 'warmupCount' : 'count'] += samples.length;
-      hooks.onSample(phase, into);
+      hooks.onSample(phase, into, phase === 'measure' ? starts : undefined);
     });
+    // A trial process that sent no start times (none is expected to) leaves the run without them.
+    if (starts.some((x) => Number.isNaN(x))) delete result.startMs;
     result.cancelled = end.cancelled;
     result.error = end.error ? new Error(count > 1 ? `trial ${t + 1} of ${count}: ${end.error}` : end.error) : null;
   }
   return result;
 }
 
-function oneTrial(spec: RunSpec, model: ModelInfo, signal: AbortSignal, onBatch: (phase: Phase, samples: number[]) => void): Promise<{ cancelled: boolean; error: string | null }> {
+function oneTrial(spec: RunSpec, model: ModelInfo, signal: AbortSignal, onBatch: (phase: Phase, samples: number[], startEpochMs?: number[]) => void): Promise<{ cancelled: boolean; error: string | null }> {
   return new Promise((resolve) => {
     const child = fork(agentScript(), ['trial'], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced', execArgv: ['--no-deprecation'] });
     let stderr = '';
@@ -52,7 +58,7 @@ function oneTrial(spec: RunSpec, model: ModelInfo, signal: AbortSignal, onBatch:
       if (child.connected) child.send({ op: 'cancel' } satisfies ToChild);
     };
     child.on('message', (m: FromChild) => {
-      if (m.event === 'batch') onBatch(m.phase, m.latencyMs);
+      if (m.event === 'batch') onBatch(m.phase, m.latencyMs, m.startEpochMs);
       else done = { cancelled: m.cancelled, error: m.error };
     });
     child.on('error', (e) => {
@@ -89,10 +95,24 @@ export function runTrialProcess(backends: () => ReadonlyMap<string, Backend>): v
     const backend = backends().get(spec.backend);
     if (!backend) throw new Error(`no backend '${spec.backend}' in the trial process`);
     const session = await backend.prepare({ spec, model, progress: () => undefined, signal: stop.signal });
-    const batcher = new SampleBatcher((phase, from, samples) => void send({ event: 'batch', phase, latencyMs: samples.slice(from) }));
+    let starts: readonly number[] = [];
+    const batcher = new SampleBatcher((phase, from, samples) =>
+      void send({
+        event: 'batch',
+        phase,
+        latencyMs: samples.slice(from),
+        ...(phase === 'measure' ? { startEpochMs: starts.slice(from, samples.length).map((t) => performance.timeOrigin + t) } : {}),
+      }),
+    );
     let result: MeasureResult;
     try {
-      result = await measure(session.infer, spec, { signal: stop.signal, onSample: (phase, samples) => batcher.onSample(phase, samples) });
+      result = await measure(session.infer, spec, {
+        signal: stop.signal,
+        onSample: (phase, samples, startsMs) => {
+          if (startsMs) starts = startsMs;
+          batcher.onSample(phase, samples);
+        },
+      });
     } finally {
       await session.dispose().catch(() => undefined);
     }

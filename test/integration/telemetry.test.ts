@@ -53,7 +53,20 @@ test('a run on an Orin Nano tree: idle baseline, power per phase, energy per inf
   assert.match(r.stdout, /While measuring: CPU 730-730 MHz, GPU 621-621 MHz, hottest cpu-thermal 54\.0 °C/);
   const md = await runCli(['report', out]);
   assert.match(md.stdout, /- Power \(VDD_IN\): measuring mean 12\.48 W/);
+  // Each measured sample's start on the telemetry's clock (phases are rounded to 0.1 ms): inside the measured phase, in order, one
+  // after the other (a sample starts after the previous one ended).
+  assertSampleStarts(t.sampleStartMs, run.samples.latencyMs, [measure!]);
 });
+
+/** Sample starts: one per measured sample, increasing by at least the previous latency, each in
+ * one of the measured phases, and every measured phase holding as many as it measured. */
+function assertSampleStarts(starts: number[] | undefined, latencies: number[], measures: Array<{ startMs: number; endMs: number }>): void {
+  assert.ok(starts, 'telemetry.sampleStartMs');
+  assert.equal(starts.length, latencies.length);
+  for (let i = 1; i < starts.length; i++) assert.ok(starts[i]! >= starts[i - 1]! + latencies[i - 1]! - 0.01, `sample ${i} starts at ${starts[i]} ms, before sample ${i - 1} (${starts[i - 1]} + ${latencies[i - 1]} ms) ended`);
+  const per = measures.map((m) => starts.filter((x) => x >= m.startMs - 0.06 && x <= m.endMs + 0.06).length);
+  assert.equal(per.reduce((a, b) => a + b, 0), starts.length, `starts ${starts[0]}..${starts[starts.length - 1]} outside the measured phases ${JSON.stringify(measures.map((m) => [m.startMs, m.endMs]))}`);
+}
 
 test('--trials on an Orin Nano tree: each trial\'s process starting and loading the model is its own phase, outside the idle baseline and the measured energy and clocks', async () => {
   const root = writeJetsonTree(scratchDir(), 'orin-nano-jp6');
@@ -72,6 +85,10 @@ test('--trials on an Orin Nano tree: each trial\'s process starting and loading 
   const energy = measures.reduce((a, p) => a + p.energyJ!, 0);
   assert.ok(Math.abs(t.energyPerInferenceMj! - (1000 * energy) / 60) < 1e-3 * t.energyPerInferenceMj!, 'energy per inference is the measured phases\' over the 60 samples');
   for (const [a, b] of t.phases.slice(1).map((p, i) => [t.phases[i]!, p] as const)) assert.equal(a.endMs, b.startMs, 'phases follow each other');
+  // The trial processes' sample starts, moved onto the agent's clock: 30 in each trial's measured phase.
+  const run = readRun(out);
+  assertSampleStarts(t.sampleStartMs, run.samples.latencyMs, measures);
+  for (const m of measures) assert.equal(t.sampleStartMs!.filter((x) => x >= m.startMs - 0.06 && x <= m.endMs + 0.06).length, 30);
 });
 
 test("on this machine's own /sys: telemetry only from what can be read, the rest said not checked", async () => {

@@ -105,6 +105,12 @@ test('findings: clocks that moved during measurement, over-current events, a zon
   const gappy = buildTelemetry([{ tMs: 0, totalPowerMw: 5 }, { tMs: 100 }], [{ phase: 'measure', atMs: 0 }], 100, 10, { sources: ['ina3221-hwmon'], requestedHz: 10, totalPowerRule: 'VDD_IN' });
   assert.equal(gappy.series.totalPowerMw, undefined);
   assert.equal(gappy.energyPerInferenceMj, null);
+  // Each measured sample's start on the series' clock (its origin the first reading); only when
+  // there is one start per measured sample.
+  const timed = buildTelemetry([{ tMs: 1000, totalPowerMw: 5 }, { tMs: 1100, totalPowerMw: 5 }], [{ phase: 'measure', atMs: 1010 }], 1100, 2, { sources: ['ina3221-hwmon'], requestedHz: 10, totalPowerRule: 'VDD_IN', sampleStartsMs: [1010.25, 1050.5] });
+  assert.deepEqual(timed.sampleStartMs, [10.25, 50.5]);
+  const short = buildTelemetry([{ tMs: 1000, totalPowerMw: 5 }], [{ phase: 'measure', atMs: 1010 }], 1100, 3, { sources: ['ina3221-hwmon'], requestedHz: 10, totalPowerRule: 'VDD_IN', sampleStartsMs: [1010] });
+  assert.equal(short.sampleStartMs, undefined);
 });
 
 test('the watch samples a tree at its rate while the phases go, and counts over-current events across the run', async () => {

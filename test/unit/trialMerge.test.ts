@@ -116,6 +116,14 @@ test('mergeTelemetry: series follow each other on the wall clock, phases shifted
   const counter = (e: number[]) => ({ ...telemetry([1, 1, 1], 1, 1, 0), series: { tMs: [0, 100, 200], energyMj: e } });
   assert.deepEqual(mergeTelemetry([{ ...a, telemetry: counter([0, 5, 10]) }, { ...b, telemetry: counter([0, 7, 9]) }])!.series.energyMj, [0, 5, 10, 10, 17, 19]);
   assert.equal(mergeTelemetry([a, part(10, 10, 2)]), undefined);
+  // Sample starts move with their part's series; a part without them leaves the join without them.
+  const starts = (n: number, from: number) => Array.from({ length: n }, (_, i) => from + 2 * i);
+  const sa = { ...a, telemetry: { ...a.telemetry, sampleStartMs: starts(40, 100) } };
+  const sb = { ...b, telemetry: { ...b.telemetry, sampleStartMs: starts(120, 100) } };
+  const joined = mergeTelemetry([sa, sb])!.sampleStartMs!;
+  assert.equal(joined.length, 160);
+  assert.deepEqual([joined[0], joined[39], joined[40], joined[159]], [100, 178, 10100, 10338]);
+  assert.equal(mergeTelemetry([sa, b])!.sampleStartMs, undefined);
 });
 
 test('bench --vs: each configuration is the command\'s flags with its own over them; whole-command flags are refused inside --vs', () => {

@@ -170,8 +170,9 @@ export class TelemetryWatch {
     });
   }
 
-  /** Stops sampling and summarises, `measured` inferences having been measured. */
-  async finish(measured: number): Promise<Telemetry> {
+  /** Stops sampling and summarises, `measured` inferences having been measured (each begun at
+   * `sampleStartsMs`, on performance.now()'s clock, where known). */
+  async finish(measured: number, sampleStartsMs?: readonly number[]): Promise<Telemetry> {
     const endMs = performance.now();
     // The worker's last reading, taken as it stops (after the end).
     this.worker?.postMessage('stop');
@@ -199,6 +200,7 @@ export class TelemetryWatch {
       totalPowerRule: this.totalPowerRule(),
       ...(overCurrent.length > 0 ? { overCurrent } : {}),
       passiveTripC: this.sensors.passiveTripC,
+      ...(sampleStartsMs ? { sampleStartsMs } : {}),
     });
   }
 
