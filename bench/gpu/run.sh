@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The GPU suite and benchmarks in one go, for a machine with a CUDA GPU, nvcc, CMake, GoogleTest
 # (optional) and PyTorch/torchvision/OpenCV for the anchors:  bash bench/gpu/run.sh INPUTS OUTDIR
-#   INPUTS: frame1.bgr, pred1.f32, ... from bench/gpu/make-inputs.ts.
+#   INPUTS: frame1.bgr, pred1.f32, pred2.f32, nms4500.f32, nms9000.f32, nms20000.f32 from
+#   bench/gpu/make-inputs.ts.
 # Builds native/ with CUDA, runs the GPU tests (kernels vs CPU references, every memory mode), then
 # the benchmarks side by side, and prints the table (bench/gpu/summarize.py).
 set -uo pipefail
@@ -26,9 +27,11 @@ RESULTS="$OUT/results.jsonl"
 : >"$RESULTS"
 "$BUILD/jetbench_gpu_bench" preprocess "$IN/frame1.bgr" 1920 1080 500 >>"$RESULTS" || status=1
 python3 "$ROOT/bench/gpu/anchors.py" preprocess "$IN/frame1.bgr" 1920 1080 500 >>"$RESULTS" || status=1
-for seed in 1 2; do
-  "$BUILD/jetbench_gpu_bench" nms "$IN/pred$seed.f32" 25200 85 500 "$OUT/ours$seed.det" >>"$RESULTS" || status=1
-  python3 "$ROOT/bench/gpu/anchors.py" nms "$IN/pred$seed.f32" 25200 85 500 "$OUT/ours$seed.det" >>"$RESULTS" || status=1
+# yolov5s's real output (~450 candidates), then the synthetic 4,500 / 9,000 / 20,000 candidates.
+for name in pred1 pred2 nms4500 nms9000 nms20000; do
+  [[ -f "$IN/$name.f32" ]] || { echo "missing $IN/$name.f32 (bench/gpu/make-inputs.ts writes it)"; status=1; continue; }
+  "$BUILD/jetbench_gpu_bench" nms "$IN/$name.f32" 25200 85 500 "$OUT/ours-$name.det" >>"$RESULTS" || status=1
+  python3 "$ROOT/bench/gpu/anchors.py" nms "$IN/$name.f32" 25200 85 500 "$OUT/ours-$name.det" >>"$RESULTS" || status=1
 done
 "$BUILD/jetbench_gpu_bench" pipeline "$IN/frame1.bgr" 1920 1080 "$IN/pred1.f32" 300 >>"$RESULTS" || status=1
 python3 "$ROOT/bench/gpu/summarize.py" "$RESULTS" | tee "$OUT/summary.txt"

@@ -67,9 +67,26 @@ int preprocess(int argc, char** argv) {
   const double bw = deviceBandwidthBytesPerMs();
   std::ostringstream json;
   json << "{\"bench\":\"preprocess\",\"width\":" << w << ",\"height\":" << h << ",\"deviceBandwidthGBs\":" << bw / 1e6;
+  // Launch overhead for scale: an empty 4-byte memset between the same two events.
+  {
+    CudaStream s;
+    DeviceBuffer tiny(4);
+    std::vector<double> ms;
+    for (int i = 0; i < 220; ++i) {
+      CudaEvent a, b;
+      a.record(s.get());
+      JB_CUDA(cudaMemsetAsync(tiny.get(), 0, 4, s.get()));
+      b.record(s.get());
+      s.sync();
+      if (i >= 20) ms.push_back(b.since(a));
+    }
+    json << ",\"tinyMemsetMs\":" << median(ms);
+  }
   for (TensorType t : {TensorType::Float32, TensorType::Float16}) {
     DeviceBuffer out(3 * 640 * 640 * elementBytes(t));
     CudaStream s;
+    const double bytes = double(frame.size()) + double(out.bytes());
+    json << ",\"" << tensorTypeName(t) << "\":{\"bytesMoved\":" << bytes << ",\"floorMs\":" << bytes / bw;
     std::vector<CudaEvent> ev(2 * iters);
     for (int i = 0; i < 20; ++i) letterboxGpu(FrameView{frames[i % copies].as<std::uint8_t>(), w, h, 3 * w}, 640, t, out.get(), s.get());
     for (int i = 0; i < iters; ++i) {
@@ -91,9 +108,8 @@ int preprocess(int argc, char** argv) {
       s.sync();
       amortized.push_back(b.since(a) / 100.0);
     }
-    const double bytes = double(frame.size()) + double(out.bytes());
-    json << ",\"" << tensorTypeName(t) << "\":{\"medianMs\":" << median(ms) << ",\"backToBackMs\":" << median(amortized) << ",\"bytesMoved\":" << bytes
-         << ",\"floorMs\":" << bytes / bw << "}";
+    json << ",\"medianMs\":" << median(ms) << ",\"backToBackMs\":" << median(amortized);
+    json << "}";
   }
   // The CPU reference on one frame, for scale.
   std::vector<float> cpuOut(3 * 640 * 640);
@@ -128,6 +144,30 @@ int nms(int argc, char** argv) {
   s.sync();
   std::vector<double> ms;
   for (int i = 0; i < iters; ++i) ms.push_back(ev[2 * i + 1].since(ev[2 * i]));
+  // The same launches one by one from the host (no graph): the host's launch cost shows here.
+  std::vector<double> directMs;
+  g.setUseGraph(false);
+  for (int i = 0; i < 20; ++i) g.enqueue(dPred.get(), TensorType::Float32, dDets.as<Detection>(), dCount.as<int>(), s.get());
+  for (int i = 0; i < iters; ++i) {
+    ev[2 * i].record(s.get());
+    g.enqueue(dPred.get(), TensorType::Float32, dDets.as<Detection>(), dCount.as<int>(), s.get());
+    ev[2 * i + 1].record(s.get());
+  }
+  s.sync();
+  for (int i = 0; i < iters; ++i) directMs.push_back(ev[2 * i + 1].since(ev[2 * i]));
+  g.setUseGraph(true);
+  // Per stage (separate launches with an event between each stage: their sum exceeds the whole).
+  std::vector<std::vector<double>> stageMs(GpuNms::kStages);
+  {
+    std::vector<CudaEvent> st(GpuNms::kStages + 1);
+    std::vector<cudaEvent_t> raw;
+    for (auto& e : st) raw.push_back(e.get());
+    for (int i = 0; i < std::min(iters, 200); ++i) {
+      g.enqueue(dPred.get(), TensorType::Float32, dDets.as<Detection>(), dCount.as<int>(), s.get(), raw.data());
+      s.sync();
+      for (int k = 0; k < GpuNms::kStages; ++k) stageMs[k].push_back(st[k + 1].since(st[k]));
+    }
+  }
   int count = 0;
   JB_CUDA(cudaMemcpy(&count, dCount.get(), sizeof(int), cudaMemcpyDeviceToHost));
   std::vector<Detection> d(count);
@@ -143,15 +183,29 @@ int nms(int argc, char** argv) {
     cpuMs.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
   int candidates = 0;
+  std::vector<int> perClass(cols - 5, 0);
   for (int r = 0; r < rows; ++r) {
     const float* p = reinterpret_cast<const float*>(pred.data()) + std::size_t(r) * cols;
     float box[4], score;
     int cls;
-    if (decodeRow([p](int i) { return p[i]; }, cols, o.confThreshold, box, &score, &cls)) ++candidates;
+    if (decodeRow([p](int i) { return p[i]; }, cols, o.confThreshold, box, &score, &cls)) {
+      ++candidates;
+      ++perClass[cls];
+    }
   }
+  const int classes = static_cast<int>(std::count_if(perClass.begin(), perClass.end(), [](int n) { return n > 0; }));
+  const int largestClass = perClass.empty() ? 0 : *std::max_element(perClass.begin(), perClass.end());
+  std::string input = argv[2];
+  input = input.substr(input.find_last_of('/') + 1);
   const bool same = ref.size() == d.size() && std::memcmp(ref.data(), d.data(), sizeof(Detection) * d.size()) == 0;
-  std::cout << "{\"bench\":\"nms\",\"rows\":" << rows << ",\"candidates\":" << candidates << ",\"kept\":" << count << ",\"medianMs\":" << median(ms)
-            << ",\"cpuReferenceMs\":" << median(cpuMs) << ",\"sameAsCpuReference\":" << (same ? "true" : "false") << "}" << std::endl;
+  std::cout << "{\"bench\":\"nms\",\"input\":\"" << input << "\",\"rows\":" << rows << ",\"candidates\":" << candidates << ",\"classes\":" << classes
+            << ",\"largestClass\":" << largestClass << ",\"kept\":" << count << ",\"medianMs\":" << median(ms) << ",\"directMs\":" << median(directMs) << ",\"minMs\":" << *std::min_element(ms.begin(), ms.end())
+            << ",\"cpuReferenceMs\":" << median(cpuMs) << ",\"deviceBytes\":" << g.deviceBytes() << ",\"stagesMs\":{" << [&] {
+                 std::ostringstream o;
+                 for (int k = 0; k < GpuNms::kStages; ++k) o << (k ? "," : "") << "\"" << GpuNms::stageName(k) << "\":" << median(stageMs[k]);
+                 return o.str();
+               }() << "}" << ",\"sameAsCpuReference\":" << (same ? "true" : "false") << "}"
+            << std::endl;
   return same ? 0 : 1;
 }
 

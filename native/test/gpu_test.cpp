@@ -2,6 +2,7 @@
 // Fresh random inputs for every case, outputs poisoned before each run, every memory mode.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstring>
@@ -76,7 +77,7 @@ void expectLetterboxEqual(int w, int h, int padBytes, TensorType type, int size)
     maxDiff = std::max(maxDiff, std::fabs(double(a) - b));
   }
   // Stated tolerance: the same float operations (no FMA on either side), so equal up to 1e-6.
-  EXPECT_LE(maxDiff, 1e-6) << w << "x" << h << " pad " << padBytes << " " << tensorTypeName(type);
+  EXPECT_LE(maxDiff, 1e-6) << w << "x" << h << " pad " << padBytes << " " << tensorTypeName(type) << " size " << size;
 }
 
 }  // namespace
@@ -89,6 +90,10 @@ TEST(GpuLetterbox, EqualsTheCpuReferenceOnManyFramesAndSizes) {
     for (TensorType t : {TensorType::Float32, TensorType::Float16}) expectLetterboxEqual(s.w, s.h, s.pad, t, 640);
   }
   expectLetterboxEqual(1920, 1080, 0, TensorType::Float32, 320);
+  for (TensorType t : {TensorType::Float32, TensorType::Float16}) {
+    expectLetterboxEqual(1920, 1080, 0, t, 322);
+    expectLetterboxEqual(333, 777, 2, t, 251);
+  }
 }
 
 namespace {
@@ -177,6 +182,213 @@ TEST(GpuNms, KeepsExactlyTheCpuReferenceBoxes) {
     std::memcpy(hbytes.data(), half.data(), hbytes.size());
     expectSameDetections(decodeNmsCpu(hv, c.o), gpuNms(hbytes, c.rows, c.cols, TensorType::Float16, c.o), "fp16 case " + std::to_string(index));
     ++index;
+  }
+}
+
+namespace {
+
+/** Exactly `candidates` rows above the default thresholds, in overlapping clusters of boxes over
+ * `classes` classes (class 0 the most frequent), the other rows below the objectness or the class
+ * threshold. With `ties`, every candidate's score is a multiple of 1/64 (objectness exactly 1), so
+ * many candidates share a score and only the row decides their order; some rows are duplicated. */
+std::vector<float> clusteredPredictions(int rows, int cols, int candidates, int classes, bool ties) {
+  std::vector<float> p(std::size_t(rows) * cols);
+  std::uniform_real_distribution<float> u(0.f, 1.f);
+  const int clusters = std::max(1, candidates / 60);
+  std::vector<std::array<float, 5>> objs;
+  for (int k = 0; k < clusters; ++k) {
+    const float r = u(rng());
+    objs.push_back({u(rng()) * 640, u(rng()) * 640, 10 + u(rng()) * 200, 10 + u(rng()) * 200, float(int(r * r * classes) % classes)});
+  }
+  std::vector<int> order(rows);
+  for (int i = 0; i < rows; ++i) order[i] = i;
+  std::shuffle(order.begin(), order.end(), rng());
+  for (int n = 0; n < rows; ++n) {
+    const int r = order[n];
+    float* row = &p[std::size_t(r) * cols];
+    const bool candidate = n < candidates;
+    const auto& o = objs[std::size_t(u(rng()) * objs.size()) % objs.size()];
+    for (int c = 5; c < cols; ++c) row[c] = 0.2f * u(rng());
+    if (candidate) {
+      row[0] = o[0] + (u(rng()) - 0.5f) * 30;
+      row[1] = o[1] + (u(rng()) - 0.5f) * 30;
+      row[2] = o[2] * (0.7f + 0.6f * u(rng()));
+      row[3] = o[3] * (0.7f + 0.6f * u(rng()));
+      if (ties) {
+        row[4] = 1.f;
+        row[5 + int(o[4])] = float(17 + int(u(rng()) * 47)) / 64.f;  // 0.27 .. 0.98, 47 values
+      } else {
+        row[4] = 0.5f + 0.5f * u(rng());
+        row[5 + int(o[4])] = 0.55f + 0.45f * u(rng());
+      }
+    } else {
+      row[0] = u(rng()) * 640;
+      row[1] = u(rng()) * 640;
+      row[2] = 5 + u(rng()) * 100;
+      row[3] = 5 + u(rng()) * 100;
+      // Half below the objectness threshold, half above it with every class score too low.
+      row[4] = n % 2 ? 0.24f * u(rng()) : 0.3f + 0.2f * u(rng());
+    }
+  }
+  if (ties) {  // exact duplicates among the candidates (same box, same score, other rows)
+    for (int k = 0; k < candidates / 20; ++k) {
+      const int from = order[k], to = order[candidates - 1 - k];
+      std::copy_n(&p[std::size_t(from) * cols], cols, &p[std::size_t(to) * cols]);
+    }
+  }
+  return p;
+}
+
+int countCandidates(const std::vector<float>& pred, int rows, int cols, float conf) {
+  int n = 0;
+  for (int r = 0; r < rows; ++r) {
+    const float* p = &pred[std::size_t(r) * cols];
+    float box[4], score;
+    int cls;
+    if (decodeRow([p](int i) { return p[i]; }, cols, conf, box, &score, &cls)) ++n;
+  }
+  return n;
+}
+
+void expectGpuEqualsCpu(const std::vector<float>& pred, int rows, int cols, const NmsOptions& o, const std::string& what) {
+  const auto cpu = decodeNmsCpu(PredictionsView{pred.data(), TensorType::Float32, rows, cols}, o);
+  std::vector<std::uint8_t> bytes(pred.size() * 4);
+  std::memcpy(bytes.data(), pred.data(), bytes.size());
+  expectSameDetections(cpu, gpuNms(bytes, rows, cols, TensorType::Float32, o), what + " fp32");
+  std::vector<std::uint16_t> half(pred.size());
+  for (std::size_t i = 0; i < pred.size(); ++i) half[i] = floatToHalfBits(pred[i]);
+  std::vector<std::uint8_t> hbytes(half.size() * 2);
+  std::memcpy(hbytes.data(), half.data(), hbytes.size());
+  expectSameDetections(decodeNmsCpu(PredictionsView{half.data(), TensorType::Float16, rows, cols}, o),
+                       gpuNms(hbytes, rows, cols, TensorType::Float16, o), what + " fp16");
+}
+
+}  // namespace
+
+TEST(GpuNms, KeepsTheCpuReferenceBoxesAtThousandsOfCandidates) {
+  struct Case {
+    int candidates, classes;
+    bool ties;
+    NmsOptions o;
+    const char* what;
+  };
+  NmsOptions fewDetections;
+  fewDetections.maxDetections = 25;
+  NmsOptions oneDetection;
+  oneDetection.maxDetections = 1;
+  NmsOptions manyDetections;
+  manyDetections.maxDetections = 5000;
+  NmsOptions tight;
+  tight.iouThreshold = 0.2f;
+  const std::vector<Case> cases = {
+      {4500, 8, false, NmsOptions{}, "4500 candidates, 8 classes"},
+      {9000, 8, false, NmsOptions{}, "9000 candidates, 8 classes"},
+      {20000, 8, false, NmsOptions{}, "20000 candidates, 8 classes"},
+      {20000, 1, false, NmsOptions{}, "20000 candidates, one class"},
+      {20000, 80, false, NmsOptions{}, "20000 candidates, 80 classes"},
+      {4097, 3, true, NmsOptions{}, "4097 candidates with tied scores and duplicate rows"},
+      {18000, 5, true, NmsOptions{}, "18000 candidates with tied scores and duplicate rows"},
+      {12000, 6, false, fewDetections, "12000 candidates, maxDetections 25"},
+      {12000, 6, true, oneDetection, "12000 candidates with ties, maxDetections 1"},
+      {15000, 4, false, manyDetections, "15000 candidates, maxDetections 5000"},
+      {9000, 8, false, tight, "9000 candidates, IoU 0.2"},
+  };
+  for (const auto& c : cases) {
+    const auto pred = clusteredPredictions(25200, 85, c.candidates, c.classes, c.ties);
+    ASSERT_EQ(countCandidates(pred, 25200, 85, c.o.confThreshold), c.candidates) << c.what;
+    const auto cpu = decodeNmsCpu(PredictionsView{pred.data(), TensorType::Float32, 25200, 85}, c.o);
+    ASSERT_GT(cpu.size(), 0u) << c.what;
+    expectGpuEqualsCpu(pred, 25200, 85, c.o, c.what);
+  }
+}
+
+TEST(GpuNms, KeepsTheCpuReferenceBoxesWithAMaxCandidatesCap) {
+  // rows > maxCandidates: the kernels select the cap's key on the device (radix select).
+  NmsOptions capped;
+  capped.maxCandidates = 5000;
+  expectGpuEqualsCpu(clusteredPredictions(25200, 85, 20000, 8, false), 25200, 85, capped, "20000 candidates, maxCandidates 5000");
+  capped.maxCandidates = 4096;
+  expectGpuEqualsCpu(clusteredPredictions(25200, 85, 9000, 3, true), 25200, 85, capped, "9000 tied candidates, maxCandidates 4096");
+  capped.maxCandidates = 24000;  // the cap does not bind
+  expectGpuEqualsCpu(clusteredPredictions(25200, 85, 20000, 8, false), 25200, 85, capped, "20000 candidates, maxCandidates 24000");
+  NmsOptions all;
+  all.confThreshold = 0.f;  // every row a candidate
+  all.maxCandidates = 25199;
+  expectGpuEqualsCpu(clusteredPredictions(25200, 85, 9000, 8, false), 25200, 85, all, "every row, maxCandidates 25199");
+}
+
+TEST(GpuNms, KeepsTheCpuReferenceBoxesWithManyClassesAndOddShapes) {
+  // More classes than one block scans at once (1024), few rows, one class, one row.
+  expectGpuEqualsCpu(clusteredPredictions(6000, 5 + 1500, 5000, 1500, false), 6000, 5 + 1500, NmsOptions{}, "1500 classes");
+  expectGpuEqualsCpu(clusteredPredictions(3000, 6, 2900, 1, true), 3000, 6, NmsOptions{}, "one class column");
+  expectGpuEqualsCpu(clusteredPredictions(1, 85, 1, 3, false), 1, 85, NmsOptions{}, "one row");
+  expectGpuEqualsCpu(clusteredPredictions(100, 85, 0, 3, false), 100, 85, NmsOptions{}, "no candidates");
+}
+
+TEST(GpuNms, ReplaysFromACudaGraphOnNewInputs) {
+  // No host sync inside enqueue: it captures into a graph, and each replay gives the reference.
+  const int rows = 25200, cols = 85;
+  NmsOptions o;
+  GpuNms nms(rows, cols, o);
+  CudaStream stream;
+  DeviceBuffer dPred(std::size_t(rows) * cols * 4), dDets(sizeof(Detection) * o.maxDetections), dCount(sizeof(int));
+  cudaGraph_t graph = nullptr;
+  JB_CUDA(cudaStreamBeginCapture(stream.get(), cudaStreamCaptureModeThreadLocal));
+  nms.enqueue(dPred.get(), TensorType::Float32, dDets.as<Detection>(), dCount.as<int>(), stream.get());
+  JB_CUDA(cudaStreamEndCapture(stream.get(), &graph));
+  cudaGraphExec_t exec = nullptr;
+  const cudaError_t inst = cudaGraphInstantiate(&exec, graph, 0);
+  cudaGraphDestroy(graph);
+  JB_CUDA(inst);
+  struct ExecOwner {
+    cudaGraphExec_t e;
+    ~ExecOwner() { cudaGraphExecDestroy(e); }
+  } owner{exec};
+  for (int candidates : {450, 20000, 4500, 0, 9000}) {
+    const auto pred = clusteredPredictions(rows, cols, candidates, 8, candidates == 4500);
+    JB_CUDA(cudaMemcpy(dPred.get(), pred.data(), pred.size() * 4, cudaMemcpyHostToDevice));
+    JB_CUDA(cudaMemset(dCount.get(), 0xFF, sizeof(int)));
+    JB_CUDA(cudaGraphLaunch(exec, stream.get()));
+    stream.sync();
+    int count = -1;
+    JB_CUDA(cudaMemcpy(&count, dCount.get(), sizeof(int), cudaMemcpyDeviceToHost));
+    ASSERT_GE(count, 0);
+    std::vector<Detection> d(count);
+    if (count > 0) JB_CUDA(cudaMemcpy(d.data(), dDets.get(), sizeof(Detection) * count, cudaMemcpyDeviceToHost));
+    expectSameDetections(decodeNmsCpu(PredictionsView{pred.data(), TensorType::Float32, rows, cols}, o), d,
+                         "graph replay, " + std::to_string(candidates) + " candidates");
+  }
+}
+
+TEST(GpuNms, ReusesItsOwnGraphsAcrossInputsAndOutputBuffers) {
+  // Outside a capture, enqueue replays one cached graph per set of pointers (at most 4 kept):
+  // six output buffers in turn replace cached graphs; every result must equal the reference.
+  const int rows = 25200, cols = 85;
+  NmsOptions o;
+  GpuNms nms(rows, cols, o);
+  CudaStream stream;
+  DeviceBuffer dPred(std::size_t(rows) * cols * 4);
+  std::vector<DeviceBuffer> dets, counts;
+  for (int b = 0; b < 6; ++b) {
+    dets.emplace_back(sizeof(Detection) * o.maxDetections);
+    counts.emplace_back(sizeof(int));
+  }
+  int round = 0;
+  for (int candidates : {300, 9000, 450, 20000, 4500, 45, 15000, 450, 9000, 20000, 600, 4500}) {
+    const auto pred = clusteredPredictions(rows, cols, candidates, 1 + round % 8, round % 3 == 0);
+    const auto expected = decodeNmsCpu(PredictionsView{pred.data(), TensorType::Float32, rows, cols}, o);
+    const int b = round % 6;
+    JB_CUDA(cudaMemcpy(dPred.get(), pred.data(), pred.size() * 4, cudaMemcpyHostToDevice));
+    JB_CUDA(cudaMemset(counts[b].get(), 0xFF, sizeof(int)));
+    nms.enqueue(dPred.get(), TensorType::Float32, dets[b].as<Detection>(), counts[b].as<int>(), stream.get());
+    stream.sync();
+    int count = -1;
+    JB_CUDA(cudaMemcpy(&count, counts[b].get(), sizeof(int), cudaMemcpyDeviceToHost));
+    ASSERT_GE(count, 0);
+    std::vector<Detection> d(count);
+    if (count > 0) JB_CUDA(cudaMemcpy(d.data(), dets[b].get(), sizeof(Detection) * count, cudaMemcpyDeviceToHost));
+    expectSameDetections(expected, d, "round " + std::to_string(round) + ", " + std::to_string(candidates) + " candidates");
+    ++round;
   }
 }
 

@@ -37,8 +37,19 @@ struct PredictionsView {
 void validatePredictions(const PredictionsView& p);
 void validateNmsOptions(const NmsOptions& o);
 
+/** xywh (centre, size) -> xyxy, the same float operations on CPU and GPU. */
+template <typename Load>
+JB_HD void decodeBox(Load load, float* box) {
+  const float cx = load(0), cy = load(1), hw = load(2) / 2.f, hh = load(3) / 2.f;
+  box[0] = cx - hw;
+  box[1] = cy - hh;
+  box[2] = cx + hw;
+  box[3] = cy + hh;
+}
+
 /** A candidate's box and score, computed identically on CPU and GPU. Returns false when the
- * row is below the confidence threshold. Ties between classes go to the lowest class index. */
+ * row is below the confidence threshold. Ties between classes go to the lowest class index. (The
+ * GPU decode takes the same first maximum with a few lanes per row: see detect.cu.) */
 template <typename Load>
 JB_HD bool decodeRow(Load load, int cols, float confThreshold, float* box, float* score, int* classId) {
   const float obj = load(4);
@@ -53,11 +64,7 @@ JB_HD bool decodeRow(Load load, int cols, float confThreshold, float* box, float
     }
   }
   if (!(best > confThreshold)) return false;
-  const float cx = load(0), cy = load(1), hw = load(2) / 2.f, hh = load(3) / 2.f;
-  box[0] = cx - hw;
-  box[1] = cy - hh;
-  box[2] = cx + hw;
-  box[3] = cy + hh;
+  decodeBox(load, box);
   *score = best;
   *classId = bestClass;
   return true;
