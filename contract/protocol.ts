@@ -83,8 +83,9 @@ export interface TensorrtOptions {
 export interface PytorchOptions {
   /** `cuda` or `cpu`; null = CUDA where PyTorch sees a GPU, else the CPU (the run records which). */
   device: 'cuda' | 'cpu' | null;
-  /** `eager` (module call per sample) or `cuda-graph` (captured once, replayed per sample). */
-  mode: 'eager' | 'cuda-graph';
+  /** `eager` (module call per sample), `cuda-graph` (captured once, replayed per sample) or
+   * `compile` (torch.compile with TorchInductor; its compile time is the run's build, in the artifact). */
+  mode: 'eager' | 'cuda-graph' | 'compile';
   /** What a sample spans: `device` = CUDA events around the forward pass on inputs already on the
    * GPU (on the CPU: the host clock around it); `host` = the host clock around copying inputs in,
    * the forward pass and copying outputs back, as ONNX Runtime's samples are; null = device on
@@ -294,7 +295,7 @@ export interface ModelInfo {
 
 /** A built artifact (TensorRT engine, TVM module); null for backends that run the model file. */
 export interface ArtifactInfo {
-  kind: 'tensorrt-engine' | 'tvm-module' | 'torchscript-module';
+  kind: 'tensorrt-engine' | 'tvm-module' | 'torchscript-module' | 'torch-compiled';
   path: string;
   bytes: number;
   buildMs: number;

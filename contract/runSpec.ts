@@ -185,7 +185,7 @@ function checkPytorch(o: unknown, backend: unknown): SpecProblem[] {
   if (backend !== 'pytorch') return [{ field: 'pytorch', message: `applies to backend pytorch only (backend is ${shown(backend)})` }];
   c.known(o, PYTORCH_KEYS);
   if (o.device !== null) c.oneOf('device', o.device, ['cuda', 'cpu'] as const);
-  c.oneOf('mode', o.mode, ['eager', 'cuda-graph'] as const);
+  c.oneOf('mode', o.mode, ['eager', 'cuda-graph', 'compile'] as const);
   if (o.span !== null) c.oneOf('span', o.span, ['device', 'host'] as const);
   if (typeof o.tf32 !== 'boolean') c.add('tf32', `must be true or false (got ${shown(o.tf32)})`);
   c.text('python', o.python, SPEC_LIMITS.pathChars, true);

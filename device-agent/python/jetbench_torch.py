@@ -12,8 +12,8 @@ Errors: {"event": "error", "kind": ..., "message": ...} and exit code 1.
 
 SPEC: {"model": path (.onnx through onnx2torch, or a TorchScript .pt / torch.export .pt2),
        "inputs": [{"name", "dtype", "shape", "file"}], "device": "cuda"|"cpu"|null,
-       "precision": "fp32"|"fp16"|"bf16", "mode": "eager"|"cuda-graph", "span": "device"|"host",
-       "tf32": bool, "threads": int|null}
+       "precision": "fp32"|"fp16"|"bf16", "mode": "eager"|"cuda-graph"|"compile", "span": "device"|"host",
+       "tf32": bool, "threads": int|null, "compileCache": dir for TorchInductor's cache (mode compile)}
 """
 import os
 import sys
@@ -124,9 +124,92 @@ def flat_outputs(out):
     return [out]
 
 
+def _static_slice(x, flip_dims, pos_slices, neg_slices):
+    """onnx2torch's Slice with its starts/ends/axes/steps already turned into Python slices."""
+    if flip_dims:
+        x = x.flip(list(flip_dims))
+    if pos_slices:
+        x = x[tuple(pos_slices)]
+    if neg_slices:
+        x = x[tuple(neg_slices)]
+    return x
+
+
+def _stored(module, node):
+    """The tensor a get_attr node reads (an ONNX initializer), or None for anything computed."""
+    if node is None or getattr(node, "op", None) != "get_attr":
+        return None
+    value = module
+    for part in node.target.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def fold_static_shapes(torch, module):
+    """onnx2torch's Reshape builds torch.Size from its shape tensor and its Slice branches on its
+    starts/ends/steps tensors on every call, which TorchDynamo cannot trace (a FakeTensor is not an
+    int: a graph break or an error at each one). Where those tensors are stored initializers, the
+    call becomes torch.reshape or indexing with Python integers, so the graph compiles whole.
+    Returns (reshapes folded, slices folded)."""
+    graph = getattr(module, "graph", None)
+    if graph is None:
+        return 0, 0
+    try:
+        from onnx2torch.node_converters.reshape import OnnxReshape
+        from onnx2torch.node_converters.slice import OnnxSlice, _get_slices
+    except ImportError:
+        return 0, 0
+    reshapes = slices = 0
+    for node in list(graph.nodes):
+        if node.op != "call_module" or node.kwargs:
+            continue
+        target = module.get_submodule(node.target)
+        replacement = None
+        if isinstance(target, OnnxReshape) and len(node.args) == 2:
+            shape = _stored(module, node.args[1])
+            dims = None if shape is None else [int(d) for d in shape.reshape(-1).tolist()]
+            if dims is not None and 0 not in dims:  # 0 = copy the input's dimension: left as it is
+                with graph.inserting_after(node):
+                    replacement = graph.call_function(torch.reshape, (node.args[0], tuple(dims)))
+                reshapes += 1
+        elif isinstance(target, OnnxSlice) and 3 <= len(node.args) <= 5:
+            rest = list(node.args[1:]) + [None] * (5 - len(node.args))
+            values = [_stored(module, a) for a in rest]
+            if all(v is not None or a is None for v, a in zip(values, rest)) and values[0] is not None and values[1] is not None:
+                flip, pos, neg = _get_slices(*values)
+
+                def ints(items):
+                    return [slice(int(i.start), int(i.stop), int(i.step)) if isinstance(i, slice) and i.start is not None else i for i in items]
+
+                with graph.inserting_after(node):
+                    replacement = graph.call_function(_static_slice, (node.args[0], tuple(int(d) for d in flip), tuple(ints(pos)), tuple(ints(neg))))
+                slices += 1
+        if replacement is not None:
+            node.replace_all_uses_with(replacement)
+            graph.erase_node(node)
+    if reshapes or slices:
+        graph.eliminate_dead_code()
+        module.recompile()
+    return reshapes, slices
+
+
+def tree_bytes(root):
+    total = 0
+    for base, _dirs, files in os.walk(root):
+        for name in files:
+            try:
+                total += os.path.getsize(os.path.join(base, name))
+            except OSError:
+                pass
+    return total
+
+
 class Session:
     def __init__(self, spec):
         import numpy as np
+        if spec.get("mode") == "compile" and spec.get("compileCache"):
+            # Before torch is imported: TorchInductor reads its cache directory once.
+            os.environ["TORCHINDUCTOR_CACHE_DIR"] = spec["compileCache"]
         torch = import_torch()
         self.torch = torch
         want = spec.get("device")
@@ -166,9 +249,13 @@ class Session:
         self.span = spec.get("span") or ("device" if self.cuda else "host")
         self.graph = None
         self.static_out = None
+        self.compile_ms = None
+        self.compile_info = {}
         torch.set_grad_enabled(False)
         if self.mode == "cuda-graph":
             self._capture()
+        elif self.mode == "compile":
+            self._compile(spec.get("compileCache"))
         if self.cuda:
             self.start = torch.cuda.Event(enable_timing=True)
             self.end = torch.cuda.Event(enable_timing=True)
@@ -198,6 +285,42 @@ class Session:
                 f"CUDA graph capture of this model failed ({first}), and of its torch.jit trace too ({second}): "
                 "its PyTorch module does work on the host while it runs; use --torch-mode eager",
             )
+
+    def _compile(self, cache):
+        """torch.compile (TorchDynamo + TorchInductor, default mode) and its first call, which is
+        when it compiles: that time is the run's build."""
+        torch = self.torch
+        if not hasattr(torch, "compile"):
+            raise HelperError("unsupported", f"--torch-mode compile needs PyTorch 2.0 or newer (this is {torch.__version__}): use --torch-mode eager")
+        reshapes, slices = fold_static_shapes(torch, self.module)
+        import torch._dynamo as dynamo
+        dynamo.reset()
+        started = time.perf_counter()
+        try:
+            compiled = torch.compile(self.module, dynamic=False)
+            with torch.inference_mode():
+                compiled(*self.inputs)
+            if self.cuda:
+                torch.cuda.synchronize()
+        except Exception as e:  # noqa: BLE001
+            text = str(e).strip()
+            first = next((line for line in text.splitlines() if line.strip()), type(e).__name__)
+            raise HelperError(
+                "unsupported",
+                f"torch.compile of this model failed ({type(e).__name__}: {first[:300]}): use --torch-mode eager"
+                + (" or cuda-graph" if self.cuda else ""),
+            )
+        self.compile_ms = (time.perf_counter() - started) * 1000
+        breaks = 0
+        try:
+            from torch._dynamo.utils import counters
+            breaks = sum(counters["graph_break"].values())
+        except Exception:  # noqa: BLE001
+            pass
+        self.module = compiled
+        folded = ", ".join(f"{n} {what}" for n, what in ((reshapes, "reshapes"), (slices, "slices")) if n)
+        self.loader += f", torch.compile (inductor{f', {folded} folded' if folded else ''})"
+        self.compile_info = {"compileMs": self.compile_ms, "graphBreaks": breaks, "compileCache": cache, "compileCacheBytes": tree_bytes(cache) if cache else None}
 
     def _capture_module(self, module):
         torch = self.torch
@@ -270,6 +393,7 @@ def serve(spec):
         "span": session.span,
         "tf32": session.tf32,
         "threads": torch.get_num_threads(),
+        **session.compile_info,
     })
     serve_loop(session)
 

@@ -70,8 +70,9 @@ Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is sav
 
  PyTorch (--backend pytorch; an .onnx model through onnx2torch, or a TorchScript .pt / torch.export .pt2):
   --torch-device cuda|cpu   where it runs (default: CUDA where PyTorch sees a GPU, else the CPU)
-  --torch-mode eager|cuda-graph  a module call per sample, or a CUDA graph captured once and
-                       replayed (default: eager)
+  --torch-mode eager|cuda-graph|compile  a module call per sample, a CUDA graph captured once
+                       and replayed, or torch.compile (TorchInductor; its compile time is the
+                       run's build) (default: eager)
   --torch-span device|host  what a sample spans: the forward pass on inputs already on the device,
                        between CUDA events (default on CUDA), or copying inputs in, the forward
                        pass and copying outputs back, on the host clock (default on the CPU; what

@@ -168,8 +168,10 @@ function metricRows(run: RunFile, s: Stats): string[][] {
   const medians = trialMedians(run.trials);
   if (medians.length > 0) rows.splice(10, 0, ['Trial medians', trialMediansText(medians)]);
   if (run.artifact && !run.imported) {
-    const what = run.artifact.kind === 'tensorrt-engine' ? 'Engine size' : 'Module size';
-    rows.push([what, `${formatMb(run.artifact.bytes)} MB`]);
+    // torch.compile leaves no file of its own (Inductor's cache is shared by every model): its
+    // compile time is what a reader needs.
+    if (run.artifact.kind === 'torch-compiled') rows.push(['Build (torch.compile)', `${(run.artifact.buildMs / 1000).toFixed(1)} s`]);
+    else rows.push([run.artifact.kind === 'tensorrt-engine' ? 'Engine size' : 'Module size', `${formatMb(run.artifact.bytes)} MB`]);
   }
   return rows;
 }

@@ -139,3 +139,33 @@ test('the pipeline with PyTorch runs on the GPU (libtorch in the native addon): 
   assert.equal(r.code, 1);
   assert.match(r.stderr, /sees no CUDA device: the pipeline's PyTorch inference runs on the GPU/);
 });
+
+test('--torch-mode compile: torch.compile (Inductor, C++ on the CPU) after folding onnx2torch\'s Reshapes, its compile time the run\'s build, verified against ONNX Runtime; a second run reuses Inductor\'s cache', async () => {
+  const first = path.join(work, 'torch-compile-1.json');
+  const r = await runCli(['bench', ...cpu, '--model', 'tiny', '--torch-mode', 'compile', '--warmup', '2', '--iterations', '5', '--verify', '--out', first]);
+  assert.equal(r.code, 0, r.stderr);
+  const run = readRun(first);
+  assert.equal(run.spec.pytorch?.mode, 'compile');
+  assert.equal(run.verification?.passed, true, JSON.stringify(run.verification));
+  // tiny's 6 Reshapes and 9 Slices all read stored initializers: folded, so Dynamo traces the
+  // whole model as one graph.
+  assert.match(run.timing.executionProvider, /^pytorch cpu, onnx2torch 1\.5\.15, torch\.compile \(inductor, 6 reshapes, 9 slices folded\)$/);
+  const a = run.artifact;
+  assert.equal(a?.kind, 'torch-compiled');
+  assert.ok(a.buildMs > 0, `build ${a.buildMs} ms`);
+  assert.equal(a.flags.graphBreaks, 0);
+  assert.match(a.path, /artifacts[/\\]torch-inductor$/);
+  assert.ok(a.bytes > 0, 'Inductor wrote its cache');
+  // What the user reads: the build time, not a "module size" of a shared cache.
+  assert.match(r.stdout, new RegExp(`Build \\(torch\\.compile\\)\\s*\\|?\\s*${(a.buildMs / 1000).toFixed(1)} s`));
+  assert.doesNotMatch(r.stdout, /Module size/);
+  const second = path.join(work, 'torch-compile-2.json');
+  const r2 = await runCli(['bench', ...cpu, '--model', 'tiny', '--torch-mode', 'compile', '--warmup', '2', '--iterations', '5', '--out', second]);
+  assert.equal(r2.code, 0, r2.stderr);
+  const b = readRun(second).artifact!;
+  assert.ok(b.buildMs < a.buildMs, `the second compile (${b.buildMs.toFixed(0)} ms) reuses the first's cache (${a.buildMs.toFixed(0)} ms)`);
+  // Not for the pipeline, which runs a traced TorchScript module: refused before anything runs.
+  const p = await runCli(['pipeline', '--backend', 'pytorch', '--torch-mode', 'compile', '--model', 'tiny', '--frames', '2']);
+  assert.equal(p.code, 2, p.stderr);
+  assert.match(p.stderr, /unknown option '--torch-mode'/);
+});

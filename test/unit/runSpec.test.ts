@@ -58,7 +58,8 @@ test('pytorch options: completed from PYTORCH_DEFAULTS, checked as given, only w
   const problems = (fields: Record<string, unknown>) => completeSpec({ model: 'tiny', ...fields }).problems.map((p) => `${p.field} ${p.message}`);
   assert.match(problems({ backend: 'onnxruntime', pytorch: {} }).join(), /^pytorch applies to backend pytorch only/);
   assert.match(problems({ backend: 'pytorch', pytorch: { device: 'gpu' } }).join(), /pytorch\.device must be one of cuda, cpu/);
-  assert.match(problems({ backend: 'pytorch', pytorch: { mode: 'compile' } }).join(), /pytorch\.mode must be one of eager, cuda-graph/);
+  assert.match(problems({ backend: 'pytorch', pytorch: { mode: 'jit' } }).join(), /pytorch\.mode must be one of eager, cuda-graph, compile/);
+  assert.deepEqual(problems({ backend: 'pytorch', pytorch: { device: 'cpu', mode: 'compile' } }), []);
   assert.match(problems({ backend: 'pytorch', pytorch: { device: 'cpu', mode: 'cuda-graph' } }).join(), /pytorch\.mode cuda-graph needs device cuda/);
   assert.match(problems({ backend: 'pytorch', pytorch: { tf32: 'yes' } }).join(), /pytorch\.tf32 must be true or false/);
   assert.match(problems({ backend: 'pytorch', pytorch: { speed: 'max' } }).join(), /speed/);
@@ -67,7 +68,7 @@ test('pytorch options: completed from PYTORCH_DEFAULTS, checked as given, only w
   assert.deepEqual(cli.spec.pytorch, { device: 'cpu', mode: 'eager', span: 'host', tf32: true, python: '/opt/py/bin/python3' });
   assert.throws(() => parseBenchArgs(['--model', 'tiny', '--torch-span', 'host']), /--torch-span applies to --backend pytorch only/);
   assert.throws(() => parseBenchArgs(['--model', 'tiny', '--python', 'python3']), /--python applies to --backend tvm or pytorch only/);
-  assert.throws(() => parseBenchArgs(['--backend', 'pytorch', '--torch-mode', 'fast']), /--torch-mode must be one of eager, cuda-graph/);
+  assert.throws(() => parseBenchArgs(['--backend', 'pytorch', '--torch-mode', 'fast']), /--torch-mode must be one of eager, cuda-graph, compile/);
 });
 
 test('tensorrt options: the runner, trtexec path, span and CUDA graph, checked as given; trtexec flags imply the trtexec runner', () => {

@@ -11,7 +11,7 @@ import { cacheDir } from '../../../contract/cacheDir';
 import type { ArtifactInfo, BackendStatus, ModelInfo, PytorchOptions, RunSpec } from '../../../contract/protocol';
 import { BackendUnavailableError, BadInputError } from '../errors';
 import type { Backend, PreparedSession, PrepareRequest } from './backend';
-import { HelperError, HelperSession, probeHelper, readHelperOutputs, runHelper, servedBy, TORCH_HELPER, translate, writeHelperInputs } from './pythonHelper';
+import { HelperError, type HelperEvent, HelperSession, probeHelper, readHelperOutputs, runHelper, servedBy, TORCH_HELPER, translate, writeHelperInputs } from './pythonHelper';
 
 export function pytorchOptions(spec: RunSpec): PytorchOptions {
   return { ...PYTORCH_DEFAULTS, ...(spec.pytorch ?? {}) };
@@ -64,10 +64,20 @@ export class PytorchBackend implements Backend {
     let session: HelperSession;
     try {
       const inputs = await writeHelperInputs(model, spec, work);
-      progress(`converting and loading the model in PyTorch ${found.torch}${opts.device ? ` (${opts.device})` : ''}`);
+      progress(`converting and loading the model in PyTorch ${found.torch}${opts.device ? ` (${opts.device})` : ''}${opts.mode === 'compile' ? ', then torch.compile (its first call compiles: tens of seconds)' : ''}`);
       session = await HelperSession.start(
         python,
-        { model: model.path, inputs, device: opts.device, precision: spec.precision, mode: opts.mode, span: opts.span, tf32: opts.tf32, threads: spec.threads },
+        {
+          model: model.path,
+          inputs,
+          device: opts.device,
+          precision: spec.precision,
+          mode: opts.mode,
+          span: opts.span,
+          tf32: opts.tf32,
+          threads: spec.threads,
+          ...(opts.mode === 'compile' ? { compileCache: compileCacheDir() } : {}),
+        },
         TORCH_HELPER,
       );
     } catch (e) {
@@ -81,6 +91,7 @@ export class PytorchBackend implements Backend {
     const served = servedBy(ready, found.python, found.pythonVersion, 'torch', found.torch);
     const loader = typeof ready.loader === 'string' ? ready.loader : 'onnx2torch';
     const threads = typeof ready.threads === 'number' ? ready.threads : null;
+    const modeName = opts.mode === 'compile' ? 'torch.compile' : opts.mode;
     return {
       infer: async () => {
         const line = await session.request('i');
@@ -93,13 +104,13 @@ export class PytorchBackend implements Backend {
         clock: span === 'device' && device === 'cuda' ? 'CUDA events (torch.cuda.Event) in the PyTorch helper, per iteration' : 'time.perf_counter in the PyTorch helper process, per iteration',
         spans:
           span === 'device'
-            ? `one PyTorch forward pass (${opts.mode}) on inputs already on the ${device === 'cuda' ? 'GPU' : 'CPU'}${device === 'cuda' ? ', between two CUDA events' : ''}; outputs stay there`
-            : `copying the inputs in${device === 'cuda' ? ' (pinned host memory to the GPU)' : ''}, one PyTorch forward pass (${opts.mode}) and copying the outputs back${device === 'cuda' ? ', then a device sync' : ''}`,
+            ? `one PyTorch forward pass (${modeName}) on inputs already on the ${device === 'cuda' ? 'GPU' : 'CPU'}${device === 'cuda' ? ', between two CUDA events' : ''}; outputs stay there`
+            : `copying the inputs in${device === 'cuda' ? ' (pinned host memory to the GPU)' : ''}, one PyTorch forward pass (${modeName}) and copying the outputs back${device === 'cuda' ? ', then a device sync' : ''}`,
         span: span === 'device' ? 'torch-forward' : 'torch-host',
-        executionProvider: device === 'cuda' ? `pytorch cuda${gpu ? ` (${gpu})` : ''}, ${opts.mode}, ${loader}${spec.precision === 'fp32' ? `, TF32 ${ready.tf32 === true ? 'on' : 'off'}` : ''}` : `pytorch cpu, ${loader}`,
+        executionProvider: device === 'cuda' ? `pytorch cuda${gpu ? ` (${gpu})` : ''}, ${modeName}, ${loader}${spec.precision === 'fp32' ? `, TF32 ${ready.tf32 === true ? 'on' : 'off'}` : ''}` : `pytorch cpu, ${loader}`,
         threads: device === 'cpu' ? threads : null,
       },
-      artifact: null,
+      artifact: compiledArtifact(ready, spec, opts, found.torch),
       runtimeVersion: served.version,
       python: served.python,
       dispose: async () => {
@@ -108,6 +119,30 @@ export class PytorchBackend implements Backend {
       },
     };
   }
+}
+
+/** TorchInductor's cache (mode compile): kept between runs, so the same model compiles faster
+ * the second time. */
+function compileCacheDir(): string {
+  return path.join(cacheDir(), 'artifacts', 'torch-inductor');
+}
+
+/** Mode compile: the first call's compile time is the run's build. */
+function compiledArtifact(ready: HelperEvent, spec: RunSpec, opts: PytorchOptions, torch: string): ArtifactInfo | null {
+  if (opts.mode !== 'compile' || typeof ready.compileMs !== 'number') return null;
+  return {
+    kind: 'torch-compiled',
+    path: typeof ready.compileCache === 'string' ? ready.compileCache : compileCacheDir(),
+    bytes: typeof ready.compileCacheBytes === 'number' ? ready.compileCacheBytes : 0,
+    buildMs: ready.compileMs,
+    flags: {
+      compiler: 'torch.compile (inductor)',
+      precision: spec.precision,
+      torch,
+      tf32: opts.tf32,
+      ...(typeof ready.graphBreaks === 'number' ? { graphBreaks: ready.graphBreaks } : {}),
+    },
+  };
 }
 
 /** The model as a TorchScript file for the native pipeline's libtorch inference (issue 15 item 2):
@@ -121,7 +156,7 @@ export async function exportTorchScript(
 ): Promise<{ file: string; torch: string; artifact: ArtifactInfo; outputDtype: 'float32' | 'float16' }> {
   const opts = pytorchOptions(spec);
   if (opts.device === 'cpu') throw new BadInputError("the pipeline runs PyTorch on the GPU, in the device buffers its CUDA stages use: drop --torch-device cpu (or use --backend onnxruntime for a CPU inference)");
-  if (opts.mode !== 'eager') throw new BadInputError('the pipeline runs the traced TorchScript module on its own stream: --torch-mode cuda-graph does not apply (drop it)');
+  if (opts.mode !== 'eager') throw new BadInputError(`the pipeline runs the traced TorchScript module on its own stream: --torch-mode ${opts.mode} does not apply (drop it)`);
   if (spec.precision !== 'fp32' && spec.precision !== 'fp16') {
     throw new BadInputError(`the pipeline's buffers are float32 or float16: use --precision fp32 or fp16 with PyTorch (got ${spec.precision})`);
   }
