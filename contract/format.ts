@@ -2,6 +2,7 @@
 // (`jetbench info`, the Devices view's details).
 import type { BackendStatus, DeviceInfo, Interleaving, RunFile } from './protocol';
 import { computeStats } from './stats';
+import { trtexecPercentile } from './trtexec';
 
 const GiB = 1024 ** 3;
 
@@ -86,4 +87,16 @@ export function operatorsHeading(run: Pick<RunFile, 'imported' | 'artifact'>): {
     note: 'Layers on parallel streams overlap, so their sum is not the latency.',
     column: 'Layer',
   };
+}
+
+/** An imported trtexec run: trtexec's own summary against the statistics recomputed from its
+ * per-query times, with P99 also by trtexec's rank rule (ours interpolates), so a reader can see
+ * that the samples are the queries trtexec summarised. Null when the log had no summary. */
+export function trtexecSummaryCheck(run: Pick<RunFile, 'imported' | 'stats' | 'samples'>): string | null {
+  const r = run.imported?.reported;
+  if (!r || !run.stats) return null;
+  const vs = (name: string, theirs: number | undefined, ours: number): string => `${name} ${theirs === undefined ? 'not reported' : formatMs(theirs)} vs ${formatMs(ours)} ms`;
+  const p99 = r.percentilesMs['99'];
+  const rankRule = run.samples.latencyMs.length > 0 ? ` (by trtexec's rank rule ${formatMs(trtexecPercentile(run.samples.latencyMs, 99))} ms; ours interpolates)` : '';
+  return `trtexec's own summary vs recomputed from the ${run.stats.count} samples: ${vs('median', r.medianMs, run.stats.medianMs)}, ${vs('P99', p99, run.stats.p99Ms)}${rankRule}, ${vs('mean', r.meanMs, run.stats.meanMs)}`;
 }

@@ -365,8 +365,18 @@ export interface TrtexecTimes {
   /** "h2dMs"/"d2hMs" (TensorRT 8+) or "inMs"/"outMs" (7.x). */
   h2dMs: number[];
   d2hMs: number[];
-  /** Entries dropped as warm-up: TensorRT 7.x wrote every query, warm-up included. */
+  /** Entries dropped as warm-up: TensorRT 7.x and 8.x up to at least 8.4 wrote every query,
+   * warm-up included (a real 8.x file: 263 entries for a log's 248 measured + 15 warm-up); later
+   * versions write the measured queries only. */
   warmupDropped: number;
+}
+
+/** What the run's log says about the queries, to tell whether the times file holds the warm-up. */
+export interface TrtexecQueryCounts {
+  /** "Warmup completed N queries". */
+  warmupQueries?: number;
+  /** "Timing trace has N queries" (the measured ones). */
+  measuredQueries?: number;
 }
 
 const TIMES_FIELDS = {
@@ -376,11 +386,14 @@ const TIMES_FIELDS = {
 
 /**
  * Reads trtexec's --exportTimes JSON: `[ { "startEnqMs", ..., "h2dMs", "computeMs", "d2hMs",
- * "latencyMs" }, ... ]` (TensorRT 8+, measured queries only) or the 7.x form (`"inMs"`, `"outMs"`,
- * every query; pass `warmupQueries` from the log to drop the warm-up). Throws TrtexecParseError
- * naming the first entry and field that is missing or not a number.
+ * "latencyMs" }, ... ]` (TensorRT 8+) or the 7.x form (`"inMs"`, `"outMs"`). Whether the warm-up
+ * queries are in it depends on the version, not on the field names (8.x up to at least 8.4 wrote
+ * them too), so the log's counts decide: a file of exactly warm-up + measured entries starts with
+ * the warm-up, which is dropped; one of the measured count is kept whole. Without the measured
+ * count, the 7.x form drops the warm-up and the 8+ form keeps every entry. Throws
+ * TrtexecParseError naming the first entry and field that is missing or not a number.
  */
-export function parseTrtexecTimes(text: string, file: string, warmupQueries = 0): TrtexecTimes {
+export function parseTrtexecTimes(text: string, file: string, counts: TrtexecQueryCounts = {}): TrtexecTimes {
   const fix = 'Pass the file written by trtexec --exportTimes=FILE, whole.';
   let doc: unknown;
   try {
@@ -393,7 +406,10 @@ export function parseTrtexecTimes(text: string, file: string, warmupQueries = 0)
   const first = doc[0] as Record<string, unknown>;
   const legacy = typeof first === 'object' && first !== null && 'inMs' in first && !('h2dMs' in first);
   const names = legacy ? TIMES_FIELDS.legacy : TIMES_FIELDS.current;
-  const out: TrtexecTimes = { latencyMs: [], computeMs: [], h2dMs: [], d2hMs: [], warmupDropped: legacy ? Math.min(warmupQueries, doc.length) : 0 };
+  const warm = counts.warmupQueries ?? 0;
+  const measured = counts.measuredQueries;
+  const dropWarmup = warm > 0 && (measured !== undefined ? doc.length === measured + warm : legacy);
+  const out: TrtexecTimes = { latencyMs: [], computeMs: [], h2dMs: [], d2hMs: [], warmupDropped: dropWarmup ? Math.min(warm, doc.length) : 0 };
   doc.forEach((entry: unknown, i: number) => {
     if (typeof entry !== 'object' || entry === null) throw new TrtexecParseError(file, `entry ${i} is not an object`, fix);
     const value = (field: string): number => {
@@ -412,6 +428,21 @@ export function parseTrtexecTimes(text: string, file: string, warmupQueries = 0)
   });
   if (out.latencyMs.length === 0) throw new TrtexecParseError(file, `holds only the ${out.warmupDropped} warm-up queries`, fix);
   return out;
+}
+
+/**
+ * A percentile by trtexec's own rule (its sampleReporting's findPercentile, read from its
+ * source): sort ascending, leave out the floor((1 - p/100) * n) largest values (in float32, as
+ * trtexec computes it) and take the largest of the rest. Our statistics interpolate between ranks
+ * (stats.ts, Hyndman & Fan 7), so on the same samples the two differ by up to one rank's gap;
+ * this rule reproduces trtexec's printed figure from its own per-query times.
+ */
+export function trtexecPercentile(samples: readonly number[], p: number): number {
+  const n = samples.length;
+  if (n === 0) throw new RangeError('percentile of an empty sample');
+  const sorted = [...samples].sort((a, b) => a - b);
+  const exclude = Math.floor(Math.fround(Math.fround(1 - Math.fround(p / 100)) * n));
+  return sorted[Math.max(n - 1 - Math.min(exclude, n - 1), 0)]!;
 }
 
 /** Reads trtexec's --exportProfile JSON: `[ { "count": N }, { "name", "timeMs", "averageMs",

@@ -160,7 +160,7 @@ function mismatchFindings(log: TrtexecLogContent, count: number, medianMs: numbe
     severity: 'unreliable',
     summary: `the log and the times file do not describe the same trtexec run: ${problems.join('; ')}`,
     evidence: { timesQueries: count, medianMs, ...(log.trace ? { logQueries: log.trace.queries } : {}), ...(reported ? { reportedMedianMs: reported.medianMs } : {}) },
-    why: "trtexec writes the times of exactly the queries its summary covers, so the two disagree only when they come from different runs (or a file was edited): the run's figures would belong to neither",
+    why: "a times file holds the queries trtexec's summary covers (after the warm-up queries, which TensorRT 7.x and 8.x up to at least 8.4 write first and the import drops by the log's counts), so the two disagree only when they come from different runs (or a file was edited): the run's figures would belong to neither",
     fix: 'import the log together with the --exportTimes file of the same trtexec command',
   }];
 }

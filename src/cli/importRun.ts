@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PRECISIONS, type ImportedFile, type RunFile } from '../../contract/protocol';
 import { newRunId } from '../../contract/runId';
-import { formatMs } from '../../contract/format';
+import { formatMs, trtexecSummaryCheck } from '../../contract/format';
 import { parseTrtexecProfile, parseTrtexecTimes, readTrtexecLog, type TrtexecLayerProfile } from '../../contract/trtexec';
 import { TRTEXEC_IMPORT_SPANS, trtexecRun } from '../../contract/trtexecRun';
 import { formatBenchTable } from '../core/report';
@@ -29,16 +29,8 @@ async function readInput(cwd: string, given: string, role: ImportedFile['role'])
   return { text: data.toString('utf8'), file: { role, path: file, sha256: createHash('sha256').update(data).digest('hex'), bytes: data.length } };
 }
 
-/** trtexec's figure against ours, e.g. "median 0.0441 vs 0.0441 ms". */
-function check(name: string, theirs: number | undefined, ours: number): string {
-  return `${name} ${theirs === undefined ? 'not reported' : formatMs(theirs)} vs ${formatMs(ours)} ms`;
-}
-
 export function importCheckLine(run: RunFile): string | null {
-  const r = run.imported?.reported;
-  if (!r || !run.stats) return null;
-  const p99 = r.percentilesMs['99'];
-  return `trtexec's own summary vs recomputed from the ${run.stats.count} samples: ${check('median', r.medianMs, run.stats.medianMs)}, ${check('P99', p99, run.stats.p99Ms)}, ${check('mean', r.meanMs, run.stats.meanMs)}`;
+  return trtexecSummaryCheck(run);
 }
 
 export async function importRun(args: string[], io: CliIo): Promise<number> {
@@ -75,7 +67,7 @@ export async function importRun(args: string[], io: CliIo): Promise<number> {
     );
   }
   const timesInput = await readInput(io.cwd, values.times, 'times');
-  const times = parseTrtexecTimes(timesInput.text, values.times, log.warmup?.queries ?? 0);
+  const times = parseTrtexecTimes(timesInput.text, values.times, { warmupQueries: log.warmup?.queries, measuredQueries: log.trace?.queries });
   const files = [logInput.file, timesInput.file];
   let profile: TrtexecLayerProfile | undefined = log.profile;
   if (values.profile) {

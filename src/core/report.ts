@@ -5,7 +5,7 @@
 import type { DeviceState, RunFile, SampleSpan, Stats } from '../../contract/protocol';
 import { measuringPowerW, telemetryLines } from '../../contract/telemetry';
 import { MEANINGFUL_DIFFERENCE, compareMedians, compareTrials, trialMedians } from '../../contract/stats';
-import { deviceLabel, formatMj, formatMs, interleavedText, modelName, operatorsHeading, trialMediansText } from '../../contract/format';
+import { deviceLabel, formatMj, formatMs, interleavedText, modelName, operatorsHeading, trialMediansText, trtexecSummaryCheck } from '../../contract/format';
 import { csvText, markdownCode, markdownText, oneLine } from '../../contract/untrustedText';
 import type { Table } from '../../contract/panelMessages';
 import type { Validity } from '../../contract/validity';
@@ -410,10 +410,8 @@ function mdRunSection(run: RunFile): string {
   if (imp) {
     lines.push(`- Imported from ${t(imp.tool)} (TensorRT ${t(imp.toolVersion)}) on ${t(imp.importedAt)}: ${imp.files.map((f) => `${t(f.role)} ${mdCode(f.path)}`).join(', ')}`);
     if (imp.commandLine) lines.push(`- Command: ${mdCode(imp.commandLine)}`);
-    const r = imp.reported;
-    if (r && run.stats) {
-      lines.push(`- trtexec's own summary of this span: median ${formatMs(r.medianMs)} ms, P99 ${r.percentilesMs['99'] === undefined ? 'not reported' : `${formatMs(r.percentilesMs['99'])} ms`}, mean ${formatMs(r.meanMs)} ms, ${formatFps(r.throughputQps)} qps (recomputed here from the ${run.stats.count} samples: median ${formatMs(run.stats.medianMs)} ms, P99 ${formatMs(run.stats.p99Ms)} ms)`);
-    }
+    const check = trtexecSummaryCheck(run);
+    if (check) lines.push(`- ${t(check)}; trtexec's throughput ${formatFps(imp.reported!.throughputQps)} qps`);
     lines.push('- Device: host, CPU and OS not in trtexec\'s output');
   } else {
     lines.push(`- Device: ${t(d.hostname)} (${t(`${d.distro ?? d.platform} ${d.osRelease}, ${d.arch}`)}), CPU ${t(d.cpuModel)} x ${d.cpuCount}${d.cpuGovernor ? `, governor ${t(d.cpuGovernor)}` : ''}`);

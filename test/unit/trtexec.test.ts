@@ -166,7 +166,7 @@ test('--exportTimes: per-query times in trtexec 8+ form, a missing field named b
   assert.throws(() => parseTrtexecTimes('[{"latencyMs": -1, "computeMs": 1, "h2dMs": 0, "d2hMs": 0}]', 'n.json'), /entry 0 has a bad "latencyMs" \(-1\)/);
   // TensorRT 7.x wrote every query, warm-up first, with inMs/outMs.
   const legacy = JSON.stringify([5, 1, 1, 1].map((c) => ({ startInMs: 0, endInMs: 0, inMs: 0.1, computeMs: c, outMs: 0.1, latencyMs: c + 0.2, endToEndMs: c + 0.3 })));
-  const old = parseTrtexecTimes(legacy, 'old.json', 1);
+  const old = parseTrtexecTimes(legacy, 'old.json', { warmupQueries: 1 });
   assert.equal(old.warmupDropped, 1);
   assert.deepEqual(old.computeMs, [1, 1, 1]);
 });

@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseTrtexecLog, readTrtexecLog, trtexecFindings } from '../../contract/trtexec.js';
+import { computeStats } from '../../contract/stats.js';
+import { parseTrtexecLayerInfo, parseTrtexecLog, parseTrtexecProfile, parseTrtexecTimes, readTrtexecLog, trtexecFindings, trtexecPercentile } from '../../contract/trtexec.js';
 
 const dir = join(import.meta.dirname, '..', 'fixtures', 'trtexec');
 const fixture = (name: string): string => readFileSync(join(dir, name), 'utf8');
@@ -91,4 +92,56 @@ test('TensorRT 8.6.1 summary excerpt: the CoV warning is joined with its advice 
   assert.equal(findings[0]?.code, 'trtexec-unstable-gpu-compute');
   assert.equal(findings[0]?.evidence['covPercent'], 29.0605);
   assert.equal(findings[0]?.evidence['tensorrtVersion'], '8.6.1');
+});
+
+// A real --exportTimes / --exportProfile / --exportLayerInfo set of one TensorRT 8.x run (resnet50
+// fp32 on an RTX 3090, CUDA graph, no data transfers), from NVIDIA's trt-engine-explorer examples;
+// its log was not published, only trex's parse of the log's performance summary
+// (trt8-rtx3090-trex-profile-metadata.json: [min, max, mean, median, p99] per metric).
+const trexSummary = (): { Latency: number[]; 'GPU Compute Time': number[]; Throughput: number; 'Total Host Walltime': number } =>
+  (JSON.parse(fixture('trt8-rtx3090-trex-profile-metadata.json')) as { performance_summary: ReturnType<typeof trexSummary> }).performance_summary;
+
+test('a real TensorRT 8.x --exportTimes holds the warm-up too: with the log\'s counts it is dropped, and the statistics are trtexec\'s own summary', () => {
+  const text = fixture('trt8-rtx3090-exportTimes.json');
+  const s = trexSummary();
+  // The summary covers throughput x walltime = 81.9895 x 3.02478 = 248 queries; the file has 263,
+  // the first 15 of them inside the 200 ms warm-up (they start at 16.7 ms, the 16th at 196 ms).
+  assert.equal(Math.round(s.Throughput * s['Total Host Walltime']), 248);
+  const all = parseTrtexecTimes(text, 't.json');
+  assert.equal(all.latencyMs.length, 263);
+  assert.equal(all.warmupDropped, 0);
+  // Kept whole, the first (slowest, 13.0181 ms) warm-up query would be the max: not trtexec's 12.7928.
+  assert.equal(computeStats(all.latencyMs)!.maxMs, 13.0181);
+  const t = parseTrtexecTimes(text, 't.json', { warmupQueries: 15, measuredQueries: 248 });
+  assert.equal(t.warmupDropped, 15);
+  assert.equal(t.latencyMs.length, 248);
+  // No data transfers: latency is compute alone.
+  assert.deepEqual(t.latencyMs, t.computeMs);
+  assert.ok(t.h2dMs.every((v) => v === 0) && t.d2hMs.every((v) => v === 0));
+  const ours = computeStats(t.latencyMs)!;
+  const [min, max, mean, median, p99] = s.Latency as [number, number, number, number, number];
+  assert.equal(ours.minMs, min);
+  assert.equal(ours.maxMs, max);
+  assert.equal(ours.medianMs, median);
+  // P99 by trtexec's rank rule is its printed figure; ours interpolates between ranks 246 and 247.
+  assert.equal(trtexecPercentile(t.latencyMs, 99), p99);
+  assert.ok(ours.p99Ms < p99 && ours.p99Ms > 12.69, `interpolated P99 ${ours.p99Ms}`);
+  assert.ok(Math.abs(ours.meanMs - mean) < 5e-5, `mean ${ours.meanMs} vs trtexec's ${mean}`);
+  assert.deepEqual(s['GPU Compute Time'], s.Latency);
+  // A file of the measured count only (later versions) is kept whole by the same counts.
+  const measuredOnly = JSON.stringify((JSON.parse(text) as unknown[]).slice(15));
+  assert.equal(parseTrtexecTimes(measuredOnly, 'm.json', { warmupQueries: 15, measuredQueries: 248 }).warmupDropped, 0);
+});
+
+test('a real TensorRT 8.x --exportProfile (with medianMs) and --exportLayerInfo of the same engine: 103 layers, the same names', () => {
+  const profile = parseTrtexecProfile(fixture('trt8-rtx3090-exportProfile.json'), 'p.json');
+  assert.equal(profile.iterations, 1);
+  assert.equal(profile.layers.length, 103);
+  assert.deepEqual(profile.layers[0], { name: 'resnet50/conv1_conv/Conv2D__6', totalMs: 0.08704, averageMs: 0.08704, medianMs: 0.08704, percent: 0.70195 });
+  const share = profile.layers.reduce((a, l) => a + l.percent, 0);
+  assert.ok(Math.abs(share - 100) < 0.01, `shares sum to ${share}%`);
+  const layers = parseTrtexecLayerInfo(fixture('trt8-rtx3090-exportLayerInfo.json'), 'l.json');
+  assert.equal(layers.length, 103);
+  assert.deepEqual(layers[0], { name: 'resnet50/conv1_conv/Conv2D__6', layerType: 'Shuffle' });
+  assert.deepEqual(layers.map((l) => l.name), profile.layers.map((l) => l.name));
 });

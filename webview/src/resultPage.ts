@@ -4,7 +4,7 @@
 import { noSamplesText, runningStatusText } from './runningStatus';
 import type { RunFile, Stats, Telemetry } from '../../contract/protocol';
 import { computeStats, percentileSorted, trialMedians } from '../../contract/stats';
-import { formatMj, formatMs, interleavedText, modelName, operatorsHeading, trialMediansText } from '../../contract/format';
+import { formatMj, formatMs, interleavedText, modelName, operatorsHeading, trialMediansText, trtexecSummaryCheck } from '../../contract/format';
 import { HistogramChart, pixelsOfColour, resolveColour, StagesChart, TelemetryChart, TimelineChart, type Marker, type TelemetryLine } from './charts';
 import { measuringPowerW, telemetryLines } from '../../contract/telemetry';
 import { decimateMinMax } from './decimate';
@@ -344,9 +344,9 @@ export class ResultPage {
       const imp = run.imported;
       rows.push(['Imported', `from ${imp.tool} (TensorRT ${imp.toolVersion}) on ${imp.importedAt}: ${imp.files.map((f) => `${f.role} ${f.path}`).join(', ')}`]);
       if (imp.commandLine) rows.push(['Command', imp.commandLine]);
-      if (imp.reported && run.stats) {
-        const p99 = imp.reported.percentilesMs['99'];
-        rows.push(['trtexec’s own summary', `median ${formatMs(imp.reported.medianMs)} ms, P99 ${p99 === undefined ? 'not reported' : `${formatMs(p99)} ms`}, mean ${formatMs(imp.reported.meanMs)} ms (recomputed from the samples: median ${formatMs(run.stats.medianMs)} ms, P99 ${formatMs(run.stats.p99Ms)} ms)`]);
+      const check = trtexecSummaryCheck(run);
+      if (check) {
+        rows.push(['trtexec’s own summary', check.replace(/^trtexec's own summary /, '')]);
       }
       rows.push(['Device', 'host, CPU and OS not in trtexec’s output']);
     } else {

@@ -241,7 +241,7 @@ export function trtexecSession(req: PrepareRequest, engine: TrtexecEngine): Prep
       return false;
     }
     const timesFile = path.join(outDir, 'trtexec-times.json');
-    const times = parseTrtexecTimes(await readFile(timesFile, 'utf8'), timesFile, log.warmup?.queries ?? 0);
+    const times = parseTrtexecTimes(await readFile(timesFile, 'utf8'), timesFile, { warmupQueries: log.warmup?.queries, measuredQueries: log.trace?.queries });
     const samples = opts.span === 'latency' ? times.latencyMs : times.computeMs;
     for (const f of trtexecFindings(log)) if (!findings.has(f.code)) findings.set(f.code, f);
     const profileFile = path.join(outDir, 'trtexec-profile.json');
