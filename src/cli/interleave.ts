@@ -5,14 +5,15 @@
 // agent process each, as `--trials` gives); each configuration's trials are then joined into one
 // run file of K trials (contract/trialMerge.ts) and the runs are compared.
 import path from 'node:path';
-import type { RunFile, RunSpec } from '../../contract/protocol';
+import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc';
+import { AgentErrorCode, type RunFile, type RunSpec } from '../../contract/protocol';
 import { newRunId } from '../../contract/runId';
 import { mergeTrialRuns } from '../../contract/trialMerge';
 import { formatBenchTable, formatCompareTable } from '../core/report';
 import { resolveRunOutput, saveRunFile } from '../core/runStore';
 import { UsageError, type BenchArgs } from './args';
 import type { CliIo } from './io';
-import { EXIT_INTERRUPTED, measureOnDevice, runSummaryJson } from './measureOnDevice';
+import { EXIT_INTERRUPTED, interruptHandler, measureOnDevice, runSummaryJson } from './measureOnDevice';
 
 /** Trials each configuration gets when `--vs` is given without `--trials`: enough for compare to
  * judge from the spread between trials (a Welch interval on 5 + 5 trial medians). */
@@ -48,16 +49,40 @@ export async function benchInterleaved(parsed: BenchArgs, io: CliIo): Promise<nu
   const files = await Promise.all(ids.map((id) => resolveRunOutput(io.cwd, dir, id)));
   const parts: RunFile[][] = configs.map(() => []);
   let stopped: 'cancelled' | 'failed' | null = null;
+  let failure: string | null = null;
+  // One Ctrl-C handler for the whole series: between two trials too (while the next trial's agent
+  // starts) a Ctrl-C stops the series and keeps every trial measured.
+  const interrupt = new CancellationTokenSource();
+  const onSigint = interruptHandler(io, 'stopping the series and saving every trial measured so far', () => interrupt.cancel());
+  process.on('SIGINT', onSigint);
   if (!parsed.quiet) io.err(`${configs.length} configurations, ${rounds} round${rounds > 1 ? 's' : ''} interleaved (${configs.map((_, i) => String.fromCharCode(65 + i)).join(' ')} ...): ${configs.map((c, i) => `${String.fromCharCode(65 + i)} = ${c.spec.label}`).join('; ')}\n`);
-  for (let round = 0; round < rounds && !stopped; round++) {
-    for (let i = 0; i < configs.length && !stopped; i++) {
-      const c = configs[i]!;
-      if (round >= c.trials) continue;
-      const title = `[${round + 1}/${rounds}] ${String.fromCharCode(65 + i)} ${c.spec.label}`;
-      const { run } = await measureOnDevice(c.spec, io, { out: null, quiet: parsed.quiet, acceptNewHostKey: parsed.acceptNewHostKey, title, store: false });
-      parts[i]!.push(run);
-      if (run.status !== 'ok') stopped = run.status === 'cancelled' ? 'cancelled' : 'failed';
+  try {
+    for (let round = 0; round < rounds && !stopped; round++) {
+      for (let i = 0; i < configs.length && !stopped; i++) {
+        const c = configs[i]!;
+        if (round >= c.trials) continue;
+        if (interrupt.token.isCancellationRequested) {
+          stopped = 'cancelled';
+          break;
+        }
+        const title = `[${round + 1}/${rounds}] ${String.fromCharCode(65 + i)} ${c.spec.label}`;
+        try {
+          const { run } = await measureOnDevice(c.spec, io, { out: null, quiet: parsed.quiet, acceptNewHostKey: parsed.acceptNewHostKey, title, store: false, token: interrupt.token });
+          parts[i]!.push(run);
+          if (run.status !== 'ok') stopped = run.status === 'cancelled' ? 'cancelled' : 'failed';
+        } catch (e) {
+          // A trial that ends without a run (cancelled before it measured anything, a device that
+          // cannot be reached, an agent that fails to start) stops the series; the trials already
+          // measured are still joined and saved below. With nothing measured, the error is the answer.
+          if (e instanceof UsageError || parts.every((p) => p.length === 0)) throw e;
+          const cancelled = e instanceof ResponseError && e.code === AgentErrorCode.Cancelled;
+          stopped = cancelled ? 'cancelled' : 'failed';
+          failure = `${title}: ${cancelled ? 'cancelled before it measured anything' : (e as Error).message}`;
+        }
+      }
     }
+  } finally {
+    process.off('SIGINT', onSigint);
   }
   // Every configuration that measured anything is stored, the interrupted round included.
   const measured = configs.map((_, i) => i).filter((i) => parts[i]!.length > 0);
@@ -74,6 +99,7 @@ export async function benchInterleaved(parsed: BenchArgs, io: CliIo): Promise<nu
     for (const s of stored) io.out(`${formatBenchTable(s.run)}\nrun file: ${path.relative(io.cwd, s.file) || s.file}\n\n`);
     if (stored.length > 1) io.out(`${formatCompareTable(stored.map((s) => s.run), 0, 'text')}\n`);
   }
+  if (failure) io.err(`jetbench bench: ${failure}; the trials measured before it are saved\n`);
   if (stopped === 'cancelled') return EXIT_INTERRUPTED;
   if (stopped === 'failed') return EXIT_FAILURE;
   if (stored.some((s) => s.run.verification && !s.run.verification.passed)) {

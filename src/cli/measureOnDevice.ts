@@ -2,7 +2,7 @@
 // path before anything runs, connect to the device (deploying where needed), run through the one
 // client core (an SSH device's run survives a dropped connection: reconnect and re-attach), let
 // Ctrl-C cancel through the protocol, and write the run file, whatever the run's status.
-import { CancellationTokenSource } from 'vscode-jsonrpc';
+import { CancellationTokenSource, type CancellationToken } from 'vscode-jsonrpc';
 import type { RunFile, RunSpec } from '../../contract/protocol';
 import { newRunId } from '../../contract/runId';
 import { withDeviceDefaults } from '../core/devices';
@@ -21,6 +21,9 @@ export interface MeasureOptions {
   acceptNewHostKey: boolean;
   /** What the progress line starts with, e.g. "yolov5s onnxruntime fp32". */
   title: string;
+  /** The caller's Ctrl-C: given, the caller owns SIGINT (a series of trials, interleave.ts, holds
+   * one handler across them, gaps included) and cancels this run through it. */
+  token?: CancellationToken;
   /** False: return the run without writing it (a part the caller joins and stores: interleave.ts);
    * outFile is then ''. */
   store?: boolean;
@@ -34,14 +37,10 @@ export async function measureOnDevice(spec: RunSpec, io: CliIo, opts: MeasureOpt
   const agent = await connectCliDevice(spec.device, io, { acceptNewHostKey: opts.acceptNewHostKey, quiet: opts.quiet });
   spec = withDeviceDefaults(spec, agent.device);
   const cancel = new CancellationTokenSource();
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts++;
-    if (interrupts > 1) process.exit(EXIT_INTERRUPTED);
-    io.err('\ninterrupted: stopping the run and saving the samples so far (Ctrl-C again to quit at once)\n');
-    cancel.cancel();
-  };
-  process.on('SIGINT', onSigint);
+  const onSigint = interruptHandler(io, 'stopping the run and saving the samples so far', () => cancel.cancel());
+  const external = opts.token?.onCancellationRequested(() => cancel.cancel());
+  if (opts.token?.isCancellationRequested) cancel.cancel();
+  if (!opts.token) process.on('SIGINT', onSigint);
   let lastLine = '';
   const progress = (message: string, pct: number | undefined) => {
     if (opts.quiet) return;
@@ -71,6 +70,7 @@ export async function measureOnDevice(spec: RunSpec, io: CliIo, opts: MeasureOpt
     run = failedRun(e.prepared, e.streamed, e.message);
   } finally {
     process.off('SIGINT', onSigint);
+    external?.dispose();
     if (io.isTty && !opts.quiet) io.err('\r\x1b[K');
     await agent.dispose();
   }
@@ -78,6 +78,18 @@ export async function measureOnDevice(spec: RunSpec, io: CliIo, opts: MeasureOpt
   const saved = await saveRunFile(outFile, run);
   if (saved.fallbackReason) io.err(`jetbench: ${saved.fallbackReason}; the run is saved in ${saved.file} instead: move it where you want it\n`);
   return { run, outFile: saved.file };
+}
+
+/** Ctrl-C while something is measured: the first says what happens and calls `stop`; a second
+ * quits at once. */
+export function interruptHandler(io: CliIo, what: string, stop: () => void): () => void {
+  let interrupts = 0;
+  return () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(EXIT_INTERRUPTED);
+    io.err(`\ninterrupted: ${what} (Ctrl-C again to quit at once)\n`);
+    stop();
+  };
 }
 
 /** `--json`: the run without its samples, and where it was written. */

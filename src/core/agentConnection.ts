@@ -14,7 +14,7 @@ import { agentRpc, type AgentRpc, type ResumableAgent } from './runClient';
 import type { SshConnectOptions, SshHooks } from './sshSession';
 import { localAgentPath } from './deploy';
 import { checkAgentProtocol, ProtocolMismatchError } from './protocolCheck';
-import { openLocalAgent, openSshAgent, type AgentStreams, type SshAgentStreams } from './transport';
+import { openLocalAgent, openSshAgent, toleratingWriter, type AgentStreams, type SshAgentStreams } from './transport';
 
 export { localAgentPath } from './deploy';
 
@@ -35,7 +35,7 @@ export interface AgentConnection {
 
 /** Speaks JSON-RPC over the streams and performs the `initialize` handshake. */
 export async function connectAgent(streams: AgentStreams, opts: { client: string; acceptOtherProtocol?: boolean }): Promise<AgentConnection> {
-  const connection = createMessageConnection(new StreamMessageReader(streams.reader), new StreamMessageWriter(streams.writer));
+  const connection = createMessageConnection(new StreamMessageReader(streams.reader), new StreamMessageWriter(toleratingWriter(streams.writer)));
   connection.listen();
   const initializationOptions: JetbenchInitializationOptions = { protocolVersion: PROTOCOL_VERSION, client: opts.client };
   let agent: JetbenchInitializeResult;

@@ -32,6 +32,34 @@ export interface LocalAgentOptions {
   stderr?: (text: string) => void;
 }
 
+/**
+ * The agent's input as the JSON-RPC writer sees it: once the agent is gone (its stdin or channel
+ * destroyed or ended), a write completes without an error and the data goes nowhere.
+ * vscode-jsonrpc's sendRequest rethrows a failed write from inside an async Promise executor,
+ * where no caller can catch it: an unhandled rejection that kills the client with a raw
+ * ERR_STREAM_DESTROYED stack (seen in CI: the kill -9 test's CLI died writing to the killed agent).
+ * How the agent ended is reported through the transport's `ended`; a request it never answered is
+ * rejected when the connection is disposed.
+ */
+export function toleratingWriter(target: NodeJS.WritableStream): Writable {
+  const t = target as Writable;
+  const gone = () => t.destroyed === true || t.writableEnded === true;
+  return new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      if (gone()) return callback();
+      try {
+        t.write(chunk, () => callback());
+      } catch {
+        callback();
+      }
+    },
+    final(callback) {
+      if (!gone()) t.end();
+      callback();
+    },
+  });
+}
+
 /** Starts the local agent (`node agent.js stdio`) as a child process. */
 export function openLocalAgent(opts: LocalAgentOptions = {}): AgentStreams & { child: ChildProcess; exitCode: Promise<number | null> } {
   // Inside VS Code process.execPath is Electron: ELECTRON_RUN_AS_NODE makes it a plain Node.

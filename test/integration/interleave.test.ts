@@ -3,11 +3,12 @@
 // runs are compared at the end (a real 2x difference, a conv chain of 20 vs 40 layers, is found with
 // a ratio near 2), and Ctrl-C mid-series keeps every trial measured.
 import assert from 'node:assert/strict';
+import type { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { RunFile } from '../../contract/protocol';
-import { ctrlC, runCli, scratchDir } from '../helpers/cli';
+import { type CliResult, ctrlC, runCli, scratchDir } from '../helpers/cli';
 import { convChain } from '../helpers/convChain';
 import { readRun } from '../helpers/runFile';
 
@@ -55,7 +56,7 @@ test('bench --vs: Ctrl-C in round 2 saves both configurations with every trial m
   let sent = false;
   const r = await runCli(['bench', '--model', 'tiny', '--vs', '--threads 2', '--trials', '3', '--warmup', '1', '--iterations', '400', '--threads', '1', '--out', out], {
     onStderr: (text, child) => {
-      if (!sent && /\[2\/3\] B [^\n]*measur/.test(text)) {
+      if (!sent && /\[2\/3\] B [^\n]*: measuring: \d+/.test(text)) {
         sent = true;
         ctrlC(child);
       }
@@ -64,7 +65,7 @@ test('bench --vs: Ctrl-C in round 2 saves both configurations with every trial m
   assert.ok(sent, `never saw round 2 of B measuring: ${r.stderr}`);
   assert.equal(r.code, 130, r.stderr);
   const [ra, rb] = runsIn(out);
-  assert.ok(ra && rb, 'both configurations saved');
+  assert.ok(ra && rb, `both configurations saved (in ${out}: ${readdirSync(out).join(', ') || 'nothing'}); stderr:\n${r.stderr}`);
   assert.equal(ra.status, 'ok');
   assert.equal(ra.trials!.length, 2);
   assert.equal(rb.status, 'cancelled');
@@ -83,3 +84,37 @@ test('bench --vs: Ctrl-C in round 2 saves both configurations with every trial m
   assert.equal(file.code, 2);
   assert.match(file.stderr, /every configuration gets its own run file: give a directory/);
 });
+test('bench --vs: Ctrl-C while a trial waits for the machine (another jetbench job measures) still saves every trial measured before it', async () => {
+  const out = scratchDir();
+  let other: Promise<CliResult> | undefined;
+  let otherChild: ReturnType<typeof spawn> | undefined;
+  let sent = false;
+  const r = await runCli(['bench', '--model', 'tiny', '--vs', '--threads 2', '--trials', '2', '--warmup', '1', '--iterations', '200', '--threads', '1', '--out', out], {
+    onStderr: (text, child) => {
+      // While round 1's B measures, a second job asks for the machine: it takes it when B ends,
+      // before round 2's agent has started, and holds it (100000 iterations).
+      if (!other && /\[1\/2\] B [^\n]*: measuring: \d+/.test(text)) {
+        other = runCli(['bench', '--model', 'tiny', '--warmup', '1', '--iterations', '100000', '--threads', '1', '--out', path.join(scratchDir(), 'other.json')], {
+          onStderr: (_t, c) => (otherChild ??= c),
+        });
+      }
+      if (!sent && /\[2\/2\] [AB] [^\n]*waiting for another jetbench job measuring/.test(text)) {
+        sent = true;
+        ctrlC(child);
+      }
+    },
+  });
+  if (otherChild) ctrlC(otherChild);
+  await other;
+  assert.ok(sent, `never saw round 2 wait for the machine: ${r.stderr}`);
+  assert.equal(r.code, 130, r.stderr);
+  // The waiting trial ends without a run (cancelled while it waited): the series stops, and the
+  // trials measured before it are joined and saved as always.
+  assert.match(r.stderr, /cancelled before it measured anything; the trials measured before it are saved/);
+  const runs = runsIn(out);
+  assert.equal(runs.length, 2, `both configurations saved (in ${out}: ${readdirSync(out).join(', ') || 'nothing'}); stderr:\n${r.stderr}`);
+  for (const run of runs) assert.ok(run.trials!.every((t) => t.count === 200), JSON.stringify(run.trials));
+  assert.equal(runs[0]!.trials!.length + runs[1]!.trials!.length >= 2, true);
+});
+
+

@@ -151,3 +151,35 @@ test('a pipeline that failed after it started shows its error and what it measur
   assert.match(text, /FAILED: .*native worker crashed \(SIGKILL\)/);
   assert.match(text, /3 frame\(s\) measured before it ended/);
 });
+
+test('a request written to an agent that is gone: no unhandled rejection (the CLI would die with a raw ERR_STREAM_DESTROYED stack); the request is rejected when the connection is disposed', async () => {
+  const { PassThrough } = await import('node:stream');
+  const { createMessageConnection, StreamMessageReader, StreamMessageWriter } = await import('vscode-jsonrpc/node');
+  const { toleratingWriter } = await import('../../src/core/transport');
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown) => unhandled.push(e);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const agentStdin = new PassThrough();
+    agentStdin.on('error', () => undefined);
+    agentStdin.destroy(); // the agent was killed: its stdin is destroyed
+    const connection = createMessageConnection(new StreamMessageReader(new PassThrough()), new StreamMessageWriter(toleratingWriter(agentStdin)));
+    connection.listen();
+    const answer = connection.sendRequest('shutdown').then(
+      () => 'answered',
+      (e: Error) => e.message,
+    );
+    const notified = connection.sendNotification('exit').then(
+      () => 'sent',
+      (e: Error) => e.message,
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    connection.dispose();
+    assert.match(await answer, /disposed/);
+    assert.equal(await notified, 'sent');
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
