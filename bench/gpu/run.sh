@@ -15,8 +15,11 @@ mkdir -p "$OUT"
 status=0
 cmake -S "$ROOT/native" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DJETBENCH_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES="$ARCH" ${GTEST_SOURCE:+-DJETBENCH_GTEST_SOURCE=$GTEST_SOURCE} >"$OUT/cmake.log" 2>&1 || { cat "$OUT/cmake.log"; exit 1; }
 grep "jetbench native:" "$OUT/cmake.log"
-cmake --build "$BUILD" -j"$(nproc)" >"$OUT/build.log" 2>&1 || { tail -n 40 "$OUT/build.log"; exit 1; }
-if [[ -x "$BUILD/jetbench_gpu_tests" ]]; then
+# BENCH_ONLY=1: the benchmarks alone (bench/gpu/all.sh), without building or running the tests.
+cmake --build "$BUILD" -j"$(nproc)" ${BENCH_ONLY:+--target jetbench_gpu_bench} >"$OUT/build.log" 2>&1 || { tail -n 40 "$OUT/build.log"; exit 1; }
+if [[ "${BENCH_ONLY:-}" == 1 ]]; then
+  echo "GPU tests not run here (BENCH_ONLY=1: npm run test:gpu runs them)"
+elif [[ -x "$BUILD/jetbench_gpu_tests" ]]; then
   "$BUILD/jetbench_tests" --gtest_brief=1 2>&1 | tail -n 3
   "$BUILD/jetbench_gpu_tests" 2>&1 | tee "$OUT/gpu-tests.log" | grep -E "^\[ *(OK|FAILED|PASSED) *\]|Failure|error" || status=1
   grep -q "PASSED" "$OUT/gpu-tests.log" || status=1

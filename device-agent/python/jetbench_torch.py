@@ -319,8 +319,7 @@ class Session:
             pass
         self.module = compiled
         folded = ", ".join(f"{n} {what}" for n, what in ((reshapes, "reshapes"), (slices, "slices")) if n)
-        self.loader += f", torch.compile (inductor{f', {folded} folded' if folded else ''})"
-        self.compile_info = {"compileMs": self.compile_ms, "graphBreaks": breaks, "compileCache": cache, "compileCacheBytes": tree_bytes(cache) if cache else None}
+        self.compile_info = {"compiler": f"torch.compile (inductor{f', {folded} folded' if folded else ''})", "compileMs": self.compile_ms, "graphBreaks": breaks, "compileCache": cache, "compileCacheBytes": tree_bytes(cache) if cache else None}
 
     def _capture_module(self, module):
         torch = self.torch

@@ -91,7 +91,7 @@ export class PytorchBackend implements Backend {
     const served = servedBy(ready, found.python, found.pythonVersion, 'torch', found.torch);
     const loader = typeof ready.loader === 'string' ? ready.loader : 'onnx2torch';
     const threads = typeof ready.threads === 'number' ? ready.threads : null;
-    const modeName = opts.mode === 'compile' ? 'torch.compile' : opts.mode;
+    const modeName = opts.mode === 'compile' ? (typeof ready.compiler === 'string' ? ready.compiler : 'torch.compile') : opts.mode;
     return {
       infer: async () => {
         const line = await session.request('i');
@@ -107,7 +107,7 @@ export class PytorchBackend implements Backend {
             ? `one PyTorch forward pass (${modeName}) on inputs already on the ${device === 'cuda' ? 'GPU' : 'CPU'}${device === 'cuda' ? ', between two CUDA events' : ''}; outputs stay there`
             : `copying the inputs in${device === 'cuda' ? ' (pinned host memory to the GPU)' : ''}, one PyTorch forward pass (${modeName}) and copying the outputs back${device === 'cuda' ? ', then a device sync' : ''}`,
         span: span === 'device' ? 'torch-forward' : 'torch-host',
-        executionProvider: device === 'cuda' ? `pytorch cuda${gpu ? ` (${gpu})` : ''}, ${modeName}, ${loader}${spec.precision === 'fp32' ? `, TF32 ${ready.tf32 === true ? 'on' : 'off'}` : ''}` : `pytorch cpu, ${loader}`,
+        executionProvider: device === 'cuda' ? `pytorch cuda${gpu ? ` (${gpu})` : ''}, ${modeName}, ${loader}${spec.precision === 'fp32' ? `, TF32 ${ready.tf32 === true ? 'on' : 'off'}` : ''}` : `pytorch cpu, ${loader}${opts.mode === 'compile' ? `, ${modeName}` : ''}`,
         threads: device === 'cpu' ? threads : null,
       },
       artifact: compiledArtifact(ready, spec, opts, found.torch),
