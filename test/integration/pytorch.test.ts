@@ -169,3 +169,22 @@ test('--torch-mode compile: torch.compile (Inductor, C++ on the CPU) after foldi
   assert.equal(p.code, 2, p.stderr);
   assert.match(p.stderr, /unknown option '--torch-mode'/);
 });
+
+test('PyTorch on CUDA (where there is a GPU): eager, CUDA graph and torch.compile on tiny, each verified, CUDA events around the forward pass', async (t) => {
+  if (!cuda) {
+    console.log('SKIPPED: PyTorch on CUDA (PyTorch sees no GPU on this machine; bench/gpu/all.sh measures yolov5s on the GPU machine, README "Native tests and GPU benchmarks")');
+    t.skip('no CUDA');
+    return;
+  }
+  for (const mode of ['eager', 'cuda-graph', 'compile']) {
+    const out = path.join(work, `torch-cuda-${mode}.json`);
+    const r = await runCli(['bench', '--backend', 'pytorch', '--torch-device', 'cuda', '--torch-mode', mode, '--model', 'tiny', '--warmup', '5', '--iterations', '20', '--verify', '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const run = readRun(out);
+    assert.equal(run.verification?.passed, true, `${mode}: ${JSON.stringify(run.verification)}`);
+    assert.equal(run.timing.span, 'torch-forward');
+    assert.match(run.timing.clock, /CUDA events/);
+    assert.match(run.timing.executionProvider, /^pytorch cuda/);
+    if (mode === 'compile') assert.equal(run.artifact?.kind, 'torch-compiled');
+  }
+});
