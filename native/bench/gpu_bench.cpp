@@ -135,26 +135,23 @@ int nms(int argc, char** argv) {
   GpuNms g(rows, cols, o);
   CudaStream s;
   std::vector<CudaEvent> ev(2 * iters);
-  for (int i = 0; i < 20; ++i) g.enqueue(dPred.get(), TensorType::Float32, dDets.as<Detection>(), dCount.as<int>(), s.get());
-  for (int i = 0; i < iters; ++i) {
-    ev[2 * i].record(s.get());
-    g.enqueue(dPred.get(), TensorType::Float32, dDets.as<Detection>(), dCount.as<int>(), s.get());
-    ev[2 * i + 1].record(s.get());
-  }
-  s.sync();
-  std::vector<double> ms;
-  for (int i = 0; i < iters; ++i) ms.push_back(ev[2 * i + 1].since(ev[2 * i]));
+  // 20 calls to warm up, then `iters` calls, each between two events on the stream.
+  const auto timeCalls = [&]() {
+    for (int i = 0; i < 20; ++i) g.enqueue(dPred.get(), TensorType::Float32, dDets.as<Detection>(), dCount.as<int>(), s.get());
+    for (int i = 0; i < iters; ++i) {
+      ev[2 * i].record(s.get());
+      g.enqueue(dPred.get(), TensorType::Float32, dDets.as<Detection>(), dCount.as<int>(), s.get());
+      ev[2 * i + 1].record(s.get());
+    }
+    s.sync();
+    std::vector<double> out;
+    for (int i = 0; i < iters; ++i) out.push_back(ev[2 * i + 1].since(ev[2 * i]));
+    return out;
+  };
+  const std::vector<double> ms = timeCalls();
   // The same launches one by one from the host (no graph): the host's launch cost shows here.
-  std::vector<double> directMs;
   g.setUseGraph(false);
-  for (int i = 0; i < 20; ++i) g.enqueue(dPred.get(), TensorType::Float32, dDets.as<Detection>(), dCount.as<int>(), s.get());
-  for (int i = 0; i < iters; ++i) {
-    ev[2 * i].record(s.get());
-    g.enqueue(dPred.get(), TensorType::Float32, dDets.as<Detection>(), dCount.as<int>(), s.get());
-    ev[2 * i + 1].record(s.get());
-  }
-  s.sync();
-  for (int i = 0; i < iters; ++i) directMs.push_back(ev[2 * i + 1].since(ev[2 * i]));
+  const std::vector<double> directMs = timeCalls();
   g.setUseGraph(true);
   // Per stage (separate launches with an event between each stage: their sum exceeds the whole).
   std::vector<std::vector<double>> stageMs(GpuNms::kStages);
