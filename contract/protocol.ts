@@ -653,8 +653,9 @@ export const AgentErrorNotification = new NotificationType<{ message: string; st
 export interface PipelineOptions {
   mode: PipelineMode;
   memory: MemoryMode;
-  /** `synthetic` (1080p scenes with `objects` objects of varying size) or a directory of images
-   * (.ppm/.pnm, .png, .jpg) on the device. */
+  /** `synthetic` (1080p scenes with `objects` objects of varying size), a directory of images
+   * (.ppm/.pnm, .png, .jpg), an image file, or a video file (its first `frameCount` frames,
+   * decoded by the device's ffmpeg) on the device. */
   source: 'synthetic' | string;
   /** Distinct frames loaded before measuring (cycled through; synthetic scenes vary per frame). */
   frameCount: number;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the native suite needs (called by scripts/setup.sh --test; not by the quickstart:
 # the agent runs ONNX Runtime and TVM without the native addon):
-#   - CMake, a C++17 compiler and GoogleTest (Debian packages), where missing;
+#   - CMake, a C++17 compiler, GoogleTest and FFmpeg (Debian packages), where missing;
 #   - CUDA's nvcc with its runtime headers, from PyPI wheels into .cache/cuda-toolkit, so every .cu
 #     file is compiled in CI (no GPU is needed to compile);
 #   - the native addon itself, built into the test cache (node dist/agent.js build-native).
@@ -11,6 +11,8 @@ missing=()
 command -v cmake >/dev/null || missing+=(cmake)
 command -v g++ >/dev/null || missing+=(g++)
 [[ -f /usr/include/gtest/gtest.h ]] || missing+=(libgtest-dev)
+# FFmpeg: the pipeline's video frame sources (--source FILE.avi/.mp4; the tests decode one).
+command -v ffmpeg >/dev/null || missing+=(ffmpeg)
 if (( ${#missing[@]} )); then
   if [[ $(id -u) -eq 0 ]]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -1,7 +1,9 @@
 // Frames for a pipeline run, decoded before anything is measured (a camera hands over decoded
-// frames): synthetic 1080p scenes of a given complexity, or the images of a directory, as BGR HWC
-// uint8 (what OpenCV gives a YOLOv5 application).
-import { readdir, readFile } from 'node:fs/promises';
+// frames): synthetic 1080p scenes of a given complexity, the images of a directory, or the frames
+// of a video file (decoded by the device's ffmpeg), as BGR HWC uint8 (what OpenCV gives a YOLOv5
+// application).
+import { execFile } from 'node:child_process';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
@@ -11,6 +13,7 @@ import { BadInputError } from './errors';
 export const SYNTHETIC_WIDTH = 1920;
 export const SYNTHETIC_HEIGHT = 1080;
 const IMAGE_EXTENSIONS = /\.(ppm|pnm|png|jpe?g)$/i;
+const VIDEO_EXTENSIONS = /\.(avi|mp4|m4v|mkv|mov|webm|mpe?g|ts|h264|h265|hevc|mjpe?g|y4m)$/i;
 
 export interface LoadedFrames {
   frames: Frame[];
@@ -59,18 +62,70 @@ export function decodeImage(bytes: Uint8Array, name: string): Frame {
   }
 }
 
+function run(command: string, args: string[], maxBuffer: number): Promise<{ stdout: Buffer; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { encoding: 'buffer', maxBuffer }, (error, stdout, stderr) => {
+      if (error) reject(Object.assign(error, { stderrText: stderr.toString('utf8') }));
+      else resolve({ stdout, stderr: stderr.toString('utf8') });
+    });
+  });
+}
+
+function firstLine(text: string): string {
+  return text.split('\n').find((l) => l.trim())?.trim() ?? '';
+}
+
+/** The first `count` frames of a video file, decoded by ffmpeg to BGR (ffprobe gives the size). */
+export async function decodeVideo(file: string, count: number, tools: { ffmpeg?: string; ffprobe?: string } = {}): Promise<Frame[]> {
+  const ffprobe = tools.ffprobe ?? 'ffprobe';
+  const ffmpeg = tools.ffmpeg ?? 'ffmpeg';
+  const missing = (tool: string) =>
+    new BadInputError(`decoding the video ${file} needs ${tool} on the device, and it is not there: install FFmpeg (sudo apt-get install ffmpeg; on a Jetson the same), or extract the frames to a directory of .png/.jpg images and give that as --source`);
+  let size: { width: number; height: number };
+  try {
+    const probe = await run(ffprobe, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', file], 1 << 20);
+    const m = /^(\d+),(\d+)/.exec(probe.stdout.toString('utf8').trim());
+    if (!m) throw Object.assign(new Error('no video stream'), { stderrText: 'it has no video stream' });
+    size = { width: Number(m[1]), height: Number(m[2]) };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw missing('ffprobe');
+    throw new BadInputError(`${file} is not a video ffmpeg can read (${firstLine((e as { stderrText?: string }).stderrText ?? '') || (e as Error).message}): give a video file, a directory of images or --source synthetic`);
+  }
+  const frameBytes = size.width * size.height * 3;
+  let raw: Buffer;
+  try {
+    raw = (await run(ffmpeg, ['-v', 'error', '-nostdin', '-i', file, '-frames:v', String(count), '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'], count * frameBytes + (1 << 20))).stdout;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw missing('ffmpeg');
+    throw new BadInputError(`ffmpeg could not decode ${file} (${firstLine((e as { stderrText?: string }).stderrText ?? '') || (e as Error).message})`);
+  }
+  const n = Math.floor(raw.length / frameBytes);
+  if (n === 0) throw new BadInputError(`${file}: ffmpeg decoded no frames from it`);
+  return Array.from({ length: n }, (_, i) => ({ width: size.width, height: size.height, data: new Uint8Array(raw.buffer, raw.byteOffset + i * frameBytes, frameBytes) }));
+}
+
 /** `synthetic` -> `count` scenes with `objects` objects each (seeds 1..count); a directory -> its
- * images in name order, at most `count`. */
+ * images in name order, at most `count`; a video file -> its first `count` frames; an image file ->
+ * that one frame. */
 export async function loadFrames(source: string, count: number, objects: number): Promise<LoadedFrames> {
   if (source === 'synthetic') {
     const frames = Array.from({ length: count }, (_, i) => syntheticScene(SYNTHETIC_WIDTH, SYNTHETIC_HEIGHT, i + 1, objects));
     return { frames, source: `synthetic ${SYNTHETIC_WIDTH}x${SYNTHETIC_HEIGHT} scenes, ${objects} objects each` };
   }
+  const st = await stat(source).catch(() => null);
+  if (st?.isFile()) {
+    if (VIDEO_EXTENSIONS.test(source)) {
+      const frames = await decodeVideo(source, count);
+      return { frames, source: `${frames.length} frame(s) of the video ${source} (ffmpeg)` };
+    }
+    if (IMAGE_EXTENSIONS.test(source)) return { frames: [decodeImage(await readFile(source), path.basename(source))], source: `the image ${source}` };
+    throw new BadInputError(`frame source '${source}' is a file but neither a video (.avi, .mp4, .mkv, .mov, ...) nor an image (.ppm, .png, .jpg): give one of those, a directory of images or --source synthetic`);
+  }
   let names: string[];
   try {
     names = (await readdir(source)).filter((n) => IMAGE_EXTENSIONS.test(n)).sort();
   } catch (e) {
-    throw new BadInputError(`frame source '${source}' is not a readable directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): give --source synthetic or a directory of images`);
+    throw new BadInputError(`frame source '${source}' is not a readable directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): give --source synthetic, a directory of images or a video file`);
   }
   if (names.length === 0) throw new BadInputError(`frame source '${source}' has no images (.ppm, .pnm, .png, .jpg): add some or use --source synthetic`);
   const frames: Frame[] = [];

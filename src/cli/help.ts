@@ -139,7 +139,9 @@ Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is sav
   --memory M           pageable (default) | pinned | mapped (zero-copy host memory) | managed
   --frames N           measured frames (default: 50)
   --warmup N           warm-up frames, not measured (default: 5)
-  --source S           synthetic (default: 1080p scenes) or a directory of .ppm/.png/.jpg images
+  --source S           synthetic (default: 1080p scenes), a directory of .ppm/.png/.jpg images,
+                       an image file, or a video file (.avi/.mp4/.mkv/...: its first
+                       --frame-count frames, decoded by the device's ffmpeg)
   --frame-count N      distinct frames loaded and cycled through (default: 8)
   --objects N          objects per synthetic scene (default: 12)
   --conf X --iou X     NMS thresholds (default: 0.25, 0.45)

@@ -2,6 +2,7 @@
 // stages and the real ONNX Runtime; run files checked against the schema, every stage's times
 // aligned with the frames, statistics recomputed from the samples.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, test } from 'node:test';
@@ -74,6 +75,21 @@ test('frames from a directory of PNG and PPM images', async () => {
   assert.match(run.pipeline!.frames.source, /2 image\(s\) from/);
 });
 
+test('frames from a video file, decoded by ffmpeg on the device: the run says which video and how many frames', async () => {
+  const video = path.join(work, 'clip.avi');
+  const scenes = [1, 2, 3].map((seed) => syntheticScene(320, 240, seed));
+  execFileSync('ffmpeg', ['-v', 'error', '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-s', '320x240', '-r', '10', '-i', '-', '-c:v', 'mjpeg', '-q:v', '3', video], {
+    input: Buffer.concat(scenes.map((s) => Buffer.from(s.data))),
+  });
+  const out = path.join(work, 'video.json');
+  const r = await runCli(['pipeline', '--model', 'tiny', '--source', video, '--frame-count', '2', '--frames', '4', '--warmup', '0', '--quiet', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const run = readRun(out);
+  assert.deepEqual([run.pipeline!.frames.count, run.pipeline!.frames.width, run.pipeline!.frames.height], [2, 320, 240]);
+  assert.match(run.pipeline!.frames.source, /^2 frame\(s\) of the video .*clip\.avi \(ffmpeg\)$/);
+  assert.equal(run.samples.latencyMs.length, 4);
+});
+
 test('bad input: zerocopy without a GPU, a missing source, a model that is not a detector; a message with the fix, exit 1, no run file', async () => {
   if (!hasCuda) {
     const r = await runCli(['pipeline', '--model', 'tiny', '--mode', 'zerocopy', '--frames', '2', '--quiet', '--out', path.join(work, 'zc.json')]);
@@ -82,7 +98,7 @@ test('bad input: zerocopy without a GPU, a missing source, a model that is not a
   }
   const missing = await runCli(['pipeline', '--model', 'tiny', '--source', path.join(work, 'nowhere'), '--frames', '2', '--quiet', '--out', path.join(work, 'm.json')]);
   assert.equal(missing.code, 1);
-  assert.match(missing.stderr, /is not a readable directory \(ENOENT\): give --source synthetic or a directory of images/);
+  assert.match(missing.stderr, /is not a readable directory \(ENOENT\): give --source synthetic, a directory of images or a video file/);
 
   // A model whose output is 1 x 768 x 4: boxes without objectness or classes.
   const model = onnx.ModelProto.create({

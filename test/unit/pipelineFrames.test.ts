@@ -31,3 +31,38 @@ test('PNG and JPEG decode to BGR', () => {
   // JPEG is lossy: within a few levels of B=50, G=100, R=200.
   [50, 100, 200].forEach((v, c) => assert.ok(Math.abs(j.data[c]! - v) <= 4, `channel ${c}: ${j.data[c]}`));
 });
+
+test('a video file: its first N frames decoded by the device\'s ffmpeg, byte for byte (an uncompressed AVI); a single image file; no ffmpeg, not a video, no video stream: the problem and the fix', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const { syntheticScene } = await import('../../models/src/frames');
+  const { decodeVideo, loadFrames } = await import('../../device-agent/src/pipelineFrames');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'jetbench-video-'));
+  const scenes = [1, 2, 3, 4, 5].map((seed) => syntheticScene(96, 64, seed, 3));
+  const video = path.join(dir, 'clip.avi');
+  // Uncompressed BGR in AVI: what ffmpeg decodes must be exactly these pixels.
+  execFileSync('ffmpeg', ['-v', 'error', '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-s', '96x64', '-r', '10', '-i', '-', '-c:v', 'rawvideo', '-pix_fmt', 'bgr24', video], {
+    input: Buffer.concat(scenes.map((s) => Buffer.from(s.data))),
+  });
+  const three = await loadFrames(video, 3, 0);
+  assert.equal(three.frames.length, 3);
+  assert.match(three.source, /^3 frame\(s\) of the video .*clip\.avi \(ffmpeg\)$/);
+  three.frames.forEach((f, i) => {
+    assert.deepEqual([f.width, f.height], [96, 64]);
+    assert.ok(Buffer.from(f.data).equals(Buffer.from(scenes[i]!.data)), `frame ${i} differs`);
+  });
+  assert.equal((await loadFrames(video, 50, 0)).frames.length, 5, 'a short video gives the frames it has');
+  const ppm = path.join(dir, 'one.ppm');
+  writeFileSync(ppm, Buffer.concat([Buffer.from('P6\n2 1\n255\n'), Buffer.from([1, 2, 3, 4, 5, 6])]));
+  assert.equal((await loadFrames(ppm, 10, 0)).frames.length, 1);
+  await assert.rejects(decodeVideo(video, 3, { ffprobe: path.join(dir, 'no-ffprobe') }), /needs ffprobe on the device, and it is not there: install FFmpeg \(sudo apt-get install ffmpeg/);
+  await assert.rejects(decodeVideo(video, 3, { ffmpeg: path.join(dir, 'no-ffmpeg') }), /needs ffmpeg on the device/);
+  const fake = path.join(dir, 'fake.mp4');
+  writeFileSync(fake, 'not a video at all');
+  await assert.rejects(loadFrames(fake, 3, 0), (e: Error) => e instanceof BadInputError && /fake\.mp4 is not a video ffmpeg can read \(.+\): give a video file/.test(e.message));
+  const notes = path.join(dir, 'notes.txt');
+  writeFileSync(notes, 'x');
+  await assert.rejects(loadFrames(notes, 3, 0), /is a file but neither a video \(\.avi, \.mp4, \.mkv, \.mov, \.\.\.\) nor an image/);
+});
