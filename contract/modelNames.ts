@@ -13,6 +13,9 @@ export function parseBuiltinName(name: string): { base: BuiltinBase; precision: 
   return m ? { base: m[1] as BuiltinBase, precision: (m[2] as Precision | undefined) ?? 'fp32' } : null;
 }
 
+/** Trained models fetched on first use (models/src/nanodet.ts), fp32 only for now. */
+export const FETCHED_MODEL_NAMES: readonly string[] = ['nanodet-g'];
+
 export function isBuiltinModel(name: string): boolean {
-  return parseBuiltinName(name) !== null;
+  return parseBuiltinName(name) !== null || FETCHED_MODEL_NAMES.includes(name);
 }

