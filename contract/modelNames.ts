@@ -13,8 +13,23 @@ export function parseBuiltinName(name: string): { base: BuiltinBase; precision: 
   return m ? { base: m[1] as BuiltinBase, precision: (m[2] as Precision | undefined) ?? 'fp32' } : null;
 }
 
-/** Trained models fetched on first use (models/src/nanodet.ts), fp32 only for now. */
-export const FETCHED_MODEL_NAMES: readonly string[] = ['nanodet-g'];
+/** Trained models fetched on first use (models/src/nanodet.ts): fp32, and fp16 (weights, input
+ * and outputs in float16, as the YOLOv5 -fp16 variants). */
+export const FETCHED_MODEL_NAMES: readonly string[] = ['nanodet-g', 'nanodet-g-fp16'];
+
+/** The precision a model name states: a built-in's suffix (yolov5s-fp16, nanodet-g-fp16), else fp32. */
+export function impliedPrecision(name: string): Precision {
+  return parseBuiltinName(name)?.precision ?? (FETCHED_MODEL_NAMES.includes(name) && name.endsWith('-fp16') ? 'fp16' : 'fp32');
+}
+
+/** The variant of a model in a precision, where the name's base has one (yolov5s + fp16 ->
+ * yolov5s-fp16, nanodet-g + fp16 -> nanodet-g-fp16); else the name as it is. */
+export function variantFor(model: string, precision: Precision): string {
+  const builtin = parseBuiltinName(model);
+  if (builtin && model === builtin.base && precision !== 'fp32') return `${builtin.base}-${precision}`;
+  if (FETCHED_MODEL_NAMES.includes(model) && FETCHED_MODEL_NAMES.includes(`${model}-${precision}`)) return `${model}-${precision}`;
+  return model;
+}
 
 export function isBuiltinModel(name: string): boolean {
   return parseBuiltinName(name) !== null || FETCHED_MODEL_NAMES.includes(name);

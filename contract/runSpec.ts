@@ -5,7 +5,7 @@
 // face renders the field in its own words (`--iterations`, `"iterations"`, `spec.iterations`).
 import { BACKEND_IDS, MEMORY_MODES, PIPELINE_MODES, PRECISIONS, type BackendId, type Precision } from './protocolValues';
 import type { PipelineOptions, PytorchOptions, RunSpec, TensorrtOptions, TvmOptions } from './protocol';
-import { parseBuiltinName } from './modelNames';
+import { impliedPrecision } from './modelNames';
 
 /** What a run takes when nobody says otherwise (the CLI's `bench` with no flags). */
 export const SPEC_DEFAULTS = {
@@ -269,7 +269,7 @@ export function completeSpec(fields: Raw, base: SpecBase = {}, facts: DeviceFact
   const pick = <T>(k: string, fallback: T): unknown => (given(k) === undefined ? fallback : given(k));
   const model = pick('model', SPEC_DEFAULTS.model);
   // A built-in name with a precision suffix (yolov5s-fp16) implies that precision.
-  const implied: Precision = (typeof model === 'string' ? parseBuiltinName(model)?.precision : undefined) ?? 'fp32';
+  const implied: Precision = typeof model === 'string' ? impliedPrecision(model) : 'fp32';
   const backend = pick('backend', SPEC_DEFAULTS.backend);
   const candidate: Raw = {
     device: pick('device', base.device ?? SPEC_DEFAULTS.device),

@@ -1,7 +1,8 @@
 // One benchmark job from RunSpec to RunFile: validate, resolve and inspect the model, prepare the
 // backend, measure, compute statistics. Streams samples and progress through the given sinks.
 import { performance } from 'node:perf_hooks';
-import { parseBuiltinName, resolveModel } from '../../models/src/index';
+import { resolveModel } from '../../models/src/index';
+import { variantFor } from '../../contract/modelNames';
 import type { Backend, PreparedSession } from './backends/backend';
 import { deviceInfo } from './deviceInfo';
 import { readDeviceState } from './deviceState';
@@ -38,9 +39,7 @@ const PROGRESS_EVERY_MS = 250;
 
 /** A built-in base name plus a precision picks that variant (yolov5s + fp16 -> yolov5s-fp16). */
 export function modelForPrecision(model: string, precision: RunSpec['precision']): string {
-  const builtin = parseBuiltinName(model);
-  if (builtin && model === builtin.base && precision !== 'fp32') return `${builtin.base}-${precision}`;
-  return model;
+  return variantFor(model, precision);
 }
 
 

@@ -9,7 +9,7 @@ import { cacheDir } from '../../contract/cacheDir';
 import { modelComplexity, type Complexity } from './complexity';
 import { detectInputStatsOf, quantizeQdq } from './quantize';
 import type { Precision } from '../../contract/protocolValues';
-import { BUILTIN_BASES, BUILTIN_MODEL_NAMES, isBuiltinModel, parseBuiltinName, type BuiltinBase } from '../../contract/modelNames';
+import { BUILTIN_BASES, BUILTIN_MODEL_NAMES, FETCHED_MODEL_NAMES, isBuiltinModel, parseBuiltinName, type BuiltinBase } from '../../contract/modelNames';
 import { buildTiny, buildYolov5, type YoloOptions } from './yolov5';
 import { buildNanodet, NANODET_CONVERTER_VERSION, NANODET_NAME } from './nanodet';
 
@@ -64,15 +64,15 @@ export async function resolveModel(
   const asPath = path.resolve(nameOrPath);
   if (existsSync(asPath) && !isBuiltinModel(nameOrPath)) return { path: asPath, builtin: null };
   if (!isBuiltinModel(nameOrPath)) {
-    throw new Error(`model '${nameOrPath}' not found: give a path to an .onnx file, or a built-in model name (${[...BUILTIN_MODEL_NAMES, NANODET_NAME].join(', ')})`);
+    throw new Error(`model '${nameOrPath}' not found: give a path to an .onnx file, or a built-in model name (${[...BUILTIN_MODEL_NAMES, ...FETCHED_MODEL_NAMES].join(', ')})`);
   }
   const opset = options.opset ?? 13;
   const dir = path.join(options.cacheDir ?? cacheDir(), 'models');
-  const fetched = nameOrPath === NANODET_NAME;
-  if (fetched && opset !== 13) throw new Error(`${NANODET_NAME} is converted to opset 13 only (its Split takes its sizes as an input): drop --opset ${opset}`);
+  const fetched = nameOrPath.startsWith(NANODET_NAME);
+  if (fetched && opset !== 13) throw new Error(`${nameOrPath} is converted to opset 13 only (its Split takes its sizes as an input): drop --opset ${opset}`);
   const file = path.join(dir, fetched ? `${nameOrPath}-opset13-c${NANODET_CONVERTER_VERSION}.onnx` : `${nameOrPath}-opset${opset}-g${GENERATOR_VERSION}.onnx`);
   if (await stat(file).catch(() => null)) return { path: file, builtin: nameOrPath };
-  const bytes = fetched ? await buildNanodet(options.progress) : await generateModel(nameOrPath, { opset });
+  const bytes = fetched ? await buildNanodet(options.progress, nameOrPath.endsWith('-fp16') ? 'float16' : 'float32') : await generateModel(nameOrPath, { opset });
   await mkdir(dir, { recursive: true });
   // Atomic: concurrent callers either see no file or the whole file.
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;

@@ -79,8 +79,9 @@ async function fetchPackage(progress: (m: string) => void): Promise<Uint8Array> 
   return new Uint8Array(Buffer.concat(chunks));
 }
 
-/** NanoDet-g as ONNX bytes: the package fetched and checked, its TF.js model converted. */
-export async function buildNanodet(progress: (m: string) => void = () => undefined): Promise<Uint8Array> {
+/** NanoDet-g as ONNX bytes: the package fetched and checked, its TF.js model converted (in
+ * float32, or float16: weights, input and outputs). */
+export async function buildNanodet(progress: (m: string) => void = () => undefined, floatType: 'float32' | 'float16' = 'float32'): Promise<Uint8Array> {
   const tgz = await fetchPackage(progress);
   const digest = `sha512-${createHash('sha512').update(tgz).digest('base64')}`;
   if (digest !== HUMAN_MODELS.integrity) {
@@ -93,7 +94,8 @@ export async function buildNanodet(progress: (m: string) => void = () => undefin
   progress(`converting ${NANODET_NAME} from TF.js to ONNX`);
   const model = JSON.parse(Buffer.from(json).toString('utf8')) as TfjsGraphModel;
   const converted = convertTfjsGraph(model, bin, {
-    graphName: NANODET_NAME,
+    floatType,
+    graphName: floatType === 'float16' ? `${NANODET_NAME}-fp16` : NANODET_NAME,
     docString: `NanoDet-g 416 (RangiLyu/nanodet, Apache-2.0) from ${HUMAN_MODELS.package} ${HUMAN_MODELS.version} (MIT), models/nanodet.json, converted by jetbench's TF.js converter ${NANODET_CONVERTER_VERSION}`,
   });
   return onnx.ModelProto.encode(converted.model).finish();

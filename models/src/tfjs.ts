@@ -100,11 +100,12 @@ export interface ConvertedModel {
   outputs: Array<{ name: string; shape: number[] }>;
 }
 
-export function convertTfjsGraph(model: TfjsGraphModel, shards: Uint8Array, opts: { graphName: string; docString: string }): ConvertedModel {
+export function convertTfjsGraph(model: TfjsGraphModel, shards: Uint8Array, opts: { graphName: string; docString: string; floatType?: 'float32' | 'float16' }): ConvertedModel {
   if (model.format !== 'graph-model') throw new TfjsConvertError(`not a TF.js graph model (format '${model.format}')`);
   const weights = readWeights(model, shards);
   const nodes = new Map(model.modelTopology.node.map((n) => [n.name, n]));
-  const g = new GraphBuilder('float32');
+  const floatType = opts.floatType ?? 'float32';
+  const g = new GraphBuilder(floatType);
   const shapes = new Map<string, number[]>();
   const value = new Map<string, string>(); // TF "node:index" -> ONNX tensor name
   const folded = new Map<string, Const>();
@@ -152,7 +153,7 @@ export function convertTfjsGraph(model: TfjsGraphModel, shards: Uint8Array, opts
   /** A constant as an ONNX initializer (int32 data as int64, what ONNX's shape inputs take). */
   function initializerOf(c: Const, prefix: string): string {
     if (c.dtype === 'int32') return g.init(g.unique(prefix), c.shape, 'int64', Array.from(c.data));
-    return g.init(g.unique(prefix), c.shape, 'float32', c.data);
+    return g.init(g.unique(prefix), c.shape, floatType, c.data);
   }
 
   function tensor(ref: string): string {
@@ -244,7 +245,7 @@ export function convertTfjsGraph(model: TfjsGraphModel, shards: Uint8Array, opts
         if (node.op === 'PadV2') {
           const v = constant(ins[2]!);
           if (!v) throw new TfjsConvertError(`PadV2 ${name}: its value is computed, not constant`);
-          inputs.push(g.init(g.unique('pad_value'), [], 'float32', [v.data[0]!]));
+          inputs.push(g.init(g.unique('pad_value'), [], floatType, [v.data[0]!]));
         }
         const out = g.one('Pad', inputs, { mode: 'constant' });
         const s = shapeOf(x);
@@ -266,7 +267,7 @@ export function convertTfjsGraph(model: TfjsGraphModel, shards: Uint8Array, opts
         const dil = dilations.length === 2 ? dilations : [1, 1];
         const pads = windowPads(node, [s[1]!, s[2]!], [kh, kw], strides, dil);
         const nchw = transpose(x, TO_NCHW);
-        const conv = g.one('Conv', [nchw, g.init(g.unique('w'), [co, ci, kh, kw], 'float32', oihw)], { kernel_shape: [kh, kw], strides, dilations: dil, pads });
+        const conv = g.one('Conv', [nchw, g.init(g.unique('w'), [co, ci, kh, kw], floatType, oihw)], { kernel_shape: [kh, kw], strides, dilations: dil, pads });
         const oh = Math.floor((s[1]! + pads[0]! + pads[2]! - ((kh - 1) * dil[0]! + 1)) / strides[0]!) + 1;
         const ow = Math.floor((s[2]! + pads[1]! + pads[3]! - ((kw - 1) * dil[1]! + 1)) / strides[1]!) + 1;
         shapes.set(conv, [s[0]!, co, oh, ow]);
@@ -393,8 +394,8 @@ export function convertTfjsGraph(model: TfjsGraphModel, shards: Uint8Array, opts
   }
   simplify(g.nodes, g.initializers);
   const m = g.model({
-    inputs: inputs.map((i) => ({ name: i.name, type: 'float32', shape: i.shape })),
-    outputs: outputs.map((o) => ({ name: o.name, type: 'float32', shape: o.shape })),
+    inputs: inputs.map((i) => ({ name: i.name, type: floatType, shape: i.shape })),
+    outputs: outputs.map((o) => ({ name: o.name, type: floatType, shape: o.shape })),
     opset: 13,
     graphName: opts.graphName,
     docString: opts.docString,

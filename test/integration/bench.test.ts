@@ -83,6 +83,13 @@ test('bench nanodet-g, the trained detector: fetched and converted on first use 
   assert.deepEqual(run.model.outputs.map((o) => `${o.name} ${o.shape.join('x')}`), ['Identity 1x2704x80', 'Identity_1 1x676x80', 'Identity_2 1x169x80', 'Identity_3 1x2704x44', 'Identity_4 1x676x44', 'Identity_5 1x169x44']);
   assert.equal(run.samples.latencyMs.length, 10);
   assert.match(r.stdout, /^Model nanodet-g, backend onnxruntime, precision fp32/m);
+  // --precision fp16 picks its fp16 variant, as with the YOLOv5 built-ins.
+  const half = path.join(scratchDir(), 'nanodet-fp16.json');
+  const h = await runCli(['bench', '--model', 'nanodet-g', '--precision', 'fp16', '--warmup', '1', '--iterations', '3', '--out', half]);
+  assert.equal(h.code, 0, h.stderr);
+  const hr = readRun(half);
+  assert.equal(hr.model.builtin, 'nanodet-g-fp16');
+  assert.equal(hr.model.precision, 'fp16');
 });
 
 test('duration minimum extends the run beyond the iteration count', async () => {

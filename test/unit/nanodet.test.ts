@@ -9,7 +9,9 @@ import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import { PNG } from 'pngjs';
+import { fidelity } from '../../contract/fidelity';
 import { decodeNanodet } from '../../contract/nanodetDecode';
+import { float16ToNumber, toFloat16Bits } from '../../models/src/float16';
 import { resolveModel } from '../../models/src/index';
 import { NANODET_MEAN_BGR, NANODET_STD_BGR } from '../../models/src/nanodet';
 import { convertTfjsGraph, TfjsConvertError, type TfjsGraphModel } from '../../models/src/tfjs';
@@ -74,6 +76,30 @@ test('nanodet-g: fetched, checked and converted once (with progress), a static o
   assert.equal(person.classId, 0, JSON.stringify(person));
   assert.ok(person.score > 0.6, `person score ${person.score}`);
   assert.ok(person.x1 < 50 && person.x2 > 300 && person.y2 > 450, JSON.stringify(person));
+});
+
+test('nanodet-g-fp16 (weights, input and outputs in float16): the same detections as fp32 on the real photos, by the fidelity metric', async () => {
+  const run = async (model: string, half: boolean) => {
+    const { path: file } = await resolveModel(model, { cacheDir: TEST_CACHE_DIR });
+    const session = await ort.InferenceSession.create(file);
+    const frames = [];
+    for (const name of ['coffee.png', 'astronaut.png']) {
+      const { tensor } = input(path.join(FRAMES, name));
+      const feed = half ? new ort.Tensor('float16', Uint16Array.from(tensor.data as Float32Array, toFloat16Bits), tensor.dims as number[]) : tensor;
+      const out = await session.run({ [session.inputNames[0]!]: feed });
+      const f = (k: string) => (half ? Float32Array.from(out[k]!.data as Uint16Array, float16ToNumber) : (out[k]!.data as Float32Array));
+      assert.equal(out.Identity!.type, half ? 'float16' : 'float32');
+      frames.push(decodeNanodet({ scores: [f('Identity'), f('Identity_1'), f('Identity_2')], boxes: [f('Identity_3'), f('Identity_4'), f('Identity_5')] }));
+    }
+    return frames;
+  };
+  const fp32 = await run('nanodet-g', false);
+  const fp16 = await run('nanodet-g-fp16', true);
+  const f = fidelity(fp32.map((reference, i) => ({ reference, test: fp16[i]! }))).overall;
+  assert.ok(f.referenceBoxes >= 2, JSON.stringify(f));
+  assert.ok(f.recall >= 0.9 && f.precision >= 0.9, JSON.stringify(f));
+  assert.ok(f.meanMatchedIou! > 0.98, JSON.stringify(f));
+  console.log(`nanodet-g-fp16 vs fp32 on 2 photos: precision ${f.precision.toFixed(3)}, recall ${f.recall.toFixed(3)}, matched IoU ${f.meanMatchedIou!.toFixed(4)}, AP50 ${f.ap50!.toFixed(3)} (${f.referenceBoxes} reference boxes)`);
 });
 
 test('the converter names what it cannot do: an unsupported op, a computed shape, weights that end early; a package that is not the registry\'s is refused', async () => {
