@@ -1,6 +1,7 @@
 // One formatter for what every face prints: milliseconds, model names, a device and its backends
 // (`jetbench info`, the Devices view's details).
-import type { BackendStatus, DeviceInfo, Interleaving, RunFile } from './protocol';
+import type { BackendStatus, DeviceInfo, Interleaving, RunFidelity, RunFile } from './protocol';
+import type { FidelityStats } from './fidelity';
 import { computeStats } from './stats';
 import { trtexecPercentile } from './trtexec';
 
@@ -99,4 +100,50 @@ export function trtexecSummaryCheck(run: Pick<RunFile, 'imported' | 'stats' | 's
   const p99 = r.percentilesMs['99'];
   const rankRule = run.samples.latencyMs.length > 0 ? ` (by trtexec's rank rule ${formatMs(trtexecPercentile(run.samples.latencyMs, 99))} ms; ours interpolates)` : '';
   return `trtexec's own summary vs recomputed from the ${run.stats.count} samples: ${vs('median', r.medianMs, run.stats.medianMs)}, ${vs('P99', p99, run.stats.p99Ms)}${rankRule}, ${vs('mean', r.meanMs, run.stats.meanMs)}`;
+}
+
+/** A fraction as a percentage with one decimal ("97.5%"); "n/a" for null. */
+export function formatShare(x: number | null): string {
+  return x === null ? 'n/a' : `${(100 * x).toFixed(1)}%`;
+}
+
+/** A run's fidelity check in lines: overall, then per scene complexity and per box size (what the
+ * CLI prints under the table, the report lists and the result panel shows). */
+export function fidelityLines(f: RunFidelity): string[] {
+  const r = f.result;
+  const o = r.overall;
+  const stats = (s: FidelityStats) =>
+    `AP50 ${formatShare(s.ap50)}, precision ${formatShare(s.precision)}, recall ${formatShare(s.recall)}, F1 ${formatShare(s.f1)}, matched IoU ${s.meanMatchedIou === null ? 'n/a' : s.meanMatchedIou.toFixed(3)} (${s.referenceBoxes} reference / ${s.testBoxes} boxes)`;
+  const lines = [
+    `Fidelity against ${f.reference.model} (${f.reference.precision}, ${f.reference.backend}${f.itself ? ': this run is the reference itself' : ''}) on ${f.frames} frame(s), ${f.source}: ${stats(o)}`,
+    `  match: same class, IoU >= ${r.iouThreshold}; ${f.decoder.family} decode at score >= ${f.decoder.scoreThreshold}, NMS IoU ${f.decoder.iouThreshold}; checked in ${(f.ms / 1000).toFixed(1)} s`,
+  ];
+  for (const b of r.byComplexity) lines.push(`  ${b.bucket} (${b.stats.frames} frame(s)): ${stats(b.stats)}`);
+  for (const b of r.bySize) if (b.stats.referenceBoxes > 0 || b.stats.testBoxes > 0) lines.push(`  ${b.bucket} boxes: ${stats(b.stats)}`);
+  return lines;
+}
+
+/** A run's fidelity as a table (the result panel's "Accuracy" section): overall, per scene
+ * complexity and per box size. */
+export function fidelityTable(f: RunFidelity): { headers: string[]; rows: string[][] } {
+  const row = (what: string, s: FidelityStats): string[] => [
+    what,
+    String(s.frames),
+    String(s.referenceBoxes),
+    String(s.testBoxes),
+    formatShare(s.ap50),
+    formatShare(s.precision),
+    formatShare(s.recall),
+    formatShare(s.f1),
+    s.meanMatchedIou === null ? 'n/a' : s.meanMatchedIou.toFixed(3),
+  ];
+  const r = f.result;
+  return {
+    headers: ['Frames / boxes', 'Frames', 'Reference boxes', 'Boxes', 'AP50', 'Precision', 'Recall', 'F1', 'Matched IoU'],
+    rows: [
+      row('all', r.overall),
+      ...r.byComplexity.map((b) => row(b.bucket, b.stats)),
+      ...r.bySize.filter((b) => b.stats.referenceBoxes > 0 || b.stats.testBoxes > 0).map((b) => row(`${b.bucket} boxes`, b.stats)),
+    ],
+  };
 }

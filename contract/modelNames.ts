@@ -13,13 +13,14 @@ export function parseBuiltinName(name: string): { base: BuiltinBase; precision: 
   return m ? { base: m[1] as BuiltinBase, precision: (m[2] as Precision | undefined) ?? 'fp32' } : null;
 }
 
-/** Trained models fetched on first use (models/src/nanodet.ts): fp32, and fp16 (weights, input
- * and outputs in float16, as the YOLOv5 -fp16 variants). */
-export const FETCHED_MODEL_NAMES: readonly string[] = ['nanodet-g', 'nanodet-g-fp16'];
+/** Trained models fetched on first use (models/src/nanodet.ts): fp32, fp16 (weights, input and
+ * outputs in float16, as the YOLOv5 -fp16 variants) and int8 (QDQ, calibrated on real frames). */
+export const FETCHED_MODEL_NAMES: readonly string[] = ['nanodet-g', 'nanodet-g-fp16', 'nanodet-g-int8'];
 
 /** The precision a model name states: a built-in's suffix (yolov5s-fp16, nanodet-g-fp16), else fp32. */
 export function impliedPrecision(name: string): Precision {
-  return parseBuiltinName(name)?.precision ?? (FETCHED_MODEL_NAMES.includes(name) && name.endsWith('-fp16') ? 'fp16' : 'fp32');
+  const fetched = FETCHED_MODEL_NAMES.includes(name) ? /-(fp16|int8)$/.exec(name)?.[1] : undefined;
+  return parseBuiltinName(name)?.precision ?? (fetched as Precision | undefined) ?? 'fp32';
 }
 
 /** The variant of a model in a precision, where the name's base has one (yolov5s + fp16 ->
@@ -33,4 +34,13 @@ export function variantFor(model: string, precision: Precision): string {
 
 export function isBuiltinModel(name: string): boolean {
   return parseBuiltinName(name) !== null || FETCHED_MODEL_NAMES.includes(name);
+}
+
+/** The fp32 model a built-in or fetched variant was made from (yolov5s-fp16 -> yolov5s,
+ * nanodet-g-fp16 -> nanodet-g): a fidelity check's reference. Anything else: the name as it is. */
+export function fp32ModelFor(model: string): string {
+  const builtin = parseBuiltinName(model);
+  if (builtin) return builtin.base;
+  if (FETCHED_MODEL_NAMES.includes(model)) return model.replace(/-(fp16|int8)$/, '');
+  return model;
 }

@@ -69,11 +69,17 @@ export function decodeNanodet(heads: NanodetHeads, options: NanodetDecodeOptions
       candidates.push({ x1: cx - d[0]!, y1: cy - d[1]!, x2: cx + d[2]!, y2: cy + d[3]!, score: best, classId });
     }
   });
+  return nmsByClass(candidates, o.iouThreshold, o.maxDetections);
+}
+
+/** Class-wise greedy NMS: highest score first, a box is dropped when one already kept of its class
+ * overlaps it by more than `iouThreshold`; at most `maxDetections` kept. */
+export function nmsByClass(candidates: DetBox[], iouThreshold: number, maxDetections: number): DetBox[] {
   candidates.sort((a, b) => b.score - a.score);
   const kept: DetBox[] = [];
   for (const c of candidates) {
-    if (kept.length >= o.maxDetections) break;
-    if (kept.some((k) => k.classId === c.classId && boxIou(k, c) > o.iouThreshold)) continue;
+    if (kept.length >= maxDetections) break;
+    if (kept.some((k) => k.classId === c.classId && boxIou(k, c) > iouThreshold)) continue;
     kept.push(c);
   }
   return kept;

@@ -82,6 +82,9 @@ export interface RenderReport {
   /** Non-transparent pixels on the histogram's canvas. */
   histogramPixels: number;
   phase: LivePhase;
+  /** The accuracy section's heading and its "all" row as shown (null while the section is hidden:
+   * a run without a fidelity check). */
+  accuracy: { heading: string; all: string[] } | null;
 }
 
 /** One run as the compare panel draws it. */

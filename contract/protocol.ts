@@ -6,6 +6,7 @@
 // them (the extension at activation) imports that file and stays free of vscode-jsonrpc.
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import type { Validity } from './validity';
+import type { FidelityResult } from './fidelity';
 
 export {
   PROTOCOL_VERSION,
@@ -61,6 +62,37 @@ export interface RunSpec {
   verify?: boolean;
   /** Run the whole pipeline per frame instead of the inference alone (section "Pipeline"). */
   pipeline?: PipelineOptions;
+  /** After measuring, run the model and its fp32 reference on real frames and compare their
+   * detections (run.fidelity). */
+  fidelity?: FidelityOptions;
+}
+
+/** What a run's fidelity check runs on. */
+export interface FidelityOptions {
+  /** How many frames of the source (at most). */
+  frames: number;
+  /** `vtest` (OpenCV's pedestrian video, fetched once), a video file, an image file or a
+   * directory of images, on the device. */
+  source: string;
+}
+
+/** How closely a run's detections reproduce its fp32 reference's on the same real frames. */
+export interface RunFidelity {
+  /** What ran as the reference: the fp32 model on ONNX Runtime. */
+  reference: { model: string; backend: BackendId; precision: Precision };
+  /** The run is the reference itself (fp32 on ONNX Runtime): its detections compared with
+   * themselves, the row a table of precisions is read against. */
+  itself?: boolean;
+  /** The frames, in words (the video and how many of its frames). */
+  source: string;
+  frames: number;
+  /** The detector's decode: boxes kept at or above this score, then class-wise NMS. */
+  decoder: { family: 'nanodet' | 'yolov5'; scoreThreshold: number; iouThreshold: number };
+  /** Detections per frame, reference and tested (the complexity the frames had). */
+  perFrame: Array<{ reference: number; test: number }>;
+  result: FidelityResult;
+  /** Wall time of the check (both models on every frame). */
+  ms: number;
 }
 
 /** How the tensorrt backend runs an engine. */
@@ -390,6 +422,8 @@ export interface RunFile {
   stats: Stats | null;
   /** Present when the spec asked for verification. */
   verification?: Verification;
+  /** Present when the spec asked for a fidelity check (spec.fidelity) and the run measured. */
+  fidelity?: RunFidelity;
   /** Per-operator profile, when the backend made one. */
   operators?: OperatorTime[];
   /** What a pipeline run ran where (section "Pipeline"); present when spec.pipeline was. */

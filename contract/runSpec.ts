@@ -4,7 +4,7 @@
 // refused (or silently changed) by another. Problems name the field, the bad value and the fix; each
 // face renders the field in its own words (`--iterations`, `"iterations"`, `spec.iterations`).
 import { BACKEND_IDS, MEMORY_MODES, PIPELINE_MODES, PRECISIONS, type BackendId, type Precision } from './protocolValues';
-import type { PipelineOptions, PytorchOptions, RunSpec, TensorrtOptions, TvmOptions } from './protocol';
+import type { FidelityOptions, PipelineOptions, PytorchOptions, RunSpec, TensorrtOptions, TvmOptions } from './protocol';
 import { impliedPrecision } from './modelNames';
 
 /** What a run takes when nobody says otherwise (the CLI's `bench` with no flags). */
@@ -33,6 +33,9 @@ export const PIPELINE_DEFAULTS: PipelineOptions = {
   iouThreshold: 0.45,
   maxDetections: 300,
 };
+
+/** A fidelity check's frames when the user gives only --fidelity. */
+export const FIDELITY_DEFAULTS: FidelityOptions = { frames: 50, source: 'vtest' };
 
 export const TVM_DEFAULTS: TvmOptions = { target: 'llvm', arch: null, tuneTrials: 0, tuningLog: null, python: null, profile: false };
 
@@ -67,6 +70,7 @@ export const SPEC_LIMITS = {
   frameCount: 1000,
   objects: 500,
   maxDetections: 100_000,
+  fidelityFrames: 10_000,
 } as const;
 
 /** What the agent knows about the device it checks a spec for. */
@@ -82,7 +86,8 @@ export interface SpecProblem {
   message: string;
 }
 
-export const SPEC_KEYS = ['device', 'model', 'backend', 'precision', 'warmup', 'warmupMs', 'iterations', 'durationS', 'trials', 'threads', 'inputShape', 'opset', 'label', 'tvm', 'pytorch', 'tensorrt', 'verify', 'pipeline'] as const;
+export const SPEC_KEYS = ['device', 'model', 'backend', 'precision', 'warmup', 'warmupMs', 'iterations', 'durationS', 'trials', 'threads', 'inputShape', 'opset', 'label', 'tvm', 'pytorch', 'tensorrt', 'verify', 'pipeline', 'fidelity'] as const;
+const FIDELITY_KEYS = ['frames', 'source'] as const;
 const TVM_KEYS = ['target', 'arch', 'tuneTrials', 'tuningLog', 'python', 'profile'] as const;
 const PIPELINE_KEYS = ['mode', 'memory', 'source', 'frameCount', 'objects', 'confThreshold', 'iouThreshold', 'maxDetections'] as const;
 const TVM_TARGETS = ['llvm', 'cuda'] as const;
@@ -224,6 +229,16 @@ export function pipelineProblems(p: unknown): SpecProblem[] {
   return c.problems;
 }
 
+export function fidelityProblems(f: unknown, spec: Raw): SpecProblem[] {
+  if (!isObject(f)) return [{ field: 'fidelity', message: `must be an object of fidelity options (got ${shown(f)})` }];
+  const c = new Checker('fidelity.');
+  c.known(f, FIDELITY_KEYS);
+  c.whole('frames', f.frames, 1, SPEC_LIMITS.fidelityFrames);
+  c.text('source', f.source, SPEC_LIMITS.pathChars, false);
+  if (spec.pipeline !== undefined) c.add('frames', 'applies to a benchmark run; a pipeline run compares its own frames: run the benchmark with fidelity separately');
+  return c.problems;
+}
+
 /** Every problem of a complete spec (as the agent receives it), with bounds from the device's
  * facts where known. An empty list means the spec is a RunSpec a backend can be asked to run. */
 export function specProblems(spec: unknown, facts: DeviceFacts = {}): SpecProblem[] {
@@ -253,6 +268,7 @@ export function specProblems(spec: unknown, facts: DeviceFacts = {}): SpecProble
   if (spec.pytorch !== undefined) c.problems.push(...checkPytorch(spec.pytorch, spec.backend));
   if (spec.tensorrt !== undefined) c.problems.push(...checkTensorrt(spec.tensorrt, spec.backend));
   if (spec.pipeline !== undefined) c.problems.push(...pipelineProblems(spec.pipeline));
+  if (spec.fidelity !== undefined) c.problems.push(...fidelityProblems(spec.fidelity, spec));
   if (spec.pipeline !== undefined && typeof spec.trials === 'number' && spec.trials > 1) c.add('trials', `must be 1 for a pipeline run: trials repeat a benchmark's warm-up and measurement; run the pipeline again for another trial (got ${spec.trials})`);
   return c.problems;
 }
@@ -288,7 +304,7 @@ export function completeSpec(fields: Raw, base: SpecBase = {}, facts: DeviceFact
   // Absent means one trial: a run file of one trial reads as it did before trials existed.
   const trials = pick('trials', base.trials);
   if (trials !== undefined && trials !== 1) candidate.trials = trials;
-  for (const k of Object.keys(fields)) if (!(k in candidate) && fields[k] !== undefined && !['tvm', 'pytorch', 'tensorrt', 'verify', 'pipeline', 'trials'].includes(k)) candidate[k] = fields[k];
+  for (const k of Object.keys(fields)) if (!(k in candidate) && fields[k] !== undefined && !['tvm', 'pytorch', 'tensorrt', 'verify', 'pipeline', 'trials', 'fidelity'].includes(k)) candidate[k] = fields[k];
   if (given('verify') === true) candidate.verify = true;
   else if (given('verify') !== undefined && given('verify') !== false) candidate.verify = given('verify');
   const tvm = given('tvm');
@@ -298,6 +314,8 @@ export function completeSpec(fields: Raw, base: SpecBase = {}, facts: DeviceFact
   const tensorrt = given('tensorrt');
   if (tensorrt !== undefined) candidate.tensorrt = isObject(tensorrt) ? { ...TENSORRT_DEFAULTS, ...withoutUndefined(tensorrt) } : tensorrt;
   if (given('pipeline') !== undefined) candidate.pipeline = given('pipeline');
+  const fidelity = given('fidelity');
+  if (fidelity !== undefined) candidate.fidelity = isObject(fidelity) ? { ...FIDELITY_DEFAULTS, ...withoutUndefined(fidelity) } : fidelity;
   const problems = specProblems(candidate, facts);
   return { spec: problems.length === 0 ? (candidate as unknown as RunSpec) : null, problems };
 }

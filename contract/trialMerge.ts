@@ -12,7 +12,8 @@ const wall = (iso: string) => Date.parse(iso);
 
 /** The spec without what may differ between the parts of one configuration. */
 function sameConfiguration(a: RunFile, b: RunFile): boolean {
-  const strip = (r: RunFile) => JSON.stringify({ ...r.spec, trials: undefined, label: undefined });
+  // A fidelity check runs in one trial of a series (the last): the parts differ there only.
+  const strip = (r: RunFile) => JSON.stringify({ ...r.spec, trials: undefined, label: undefined, fidelity: undefined });
   return strip(a) === strip(b);
 }
 
@@ -36,7 +37,8 @@ export function mergeTrialRuns(parts: readonly RunFile[], id: string, interleave
   const failed = parts.find((p) => p.status === 'failed');
   const cancelled = parts.some((p) => p.status === 'cancelled');
   const last = parts[parts.length - 1]!;
-  const spec = { ...first.spec, trials: parts.length };
+  const checked = parts.find((p) => p.spec.fidelity);
+  const spec = { ...first.spec, ...(checked ? { fidelity: checked.spec.fidelity } : {}), trials: parts.length };
   const telemetry = mergeTelemetry(parts);
   const stats = computeStats(latencyMs);
   const verification = parts.find((p) => p.verification && !p.verification.passed)?.verification ?? first.verification;
@@ -56,6 +58,7 @@ export function mergeTrialRuns(parts: readonly RunFile[], id: string, interleave
     stats,
     ...(verification ? { verification } : {}),
     ...(first.operators ? { operators: first.operators } : {}),
+    ...(checked?.fidelity ? { fidelity: checked.fidelity } : {}),
     trials: trialSummaries(latencyMs, counts).map((t, i) => ({ ...t, startedAt: parts[i]!.createdAt })),
     ...(telemetry ? { telemetry } : {}),
     interleaved,

@@ -13,10 +13,15 @@ command -v g++ >/dev/null || missing+=(g++)
 [[ -f /usr/include/gtest/gtest.h ]] || missing+=(libgtest-dev)
 # FFmpeg: the pipeline's video frame sources (--source FILE.avi/.mp4; the tests decode one).
 command -v ffmpeg >/dev/null || missing+=(ffmpeg)
-if (( ${#missing[@]} )); then
-  if [[ $(id -u) -eq 0 ]]; then
+# The built-in frame set vtest comes from opencv-doc by `apt-get download` (no root needed), which
+# needs the package lists: fetch them where they are missing.
+apt_lists_missing() { command -v apt-cache >/dev/null && ! apt-cache show opencv-doc >/dev/null 2>&1; }
+if (( ${#missing[@]} )) || apt_lists_missing; then
+  if [[ $(id -u) -eq 0 ]] && (( ${#missing[@]} == 0 )); then
+    apt-get update -qq
+  elif [[ $(id -u) -eq 0 ]]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-  else
+  elif (( ${#missing[@]} )); then
     echo "setup-native: install ${missing[*]} (e.g. sudo apt-get install ${missing[*]})" >&2
     exit 1
   fi

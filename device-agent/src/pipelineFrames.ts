@@ -76,7 +76,7 @@ function firstLine(text: string): string {
 }
 
 /** The first `count` frames of a video file, decoded by ffmpeg to BGR (ffprobe gives the size). */
-export async function decodeVideo(file: string, count: number, tools: { ffmpeg?: string; ffprobe?: string } = {}): Promise<Frame[]> {
+export async function decodeVideo(file: string, count: number, tools: { ffmpeg?: string; ffprobe?: string; startS?: number } = {}): Promise<Frame[]> {
   const ffprobe = tools.ffprobe ?? 'ffprobe';
   const ffmpeg = tools.ffmpeg ?? 'ffmpeg';
   const missing = (tool: string) =>
@@ -94,7 +94,7 @@ export async function decodeVideo(file: string, count: number, tools: { ffmpeg?:
   const frameBytes = size.width * size.height * 3;
   let raw: Buffer;
   try {
-    raw = (await run(ffmpeg, ['-v', 'error', '-nostdin', '-i', file, '-frames:v', String(count), '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'], count * frameBytes + (1 << 20))).stdout;
+    raw = (await run(ffmpeg, ['-v', 'error', '-nostdin', ...(tools.startS ? ['-ss', String(tools.startS)] : []), '-i', file, '-frames:v', String(count), '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'], count * frameBytes + (1 << 20))).stdout;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw missing('ffmpeg');
     throw new BadInputError(`ffmpeg could not decode ${file} (${firstLine((e as { stderrText?: string }).stderrText ?? '') || (e as Error).message})`);

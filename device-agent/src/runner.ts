@@ -21,6 +21,8 @@ import { deviceRoot } from './sysfs';
 import { idleBaselineMs, telemetryHz, telemetryPython, TelemetryWatch } from './telemetry/watch';
 import { runVersions } from './runVersions';
 import { compareOutputs } from './verify';
+import { calibrationFrames } from './builtinFrames';
+import { measureFidelity, planFidelity, type FidelityPlan } from './fidelityRun';
 
 export interface RunSinks {
   /** Aborted when the client cancels the job. */
@@ -50,7 +52,7 @@ export async function resolveAndInspect(spec: RunSpec, sinks: Pick<RunSinks, 'pr
   const name = convertsPrecision ? spec.model : modelForPrecision(spec.model, spec.precision);
   let resolved: { path: string; builtin: string | null };
   try {
-    resolved = await resolveModel(name, { opset: spec.opset, progress: sinks.progress });
+    resolved = await resolveModel(name, { opset: spec.opset, progress: sinks.progress, calibrationFrames: () => calibrationFrames(sinks.progress) });
   } catch (e) {
     throw new BadInputError((e as Error).message);
   }
@@ -86,8 +88,9 @@ async function afterMeasurement(
   session: PreparedSession,
   backends: ReadonlyMap<BackendId, Backend>,
   sinks: RunSinks,
-): Promise<Pick<RunFile, 'verification' | 'operators'>> {
-  const extras: Pick<RunFile, 'verification' | 'operators'> = {};
+  fidelityPlan: FidelityPlan | null,
+): Promise<Extras> {
+  const extras: Extras = {};
   if (spec.tvm?.profile && session.profile) {
     sinks.progress('profiling operators');
     extras.operators = await session.profile();
@@ -114,8 +117,21 @@ async function afterMeasurement(
       await refSession.dispose();
     }
   }
+  if (fidelityPlan) {
+    const reference = backends.get('onnxruntime');
+    if (!reference) throw new BadInputError('the fidelity check needs the onnxruntime backend');
+    try {
+      const result = await measureFidelity(spec, model, session, fidelityPlan, reference, sinks);
+      if (result) extras.fidelity = result;
+    } catch (e) {
+      // The measurement stands: the run is saved with its samples, and says what went wrong.
+      extras.error = `the fidelity check failed after measuring (the latencies are kept): ${(e as Error).message}`;
+    }
+  }
   return extras;
 }
+
+type Extras = Pick<RunFile, 'verification' | 'operators' | 'fidelity' | 'error'>;
 
 export async function executeRun(
   spec: RunSpec,
@@ -132,6 +148,13 @@ export async function executeRun(
     return backend.prepare({ spec, model, progress: (m) => sinks.progress(m), signal: sinks.signal });
   };
   const session = await prepare();
+  let fidelityPlan: FidelityPlan | null;
+  try {
+    fidelityPlan = await planFidelity(spec, model, session, (m) => sinks.progress(m));
+  } catch (e) {
+    await session.dispose();
+    throw e;
+  }
   // The session that verification and profiling use after measuring; with 2+ trials each trial
   // loads its own in a fresh process, so this one is let go before them (two copies of a model, a
   // TensorRT engine on a Jetson, would otherwise share the device's memory during the trials) and
@@ -154,7 +177,7 @@ export async function executeRun(
   // How many samples of each phase the hooks had seen (batches from trial processes bring many).
   const seen: Record<Phase, number> = { warmup: 0, measure: 0 };
   let result;
-  let extras: Pick<RunFile, 'verification' | 'operators'> = {};
+  let extras: Extras = {};
   // Snapshots of /proc around warm-up and measurement (outside the timed loop): what else ran.
   const contention = new ContentionWatch(device.cpuCount);
   let contentionFindings: Finding[] | null;
@@ -222,9 +245,9 @@ export async function executeRun(
     });
     contentionFindings = await contention.findings();
     telemetryResult = await telemetry?.finish(result.latencyMs.length, result.startMs);
-    if (!result.error && !result.cancelled && (spec.verify || spec.tvm?.profile || session.measure)) {
+    if (!result.error && !result.cancelled && (spec.verify || spec.tvm?.profile || session.measure || fidelityPlan)) {
       live ??= await prepare(' again: the trials ran in their own processes');
-      extras = await afterMeasurement(spec, model, live, backends, sinks);
+      extras = await afterMeasurement(spec, model, live, backends, sinks, fidelityPlan);
     }
   } finally {
     telemetry?.stop();
@@ -238,7 +261,7 @@ export async function executeRun(
     timing: session.timing,
     samples: { latencyMs: result.latencyMs, warmupLatencyMs: result.warmupMs },
     cancelled: result.cancelled,
-    error: result.error ? `${spec.backend} failed during the run: ${result.error.message}` : null,
+    error: result.error ? `${spec.backend} failed during the run: ${result.error.message}` : (extras.error ?? null),
     extras,
     contention: contentionFindings,
     backendFindings: session.findings?.() ?? [],

@@ -1,9 +1,13 @@
 // IEEE 754 binary16 <-> number, for fp16 models and inputs (no Float16Array in Node 18/20).
 
+// One float's bits, shared: a conversion allocates nothing (a frame is half a million of them).
+const F32 = new Float32Array(1);
+const U32 = new Uint32Array(F32.buffer);
+
 /** IEEE 754 binary16 bits of a float (round to nearest even). */
 export function toFloat16Bits(value: number): number {
-  const f32 = new Float32Array([value]);
-  const x = new Uint32Array(f32.buffer)[0]!;
+  F32[0] = value;
+  const x = U32[0]!;
   const sign = (x >>> 16) & 0x8000;
   const exp = (x >>> 23) & 0xff;
   let mant = x & 0x7fffff;

@@ -112,3 +112,44 @@ export function letterbox(frame: Frame, size = 640): Float32Array {
   }
   return out;
 }
+
+/** A BGR frame resized to size x size (bilinear, half-pixel centres, no aspect kept), each channel
+ * (v - mean) / std, planes in BGR order: 1 x 3 x size x size. */
+export function resizeNormalised(frame: Frame, size: number, mean: readonly number[], std: readonly number[]): Float32Array {
+  const { width: w, height: h, data } = frame;
+  if (w <= 0 || h <= 0 || data.length !== w * h * 3) throw new RangeError(`frame ${w}x${h} needs ${w * h * 3} bytes, has ${data.length}`);
+  const plane = size * size;
+  const out = new Float32Array(3 * plane);
+  // Per output column: its two source columns (as byte offsets) and the weight of the second.
+  const sx = w / size;
+  const x0s = new Int32Array(size);
+  const x1s = new Int32Array(size);
+  const wxs = new Float32Array(size);
+  for (let x = 0; x < size; x++) {
+    const fx = Math.min(Math.max((x + 0.5) * sx - 0.5, 0), w - 1);
+    const x0 = Math.floor(fx);
+    x0s[x] = x0 * 3;
+    x1s[x] = Math.min(x0 + 1, w - 1) * 3;
+    wxs[x] = fx - x0;
+  }
+  const sy = h / size;
+  for (let y = 0; y < size; y++) {
+    const fy = Math.min(Math.max((y + 0.5) * sy - 0.5, 0), h - 1);
+    const y0 = Math.floor(fy);
+    const row0 = y0 * w * 3;
+    const row1 = Math.min(y0 + 1, h - 1) * w * 3;
+    const wy = fy - y0;
+    for (let x = 0; x < size; x++) {
+      const a = x0s[x]!;
+      const b = x1s[x]!;
+      const wx = wxs[x]!;
+      const o = y * size + x;
+      for (let c = 0; c < 3; c++) {
+        const top = data[row0 + a + c]! + wx * (data[row0 + b + c]! - data[row0 + a + c]!);
+        const bottom = data[row1 + a + c]! + wx * (data[row1 + b + c]! - data[row1 + a + c]!);
+        out[c * plane + o] = (top + wy * (bottom - top) - mean[c]!) / std[c]!;
+      }
+    }
+  }
+  return out;
+}

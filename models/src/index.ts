@@ -11,7 +11,8 @@ import { detectInputStatsOf, quantizeQdq } from './quantize';
 import type { Precision } from '../../contract/protocolValues';
 import { BUILTIN_BASES, BUILTIN_MODEL_NAMES, FETCHED_MODEL_NAMES, isBuiltinModel, parseBuiltinName, type BuiltinBase } from '../../contract/modelNames';
 import { buildTiny, buildYolov5, type YoloOptions } from './yolov5';
-import { buildNanodet, NANODET_CONVERTER_VERSION, NANODET_NAME } from './nanodet';
+import { buildNanodet, buildNanodetInt8, NANODET_CONVERTER_VERSION, NANODET_NAME } from './nanodet';
+import type { Frame } from './frames';
 
 export { modelComplexity, type Complexity } from './complexity';
 export { letterbox, syntheticScene, type Frame } from './frames';
@@ -59,7 +60,14 @@ export async function generateModel(name: string, options: { opset?: 11 | 13 } =
  * fetched one, nanodet-g, downloaded and converted once, with progress). */
 export async function resolveModel(
   nameOrPath: string,
-  options: { opset?: 11 | 13; cacheDir?: string; progress?: (message: string) => void } = {},
+  options: {
+    opset?: 11 | 13;
+    cacheDir?: string;
+    progress?: (message: string) => void;
+    /** Real frames an int8 variant of a trained model calibrates on (nanodet-g-int8), asked for
+     * only when that model is built. */
+    calibrationFrames?: () => Promise<{ frames: Frame[]; describe: string }>;
+  } = {},
 ): Promise<{ path: string; builtin: string | null }> {
   const asPath = path.resolve(nameOrPath);
   if (existsSync(asPath) && !isBuiltinModel(nameOrPath)) return { path: asPath, builtin: null };
@@ -72,7 +80,11 @@ export async function resolveModel(
   if (fetched && opset !== 13) throw new Error(`${nameOrPath} is converted to opset 13 only (its Split takes its sizes as an input): drop --opset ${opset}`);
   const file = path.join(dir, fetched ? `${nameOrPath}-opset13-c${NANODET_CONVERTER_VERSION}.onnx` : `${nameOrPath}-opset${opset}-g${GENERATOR_VERSION}.onnx`);
   if (await stat(file).catch(() => null)) return { path: file, builtin: nameOrPath };
-  const bytes = fetched ? await buildNanodet(options.progress, nameOrPath.endsWith('-fp16') ? 'float16' : 'float32') : await generateModel(nameOrPath, { opset });
+  const bytes = !fetched
+    ? await generateModel(nameOrPath, { opset })
+    : nameOrPath.endsWith('-int8')
+      ? await buildNanodetInt8(await calibrationFrames(nameOrPath, options.calibrationFrames), options.progress)
+      : await buildNanodet(options.progress, nameOrPath.endsWith('-fp16') ? 'float16' : 'float32');
   await mkdir(dir, { recursive: true });
   // Atomic: concurrent callers either see no file or the whole file.
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
@@ -84,6 +96,11 @@ export async function resolveModel(
     throw e;
   }
   return { path: file, builtin: nameOrPath };
+}
+
+function calibrationFrames(name: string, frames: (() => Promise<{ frames: Frame[]; describe: string }>) | undefined): Promise<{ frames: Frame[]; describe: string }> {
+  if (!frames) throw new Error(`${name} is calibrated on real frames, and none are available here: build it through the agent (jetbench bench --model ${name}), which calibrates on the vtest frame set`);
+  return frames();
 }
 
 export interface BuiltinModelDescription extends Complexity {

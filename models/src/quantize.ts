@@ -1,51 +1,94 @@
 // INT8 in QDQ form (what TensorRT and ONNX Runtime consume): every Conv reads its activation
 // through QuantizeLinear -> DequantizeLinear with a per-tensor symmetric int8 scale, and its weight
 // as int8 with a per-channel symmetric scale (axis 0) through DequantizeLinear. Biases stay
-// float. Activation scales are calibrated by running the fp32 model in ONNX Runtime on synthetic
-// frames (max-abs calibration), so they fit the activations this model really produces.
+// float. Activation scales are calibrated by running the fp32 model in ONNX Runtime on frames: the
+// YOLOv5 built-ins on synthetic frames, a trained detector (nanodet-g-int8) on real frames. The
+// range is the largest |x| seen (max-abs), or a percentile of |x| (a few outliers then no longer
+// stretch the scale of every other value; measured worse for NanoDet: models/src/nanodet.ts).
+// Convs named in `keepFloat` stay in float (sensitive layers kept in higher precision).
 import type * as Ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import { letterbox, syntheticScene } from './frames';
 import { ELEM_TYPE } from './graph';
 import type { FeatureStats } from './yolov5';
 
-/** Frames the activation ranges are measured on. */
+/** Frames the YOLOv5 built-ins' activation ranges are measured on. */
 const CALIBRATION_SEEDS = [101, 202];
+
+/** What activation scales are calibrated on, and how. */
+export interface Calibration {
+  /** Preprocessed frames, each one whole input tensor of `dims`. */
+  inputs: Float32Array[];
+  dims: number[];
+  /** max: the largest |x| seen; percentile: that percentile of |x| over every frame. */
+  method: 'max' | 'percentile';
+  /** For `percentile` (default 99.99). */
+  percentile?: number;
+  /** In words, for the model's doc string: which frames. */
+  describe: string;
+  /** Conv nodes left in float (their names). */
+  keepFloat?: readonly string[];
+}
+
+/** The YOLOv5 built-ins' calibration: two synthetic 1080p frames, letterboxed, max-abs. */
+function syntheticCalibration(): Calibration {
+  return { inputs: CALIBRATION_SEEDS.map((seed) => letterbox(syntheticScene(1920, 1080, seed), 640)), dims: [1, 3, 640, 640], method: 'max', describe: 'max-abs on synthetic frames' };
+}
 
 function floatsOf(t: onnx.ITensorProto): Float32Array {
   return new Float32Array(new Uint8Array(t.rawData!).slice().buffer);
 }
 
-/** Runs an fp32 model on synthetic frames in ONNX Runtime and hands each named tensor's values
- * to `visit` (per frame). */
-async function observe(model: onnx.ModelProto, tensors: string[], seeds: number[], visit: (name: string, data: Float32Array) => void): Promise<void> {
+/** Runs an fp32 model on the given inputs in ONNX Runtime and hands each named tensor's values to
+ * `visit` (per input). */
+async function observe(model: onnx.ModelProto, tensors: string[], inputs: Float32Array[], dims: number[], visit: (name: string, data: Float32Array) => void): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- native; loaded only when a model is quantized
   const ort = require('onnxruntime-node') as typeof Ort;
+  const inputName = model.graph!.input![0]!.name!;
   const probe = onnx.ModelProto.decode(onnx.ModelProto.encode(model).finish());
+  const outputs = new Set(probe.graph!.output!.map((o) => o.name!));
   for (const name of tensors) {
-    if (name === 'images') continue;
+    if (name === inputName || outputs.has(name)) continue;
     probe.graph!.output!.push({ name, type: { tensorType: { elemType: ELEM_TYPE.float32 } } });
   }
   const session = await ort.InferenceSession.create(onnx.ModelProto.encode(probe).finish(), { logSeverityLevel: 3 });
   try {
-    for (const seed of seeds) {
-      const input = letterbox(syntheticScene(1920, 1080, seed), 640);
-      const results = await session.run({ images: new ort.Tensor('float32', input, [1, 3, 640, 640]) });
-      for (const name of tensors) visit(name, name === 'images' ? input : (results[name]!.data as Float32Array));
+    for (const input of inputs) {
+      const results = await session.run({ [inputName]: new ort.Tensor('float32', input, dims) });
+      for (const name of tensors) visit(name, name === inputName ? input : (results[name]!.data as Float32Array));
     }
   } finally {
     await session.release();
   }
 }
 
-async function activationRanges(model: onnx.ModelProto, tensors: string[]): Promise<Map<string, number>> {
+const HISTOGRAM_BINS = 8192;
+
+async function activationRanges(model: onnx.ModelProto, tensors: string[], c: Calibration): Promise<Map<string, number>> {
   const ranges = new Map<string, number>();
-  await observe(model, tensors, CALIBRATION_SEEDS, (name, data) => {
+  await observe(model, tensors, c.inputs, c.dims, (name, data) => {
     let max = ranges.get(name) ?? 0;
     for (let i = 0; i < data.length; i++) max = Math.max(max, Math.abs(data[i]!));
     ranges.set(name, max);
   });
-  return ranges;
+  if (c.method === 'max') return ranges;
+  // Second pass: a histogram of |x| over [0, max] per tensor; the percentile from its counts.
+  const histograms = new Map(tensors.map((t) => [t, new Float64Array(HISTOGRAM_BINS)]));
+  await observe(model, tensors, c.inputs, c.dims, (name, data) => {
+    const h = histograms.get(name)!;
+    const scale = HISTOGRAM_BINS / Math.max(ranges.get(name)!, 1e-12);
+    for (let i = 0; i < data.length; i++) h[Math.min(HISTOGRAM_BINS - 1, Math.floor(Math.abs(data[i]!) * scale))]!++;
+  });
+  const q = (c.percentile ?? 99.99) / 100;
+  const clipped = new Map<string, number>();
+  for (const [name, h] of histograms) {
+    const total = h.reduce((a, b) => a + b, 0);
+    let seen = 0;
+    let bin = 0;
+    while (bin < HISTOGRAM_BINS - 1 && seen + h[bin]! < q * total) seen += h[bin++]!;
+    clipped.set(name, ((bin + 1) / HISTOGRAM_BINS) * ranges.get(name)!);
+  }
+  return clipped;
 }
 
 /** Channel means and centred std of the inputs of the last three Conv nodes (the Detect head's
@@ -55,7 +98,8 @@ export async function detectInputStatsOf(model: onnx.ModelProto): Promise<Featur
   const weights = new Map((model.graph!.initializer ?? []).map((t) => [t.name!, t]));
   const names = convs.map((n) => n.input![0]!);
   const stats = new Map<string, FeatureStats>();
-  await observe(model, names, [CALIBRATION_SEEDS[0]!], (name, data) => {
+  const synthetic = syntheticCalibration();
+  await observe(model, names, synthetic.inputs.slice(0, 1), synthetic.dims, (name, data) => {
     const conv = convs[names.indexOf(name)]!;
     const channels = Number(weights.get(conv.input![1]!)!.dims![1]);
     const plane = data.length / channels;
@@ -74,12 +118,15 @@ export async function detectInputStatsOf(model: onnx.ModelProto): Promise<Featur
 }
 
 /** Returns a new QDQ int8 model from an fp32 model (opset 13: per-channel DequantizeLinear). */
-export async function quantizeQdq(model: onnx.ModelProto): Promise<onnx.ModelProto> {
+export async function quantizeQdq(model: onnx.ModelProto, calibration: Calibration = syntheticCalibration()): Promise<onnx.ModelProto> {
   const graph = model.graph!;
   const inits = new Map((graph.initializer ?? []).map((t) => [t.name!, t]));
-  const convs = (graph.node ?? []).filter((n) => n.opType === 'Conv');
+  const keep = new Set(calibration.keepFloat ?? []);
+  const unknown = [...keep].filter((k) => !(graph.node ?? []).some((n) => n.opType === 'Conv' && n.name === k));
+  if (unknown.length > 0) throw new Error(`keepFloat names no Conv of this model: ${unknown.join(', ')}`);
+  const convs = (graph.node ?? []).filter((n) => n.opType === 'Conv' && !keep.has(n.name!));
   const activations = [...new Set(convs.map((n) => n.input![0]!))];
-  const ranges = await activationRanges(model, activations);
+  const ranges = await activationRanges(model, activations, calibration);
 
   const nodes: onnx.INodeProto[] = [];
   const newInits: onnx.ITensorProto[] = [];
@@ -134,7 +181,7 @@ export async function quantizeQdq(model: onnx.ModelProto): Promise<onnx.ModelPro
     return out;
   };
   for (const node of graph.node ?? []) {
-    if (node.opType === 'Conv') {
+    if (node.opType === 'Conv' && !keep.has(node.name!)) {
       const [x, w, b] = node.input!;
       node.input = [qdqActivation(x!), qdqWeight(w!), ...(b ? [b] : [])];
     }
@@ -142,7 +189,7 @@ export async function quantizeQdq(model: onnx.ModelProto): Promise<onnx.ModelPro
   }
   return onnx.ModelProto.create({
     ...model,
-    docString: `${model.docString} (int8 QDQ: per-channel weights, activations calibrated max-abs on synthetic frames)`,
+    docString: `${model.docString} (int8 QDQ: per-channel weights, activations calibrated ${calibration.describe}${keep.size ? `; ${keep.size} Conv(s) kept in float` : ''})`,
     graph: { ...graph, node: nodes, initializer: [...inits.values(), ...newInits] },
   });
 }

@@ -128,6 +128,8 @@ export const BENCH_OPTIONS = {
   'trt-span': { type: 'string' },
   'cuda-graph': { type: 'boolean', default: false },
   verify: { type: 'boolean', default: false },
+  fidelity: { type: 'string' },
+  'fidelity-source': { type: 'string' },
   json: { type: 'boolean', default: false },
   quiet: { type: 'boolean', default: false },
   strict: { type: 'boolean', default: false },
@@ -175,6 +177,8 @@ const FLAG_OF: Record<string, string> = {
   'pipeline.confThreshold': 'conf',
   'pipeline.iouThreshold': 'iou',
   'pipeline.maxDetections': 'max-det',
+  'fidelity.frames': 'fidelity',
+  'fidelity.source': 'fidelity-source',
 };
 
 /** The complete spec for flags' values, or a UsageError listing every problem as `--flag ...`. */
@@ -307,6 +311,7 @@ export function parseBenchArgs(args: string[]): BenchArgs | 'help' {
     ...pytorchFields(v, v.backend),
     ...tensorrtFields(v, v.backend),
     ...(v.verify ? { verify: true } : {}),
+    ...(v.fidelity !== undefined || v['fidelity-source'] !== undefined ? { fidelity: { frames: numberFlag('fidelity', v.fidelity), source: v['fidelity-source'] } } : {}),
   });
   const vs = (v.vs ?? []).map((flags) => {
     const words = splitFlags(flags);

@@ -51,6 +51,13 @@ Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is sav
   --out FILE|DIR       run file to write, or a directory for DIR/<id>.json (default:
                        .jetbench/runs/<id>.json); checked before anything is measured
   --verify             also run ONNX Runtime on the same input and compare the outputs
+  --fidelity N         after measuring, run the model and its fp32 reference (ONNX Runtime) on N
+                       real frames and compare their detections: AP50, precision, recall, F1,
+                       matched IoU, per scene complexity and box size (nanodet-g or YOLOv5 models;
+                       onnxruntime backend for now)
+  --fidelity-source S  the frames: vtest (OpenCV's pedestrian video, fetched once from the
+                       opencv-doc package; the default), a video, an image or a directory of
+                       images on the device
   --json               print the run (without samples) as JSON instead of the table
   --quiet              no progress on stderr
   --strict             exit 1 when the run's verdict is unreliable (see "Verdict" after the stats)

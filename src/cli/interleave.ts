@@ -4,6 +4,7 @@
 // Every trial is a one-trial run through the same client as `bench` (on a local device a fresh
 // agent process each, as `--trials` gives); each configuration's trials are then joined into one
 // run file of K trials (contract/trialMerge.ts) and the runs are compared.
+import { fidelityLines } from '../../contract/format';
 import path from 'node:path';
 import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc';
 import { AgentErrorCode, type RunFile, type RunSpec } from '../../contract/protocol';
@@ -67,7 +68,11 @@ export async function benchInterleaved(parsed: BenchArgs, io: CliIo): Promise<nu
         }
         const title = `[${round + 1}/${rounds}] ${String.fromCharCode(65 + i)} ${c.spec.label}`;
         try {
-          const { run } = await measureOnDevice(c.spec, io, { out: null, quiet: parsed.quiet, acceptNewHostKey: parsed.acceptNewHostKey, title, store: false, token: interrupt.token });
+          // A fidelity check (deterministic: the same frames, the same models) runs once, in the
+          // configuration's last trial, not in every one.
+          const { fidelity, ...rest } = c.spec;
+          const spec = fidelity && round === c.trials - 1 ? c.spec : rest;
+          const { run } = await measureOnDevice(spec, io, { out: null, quiet: parsed.quiet, acceptNewHostKey: parsed.acceptNewHostKey, title, store: false, token: interrupt.token });
           parts[i]!.push(run);
           if (run.status !== 'ok') stopped = run.status === 'cancelled' ? 'cancelled' : 'failed';
         } catch (e) {
@@ -96,7 +101,10 @@ export async function benchInterleaved(parsed: BenchArgs, io: CliIo): Promise<nu
   if (parsed.json) {
     io.out(`[${stored.map((s) => runSummaryJson(s.run, s.file).trimEnd()).join(',\n')}]\n`);
   } else {
-    for (const s of stored) io.out(`${formatBenchTable(s.run)}\nrun file: ${path.relative(io.cwd, s.file) || s.file}\n\n`);
+    for (const s of stored) {
+      const fidelity = s.run.fidelity ? `${fidelityLines(s.run.fidelity).join('\n')}\n` : '';
+      io.out(`${formatBenchTable(s.run)}\n${fidelity}run file: ${path.relative(io.cwd, s.file) || s.file}\n\n`);
+    }
     if (stored.length > 1) io.out(`${formatCompareTable(stored.map((s) => s.run), 0, 'text')}\n`);
   }
   if (failure) io.err(`jetbench bench: ${failure}; the trials measured before it are saved\n`);

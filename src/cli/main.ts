@@ -9,7 +9,7 @@ import { BUILTIN_MODEL_NAMES, describeBuiltinModels, generateModel } from '../..
 import { DeviceError, withDeviceDefaults } from '../core/devices';
 import { formatBenchTable, formatCompareTable, formatOperators, formatReport, formatVerification } from '../core/report';
 import { checkOutputPath, listRuns, readRunFile, RUNS_DIR } from '../core/runStore';
-import { formatDeviceInfo } from '../../contract/format';
+import { fidelityLines, formatDeviceInfo } from '../../contract/format';
 import { oneOf, parse, parseBenchArgs, UsageError, wholeNumber } from './args';
 import { HELP } from './help';
 import { closest } from './suggest';
@@ -55,6 +55,7 @@ async function bench(args: string[], io: CliIo): Promise<number> {
   } else {
     io.out(formatBenchTable(run) + '\n');
     if (run.verification) io.out(`Verification: ${formatVerification(run)}\n`);
+    if (run.fidelity) io.out(`${fidelityLines(run.fidelity).join('\n')}\n`);
     if (run.operators?.length) io.out(`\n${formatOperators(run, 10, 'text')}\n`);
     const file = path.relative(io.cwd, outFile) || outFile;
     io.out(`run file: ${file}\n`);

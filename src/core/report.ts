@@ -5,7 +5,7 @@
 import type { DeviceState, RunFile, SampleSpan, Stats } from '../../contract/protocol';
 import { measuringPowerW, telemetryLines } from '../../contract/telemetry';
 import { MEANINGFUL_DIFFERENCE, compareMedians, compareTrials, trialMedians } from '../../contract/stats';
-import { deviceLabel, formatMj, formatMs, interleavedText, modelName, operatorsHeading, trialMediansText, trtexecSummaryCheck } from '../../contract/format';
+import { deviceLabel, formatMj, formatMs, interleavedText, modelName, operatorsHeading, trialMediansText, trtexecSummaryCheck, fidelityLines, formatShare } from '../../contract/format';
 import { csvText, markdownCode, markdownText, oneLine } from '../../contract/untrustedText';
 import type { Table } from '../../contract/panelMessages';
 import type { Validity } from '../../contract/validity';
@@ -252,9 +252,17 @@ export function compareTable(runs: RunFile[], baselineIndex: number): Table {
     const w = measuringPowerW(run.telemetry);
     return [mj == null ? 'n/a' : formatMj(mj), w === null ? 'n/a' : w.toFixed(1)];
   };
+  // Accuracy columns only where some run checked its fidelity against its fp32 reference.
+  const accuracy = runs.some((r) => r.fidelity);
+  const accuracyCells = (run: RunFile): string[] => {
+    if (!accuracy) return [];
+    const f = run.fidelity;
+    if (!f) return ['n/a', 'n/a'];
+    return [formatShare(f.result.overall.ap50), formatShare(f.result.overall.f1)];
+  };
   return {
-    headers: ['Run', 'Framework', 'Precision', 'Mean (ms)', 'Median (ms)', 'P95 (ms)', 'FPS', ...(energy ? ['Energy/inf (mJ)', 'Power (W)'] : []), 'Size (MB)', 'Ratio vs baseline', 'Different?', 'Sample spans'],
-    align: ['left', 'left', 'left', 'right', 'right', 'right', 'right', ...(energy ? (['right', 'right'] as const) : []), 'right', 'right', 'left', 'left'],
+    headers: ['Run', 'Framework', 'Precision', 'Mean (ms)', 'Median (ms)', 'P95 (ms)', 'FPS', ...(energy ? ['Energy/inf (mJ)', 'Power (W)'] : []), ...(accuracy ? ['AP50 vs fp32', 'F1 vs fp32'] : []), 'Size (MB)', 'Ratio vs baseline', 'Different?', 'Sample spans'],
+    align: ['left', 'left', 'left', 'right', 'right', 'right', 'right', ...(energy ? (['right', 'right'] as const) : []), ...(accuracy ? (['right', 'right'] as const) : []), 'right', 'right', 'left', 'left'],
     rows: runs.map((run, i) => [
       names[i]!,
       run.spec.backend,
@@ -264,6 +272,7 @@ export function compareTable(runs: RunFile[], baselineIndex: number): Table {
       ms(run.stats, 'p95Ms'),
       run.stats ? formatFps(run.stats.fps) : 'n/a',
       ...energyCells(run),
+      ...accuracyCells(run),
       formatMb(deployedBytes(run)),
       ...verdict(baseline, run, i === baselineIndex),
       SPAN_LABELS[sampleSpan(run)],
@@ -332,6 +341,7 @@ const CSV_COLUMNS = [
   'meanMs', 'stdMs', 'minMs', 'maxMs', 'medianMs', 'p90Ms', 'p95Ms', 'p99Ms', 'fps',
   'medianCi95LoMs', 'medianCi95HiMs', 'covPercent', 'modelSha256', 'modelBytes', 'artifactBytes',
   'energyPerInferenceMj', 'energyPerInferenceAboveIdleMj', 'measuringPowerW',
+  'fidelityReference', 'fidelityFrames', 'fidelityAp50', 'fidelityPrecision', 'fidelityRecall', 'fidelityF1', 'fidelityMatchedIou',
 ] as const;
 
 /** RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled. */
@@ -370,6 +380,13 @@ function csvRow(run: RunFile): string[] {
     csvNumber(run.telemetry?.energyPerInferenceMj),
     csvNumber(run.telemetry?.energyPerInferenceAboveIdleMj),
     csvNumber(measuringPowerW(run.telemetry)),
+    run.fidelity?.reference.model ?? '',
+    run.fidelity ? String(run.fidelity.frames) : '',
+    csvNumber(run.fidelity?.result.overall.ap50),
+    csvNumber(run.fidelity?.result.overall.precision),
+    csvNumber(run.fidelity?.result.overall.recall),
+    csvNumber(run.fidelity?.result.overall.f1),
+    csvNumber(run.fidelity?.result.overall.meanMatchedIou),
   ];
 }
 
@@ -444,6 +461,10 @@ function mdRunSection(run: RunFile): string {
   lines.push(`- Spec: warm-up ${spec.warmup}${spec.warmupMs > 0 ? ` / ${spec.warmupMs} ms` : ''}, iterations ${spec.iterations}, duration ${spec.durationS} s, threads ${threads}`);
   lines.push(`- Timing: ${t(run.timing.spans)}; ${t(run.timing.clock)} (sample spans: ${SPAN_LABELS[sampleSpan(run)]})`);
   if (run.verification) lines.push(`- Verification: ${t(formatVerification(run))}`);
+  if (run.fidelity) {
+    const [first, ...rest] = fidelityLines(run.fidelity);
+    lines.push(`- ${t(first!)}`, ...rest.map((l) => `  - ${t(l.trim())}`));
+  }
   if (run.telemetry) for (const line of telemetryLines(run.telemetry)) lines.push(`- ${t(line)}`);
   lines.push('');
   lines.push(run.stats ? renderMd({ ...METRIC_TABLE, rows: metricRows(run, run.stats) }) : NO_STATS);

@@ -92,6 +92,98 @@ test('bench nanodet-g, the trained detector: fetched and converted on first use 
   assert.equal(hr.model.precision, 'fp16');
 });
 
+test('--fidelity: nanodet-g-fp16 and -int8 against fp32 on vtest frames (fetched once), in the run file, the table, the report and compare; refused early where it cannot run', async () => {
+  const dir = scratchDir();
+  const fp16 = path.join(dir, 'fp16.json');
+  const h = await runCli(['bench', '--model', 'nanodet-g-fp16', '--warmup', '1', '--iterations', '5', '--fidelity', '20', '--out', fp16]);
+  assert.equal(h.code, 0, h.stderr);
+  const hr = readRun(fp16);
+  const f = hr.fidelity!;
+  assert.ok(f, 'the run file has its fidelity');
+  assert.deepEqual(f.reference, { model: 'nanodet-g', backend: 'onnxruntime', precision: 'fp32' });
+  assert.equal(f.frames, 20);
+  assert.equal(f.perFrame.length, 20);
+  assert.match(f.source, /^20 frame\(s\) of the video .*vtest\.avi \(ffmpeg\)$/);
+  assert.equal(f.decoder.family, 'nanodet');
+  // vtest's pedestrians: several people in every frame, and fp16 finds what fp32 finds.
+  const refBoxes = f.perFrame.reduce((a, p) => a + p.reference, 0);
+  assert.equal(f.result.overall.referenceBoxes, refBoxes);
+  assert.ok(refBoxes >= 40, `${refBoxes} reference boxes in 20 frames`);
+  assert.ok(f.result.overall.ap50! >= 0.95 && f.result.overall.recall >= 0.95, JSON.stringify(f.result.overall));
+  assert.match(h.stdout, /^Fidelity against nanodet-g \(fp32, onnxruntime\) on 20 frame\(s\), .*: AP50 \d+\.\d%, precision/m);
+  assert.ok(h.stdout.includes(`AP50 ${(100 * f.result.overall.ap50!).toFixed(1)}%`), 'the printed AP50 is the run file\'s');
+
+  const int8 = path.join(dir, 'int8.json');
+  const q = await runCli(['bench', '--model', 'nanodet-g-int8', '--warmup', '1', '--iterations', '5', '--fidelity', '20', '--out', int8]);
+  assert.equal(q.code, 0, q.stderr);
+  const qr = readRun(int8);
+  assert.equal(qr.model.precision, 'int8');
+  assert.equal(qr.spec.precision, 'int8', 'the name implies the precision');
+  const o = qr.fidelity!.result.overall;
+  // int8 costs accuracy, measurably but not all of it (measured: AP50 ~0.8, recall ~0.9).
+  assert.ok(o.ap50! > 0.4 && o.recall > 0.6 && o.precision > 0.6, JSON.stringify(o));
+  console.log(`fidelity on vtest's first 20 frames against fp32: fp16 AP50 ${(100 * f.result.overall.ap50!).toFixed(1)}% F1 ${(100 * f.result.overall.f1).toFixed(1)}%; int8 AP50 ${(100 * o.ap50!).toFixed(1)}% F1 ${(100 * o.f1).toFixed(1)}% (${o.referenceBoxes} reference boxes)`);
+
+  const report = await runCli(['report', fp16]);
+  assert.equal(report.code, 0, report.stderr);
+  assert.match(report.stdout, /^- Fidelity against nanodet-g \(fp32, onnxruntime\) on 20 frame\(s\)/m);
+  const cmp = await runCli(['compare', fp16, int8]);
+  assert.equal(cmp.code, 0, cmp.stderr);
+  const header = cmp.stdout.split('\n').find((l) => l.startsWith('Run'))!;
+  assert.match(header, /AP50 vs fp32 +F1 vs fp32/);
+  const col = header.indexOf('AP50 vs fp32');
+  const rowOf = (run: RunFile) => cmp.stdout.split('\n').find((l) => l.includes(`${(100 * run.fidelity!.result.overall.f1).toFixed(1)}%`) && l.includes(run.spec.precision));
+  for (const run of [hr, qr]) {
+    const row = rowOf(run);
+    assert.ok(row, `a row for ${run.spec.precision} with its F1`);
+    assert.ok(row.includes(`${(100 * run.fidelity!.result.overall.ap50!).toFixed(1)}%`), row);
+    assert.ok(row.length > col, 'the row reaches the accuracy column');
+  }
+  const csv = await runCli(['report', '--format', 'csv', fp16]);
+  const [head, line] = csv.stdout.trim().split('\n');
+  const cells = Object.fromEntries(head!.split(',').map((k, i) => [k, line!.split(',')[i]]));
+  assert.equal(cells.fidelityReference, 'nanodet-g');
+  assert.equal(Number(cells.fidelityAp50), f.result.overall.ap50);
+
+  // Refused before anything is measured, each naming the fix; nothing written.
+  const refused = async (args: string[], message: RegExp) => {
+    const out = path.join(dir, `refused-${args.join('_').replace(/\W/g, '')}.json`);
+    const r = await runCli(['bench', '--warmup', '1', '--iterations', '3', ...args, '--out', out]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, message);
+    assert.ok(!existsSync(out), 'no run file for a refused run');
+  };
+  const self = await runCli(['bench', '--model', 'nanodet-g', '--warmup', '1', '--iterations', '3', '--fidelity', '3', '--out', path.join(dir, 'self.json')]);
+  assert.equal(self.code, 0, self.stderr);
+  assert.equal(readRun(path.join(dir, 'self.json')).fidelity!.itself, true);
+  await refused(['--model', 'tiny-fp16', '--fidelity', '3', '--fidelity-source', path.join(dir, 'no-such-frames')], /frame source '.*no-such-frames' is not a readable directory/);
+  await refused(['--model', 'nanodet-g-fp16', '--fidelity', '0'], /--fidelity must be a whole number from 1 to 10000 \(got 0\)/);
+});
+
+test('one command, the precision table: nanodet-g fp32/fp16/int8 interleaved with --fidelity, a fidelity check in each configuration\'s last trial only, accuracy beside latency in the compare table', async () => {
+  const dir = scratchDir();
+  const r = await runCli(['bench', '--model', 'nanodet-g', '--vs', '--precision fp16', '--vs', '--precision int8', '--fidelity', '6', '--trials', '2', '--warmup', '1', '--iterations', '4', '--out', dir]);
+  assert.equal(r.code, 0, r.stderr);
+  const runs = readdirSync(dir).map((f) => readRun(path.join(dir, f)));
+  assert.deepEqual(runs.map((run) => run.spec.precision).sort(), ['fp16', 'fp32', 'int8']);
+  for (const run of runs) {
+    assert.equal(run.trials?.length, 2);
+    assert.deepEqual(run.spec.fidelity, { frames: 6, source: 'vtest' });
+    assert.equal(run.fidelity?.frames, 6, `${run.spec.precision} has its fidelity`);
+  }
+  const fp32 = runs.find((run) => run.spec.precision === 'fp32')!;
+  assert.equal(fp32.fidelity!.itself, true, 'the fp32 run is the reference itself');
+  assert.equal(fp32.fidelity!.result.overall.ap50, 1);
+  assert.match(r.stdout, /this run is the reference itself/);
+  // One fidelity check per configuration, not one per trial.
+  assert.equal((r.stderr.match(/fidelity: decoding 6 frame\(s\)/g) ?? []).length, 3, r.stderr);
+  const header = r.stdout.split('\n').find((l) => /^Run +Framework/.test(l))!;
+  assert.match(header, /FPS +AP50 vs fp32 +F1 vs fp32 +Size \(MB\)/);
+  const int8 = runs.find((run) => run.spec.precision === 'int8')!;
+  const row = r.stdout.split('\n').find((l) => l.startsWith(int8.spec.label!));
+  assert.ok(row?.includes(`${(100 * int8.fidelity!.result.overall.ap50!).toFixed(1)}%`), `${row}\n${r.stdout}`);
+});
+
 test('duration minimum extends the run beyond the iteration count', async () => {
   const out = path.join(work, 'timed.json');
   const r = await runCli(['bench', '--model', 'tiny', '--warmup', '0', '--warmup-ms', '200', '--iterations', '1', '--duration-s', '1', '--out', out]);

@@ -193,7 +193,7 @@ describe('spec files', () => {
     const parsed = parseSpecFile('{"runs": [{"backend": "onnxruntime"}, {"model": "tiny", "iterations": 0, "bogus": 1}, 7]}', base);
     assert.match(parsed.runs[0]!.problems[0]!, /"model" is required/);
     assert.deepEqual(parsed.runs[1]!.problems, [
-      '"bogus" is not a known field (known: device, model, backend, precision, warmup, warmupMs, iterations, durationS, trials, threads, inputShape, opset, label, tvm, pytorch, tensorrt, verify, pipeline)',
+      '"bogus" is not a known field (known: device, model, backend, precision, warmup, warmupMs, iterations, durationS, trials, threads, inputShape, opset, label, tvm, pytorch, tensorrt, verify, pipeline, fidelity)',
       '"iterations" must be a whole number from 1 to 10000000 (got 0)',
     ]);
     assert.match(parsed.runs[2]!.problems[0]!, /each run is an object/);

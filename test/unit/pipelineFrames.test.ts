@@ -4,6 +4,10 @@ import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { BadInputError } from '../../device-agent/src/errors';
 import { decodeImage, decodePpm } from '../../device-agent/src/pipelineFrames';
+import { resolveFrameSource } from '../../device-agent/src/builtinFrames';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 test('PPM (P6) pixels become BGR HWC, comments allowed', () => {
   const bytes = Buffer.concat([Buffer.from('P6\n# a comment\n2 1\n255\n'), Buffer.from([10, 20, 30, 40, 50, 60])]);
@@ -65,4 +69,33 @@ test('a video file: its first N frames decoded by the device\'s ffmpeg, byte for
   const notes = path.join(dir, 'notes.txt');
   writeFileSync(notes, 'x');
   await assert.rejects(loadFrames(notes, 3, 0), /is a file but neither a video \(\.avi, \.mp4, \.mkv, \.mov, \.\.\.\) nor an image/);
+});
+
+test('the frame set vtest: a cached copy is used as it is; without the package lists the message says apt-get update; a path passes through', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'jb-frames-'));
+  const say: string[] = [];
+  assert.equal(await resolveFrameSource('/data/clip.mp4', (m) => say.push(m), dir), '/data/clip.mp4');
+  writeFileSync(path.join(dir, 'vtest.avi'), 'cached');
+  assert.equal(await resolveFrameSource('vtest', (m) => say.push(m), dir), path.join(dir, 'vtest.avi'));
+  assert.deepEqual(say, [], 'nothing fetched');
+  // No cached copy, and an apt-get that knows no opencv-doc (what an image without package lists answers).
+  const empty = mkdtempSync(path.join(os.tmpdir(), 'jb-frames-'));
+  const bin = mkdtempSync(path.join(os.tmpdir(), 'jb-bin-'));
+  writeFileSync(path.join(bin, 'apt-get'), '#!/bin/sh\necho "E: Unable to locate package opencv-doc" >&2\nexit 100\n', { mode: 0o755 });
+  const before = process.env.PATH;
+  process.env.PATH = `${bin}:${before}`;
+  try {
+    const installed = ['/usr/share/doc/opencv-doc/examples/data/vtest.avi', '/usr/share/opencv4/samples/data/vtest.avi'].some((p) => existsSync(p));
+    if (installed) {
+      console.log('an installed opencv-doc answers vtest here: the fetch error path is not reached');
+    } else {
+      const fetching: string[] = [];
+      await assert.rejects(resolveFrameSource('vtest', (m) => fetching.push(m), empty), (e: Error) =>
+        e instanceof BadInputError && /could not be downloaded \(E: Unable to locate package opencv-doc\): the package lists may be missing or old: sudo apt-get update/.test(e.message) && /--fidelity-source VIDEO\|IMAGE\|DIR/.test(e.message));
+      assert.match(fetching[0]!, /fetching the frame set vtest .*once/);
+      assert.deepEqual(readdirSync(empty), [], 'the failed fetch left nothing behind');
+    }
+  } finally {
+    process.env.PATH = before;
+  }
 });

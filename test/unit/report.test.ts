@@ -267,6 +267,7 @@ test('CSV: one header and one row per run, a model path with a comma and a quote
     'meanMs', 'stdMs', 'minMs', 'maxMs', 'medianMs', 'p90Ms', 'p95Ms', 'p99Ms', 'fps',
     'medianCi95LoMs', 'medianCi95HiMs', 'covPercent', 'modelSha256', 'modelBytes', 'artifactBytes',
     'energyPerInferenceMj', 'energyPerInferenceAboveIdleMj', 'measuringPowerW',
+    'fidelityReference', 'fidelityFrames', 'fidelityAp50', 'fidelityPrecision', 'fidelityRecall', 'fidelityF1', 'fidelityMatchedIou',
   ]);
   for (const r of rows) assert.equal(r.length, header.length);
   const rec = (r: string[]) => Object.fromEntries(header.map((h, i) => [h, r[i]!]));

@@ -2,7 +2,7 @@
 // and nothing given is silently coerced (a mistyped TVM target used to become llvm in spec files).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { completeSpec, PYTORCH_DEFAULTS, SPEC_DEFAULTS, specProblems, TENSORRT_DEFAULTS, TVM_DEFAULTS } from '../../contract/runSpec';
+import { completeSpec, FIDELITY_DEFAULTS, PYTORCH_DEFAULTS, SPEC_DEFAULTS, specProblems, TENSORRT_DEFAULTS, TVM_DEFAULTS } from '../../contract/runSpec';
 import { parseBenchArgs } from '../../src/cli/args';
 import { parseSpecFile } from '../../src/specs/specFile';
 import { DEFAULT_SETTINGS } from '../../src/vscode/settingsModel';
@@ -89,4 +89,24 @@ test('tensorrt options: the runner, trtexec path, span and CUDA graph, checked a
   assert.equal(plain.spec.tensorrt, undefined, 'no flag: the native runner (or the device default)');
   assert.throws(() => parseBenchArgs(['--model', 'tiny', '--runner', 'trtexec']), /--runner applies to --backend tensorrt only/);
   assert.throws(() => parseBenchArgs(['--backend', 'tensorrt', '--runner', 'native', '--trt-span', 'latency']), /--trt-span 'latency'/);
+});
+
+test('fidelity options: --fidelity N and --fidelity-source complete from FIDELITY_DEFAULTS (50 frames of vtest), checked as given, not with a pipeline', () => {
+  const only = parseBenchArgs(['--model', 'nanodet-g-fp16', '--fidelity', '20']);
+  assert.ok(only !== 'help');
+  assert.deepEqual(only.spec.fidelity, { frames: 20, source: 'vtest' });
+  const src = parseBenchArgs(['--model', 'nanodet-g-fp16', '--fidelity-source', '/data/street.mp4']);
+  assert.ok(src !== 'help');
+  assert.deepEqual(src.spec.fidelity, { ...FIDELITY_DEFAULTS, source: '/data/street.mp4' });
+  assert.equal(FIDELITY_DEFAULTS.frames, 50);
+  const none = parseBenchArgs(['--model', 'tiny']);
+  assert.ok(none !== 'help');
+  assert.equal(none.spec.fidelity, undefined, 'no fidelity check unless asked');
+  assert.throws(() => parseBenchArgs(['--fidelity', '0']), /--fidelity must be a whole number from 1 to 10000 \(got 0\)/);
+  assert.throws(() => parseBenchArgs(['--fidelity', 'many']), /--fidelity must be a whole number \(got 'many'\)/);
+  const problems = (fields: Record<string, unknown>) => completeSpec({ model: 'tiny', ...fields }).problems.map((p) => `${p.field} ${p.message}`);
+  assert.match(problems({ fidelity: { frames: 5, source: '' } }).join(), /fidelity\.source must be/);
+  assert.match(problems({ fidelity: { frames: 5, every: 2 } }).join(), /every/);
+  assert.match(problems({ fidelity: 'yes' }).join(), /^fidelity must be an object of fidelity options/);
+  assert.match(problems({ fidelity: { frames: 5 }, pipeline: {} }).join('\n'), /fidelity\.frames applies to a benchmark run/);
 });

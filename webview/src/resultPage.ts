@@ -2,9 +2,9 @@
 // iterations, percentile table, stage breakdown, environment. Draws from the ResultModel; while a
 // run streams, redraws are throttled to the model's interval.
 import { noSamplesText, runningStatusText } from './runningStatus';
-import type { RunFile, Stats, Telemetry } from '../../contract/protocol';
+import type { RunFidelity, RunFile, Stats, Telemetry } from '../../contract/protocol';
 import { computeStats, percentileSorted, trialMedians } from '../../contract/stats';
-import { formatMj, formatMs, interleavedText, modelName, operatorsHeading, trialMediansText, trtexecSummaryCheck } from '../../contract/format';
+import { formatMj, formatMs, interleavedText, modelName, operatorsHeading, trialMediansText, trtexecSummaryCheck, fidelityLines, fidelityTable } from '../../contract/format';
 import { HistogramChart, pixelsOfColour, resolveColour, StagesChart, TelemetryChart, TimelineChart, type Marker, type TelemetryLine } from './charts';
 import { measuringPowerW, telemetryLines } from '../../contract/telemetry';
 import { decimateMinMax } from './decimate';
@@ -56,6 +56,7 @@ export class ResultPage {
   private readonly environment = el('section', { class: 'environment' });
   private readonly operatorsSection = el('section', { class: 'operators', id: 'operators', hidden: '' });
   private readonly telemetrySection = el('section', { class: 'telemetry', id: 'telemetry', hidden: '' });
+  private readonly fidelitySection = el('section', { class: 'fidelity', id: 'fidelity', hidden: '' });
   private readonly telemetryText = el('div', { class: 'telemetry-summary' });
   private readonly telemetryCanvas = el('canvas', { id: 'telemetry-chart', role: 'img', 'aria-label': 'power, temperature and clocks over the run' });
   private readonly telemetryTable = el('div', { class: 'telemetry-phases' });
@@ -77,6 +78,7 @@ export class ResultPage {
       el('section', {}, el('h2', {}, 'Percentiles'), this.percentiles),
       this.stagesSection,
       this.operatorsSection,
+      this.fidelitySection,
       this.telemetrySection,
       el('section', {}, el('h2', {}, 'Environment'), this.environment),
     );
@@ -151,6 +153,7 @@ export class ResultPage {
     this.drawPercentiles(sorted, model.run?.status);
     this.drawStages(run);
     this.drawOperators(run);
+    this.drawFidelity(run?.fidelity);
     this.drawTelemetry(run?.telemetry);
     this.drawEnvironment(model);
 
@@ -164,6 +167,12 @@ export class ResultPage {
       p95Text: this.cards.querySelector('[data-metric="p95"] .value')?.textContent ?? '',
       histogramPixels: pixelsOfColour(this.histogramCanvas, resolveColour(this.histogram.barColour)),
       phase: model.phase,
+      accuracy: this.fidelitySection.hidden
+        ? null
+        : {
+            heading: this.fidelitySection.querySelector('h2')?.textContent ?? '',
+            all: Array.from(this.fidelitySection.querySelector('tbody tr')?.children ?? [], (c) => c.textContent ?? ''),
+          },
     };
   }
 
@@ -246,6 +255,21 @@ export class ResultPage {
         sorted.map((o, i) => [String(i + 1), o.name, formatMs(o.ms), total > 0 ? `${((100 * o.ms) / total).toFixed(1)}%` : '0.0%', String(o.calls)]),
         ['right', 'left', 'right', 'right', 'right'],
       ),
+    );
+  }
+
+  /** How closely the run's detections reproduce its fp32 reference's on real frames (--fidelity):
+   * what was compared, then the table. Hidden for runs without a fidelity check. */
+  private drawFidelity(f: RunFidelity | undefined): void {
+    this.fidelitySection.hidden = !f;
+    if (!f) return;
+    const t = fidelityTable(f);
+    const [first, second] = fidelityLines(f);
+    this.fidelitySection.replaceChildren(
+      el('h2', {}, `Accuracy against ${f.reference.model} (${f.reference.precision})`),
+      el('p', {}, first!.replace(/: AP50.*$/, '')),
+      el('p', { class: 'muted' }, second!.trim()),
+      table(t.headers, t.rows, ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']),
     );
   }
 

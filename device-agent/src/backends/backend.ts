@@ -3,6 +3,7 @@
 // unless they report extra stages.
 import type { Finding } from '../../../contract/validity';
 import type { MeasureHooks, MeasureLimits, MeasureResult } from '../measure';
+import type { InputData } from '../inputs';
 import type { ArtifactInfo, BackendId, BackendStatus, BuildResult, ModelInfo, OperatorTime, PythonInfo, RunSpec, TimingInfo } from '../../../contract/protocol';
 
 export interface PreparedSession {
@@ -20,6 +21,10 @@ export interface PreparedSession {
   readonly artifact: ArtifactInfo | null;
   /** The outputs of one inference as float32 arrays, in model output order (for verification). */
   outputs(): Promise<Float32Array[]>;
+  /** The outputs of one inference on the given inputs (model input order), as float32 arrays in
+   * model output order: real frames for the fidelity check. Absent where the backend cannot feed
+   * its own inputs yet. */
+  outputsFor?(inputs: readonly InputData[]): Promise<Float32Array[]>;
   /** Per-operator times of one inference, where the backend can measure them. */
   profile?(): Promise<OperatorTime[]>;
   /** Version of the runtime that ran the model, as the session loaded it (the run's versions). */

@@ -120,6 +120,16 @@ export class OnnxRuntimeBackend implements Backend {
         const results = await session.run(feeds);
         return session.outputNames.map((name) => toFloat32(results[name]!));
       },
+      outputsFor: async (inputs) => {
+        if (inputs.length !== model.inputs.length) throw new Error(`the model takes ${model.inputs.length} inputs, ${inputs.length} given`);
+        const given: Record<string, Ort.Tensor> = {};
+        model.inputs.forEach((input, i) => {
+          const data = inputs[i]!;
+          given[input.name] = new ort.Tensor(data.dtype, data.data, data.dims);
+        });
+        const results = await session.run(given);
+        return session.outputNames.map((name) => toFloat32(results[name]!));
+      },
       artifact: null,
       runtimeVersion: version,
       dispose: () => session.release(),

@@ -40,6 +40,24 @@ describe('runs', () => {
     await until(api.catalog.onDidChange, () => api.runsTree.runLeaves().some((l) => l.file === outcome.file), 'the run in the Runs view');
   });
 
+  it('a run with a fidelity check shows its accuracy against fp32 in the panel: the figures of the run file', async () => {
+    const api = await jetbench();
+    const outcome = await run({ device: 'local', model: 'nanodet-g-fp16', iterations: 5, warmup: 1, fidelity: { frames: 4 } });
+    assert.equal(outcome.status, 'ok', outcome.error ?? '');
+    const file = readRun(outcome.file!);
+    const f = file.fidelity!;
+    assert.ok(f, 'the run file has its fidelity check');
+    assert.equal(f.frames, 4);
+    const drawn = await api.panels.resultPanel(outcome.runId)!.waitForRender((r) => r.final);
+    assert.ok(drawn.accuracy, 'the accuracy section is shown');
+    assert.equal(drawn.accuracy.heading, 'Accuracy against nanodet-g (fp32)');
+    const o = f.result.overall;
+    assert.deepEqual(drawn.accuracy.all.slice(0, 5), ['all', '4', String(o.referenceBoxes), String(o.testBoxes), `${(100 * o.ap50!).toFixed(1)}%`]);
+    // A run without one hides the section.
+    const plain = await run({ device: 'local', model: 'tiny', iterations: 5, warmup: 1 });
+    assert.equal((await api.panels.resultPanel(plain.runId)!.waitForRender((r) => r.final)).accuracy, null);
+  });
+
   it('a second run on a busy device waits in the queue and says so', async () => {
     const api = await jetbench();
     const first = run({ device: 'local', model: 'tiny', iterations: 150, warmup: 2, label: 'queue A' });
