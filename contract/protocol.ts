@@ -6,7 +6,7 @@
 // them (the extension at activation) imports that file and stays free of vscode-jsonrpc.
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import type { Validity } from './validity';
-import type { FidelityResult } from './fidelity';
+import type { DetBox, FidelityResult } from './fidelity';
 
 export {
   PROTOCOL_VERSION,
@@ -657,6 +657,32 @@ export interface BuildResult {
 /** Client -> agent: build (and tune) the backend's artifact for a model without measuring;
  * `$/progress` reports steps (tuning trials). Cancel with `$/cancelRequest`. */
 export const BuildRequest = new RequestType<BuildParams, BuildResult, void>('jetbench/build');
+
+/** Run a model (in the spec's backend and precision) on real frames, one inference each, and
+ * return each frame's detections and latency (the adaptive-precision comparison's raw data). */
+export interface DetectFramesParams {
+  spec: RunSpec;
+  frames: FidelityOptions;
+  workDoneToken?: string | number;
+}
+
+export interface DetectFramesResult {
+  model: ModelInfo;
+  /** The frames, in words. */
+  source: string;
+  decoder: RunFidelity['decoder'];
+  /** What a frame's latency spans: one call of the backend on the frame's input (after two untimed
+   * warm-up calls), the host clock around it; preprocessing and decoding not included. */
+  spans: string;
+  frames: Array<{
+    ms: number;
+    boxes: DetBox[];
+    /** Mean absolute grey difference from the previous frame (0..1); 0 for the first. */
+    diff: number;
+  }>;
+}
+
+export const DetectFramesRequest = new RequestType<DetectFramesParams, DetectFramesResult, void>('jetbench/detectFrames');
 
 /** What a run file needs besides its samples, known once the run is about to measure. */
 export type PreparedRun = Pick<RunFile, 'id' | 'createdAt' | 'spec' | 'device' | 'versions' | 'deviceState' | 'model' | 'artifact' | 'timing'>;

@@ -21,7 +21,8 @@ class HelperError(Exception):
 
 def serve_loop(session, extra=None):
     """Answers one line per stdin command: "i" one timed inference -> "<ms>"; "o <dir>" the outputs
-    written as files -> JSON list; `extra` maps other commands to functions returning JSON."""
+    written as files -> JSON list; "f <dir>" the same on inputs read from that directory (sessions
+    with set_inputs); `extra` maps other commands to functions returning JSON."""
     extra = extra or {}
     for line in sys.stdin:
         cmd = line.strip()
@@ -29,6 +30,13 @@ def serve_loop(session, extra=None):
             sys.stdout.write("%.6f\n" % session.infer_ms())
             sys.stdout.flush()
         elif cmd.startswith("o "):
+            emit(session.write_outputs(cmd[2:]))
+        elif cmd.startswith("f "):
+            # Inputs of its own (real frames): DIR/input<k>.bin, float32, each of its input's shape,
+            # copied into the session's inputs in place; then the outputs, as "o".
+            if not hasattr(session, "set_inputs"):
+                raise HelperError("protocol", "this helper cannot take inputs of its own")
+            session.set_inputs(cmd[2:])
             emit(session.write_outputs(cmd[2:]))
         elif cmd in extra:
             emit(extra[cmd]())

@@ -293,6 +293,7 @@ class Session:
         lib = tvm.runtime.load_module(spec["module"])
         self.gen = generation(tvm)
         arrays = []
+        self.input_names = [i["name"] for i in spec["inputs"]]
         for i in spec["inputs"]:
             data = np.fromfile(i["file"], dtype=i["dtype"]).reshape(i["shape"])
             arrays.append(self._tensor(data))
@@ -329,6 +330,25 @@ class Session:
         else:
             items = [self.gm.get_output(i) for i in range(self.gm.get_num_outputs())]
         return [x.numpy() for x in items]
+
+    def set_inputs(self, in_dir):
+        """Real frames for the fidelity check: each input from in_dir/input<k>.bin (float32, cast
+        to the module's input type), then one run, whose outputs write_outputs reads."""
+        np = self.np
+        for k, old in enumerate(self.inputs):
+            path = os.path.join(in_dir, f"input{k}.bin")
+            data = np.fromfile(path, dtype=np.float32)
+            if data.size != int(np.prod(old.shape)):
+                raise HelperError("protocol", f"{path} holds {data.size} values, the input takes {int(np.prod(old.shape))}")
+            arr = self._tensor(data.reshape(tuple(old.shape)).astype(str(old.dtype)))
+            self.inputs[k] = arr
+            if self.gen != "relax":
+                self.gm.set_input(self.input_names[k], arr)
+        if self.gen == "relax":
+            self.last = self.fn(*self.inputs)
+        else:
+            self.gm.run()
+        self.dev.sync()
 
     def write_outputs(self, out_dir):
         files = []

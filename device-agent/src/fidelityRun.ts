@@ -37,7 +37,7 @@ export async function planFidelity(spec: RunSpec, model: ModelInfo, session: Pre
     );
   }
   if (!session.outputsFor) {
-    throw new BadInputError(`--fidelity runs the model on real frames, and the ${spec.backend} backend cannot feed its own inputs yet: use --backend onnxruntime for the fidelity check (its detections are the model's, in the model's precision)`);
+    throw new BadInputError(`--fidelity runs the model on real frames, and the ${spec.backend} backend cannot feed its own inputs yet: use --backend onnxruntime or pytorch for the fidelity check`);
   }
   const source = await resolveFrameSource(spec.fidelity.source, progress);
   if (source !== 'synthetic' && !existsSync(source)) {
@@ -46,7 +46,7 @@ export async function planFidelity(spec: RunSpec, model: ModelInfo, session: Pre
   return { detector, source, frames: spec.fidelity.frames };
 }
 
-function asInput(model: ModelInfo, data: Float32Array, size: number): InputData {
+export function asInput(model: ModelInfo, data: Float32Array, size: number): InputData {
   const dims = [1, 3, size, size];
   const dtype = model.inputs[0]!.dtype;
   if (dtype === 'float16') {

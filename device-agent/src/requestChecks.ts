@@ -3,9 +3,9 @@
 // BadInput error naming the problem, and leaves nothing behind (no phantom live run that would make
 // `listRuns` fail for everyone and `stopDaemon` report busy forever).
 import os from 'node:os';
-import { specProblems, type DeviceFacts } from '../../contract/runSpec';
+import { fidelityProblems, specProblems, type DeviceFacts } from '../../contract/runSpec';
 import { BadInputError } from './errors';
-import type { AttachRunParams, BuildParams, RunIdParams, RunParams, RunSpec, TelemetryNowParams } from '../../contract/protocol';
+import type { AttachRunParams, BuildParams, DetectFramesParams, RunIdParams, RunParams, RunSpec, TelemetryNowParams } from '../../contract/protocol';
 import { isSafeRunId } from '../../contract/runId';
 
 /** The facts a spec's bounds depend on (threads per core, input size against memory). */
@@ -51,6 +51,17 @@ export function checkRunParams(params: unknown): RunParams {
   checkToken(p.workDoneToken, what);
   checkSpec(p.spec);
   return p as unknown as RunParams;
+}
+
+export function checkDetectFramesParams(params: unknown): DetectFramesParams {
+  const what = 'jetbench/detectFrames';
+  const p = object(params, what);
+  unknownKeys(p, ['spec', 'frames', 'workDoneToken'], what);
+  checkToken(p.workDoneToken, what);
+  checkSpec(p.spec);
+  const problems = fidelityProblems(p.frames, {});
+  if (problems.length > 0) throw new BadInputError(`${what}: ${problems.map((x) => `${x.field.replace(/^fidelity/, 'frames')} ${x.message}`).join('; ')}`);
+  return p as unknown as DetectFramesParams;
 }
 
 export function checkBuildParams(params: unknown): BuildParams {

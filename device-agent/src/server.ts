@@ -12,7 +12,7 @@ import { deviceInfo } from './deviceInfo';
 import { BadInputError, JobCancelledError, toResponseError } from './errors';
 import { JobQueue, type MachineGate } from './jobQueue';
 import { acquireMeasureLock } from './measureLock';
-import { checkAttachParams, checkBuildParams, checkRunIdParams, checkRunParams, checkTelemetryNowParams } from './requestChecks';
+import { checkAttachParams, checkBuildParams, checkDetectFramesParams, checkRunIdParams, checkRunParams, checkTelemetryNowParams } from './requestChecks';
 import { deviceRoot } from './sysfs';
 import { readTelemetryNow, telemetryPython } from './telemetry/watch';
 import { RunRegistry, type LiveRun } from './liveRuns';
@@ -20,6 +20,8 @@ import {
   AgentErrorNotification,
   AttachRunRequest,
   BuildRequest,
+  DetectFramesRequest,
+  type DetectFramesParams,
   CancelRunRequest,
   DeviceInfoRequest,
   TelemetryNowRequest,
@@ -44,6 +46,7 @@ import {
   type StopDaemonResult,
 } from '../../contract/protocol';
 import { executePipeline } from './pipeline';
+import { executeDetectFrames } from './detectFrames';
 import { availableBackend, executeBuild, executeRun, type RunSinks } from './runner';
 import { newRunId } from '../../contract/runId';
 import { StreamedSamples } from '../../contract/streamedSamples';
@@ -301,6 +304,33 @@ export function serve(connection: Connection, state: AgentState = createAgentSta
       return await state.queue.run(
         () => executeBuild(params.spec, state.backends, { signal: cancellation.signal, progress: (message) => progress('report', message) }),
         { kind: 'build', runId: null, title: `build ${runTitle(params.spec)}`, client },
+        (message) => progress('report', message),
+      );
+    } catch (e) {
+      throw toResponseError(e);
+    } finally {
+      onCancel.dispose();
+      progress('end', 'done');
+    }
+  });
+
+  connection.onRequest(DetectFramesRequest, async (raw, token) => {
+    let params: DetectFramesParams;
+    try {
+      params = checkDetectFramesParams(raw);
+      await availableBackend(params.spec, state.backends);
+    } catch (e) {
+      throw toResponseError(e);
+    }
+    const progress = progressReporter(connection, params.workDoneToken, `jetbench detect ${params.spec.backend} ${params.spec.model}`);
+    progress('begin', queuedMessage());
+    const cancellation = new AbortController();
+    const onCancel = token.onCancellationRequested(() => cancellation.abort());
+    try {
+      // Each frame's latency is measured: it takes its turn on the device like a run.
+      return await state.queue.run(
+        () => executeDetectFrames(params, state.backends, { signal: cancellation.signal, progress: (message) => progress('report', message) }),
+        { kind: 'run', runId: null, title: `detect ${runTitle(params.spec)}`, client },
         (message) => progress('report', message),
       );
     } catch (e) {

@@ -8,6 +8,7 @@ Commands:
   bench     run a benchmark and write its run file
   build     build (and tune) a backend's artifact, e.g. a TVM module
   pipeline  measure whole frames stage by stage: conventional vs zerocopy (native addon)
+  adaptive  switch precision per frame by scene: policies judged on the same real frames
   compare   compare run files (research-report table, noise-aware)
   report    print runs as Markdown, CSV or JSON
   models    list the built-in models, or generate one as ONNX
@@ -199,5 +200,23 @@ Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is sav
   Prints trtexec's own median/P99/mean beside those recomputed from the samples. Device fields
   trtexec does not print (host, CPU, OS) read "unknown"; trtexec's warnings join the verdict.
   Exit 1 when the log does not end in "&&&& PASSED" (the run is still written, marked failed).
+`,
+  adaptive: `Usage: jetbench adaptive [--model nanodet-g] [--high fp32] [--low int8] [--backend B]
+                         [--frames N] [--source vtest|VIDEO|IMAGE|DIR] [--device D] [--out FILE] [--json]
+
+  The adaptive-precision experiment: per frame, a policy runs the low precision (--low, default
+  int8) or the high one (--high, default fp32), chosen from the previous frame's detections (how
+  many, how many small, the share of uncertain scores) or the change between frames, with
+  hysteresis (enter/leave thresholds, a minimum dwell). First the two precisions are measured as
+  ordinary runs (their run files: latency, and energy per inference where the device has power
+  telemetry); then both and the fp32 reference (ONNX Runtime) run on the same --frames N frames
+  (default 50 of vtest); then every policy is judged on those frames: static high, static low, the
+  oracle (the best per-frame choice, knowing the outcome: the upper bound), random switching at the
+  best policy's low share (mean of 20 seeds: what a policy must beat), and threshold policies over a
+  sweep (each signal's 25th/50th/75th percentile, leave at 80%, dwell 1 or 5). The best policy is the
+  cheapest within 1 AP50 point of static high; it earns its place with >= 10% less energy (latency
+  where no energy was measured) and more AP50 than random. Writes the whole result, per-frame data
+  included, to .jetbench/adaptive/<time>-<model>-<high>-<low>.json (or --out FILE).
+  --iterations N, --warmup N, --threads N   for the two runs; --torch-device cuda|cpu with pytorch
 `,
 } as const;

@@ -14,6 +14,7 @@ import { oneOf, parse, parseBenchArgs, UsageError, wholeNumber } from './args';
 import { HELP } from './help';
 import { closest } from './suggest';
 import { pipeline } from './pipeline';
+import { adaptive } from './adaptive';
 import { AGENT_VERSION } from '../../contract/version';
 import { connectCliDevice } from './sshHooks';
 import type { CliIo } from './io';
@@ -244,7 +245,7 @@ async function info(args: string[], io: CliIo): Promise<number> {
   return EXIT_OK;
 }
 
-const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = { bench, build, compare, report, models, info, pipeline, deploy, runs, fetch: fetchRun, import: importRun };
+const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = { bench, build, compare, report, models, info, pipeline, adaptive, deploy, runs, fetch: fetchRun, import: importRun };
 
 export async function cli(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;

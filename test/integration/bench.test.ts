@@ -184,6 +184,36 @@ test('one command, the precision table: nanodet-g fp32/fp16/int8 interleaved wit
   assert.ok(row?.includes(`${(100 * int8.fidelity!.result.overall.ap50!).toFixed(1)}%`), `${row}\n${r.stdout}`);
 });
 
+test('jetbench adaptive: fp32 <-> int8 nanodet-g on vtest, every policy on the same frames, the table, the verdict and the result file', async () => {
+  const dir = scratchDir();
+  const out = path.join(dir, 'adaptive.json');
+  const r = await runCli(['adaptive', '--model', 'nanodet-g', '--frames', '12', '--iterations', '10', '--warmup', '1', '--out', out], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const result = JSON.parse(readFileSync(out, 'utf8')) as { frames: Array<{ high: { ms: number }; low: { ms: number } }>; comparison: { cost: string; staticHigh: { fidelity: { ap50: number } }; staticLow: { lowShare: number; fidelity: { ap50: number } }; oracle: { lowShare: number }; thresholds: unknown[]; best: { outcome: { name: string; lowShare: number } } | null; verdict: { earnsItsPlace: boolean; reasons: string[]; bound: number | null } }; high: { run: string }; low: { run: string } };
+  assert.equal(result.frames.length, 12);
+  assert.ok(result.frames.every((f) => f.high.ms > 0 && f.low.ms > 0), 'every frame timed in both precisions');
+  const c = result.comparison;
+  assert.equal(c.cost, 'latency', 'no power telemetry here: judged by latency');
+  assert.equal(c.staticHigh.fidelity.ap50, 1, 'fp32 on onnxruntime is the reference itself');
+  assert.equal(c.staticLow.lowShare, 1);
+  assert.ok(c.staticLow.fidelity.ap50 < 1, 'int8 loses something');
+  assert.ok(c.thresholds.length >= 4, `${c.thresholds.length} threshold policies`);
+  assert.ok(c.best, 'a best policy');
+  // The two precisions were measured as ordinary runs, stored.
+  for (const id of [result.high.run, result.low.run]) assert.ok(existsSync(path.join(dir, '.jetbench', 'runs', `${id}.json`)), id);
+  // What a person reads: the table's rows, the energy note, the verdict.
+  assert.match(r.stdout, /^Policy +Low +Switches +ms\/frame +mJ\/frame +AP50 +F1 +Latency saved$/m);
+  for (const row of [/^static high +0% /m, /^static low +100% /m, /^oracle /m, /^random \(\d+% low, mean of 20 seeds\)/m, /^\* threshold /m]) assert.match(r.stdout, row);
+  assert.match(r.stdout, /Energy: not measured on this device/);
+  assert.match(r.stdout, /^Verdict: the policy (earns its place|does not earn its place: .+)\.$/m);
+  assert.equal(/earns its place \(/.test(r.stdout), c.verdict.earnsItsPlace);
+  assert.match(r.stdout, /Bound on the saving: /);
+  // Bad input: the same precision twice.
+  const same = await runCli(['adaptive', '--high', 'int8', '--low', 'int8'], { cwd: dir });
+  assert.equal(same.code, 2);
+  assert.match(same.stderr, /--high and --low are both int8/);
+});
+
 test('duration minimum extends the run beyond the iteration count', async () => {
   const out = path.join(work, 'timed.json');
   const r = await runCli(['bench', '--model', 'tiny', '--warmup', '0', '--warmup-ms', '200', '--iterations', '1', '--duration-s', '1', '--out', out]);

@@ -69,6 +69,22 @@ test('bf16 on the CPU: the module and inputs in bfloat16, verified against ONNX 
   assert.ok(run.verification!.maxAbsDiff > 0, 'bf16 outputs are not fp32 outputs');
 });
 
+test('--fidelity with pytorch: real frames copied into the module\'s inputs, its detections against ONNX Runtime\'s fp32 (bf16 on the CPU)', async () => {
+  const out = path.join(work, 'torch-fidelity.json');
+  const r = await runCli(['bench', ...cpu, '--model', 'nanodet-g', '--precision', 'bf16', '--warmup', '1', '--iterations', '3', '--fidelity', '4', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const run = readRun(out);
+  const f = run.fidelity!;
+  assert.ok(f, 'the run has its fidelity');
+  assert.deepEqual(f.reference, { model: 'nanodet-g', backend: 'onnxruntime', precision: 'fp32' });
+  assert.equal(f.itself, undefined, 'pytorch is not the reference');
+  assert.equal(f.frames, 4);
+  // Real frames reached the module: it finds vtest's people, close to what fp32 finds.
+  assert.ok(f.result.overall.referenceBoxes >= 8 && f.result.overall.testBoxes >= 8, JSON.stringify(f.result.overall));
+  assert.ok(f.result.overall.recall >= 0.7 && f.result.overall.precision >= 0.7, JSON.stringify(f.result.overall));
+  console.log(`pytorch bf16 (CPU) vs onnxruntime fp32 on 4 vtest frames: AP50 ${(100 * f.result.overall.ap50!).toFixed(1)}%, F1 ${(100 * f.result.overall.f1).toFixed(1)}%, matched IoU ${f.result.overall.meanMatchedIou?.toFixed(3)}`);
+});
+
 test('--torch-span device times the forward pass alone; --trials load the model in a process per trial and verify after them', async () => {
   const out = path.join(work, 'torch-span-trials.json');
   const r = await runCli(['bench', ...cpu, '--model', 'tiny', '--torch-span', 'device', '--trials', '2', '--warmup', '2', '--iterations', '8', '--verify', '--out', out]);

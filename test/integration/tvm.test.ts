@@ -58,6 +58,21 @@ test('bench tiny and yolov5n with tvm: per-iteration samples, outputs match ONNX
   }
 });
 
+test('--fidelity with tvm: frames set as the module\'s inputs, its detections equal ONNX Runtime\'s (fp32 both)', async () => {
+  const out = path.join(work, 'tvm-fidelity.json');
+  const r = await runCli(['bench', '--backend', 'tvm', '--model', 'tiny', '--warmup', '1', '--iterations', '3', '--fidelity', '3', '--fidelity-source', 'synthetic', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const f = readRun(out).fidelity!;
+  assert.ok(f, 'the run has its fidelity');
+  assert.equal(f.decoder.family, 'yolov5');
+  assert.equal(f.frames, 3);
+  assert.match(f.source, /^synthetic 1920x1080 scenes/);
+  const o = f.result.overall;
+  assert.ok(o.referenceBoxes > 0, 'tiny detects something on the synthetic scenes');
+  // The same fp32 arithmetic up to summation order: the same boxes.
+  assert.ok(o.recall >= 0.95 && o.precision >= 0.95 && o.meanMatchedIou! > 0.99, JSON.stringify(o));
+});
+
 test('--trials with tvm: each trial loads the module in its own process; the profile and verification come after the trials', async () => {
   const out = path.join(work, 'tvm-trials.json');
   const r = await runCli(['bench', '--backend', 'tvm', '--model', 'tiny', '--trials', '2', '--warmup', '2', '--iterations', '10', '--verify', '--profile', '--out', out]);

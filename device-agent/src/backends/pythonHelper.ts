@@ -6,10 +6,10 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { ModelInfo, PythonInfo, RunSpec } from '../../../contract/protocol';
 import { BackendUnavailableError, BadInputError } from '../errors';
-import { float16ToNumber, makeInput } from '../inputs';
+import { float16ToNumber, makeInput, type InputData } from '../inputs';
 import { concreteInputShape } from '../modelInfo';
 
 /** How long a cancelled helper gets to stop by itself before it is killed. */
@@ -208,6 +208,19 @@ export async function writeHelperInputs(model: ModelInfo, spec: RunSpec, dir: st
     inputs.push({ name: input.name, dtype: input.dtype, shape, file });
   }
   return inputs;
+}
+
+/** The outputs of one inference on inputs of the caller's (real frames): the inputs written as
+ * float32 files, the helper's `f DIR` (it casts them to its session's precision, copies them into
+ * its inputs in place, runs once and writes the outputs). */
+export async function helperOutputsFor(session: HelperSession, work: string, inputs: readonly InputData[]): Promise<Float32Array[]> {
+  const dir = path.join(work, 'given');
+  await mkdir(dir, { recursive: true });
+  for (const [k, input] of inputs.entries()) {
+    if (input.dtype !== 'float32') throw new Error(`a Python helper takes float32 inputs of the caller's, not ${input.dtype}`);
+    await writeFile(path.join(dir, `input${k}.bin`), Buffer.from(input.data.buffer, input.data.byteOffset, input.data.byteLength));
+  }
+  return readHelperOutputs(JSON.parse(await session.request(`f ${dir}`)) as Array<{ file: string; dtype: string }>);
 }
 
 /** The outputs a helper wrote (`o DIR`), as float32 arrays for verification. */

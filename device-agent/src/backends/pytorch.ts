@@ -11,7 +11,7 @@ import { cacheDir } from '../../../contract/cacheDir';
 import type { ArtifactInfo, BackendStatus, ModelInfo, PytorchOptions, RunSpec } from '../../../contract/protocol';
 import { BackendUnavailableError, BadInputError } from '../errors';
 import type { Backend, PreparedSession, PrepareRequest } from './backend';
-import { HelperError, type HelperEvent, HelperSession, probeHelper, readHelperOutputs, runHelper, servedBy, TORCH_HELPER, translate, writeHelperInputs } from './pythonHelper';
+import { HelperError, type HelperEvent, HelperSession, helperOutputsFor, probeHelper, readHelperOutputs, runHelper, servedBy, TORCH_HELPER, translate, writeHelperInputs } from './pythonHelper';
 
 export function pytorchOptions(spec: RunSpec): PytorchOptions {
   return { ...PYTORCH_DEFAULTS, ...(spec.pytorch ?? {}) };
@@ -100,6 +100,7 @@ export class PytorchBackend implements Backend {
         return ms;
       },
       outputs: async () => readHelperOutputs(JSON.parse(await session.request(`o ${work}`)) as Array<{ file: string; dtype: string }>),
+      outputsFor: (inputs) => helperOutputsFor(session, work, inputs),
       timing: {
         clock: span === 'device' && device === 'cuda' ? 'CUDA events (torch.cuda.Event) in the PyTorch helper, per iteration' : 'time.perf_counter in the PyTorch helper process, per iteration',
         spans:

@@ -10,7 +10,7 @@ import { BackendUnavailableError, BadInputError, BuildCancelledError } from '../
 import { concreteInputShape } from '../modelInfo';
 import type { ArtifactInfo, BackendStatus, ModelInfo, OperatorTime, RunSpec, TvmOptions } from '../../../contract/protocol';
 import type { Backend, PreparedSession, PrepareRequest } from './backend';
-import { HelperError, HelperSession, probeHelper, readHelperOutputs, runHelper, servedBy, translate, TVM_HELPER, writeHelperInputs, type HelperEvent } from './pythonHelper';
+import { HelperError, HelperSession, probeHelper, helperOutputsFor, readHelperOutputs, runHelper, servedBy, translate, TVM_HELPER, writeHelperInputs, type HelperEvent } from './pythonHelper';
 
 
 
@@ -173,6 +173,7 @@ export class TvmBackend implements Backend {
         const files = JSON.parse(await session.request(`o ${work}`)) as Array<{ file: string; dtype: string; shape: number[] }>;
         return readHelperOutputs(files);
       },
+      outputsFor: (inputs) => helperOutputsFor(session, work, inputs),
       profile: async () => JSON.parse(await session.request('p')) as OperatorTime[],
       timing: {
         clock: 'time.perf_counter in the TVM helper process, per iteration',

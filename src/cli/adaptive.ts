@@ -1,0 +1,219 @@
+// `jetbench adaptive`: the adaptive-precision experiment (issue 16 item 5). Measures the high and
+// the low precision as ordinary runs (latency; energy per inference where telemetry has it), runs
+// both and the fp32 reference on the same real frames (jetbench/detectFrames), then judges every
+// policy on those frames (contract/adaptive.ts): static high, static low, the oracle, random
+// switching at the best policy's low share, and threshold policies over a sweep. Prints the table
+// and the verdict, and writes everything (per-frame data included) to one JSON file.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc';
+import { WorkDoneProgress } from 'vscode-languageserver-protocol';
+import { compareAdaptive, policyName, type AdaptiveComparison, type AdaptiveFrame, type EnergyPerInference, type PolicyOutcome } from '../../contract/adaptive';
+import { fp32ModelFor, variantFor } from '../../contract/modelNames';
+import { AgentErrorCode, DetectFramesRequest, type DetectFramesResult, type Precision, type RunFile, type RunSpec } from '../../contract/protocol';
+import { FIDELITY_DEFAULTS } from '../../contract/runSpec';
+import { formatShare } from '../../contract/format';
+import { withDeviceDefaults } from '../core/devices';
+import { numberFlag, parse, specFromFlags, UsageError } from './args';
+import { HELP } from './help';
+import type { CliIo } from './io';
+import { EXIT_INTERRUPTED, measureOnDevice } from './measureOnDevice';
+import { connectCliDevice } from './sshHooks';
+
+const OPTIONS = {
+  device: { type: 'string', default: 'local' },
+  model: { type: 'string', default: 'nanodet-g' },
+  backend: { type: 'string' },
+  high: { type: 'string', default: 'fp32' },
+  low: { type: 'string', default: 'int8' },
+  frames: { type: 'string' },
+  source: { type: 'string' },
+  iterations: { type: 'string' },
+  warmup: { type: 'string' },
+  threads: { type: 'string' },
+  'torch-device': { type: 'string' },
+  out: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  quiet: { type: 'boolean', default: false },
+  'accept-new-host-key': { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+export interface AdaptiveArgs {
+  high: RunSpec;
+  low: RunSpec;
+  reference: RunSpec;
+  frames: { frames: number; source: string };
+  out: string | null;
+  json: boolean;
+  quiet: boolean;
+  acceptNewHostKey: boolean;
+}
+
+export function parseAdaptiveArgs(args: string[]): AdaptiveArgs | 'help' {
+  const { values: v } = parse(args, OPTIONS, false);
+  if (v.help) return 'help';
+  const base = fp32ModelFor(v.model);
+  const spec = (precision: string, backend: string | undefined): RunSpec =>
+    specFromFlags({
+      device: v.device,
+      model: variantFor(base, precision as Precision),
+      backend,
+      precision,
+      iterations: numberFlag('iterations', v.iterations),
+      warmup: numberFlag('warmup', v.warmup),
+      threads: numberFlag('threads', v.threads),
+      label: `adaptive ${precision}`,
+      ...(backend === 'pytorch' ? { pytorch: { device: v['torch-device'] } } : {}),
+    });
+  if (v.high === v.low) throw new UsageError(`--high and --low are both ${v.high}: the experiment switches between two precisions`);
+  if (v['torch-device'] !== undefined && v.backend !== 'pytorch') throw new UsageError('--torch-device applies to --backend pytorch only');
+  const frames = { frames: numberFlag('frames', v.frames) ?? FIDELITY_DEFAULTS.frames, source: v.source ?? FIDELITY_DEFAULTS.source };
+  const checked = specFromFlags({ model: base, fidelity: frames }, {}, { 'fidelity.frames': 'frames', 'fidelity.source': 'source' });
+  return {
+    high: spec(v.high, v.backend),
+    low: spec(v.low, v.backend),
+    reference: spec('fp32', 'onnxruntime'),
+    frames: checked.fidelity!,
+    out: v.out ?? null,
+    json: v.json,
+    quiet: v.quiet,
+    acceptNewHostKey: v['accept-new-host-key'],
+  };
+}
+
+const sameRun = (a: RunSpec, b: RunSpec) => a.backend === b.backend && a.precision === b.precision && a.model === b.model && JSON.stringify(a.pytorch) === JSON.stringify(b.pytorch);
+
+/** The table: one row per policy, its cost against static high's. */
+export function formatAdaptiveTable(c: AdaptiveComparison): string {
+  const highCost = c.cost === 'energy' ? c.staticHigh.energyMj! : c.staticHigh.meanMs;
+  const row = (o: PolicyOutcome) => {
+    const cost = c.cost === 'energy' ? o.energyMj! : o.meanMs;
+    return [
+      o.name,
+      `${(100 * o.lowShare).toFixed(0)}%`,
+      String(o.switches),
+      o.meanMs.toFixed(2),
+      o.energyMj === null ? 'n/a' : o.energyMj.toFixed(2),
+      formatShare(o.fidelity.ap50),
+      formatShare(o.fidelity.f1),
+      highCost > 0 ? `${(100 * (1 - cost / highCost)).toFixed(1)}%` : 'n/a',
+    ];
+  };
+  const bestName = c.best?.outcome.name;
+  const rows = [c.staticHigh, c.staticLow, c.oracle, ...(c.random ? [c.random] : []), ...c.thresholds.map((t) => t.outcome)].map((o) => {
+    const r = row(o);
+    if (o.name === bestName) r[0] = `* ${r[0]}`;
+    return r;
+  });
+  const headers = ['Policy', 'Low', 'Switches', 'ms/frame', 'mJ/frame', 'AP50', 'F1', `${c.cost === 'energy' ? 'Energy' : 'Latency'} saved`];
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+export function formatAdaptiveVerdict(c: AdaptiveComparison, low: string, high: string): string[] {
+  const v = c.verdict;
+  const lines: string[] = [];
+  if (c.cost === 'latency') lines.push('Energy: not measured on this device (no power telemetry): policies are judged by latency per frame instead.');
+  lines.push('Not evaluated: static low with sensitive layers kept high (no such variant is built for this model yet).');
+  if (c.best) {
+    lines.push(`Best threshold policy (*): ${c.best.outcome.name}: ${(100 * c.best.outcome.lowShare).toFixed(0)}% of frames in ${low}, AP50 ${formatShare(c.best.outcome.fidelity.ap50)} (static ${high} ${formatShare(c.staticHigh.fidelity.ap50)}, oracle ${formatShare(c.oracle.fidelity.ap50)} at ${(100 * c.oracle.lowShare).toFixed(0)}% ${low}).`);
+    const highCost = c.cost === 'energy' ? c.staticHigh.energyMj! : c.staticHigh.meanMs;
+    const lowCost = c.cost === 'energy' ? c.staticLow.energyMj! : c.staticLow.meanMs;
+    const perFrame = highCost > 0 ? 1 - lowCost / highCost : 0;
+    if (perFrame <= 0) lines.push(`Bound on the saving: none: ${low} costs ${(100 * -perFrame).toFixed(1)}% more ${c.cost} per frame than ${high} here, so every frame switched to it costs (the research claims ~25% less power).`);
+    else if (v.bound !== null) lines.push(`Bound on the saving: ${(100 * c.best.outcome.lowShare).toFixed(0)}% of frames in ${low} x ${(100 * perFrame).toFixed(1)}% less ${c.cost} per frame = ${(100 * v.bound).toFixed(1)}% at most (the research claims ~25% less power).`);
+  }
+  lines.push(v.earnsItsPlace ? `Verdict: the policy earns its place (saves ${(100 * v.saving!).toFixed(1)}%, loses ${(100 * v.ap50Loss!).toFixed(1)} AP50 points, beats random).` : `Verdict: the policy does not earn its place: ${v.reasons.join('; ')}.`);
+  return lines;
+}
+
+export async function adaptive(args: string[], io: CliIo): Promise<number> {
+  const parsed = parseAdaptiveArgs(args);
+  if (parsed === 'help') {
+    io.out(HELP.adaptive);
+    return 0;
+  }
+  const say = (m: string) => {
+    if (!parsed.quiet) io.err(`${m}\n`);
+  };
+  // 1. The two precisions as ordinary runs: their latency, and energy per inference where telemetry has it.
+  const runs: RunFile[] = [];
+  for (const spec of [parsed.high, parsed.low]) {
+    const { run, outFile } = await measureOnDevice(spec, io, { out: null, quiet: parsed.quiet, acceptNewHostKey: parsed.acceptNewHostKey, title: `adaptive: ${spec.model} ${spec.backend} ${spec.precision}` });
+    if (run.status === 'cancelled') return EXIT_INTERRUPTED;
+    if (run.status !== 'ok') throw new UsageError(`the ${spec.precision} run failed: ${run.error ?? 'see its run file'} (${outFile})`);
+    say(`run file: ${path.relative(io.cwd, outFile) || outFile}`);
+    runs.push(run);
+  }
+  const [highRun, lowRun] = runs as [RunFile, RunFile];
+  const energy: EnergyPerInference | null =
+    highRun.telemetry?.energyPerInferenceMj != null && lowRun.telemetry?.energyPerInferenceMj != null ? { highMj: highRun.telemetry.energyPerInferenceMj, lowMj: lowRun.telemetry.energyPerInferenceMj } : null;
+
+  // 2. Every configuration on the same frames.
+  const agent = await connectCliDevice(parsed.high.device, io, { acceptNewHostKey: parsed.acceptNewHostKey, quiet: parsed.quiet });
+  const cancel = new CancellationTokenSource();
+  const onSigint = () => cancel.cancel();
+  process.on('SIGINT', onSigint);
+  const detected = new Map<string, DetectFramesResult>();
+  try {
+    for (const [what, spec] of [['reference', parsed.reference], ['high', parsed.high], ['low', parsed.low]] as const) {
+      if (what !== 'reference' && sameRun(spec, parsed.reference) && detected.has('reference')) {
+        detected.set(what, detected.get('reference')!);
+        if (what === 'high') continue;
+      }
+      if (detected.has(what)) continue;
+      const token = `adaptive-${what}-${process.pid}`;
+      const sub = agent.connection.onProgress(WorkDoneProgress.type, token, (p) => {
+        if (p.kind !== 'end' && p.message) say(`adaptive: ${what} (${spec.model} ${spec.backend} ${spec.precision}): ${p.message}`);
+      });
+      try {
+        detected.set(what, await agent.connection.sendRequest(DetectFramesRequest, { spec: withDeviceDefaults(spec, agent.device), frames: parsed.frames, workDoneToken: token }, cancel.token));
+      } catch (e) {
+        if (e instanceof ResponseError && e.code === AgentErrorCode.Cancelled) return EXIT_INTERRUPTED;
+        throw e;
+      } finally {
+        sub.dispose();
+      }
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+    await agent.dispose();
+  }
+  const ref = detected.get('reference')!;
+  const high = detected.get('high')!;
+  const low = detected.get('low')!;
+  if (high.frames.length !== ref.frames.length || low.frames.length !== ref.frames.length) throw new Error('the configurations saw different numbers of frames');
+  const frames: AdaptiveFrame[] = ref.frames.map((f, i) => ({
+    reference: f.boxes,
+    high: { ms: high.frames[i]!.ms, boxes: high.frames[i]!.boxes },
+    low: { ms: low.frames[i]!.ms, boxes: low.frames[i]!.boxes },
+    diff: f.diff,
+  }));
+
+  // 3. Every policy on those frames.
+  const comparison = compareAdaptive(frames, energy);
+  const result = {
+    kind: 'jetbench-adaptive',
+    createdAt: new Date().toISOString(),
+    model: parsed.reference.model,
+    high: { spec: parsed.high, run: highRun.id, energyPerInferenceMj: highRun.telemetry?.energyPerInferenceMj ?? null, spans: high.spans },
+    low: { spec: parsed.low, run: lowRun.id, energyPerInferenceMj: lowRun.telemetry?.energyPerInferenceMj ?? null, spans: low.spans },
+    reference: { spec: parsed.reference },
+    source: ref.source,
+    decoder: ref.decoder,
+    comparison: { ...comparison, thresholds: comparison.thresholds.map((t) => ({ ...t, name: policyName(t.policy) })) },
+    frames,
+  };
+  const out = parsed.out ?? path.join(io.cwd, '.jetbench', 'adaptive', `${result.createdAt.replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}-${parsed.reference.model}-${parsed.high.precision}-${parsed.low.precision}.json`);
+  await mkdir(path.dirname(path.resolve(io.cwd, out)), { recursive: true });
+  await writeFile(path.resolve(io.cwd, out), JSON.stringify(result, null, 1) + '\n');
+  if (parsed.json) {
+    io.out(JSON.stringify({ file: out, verdict: comparison.verdict, best: comparison.best?.outcome ?? null }, null, 2) + '\n');
+  } else {
+    io.out(`Adaptive precision: ${parsed.reference.model}, ${parsed.high.precision} <-> ${parsed.low.precision} on ${parsed.high.backend}, ${frames.length} frame(s) (${ref.source}); accuracy against ${parsed.reference.model} fp32 (onnxruntime)\n\n`);
+    io.out(`${formatAdaptiveTable(comparison)}\n\n${formatAdaptiveVerdict(comparison, parsed.low.precision, parsed.high.precision).join('\n')}\nresult: ${path.relative(io.cwd, path.resolve(io.cwd, out)) || out}\n`);
+  }
+  return 0;
+}
