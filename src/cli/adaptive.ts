@@ -9,8 +9,8 @@ import path from 'node:path';
 import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc';
 import { WorkDoneProgress } from 'vscode-languageserver-protocol';
 import { compareAdaptive, policyName, type AdaptiveComparison, type AdaptiveFrame, type EnergyPerInference, type PolicyOutcome } from '../../contract/adaptive';
-import { fp32ModelFor, variantFor } from '../../contract/modelNames';
-import { AgentErrorCode, DetectFramesRequest, type DetectFramesResult, type Precision, type RunFile, type RunSpec } from '../../contract/protocol';
+import { fp32ModelFor } from '../../contract/modelNames';
+import { AgentErrorCode, DetectFramesRequest, type DetectFramesResult, type RunFile, type RunSpec } from '../../contract/protocol';
 import { FIDELITY_DEFAULTS } from '../../contract/runSpec';
 import { formatShare } from '../../contract/format';
 import { withDeviceDefaults } from '../core/devices';
@@ -18,6 +18,9 @@ import { numberFlag, parse, specFromFlags, UsageError } from './args';
 import { HELP } from './help';
 import type { CliIo } from './io';
 import { EXIT_INTERRUPTED, measureOnDevice } from './measureOnDevice';
+import { mergeTrialRuns } from '../../contract/trialMerge';
+import { newRunId } from '../../contract/runId';
+import { resolveRunOutput, saveRunFile } from '../core/runStore';
 import { connectCliDevice } from './sshHooks';
 
 const OPTIONS = {
@@ -30,6 +33,7 @@ const OPTIONS = {
   source: { type: 'string' },
   iterations: { type: 'string' },
   warmup: { type: 'string' },
+  rounds: { type: 'string' },
   threads: { type: 'string' },
   'torch-device': { type: 'string' },
   out: { type: 'string' },
@@ -44,6 +48,8 @@ export interface AdaptiveArgs {
   low: RunSpec;
   reference: RunSpec;
   frames: { frames: number; source: string };
+  /** Trials of each precision, interleaved (high low high low ...). */
+  rounds: number;
   out: string | null;
   json: boolean;
   quiet: boolean;
@@ -57,7 +63,9 @@ export function parseAdaptiveArgs(args: string[]): AdaptiveArgs | 'help' {
   const spec = (precision: string, backend: string | undefined): RunSpec =>
     specFromFlags({
       device: v.device,
-      model: variantFor(base, precision as Precision),
+      // The base name: the agent picks the stored variant where the backend runs stored
+      // precisions (nanodet-g-int8 for onnxruntime), the fp32 model where it converts (pytorch).
+      model: base,
       backend,
       precision,
       iterations: numberFlag('iterations', v.iterations),
@@ -75,11 +83,18 @@ export function parseAdaptiveArgs(args: string[]): AdaptiveArgs | 'help' {
     low: spec(v.low, v.backend),
     reference: spec('fp32', 'onnxruntime'),
     frames: checked.fidelity!,
+    rounds: roundsOf(v.rounds),
     out: v.out ?? null,
     json: v.json,
     quiet: v.quiet,
     acceptNewHostKey: v['accept-new-host-key'],
   };
+}
+
+function roundsOf(text: string | undefined): number {
+  const n = numberFlag('rounds', text) ?? 3;
+  if (n < 1 || n > 100) throw new UsageError(`--rounds must be a whole number from 1 to 100 (got ${n})`);
+  return n;
 }
 
 const sameRun = (a: RunSpec, b: RunSpec) => a.backend === b.backend && a.precision === b.precision && a.model === b.model && JSON.stringify(a.pytorch) === JSON.stringify(b.pytorch);
@@ -129,6 +144,22 @@ export function formatAdaptiveVerdict(c: AdaptiveComparison, low: string, high: 
   return lines;
 }
 
+/** Each trial's energy per inference, and whether the two precisions' trials overlap: a saving
+ * inside the trial-to-trial spread is not one. */
+export function energySpreadLines(high: ReadonlyArray<number | null>, low: ReadonlyArray<number | null>, joined: EnergyPerInference, highName: string, lowName: string): string[] {
+  const list = (xs: ReadonlyArray<number | null>) => xs.map((e) => (e === null ? '?' : e.toFixed(0))).join(', ');
+  const lines = [`Energy per inference, per trial: ${highName} ${list(high)} mJ; ${lowName} ${list(low)} mJ (joined runs: ${joined.highMj.toFixed(0)} vs ${joined.lowMj.toFixed(0)})`];
+  const h = high.filter((e): e is number => e !== null);
+  const l = low.filter((e): e is number => e !== null);
+  if (h.length > 0 && l.length > 0) {
+    const [hMin, hMax, lMin, lMax] = [Math.min(...h), Math.max(...h), Math.min(...l), Math.max(...l)];
+    if (hMin <= lMax && lMin <= hMax) {
+      lines.push(`  the trials overlap (${highName} ${hMin.toFixed(0)}-${hMax.toFixed(0)}, ${lowName} ${lMin.toFixed(0)}-${lMax.toFixed(0)} mJ): the energy difference between the precisions is within this device's run-to-run noise; more --rounds or --iterations narrow it`);
+    }
+  }
+  return lines;
+}
+
 export async function adaptive(args: string[], io: CliIo): Promise<number> {
   const parsed = parseAdaptiveArgs(args);
   if (parsed === 'help') {
@@ -138,18 +169,32 @@ export async function adaptive(args: string[], io: CliIo): Promise<number> {
   const say = (m: string) => {
     if (!parsed.quiet) io.err(`${m}\n`);
   };
-  // 1. The two precisions as ordinary runs: their latency, and energy per inference where telemetry has it.
+  // 1. The two precisions as ordinary runs, interleaved (high low high low ...: drift hits both
+  //    alike): their latency, and energy per inference where telemetry has it.
+  const specs = [parsed.high, parsed.low];
+  const ids = specs.map((spec) => newRunId(spec));
+  const parts: RunFile[][] = [[], []];
+  for (let round = 0; round < parsed.rounds; round++) {
+    for (const [i, spec] of specs.entries()) {
+      const title = `adaptive [${round + 1}/${parsed.rounds}] ${spec.model} ${spec.backend} ${spec.precision}`;
+      const { run } = await measureOnDevice({ ...spec, label: `${spec.label} (trial ${round + 1})` }, io, { out: null, store: false, quiet: parsed.quiet, acceptNewHostKey: parsed.acceptNewHostKey, title });
+      if (run.status === 'cancelled') return EXIT_INTERRUPTED;
+      if (run.status !== 'ok') throw new UsageError(`the ${spec.precision} run failed: ${run.error ?? 'no error given'}`);
+      parts[i]!.push({ ...run, spec: { ...run.spec, label: spec.label } });
+    }
+  }
   const runs: RunFile[] = [];
-  for (const spec of [parsed.high, parsed.low]) {
-    const { run, outFile } = await measureOnDevice(spec, io, { out: null, quiet: parsed.quiet, acceptNewHostKey: parsed.acceptNewHostKey, title: `adaptive: ${spec.model} ${spec.backend} ${spec.precision}` });
-    if (run.status === 'cancelled') return EXIT_INTERRUPTED;
-    if (run.status !== 'ok') throw new UsageError(`the ${spec.precision} run failed: ${run.error ?? 'see its run file'} (${outFile})`);
-    say(`run file: ${path.relative(io.cwd, outFile) || outFile}`);
-    runs.push(run);
+  for (const [i, spec] of specs.entries()) {
+    const joined = mergeTrialRuns(parts[i]!, ids[i]!, { runs: ids, position: i, rounds: parsed.rounds });
+    const saved = await saveRunFile(await resolveRunOutput(io.cwd, null, ids[i]!), joined);
+    say(`run file (${spec.precision}, ${parsed.rounds} trial(s)): ${path.relative(io.cwd, saved.file) || saved.file}`);
+    runs.push(joined);
   }
   const [highRun, lowRun] = runs as [RunFile, RunFile];
   const energy: EnergyPerInference | null =
     highRun.telemetry?.energyPerInferenceMj != null && lowRun.telemetry?.energyPerInferenceMj != null ? { highMj: highRun.telemetry.energyPerInferenceMj, lowMj: lowRun.telemetry.energyPerInferenceMj } : null;
+  // Each trial's energy per inference: the spread a saving must stand out of.
+  const trialEnergy = parts.map((ps) => ps.map((p) => p.telemetry?.energyPerInferenceMj ?? null));
 
   // 2. Every configuration on the same frames.
   const agent = await connectCliDevice(parsed.high.device, io, { acceptNewHostKey: parsed.acceptNewHostKey, quiet: parsed.quiet });
@@ -198,8 +243,8 @@ export async function adaptive(args: string[], io: CliIo): Promise<number> {
     kind: 'jetbench-adaptive',
     createdAt: new Date().toISOString(),
     model: parsed.reference.model,
-    high: { spec: parsed.high, run: highRun.id, energyPerInferenceMj: highRun.telemetry?.energyPerInferenceMj ?? null, spans: high.spans },
-    low: { spec: parsed.low, run: lowRun.id, energyPerInferenceMj: lowRun.telemetry?.energyPerInferenceMj ?? null, spans: low.spans },
+    high: { spec: parsed.high, run: highRun.id, energyPerInferenceMj: highRun.telemetry?.energyPerInferenceMj ?? null, trialEnergyMj: trialEnergy[0], spans: high.spans },
+    low: { spec: parsed.low, run: lowRun.id, energyPerInferenceMj: lowRun.telemetry?.energyPerInferenceMj ?? null, trialEnergyMj: trialEnergy[1], spans: low.spans },
     reference: { spec: parsed.reference },
     source: ref.source,
     decoder: ref.decoder,
@@ -213,7 +258,8 @@ export async function adaptive(args: string[], io: CliIo): Promise<number> {
     io.out(JSON.stringify({ file: out, verdict: comparison.verdict, best: comparison.best?.outcome ?? null }, null, 2) + '\n');
   } else {
     io.out(`Adaptive precision: ${parsed.reference.model}, ${parsed.high.precision} <-> ${parsed.low.precision} on ${parsed.high.backend}, ${frames.length} frame(s) (${ref.source}); accuracy against ${parsed.reference.model} fp32 (onnxruntime)\n\n`);
-    io.out(`${formatAdaptiveTable(comparison)}\n\n${formatAdaptiveVerdict(comparison, parsed.low.precision, parsed.high.precision).join('\n')}\nresult: ${path.relative(io.cwd, path.resolve(io.cwd, out)) || out}\n`);
+    const spread = energy ? `${energySpreadLines(trialEnergy[0]!, trialEnergy[1]!, energy, parsed.high.precision, parsed.low.precision).join('\n')}\n` : '';
+    io.out(`${formatAdaptiveTable(comparison)}\n\n${spread}${formatAdaptiveVerdict(comparison, parsed.low.precision, parsed.high.precision).join('\n')}\nresult: ${path.relative(io.cwd, path.resolve(io.cwd, out)) || out}\n`);
   }
   return 0;
 }

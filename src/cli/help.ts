@@ -208,8 +208,8 @@ Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is sav
   int8) or the high one (--high, default fp32), chosen from the previous frame's detections (how
   many, how many small, the share of uncertain scores) or the change between frames, with
   hysteresis (enter/leave thresholds, a minimum dwell). First the two precisions are measured as
-  ordinary runs (their run files: latency, and energy per inference where the device has power
-  telemetry); then both and the fp32 reference (ONNX Runtime) run on the same --frames N frames
+  ordinary runs, interleaved (their run files: latency, and energy per inference where the device
+  has power telemetry); then both and the fp32 reference (ONNX Runtime) run on the same --frames N frames
   (default 50 of vtest); then every policy is judged on those frames: static high, static low, the
   oracle (the best per-frame choice, knowing the outcome: the upper bound), random switching at the
   best policy's low share (mean of 20 seeds: what a policy must beat), and threshold policies over a
@@ -217,6 +217,8 @@ Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is sav
   cheapest within 1 AP50 point of static high; it earns its place with >= 10% less energy (latency
   where no energy was measured) and more AP50 than random. Writes the whole result, per-frame data
   included, to .jetbench/adaptive/<time>-<model>-<high>-<low>.json (or --out FILE).
+  --rounds N (default 3)   trials of each precision, interleaved (high low high low ...); the joined
+                           runs are stored, and each trial's energy per inference is printed
   --iterations N, --warmup N, --threads N   for the two runs; --torch-device cuda|cpu with pytorch
 `,
 } as const;

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { PRECISIONS } from '../../contract/protocolValues';
 import type { BackendId, BackendStatus, Precision, RunSpec } from '../../contract/protocol';
-import { BUILTIN_BASES, parseBuiltinName } from '../../contract/modelNames';
+import { BUILTIN_BASES, impliedPrecision, isBuiltinModel } from '../../contract/modelNames';
 import { specBase } from '../specs/specCodeLens';
 import { completeSpec, quotedProblem } from '../../contract/runSpec';
 import { lastFirst } from '../runs/livePhase';
@@ -19,7 +19,11 @@ const MODEL_NOTES: Record<string, string> = {
   yolov5n: 'YOLOv5 nano, 640x640',
   yolov5s: 'YOLOv5 small, 640x640 (the research model)',
   yolov5m: 'YOLOv5 medium, 640x640',
+  'nanodet-g': 'a trained COCO detector (NanoDet-g, 416x416): detections that mean something; fetched once (145 MB)',
 };
+
+/** The models the picker offers: the generated built-ins and the trained one fetched on first use. */
+const PICKER_MODELS: readonly string[] = [...BUILTIN_BASES, 'nanodet-g'];
 
 const STEPS = 5;
 
@@ -31,7 +35,7 @@ function stepTitle(step: number, what: string): string {
 async function pickModel(last: string | undefined): Promise<string | undefined> {
   const files = await vscode.workspace.findFiles(MODEL_SEARCH_INCLUDE, MODEL_SEARCH_EXCLUDE, 200);
   type Item = vscode.QuickPickItem & { value: string };
-  const builtins: Item[] = BUILTIN_BASES.map((b) => ({ label: b, value: b, description: 'built-in', detail: MODEL_NOTES[b] }));
+  const builtins: Item[] = PICKER_MODELS.map((b) => ({ label: b, value: b, description: 'built-in', detail: MODEL_NOTES[b] }));
   const workspace: Item[] = files
     .map((f) => ({ label: vscode.workspace.asRelativePath(f), value: f.fsPath, description: 'workspace .onnx' }))
     .sort((a, b) => a.label.localeCompare(b.label));
@@ -103,11 +107,12 @@ async function specFromPicks(ctx: JetbenchContext, given: Partial<RunSpec>): Pro
   if (!model) return undefined;
   const backend = given.backend ?? (await pickBackend(backends, last.backend));
   if (!backend) return undefined;
-  const builtin = parseBuiltinName(model);
-  const implied = builtin?.precision ?? 'fp32';
-  // A built-in base comes in every precision (variants); a file runs as stored on ONNX Runtime.
+  const implied = impliedPrecision(model);
+  // A built-in base comes in every precision (variants, or converted by the backend); a file, or a
+  // built-in variant, runs as stored on ONNX Runtime.
   const status = backends.find((b) => b.id === backend);
-  const offered = builtin && builtin.precision === 'fp32' ? (status?.precisions ?? PRECISIONS) : [implied];
+  const base = isBuiltinModel(model) && implied === 'fp32';
+  const offered = base ? (status?.precisions ?? PRECISIONS) : [implied];
   const precision = given.precision ?? (offered.length === 1 ? offered[0]! : await pickPrecision(offered, implied, last.precision));
   if (!precision) return undefined;
   const iterations = given.iterations ?? (await askIterations(last.iterations ?? s.iterations));

@@ -187,7 +187,7 @@ test('one command, the precision table: nanodet-g fp32/fp16/int8 interleaved wit
 test('jetbench adaptive: fp32 <-> int8 nanodet-g on vtest, every policy on the same frames, the table, the verdict and the result file', async () => {
   const dir = scratchDir();
   const out = path.join(dir, 'adaptive.json');
-  const r = await runCli(['adaptive', '--model', 'nanodet-g', '--frames', '12', '--iterations', '10', '--warmup', '1', '--out', out], { cwd: dir });
+  const r = await runCli(['adaptive', '--model', 'nanodet-g', '--frames', '12', '--rounds', '2', '--iterations', '10', '--warmup', '1', '--out', out], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
   const result = JSON.parse(readFileSync(out, 'utf8')) as { frames: Array<{ high: { ms: number }; low: { ms: number } }>; comparison: { cost: string; staticHigh: { fidelity: { ap50: number } }; staticLow: { lowShare: number; fidelity: { ap50: number } }; oracle: { lowShare: number }; thresholds: unknown[]; best: { outcome: { name: string; lowShare: number } } | null; verdict: { earnsItsPlace: boolean; reasons: string[]; bound: number | null } }; high: { run: string }; low: { run: string } };
   assert.equal(result.frames.length, 12);
@@ -199,8 +199,13 @@ test('jetbench adaptive: fp32 <-> int8 nanodet-g on vtest, every policy on the s
   assert.ok(c.staticLow.fidelity.ap50 < 1, 'int8 loses something');
   assert.ok(c.thresholds.length >= 4, `${c.thresholds.length} threshold policies`);
   assert.ok(c.best, 'a best policy');
-  // The two precisions were measured as ordinary runs, stored.
-  for (const id of [result.high.run, result.low.run]) assert.ok(existsSync(path.join(dir, '.jetbench', 'runs', `${id}.json`)), id);
+  // The two precisions were measured as ordinary runs, interleaved in 2 rounds, joined and stored.
+  for (const id of [result.high.run, result.low.run]) {
+    const run = readRun(path.join(dir, '.jetbench', 'runs', `${id}.json`));
+    assert.equal(run.trials?.length, 2, id);
+    assert.deepEqual(run.interleaved?.runs, [result.high.run, result.low.run]);
+  }
+  assert.equal(readRun(path.join(dir, '.jetbench', 'runs', `${result.low.run}.json`)).model.builtin, 'nanodet-g-int8', 'onnxruntime runs the stored int8 variant');
   // What a person reads: the table's rows, the energy note, the verdict.
   assert.match(r.stdout, /^Policy +Low +Switches +ms\/frame +mJ\/frame +AP50 +F1 +Latency saved$/m);
   for (const row of [/^static high +0% /m, /^static low +100% /m, /^oracle /m, /^random \(\d+% low, mean of 20 seeds\)/m, /^\* threshold /m]) assert.match(r.stdout, row);

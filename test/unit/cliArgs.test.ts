@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseBenchArgs, UsageError } from '../../src/cli/args';
 import { cli } from '../../src/cli/main';
+import { energySpreadLines, parseAdaptiveArgs } from '../../src/cli/adaptive';
 
 function capture() {
   const io = { outText: '', errText: '', out: (t: string) => void (io.outText += t), err: (t: string) => void (io.errText += t), cwd: process.cwd(), isTty: false };
@@ -70,4 +71,30 @@ test('help is printed with exit 0', async () => {
   const io = capture();
   assert.equal(await cli(['bench', '--help'], io), 0);
   assert.match(io.outText, /--iterations N/);
+});
+
+test('jetbench adaptive: the base model for both precisions (the agent picks the stored variant or converts), the reference fp32 on onnxruntime, bad input named', () => {
+  const a = parseAdaptiveArgs(['--backend', 'pytorch', '--torch-device', 'cuda', '--low', 'fp16', '--frames', '30', '--source', '/data/clip.mp4']);
+  assert.ok(a !== 'help');
+  assert.deepEqual([a.high.model, a.high.precision, a.high.backend], ['nanodet-g', 'fp32', 'pytorch']);
+  assert.deepEqual([a.low.model, a.low.precision, a.low.pytorch?.device], ['nanodet-g', 'fp16', 'cuda']);
+  assert.deepEqual([a.reference.model, a.reference.backend, a.reference.precision], ['nanodet-g', 'onnxruntime', 'fp32']);
+  assert.deepEqual(a.frames, { frames: 30, source: '/data/clip.mp4' });
+  assert.equal(a.rounds, 3);
+  const d = parseAdaptiveArgs(['--model', 'nanodet-g-int8']);
+  assert.ok(d !== 'help');
+  assert.deepEqual([d.high.model, d.low.model, d.low.precision, d.frames.frames, d.frames.source], ['nanodet-g', 'nanodet-g', 'int8', 50, 'vtest']);
+  assert.throws(() => parseAdaptiveArgs(['--high', 'fp16', '--low', 'fp16']), /--high and --low are both fp16/);
+  assert.throws(() => parseAdaptiveArgs(['--rounds', '0']), /--rounds must be a whole number from 1 to 100 \(got 0\)/);
+  assert.throws(() => parseAdaptiveArgs(['--torch-device', 'cuda']), /--torch-device applies to --backend pytorch only/);
+  assert.throws(() => parseAdaptiveArgs(['--frames', '0']), /--frames must be a whole number from 1 to 10000 \(got 0\)/);
+});
+
+test('jetbench adaptive: per-trial energies that overlap are called noise', () => {
+  const noisy = energySpreadLines([840, 966, 943], [1198, 896, 1099], { highMj: 916, lowMj: 1065 }, 'fp32', 'fp16');
+  assert.equal(noisy[0], 'Energy per inference, per trial: fp32 840, 966, 943 mJ; fp16 1198, 896, 1099 mJ (joined runs: 916 vs 1065)');
+  assert.match(noisy[1]!, /the trials overlap \(fp32 840-966, fp16 896-1198 mJ\): the energy difference between the precisions is within this device's run-to-run noise/);
+  const clear = energySpreadLines([900, 910, 905], [600, 620, null], { highMj: 905, lowMj: 610 }, 'fp32', 'int8');
+  assert.equal(clear.length, 1, 'separated trials: no noise note');
+  assert.match(clear[0]!, /int8 600, 620, \? mJ/);
 });
