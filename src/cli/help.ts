@@ -8,6 +8,7 @@ Commands:
   bench     run a benchmark and write its run file
   build     build (and tune) a backend's artifact, e.g. a TVM module
   pipeline  measure whole frames stage by stage: conventional vs zerocopy (native addon)
+  fidelity  how a precision's detections compare with fp32's on real frames (AP50, F1, ...)
   adaptive  switch precision per frame by scene: policies judged on the same real frames
   compare   compare run files (research-report table, noise-aware)
   report    print runs as Markdown, CSV or JSON
@@ -200,6 +201,16 @@ Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is sav
   Prints trtexec's own median/P99/mean beside those recomputed from the samples. Device fields
   trtexec does not print (host, CPU, OS) read "unknown"; trtexec's warnings join the verdict.
   Exit 1 when the log does not end in "&&&& PASSED" (the run is still written, marked failed).
+`,
+  fidelity: `Usage: jetbench fidelity [--model nanodet-g] [--precision int8] [--frames N] [--source S] [bench options]
+
+  A benchmark whose point is its fidelity check (bench --fidelity): the model in its precision and
+  the fp32 reference on ONNX Runtime run on the same N real frames (default 50; --source vtest, the
+  default, a video, an image or a directory of images on the device), their detections compared:
+  AP50, precision, recall, F1 and matched IoU, overall, per scene complexity and per box size.
+  Without --model: nanodet-g in int8. The latency is measured briefly (20 iterations after 3
+  warm-up, unless --iterations/--warmup say otherwise); the run file holds both. Every bench option
+  applies (--backend onnxruntime|pytorch|tvm, --vs '--precision fp16', --out ...).
 `,
   adaptive: `Usage: jetbench adaptive [--model nanodet-g] [--high fp32] [--low int8] [--backend B]
                          [--frames N] [--source vtest|VIDEO|IMAGE|DIR] [--device D] [--out FILE] [--json]

@@ -11,6 +11,7 @@ import { formatBenchTable, formatCompareTable, formatOperators, formatReport, fo
 import { checkOutputPath, listRuns, readRunFile, RUNS_DIR } from '../core/runStore';
 import { fidelityLines, formatDeviceInfo } from '../../contract/format';
 import { oneOf, parse, parseBenchArgs, UsageError, wholeNumber } from './args';
+import { FIDELITY_DEFAULTS } from '../../contract/runSpec';
 import { HELP } from './help';
 import { closest } from './suggest';
 import { pipeline } from './pipeline';
@@ -73,6 +74,38 @@ async function bench(args: string[], io: CliIo): Promise<number> {
     return EXIT_FAILURE;
   }
   return run.status === 'ok' ? EXIT_OK : EXIT_FAILURE;
+}
+
+/** `jetbench fidelity`'s arguments as `bench`'s: --frames N and --source S are --fidelity N and
+ * --fidelity-source S; without a model, nanodet-g in int8 (against its fp32); a short measurement
+ * (20 iterations after 3 warm-up) unless told otherwise: the point is the accuracy. */
+export function fidelityArgs(args: readonly string[]): string[] {
+  const out: string[] = [];
+  const given = (flag: string) => args.some((a) => a === flag || a.startsWith(`${flag}=`));
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const m = /^(--frames|--source)(?:=(.*))?$/s.exec(a);
+    if (!m) {
+      out.push(a);
+      continue;
+    }
+    const value = m[2] ?? args[++i];
+    if (value === undefined) throw new UsageError(`${m[1]} needs a value`);
+    out.push(m[1] === '--frames' ? '--fidelity' : '--fidelity-source', value);
+  }
+  if (!given('--frames') && !given('--fidelity')) out.push('--fidelity', String(FIDELITY_DEFAULTS.frames));
+  if (!given('--model')) out.push('--model', 'nanodet-g', ...(given('--precision') ? [] : ['--precision', 'int8']));
+  if (!given('--iterations')) out.push('--iterations', '20');
+  if (!given('--warmup')) out.push('--warmup', '3');
+  return out;
+}
+
+async function fidelityCommand(args: string[], io: CliIo): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    io.out(HELP.fidelity);
+    return EXIT_OK;
+  }
+  return bench(fidelityArgs(args), io);
 }
 
 async function build(args: string[], io: CliIo): Promise<number> {
@@ -245,7 +278,7 @@ async function info(args: string[], io: CliIo): Promise<number> {
   return EXIT_OK;
 }
 
-const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = { bench, build, compare, report, models, info, pipeline, adaptive, deploy, runs, fetch: fetchRun, import: importRun };
+const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = { bench, build, compare, report, models, info, pipeline, adaptive, fidelity: fidelityCommand, deploy, runs, fetch: fetchRun, import: importRun };
 
 export async function cli(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;

@@ -219,6 +219,18 @@ test('jetbench adaptive: fp32 <-> int8 nanodet-g on vtest, every policy on the s
   assert.match(same.stderr, /--high and --low are both int8/);
 });
 
+test('jetbench fidelity: nanodet-g int8 against fp32 on vtest by default, a short measurement, the run file and the printed figures agree', async () => {
+  const out = path.join(scratchDir(), 'fidelity.json');
+  const r = await runCli(['fidelity', '--frames', '6', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const run = readRun(out);
+  assert.deepEqual([run.model.builtin, run.spec.precision, run.spec.iterations, run.samples.latencyMs.length], ['nanodet-g-int8', 'int8', 20, 20]);
+  assert.equal(run.fidelity?.frames, 6);
+  assert.match(r.stdout, new RegExp(`^Fidelity against nanodet-g \\(fp32, onnxruntime\\) on 6 frame\\(s\\), .*AP50 ${(100 * run.fidelity!.result.overall.ap50!).toFixed(1)}%`, 'm'));
+  const help = await runCli(['fidelity', '--help']);
+  assert.match(help.stdout, /^Usage: jetbench fidelity/);
+});
+
 test('duration minimum extends the run beyond the iteration count', async () => {
   const out = path.join(work, 'timed.json');
   const r = await runCli(['bench', '--model', 'tiny', '--warmup', '0', '--warmup-ms', '200', '--iterations', '1', '--duration-s', '1', '--out', out]);

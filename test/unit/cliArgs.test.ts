@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseBenchArgs, UsageError } from '../../src/cli/args';
-import { cli } from '../../src/cli/main';
+import { cli, fidelityArgs } from '../../src/cli/main';
 import { energySpreadLines, parseAdaptiveArgs } from '../../src/cli/adaptive';
 
 function capture() {
@@ -97,4 +97,16 @@ test('jetbench adaptive: per-trial energies that overlap are called noise', () =
   const clear = energySpreadLines([900, 910, 905], [600, 620, null], { highMj: 905, lowMj: 610 }, 'fp32', 'int8');
   assert.equal(clear.length, 1, 'separated trials: no noise note');
   assert.match(clear[0]!, /int8 600, 620, \? mJ/);
+});
+
+test('jetbench fidelity is bench with its fidelity check first: --frames/--source translated, nanodet-g int8 and a short measurement by default, anything given kept', () => {
+  assert.deepEqual(fidelityArgs([]), ['--fidelity', '50', '--model', 'nanodet-g', '--precision', 'int8', '--iterations', '20', '--warmup', '3']);
+  assert.deepEqual(fidelityArgs(['--model', 'nanodet-g-fp16', '--frames=30', '--source', '/data/clip.mp4', '--iterations', '100']), [
+    '--model', 'nanodet-g-fp16', '--fidelity', '30', '--fidelity-source', '/data/clip.mp4', '--iterations', '100', '--warmup', '3',
+  ]);
+  assert.deepEqual(fidelityArgs(['--precision', 'fp16']).slice(-6), ['--model', 'nanodet-g', '--iterations', '20', '--warmup', '3']);
+  assert.throws(() => fidelityArgs(['--frames']), /--frames needs a value/);
+  const parsed = parseBenchArgs(fidelityArgs(['--backend', 'pytorch', '--precision', 'bf16', '--frames', '8']));
+  assert.ok(parsed !== 'help');
+  assert.deepEqual([parsed.spec.model, parsed.spec.precision, parsed.spec.fidelity, parsed.spec.iterations], ['nanodet-g', 'bf16', { frames: 8, source: 'vtest' }, 20]);
 });
