@@ -22,6 +22,7 @@ import {
   BuildRequest,
   DetectFramesRequest,
   type DetectFramesParams,
+  type RunSpec,
   CancelRunRequest,
   DeviceInfoRequest,
   TelemetryNowRequest,
@@ -287,59 +288,53 @@ export function serve(connection: Connection, state: AgentState = createAgentSta
     (): StopDaemonResult => state.stopWhenIdle?.() ?? { stopping: false, reason: 'this agent serves one client over stdio and ends with it' },
   );
 
-  connection.onRequest(BuildRequest, async (raw, token) => {
-    let params: BuildParams;
+  /** A job that is not a run but takes its turn on the device (it measures): params checked and
+   * the backend found before it queues, progress as work-done reports, cancellation honoured. */
+  const queuedJob = <P extends { spec: RunSpec; workDoneToken?: string | number }, R>(
+    raw: unknown,
+    token: CancellationToken,
+    job: { check(raw: unknown): P; verb: string; kind: 'build' | 'run'; execute(params: P, sinks: Pick<RunSinks, 'progress' | 'signal'>): Promise<R> },
+  ): Promise<R> => {
+    let params: P;
     try {
-      params = checkBuildParams(raw);
-      await availableBackend(params.spec, state.backends);
+      params = job.check(raw);
     } catch (e) {
-      throw toResponseError(e);
+      return Promise.reject(toResponseError(e));
     }
-    const progress = progressReporter(connection, params.workDoneToken, `jetbench build ${params.spec.backend} ${params.spec.model}`);
-    progress('begin', queuedMessage());
-    const cancellation = new AbortController();
-    const onCancel = token.onCancellationRequested(() => cancellation.abort());
-    try {
-      // Building measures too (tuning times kernels), so it takes its turn on the accelerator.
-      return await state.queue.run(
-        () => executeBuild(params.spec, state.backends, { signal: cancellation.signal, progress: (message) => progress('report', message) }),
-        { kind: 'build', runId: null, title: `build ${runTitle(params.spec)}`, client },
-        (message) => progress('report', message),
-      );
-    } catch (e) {
-      throw toResponseError(e);
-    } finally {
-      onCancel.dispose();
-      progress('end', 'done');
-    }
-  });
+    return (async () => {
+      try {
+        await availableBackend(params.spec, state.backends);
+      } catch (e) {
+        throw toResponseError(e);
+      }
+      const progress = progressReporter(connection, params.workDoneToken, `jetbench ${job.verb} ${params.spec.backend} ${params.spec.model}`);
+      progress('begin', queuedMessage());
+      const cancellation = new AbortController();
+      const onCancel = token.onCancellationRequested(() => cancellation.abort());
+      try {
+        return await state.queue.run(
+          () => job.execute(params, { signal: cancellation.signal, progress: (message) => progress('report', message) }),
+          { kind: job.kind, runId: null, title: `${job.verb} ${runTitle(params.spec)}`, client },
+          (message) => progress('report', message),
+        );
+      } catch (e) {
+        throw toResponseError(e);
+      } finally {
+        onCancel.dispose();
+        progress('end', 'done');
+      }
+    })();
+  };
 
-  connection.onRequest(DetectFramesRequest, async (raw, token) => {
-    let params: DetectFramesParams;
-    try {
-      params = checkDetectFramesParams(raw);
-      await availableBackend(params.spec, state.backends);
-    } catch (e) {
-      throw toResponseError(e);
-    }
-    const progress = progressReporter(connection, params.workDoneToken, `jetbench detect ${params.spec.backend} ${params.spec.model}`);
-    progress('begin', queuedMessage());
-    const cancellation = new AbortController();
-    const onCancel = token.onCancellationRequested(() => cancellation.abort());
-    try {
-      // Each frame's latency is measured: it takes its turn on the device like a run.
-      return await state.queue.run(
-        () => executeDetectFrames(params, state.backends, { signal: cancellation.signal, progress: (message) => progress('report', message) }),
-        { kind: 'run', runId: null, title: `detect ${runTitle(params.spec)}`, client },
-        (message) => progress('report', message),
-      );
-    } catch (e) {
-      throw toResponseError(e);
-    } finally {
-      onCancel.dispose();
-      progress('end', 'done');
-    }
-  });
+  // Building measures too (tuning times kernels), so it takes its turn on the accelerator.
+  connection.onRequest(BuildRequest, (raw, token) =>
+    queuedJob(raw, token, { check: checkBuildParams, verb: 'build', kind: 'build', execute: (params: BuildParams, sinks) => executeBuild(params.spec, state.backends, sinks) }),
+  );
+
+  // Each frame's latency is measured: it takes its turn on the device like a run.
+  connection.onRequest(DetectFramesRequest, (raw, token) =>
+    queuedJob(raw, token, { check: checkDetectFramesParams, verb: 'detect', kind: 'run', execute: (params: DetectFramesParams, sinks) => executeDetectFrames(params, state.backends, sinks) }),
+  );
 
   return () => {
     for (const f of [...detachers]) f();
