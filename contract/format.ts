@@ -115,7 +115,7 @@ export function fidelityLines(f: RunFidelity): string[] {
   const stats = (s: FidelityStats) =>
     `AP50 ${formatShare(s.ap50)}, precision ${formatShare(s.precision)}, recall ${formatShare(s.recall)}, F1 ${formatShare(s.f1)}, matched IoU ${s.meanMatchedIou === null ? 'n/a' : s.meanMatchedIou.toFixed(3)} (${s.referenceBoxes} reference / ${s.testBoxes} boxes)`;
   const lines = [
-    `Fidelity against ${f.reference.model} (${f.reference.precision}, ${f.reference.backend}${f.itself ? ': this run is the reference itself' : ''}) on ${f.frames} frame(s), ${f.source}: ${stats(o)}`,
+    `Fidelity against ${f.reference.model} (${f.reference.precision}, ${f.reference.backend}${f.itself ? ': this run is the reference itself' : ''}) on ${f.source.startsWith(`${f.frames} `) ? f.source : `${f.frames} frame(s) (${f.source})`}: ${stats(o)}`,
     `  match: same class, IoU >= ${r.iouThreshold}; ${f.decoder.family} decode at score >= ${f.decoder.scoreThreshold}, NMS IoU ${f.decoder.iouThreshold}; checked in ${(f.ms / 1000).toFixed(1)} s`,
   ];
   for (const b of r.byComplexity) lines.push(`  ${b.bucket} (${b.stats.frames} frame(s)): ${stats(b.stats)}`);

@@ -279,6 +279,33 @@ describe('end to end: the packaged extension in code-server', { timeout: 15 * 60
     await page.screenshot({ path: path.join(OUT, 'trtexec-layers.png') });
   });
 
+  it('a run with a fidelity check (nanodet-g int8 on vtest frames) shows its accuracy against fp32: the table a person reads equals the run file', async () => {
+    const out = path.join(workspace, '.jetbench', 'runs', 'int8-fidelity.json');
+    const cli = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), 'bench', '--model', 'nanodet-g-int8', '--warmup', '2', '--iterations', '20', '--fidelity', '12', '--label', 'int8 fidelity', '--out', out], {
+      cwd: workspace,
+      encoding: 'utf8',
+      env: { ...process.env, JETBENCH_CACHE_DIR: path.join(ROOT, 'test-output', 'cache') },
+    });
+    assert.equal(cli.status, 0, cli.stderr);
+    const run = JSON.parse(readFileSync(out, 'utf8')) as RunFile;
+    const f = run.fidelity!;
+    assert.ok(f, 'the run has its fidelity');
+    await palette(page, 'Jetbench: Open Run');
+    await pick(page, /Open Run/, 'int8 fidelity');
+    const frame = await panelFrame(page, 'result', '#fidelity:not([hidden]) tbody tr', [first.run.id, second.run.id]);
+    assert.equal(await frame.locator('#fidelity h2').textContent(), 'Accuracy against nanodet-g (fp32)');
+    const rows = await frame.locator('#fidelity tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent ?? '')));
+    const pct = (x: number | null) => (x === null ? 'n/a' : `${(100 * x).toFixed(1)}%`);
+    const o = f.result.overall;
+    assert.deepEqual(rows[0], ['all', '12', String(o.referenceBoxes), String(o.testBoxes), pct(o.ap50), pct(o.precision), pct(o.recall), pct(o.f1), o.meanMatchedIou === null ? 'n/a' : o.meanMatchedIou.toFixed(3)]);
+    // A row per complexity bucket that has frames, then per box size: no two rows with one name.
+    const names = rows.map((r) => r[0]);
+    assert.equal(new Set(names).size, names.length, names.join(', '));
+    assert.deepEqual(names.slice(1, 1 + f.result.byComplexity.length), f.result.byComplexity.map((b) => b.bucket));
+    await frame.locator('#fidelity').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(OUT, 'accuracy-panel.png') });
+  });
+
   it('configurations measured interleaved by the CLI (bench --vs): compare judges them by their trials, with the interval and the interleaving noted', async () => {
     const runsDir = path.join(workspace, '.jetbench', 'runs');
     const known = runFiles(workspace);

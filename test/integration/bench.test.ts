@@ -110,7 +110,7 @@ test('--fidelity: nanodet-g-fp16 and -int8 against fp32 on vtest frames (fetched
   assert.equal(f.result.overall.referenceBoxes, refBoxes);
   assert.ok(refBoxes >= 40, `${refBoxes} reference boxes in 20 frames`);
   assert.ok(f.result.overall.ap50! >= 0.95 && f.result.overall.recall >= 0.95, JSON.stringify(f.result.overall));
-  assert.match(h.stdout, /^Fidelity against nanodet-g \(fp32, onnxruntime\) on 20 frame\(s\), .*: AP50 \d+\.\d%, precision/m);
+  assert.match(h.stdout, /^Fidelity against nanodet-g \(fp32, onnxruntime\) on 20 frame\(s\) of the video .*vtest\.avi \(ffmpeg\): AP50 \d+\.\d%, precision/m);
   assert.ok(h.stdout.includes(`AP50 ${(100 * f.result.overall.ap50!).toFixed(1)}%`), 'the printed AP50 is the run file\'s');
 
   const int8 = path.join(dir, 'int8.json');
@@ -226,7 +226,7 @@ test('jetbench fidelity: nanodet-g int8 against fp32 on vtest by default, a shor
   const run = readRun(out);
   assert.deepEqual([run.model.builtin, run.spec.precision, run.spec.iterations, run.samples.latencyMs.length], ['nanodet-g-int8', 'int8', 20, 20]);
   assert.equal(run.fidelity?.frames, 6);
-  assert.match(r.stdout, new RegExp(`^Fidelity against nanodet-g \\(fp32, onnxruntime\\) on 6 frame\\(s\\), .*AP50 ${(100 * run.fidelity!.result.overall.ap50!).toFixed(1)}%`, 'm'));
+  assert.match(r.stdout, new RegExp(`^Fidelity against nanodet-g \\(fp32, onnxruntime\\) on 6 frame\\(s\\) of the video .*AP50 ${(100 * run.fidelity!.result.overall.ap50!).toFixed(1)}%`, 'm'));
   const help = await runCli(['fidelity', '--help']);
   assert.match(help.stdout, /^Usage: jetbench fidelity/);
 });
