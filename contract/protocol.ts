@@ -721,7 +721,18 @@ export interface PipelineOptions {
   frameCount: number;
   /** Objects per synthetic scene (scene complexity). */
   objects: number;
-  confThreshold: number;
+  /** The decode's score threshold, NMS IoU and most detections kept; null: the model family's own
+   * (YOLOv5 0.25 / 0.45 / 300, NanoDet 0.35 / 0.5 / 100), which run.pipeline.decoder records. */
+  confThreshold: number | null;
+  iouThreshold: number | null;
+  maxDetections: number | null;
+}
+
+/** The post-processing a pipeline ran: the detector family its head was decoded as and the
+ * thresholds in effect. */
+export interface PipelineDecoder {
+  family: 'nanodet' | 'yolov5';
+  scoreThreshold: number;
   iouThreshold: number;
   maxDetections: number;
 }
@@ -750,6 +761,8 @@ export interface PipelineInfo {
   frames: { source: string; count: number; width: number; height: number };
   /** Detections per measured frame, aligned with latencyMs. */
   detections: number[];
+  /** How the model's output was decoded (absent in run files from before NanoDet's pipeline). */
+  decoder?: PipelineDecoder;
   /** Statistics of each stage over the measured frames (the stats module's). */
   stageStats: Record<string, Stats>;
   /** Per measured frame, all stages but the inference (pre + post + copies): median etc. */

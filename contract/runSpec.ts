@@ -29,10 +29,14 @@ export const PIPELINE_DEFAULTS: PipelineOptions = {
   source: 'synthetic',
   frameCount: 8,
   objects: 12,
-  confThreshold: 0.25,
-  iouThreshold: 0.45,
-  maxDetections: 300,
+  confThreshold: null,
+  iouThreshold: null,
+  maxDetections: null,
 };
+
+/** Frame sets jetbench fetches itself (device-agent/src/builtinFrames.ts), named where a frame
+ * source is asked for. */
+export const BUILTIN_FRAME_SETS = ['vtest'] as const;
 
 /** A fidelity check's frames when the user gives only --fidelity. */
 export const FIDELITY_DEFAULTS: FidelityOptions = { frames: 50, source: 'vtest' };
@@ -223,9 +227,10 @@ export function pipelineProblems(p: unknown): SpecProblem[] {
   c.text('source', p.source, L.pathChars, false);
   c.whole('frameCount', p.frameCount, 1, L.frameCount);
   c.whole('objects', p.objects, 0, L.objects);
-  c.number('confThreshold', p.confThreshold, 0, 1, false, true);
-  c.number('iouThreshold', p.iouThreshold, 0, 1, true, false);
-  c.whole('maxDetections', p.maxDetections, 1, L.maxDetections);
+  // null: the model family's own (the agent's pipeline picks them from the model's shapes).
+  if (p.confThreshold !== null) c.number('confThreshold', p.confThreshold, 0, 1, false, true);
+  if (p.iouThreshold !== null) c.number('iouThreshold', p.iouThreshold, 0, 1, true, false);
+  if (p.maxDetections !== null) c.whole('maxDetections', p.maxDetections, 1, L.maxDetections);
   return c.problems;
 }
 

@@ -11,8 +11,9 @@ import { cacheDir } from '../../contract/cacheDir';
 import { BadInputError } from './errors';
 import type { Frame } from '../../models/src/frames';
 import { decodeVideo } from './pipelineFrames';
+import { BUILTIN_FRAME_SETS } from '../../contract/runSpec';
 
-export const BUILTIN_FRAME_SETS = ['vtest'] as const;
+export { BUILTIN_FRAME_SETS };
 
 /** Where OpenCV packages put vtest.avi (Debian/Ubuntu opencv-doc; JetPack's OpenCV samples). */
 const INSTALLED = [
@@ -41,7 +42,7 @@ export async function resolveFrameSource(source: string, progress: (message: str
   progress('fetching the frame set vtest (OpenCV\'s vtest.avi, from the opencv-doc package: 96 MB download, once)');
   await mkdir(dir, { recursive: true });
   const work = await mkdtemp(path.join(dir, 'fetch-'));
-  const fix = "install it (sudo apt-get install opencv-doc), or give the frames yourself: --fidelity-source VIDEO|IMAGE|DIR";
+  const fix = "install it (sudo apt-get install opencv-doc), or give the frames yourself: a video, an image or a directory of images (--source / --fidelity-source)";
   try {
     try {
       await run('apt-get', ['download', 'opencv-doc'], work);

@@ -5,12 +5,21 @@ import { BadInputError } from './errors';
 import { deviceInfo } from './deviceInfo';
 import { readDeviceState } from './deviceState';
 import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { cacheDir } from '../../contract/cacheDir';
+import { detectorFor } from '../../models/src/detector';
+import { NANODET_MEAN_BGR, NANODET_STD_BGR, packNanodetHeads } from '../../models/src/nanodet';
+import { resolveFrameSource } from './builtinFrames';
+import { inspectModel } from './modelInfo';
+import type { NativePreprocess } from './native/binding';
 import { nativeBuildDir, nativeSourceDir, nativeSourceHash } from '../../contract/nativeSources';
 import { buildNative } from './native/build';
 import { NativeWorker } from './native/client';
 import { nativeAddonCandidates } from './native/loader';
 import type { PipelineJob } from './native/messages';
-import { type PipelineInfo, type RunFile, type RunSpec, type TimingInfo } from '../../contract/protocol';
+import { type ModelInfo, type PipelineDecoder, type PipelineInfo, type RunFile, type RunSpec, type TimingInfo } from '../../contract/protocol';
 import { assembleRun, resolveAndInspect, type RunHead, type RunSinks } from './runner';
 import { exportTorchScript } from './backends/pytorch';
 import { checkSpec } from './requestChecks';
@@ -36,24 +45,38 @@ export async function executePipeline(spec: RunSpec, runId: string, sinks: RunSi
     throw new BadInputError(`model '${model.builtin ?? model.path}' is stored in ${model.precision}: use --precision ${model.precision}`);
   }
   const [input] = model.inputs;
-  const [output] = model.outputs;
   const inShape = input?.shape ?? [];
-  const outShape = output?.shape ?? [];
   if (model.inputs.length !== 1 || inShape.length !== 4 || inShape[0] !== 1 || inShape[1] !== 3 || typeof inShape[2] !== 'number' || inShape[2] !== inShape[3]) {
     throw new BadInputError(`the pipeline needs one square image input 1 x 3 x S x S; '${model.builtin ?? model.path}' has ${model.inputs.map((i) => `${i.name} [${i.shape.join(', ')}]`).join('; ')}`);
   }
-  if (model.outputs.length < 1 || outShape.length !== 3 || outShape[0] !== 1 || typeof outShape[1] !== 'number' || typeof outShape[2] !== 'number' || outShape[2] < 6) {
+  const detector = detectorFor(model);
+  const yoloShape = model.outputs[0]?.shape ?? [];
+  if (!detector || (detector.family === 'yolov5' && (yoloShape[0] !== 1 || typeof yoloShape[1] !== 'number'))) {
     throw new BadInputError(
-      `the model's output is [${outShape.join(', ')}], not 1 x N x (5 + classes): the pipeline's postprocess is YOLOv5's decode + NMS (boxes, objectness, class scores)`,
+      `the model's outputs are ${model.outputs.map((o) => `[${o.shape.join(', ')}]`).join(', ')}: the pipeline's postprocess decodes YOLOv5 (one output 1 x N x (5 + classes): boxes, objectness, class scores) and NanoDet (six heads: 1 x cells x 80 scores and 1 x cells x 44 box bins per stride 8, 16, 32)`,
     );
   }
+  // NanoDet's six heads run packed into one tensor (three Concat nodes at the end of the graph), so
+  // every inference writes the one output buffer the native decode reads.
+  const runModel = detector.family === 'nanodet' ? await packedNanodet(model, sinks.progress) : model;
+  const [output] = runModel.outputs;
+  const decoder: PipelineDecoder = {
+    family: detector.family,
+    scoreThreshold: options.confThreshold ?? detector.scoreThreshold,
+    iouThreshold: options.iouThreshold ?? detector.iouThreshold,
+    maxDetections: options.maxDetections ?? detector.maxDetections,
+  };
+  const preprocess: NativePreprocess =
+    detector.family === 'nanodet' ? { kind: 'stretch', meanBgr: NANODET_MEAN_BGR, stdBgr: NANODET_STD_BGR } : { kind: 'letterbox' };
   // PyTorch: the model traced to TorchScript on CUDA in the run's precision, run by libtorch in the
   // pipeline's device buffers (the native addon must be built with it).
-  const exported = torch ? await exportTorchScript(spec, model, (m) => sinks.progress(m), sinks.signal) : null;
+  const exported = torch ? await exportTorchScript(spec, runModel, (m) => sinks.progress(m), sinks.signal) : null;
   const half = spec.precision === 'fp16';
   const job: PipelineJob = {
-    options,
-    modelPath: model.path,
+    options: { ...options, source: await resolveFrameSource(options.source, sinks.progress) },
+    decoder,
+    preprocess,
+    modelPath: runModel.path,
     input: exported ? { ...input!, dtype: half ? 'float16' : 'float32' } : input!,
     output: exported ? { ...output!, dtype: exported.outputDtype } : output!,
     ...(exported ? { torchscript: exported.file } : {}),
@@ -128,11 +151,34 @@ export async function executePipeline(spec: RunSpec, runId: string, sinks: RunSi
         gpu: result.gpu,
         frames: result.frames,
         detections: result.detections,
+        decoder,
         stageStats,
         nonInferenceStats: computeStats(nonInference),
       },
     },
   });
+}
+
+/** The model with NanoDet's heads packed (models/src/nanodet.ts packNanodetHeads), made once per
+ * model file and kept next to the model cache by the file's hash. */
+async function packedNanodet(model: ModelInfo, progress: (message: string) => void): Promise<ModelInfo> {
+  const bytes = await readFile(model.path);
+  const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+  const file = path.join(cacheDir(), 'models', 'packed', `${path.basename(model.path, '.onnx')}-${hash}.onnx`);
+  if (!existsSync(file)) {
+    progress(`packing ${model.builtin ?? path.basename(model.path)}'s six heads into one output for the pipeline`);
+    let packed: Uint8Array;
+    try {
+      packed = packNanodetHeads(bytes);
+    } catch (e) {
+      throw new BadInputError(`'${model.builtin ?? model.path}' looks like NanoDet but its heads cannot be packed: ${(e as Error).message}`);
+    }
+    await mkdir(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    await writeFile(tmp, packed);
+    await rename(tmp, file);
+  }
+  return inspectModel(file, model.builtin);
 }
 
 /** The pipeline runs in the native worker: on first use on the local machine (a fresh set-up, a

@@ -17,6 +17,8 @@ export interface Detector {
   /** Boxes at or above this score are kept (before NMS). */
   scoreThreshold: number;
   iouThreshold: number;
+  /** Most boxes kept after NMS. */
+  maxDetections: number;
   /** One frame as the model's input: 1 x 3 x size x size float32. */
   preprocess(frame: Frame): Float32Array;
   /** The outputs of one inference (model output order, as float32) as boxes in the frame's pixels. */
@@ -68,11 +70,12 @@ function nanodetDetector(size: number, outs: Shape[]): Detector {
     inputSize: size,
     scoreThreshold,
     iouThreshold,
+    maxDetections: 100,
     preprocess: (frame) => resizeNormalised(frame, size, NANODET_MEAN_BGR, NANODET_STD_BGR),
     decode(outputs, frame) {
       const boxes = decodeNanodet(
         { scores: scoreIdx.map((i) => outputs[i]!), boxes: boxIdx.map((i) => outputs[i]!) },
-        { inputSize: size, scoreThreshold, iouThreshold },
+        { inputSize: size, scoreThreshold, iouThreshold, maxDetections: 100 },
       );
       const sx = frame.width / size;
       const sy = frame.height / size;
@@ -86,11 +89,13 @@ function nanodetDetector(size: number, outs: Shape[]): Detector {
 function yolov5Detector(size: number, classes: number): Detector {
   const scoreThreshold = 0.25;
   const iouThreshold = 0.45;
+  const maxDetections = 300;
   return {
     family: 'yolov5',
     inputSize: size,
     scoreThreshold,
     iouThreshold,
+    maxDetections,
     preprocess: (frame) => letterbox(frame, size),
     decode(outputs, frame) {
       const out = outputs[0]!;
@@ -122,7 +127,7 @@ function yolov5Detector(size: number, classes: number): Detector {
           classId,
         });
       }
-      return nmsByClass(candidates, iouThreshold, 300);
+      return nmsByClass(candidates, iouThreshold, maxDetections);
     },
   };
 }

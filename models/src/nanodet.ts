@@ -125,3 +125,60 @@ async function convertNanodet(progress: (m: string) => void, floatType: 'float32
   });
   return converted.model;
 }
+
+/** Name of the one output packNanodetHeads leaves. */
+export const PACKED_HEADS_OUTPUT = 'nanodet_packed_heads';
+
+/** NanoDet's six heads (scores [1, cells, 80] and box bins [1, cells, 44] per stride) packed into the
+ * one tensor the native pipeline decodes (native/include/jetbench/detect.h): [1, all cells, 124],
+ * levels in stride order (most cells first), per cell its scores then its bins. Three Concat nodes
+ * after the heads; the rest of the graph is untouched. Throws when the model's outputs are not
+ * NanoDet's. */
+export function packNanodetHeads(bytes: Uint8Array): Uint8Array {
+  const model = onnx.ModelProto.decode(bytes);
+  const graph = model.graph;
+  if (!graph) throw new Error('the model has no graph');
+  const outputs = (graph.output ?? []).map((o) => {
+    const dims = o.type?.tensorType?.shape?.dim?.map((d) => Number(d.dimValue ?? NaN)) ?? [];
+    return { name: o.name ?? '', elemType: o.type?.tensorType?.elemType ?? 0, dims };
+  });
+  const level = (width: number) =>
+    outputs.filter((o) => o.dims.length === 3 && o.dims[0] === 1 && o.dims[2] === width).sort((a, b) => b.dims[1]! - a.dims[1]!);
+  const scores = level(80);
+  const boxes = level(44);
+  const cells = scores.map((s) => s.dims[1]!);
+  if (outputs.length !== 6 || scores.length !== 3 || boxes.length !== 3 || cells.some((c, i) => c !== boxes[i]!.dims[1] || !Number.isInteger(c))) {
+    throw new Error(
+      `not NanoDet's six heads (3 x [1, cells, 80] and 3 x [1, cells, 44]): outputs are ${outputs.map((o) => `${o.name} [${o.dims.join(', ')}]`).join('; ')}`,
+    );
+  }
+  const total = cells.reduce((a, b) => a + b, 0);
+  const concat = (inputs: string[], output: string, axis: number): onnx.INodeProto => ({
+    opType: 'Concat',
+    name: output,
+    input: inputs,
+    output: [output],
+    attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: axis }],
+  });
+  graph.node = [
+    ...(graph.node ?? []),
+    concat(
+      scores.map((s) => s.name),
+      'nanodet_scores',
+      1,
+    ),
+    concat(
+      boxes.map((b) => b.name),
+      'nanodet_boxes',
+      1,
+    ),
+    concat(['nanodet_scores', 'nanodet_boxes'], PACKED_HEADS_OUTPUT, 2),
+  ];
+  graph.output = [
+    {
+      name: PACKED_HEADS_OUTPUT,
+      type: { tensorType: { elemType: scores[0]!.elemType, shape: { dim: [{ dimValue: 1 }, { dimValue: total }, { dimValue: 80 + 44 }] } } },
+    },
+  ];
+  return onnx.ModelProto.encode(model).finish();
+}

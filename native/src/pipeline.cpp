@@ -58,8 +58,12 @@ void validatePipelineOptions(const PipelineOptions& o) {
   shape.data = &o;
   shape.rows = o.outputRows;
   shape.cols = o.outputCols;
-  validatePredictions(shape);
   validateNmsOptions(o.nms);
+  validatePredictions(shape, o.nms);
+  validatePreprocess(o.preprocess);
+  if (o.nms.head == HeadLayout::NanoDet && o.nms.inputSize != o.inputSize) {
+    throw InvalidArgument("NanoDet decoding is set for input " + std::to_string(o.nms.inputSize) + " but the model's input is " + std::to_string(o.inputSize));
+  }
   const bool needsCuda = o.mode == PipelineMode::ZeroCopy || o.memory != MemoryMode::Pageable || o.inference == InferencePlace::Device;
   if (needsCuda) {
     const CudaAvailability cuda = cudaAvailability();
@@ -207,7 +211,7 @@ struct Pipeline::Impl {
     StageSink sink{t, dryRun, plan};
     const bool deviceInference = o.inference == InferencePlace::Device;
     if (o.mode == PipelineMode::Conventional) {
-      sink.cpu("preprocess", [&] { letterboxCpu(frameViews[slot], o.inputSize, o.inputType, input.host()); });
+      sink.cpu("preprocess", [&] { preprocessCpu(frameViews[slot], o.inputSize, o.preprocess, o.inputType, input.host()); });
       if (deviceInference && input.needsCopy()) sink.gpu("upload_input", StagePlace::HostToDevice, [&] { input.toDevice(streamPtr(), input.bytes()); });
       return;
     }
@@ -222,7 +226,7 @@ struct Pipeline::Impl {
     sink.gpu("preprocess", StagePlace::Gpu, [&] {
       FrameView d = frameViews[slot];
       d.data = static_cast<const std::uint8_t*>(frames[slot].device());
-      letterboxGpu(d, o.inputSize, o.inputType, input.device(), stream->get());
+      preprocessGpu(d, o.inputSize, o.preprocess, o.inputType, input.device(), stream->get());
     });
     if (!deviceInference && MirroredBuffer::modeNeedsCopy(o.memory)) {
       sink.gpu("download_input", StagePlace::DeviceToHost, [&] { input.toHost(streamPtr(), input.bytes()); });

@@ -1,6 +1,9 @@
 // Hand-computed cases for the CPU decode + class-aware NMS reference.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <string>
 #include <vector>
 
 #include "jetbench/detect.h"
@@ -114,4 +117,97 @@ TEST(DecodeNms, AnOutputThatIsNotBoxesAndClassesIsRejected) {
   bad.iouThreshold = 0.f;
   p.cols = 6;
   EXPECT_THROW(decodeNmsCpu(p, bad), InvalidArgument);
+}
+
+// ---- NanoDet head (detect.h decodeNanodetRow): one packed row per cell, strides 8 / 16 / 32.
+
+TEST(NanodetDecode, TheSharedExpIsWithinAFewUlpsOfTheLibrary) {
+  double worst = 0;
+  for (float x = -86.9f; x <= 0.f; x += 0.0137f) {
+    const double rel = std::fabs(double(expNonPositive(x)) - std::exp(double(x))) / std::exp(double(x));
+    worst = std::max(worst, rel);
+  }
+  EXPECT_LT(worst, 3e-7);
+  EXPECT_EQ(expNonPositive(0.f), 1.f);
+  EXPECT_EQ(expNonPositive(-200.f), 0.f);
+  EXPECT_EQ(expNonPositive(std::nanf("")), 0.f);
+}
+
+namespace {
+constexpr int kNanoClasses = 80;
+constexpr int kNanoCols = kNanoClasses + 4 * kNanodetBins;
+
+/** All cells of a 64 x 64 input (8x8 + 4x4 + 2x2 = 84 rows): scores 0.01, flat bins (expected
+ * distance 5 bins). */
+std::vector<float> nanoRows(int inputSize = 64) {
+  std::vector<float> p(std::size_t(nanodetRows(inputSize)) * kNanoCols, 0.01f);
+  for (int r = 0; r < nanodetRows(inputSize); ++r)
+    for (int k = 0; k < 4 * kNanodetBins; ++k) p[std::size_t(r) * kNanoCols + kNanoClasses + k] = 0.f;
+  return p;
+}
+
+std::vector<Detection> runNano(const std::vector<float>& p, NmsOptions o = {}, int inputSize = 64) {
+  o.head = HeadLayout::NanoDet;
+  o.inputSize = inputSize;
+  o.confThreshold = 0.35f;
+  o.iouThreshold = 0.5f;
+  PredictionsView v;
+  v.data = p.data();
+  v.rows = nanodetRows(inputSize);
+  v.cols = kNanoCols;
+  return decodeNmsCpu(v, o);
+}
+}  // namespace
+
+TEST(NanodetDecode, ACellsBoxIsItsCentrePlusTheExpectedDistancesTimesTheStride) {
+  auto p = nanoRows();
+  // Row 64 + 5 = the stride-16 grid's cell (x 1, y 1): centre (24, 24). Class 7 at 0.9.
+  float* row = &p[std::size_t(69) * kNanoCols];
+  row[7] = 0.9f;
+  // Left: all weight on bin 2 (32 px); top: flat (5 bins = 80 px); right: bins 1 and 3 equal (2 bins);
+  // bottom: bin 0 (0 px).
+  float* bins = row + kNanoClasses;
+  for (int b = 0; b < kNanodetBins; ++b) {
+    bins[b] = b == 2 ? 40.f : -40.f;
+    bins[2 * kNanodetBins + b] = (b == 1 || b == 3) ? 30.f : -30.f;
+    bins[3 * kNanodetBins + b] = b == 0 ? 50.f : -50.f;
+  }
+  const auto d = runNano(p);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].classId, 7);
+  EXPECT_FLOAT_EQ(d[0].score, 0.9f);
+  EXPECT_NEAR(d[0].x1, 24.f - 32.f, 1e-4);
+  EXPECT_NEAR(d[0].y1, 24.f - 80.f, 1e-4);
+  EXPECT_NEAR(d[0].x2, 24.f + 32.f, 1e-4);
+  EXPECT_NEAR(d[0].y2, 24.f, 1e-4);
+}
+
+TEST(NanodetDecode, ThresholdIsInclusiveClass61IsNeverACandidateAndNmsIsPerClass) {
+  auto p = nanoRows();
+  p[std::size_t(0) * kNanoCols + 3] = 0.35f;                      // exactly the threshold: kept
+  p[std::size_t(1) * kNanoCols + kNanodetDroppedClass] = 0.99f;  // the broken class: dropped
+  p[std::size_t(1) * kNanoCols + 5] = 0.5f;                       // ... so class 5 is the cell's best
+  p[std::size_t(2) * kNanoCols + 3] = 0.8f;                       // same class as cell 0, 16 px to its right
+  const auto d = runNano(p);
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[0].classId, 3);
+  EXPECT_FLOAT_EQ(d[0].score, 0.8f);  // cell 2 suppresses cell 0 (IoU of two 80 x 80 boxes 16 px apart: 0.67)
+  EXPECT_EQ(d[1].classId, 5);
+  EXPECT_FLOAT_EQ(d[1].score, 0.5f);
+}
+
+TEST(NanodetDecode, AShapeThatIsNotTheInputsCellsNamesTheExpectedOne) {
+  const auto p = nanoRows();
+  NmsOptions o;
+  o.head = HeadLayout::NanoDet;
+  o.inputSize = 416;
+  PredictionsView v{p.data(), TensorType::Float32, nanodetRows(64), kNanoCols};
+  try {
+    decodeNmsCpu(v, o);
+    FAIL() << "84 rows at input 416 must be refused";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("3549 cells"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(nanodetRows(416), 3549);
+  EXPECT_EQ(nanodetRows(417), 53 * 53 + 27 * 27 + 14 * 14);  // ceil, as the TypeScript decoder
 }

@@ -42,13 +42,13 @@ struct Sizes {
   int w, h, pad;
 };
 
-void expectLetterboxEqual(int w, int h, int padBytes, TensorType type, int size) {
+void expectLetterboxEqual(int w, int h, int padBytes, TensorType type, int size, const PreprocessSpec& spec = {}) {
   const int stride = 3 * w + padBytes;
   const auto frame = randomFrame(h, stride);
   const FrameView host{frame.data(), w, h, stride};
   const std::size_t n = 3 * std::size_t(size) * size;
   std::vector<std::uint8_t> cpu(n * elementBytes(type)), gpu(n * elementBytes(type), 0xFF);
-  letterboxCpu(host, size, type, cpu.data());
+  preprocessCpu(host, size, spec, type, cpu.data());
 
   CudaStream stream;
   DeviceBuffer dFrame(frame.size()), dOut(gpu.size());
@@ -56,7 +56,7 @@ void expectLetterboxEqual(int w, int h, int padBytes, TensorType type, int size)
   JB_CUDA(cudaMemset(dOut.get(), 0xFF, gpu.size()));  // poison: NaN everywhere
   FrameView dev = host;
   dev.data = dFrame.as<std::uint8_t>();
-  letterboxGpu(dev, size, type, dOut.get(), stream.get());
+  preprocessGpu(dev, size, spec, type, dOut.get(), stream.get());
   stream.sync();
   JB_CUDA(cudaMemcpy(gpu.data(), dOut.get(), gpu.size(), cudaMemcpyDeviceToHost));
 
@@ -93,6 +93,23 @@ TEST(GpuLetterbox, EqualsTheCpuReferenceOnManyFramesAndSizes) {
   for (TensorType t : {TensorType::Float32, TensorType::Float16}) {
     expectLetterboxEqual(1920, 1080, 0, t, 322);
     expectLetterboxEqual(333, 777, 2, t, 251);
+  }
+}
+
+TEST(GpuPreprocess, NanodetsStretchEqualsTheCpuReference) {
+  PreprocessSpec spec;
+  spec.kind = PreprocessKind::Stretch;
+  const float mean[3] = {103.53f, 116.28f, 123.675f}, stdv[3] = {57.375f, 57.12f, 58.395f};
+  for (int c = 0; c < 3; ++c) {
+    spec.meanBgr[c] = mean[c];
+    spec.stdBgr[c] = stdv[c];
+  }
+  const std::vector<Sizes> sizes = {{768, 576, 0}, {1920, 1080, 0}, {641, 479, 1}, {37, 23, 5}, {1, 1, 0}, {416, 416, 0}};
+  for (const auto& s : sizes) {
+    for (TensorType t : {TensorType::Float32, TensorType::Float16}) {
+      expectLetterboxEqual(s.w, s.h, s.pad, t, 416, spec);
+      expectLetterboxEqual(s.w, s.h, s.pad, t, 321, spec);
+    }
   }
 }
 
@@ -394,6 +411,58 @@ TEST(GpuNms, ReusesItsOwnGraphsAcrossInputsAndOutputBuffers) {
 
 namespace {
 
+/** NanoDet heads (detect.h layout) like a busy frame's: objects covering clusters of neighbouring
+ * cells on one level, scores of other cells low, box bins random logits. */
+std::vector<float> randomNanodet(int inputSize, int cols, int objects, float lowScoreMax) {
+  const int rows = nanodetRows(inputSize), classes = cols - 4 * kNanodetBins;
+  std::vector<float> p(std::size_t(rows) * cols);
+  std::uniform_real_distribution<float> u(0.f, 1.f);
+  std::normal_distribution<float> logit(0.f, 3.f);
+  for (int r = 0; r < rows; ++r) {
+    float* row = &p[std::size_t(r) * cols];
+    for (int c = 0; c < classes; ++c) row[c] = lowScoreMax * u(rng());
+    for (int k = 0; k < 4 * kNanodetBins; ++k) row[classes + k] = logit(rng());
+  }
+  for (int k = 0; k < objects; ++k) {
+    const int centre = int(u(rng()) * rows) % rows, cls = int(u(rng()) * classes) % classes;
+    for (int d = -3; d <= 3; ++d) {
+      const int r = centre + d;
+      if (r >= 0 && r < rows) p[std::size_t(r) * cols + cls] = 0.3f + 0.7f * u(rng());
+    }
+  }
+  return p;
+}
+
+}  // namespace
+
+TEST(GpuNms, NanodetKeepsExactlyTheCpuReferenceBoxes) {
+  struct Case {
+    int inputSize, objects;
+    float lowMax, conf;
+    int maxCandidates;
+  };
+  const std::vector<Case> cases = {{416, 10, 0.3f, 0.35f, 30000}, {416, 60, 0.3f, 0.35f, 30000}, {416, 200, 0.5f, 0.35f, 30000},
+                                   {416, 20, 1.f, 0.f, 30000},    {320, 30, 0.4f, 0.35f, 30000}, {417, 30, 0.4f, 0.35f, 30000},
+                                   {416, 80, 0.6f, 0.35f, 500}};
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const Case& c = cases[i];
+    const int cols = 80 + 4 * kNanodetBins;
+    const auto pred = randomNanodet(c.inputSize, cols, c.objects, c.lowMax);
+    NmsOptions o;
+    o.head = HeadLayout::NanoDet;
+    o.inputSize = c.inputSize;
+    o.confThreshold = c.conf;
+    o.iouThreshold = 0.5f;
+    o.maxDetections = 100;
+    o.maxCandidates = c.maxCandidates;
+    const int rows = nanodetRows(c.inputSize);
+    ASSERT_GT(decodeNmsCpu(PredictionsView{pred.data(), TensorType::Float32, rows, cols}, o).size(), 0u) << "case " << i;
+    expectGpuEqualsCpu(pred, rows, cols, o, "nanodet case " + std::to_string(i));
+  }
+}
+
+namespace {
+
 PipelineOptions smallOptions(PipelineMode mode, MemoryMode memory, InferencePlace inference) {
   PipelineOptions o;
   o.mode = mode;
@@ -454,6 +523,48 @@ TEST(GpuPipeline, EveryModeAndMemoryGivesTheReferenceDetections) {
         p.afterInference(d);
         expectSameDetections(expected, d, what + " host");
       }
+    }
+  }
+}
+
+TEST(GpuPipeline, NanodetInEveryModeGivesTheReferenceDetections) {
+  const int w = 768, h = 576, size = 416, cols = 80 + 4 * kNanodetBins;
+  const auto frame = randomFrame(h, 3 * w);
+  const FrameView f{frame.data(), w, h, 3 * w};
+  const auto pred = randomNanodet(size, cols, 40, 0.3f);
+  PipelineOptions base;
+  base.inputSize = size;
+  base.outputRows = nanodetRows(size);
+  base.outputCols = cols;
+  base.preprocess.kind = PreprocessKind::Stretch;
+  base.nms.head = HeadLayout::NanoDet;
+  base.nms.inputSize = size;
+  base.nms.confThreshold = 0.35f;
+  base.nms.iouThreshold = 0.5f;
+  base.nms.maxDetections = 100;
+  const auto expected = decodeNmsCpu(PredictionsView{pred.data(), TensorType::Float32, base.outputRows, cols}, base.nms);
+  std::vector<float> expectedInput(3 * size * size);
+  preprocessCpu(f, size, base.preprocess, TensorType::Float32, expectedInput.data());
+  ASSERT_GT(expected.size(), 3u);
+  for (MemoryMode m : {MemoryMode::Pageable, MemoryMode::Mapped}) {
+    for (PipelineMode mode : {PipelineMode::Conventional, PipelineMode::ZeroCopy}) {
+      const std::string what = std::string("nanodet ") + memoryModeName(m) + (mode == PipelineMode::ZeroCopy ? " zerocopy" : " conventional");
+      PipelineOptions o = base;
+      o.mode = mode;
+      o.memory = m;
+      o.inference = InferencePlace::Host;
+      Pipeline p(o);
+      const int slot = p.addFrame(f, frame.size());
+      std::memset(p.inputHost(), 0xFF, p.inputBytes());
+      p.beforeInference(slot);
+      const float* in = static_cast<const float*>(p.inputHost());
+      double maxDiff = 0;
+      for (std::size_t i = 0; i < expectedInput.size(); ++i) maxDiff = std::max(maxDiff, std::fabs(double(in[i]) - expectedInput[i]));
+      EXPECT_LE(maxDiff, 1e-6) << what;
+      std::memcpy(p.outputHost(), pred.data(), p.outputBytes());
+      std::vector<Detection> d;
+      p.afterInference(d);
+      expectSameDetections(expected, d, what);
     }
   }
 }

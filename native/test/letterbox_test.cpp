@@ -103,3 +103,37 @@ TEST(Letterbox, BadFramesNameTheProblem) {
   EXPECT_THROW(validateFrame(view(d, 5, 3), d.size()), InvalidArgument);  // needs 45 bytes, has 30
   EXPECT_NO_THROW(validateFrame(view(d, 5, 2), d.size()));
 }
+
+TEST(Preprocess, StretchFillsTheSquareInBgrWithTheModelsMeanAndStd) {
+  // A 2 x 1 frame (B, G, R per pixel) stretched to 4 x 4: column x samples source x (x + 0.5) / 2 - 0.5.
+  std::vector<std::uint8_t> d = {10, 20, 30, 110, 120, 130};
+  PreprocessSpec spec;
+  spec.kind = PreprocessKind::Stretch;
+  const float mean[3] = {100.f, 50.f, 25.f}, stdv[3] = {2.f, 4.f, 5.f};
+  for (int c = 0; c < 3; ++c) {
+    spec.meanBgr[c] = mean[c];
+    spec.stdBgr[c] = stdv[c];
+  }
+  std::vector<float> out(3 * 16);
+  preprocessCpu(view(d, 2, 1), 4, spec, TensorType::Float32, out.data());
+  for (int y = 0; y < 4; ++y) {
+    const float wx[4] = {0.f, 0.25f, 0.75f, 1.f};  // fx clamped to [0, 1]: -0.25, 0.25, 0.75, 1.25
+    for (int x = 0; x < 4; ++x)
+      for (int c = 0; c < 3; ++c) {
+        const float v = (1.f - wx[x]) * d[c] + wx[x] * d[3 + c];
+        EXPECT_NEAR(out[c * 16 + y * 4 + x], (v - mean[c]) / stdv[c], 1e-5) << "plane " << c << " (" << x << ", " << y << ")";
+      }
+  }
+  spec.stdBgr[1] = 0.f;
+  EXPECT_THROW(preprocessCpu(view(d, 2, 1), 4, spec, TensorType::Float32, out.data()), InvalidArgument);
+}
+
+TEST(Preprocess, TheDefaultSpecIsTheLetterbox) {
+  const int w = 50, h = 30;
+  std::vector<std::uint8_t> d(3 * w * h);
+  for (std::size_t i = 0; i < d.size(); ++i) d[i] = static_cast<std::uint8_t>(i * 17 % 256);
+  std::vector<float> a(3 * 32 * 32), b(3 * 32 * 32);
+  letterboxCpu(view(d, w, h), 32, TensorType::Float32, a.data());
+  preprocessCpu(view(d, w, h), 32, PreprocessSpec{}, TensorType::Float32, b.data());
+  EXPECT_EQ(a, b);
+}

@@ -136,11 +136,13 @@ Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is sav
   backends it can run, with the reason where one cannot.
 `,
   pipeline: `Usage: jetbench pipeline --device D --model M --backend B --mode conventional|zerocopy --frames N
-                         [--source synthetic|DIR] [--out FILE]
+                         [--source synthetic|vtest|VIDEO|IMAGE|DIR] [--out FILE]
 
-  Measures whole frames: preprocess (letterbox) -> inference -> postprocess (decode + NMS), each
-  stage timed (CUDA events for GPU stages and copies, host clock for CPU stages), in the run file's
-  samples.stagesMs; run.pipeline says which stage ran where. Needs the native addon
+  Measures whole frames: preprocess -> inference -> postprocess (decode + NMS), each stage timed (CUDA events for GPU stages and copies, host clock for CPU stages), in the run file's
+  samples.stagesMs; run.pipeline says which stage ran where. The detector is recognised from the
+  model's shapes: YOLOv5 (letterbox, RGB / 255; one output 1 x N x (5 + classes)) or NanoDet, e.g.
+  nanodet-g (stretched to the input, BGR with its mean and std; its six heads packed into one
+  output by three Concat nodes, cached). Needs the native addon
   (node agent.js build-native); zerocopy and memory modes other than pageable need a CUDA GPU.
 
   --mode M             conventional (CPU preprocess, copies, CPU NMS; default) | zerocopy
@@ -148,13 +150,15 @@ Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is sav
   --memory M           pageable (default) | pinned | mapped (zero-copy host memory) | managed
   --frames N           measured frames (default: 50)
   --warmup N           warm-up frames, not measured (default: 5)
-  --source S           synthetic (default: 1080p scenes), a directory of .ppm/.png/.jpg images,
-                       an image file, or a video file (.avi/.mp4/.mkv/...: its first
+  --source S           synthetic (default: 1080p scenes), vtest (OpenCV's pedestrian video,
+                       fetched once), a directory of .ppm/.png/.jpg images, an image file, or a
+                       video file (.avi/.mp4/.mkv/...: its first
                        --frame-count frames, decoded by the device's ffmpeg)
   --frame-count N      distinct frames loaded and cycled through (default: 8)
   --objects N          objects per synthetic scene (default: 12)
-  --conf X --iou X     NMS thresholds (default: 0.25, 0.45)
-  --max-det N          detections kept per frame (default: 300)
+  --conf X --iou X     score and NMS thresholds (default: the detector's: YOLOv5 0.25, 0.45;
+                       NanoDet 0.35, 0.5)
+  --max-det N          detections kept per frame (default: YOLOv5 300, NanoDet 100)
   --device D           local (default) or an SSH device; DIR is then a directory on the device,
                        whose agent builds the addon at deploy (CMake and a C++ compiler there)
   --backend B          onnxruntime (default: on the CPU, host buffers) | pytorch (on the GPU:

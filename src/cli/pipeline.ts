@@ -3,7 +3,7 @@
 // a RunSpec with `pipeline` before anything runs.
 import path from 'node:path';
 import type { RunFile } from '../../contract/protocol';
-import { PIPELINE_DEFAULTS } from '../../contract/runSpec';
+import { BUILTIN_FRAME_SETS, PIPELINE_DEFAULTS } from '../../contract/runSpec';
 import { formatMs } from '../../contract/format';
 import { numberFlag, parse, specFromFlags, UsageError } from './args';
 import { HELP } from './help';
@@ -57,7 +57,12 @@ export function parsePipelineArgs(args: string[]) {
         mode: given(v.mode, d.mode),
         memory: given(v.memory, d.memory),
         // A directory on the device: resolved here only when the device is this machine.
-        source: v.source === undefined || v.source === 'synthetic' ? 'synthetic' : v.device === 'local' ? path.resolve(v.source) : v.source,
+        source:
+          v.source === undefined || v.source === 'synthetic'
+            ? 'synthetic'
+            : v.device === 'local' && !(BUILTIN_FRAME_SETS as readonly string[]).includes(v.source)
+              ? path.resolve(v.source)
+              : v.source,
         frameCount: given(numberFlag('frame-count', v['frame-count']), d.frameCount),
         objects: given(numberFlag('objects', v.objects), d.objects),
         confThreshold: given(numberFlag('conf', v.conf, false), d.confThreshold),
@@ -97,6 +102,10 @@ export function formatPipelineTable(run: RunFile): string {
     `Pipeline ${p.mode}, ${p.memory} memory, model ${run.model.builtin ?? run.model.path}, inference ${p.inference.description}, GPU ${p.gpu ?? 'none'}: ${run.status}`,
     `Frames: ${p.frames.source} (${p.frames.count} loaded, ${p.frames.width}x${p.frames.height})`,
   ];
+  if (p.decoder) {
+    const d = p.decoder;
+    lines.push(`Decode: ${d.family === 'nanodet' ? 'NanoDet' : 'YOLOv5'} head, score >= ${d.scoreThreshold}, NMS IoU ${d.iouThreshold}, at most ${d.maxDetections} per frame`);
+  }
   if (run.error) lines.push(`FAILED: ${run.error}`);
   const rows = [['Stage', 'Where', 'Clock', 'Median ms', 'Mean ms', 'P95 ms']];
   for (const s of p.stages) {

@@ -1,6 +1,7 @@
 // `jetbench pipeline` in both modes and every memory mode on a GPU machine, through the real CLI,
 // agent, native worker and ONNX Runtime (host inference). Plain JavaScript: the GPU machine has
-// Node and the bundle, not the dev dependencies. Usage: node test/gpu/pipeline-modes.js [MODEL]
+// Node and the bundle, not the dev dependencies. Usage: node test/gpu/pipeline-modes.js [MODEL [SOURCE]]
+// (SOURCE: a directory of images or a video; default synthetic scenes).
 'use strict';
 const { spawnSync } = require('node:child_process');
 const { mkdtempSync, readFileSync } = require('node:fs');
@@ -9,6 +10,7 @@ const path = require('node:path');
 const assert = require('node:assert/strict');
 
 const model = process.argv[2] || 'tiny';
+const source = process.argv[3] ? ['--source', process.argv[3]] : [];
 const cli = path.resolve(__dirname, '../../dist/cli.js');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'jetbench-gpu-'));
 const expected = {
@@ -26,7 +28,7 @@ let passes = 0;
 for (const mode of ['conventional', 'zerocopy']) {
   for (const memory of ['pageable', 'pinned', 'mapped', 'managed']) {
     const out = path.join(dir, `${mode}-${memory}.json`);
-    const r = spawnSync(process.execPath, [cli, 'pipeline', '--model', model, '--mode', mode, '--memory', memory, '--frames', '30', '--warmup', '3', '--frame-count', '4', '--quiet', '--out', out], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [cli, 'pipeline', '--model', model, '--mode', mode, '--memory', memory, '--frames', '30', '--warmup', '3', '--frame-count', '4', ...source, '--quiet', '--out', out], { encoding: 'utf8' });
     try {
       assert.equal(r.status, 0, r.stderr);
       const run = JSON.parse(readFileSync(out, 'utf8'));

@@ -10,9 +10,16 @@ import { onnx } from 'onnx-proto';
 import { PNG } from 'pngjs';
 import { computeStats } from '../../contract/stats';
 import { syntheticScene } from '../../models/src/frames';
-import { runCli, scratchDir } from '../helpers/cli';
+import { runCli, scratchDir, TEST_CACHE_DIR } from '../helpers/cli';
 import { readRun } from '../helpers/runFile';
 import { loadTestAddon } from './helpers';
+import * as ort from 'onnxruntime-node';
+import { resolveFrameSource } from '../../device-agent/src/builtinFrames';
+import { inspectModel } from '../../device-agent/src/modelInfo';
+import { decodeVideo } from '../../device-agent/src/pipelineFrames';
+import { detectorFor } from '../../models/src/detector';
+import { resolveModel } from '../../models/src/index';
+import { NANODET_MEAN_BGR, NANODET_STD_BGR } from '../../models/src/nanodet';
 
 let work: string;
 let hasCuda = false;
@@ -116,9 +123,36 @@ test('bad input: zerocopy without a GPU, a missing source, a model that is not a
   writeFileSync(file, onnx.ModelProto.encode(model).finish());
   const bad = await runCli(['pipeline', '--model', file, '--frames', '2', '--quiet', '--out', path.join(work, 'b.json')]);
   assert.equal(bad.code, 1);
-  assert.match(bad.stderr, /output is \[1, 768, 4\], not 1 x N x \(5 \+ classes\)/);
+  assert.match(bad.stderr, /outputs are \[1, 768, 4\]: the pipeline's postprocess decodes YOLOv5 \(one output 1 x N x \(5 \+ classes\).*and NanoDet \(six heads/);
   for (const f of ['zc.json', 'm.json', 'b.json']) assert.ok(!existsSync(path.join(work, f)), `no run file ${f}`);
   const usage = await runCli(['pipeline', '--mode', 'fast']);
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /--mode must be one of conventional, zerocopy \(got 'fast'\)/);
+});
+
+test('nanodet-g on vtest: heads packed into one output, stretched and normalised, NanoDet decode; each frame keeps the boxes the TypeScript detector finds', async () => {
+  const out = path.join(work, 'nanodet.json');
+  const r = await runCli(['pipeline', '--model', 'nanodet-g', '--source', 'vtest', '--frame-count', '1', '--frames', '4', '--warmup', '1', '--threads', '1', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Decode: NanoDet head, score >= 0\.35, NMS IoU 0\.5, at most 100 per frame/);
+  const run = readRun(out);
+  assert.equal(run.status, 'ok');
+  const p = run.pipeline!;
+  assert.deepEqual(p.decoder, { family: 'nanodet', scoreThreshold: 0.35, iouThreshold: 0.5, maxDetections: 100 });
+  assert.match(p.frames.source, /1 frame\(s\) of the video .*vtest\.avi/);
+  assert.deepEqual([p.frames.width, p.frames.height], [768, 576]);
+  assert.equal(run.spec.pipeline!.confThreshold, null, 'the spec keeps "the detector\'s own"');
+  // The same frame through the unpacked model and the TypeScript decoder (the native preprocess, so
+  // both see the same input bits).
+  const { addon } = await loadTestAddon();
+  const [frame] = await decodeVideo(await resolveFrameSource('vtest', () => undefined, path.join(TEST_CACHE_DIR, 'frames')), 1);
+  const model = await inspectModel((await resolveModel('nanodet-g', { cacheDir: TEST_CACHE_DIR })).path, 'nanodet-g');
+  const detector = detectorFor(model)!;
+  const session = await ort.InferenceSession.create(model.path, { intraOpNumThreads: 1 });
+  const input = addon.preprocess(frame!.data, frame!.width, frame!.height, 3 * frame!.width, 416, 'float32', { kind: 'stretch', meanBgr: NANODET_MEAN_BGR, stdBgr: NANODET_STD_BGR });
+  const heads = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', input as Float32Array, [1, 3, 416, 416]) });
+  const expected = detector.decode(model.outputs.map((o) => heads[o.name]!.data as Float32Array), frame!).length;
+  await session.release();
+  assert.ok(expected >= 2, `vtest's first frame has people (${expected})`);
+  assert.deepEqual(p.detections, [expected, expected, expected, expected]);
 });

@@ -91,7 +91,7 @@ test('the frame set vtest: a cached copy is used as it is; without the package l
     } else {
       const fetching: string[] = [];
       await assert.rejects(resolveFrameSource('vtest', (m) => fetching.push(m), empty), (e: Error) =>
-        e instanceof BadInputError && /could not be downloaded \(E: Unable to locate package opencv-doc\): the package lists may be missing or old: sudo apt-get update/.test(e.message) && /--fidelity-source VIDEO\|IMAGE\|DIR/.test(e.message));
+        e instanceof BadInputError && /could not be downloaded \(E: Unable to locate package opencv-doc\): the package lists may be missing or old: sudo apt-get update/.test(e.message) && /a video, an image or a directory of images \(--source \/ --fidelity-source\)/.test(e.message));
       assert.match(fetching[0]!, /fetching the frame set vtest .*once/);
       assert.deepEqual(readdirSync(empty), [], 'the failed fetch left nothing behind');
     }

@@ -27,11 +27,19 @@ export interface NativeStageRecord {
 }
 
 export interface NativeNmsOptions {
+  /** The model's head layout (native detect.h); yolov5 when absent. */
+  head?: 'yolov5' | 'nanodet';
+  /** NanoDet: the square input's side (fixes the cells per stride). */
+  inputSize?: number;
   confThreshold?: number;
   iouThreshold?: number;
   maxDetections?: number;
   maxCandidates?: number;
 }
+
+/** The model's preprocess (native letterbox.h): YOLOv5's letterbox, or NanoDet's stretch with its
+ * per-channel mean and std (B, G, R). */
+export type NativePreprocess = { kind: 'letterbox' } | { kind: 'stretch'; meanBgr: readonly number[]; stdBgr: readonly number[] };
 
 export interface NativePipelineOptions {
   mode: PipelineMode;
@@ -43,6 +51,7 @@ export interface NativePipelineOptions {
   outputCols: number;
   outputType: NativeTensorType;
   nms?: NativeNmsOptions;
+  preprocess?: NativePreprocess;
 }
 
 /** Detections as rows of 6 floats: x1, y1, x2, y2, score, class. */
@@ -101,6 +110,16 @@ export interface NativeAddon {
   buildInfo(): NativeBuildInfo;
   /** CPU reference letterbox: 3 x size x size, RGB, / 255 (float16 as raw bits). */
   letterbox(data: Uint8Array, width: number, height: number, strideBytes: number, size: number, type: NativeTensorType): Float32Array | Uint16Array;
+  /** CPU reference preprocess of either kind: 3 x size x size (float16 as raw bits). */
+  preprocess(
+    data: Uint8Array,
+    width: number,
+    height: number,
+    strideBytes: number,
+    size: number,
+    type: NativeTensorType,
+    spec: NativePreprocess,
+  ): Float32Array | Uint16Array;
   /** CPU reference decode + class-aware NMS; predictions rows x cols (float16 as raw bits). */
   decodeNms(predictions: Float32Array | Uint16Array, rows: number, cols: number, options?: NativeNmsOptions): Float32Array;
   Pipeline: new (options: NativePipelineOptions) => NativePipeline;

@@ -2,8 +2,8 @@
 // serialization so typed arrays cross intact). The worker owns the native addon; the agent owns
 // the worker (client.ts).
 import type { MeasureLimits } from '../measure';
-import type { PipelineOptions, TensorInfo } from '../../../contract/protocol';
-import type { NativeBuildInfo, NativeStageRecord, NativeTensorRtBuildOptions } from './binding';
+import type { PipelineDecoder, PipelineOptions, TensorInfo } from '../../../contract/protocol';
+import type { NativeBuildInfo, NativePreprocess, NativeStageRecord, NativeTensorRtBuildOptions } from './binding';
 
 /** Why TensorRT cannot run here, and how to get it (the addon was built without it). */
 export const TENSORRT_MISSING =
@@ -20,6 +20,9 @@ export interface PipelineJob extends MeasureLimits {
   /** PyTorch as the inference: a TorchScript file (traced on CUDA in the run's precision) that
    * libtorch runs in the pipeline's device buffers on its stream; absent = ONNX Runtime on the CPU. */
   torchscript?: string;
+  /** How the model's output is decoded (the family's thresholds where the spec gives none). */
+  decoder: PipelineDecoder;
+  preprocess: NativePreprocess;
 }
 
 export interface PipelineJobResult {

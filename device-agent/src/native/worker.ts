@@ -76,7 +76,14 @@ async function runPipeline(id: number, job: PipelineJob, signal: AbortSignal): P
     outputRows: rows!,
     outputCols: cols!,
     outputType: tensorType(job.output.dtype, 'output'),
-    nms: { confThreshold: o.confThreshold, iouThreshold: o.iouThreshold, maxDetections: o.maxDetections },
+    nms: {
+      head: job.decoder.family,
+      inputSize: inputSize!,
+      confThreshold: job.decoder.scoreThreshold,
+      iouThreshold: job.decoder.iouThreshold,
+      maxDetections: job.decoder.maxDetections,
+    },
+    preprocess: job.preprocess,
   });
   let session: Ort.InferenceSession | null = null;
   try {

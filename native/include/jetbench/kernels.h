@@ -8,10 +8,13 @@
 
 #include "jetbench/cuda_resources.h"
 #include "jetbench/detect.h"
+#include "jetbench/letterbox.h"
 
 namespace jetbench {
 
-/** The fused letterbox kernel: frame (device-readable, BGR HWC uint8, any stride) -> 3 x size x size. */
+/** The fused preprocess kernel: frame (device-readable, BGR HWC uint8, any stride) -> 3 x size x size. */
+void preprocessGpu(const FrameView& deviceFrame, int size, const PreprocessSpec& spec, TensorType type, void* deviceOut, cudaStream_t stream);
+/** preprocessGpu with YOLOv5's letterbox. */
 void letterboxGpu(const FrameView& deviceFrame, int size, TensorType type, void* deviceOut, cudaStream_t stream);
 
 /** Decode + class-aware NMS on the device, no host round trip and no host sync (graph-capturable):

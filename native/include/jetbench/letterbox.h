@@ -1,6 +1,10 @@
-// YOLOv5's letterbox preprocess: a BGR HWC uint8 frame of any size -> 1 x 3 x size x size RGB CHW,
-// / 255, bilinear resize keeping the aspect ratio, padding 114. The CPU version is the reference
-// (it agrees with models/src/frames.ts letterbox); the CUDA kernel must equal it.
+// The detectors' preprocess: a BGR HWC uint8 frame of any size -> 1 x 3 x size x size CHW, bilinear
+// (half-pixel centres), in one of two forms:
+//   letterbox  YOLOv5's: the aspect ratio kept, padding 114, RGB, / 255 (models/src/frames.ts
+//              letterbox);
+//   stretch    NanoDet's: resized to the square, BGR, (v - mean) / std per channel
+//              (models/src/frames.ts resizeNormalised).
+// The CPU version is the reference (it agrees with frames.ts); the CUDA kernel must equal it.
 #pragma once
 
 #include "jetbench/common.h"
@@ -22,6 +26,34 @@ struct LetterboxGeometry {
 
 /** Same arithmetic as frames.ts letterboxGeometry (JavaScript's Math.round: half up). */
 LetterboxGeometry letterboxGeometry(int width, int height, int size);
+
+enum class PreprocessKind : std::int32_t { Letterbox = 0, Stretch = 1 };
+
+/** What a model wants done to a frame. Stretch: out = (v - mean) / std per B, G, R channel, planes
+ * in BGR order. Letterbox ignores mean and std (it is (v - 0) / 255, RGB). */
+struct PreprocessSpec {
+  PreprocessKind kind = PreprocessKind::Letterbox;
+  float meanBgr[3] = {0.f, 0.f, 0.f};
+  float stdBgr[3] = {255.f, 255.f, 255.f};
+};
+void validatePreprocess(const PreprocessSpec& spec);
+
+/** One frame's resize: where the image lands in the square, how each output channel is computed
+ * and which plane it goes to. Shared by CPU and GPU. */
+struct PreprocessPlan {
+  LetterboxGeometry g;
+  /** Output plane of source channel c (B, G, R): 2 - c for RGB, c for BGR. */
+  int plane[3] = {2, 1, 0};
+  float mean[3] = {0.f, 0.f, 0.f};
+  float std[3] = {255.f, 255.f, 255.f};
+  /** Value of a padding pixel (all planes). */
+  float pad = static_cast<float>(kPadValue) / 255.f;
+};
+PreprocessPlan preprocessPlan(int width, int height, int size, const PreprocessSpec& spec);
+
+/** Output pixel (x, y), its three source channels B, G, R normalised (see plane[] for where each
+ * goes): the padding value outside the resized image. */
+JB_HD void preprocessPixel(const std::uint8_t* data, int width, int height, int strideBytes, const PreprocessPlan& p, int x, int y, float out[3]);
 
 /** The three channels (B, G, R) of one output pixel, before / 255, shared by CPU and GPU so both
  * compute the same float operations in the same order. Half-pixel centres like cv2.INTER_LINEAR. */
@@ -50,7 +82,21 @@ JB_HD void bilinearSampleBgr(const std::uint8_t* data, int width, int height, in
   }
 }
 
+JB_HD void preprocessPixel(const std::uint8_t* data, int width, int height, int strideBytes, const PreprocessPlan& p, int x, int y, float out[3]) {
+  const int ix = x - p.g.left;
+  const int iy = y - p.g.top;
+  if (iy < 0 || iy >= p.g.newHeight || ix < 0 || ix >= p.g.newWidth) {
+    out[0] = out[1] = out[2] = p.pad;
+    return;
+  }
+  float bgr[3];
+  bilinearSampleBgr(data, width, height, strideBytes, p.g.scaleX, p.g.scaleY, ix, iy, bgr);
+  for (int c = 0; c < 3; ++c) out[c] = (bgr[c] - p.mean[c]) / p.std[c];
+}
+
 /** CPU reference: writes 3 * size * size values of `type` to `out`. */
+void preprocessCpu(const FrameView& frame, int size, const PreprocessSpec& spec, TensorType type, void* out);
+/** preprocessCpu with YOLOv5's letterbox. */
 void letterboxCpu(const FrameView& frame, int size, TensorType type, void* out);
 
 }  // namespace jetbench

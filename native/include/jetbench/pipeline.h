@@ -11,6 +11,7 @@
 
 #include "jetbench/common.h"
 #include "jetbench/detect.h"
+#include "jetbench/letterbox.h"
 
 namespace jetbench {
 
@@ -41,6 +42,9 @@ struct PipelineOptions {
   int outputRows = 25200;
   int outputCols = 85;
   TensorType outputType = TensorType::Float32;
+  /** The model's preprocess (YOLOv5's letterbox, or NanoDet's stretch and normalisation). */
+  PreprocessSpec preprocess;
+  /** The decode's head layout and thresholds (NanoDet: nms.inputSize = inputSize). */
   NmsOptions nms;
 };
 

@@ -7,7 +7,18 @@
 
 namespace jetbench {
 
-void validatePredictions(const PredictionsView& p) {
+void validatePredictions(const PredictionsView& p, const NmsOptions& o) {
+  if (o.head == HeadLayout::NanoDet) {
+    if (o.inputSize < 32) throw InvalidArgument("NanoDet decoding needs the model's input size (got " + std::to_string(o.inputSize) + ")");
+    const int rows = nanodetRows(o.inputSize);
+    if (p.rows != rows || p.cols <= 4 * kNanodetBins) {
+      throw InvalidArgument("model output is " + std::to_string(p.rows) + " x " + std::to_string(p.cols) + ": NanoDet post-processing at input " +
+                            std::to_string(o.inputSize) + " needs " + std::to_string(rows) +
+                            " cells x (classes + 44), its six heads packed into one tensor (e.g. 3549 x 124 for nanodet-g)");
+    }
+    if (p.data == nullptr) throw InvalidArgument("model output has no data");
+    return;
+  }
   if (p.rows <= 0 || p.cols < 6) {
     throw InvalidArgument("model output is " + std::to_string(p.rows) + " x " + std::to_string(p.cols) +
                           ": YOLO post-processing needs N x (5 + classes) with at least one class (e.g. 25200 x 85); "
@@ -24,12 +35,13 @@ void validateNmsOptions(const NmsOptions& o) {
     throw InvalidArgument("IoU threshold must be in (0, 1] (got " + std::to_string(o.iouThreshold) + ")");
   }
   if (o.maxDetections < 1) throw InvalidArgument("max detections must be at least 1 (got " + std::to_string(o.maxDetections) + ")");
+  if (o.head != HeadLayout::YoloV5 && o.head != HeadLayout::NanoDet) throw InvalidArgument("unknown head layout " + std::to_string(static_cast<int>(o.head)));
   if (o.maxCandidates < 1) throw InvalidArgument("max candidates must be at least 1 (got " + std::to_string(o.maxCandidates) + ")");
 }
 
 std::vector<Detection> decodeNmsCpu(const PredictionsView& p, const NmsOptions& o) {
-  validatePredictions(p);
   validateNmsOptions(o);
+  validatePredictions(p, o);
   struct Candidate {
     float box[4];
     float score;
@@ -41,12 +53,16 @@ std::vector<Detection> decodeNmsCpu(const PredictionsView& p, const NmsOptions& 
     const std::size_t base = static_cast<std::size_t>(r) * p.cols;
     Candidate c{};
     bool ok;
+    auto decode = [&](auto load) {
+      return o.head == HeadLayout::NanoDet ? decodeNanodetRow(load, r, p.cols, o.inputSize, o.confThreshold, c.box, &c.score, &c.classId)
+                                           : decodeRow(load, p.cols, o.confThreshold, c.box, &c.score, &c.classId);
+    };
     if (p.type == TensorType::Float32) {
       const float* row = static_cast<const float*>(p.data) + base;
-      ok = decodeRow([row](int i) { return row[i]; }, p.cols, o.confThreshold, c.box, &c.score, &c.classId);
+      ok = decode([row](int i) { return row[i]; });
     } else {
       const std::uint16_t* row = static_cast<const std::uint16_t*>(p.data) + base;
-      ok = decodeRow([row](int i) { return halfBitsToFloat(row[i]); }, p.cols, o.confThreshold, c.box, &c.score, &c.classId);
+      ok = decode([row](int i) { return halfBitsToFloat(row[i]); });
     }
     if (!ok) continue;
     c.key = candidateKey(c.score, r);

@@ -29,10 +29,42 @@ LetterboxGeometry letterboxGeometry(int width, int height, int size) {
   return g;
 }
 
-void letterboxCpu(const FrameView& frame, int size, TensorType type, void* out) {
-  const LetterboxGeometry g = letterboxGeometry(frame.width, frame.height, size);
+void validatePreprocess(const PreprocessSpec& spec) {
+  if (spec.kind != PreprocessKind::Letterbox && spec.kind != PreprocessKind::Stretch) {
+    throw InvalidArgument("unknown preprocess kind " + std::to_string(static_cast<int>(spec.kind)));
+  }
+  for (int c = 0; c < 3; ++c) {
+    if (!std::isfinite(spec.meanBgr[c]) || !std::isfinite(spec.stdBgr[c]) || !(spec.stdBgr[c] > 0.f)) {
+      throw InvalidArgument("preprocess mean and std must be finite with std > 0 (channel " + std::to_string(c) + ")");
+    }
+  }
+}
+
+PreprocessPlan preprocessPlan(int width, int height, int size, const PreprocessSpec& spec) {
+  validatePreprocess(spec);
+  PreprocessPlan p;
+  if (spec.kind == PreprocessKind::Letterbox) {
+    p.g = letterboxGeometry(width, height, size);
+    return p;
+  }
+  if (size <= 0) throw InvalidArgument("preprocess size must be at least 1 (got " + std::to_string(size) + ")");
+  // frames.ts resizeNormalised: the whole frame onto the square (scale w / size, h / size).
+  p.g.newWidth = size;
+  p.g.newHeight = size;
+  p.g.scaleX = static_cast<float>(static_cast<double>(width) / size);
+  p.g.scaleY = static_cast<float>(static_cast<double>(height) / size);
+  for (int c = 0; c < 3; ++c) {
+    p.plane[c] = c;
+    p.mean[c] = spec.meanBgr[c];
+    p.std[c] = spec.stdBgr[c];
+  }
+  p.pad = 0.f;
+  return p;
+}
+
+void preprocessCpu(const FrameView& frame, int size, const PreprocessSpec& spec, TensorType type, void* out) {
+  const PreprocessPlan p = preprocessPlan(frame.width, frame.height, size, spec);
   const std::size_t plane = static_cast<std::size_t>(size) * size;
-  const float pad = static_cast<float>(kPadValue) / 255.f;
   auto store = [&](std::size_t i, float v) {
     if (type == TensorType::Float32) {
       static_cast<float*>(out)[i] = v;
@@ -41,20 +73,15 @@ void letterboxCpu(const FrameView& frame, int size, TensorType type, void* out) 
     }
   };
   for (int y = 0; y < size; ++y) {
-    const int iy = y - g.top;
     for (int x = 0; x < size; ++x) {
-      const int ix = x - g.left;
       const std::size_t o = static_cast<std::size_t>(y) * size + x;
-      if (iy < 0 || iy >= g.newHeight || ix < 0 || ix >= g.newWidth) {
-        for (int c = 0; c < 3; ++c) store(c * plane + o, pad);
-        continue;
-      }
-      float bgr[3];
-      bilinearSampleBgr(frame.data, frame.width, frame.height, frame.strideBytes, g.scaleX, g.scaleY, ix, iy, bgr);
-      // BGR -> RGB: source channel c goes to plane 2 - c.
-      for (int c = 0; c < 3; ++c) store((2 - c) * plane + o, bgr[c] / 255.f);
+      float v[3];
+      preprocessPixel(frame.data, frame.width, frame.height, frame.strideBytes, p, x, y, v);
+      for (int c = 0; c < 3; ++c) store(p.plane[c] * plane + o, v[c]);
     }
   }
 }
+
+void letterboxCpu(const FrameView& frame, int size, TensorType type, void* out) { preprocessCpu(frame, size, PreprocessSpec{}, type, out); }
 
 }  // namespace jetbench

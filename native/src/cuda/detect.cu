@@ -72,6 +72,32 @@ __device__ __forceinline__ long long tilesBefore(int rb, int W) {
 /** Lanes that read one candidate's class scores together; a warp decodes 32 / kGroup at a time. */
 constexpr int kGroup = 4;
 
+/** The warp's passing rows get consecutive candidate slots (one atomic per warp) and, when the
+ * classes are counted here, consecutive slots in their class (one atomic per class in the warp).
+ * Every lane of the warp must call it. */
+template <bool kCountClasses>
+__device__ __forceinline__ void emitCandidate(bool pass, int lane, int row, const float* box, float score, int cls, Header* h, int* classCount,
+                                              u64* keys, float4* boxes, int* classes, int* classSlots) {
+  const unsigned passMask = __ballot_sync(kFull, pass);
+  if (passMask == 0u) return;
+  int base = 0;
+  if (lane == 0) base = atomicAdd(&h->count, __popc(passMask));
+  base = __shfl_sync(kFull, base, 0);
+  if (!pass) return;
+  const int slot = base + __popc(passMask & laneMaskLt(lane));
+  keys[slot] = candidateKey(score, row);
+  boxes[slot] = make_float4(box[0], box[1], box[2], box[3]);
+  classes[slot] = cls;
+  if (kCountClasses) {
+    const unsigned peers = __match_any_sync(passMask, cls);
+    const int leader = __ffs(peers) - 1;
+    int classBase = 0;
+    if (lane == leader) classBase = atomicAdd(&classCount[cls], __popc(peers));
+    classBase = __shfl_sync(passMask, classBase, leader);
+    classSlots[slot] = classBase + __popc(peers & laneMaskLt(lane));
+  }
+}
+
 template <typename T, bool kCountClasses>
 __global__ void __launch_bounds__(kDecodeThreads) decodeKernel(const T* __restrict__ pred, int rows, int cols, float conf, Header* h,
                                                                int* __restrict__ classCount, u64* __restrict__ keys, float4* __restrict__ boxes,
@@ -141,27 +167,32 @@ __global__ void __launch_bounds__(kDecodeThreads) decodeKernel(const T* __restri
       myClass = rc;
     }
   }
-  const unsigned passMask = __ballot_sync(kFull, myPass);
-  if (passMask == 0u) return;
-  int base = 0;
-  if (lane == 0) base = atomicAdd(&h->count, __popc(passMask));
-  base = __shfl_sync(kFull, base, 0);
-  if (!myPass) return;
-  const int slot = base + __popc(passMask & laneMaskLt(lane));
-  const T* p = pred + static_cast<std::size_t>(row) * cols;
-  float box[4];
-  decodeBox([p](int i) { return toFloat<T>(p[i]); }, box);
-  keys[slot] = candidateKey(myScore, row);
-  boxes[slot] = make_float4(box[0], box[1], box[2], box[3]);
-  classes[slot] = myClass;
-  if (kCountClasses) {
-    const unsigned peers = __match_any_sync(passMask, myClass);
-    const int leader = __ffs(peers) - 1;
-    int classBase = 0;
-    if (lane == leader) classBase = atomicAdd(&classCount[myClass], __popc(peers));
-    classBase = __shfl_sync(passMask, classBase, leader);
-    classSlots[slot] = classBase + __popc(peers & laneMaskLt(lane));
+  float box[4] = {0.f, 0.f, 0.f, 0.f};
+  if (myPass) {
+    const T* p = pred + static_cast<std::size_t>(row) * cols;
+    decodeBox([p](int i) { return toFloat<T>(p[i]); }, box);
   }
+  emitCandidate<kCountClasses>(myPass, lane, row, box, myScore, myClass, h, classCount, keys, boxes, classes, classSlots);
+}
+
+/** NanoDet (see detect.h): a thread per cell runs decodeNanodetRow, the CPU reference's own code.
+ * 3549 cells for nanodet-g, so the simple form costs a few microseconds. */
+template <typename T, bool kCountClasses>
+__global__ void __launch_bounds__(kDecodeThreads) nanodetDecodeKernel(const T* __restrict__ pred, int rows, int cols, int inputSize, float conf,
+                                                                      Header* h, int* __restrict__ classCount, u64* __restrict__ keys,
+                                                                      float4* __restrict__ boxes, int* __restrict__ classes,
+                                                                      int* __restrict__ classSlots) {
+  const int lane = threadIdx.x & 31;
+  const int row = blockIdx.x * blockDim.x + threadIdx.x;
+  float box[4] = {0.f, 0.f, 0.f, 0.f};
+  float score = 0.f;
+  int cls = 0;
+  bool pass = false;
+  if (row < rows) {
+    const T* p = pred + static_cast<std::size_t>(row) * cols;
+    pass = decodeNanodetRow([p](int i) { return toFloat<T>(p[i]); }, row, cols, inputSize, conf, box, &score, &cls);
+  }
+  emitCandidate<kCountClasses>(pass, lane, row, box, score, cls, h, classCount, keys, boxes, classes, classSlots);
 }
 
 /** Block-wide exclusive scan of two ints (blockDim.x = 1024); returns the block totals. */
@@ -585,9 +616,9 @@ GpuNms::GpuNms(int rows, int cols, const NmsOptions& options) : rows_(rows), col
   shape.data = this;  // only the shape is checked here
   shape.rows = rows;
   shape.cols = cols;
-  validatePredictions(shape);
   validateNmsOptions(options);
-  numClasses_ = cols - 5;
+  validatePredictions(shape, options);
+  numClasses_ = headClasses(options.head, cols);
   capped_ = rows > options.maxCandidates;
   maxParticipants_ = capped_ ? options.maxCandidates : rows;
   // Mask tiles: one class holding every candidate is the most (W0 (W0 + 1) / 2 for W0 words a
@@ -696,22 +727,27 @@ void GpuNms::launch(const void* pred, TensorType type, Detection* outDetections,
   auto* boxes = boxes_.as<float4>();
   auto* classes = classes_.as<int>();
   auto* slots = classSlots_.as<int>();
+  auto decode = [&](auto zero) {
+    using T = decltype(zero);
+    const T* p = static_cast<const T*>(pred);
+    if (options_.head == HeadLayout::NanoDet) {
+      if (capped_) {
+        nanodetDecodeKernel<T, false><<<decodeBlocks, kDecodeThreads, 0, stream>>>(p, rows_, cols_, options_.inputSize, conf, h, classCount, keys, boxes,
+                                                                                  classes, slots);
+      } else {
+        nanodetDecodeKernel<T, true><<<decodeBlocks, kDecodeThreads, 0, stream>>>(p, rows_, cols_, options_.inputSize, conf, h, classCount, keys, boxes,
+                                                                                 classes, slots);
+      }
+    } else if (capped_) {
+      decodeKernel<T, false><<<decodeBlocks, kDecodeThreads, 0, stream>>>(p, rows_, cols_, conf, h, classCount, keys, boxes, classes, slots);
+    } else {
+      decodeKernel<T, true><<<decodeBlocks, kDecodeThreads, 0, stream>>>(p, rows_, cols_, conf, h, classCount, keys, boxes, classes, slots);
+    }
+  };
   if (type == TensorType::Float32) {
-    if (capped_) {
-      decodeKernel<float, false><<<decodeBlocks, kDecodeThreads, 0, stream>>>(static_cast<const float*>(pred), rows_, cols_, conf, h, classCount, keys,
-                                                                              boxes, classes, slots);
-    } else {
-      decodeKernel<float, true><<<decodeBlocks, kDecodeThreads, 0, stream>>>(static_cast<const float*>(pred), rows_, cols_, conf, h, classCount, keys,
-                                                                             boxes, classes, slots);
-    }
+    decode(0.f);
   } else {
-    if (capped_) {
-      decodeKernel<__half, false><<<decodeBlocks, kDecodeThreads, 0, stream>>>(static_cast<const __half*>(pred), rows_, cols_, conf, h, classCount,
-                                                                               keys, boxes, classes, slots);
-    } else {
-      decodeKernel<__half, true><<<decodeBlocks, kDecodeThreads, 0, stream>>>(static_cast<const __half*>(pred), rows_, cols_, conf, h, classCount,
-                                                                              keys, boxes, classes, slots);
-    }
+    decode(__half());
   }
   JB_CUDA_LAUNCHED("decodeKernel");
   mark();

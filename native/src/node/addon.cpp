@@ -76,7 +76,45 @@ FrameView frameArg(const Napi::CallbackInfo& info, std::size_t& bytes) {
   return f;
 }
 
-Napi::Value Letterbox(const Napi::CallbackInfo& info) {
+NmsOptions nmsOptions(const Napi::Object& o) {
+  NmsOptions n;
+  if (o.Has("confThreshold")) n.confThreshold = o.Get("confThreshold").As<Napi::Number>().FloatValue();
+  if (o.Has("iouThreshold")) n.iouThreshold = o.Get("iouThreshold").As<Napi::Number>().FloatValue();
+  if (o.Has("maxDetections")) n.maxDetections = intArg(o.Get("maxDetections"), "maxDetections");
+  if (o.Has("maxCandidates")) n.maxCandidates = intArg(o.Get("maxCandidates"), "maxCandidates");
+  if (o.Has("head")) {
+    const std::string head = o.Get("head").As<Napi::String>().Utf8Value();
+    if (head == "yolov5") n.head = HeadLayout::YoloV5;
+    else if (head == "nanodet") n.head = HeadLayout::NanoDet;
+    else throw InvalidArgument("head layout '" + head + "' is not yolov5 or nanodet");
+  }
+  if (o.Has("inputSize")) n.inputSize = intArg(o.Get("inputSize"), "inputSize");
+  return n;
+}
+
+/** { kind: 'letterbox' } or { kind: 'stretch', meanBgr: [3], stdBgr: [3] }. */
+PreprocessSpec preprocessSpec(const Napi::Value& v) {
+  PreprocessSpec spec;
+  if (v.IsUndefined()) return spec;
+  if (!v.IsObject()) throw InvalidArgument("preprocess must be an object { kind, meanBgr, stdBgr }");
+  auto o = v.As<Napi::Object>();
+  const std::string kind = o.Get("kind").As<Napi::String>().Utf8Value();
+  if (kind == "letterbox") return spec;
+  if (kind != "stretch") throw InvalidArgument("preprocess kind '" + kind + "' is not letterbox or stretch");
+  spec.kind = PreprocessKind::Stretch;
+  auto three = [&](const char* name, float* out) {
+    const Napi::Value a = o.Get(name);
+    if (!a.IsArray() || a.As<Napi::Array>().Length() != 3) throw InvalidArgument(std::string("preprocess ") + name + " must be 3 numbers (B, G, R)");
+    for (uint32_t i = 0; i < 3; ++i) out[i] = a.As<Napi::Array>().Get(i).As<Napi::Number>().FloatValue();
+  };
+  three("meanBgr", spec.meanBgr);
+  three("stdBgr", spec.stdBgr);
+  validatePreprocess(spec);
+  return spec;
+}
+
+/** letterbox(data, width, height, strideBytes, size, type) and preprocess(..., spec): the CPU reference. */
+Napi::Value Preprocess(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     std::size_t bytes = 0;
@@ -84,26 +122,18 @@ Napi::Value Letterbox(const Napi::CallbackInfo& info) {
     validateFrame(f, bytes);
     const int size = intArg(info[4], "size");
     const TensorType type = tensorType(info[5]);
-    letterboxGeometry(f.width, f.height, size);
+    const PreprocessSpec spec = preprocessSpec(info[6]);
+    preprocessPlan(f.width, f.height, size, spec);
     const std::size_t n = 3 * std::size_t(size) * size;
     if (type == TensorType::Float32) {
       auto out = Napi::Float32Array::New(env, n);
-      letterboxCpu(f, size, type, out.Data());
+      preprocessCpu(f, size, spec, type, out.Data());
       return out;
     }
     auto out = Napi::Uint16Array::New(env, n);
-    letterboxCpu(f, size, type, out.Data());
+    preprocessCpu(f, size, spec, type, out.Data());
     return out;
   });
-}
-
-NmsOptions nmsOptions(const Napi::Object& o) {
-  NmsOptions n;
-  if (o.Has("confThreshold")) n.confThreshold = o.Get("confThreshold").As<Napi::Number>().FloatValue();
-  if (o.Has("iouThreshold")) n.iouThreshold = o.Get("iouThreshold").As<Napi::Number>().FloatValue();
-  if (o.Has("maxDetections")) n.maxDetections = intArg(o.Get("maxDetections"), "maxDetections");
-  if (o.Has("maxCandidates")) n.maxCandidates = intArg(o.Get("maxCandidates"), "maxCandidates");
-  return n;
 }
 
 Napi::Float32Array detectionsToJs(Napi::Env env, const std::vector<Detection>& d) {
@@ -133,12 +163,12 @@ Napi::Value DecodeNms(const Napi::CallbackInfo& info) {
     p.data = static_cast<const char*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
     p.rows = intArg(info[1], "rows");
     p.cols = intArg(info[2], "cols");
-    validatePredictions(p);
+    const NmsOptions o = info[3].IsObject() ? nmsOptions(info[3].As<Napi::Object>()) : NmsOptions{};
+    validatePredictions(p, o);
     if (static_cast<std::size_t>(p.rows) * p.cols != arr.ElementLength()) {
       throw InvalidArgument("predictions have " + std::to_string(arr.ElementLength()) + " values, not rows x cols = " +
                             std::to_string(static_cast<long long>(p.rows) * p.cols));
     }
-    const NmsOptions o = info[3].IsObject() ? nmsOptions(info[3].As<Napi::Object>()) : NmsOptions{};
     return detectionsToJs(env, decodeNmsCpu(p, o));
   });
 }
@@ -197,6 +227,7 @@ class PipelineWrap : public Napi::ObjectWrap<PipelineWrap> {
       p.outputCols = intArg(o.Get("outputCols"), "outputCols");
       p.outputType = tensorType(o.Get("outputType"));
       if (o.Has("nms")) p.nms = nmsOptions(o.Get("nms").As<Napi::Object>());
+      p.preprocess = preprocessSpec(o.Get("preprocess"));
       pipeline_ = std::make_unique<Pipeline>(p);
     });
   }
@@ -345,7 +376,8 @@ Napi::Value CrashForTest(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("buildInfo", Napi::Function::New(env, BuildInfoJs));
-  exports.Set("letterbox", Napi::Function::New(env, Letterbox));
+  exports.Set("letterbox", Napi::Function::New(env, Preprocess));
+  exports.Set("preprocess", Napi::Function::New(env, Preprocess));
   exports.Set("decodeNms", Napi::Function::New(env, DecodeNms));
   exports.Set("Pipeline", PipelineWrap::Define(env));
   exports.Set("crashForTest", Napi::Function::New(env, CrashForTest));
