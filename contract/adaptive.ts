@@ -12,6 +12,8 @@ export interface AdaptiveFrame {
   reference: readonly DetBox[];
   high: { ms: number; boxes: readonly DetBox[] };
   low: { ms: number; boxes: readonly DetBox[] };
+  /** The low precision with its sensitive layers kept high (nanodet-g-int8-mixed), where one ran. */
+  sensitive?: { ms: number; boxes: readonly DetBox[] };
   /** Mean absolute difference from the previous frame (grey, 0..1); 0 for the first. */
   diff: number;
 }
@@ -108,6 +110,8 @@ export interface PolicyOutcome {
 export interface EnergyPerInference {
   highMj: number;
   lowMj: number;
+  /** The sensitive-layers variant's, where it ran and telemetry measured it. */
+  sensitiveMj?: number | null;
 }
 
 export function outcomeOf(name: string, frames: readonly AdaptiveFrame[], choices: readonly boolean[], energy: EnergyPerInference | null): PolicyOutcome {
@@ -174,6 +178,8 @@ export interface AdaptiveComparison {
   cost: 'energy' | 'latency';
   staticHigh: PolicyOutcome;
   staticLow: PolicyOutcome;
+  /** Static low with the sensitive layers kept high, where that variant ran on every frame. */
+  staticSensitive: PolicyOutcome | null;
   oracle: PolicyOutcome;
   thresholds: Array<{ policy: ThresholdPolicy; outcome: PolicyOutcome }>;
   /** The threshold policy chosen: the cheapest within `maxAp50Loss` of static high, else the most faithful. */
@@ -184,12 +190,16 @@ export interface AdaptiveComparison {
 }
 
 export interface AdaptiveVerdict {
-  /** The policy saves at least `minSaving` of static high's cost, loses at most `maxAp50Loss` AP50, and beats random. */
+  /** The policy saves at least `minSaving` of static high's cost, loses at most `maxAp50Loss` AP50,
+   * beats random, and beats static low with its sensitive layers kept high (where that ran). */
   earnsItsPlace: boolean;
   /** Of static high's cost, what the best policy saves (0.12 = 12%). */
   saving: number | null;
   ap50Loss: number | null;
   beatsRandom: boolean | null;
+  /** True when static-low-with-sensitive-layers misses the AP50 goal or costs more than the policy;
+   * null when it did not run (or its cost is unknown). */
+  beatsSensitive: boolean | null;
   /** The most switching can save: (share of low frames) x (low precision's saving per frame). */
   bound: number | null;
   reasons: string[];
@@ -207,6 +217,14 @@ export function compareAdaptive(frames: readonly AdaptiveFrame[], energy: Energy
   const staticHigh = outcomeOf('static high', frames, all(false), energy);
   const staticLow = outcomeOf('static low', frames, all(true), energy);
   const oracle = outcomeOf('oracle (best per-frame choice, knowing the outcome)', frames, oracleChoices(frames), energy);
+  const staticSensitive = frames.every((f) => f.sensitive)
+    ? outcomeOf(
+        'static low, sensitive layers high',
+        frames.map((f) => ({ ...f, low: f.sensitive! })),
+        all(true),
+        energy && energy.sensitiveMj != null ? { highMj: energy.highMj, lowMj: energy.sensitiveMj } : null,
+      )
+    : null;
   const thresholds = thresholdSweep(frames).map((policy) => ({ policy, outcome: outcomeOf(policyName(policy), frames, thresholdChoices(frames, policy), energy) }));
   const highAp = staticHigh.fidelity.ap50 ?? 1;
   const loss = (o: PolicyOutcome) => highAp - (o.fidelity.ap50 ?? 1);
@@ -223,6 +241,7 @@ export function compareAdaptive(frames: readonly AdaptiveFrame[], energy: Energy
   let saving: number | null = null;
   let ap50Loss: number | null = null;
   let beatsRandom: boolean | null = null;
+  let beatsSensitive: boolean | null = null;
   let bound: number | null = null;
   if (best) {
     saving = highCost > 0 ? 1 - costOf(best.outcome, cost) / highCost : null;
@@ -232,6 +251,16 @@ export function compareAdaptive(frames: readonly AdaptiveFrame[], energy: Energy
     if (saving === null || saving < ADAPTIVE_GOALS.minSaving) reasons.push(`it saves ${saving === null ? 'nothing measurable' : `${(100 * saving).toFixed(1)}%`} of static high's ${cost} (goal >= ${100 * ADAPTIVE_GOALS.minSaving}%)`);
     if (ap50Loss > ADAPTIVE_GOALS.maxAp50Loss) reasons.push(`it loses ${(100 * ap50Loss).toFixed(1)} points of AP50 (goal <= ${100 * ADAPTIVE_GOALS.maxAp50Loss})`);
     if (beatsRandom === false) reasons.push('random switching at the same low-precision share is as faithful');
+    if (staticSensitive) {
+      const sensitiveCost = cost === 'energy' ? staticSensitive.energyMj : staticSensitive.meanMs;
+      if (loss(staticSensitive) > ADAPTIVE_GOALS.maxAp50Loss + 1e-12) beatsSensitive = true;
+      else if (sensitiveCost !== null) beatsSensitive = costOf(best.outcome, cost) < sensitiveCost;
+      if (beatsSensitive === false) {
+        reasons.push(
+          `static low with its sensitive layers kept high stays within the AP50 goal (${(100 * loss(staticSensitive)).toFixed(1)} points) at no more ${cost} (${sensitiveCost!.toFixed(2)} vs ${costOf(best.outcome, cost).toFixed(2)} per frame)`,
+        );
+      }
+    }
     if (lowCost >= highCost) reasons.push(`the low precision is not cheaper here (${cost} per frame ${lowCost.toFixed(2)} vs ${highCost.toFixed(2)})`);
   } else {
     reasons.push('no threshold policy could be formed (no signal varied across the frames)');
@@ -241,10 +270,11 @@ export function compareAdaptive(frames: readonly AdaptiveFrame[], energy: Energy
     cost,
     staticHigh,
     staticLow,
+    staticSensitive,
     oracle,
     thresholds,
     best,
     random,
-    verdict: { earnsItsPlace: best !== null && reasons.length === 0, saving, ap50Loss, beatsRandom, bound, reasons },
+    verdict: { earnsItsPlace: best !== null && reasons.length === 0, saving, ap50Loss, beatsRandom, beatsSensitive, bound, reasons },
   };
 }

@@ -14,12 +14,16 @@ export function parseBuiltinName(name: string): { base: BuiltinBase; precision: 
 }
 
 /** Trained models fetched on first use (models/src/nanodet.ts): fp32, fp16 (weights, input and
- * outputs in float16, as the YOLOv5 -fp16 variants) and int8 (QDQ, calibrated on real frames). */
-export const FETCHED_MODEL_NAMES: readonly string[] = ['nanodet-g', 'nanodet-g-fp16', 'nanodet-g-int8'];
+ * outputs in float16, as the YOLOv5 -fp16 variants), int8 (QDQ, calibrated on real frames) and
+ * int8-mixed (the same with its sensitive layers, stem and heads, kept in float). */
+export const FETCHED_MODEL_NAMES: readonly string[] = ['nanodet-g', 'nanodet-g-fp16', 'nanodet-g-int8', 'nanodet-g-int8-mixed'];
+
+/** A fetched variant's precision suffix (-fp16, -int8, -int8-mixed). */
+const FETCHED_SUFFIX = /-(fp16|int8)(?:-mixed)?$/;
 
 /** The precision a model name states: a built-in's suffix (yolov5s-fp16, nanodet-g-fp16), else fp32. */
 export function impliedPrecision(name: string): Precision {
-  const fetched = FETCHED_MODEL_NAMES.includes(name) ? /-(fp16|int8)$/.exec(name)?.[1] : undefined;
+  const fetched = FETCHED_MODEL_NAMES.includes(name) ? FETCHED_SUFFIX.exec(name)?.[1] : undefined;
   return parseBuiltinName(name)?.precision ?? (fetched as Precision | undefined) ?? 'fp32';
 }
 
@@ -41,6 +45,13 @@ export function isBuiltinModel(name: string): boolean {
 export function fp32ModelFor(model: string): string {
   const builtin = parseBuiltinName(model);
   if (builtin) return builtin.base;
-  if (FETCHED_MODEL_NAMES.includes(model)) return model.replace(/-(fp16|int8)$/, '');
+  if (FETCHED_MODEL_NAMES.includes(model)) return model.replace(FETCHED_SUFFIX, '');
   return model;
+}
+
+/** The low precision's variant with its sensitive layers kept in higher precision, where one is
+ * built (nanodet-g + int8 -> nanodet-g-int8-mixed); null otherwise. */
+export function sensitiveVariantFor(model: string, precision: Precision): string | null {
+  const name = `${fp32ModelFor(model)}-${precision}-mixed`;
+  return FETCHED_MODEL_NAMES.includes(name) ? name : null;
 }

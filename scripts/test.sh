@@ -9,10 +9,5 @@ echo "test.sh: $((free_kb / 1048576)) GiB free on $(df -P . | awk 'NR==2 {print 
 if (( free_kb < 2 * 1048576 )); then
   echo "test.sh: warning: less than 2 GiB free; the set-up will likely fail with 'No space left on device'" >&2
 fi
-# Everything the suites put in the temporary directory (scratch folders, sshd keys, code-server's
-# profile) goes into one folder that is removed at the end, so repeated runs do not fill /tmp.
-TMPDIR=$(mktemp -d "${TMPDIR:-/tmp}/jetbench-tests.XXXXXX")
-export TMPDIR
-trap 'rm -rf "$TMPDIR"' EXIT
 bash scripts/setup.sh --test
 npm test

@@ -7,7 +7,7 @@ import type { Frame } from '../../models/src/frames';
 import type { Backend } from './backends/backend';
 import type { BackendId } from '../../contract/protocol';
 import { asInput, planFidelity } from './fidelityRun';
-import { loadFrames } from './pipelineFrames';
+import { openFrames } from './pipelineFrames';
 import { availableBackend, resolveAndInspect, type RunSinks } from './runner';
 import { checkSpec } from './requestChecks';
 import { JobCancelledError } from './errors';
@@ -44,26 +44,32 @@ export async function executeDetectFrames(params: DetectFramesParams, backends: 
     // frames, frames that exist (vtest fetched once).
     const plan = (await planFidelity(spec, model, session, (m) => sinks.progress(m)))!;
     sinks.progress(`decoding ${plan.frames} frame(s) of ${params.frames.source}`);
-    const loaded = await loadFrames(plan.source, plan.frames, 12);
+    // One frame in memory at a time (and the one before, for the frame difference): a video is
+    // decoded as the frames are taken.
+    const stream = await openFrames(plan.source, plan.frames, 12);
     const size = plan.detector.inputSize;
-    const inputs = loaded.frames.map((f) => asInput(model, plan.detector.preprocess(f), size));
-    for (let k = 0; k < WARMUP_CALLS; k++) await session.outputsFor!([inputs[0]!]);
     const frames: DetectFramesResult['frames'] = [];
     let said = -Infinity;
-    for (const [i, frame] of loaded.frames.entries()) {
+    let previous: Frame | null = null;
+    for await (const frame of stream.frames) {
       if (sinks.signal.aborted) throw new JobCancelledError('cancelled: no frames kept');
+      const i = frames.length;
       if (performance.now() - said >= PROGRESS_EVERY_MS) {
         said = performance.now();
-        sinks.progress(`${spec.precision}: frame ${i + 1}/${loaded.frames.length}`);
+        sinks.progress(`${spec.precision}: frame ${i + 1}/${plan.frames}`);
       }
+      const input = asInput(model, plan.detector.preprocess(frame), size);
+      // Untimed calls on the first frame first (allocations, lazy initialisation).
+      if (i === 0) for (let k = 0; k < WARMUP_CALLS; k++) await session.outputsFor!([input]);
       const t0 = performance.now();
-      const outputs = await session.outputsFor!([inputs[i]!]);
+      const outputs = await session.outputsFor!([input]);
       const ms = performance.now() - t0;
-      frames.push({ ms, boxes: plan.detector.decode(outputs, frame), diff: i === 0 ? 0 : frameDiff(loaded.frames[i - 1]!, frame) });
+      frames.push({ ms, boxes: plan.detector.decode(outputs, frame), diff: previous ? frameDiff(previous, frame) : 0 });
+      previous = frame;
     }
     return {
       model,
-      source: loaded.source,
+      source: stream.describe(frames.length),
       decoder: { family: plan.detector.family, scoreThreshold: plan.detector.scoreThreshold, iouThreshold: plan.detector.iouThreshold },
       spans: `one ${spec.backend} call on the frame's input (${session.timing.executionProvider}), host clock in the agent, after ${WARMUP_CALLS} untimed calls; preprocessing and decoding not included`,
       frames,

@@ -8,13 +8,12 @@ import { fidelity, type FrameDetections } from '../../contract/fidelity';
 import { fp32ModelFor } from '../../contract/modelNames';
 import type { ModelInfo, RunFidelity, RunSpec } from '../../contract/protocol';
 import { detectorFor, type Detector } from '../../models/src/detector';
-import { resolveModel } from '../../models/src/index';
 import type { Backend, PreparedSession } from './backends/backend';
 import { resolveFrameSource } from './builtinFrames';
 import { BadInputError } from './errors';
 import { toFloat16Bits, type InputData } from './inputs';
-import { inspectModel } from './modelInfo';
-import { loadFrames } from './pipelineFrames';
+import { openFrames } from './pipelineFrames';
+import { resolveAndInspect } from './runner';
 
 const PROGRESS_EVERY_MS = 1000;
 
@@ -37,7 +36,7 @@ export async function planFidelity(spec: RunSpec, model: ModelInfo, session: Pre
     );
   }
   if (!session.outputsFor) {
-    throw new BadInputError(`--fidelity runs the model on real frames, and the ${spec.backend} backend cannot feed its own inputs yet: use --backend onnxruntime or pytorch for the fidelity check`);
+    throw new BadInputError(`--fidelity runs the model on real frames, and the ${spec.backend} backend cannot feed its own inputs yet: use --backend onnxruntime, pytorch or tvm for the fidelity check`);
   }
   const source = await resolveFrameSource(spec.fidelity.source, progress);
   if (source !== 'synthetic' && !existsSync(source)) {
@@ -69,7 +68,8 @@ export async function measureFidelity(
 ): Promise<RunFidelity | null> {
   const started = performance.now();
   const refName = model.builtin ? fp32ModelFor(model.builtin) : model.path;
-  const refModel = model.builtin ? await inspectModel((await resolveModel(refName, { opset: spec.opset, progress: sinks.progress })).path, refName) : model;
+  // Resolved as any run's model is (made on first use, a failure is the user's to fix).
+  const refModel = model.builtin ? await resolveAndInspect({ ...spec, model: refName, precision: 'fp32' }, sinks, false) : model;
   // The reference itself (fp32 on ONNX Runtime): its detections are computed once and compared
   // with themselves, so a table of precisions (--vs) has its reference row.
   const itself = spec.backend === 'onnxruntime' && refModel.path === model.path;
@@ -78,7 +78,8 @@ export async function measureFidelity(
     throw new BadInputError(`the reference ${refName} does not take the same input or give the same outputs as ${model.builtin ?? model.path}`);
   }
   sinks.progress(`fidelity: decoding ${plan.frames} frame(s) of ${spec.fidelity!.source}`);
-  const loaded = await loadFrames(plan.source, plan.frames, 12);
+  // One frame in memory at a time (a video is decoded as the frames are taken).
+  const stream = await openFrames(plan.source, plan.frames, 12);
   const refSession = itself
     ? null
     : await reference.prepare({
@@ -91,12 +92,14 @@ export async function measureFidelity(
   try {
     const size = plan.detector.inputSize;
     let said = -Infinity;
-    for (const [i, frame] of loaded.frames.entries()) {
+    let i = 0;
+    for await (const frame of stream.frames) {
       if (sinks.signal.aborted) return null;
       if (performance.now() - said >= PROGRESS_EVERY_MS) {
         said = performance.now();
-        sinks.progress(`fidelity: frame ${i + 1}/${loaded.frames.length} against ${refName} (fp32, onnxruntime)`, Math.floor((100 * i) / loaded.frames.length));
+        sinks.progress(`fidelity: frame ${i + 1}/${plan.frames} against ${refName} (fp32, onnxruntime)`, Math.floor((100 * i) / plan.frames));
       }
+      i++;
       const x = plan.detector.preprocess(frame);
       const test = plan.detector.decode(await session.outputsFor!([asInput(model, x, size)]), frame);
       const ref = refSession ? refDetector.decode(await refSession.outputsFor!([asInput(refModel, x, size)]), frame) : test;
@@ -108,7 +111,7 @@ export async function measureFidelity(
   return {
     reference: { model: refName, backend: 'onnxruntime', precision: refModel.precision },
     ...(itself ? { itself: true } : {}),
-    source: loaded.source,
+    source: stream.describe(frames.length),
     frames: frames.length,
     decoder: { family: plan.detector.family, scoreThreshold: plan.detector.scoreThreshold, iouThreshold: plan.detector.iouThreshold },
     perFrame: frames.map((f) => ({ reference: f.reference.length, test: f.test.length })),

@@ -2,7 +2,7 @@
 // frames): synthetic 1080p scenes of a given complexity, the images of a directory, or the frames
 // of a video file (decoded by the device's ffmpeg), as BGR HWC uint8 (what OpenCV gives a YOLOv5
 // application).
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import jpeg from 'jpeg-js';
@@ -75,50 +75,111 @@ function firstLine(text: string): string {
   return text.split('\n').find((l) => l.trim())?.trim() ?? '';
 }
 
-/** The first `count` frames of a video file, decoded by ffmpeg to BGR (ffprobe gives the size). */
-export async function decodeVideo(file: string, count: number, tools: { ffmpeg?: string; ffprobe?: string; startS?: number } = {}): Promise<Frame[]> {
-  const ffprobe = tools.ffprobe ?? 'ffprobe';
-  const ffmpeg = tools.ffmpeg ?? 'ffmpeg';
-  const missing = (tool: string) =>
-    new BadInputError(`decoding the video ${file} needs ${tool} on the device, and it is not there: install FFmpeg (sudo apt-get install ffmpeg; on a Jetson the same), or extract the frames to a directory of .png/.jpg images and give that as --source`);
-  let size: { width: number; height: number };
+type VideoTools = { ffmpeg?: string; ffprobe?: string; startS?: number };
+
+function missingTool(file: string, tool: string): BadInputError {
+  return new BadInputError(
+    `decoding the video ${file} needs ${tool} on the device, and it is not there: install FFmpeg (sudo apt-get install ffmpeg; on a Jetson the same), or extract the frames to a directory of .png/.jpg images and give that as --source`,
+  );
+}
+
+/** The video's frame size (ffprobe); a clear error when it cannot be read. */
+async function probeVideo(file: string, tools: VideoTools): Promise<{ width: number; height: number }> {
   try {
-    const probe = await run(ffprobe, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', file], 1 << 20);
+    const probe = await run(tools.ffprobe ?? 'ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', file], 1 << 20);
     const m = /^(\d+),(\d+)/.exec(probe.stdout.toString('utf8').trim());
     if (!m) throw Object.assign(new Error('no video stream'), { stderrText: 'it has no video stream' });
-    size = { width: Number(m[1]), height: Number(m[2]) };
+    return { width: Number(m[1]), height: Number(m[2]) };
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw missing('ffprobe');
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw missingTool(file, 'ffprobe');
     throw new BadInputError(`${file} is not a video ffmpeg can read (${firstLine((e as { stderrText?: string }).stderrText ?? '') || (e as Error).message}): give a video file, a directory of images or --source synthetic`);
   }
+}
+
+/** Up to `count` frames of the video as BGR, one at a time from one ffmpeg process whose output
+ * is read only as fast as the frames are taken (so memory holds one frame, not the video);
+ * stopping early stops ffmpeg. */
+async function* readVideo(file: string, size: { width: number; height: number }, count: number, tools: VideoTools): AsyncGenerator<Frame> {
   const frameBytes = size.width * size.height * 3;
-  let raw: Buffer;
+  const args = ['-v', 'error', '-nostdin', ...(tools.startS ? ['-ss', String(tools.startS)] : []), '-i', file, '-frames:v', String(count), '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'];
+  const child = spawn(tools.ffmpeg ?? 'ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    if (stderr.length < 8192) stderr += d.toString('utf8');
+  });
+  const closed = new Promise<{ code: number | null; error?: NodeJS.ErrnoException }>((resolve) => {
+    child.once('error', (error) => resolve({ code: null, error }));
+    child.once('close', (code) => resolve({ code }));
+  });
+  let chunks: Buffer[] = [];
+  let have = 0;
+  let n = 0;
   try {
-    raw = (await run(ffmpeg, ['-v', 'error', '-nostdin', ...(tools.startS ? ['-ss', String(tools.startS)] : []), '-i', file, '-frames:v', String(count), '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'], count * frameBytes + (1 << 20))).stdout;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw missing('ffmpeg');
-    throw new BadInputError(`ffmpeg could not decode ${file} (${firstLine((e as { stderrText?: string }).stderrText ?? '') || (e as Error).message})`);
+    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      have += chunk.length;
+      while (have >= frameBytes && n < count) {
+        const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, have);
+        n++;
+        yield { width: size.width, height: size.height, data: new Uint8Array(all.buffer, all.byteOffset, frameBytes) };
+        const rest = all.subarray(frameBytes);
+        chunks = rest.length ? [rest] : [];
+        have = rest.length;
+      }
+    }
+    const { code, error } = await closed;
+    if (error?.code === 'ENOENT') throw missingTool(file, 'ffmpeg');
+    if (error || code !== 0) throw new BadInputError(`ffmpeg could not decode ${file} (${firstLine(stderr) || error?.message || `exit code ${code}`})`);
+    if (n === 0) throw new BadInputError(`${file}: ffmpeg decoded no frames from it`);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
-  const n = Math.floor(raw.length / frameBytes);
-  if (n === 0) throw new BadInputError(`${file}: ffmpeg decoded no frames from it`);
-  return Array.from({ length: n }, (_, i) => ({ width: size.width, height: size.height, data: new Uint8Array(raw.buffer, raw.byteOffset + i * frameBytes, frameBytes) }));
+}
+
+/** The first `count` frames of a video file, decoded by ffmpeg to BGR (ffprobe gives the size). */
+export async function decodeVideo(file: string, count: number, tools: VideoTools = {}): Promise<Frame[]> {
+  const size = await probeVideo(file, tools);
+  const frames: Frame[] = [];
+  for await (const f of readVideo(file, size, count, tools)) frames.push(f);
+  return frames;
+}
+
+/** Frames to be taken one at a time: a long check (10,000 frames of a video) holds one frame in
+ * memory at a time, not all of them. */
+export interface FrameStream {
+  frames: AsyncIterable<Frame>;
+  /** In words, for the run file, once `taken` frames were taken. */
+  describe(taken: number): string;
 }
 
 /** `synthetic` -> `count` scenes with `objects` objects each (seeds 1..count); a directory -> its
  * images in name order, at most `count`; a video file -> its first `count` frames; an image file ->
- * that one frame. */
-export async function loadFrames(source: string, count: number, objects: number): Promise<LoadedFrames> {
+ * that one frame. What can be checked before the first frame (the source exists, ffprobe reads the
+ * video, the directory has images) is checked here. */
+export async function openFrames(source: string, count: number, objects: number): Promise<FrameStream> {
   if (source === 'synthetic') {
-    const frames = Array.from({ length: count }, (_, i) => syntheticScene(SYNTHETIC_WIDTH, SYNTHETIC_HEIGHT, i + 1, objects));
-    return { frames, source: `synthetic ${SYNTHETIC_WIDTH}x${SYNTHETIC_HEIGHT} scenes, ${objects} objects each` };
+    return {
+      frames: (async function* () {
+        for (let i = 0; i < count; i++) yield syntheticScene(SYNTHETIC_WIDTH, SYNTHETIC_HEIGHT, i + 1, objects);
+      })(),
+      describe: () => `synthetic ${SYNTHETIC_WIDTH}x${SYNTHETIC_HEIGHT} scenes, ${objects} objects each`,
+    };
   }
   const st = await stat(source).catch(() => null);
   if (st?.isFile()) {
     if (VIDEO_EXTENSIONS.test(source)) {
-      const frames = await decodeVideo(source, count);
-      return { frames, source: `${frames.length} frame(s) of the video ${source} (ffmpeg)` };
+      const size = await probeVideo(source, {});
+      return { frames: readVideo(source, size, count, {}), describe: (n) => `${n} frame(s) of the video ${source} (ffmpeg)` };
     }
-    if (IMAGE_EXTENSIONS.test(source)) return { frames: [decodeImage(await readFile(source), path.basename(source))], source: `the image ${source}` };
+    if (IMAGE_EXTENSIONS.test(source)) {
+      const frame = decodeImage(await readFile(source), path.basename(source));
+      return {
+        frames: (async function* () {
+          yield frame;
+        })(),
+        describe: () => `the image ${source}`,
+      };
+    }
     throw new BadInputError(`frame source '${source}' is a file but neither a video (.avi, .mp4, .mkv, .mov, ...) nor an image (.ppm, .png, .jpg): give one of those, a directory of images or --source synthetic`);
   }
   let names: string[];
@@ -128,7 +189,18 @@ export async function loadFrames(source: string, count: number, objects: number)
     throw new BadInputError(`frame source '${source}' is not a readable directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): give --source synthetic, a directory of images or a video file`);
   }
   if (names.length === 0) throw new BadInputError(`frame source '${source}' has no images (.ppm, .pnm, .png, .jpg): add some or use --source synthetic`);
+  return {
+    frames: (async function* () {
+      for (const name of names.slice(0, count)) yield decodeImage(await readFile(path.join(source, name)), name);
+    })(),
+    describe: (n) => `${n} image(s) from ${source}`,
+  };
+}
+
+/** openFrames, all of them in memory (a pipeline cycles through a few loaded frames). */
+export async function loadFrames(source: string, count: number, objects: number): Promise<LoadedFrames> {
+  const stream = await openFrames(source, count, objects);
   const frames: Frame[] = [];
-  for (const name of names.slice(0, count)) frames.push(decodeImage(await readFile(path.join(source, name)), name));
-  return { frames, source: `${frames.length} image(s) from ${source}` };
+  for await (const f of stream.frames) frames.push(f);
+  return { frames, source: stream.describe(frames.length) };
 }

@@ -82,8 +82,8 @@ export async function resolveModel(
   if (await stat(file).catch(() => null)) return { path: file, builtin: nameOrPath };
   const bytes = !fetched
     ? await generateModel(nameOrPath, { opset })
-    : nameOrPath.endsWith('-int8')
-      ? await buildNanodetInt8(await calibrationFrames(nameOrPath, options.calibrationFrames), options.progress)
+    : /-int8(-mixed)?$/.test(nameOrPath)
+      ? await buildNanodetInt8(await calibrationFrames(nameOrPath, options.calibrationFrames), options.progress, { mixed: nameOrPath.endsWith('-mixed') })
       : await buildNanodet(options.progress, nameOrPath.endsWith('-fp16') ? 'float16' : 'float32');
   await mkdir(dir, { recursive: true });
   // Atomic: concurrent callers either see no file or the whole file.

@@ -12,7 +12,7 @@ import { gunzipSync } from 'node:zlib';
 import { onnx } from 'onnx-proto';
 import { convertTfjsGraph, type TfjsGraphModel } from './tfjs';
 import { resizeNormalised, type Frame } from './frames';
-import { quantizeQdq } from './quantize';
+import { quantizeQdq, sensitiveConvs } from './quantize';
 
 export const NANODET_NAME = 'nanodet-g';
 export const HUMAN_MODELS = {
@@ -96,13 +96,21 @@ export async function buildNanodet(progress: (m: string) => void = () => undefin
  * models/src/quantize.ts). Max-abs, not a percentile: on vtest's first 50 frames against fp32,
  * max-abs kept AP50 79.0% / recall 92.9%, the 99.9th / 99.99th / 99.999th percentiles 47.9 / 71.8 /
  * 79.5% / 70.9 / 86.7 / 90.4%: clipping NanoDet's rare large activations costs more than it gains. */
-export async function buildNanodetInt8(frames: { frames: Frame[]; describe: string }, progress: (m: string) => void = () => undefined): Promise<Uint8Array> {
+export async function buildNanodetInt8(
+  frames: { frames: Frame[]; describe: string },
+  progress: (m: string) => void = () => undefined,
+  options: { mixed?: boolean } = {},
+): Promise<Uint8Array> {
   const model = await convertNanodet(progress, 'float32');
+  const name = `${NANODET_NAME}-int8${options.mixed ? '-mixed' : ''}`;
   if (frames.frames.length === 0) throw new Error('quantizing nanodet-g needs calibration frames, and none were given');
-  progress(`calibrating nanodet-g-int8 on ${frames.describe}`);
+  // -mixed: the sensitive layers (the stem convolution and the three head convolutions, found from
+  // the graph: models/src/quantize.ts sensitiveConvs) stay in float, the rest int8.
+  const keepFloat = options.mixed ? sensitiveConvs(model) : [];
+  progress(`calibrating ${name} on ${frames.describe}${keepFloat.length ? ` (${keepFloat.length} sensitive convolutions kept in float)` : ''}`);
   const inputs = frames.frames.map((f) => resizeNormalised(f, NANODET_SIZE, NANODET_MEAN_BGR, NANODET_STD_BGR));
-  const q = await quantizeQdq(model, { inputs, dims: [1, 3, NANODET_SIZE, NANODET_SIZE], method: 'max', describe: `max-abs on ${frames.describe}` });
-  q.graph!.name = `${NANODET_NAME}-int8`;
+  const q = await quantizeQdq(model, { inputs, dims: [1, 3, NANODET_SIZE, NANODET_SIZE], method: 'max', describe: `max-abs on ${frames.describe}`, keepFloat });
+  q.graph!.name = name;
   return onnx.ModelProto.encode(q).finish();
 }
 

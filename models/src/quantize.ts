@@ -117,6 +117,43 @@ export async function detectInputStatsOf(model: onnx.ModelProto): Promise<Featur
   return names.map((n) => stats.get(n)!);
 }
 
+/** The layers usually most hurt by int8 (the literature's "first and last layers"), found from the
+ * graph's structure: the Convs that read the graph's input without another Conv in between (they
+ * see the raw, normalised pixels), and the Convs whose outputs reach a graph output without
+ * another Conv in between (the detection heads: their values feed the decoder's sigmoid and
+ * softmax directly). Names, in graph order. */
+export function sensitiveConvs(model: onnx.ModelProto): string[] {
+  const graph = model.graph!;
+  const nodes = graph.node ?? [];
+  const producer = new Map<string, onnx.INodeProto>();
+  for (const n of nodes) for (const o of n.output ?? []) producer.set(o, n);
+  const consumers = new Map<string, onnx.INodeProto[]>();
+  for (const n of nodes) for (const i of n.input ?? []) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  const found = new Set<string>();
+  // Forward from the inputs, stopping at the first Conv on each path.
+  const seen = new Set<string>();
+  const forward = (tensor: string): void => {
+    for (const n of consumers.get(tensor) ?? []) {
+      if (seen.has(n.name!)) continue;
+      seen.add(n.name!);
+      if (n.opType === 'Conv') found.add(n.name!);
+      else for (const o of n.output ?? []) forward(o);
+    }
+  };
+  for (const i of graph.input ?? []) forward(i.name!);
+  // Backward from the outputs, stopping at the first Conv on each path.
+  const back = new Set<string>();
+  const backward = (tensor: string): void => {
+    const n = producer.get(tensor);
+    if (!n || back.has(n.name!)) return;
+    back.add(n.name!);
+    if (n.opType === 'Conv') found.add(n.name!);
+    else for (const i of n.input ?? []) backward(i);
+  };
+  for (const o of graph.output ?? []) backward(o.name!);
+  return nodes.filter((n) => n.opType === 'Conv' && found.has(n.name!)).map((n) => n.name!);
+}
+
 /** Returns a new QDQ int8 model from an fp32 model (opset 13: per-channel DequantizeLinear). */
 export async function quantizeQdq(model: onnx.ModelProto, calibration: Calibration = syntheticCalibration()): Promise<onnx.ModelProto> {
   const graph = model.graph!;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc';
 import { WorkDoneProgress } from 'vscode-languageserver-protocol';
 import { compareAdaptive, policyName, type AdaptiveComparison, type AdaptiveFrame, type EnergyPerInference, type PolicyOutcome } from '../../contract/adaptive';
-import { fp32ModelFor } from '../../contract/modelNames';
+import { fp32ModelFor, sensitiveVariantFor } from '../../contract/modelNames';
 import { AgentErrorCode, DetectFramesRequest, type DetectFramesResult, type RunFile, type RunSpec } from '../../contract/protocol';
 import { FIDELITY_DEFAULTS } from '../../contract/runSpec';
 import { formatShare } from '../../contract/format';
@@ -29,6 +29,7 @@ const OPTIONS = {
   backend: { type: 'string' },
   high: { type: 'string', default: 'fp32' },
   low: { type: 'string', default: 'int8' },
+  sensitive: { type: 'string' },
   frames: { type: 'string' },
   source: { type: 'string' },
   iterations: { type: 'string' },
@@ -46,6 +47,10 @@ const OPTIONS = {
 export interface AdaptiveArgs {
   high: RunSpec;
   low: RunSpec;
+  /** The low precision with its sensitive layers kept high (a third configuration), or null. */
+  sensitive: RunSpec | null;
+  /** Why there is none, in words (for the report). */
+  sensitiveMissing: string | null;
   reference: RunSpec;
   frames: { frames: number; source: string };
   /** Trials of each precision, interleaved (high low high low ...). */
@@ -60,27 +65,40 @@ export function parseAdaptiveArgs(args: string[]): AdaptiveArgs | 'help' {
   const { values: v } = parse(args, OPTIONS, false);
   if (v.help) return 'help';
   const base = fp32ModelFor(v.model);
-  const spec = (precision: string, backend: string | undefined): RunSpec =>
+  const spec = (precision: string, backend: string | undefined, model = base, label = `adaptive ${precision}`): RunSpec =>
     specFromFlags({
       device: v.device,
       // The base name: the agent picks the stored variant where the backend runs stored
       // precisions (nanodet-g-int8 for onnxruntime), the fp32 model where it converts (pytorch).
-      model: base,
+      model,
       backend,
       precision,
       iterations: numberFlag('iterations', v.iterations),
       warmup: numberFlag('warmup', v.warmup),
       threads: numberFlag('threads', v.threads),
-      label: `adaptive ${precision}`,
+      label,
       ...(backend === 'pytorch' ? { pytorch: { device: v['torch-device'] } } : {}),
     });
   if (v.high === v.low) throw new UsageError(`--high and --low are both ${v.high}: the experiment switches between two precisions`);
   if (v['torch-device'] !== undefined && v.backend !== 'pytorch') throw new UsageError('--torch-device applies to --backend pytorch only');
   const frames = { frames: numberFlag('frames', v.frames) ?? FIDELITY_DEFAULTS.frames, source: v.source ?? FIDELITY_DEFAULTS.source };
   const checked = specFromFlags({ model: base, fidelity: frames }, {}, { 'fidelity.frames': 'frames', 'fidelity.source': 'source' });
+  const low = spec(v.low, v.backend);
+  // Static low with the sensitive layers kept high: a stored variant, so only where the backend
+  // runs stored models (ONNX Runtime, TensorRT), not where it converts the fp32 one (PyTorch, TVM).
+  let sensitive: RunSpec | null = null;
+  let sensitiveMissing: string | null = null;
+  const variant = v.sensitive === 'none' ? null : (v.sensitive ?? sensitiveVariantFor(base, low.precision));
+  if (v.sensitive === 'none') sensitiveMissing = 'left out (--sensitive none)';
+  else if (!variant) sensitiveMissing = `no variant of ${base} in ${low.precision} with its sensitive layers kept high is built (nanodet-g-int8-mixed is, for int8); give one with --sensitive MODEL`;
+  else if (low.backend === 'pytorch' || low.backend === 'tvm') sensitiveMissing = `${low.backend} converts the fp32 model to ${low.precision} itself, so a stored mixed-precision variant (${variant}) cannot run there`;
+  else sensitive = spec(low.precision, v.backend, variant, `adaptive ${low.precision} (sensitive layers high)`);
+  if (v.sensitive !== undefined && v.sensitive !== 'none' && !sensitive) throw new UsageError(`--sensitive ${v.sensitive}: ${sensitiveMissing}`);
   return {
     high: spec(v.high, v.backend),
-    low: spec(v.low, v.backend),
+    low,
+    sensitive,
+    sensitiveMissing,
     reference: spec('fp32', 'onnxruntime'),
     frames: checked.fidelity!,
     rounds: roundsOf(v.rounds),
@@ -116,7 +134,7 @@ export function formatAdaptiveTable(c: AdaptiveComparison): string {
     ];
   };
   const bestName = c.best?.outcome.name;
-  const rows = [c.staticHigh, c.staticLow, c.oracle, ...(c.random ? [c.random] : []), ...c.thresholds.map((t) => t.outcome)].map((o) => {
+  const rows = [c.staticHigh, c.staticLow, ...(c.staticSensitive ? [c.staticSensitive] : []), c.oracle, ...(c.random ? [c.random] : []), ...c.thresholds.map((t) => t.outcome)].map((o) => {
     const r = row(o);
     if (o.name === bestName) r[0] = `* ${r[0]}`;
     return r;
@@ -127,11 +145,11 @@ export function formatAdaptiveTable(c: AdaptiveComparison): string {
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-export function formatAdaptiveVerdict(c: AdaptiveComparison, low: string, high: string): string[] {
+export function formatAdaptiveVerdict(c: AdaptiveComparison, low: string, high: string, sensitiveMissing: string | null = null): string[] {
   const v = c.verdict;
   const lines: string[] = [];
   if (c.cost === 'latency') lines.push('Energy: not measured on this device (no power telemetry): policies are judged by latency per frame instead.');
-  lines.push('Not evaluated: static low with sensitive layers kept high (no such variant is built for this model yet).');
+  if (!c.staticSensitive) lines.push(`Not evaluated: static low with sensitive layers kept high (${sensitiveMissing ?? 'it did not run'}).`);
   if (c.best) {
     lines.push(`Best threshold policy (*): ${c.best.outcome.name}: ${(100 * c.best.outcome.lowShare).toFixed(0)}% of frames in ${low}, AP50 ${formatShare(c.best.outcome.fidelity.ap50)} (static ${high} ${formatShare(c.staticHigh.fidelity.ap50)}, oracle ${formatShare(c.oracle.fidelity.ap50)} at ${(100 * c.oracle.lowShare).toFixed(0)}% ${low}).`);
     const highCost = c.cost === 'energy' ? c.staticHigh.energyMj! : c.staticHigh.meanMs;
@@ -140,7 +158,11 @@ export function formatAdaptiveVerdict(c: AdaptiveComparison, low: string, high: 
     if (perFrame <= 0) lines.push(`Bound on the saving: none: ${low} costs ${(100 * -perFrame).toFixed(1)}% more ${c.cost} per frame than ${high} here, so every frame switched to it costs (the research claims ~25% less power).`);
     else if (v.bound !== null) lines.push(`Bound on the saving: ${(100 * c.best.outcome.lowShare).toFixed(0)}% of frames in ${low} x ${(100 * perFrame).toFixed(1)}% less ${c.cost} per frame = ${(100 * v.bound).toFixed(1)}% at most (the research claims ~25% less power).`);
   }
-  lines.push(v.earnsItsPlace ? `Verdict: the policy earns its place (saves ${(100 * v.saving!).toFixed(1)}%, loses ${(100 * v.ap50Loss!).toFixed(1)} AP50 points, beats random).` : `Verdict: the policy does not earn its place: ${v.reasons.join('; ')}.`);
+  lines.push(
+    v.earnsItsPlace
+      ? `Verdict: the policy earns its place (saves ${(100 * v.saving!).toFixed(1)}%, loses ${(100 * v.ap50Loss!).toFixed(1)} AP50 points, beats random${v.beatsSensitive ? ' and static low with sensitive layers high' : ''}).`
+      : `Verdict: the policy does not earn its place: ${v.reasons.join('; ')}.`,
+  );
   return lines;
 }
 
@@ -171,15 +193,15 @@ export async function adaptive(args: string[], io: CliIo): Promise<number> {
   };
   // 1. The two precisions as ordinary runs, interleaved (high low high low ...: drift hits both
   //    alike): their latency, and energy per inference where telemetry has it.
-  const specs = [parsed.high, parsed.low];
+  const specs = [parsed.high, parsed.low, ...(parsed.sensitive ? [parsed.sensitive] : [])];
   const ids = specs.map((spec) => newRunId(spec));
-  const parts: RunFile[][] = [[], []];
+  const parts: RunFile[][] = specs.map(() => []);
   for (let round = 0; round < parsed.rounds; round++) {
     for (const [i, spec] of specs.entries()) {
       const title = `adaptive [${round + 1}/${parsed.rounds}] ${spec.model} ${spec.backend} ${spec.precision}`;
       const { run } = await measureOnDevice({ ...spec, label: `${spec.label} (trial ${round + 1})` }, io, { out: null, store: false, quiet: parsed.quiet, acceptNewHostKey: parsed.acceptNewHostKey, title });
       if (run.status === 'cancelled') return EXIT_INTERRUPTED;
-      if (run.status !== 'ok') throw new UsageError(`the ${spec.precision} run failed: ${run.error ?? 'no error given'}`);
+      if (run.status !== 'ok') throw new UsageError(`the ${spec.model} ${spec.precision} run failed: ${run.error ?? 'no error given'}`);
       parts[i]!.push({ ...run, spec: { ...run.spec, label: spec.label } });
     }
   }
@@ -187,12 +209,14 @@ export async function adaptive(args: string[], io: CliIo): Promise<number> {
   for (const [i, spec] of specs.entries()) {
     const joined = mergeTrialRuns(parts[i]!, ids[i]!, { runs: ids, position: i, rounds: parsed.rounds });
     const saved = await saveRunFile(await resolveRunOutput(io.cwd, null, ids[i]!), joined);
-    say(`run file (${spec.precision}, ${parsed.rounds} trial(s)): ${path.relative(io.cwd, saved.file) || saved.file}`);
+    say(`run file (${spec.label}, ${parsed.rounds} trial(s)): ${path.relative(io.cwd, saved.file) || saved.file}`);
     runs.push(joined);
   }
-  const [highRun, lowRun] = runs as [RunFile, RunFile];
+  const [highRun, lowRun, sensitiveRun] = runs as [RunFile, RunFile, RunFile | undefined];
   const energy: EnergyPerInference | null =
-    highRun.telemetry?.energyPerInferenceMj != null && lowRun.telemetry?.energyPerInferenceMj != null ? { highMj: highRun.telemetry.energyPerInferenceMj, lowMj: lowRun.telemetry.energyPerInferenceMj } : null;
+    highRun.telemetry?.energyPerInferenceMj != null && lowRun.telemetry?.energyPerInferenceMj != null
+      ? { highMj: highRun.telemetry.energyPerInferenceMj, lowMj: lowRun.telemetry.energyPerInferenceMj, sensitiveMj: sensitiveRun?.telemetry?.energyPerInferenceMj ?? null }
+      : null;
   // Each trial's energy per inference: the spread a saving must stand out of.
   const trialEnergy = parts.map((ps) => ps.map((p) => p.telemetry?.energyPerInferenceMj ?? null));
 
@@ -203,7 +227,13 @@ export async function adaptive(args: string[], io: CliIo): Promise<number> {
   process.on('SIGINT', onSigint);
   const detected = new Map<string, DetectFramesResult>();
   try {
-    for (const [what, spec] of [['reference', parsed.reference], ['high', parsed.high], ['low', parsed.low]] as const) {
+    const configs: Array<readonly ['reference' | 'high' | 'low' | 'sensitive', RunSpec]> = [
+      ['reference', parsed.reference],
+      ['high', parsed.high],
+      ['low', parsed.low],
+      ...(parsed.sensitive ? [['sensitive', parsed.sensitive] as const] : []),
+    ];
+    for (const [what, spec] of configs) {
       if (what !== 'reference' && sameRun(spec, parsed.reference) && detected.has('reference')) {
         detected.set(what, detected.get('reference')!);
         if (what === 'high') continue;
@@ -229,11 +259,13 @@ export async function adaptive(args: string[], io: CliIo): Promise<number> {
   const ref = detected.get('reference')!;
   const high = detected.get('high')!;
   const low = detected.get('low')!;
-  if (high.frames.length !== ref.frames.length || low.frames.length !== ref.frames.length) throw new Error('the configurations saw different numbers of frames');
+  const sensitive = detected.get('sensitive') ?? null;
+  if ([high, low, ...(sensitive ? [sensitive] : [])].some((d) => d.frames.length !== ref.frames.length)) throw new Error('the configurations saw different numbers of frames');
   const frames: AdaptiveFrame[] = ref.frames.map((f, i) => ({
     reference: f.boxes,
     high: { ms: high.frames[i]!.ms, boxes: high.frames[i]!.boxes },
     low: { ms: low.frames[i]!.ms, boxes: low.frames[i]!.boxes },
+    ...(sensitive ? { sensitive: { ms: sensitive.frames[i]!.ms, boxes: sensitive.frames[i]!.boxes } } : {}),
     diff: f.diff,
   }));
 
@@ -245,6 +277,10 @@ export async function adaptive(args: string[], io: CliIo): Promise<number> {
     model: parsed.reference.model,
     high: { spec: parsed.high, run: highRun.id, energyPerInferenceMj: highRun.telemetry?.energyPerInferenceMj ?? null, trialEnergyMj: trialEnergy[0], spans: high.spans },
     low: { spec: parsed.low, run: lowRun.id, energyPerInferenceMj: lowRun.telemetry?.energyPerInferenceMj ?? null, trialEnergyMj: trialEnergy[1], spans: low.spans },
+    sensitive:
+      parsed.sensitive && sensitiveRun && sensitive
+        ? { spec: parsed.sensitive, run: sensitiveRun.id, energyPerInferenceMj: sensitiveRun.telemetry?.energyPerInferenceMj ?? null, trialEnergyMj: trialEnergy[2], spans: sensitive.spans }
+        : { missing: parsed.sensitiveMissing },
     reference: { spec: parsed.reference },
     source: ref.source,
     decoder: ref.decoder,
@@ -259,7 +295,7 @@ export async function adaptive(args: string[], io: CliIo): Promise<number> {
   } else {
     io.out(`Adaptive precision: ${parsed.reference.model}, ${parsed.high.precision} <-> ${parsed.low.precision} on ${parsed.high.backend}, ${frames.length} frame(s) (${ref.source}); accuracy against ${parsed.reference.model} fp32 (onnxruntime)\n\n`);
     const spread = energy ? `${energySpreadLines(trialEnergy[0]!, trialEnergy[1]!, energy, parsed.high.precision, parsed.low.precision).join('\n')}\n` : '';
-    io.out(`${formatAdaptiveTable(comparison)}\n\n${spread}${formatAdaptiveVerdict(comparison, parsed.low.precision, parsed.high.precision).join('\n')}\nresult: ${path.relative(io.cwd, path.resolve(io.cwd, out)) || out}\n`);
+    io.out(`${formatAdaptiveTable(comparison)}\n\n${spread}${formatAdaptiveVerdict(comparison, parsed.low.precision, parsed.high.precision, parsed.sensitiveMissing).join('\n')}\nresult: ${path.relative(io.cwd, path.resolve(io.cwd, out)) || out}\n`);
   }
   return 0;
 }

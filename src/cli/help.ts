@@ -217,7 +217,7 @@ Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is sav
   applies (--backend onnxruntime|pytorch|tvm, --vs '--precision fp16', --out ...).
 `,
   adaptive: `Usage: jetbench adaptive [--model nanodet-g] [--high fp32] [--low int8] [--backend B]
-                         [--frames N] [--source vtest|VIDEO|IMAGE|DIR] [--device D] [--out FILE] [--json]
+                         [--sensitive MODEL|none] [--frames N] [--source vtest|VIDEO|IMAGE|DIR] [--device D] [--out FILE] [--json]
 
   The adaptive-precision experiment: per frame, a policy runs the low precision (--low, default
   int8) or the high one (--high, default fp32), chosen from the previous frame's detections (how
@@ -225,13 +225,18 @@ Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is sav
   hysteresis (enter/leave thresholds, a minimum dwell). First the two precisions are measured as
   ordinary runs, interleaved (their run files: latency, and energy per inference where the device
   has power telemetry); then both and the fp32 reference (ONNX Runtime) run on the same --frames N frames
-  (default 50 of vtest); then every policy is judged on those frames: static high, static low, the
-  oracle (the best per-frame choice, knowing the outcome: the upper bound), random switching at the
+  (default 50 of vtest); then every policy is judged on those frames: static high, static low,
+  static low with its sensitive layers kept high (a third configuration, measured and run alike:
+  nanodet-g-int8-mixed for int8, whose stem and head convolutions stay in float), the oracle (the
+  best per-frame choice, knowing the outcome: the upper bound), random switching at the
   best policy's low share (mean of 20 seeds: what a policy must beat), and threshold policies over a
   sweep (each signal's 25th/50th/75th percentile, leave at 80%, dwell 1 or 5). The best policy is the
   cheapest within 1 AP50 point of static high; it earns its place with >= 10% less energy (latency
-  where no energy was measured) and more AP50 than random. Writes the whole result, per-frame data
+  where no energy was measured), more AP50 than random, and less cost than static low with
+  sensitive layers high where that stays within the AP50 point. Writes the whole result, per-frame data
   included, to .jetbench/adaptive/<time>-<model>-<high>-<low>.json (or --out FILE).
+  --sensitive MODEL|none   the sensitive-layers variant (default: the built one for --low, if any;
+                           not with pytorch or tvm, which convert the fp32 model themselves)
   --rounds N (default 3)   trials of each precision, interleaved (high low high low ...); the joined
                            runs are stored, and each trial's energy per inference is printed
   --iterations N, --warmup N, --threads N   for the two runs; --torch-device cuda|cpu with pytorch

@@ -184,14 +184,29 @@ test('one command, the precision table: nanodet-g fp32/fp16/int8 interleaved wit
   assert.ok(row?.includes(`${(100 * int8.fidelity!.result.overall.ap50!).toFixed(1)}%`), `${row}\n${r.stdout}`);
 });
 
-test('jetbench adaptive: fp32 <-> int8 nanodet-g on vtest, every policy on the same frames, the table, the verdict and the result file', async () => {
+test('jetbench adaptive: fp32 <-> int8 nanodet-g on vtest, static int8 with its sensitive layers in float, every policy on the same frames, the table, the verdict and the result file', async () => {
   const dir = scratchDir();
   const out = path.join(dir, 'adaptive.json');
   const r = await runCli(['adaptive', '--model', 'nanodet-g', '--frames', '12', '--rounds', '2', '--iterations', '10', '--warmup', '1', '--out', out], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
-  const result = JSON.parse(readFileSync(out, 'utf8')) as { frames: Array<{ high: { ms: number }; low: { ms: number } }>; comparison: { cost: string; staticHigh: { fidelity: { ap50: number } }; staticLow: { lowShare: number; fidelity: { ap50: number } }; oracle: { lowShare: number }; thresholds: unknown[]; best: { outcome: { name: string; lowShare: number } } | null; verdict: { earnsItsPlace: boolean; reasons: string[]; bound: number | null } }; high: { run: string }; low: { run: string } };
+  const result = JSON.parse(readFileSync(out, 'utf8')) as {
+    frames: Array<{ high: { ms: number }; low: { ms: number }; sensitive?: { ms: number } }>;
+    comparison: {
+      cost: string;
+      staticHigh: { fidelity: { ap50: number } };
+      staticLow: { lowShare: number; fidelity: { ap50: number } };
+      staticSensitive: { name: string; lowShare: number; meanMs: number; fidelity: { ap50: number } } | null;
+      oracle: { lowShare: number };
+      thresholds: unknown[];
+      best: { outcome: { name: string; lowShare: number } } | null;
+      verdict: { earnsItsPlace: boolean; reasons: string[]; bound: number | null; beatsSensitive: boolean | null };
+    };
+    high: { run: string };
+    low: { run: string };
+    sensitive: { run: string };
+  };
   assert.equal(result.frames.length, 12);
-  assert.ok(result.frames.every((f) => f.high.ms > 0 && f.low.ms > 0), 'every frame timed in both precisions');
+  assert.ok(result.frames.every((f) => f.high.ms > 0 && f.low.ms > 0 && f.sensitive!.ms > 0), 'every frame timed in the three configurations');
   const c = result.comparison;
   assert.equal(c.cost, 'latency', 'no power telemetry here: judged by latency');
   assert.equal(c.staticHigh.fidelity.ap50, 1, 'fp32 on onnxruntime is the reference itself');
@@ -199,17 +214,26 @@ test('jetbench adaptive: fp32 <-> int8 nanodet-g on vtest, every policy on the s
   assert.ok(c.staticLow.fidelity.ap50 < 1, 'int8 loses something');
   assert.ok(c.thresholds.length >= 4, `${c.thresholds.length} threshold policies`);
   assert.ok(c.best, 'a best policy');
-  // The two precisions were measured as ordinary runs, interleaved in 2 rounds, joined and stored.
-  for (const id of [result.high.run, result.low.run]) {
+  // Static int8 with the stem and head convolutions in float: its own row, from its own frames.
+  assert.ok(c.staticSensitive, 'the sensitive-layers variant ran');
+  assert.equal(c.staticSensitive.lowShare, 1);
+  const meanSensitive = result.frames.reduce((a, f) => a + f.sensitive!.ms, 0) / result.frames.length;
+  assert.ok(Math.abs(c.staticSensitive.meanMs - meanSensitive) < 1e-9);
+  assert.equal(typeof c.verdict.beatsSensitive, 'boolean');
+  // The three configurations were measured as ordinary runs, interleaved in 2 rounds, joined and stored.
+  for (const id of [result.high.run, result.low.run, result.sensitive.run]) {
     const run = readRun(path.join(dir, '.jetbench', 'runs', `${id}.json`));
     assert.equal(run.trials?.length, 2, id);
-    assert.deepEqual(run.interleaved?.runs, [result.high.run, result.low.run]);
+    assert.deepEqual(run.interleaved?.runs, [result.high.run, result.low.run, result.sensitive.run]);
   }
   assert.equal(readRun(path.join(dir, '.jetbench', 'runs', `${result.low.run}.json`)).model.builtin, 'nanodet-g-int8', 'onnxruntime runs the stored int8 variant');
+  const mixed = readRun(path.join(dir, '.jetbench', 'runs', `${result.sensitive.run}.json`));
+  assert.deepEqual([mixed.model.builtin, mixed.spec.precision], ['nanodet-g-int8-mixed', 'int8']);
   // What a person reads: the table's rows, the energy note, the verdict.
   assert.match(r.stdout, /^Policy +Low +Switches +ms\/frame +mJ\/frame +AP50 +F1 +Latency saved$/m);
-  for (const row of [/^static high +0% /m, /^static low +100% /m, /^oracle /m, /^random \(\d+% low, mean of 20 seeds\)/m, /^\* threshold /m]) assert.match(r.stdout, row);
+  for (const row of [/^static high +0% /m, /^static low +100% /m, /^static low, sensitive layers high +100% /m, /^oracle /m, /^random \(\d+% low, mean of 20 seeds\)/m, /^\* threshold /m]) assert.match(r.stdout, row);
   assert.match(r.stdout, /Energy: not measured on this device/);
+  assert.doesNotMatch(r.stdout, /Not evaluated: static low with sensitive layers/);
   assert.match(r.stdout, /^Verdict: the policy (earns its place|does not earn its place: .+)\.$/m);
   assert.equal(/earns its place \(/.test(r.stdout), c.verdict.earnsItsPlace);
   assert.match(r.stdout, /Bound on the saving: /);

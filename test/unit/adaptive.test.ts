@@ -87,3 +87,32 @@ test('compareAdaptive says why a policy does not earn its place: a low precision
   assert.equal(c.verdict.earnsItsPlace, false);
   assert.ok(c.verdict.reasons.some((r) => /the low precision is not cheaper here/.test(r)), c.verdict.reasons.join('; '));
 });
+
+test('static low with its sensitive layers kept high: a row of its own, and a policy must beat it when it stays within the AP50 goal', () => {
+  const pattern = [...Array(10).fill(2), ...Array(10).fill(10), ...Array(10).fill(3), ...Array(10).fill(9)];
+  // A faithful mixed variant (exact on every frame) that costs 8 ms: the policy (mean 8.75 ms here)
+  // is not cheaper, so it does not earn its place, and the report says why.
+  const faithful = frames(pattern).map((f) => ({ ...f, sensitive: { ms: 8, boxes: f.high.boxes } }));
+  const c = compareAdaptive(faithful, null);
+  assert.ok(c.staticSensitive, 'the sensitive variant has its row');
+  assert.equal(c.staticSensitive.name, 'static low, sensitive layers high');
+  assert.equal(c.staticSensitive.lowShare, 1);
+  assert.equal(c.staticSensitive.meanMs, 8);
+  assert.equal(c.staticSensitive.fidelity.ap50, 1);
+  assert.equal(c.verdict.beatsSensitive, false);
+  assert.equal(c.verdict.earnsItsPlace, false);
+  assert.ok(c.verdict.reasons.some((r) => /static low with its sensitive layers kept high stays within the AP50 goal \(0\.0 points\) at no more latency \(8\.00 vs 8\.75 per frame\)/.test(r)), c.verdict.reasons.join('; '));
+  // A cheaper-looking mixed variant that loses objects on crowds (as static low does) misses the
+  // AP50 goal: the policy beats it and earns its place.
+  const lossy = frames(pattern).map((f) => ({ ...f, sensitive: { ms: 6, boxes: f.low.boxes } }));
+  const d = compareAdaptive(lossy, null);
+  assert.equal(d.verdict.beatsSensitive, true);
+  assert.equal(d.verdict.earnsItsPlace, true, d.verdict.reasons.join('; '));
+  // Its energy comes from its own energy per inference.
+  const e = compareAdaptive(lossy, { highMj: 100, lowMj: 50, sensitiveMj: 70 });
+  assert.equal(e.staticSensitive!.energyMj, 70);
+  // Without the variant: no row, no judgement.
+  const none = compareAdaptive(frames(pattern), null);
+  assert.equal(none.staticSensitive, null);
+  assert.equal(none.verdict.beatsSensitive, null);
+});

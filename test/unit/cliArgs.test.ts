@@ -90,6 +90,24 @@ test('jetbench adaptive: the base model for both precisions (the agent picks the
   assert.throws(() => parseAdaptiveArgs(['--frames', '0']), /--frames must be a whole number from 1 to 10000 \(got 0\)/);
 });
 
+test('jetbench adaptive: static low with sensitive layers high is the built variant where the backend runs stored models, and says why where it cannot run', () => {
+  const d = parseAdaptiveArgs([]);
+  assert.ok(d !== 'help');
+  assert.deepEqual([d.sensitive?.model, d.sensitive?.precision, d.sensitive?.backend, d.sensitive?.label], ['nanodet-g-int8-mixed', 'int8', 'onnxruntime', 'adaptive int8 (sensitive layers high)']);
+  assert.equal(d.sensitiveMissing, null);
+  const t = parseAdaptiveArgs(['--backend', 'pytorch', '--low', 'fp16']);
+  assert.ok(t !== 'help');
+  assert.equal(t.sensitive, null);
+  assert.match(t.sensitiveMissing!, /no variant of nanodet-g in fp16 with its sensitive layers kept high is built \(nanodet-g-int8-mixed is, for int8\)/);
+  const p = parseAdaptiveArgs(['--backend', 'pytorch', '--low', 'int8']);
+  assert.ok(p !== 'help');
+  assert.match(p.sensitiveMissing!, /pytorch converts the fp32 model to int8 itself, so a stored mixed-precision variant \(nanodet-g-int8-mixed\) cannot run there/);
+  const n = parseAdaptiveArgs(['--sensitive', 'none']);
+  assert.ok(n !== 'help');
+  assert.deepEqual([n.sensitive, n.sensitiveMissing], [null, 'left out (--sensitive none)']);
+  assert.throws(() => parseAdaptiveArgs(['--backend', 'tvm', '--sensitive', 'nanodet-g-int8-mixed']), /--sensitive nanodet-g-int8-mixed: tvm converts the fp32 model/);
+});
+
 test('jetbench adaptive: per-trial energies that overlap are called noise', () => {
   const noisy = energySpreadLines([840, 966, 943], [1198, 896, 1099], { highMj: 916, lowMj: 1065 }, 'fp32', 'fp16');
   assert.equal(noisy[0], 'Energy per inference, per trial: fp32 840, 966, 943 mJ; fp16 1198, 896, 1099 mJ (joined runs: 916 vs 1065)');

@@ -8,7 +8,8 @@ import type { ModelInfo } from '../../contract/protocol';
 import { detectorFor } from '../../models/src/detector';
 import { letterboxGeometry, resizeNormalised, syntheticScene, type Frame } from '../../models/src/frames';
 import { ELEM_TYPE } from '../../models/src/graph';
-import { quantizeQdq } from '../../models/src/quantize';
+import { quantizeQdq, sensitiveConvs } from '../../models/src/quantize';
+import { fp32ModelFor, impliedPrecision, isBuiltinModel, sensitiveVariantFor, variantFor } from '../../contract/modelNames';
 
 const tensor = (name: string, shape: Array<number | string>) => ({ name, dtype: 'float32', shape });
 const nanodetShapes: Pick<ModelInfo, 'inputs' | 'outputs'> = {
@@ -118,4 +119,37 @@ test('calibration: max-abs takes the largest |x|, a percentile clips the outlier
   const kept = await quantizeQdq(oneConv(), { ...base, method: 'max', keepFloat: ['conv0'] });
   assert.deepEqual(kept.graph!.node!.map((n) => n.opType), ['Conv'], 'no Q/DQ around a Conv kept in float');
   await assert.rejects(quantizeQdq(oneConv(), { ...base, method: 'max', keepFloat: ['conv9'] }), /keepFloat names no Conv of this model: conv9/);
+});
+
+test('sensitive layers found from the graph: the Convs next to the input and next to the outputs, through any non-Conv nodes, none in the middle', () => {
+  // input -> Mul -> stem -> mid1 -> mid2 -> (headA -> Sigmoid -> outA) and (headB -> Reshape -> outB)
+  const conv = (name: string, input: string, output: string) => ({ name, opType: 'Conv', input: [input, 'w'], output: [output] });
+  const model = onnx.ModelProto.create({
+    graph: {
+      node: [
+        { name: 'norm', opType: 'Mul', input: ['input', 'k'], output: ['x0'] },
+        conv('stem', 'x0', 'x1'),
+        conv('mid1', 'x1', 'x2'),
+        conv('mid2', 'x2', 'x3'),
+        conv('headA', 'x3', 'a'),
+        { name: 'sig', opType: 'Sigmoid', input: ['a'], output: ['outA'] },
+        conv('headB', 'x3', 'b'),
+        { name: 'reshape', opType: 'Reshape', input: ['b', 'shape'], output: ['outB'] },
+      ],
+      input: [{ name: 'input' }],
+      output: [{ name: 'outA' }, { name: 'outB' }],
+    },
+  });
+  assert.deepEqual(sensitiveConvs(model), ['stem', 'headA', 'headB']);
+});
+
+test('model names: nanodet-g-int8-mixed is int8 made from nanodet-g, and the sensitive variant of nanodet-g in int8 (none in fp16, none for YOLOv5)', () => {
+  assert.ok(isBuiltinModel('nanodet-g-int8-mixed'));
+  assert.equal(impliedPrecision('nanodet-g-int8-mixed'), 'int8');
+  assert.equal(fp32ModelFor('nanodet-g-int8-mixed'), 'nanodet-g');
+  assert.equal(variantFor('nanodet-g-int8-mixed', 'int8'), 'nanodet-g-int8-mixed');
+  assert.equal(sensitiveVariantFor('nanodet-g', 'int8'), 'nanodet-g-int8-mixed');
+  assert.equal(sensitiveVariantFor('nanodet-g-int8', 'int8'), 'nanodet-g-int8-mixed');
+  assert.equal(sensitiveVariantFor('nanodet-g', 'fp16'), null);
+  assert.equal(sensitiveVariantFor('yolov5s', 'int8'), null);
 });

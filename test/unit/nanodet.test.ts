@@ -8,32 +8,24 @@ import path from 'node:path';
 import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
-import { PNG } from 'pngjs';
 import { fidelity } from '../../contract/fidelity';
 import { decodeNanodet } from '../../contract/nanodetDecode';
 import { float16ToNumber, toFloat16Bits } from '../../models/src/float16';
 import { resolveModel } from '../../models/src/index';
 import { NANODET_MEAN_BGR, NANODET_STD_BGR } from '../../models/src/nanodet';
+import { resizeNormalised } from '../../models/src/frames';
+import { decodeImage } from '../../device-agent/src/pipelineFrames';
 import { convertTfjsGraph, TfjsConvertError, type TfjsGraphModel } from '../../models/src/tfjs';
 import { scratchDir, TEST_CACHE_DIR } from '../helpers/cli';
 
 const FRAMES = path.join(__dirname, '..', 'fixtures', 'frames');
 
-/** A photo resized to 416 x 416 (nearest), BGR, normalised as NanoDet was trained. */
+/** A photo as nanodet-g's input, by the detector's own preprocess (models/src/detector.ts: stretched
+ * to 416 x 416 bilinear, BGR, NanoDet's mean and std). */
 function input(file: string): { tensor: ort.Tensor; width: number; height: number } {
-  const png = PNG.sync.read(readFileSync(file));
-  const S = 416;
-  const x = new Float32Array(3 * S * S);
-  for (let y = 0; y < S; y++) {
-    for (let c = 0; c < S; c++) {
-      const sx = Math.min(png.width - 1, Math.floor(((c + 0.5) * png.width) / S));
-      const sy = Math.min(png.height - 1, Math.floor(((y + 0.5) * png.height) / S));
-      const i = (sy * png.width + sx) * 4;
-      const bgr = [png.data[i + 2]!, png.data[i + 1]!, png.data[i]!];
-      for (let ch = 0; ch < 3; ch++) x[ch * S * S + y * S + c] = (bgr[ch]! - NANODET_MEAN_BGR[ch]!) / NANODET_STD_BGR[ch]!;
-    }
-  }
-  return { tensor: new ort.Tensor('float32', x, [1, 3, S, S]), width: png.width, height: png.height };
+  const frame = decodeImage(readFileSync(file), path.basename(file));
+  const x = resizeNormalised(frame, 416, NANODET_MEAN_BGR, NANODET_STD_BGR);
+  return { tensor: new ort.Tensor('float32', x, [1, 3, 416, 416]), width: frame.width, height: frame.height };
 }
 
 test('nanodet-g: fetched, checked and converted once (with progress), a static opset-13 ONNX of standard ops that finds the cup and the astronaut', async () => {

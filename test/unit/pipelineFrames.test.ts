@@ -71,6 +71,42 @@ test('a video file: its first N frames decoded by the device\'s ffmpeg, byte for
   await assert.rejects(loadFrames(notes, 3, 0), /is a file but neither a video \(\.avi, \.mp4, \.mkv, \.mov, \.\.\.\) nor an image/);
 });
 
+test('a video as a stream: frames come one at a time from one ffmpeg that reads ahead only a pipe\'s worth, stopping early stops ffmpeg, and the frames are the video\'s', async () => {
+  const { execFileSync, spawnSync } = await import('node:child_process');
+  const { mkdtempSync } = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const { syntheticScene } = await import('../../models/src/frames');
+  const { openFrames } = await import('../../device-agent/src/pipelineFrames');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'jetbench-video-'));
+  // 300 frames of 320 x 240 (230 kB each, 69 MB decoded): more than a pipe holds.
+  const scenes = Array.from({ length: 300 }, (_, i) => syntheticScene(320, 240, (i % 7) + 1, 3));
+  const video = path.join(dir, 'long.avi');
+  execFileSync('ffmpeg', ['-v', 'error', '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-s', '320x240', '-r', '25', '-i', '-', '-c:v', 'rawvideo', '-pix_fmt', 'bgr24', video], {
+    input: Buffer.concat(scenes.map((s) => Buffer.from(s.data))),
+  });
+  const ffmpegs = () => spawnSync('pgrep', ['-f', `ffmpeg .*${path.basename(dir)}`], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean).length;
+  const stream = await openFrames(video, 300, 0);
+  let taken = 0;
+  for await (const frame of stream.frames) {
+    assert.ok(Buffer.from(frame.data).equals(Buffer.from(scenes[taken]!.data)), `frame ${taken} differs`);
+    taken++;
+    if (taken === 1) {
+      // ffmpeg is still running: blocked on the pipe, not done with 69 MB of output.
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(ffmpegs(), 1, 'one ffmpeg, waiting for the frames to be taken');
+    }
+    if (taken === 3) break;
+  }
+  assert.equal(taken, 3);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(ffmpegs(), 0, 'stopping early stopped ffmpeg');
+  assert.equal(stream.describe(taken), `3 frame(s) of the video ${video} (ffmpeg)`);
+  let all = 0;
+  for await (const frame of (await openFrames(video, 1000, 0)).frames) all += frame.width === 320 ? 1 : 0;
+  assert.equal(all, 300, 'the whole video when it has fewer frames than asked');
+});
+
 test('the frame set vtest: a cached copy is used as it is; without the package lists the message says apt-get update; a path passes through', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'jb-frames-'));
   const say: string[] = [];
