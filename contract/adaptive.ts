@@ -50,24 +50,41 @@ export function signalOf(signal: AdaptiveSignal, boxes: readonly DetBox[], diff:
   }
 }
 
-/** Per frame, true = the low precision ran. The first frame runs high (nothing seen yet). */
-export function thresholdChoices(frames: readonly AdaptiveFrame[], p: ThresholdPolicy): boolean[] {
-  const choices: boolean[] = [];
-  let low = false;
-  let dwell = 0;
-  for (let i = 0; i < frames.length; i++) {
-    if (i > 0 && dwell >= p.minDwell) {
-      const prev = frames[i - 1]!;
-      const seen = choices[i - 1] ? prev.low.boxes : prev.high.boxes;
-      const s = signalOf(p.signal, seen, frames[i]!.diff);
-      const next: boolean = low ? s < p.enter : s <= p.leave;
-      if (next !== low) {
-        low = next;
-        dwell = 0;
+/** A threshold policy run frame by frame: before each frame, `choose` takes what the previous
+ * frame's chosen precision detected and this frame's difference, and says whether this frame runs
+ * low. The first frame runs high (nothing seen yet). The agent runs it live (jetbench/detectFrames
+ * with `switching`); thresholdChoices replays it over recorded frames. */
+export class ThresholdStepper {
+  private low = false;
+  private dwell = 0;
+  private seen = 0;
+  constructor(readonly policy: ThresholdPolicy) {}
+
+  choose(previousBoxes: readonly DetBox[], diff: number): boolean {
+    const p = this.policy;
+    if (this.seen > 0 && this.dwell >= p.minDwell) {
+      const s = signalOf(p.signal, previousBoxes, diff);
+      const next: boolean = this.low ? s < p.enter : s <= p.leave;
+      if (next !== this.low) {
+        this.low = next;
+        this.dwell = 0;
       }
     }
-    choices.push(low);
-    dwell++;
+    this.seen++;
+    this.dwell++;
+    return this.low;
+  }
+}
+
+/** Per frame, true = the low precision ran (ThresholdStepper over the recorded frames: a frame's
+ * signal comes from the boxes of the precision the previous frame ran). */
+export function thresholdChoices(frames: readonly AdaptiveFrame[], p: ThresholdPolicy): boolean[] {
+  const stepper = new ThresholdStepper(p);
+  const choices: boolean[] = [];
+  for (let i = 0; i < frames.length; i++) {
+    const prev = frames[i - 1];
+    const seen = !prev ? [] : choices[i - 1] ? prev.low.boxes : prev.high.boxes;
+    choices.push(stepper.choose(seen, frames[i]!.diff));
   }
   return choices;
 }

@@ -7,6 +7,7 @@
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import type { Validity } from './validity';
 import type { DetBox, FidelityResult } from './fidelity';
+import type { ThresholdPolicy } from './adaptive';
 
 export {
   PROTOCOL_VERSION,
@@ -663,6 +664,10 @@ export const BuildRequest = new RequestType<BuildParams, BuildResult, void>('jet
 export interface DetectFramesParams {
   spec: RunSpec;
   frames: FidelityOptions;
+  /** A live adaptive run: `spec` (the high precision) and `low` both loaded, and per frame the
+   * policy (contract/adaptive.ts ThresholdStepper) picks which one runs, from the detections of the
+   * previous frame's choice. Absent: every frame runs `spec`. */
+  switching?: { low: RunSpec; policy: ThresholdPolicy };
   workDoneToken?: string | number;
 }
 
@@ -679,6 +684,8 @@ export interface DetectFramesResult {
     boxes: DetBox[];
     /** Mean absolute grey difference from the previous frame (0..1); 0 for the first. */
     diff: number;
+    /** With `switching`: true where the low precision ran this frame. */
+    low?: boolean;
   }>;
 }
 

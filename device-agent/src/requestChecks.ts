@@ -7,6 +7,7 @@ import { fidelityProblems, specProblems, type DeviceFacts } from '../../contract
 import { BadInputError } from './errors';
 import type { AttachRunParams, BuildParams, DetectFramesParams, RunIdParams, RunParams, RunSpec, TelemetryNowParams } from '../../contract/protocol';
 import { isSafeRunId } from '../../contract/runId';
+import { ADAPTIVE_SIGNALS } from '../../contract/adaptive';
 
 /** The facts a spec's bounds depend on (threads per core, input size against memory). */
 export function deviceFacts(): DeviceFacts {
@@ -56,11 +57,24 @@ export function checkRunParams(params: unknown): RunParams {
 export function checkDetectFramesParams(params: unknown): DetectFramesParams {
   const what = 'jetbench/detectFrames';
   const p = object(params, what);
-  unknownKeys(p, ['spec', 'frames', 'workDoneToken'], what);
+  unknownKeys(p, ['spec', 'frames', 'switching', 'workDoneToken'], what);
   checkToken(p.workDoneToken, what);
   checkSpec(p.spec);
   const problems = fidelityProblems(p.frames, {});
   if (problems.length > 0) throw new BadInputError(`${what}: ${problems.map((x) => `${x.field.replace(/^fidelity/, 'frames')} ${x.message}`).join('; ')}`);
+  if (p.switching !== undefined) {
+    const s = object(p.switching, `${what} "switching"`);
+    unknownKeys(s, ['low', 'policy'], `${what} "switching"`);
+    checkSpec(s.low);
+    const policy = object(s.policy, `${what} "switching.policy"`);
+    unknownKeys(policy, ['signal', 'enter', 'leave', 'minDwell'], `${what} "switching.policy"`);
+    const bad: string[] = [];
+    if (!(ADAPTIVE_SIGNALS as readonly unknown[]).includes(policy.signal)) bad.push(`"signal" must be one of ${ADAPTIVE_SIGNALS.join(', ')}`);
+    for (const k of ['enter', 'leave'] as const) if (typeof policy[k] !== 'number' || !Number.isFinite(policy[k])) bad.push(`"${k}" must be a finite number`);
+    if (typeof policy.enter === 'number' && typeof policy.leave === 'number' && !(policy.leave < policy.enter)) bad.push('"leave" must be below "enter" (hysteresis)');
+    if (!Number.isInteger(policy.minDwell) || (policy.minDwell as number) < 1 || (policy.minDwell as number) > 100_000) bad.push('"minDwell" must be a whole number from 1 to 100000');
+    if (bad.length > 0) throw new BadInputError(`${what}: switching.policy ${bad.join('; ')}`);
+  }
   return p as unknown as DetectFramesParams;
 }
 

@@ -8,7 +8,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc';
 import { WorkDoneProgress } from 'vscode-languageserver-protocol';
-import { compareAdaptive, policyName, type AdaptiveComparison, type AdaptiveFrame, type EnergyPerInference, type PolicyOutcome } from '../../contract/adaptive';
+import { compareAdaptive, policyName, thresholdChoices, type AdaptiveComparison, type AdaptiveFrame, type EnergyPerInference, type PolicyOutcome, type ThresholdPolicy } from '../../contract/adaptive';
+import { fidelity, type FidelityStats } from '../../contract/fidelity';
 import { fp32ModelFor, sensitiveVariantFor } from '../../contract/modelNames';
 import { AgentErrorCode, DetectFramesRequest, type DetectFramesResult, type RunFile, type RunSpec } from '../../contract/protocol';
 import { FIDELITY_DEFAULTS } from '../../contract/runSpec';
@@ -182,6 +183,75 @@ export function energySpreadLines(high: ReadonlyArray<number | null>, low: Reado
   return lines;
 }
 
+interface PairedFrames {
+  ref: DetectFramesResult;
+  high: DetectFramesResult;
+  low: DetectFramesResult;
+  sensitive: DetectFramesResult | null;
+  frames: AdaptiveFrame[];
+}
+
+/** The configurations' per-frame data side by side (they saw the same frames in the same order). */
+function pairFrames(detected: ReadonlyMap<string, DetectFramesResult>): PairedFrames {
+  const ref = detected.get('reference')!;
+  const high = detected.get('high')!;
+  const low = detected.get('low')!;
+  const sensitive = detected.get('sensitive') ?? null;
+  if ([high, low, ...(sensitive ? [sensitive] : [])].some((d) => d.frames.length !== ref.frames.length)) throw new Error('the configurations saw different numbers of frames');
+  const frames: AdaptiveFrame[] = ref.frames.map((f, i) => ({
+    reference: f.boxes,
+    high: { ms: high.frames[i]!.ms, boxes: high.frames[i]!.boxes },
+    low: { ms: low.frames[i]!.ms, boxes: low.frames[i]!.boxes },
+    ...(sensitive ? { sensitive: { ms: sensitive.frames[i]!.ms, boxes: sensitive.frames[i]!.boxes } } : {}),
+    diff: f.diff,
+  }));
+  return { ref, high, low, sensitive, frames };
+}
+
+/** The best policy run live against its replay over the recorded frames. */
+export interface LiveOutcome {
+  policy: string;
+  frames: number;
+  lowShare: number;
+  switches: number;
+  meanMs: number;
+  fidelity: FidelityStats;
+  /** Frames where the live run chose as the replay did (the same detections give the same signals). */
+  sameChoices: number;
+  replayed: { lowShare: number; meanMs: number; ap50: number | null };
+  spans: string;
+  /** Per frame: the choice and the time of the live run. */
+  perFrame: Array<{ low: boolean; ms: number }>;
+}
+
+export function liveOutcome(frames: readonly AdaptiveFrame[], run: DetectFramesResult, policy: ThresholdPolicy, replayed: PolicyOutcome): LiveOutcome {
+  if (run.frames.length !== frames.length) throw new Error(`the live run saw ${run.frames.length} frame(s), the comparison ${frames.length}`);
+  const choices = run.frames.map((f) => f.low === true);
+  const replay = thresholdChoices(frames, policy);
+  let switches = 0;
+  for (let i = 1; i < choices.length; i++) if (choices[i] !== choices[i - 1]) switches++;
+  const n = frames.length;
+  return {
+    policy: policyName(policy),
+    frames: n,
+    lowShare: n ? choices.filter(Boolean).length / n : 0,
+    switches,
+    meanMs: n ? run.frames.reduce((a, f) => a + f.ms, 0) / n : 0,
+    fidelity: fidelity(frames.map((f, i) => ({ reference: f.reference, test: run.frames[i]!.boxes }))).overall,
+    sameChoices: choices.filter((c, i) => c === replay[i]).length,
+    replayed: { lowShare: replayed.lowShare, meanMs: replayed.meanMs, ap50: replayed.fidelity.ap50 },
+    spans: run.spans,
+    perFrame: run.frames.map((f) => ({ low: f.low === true, ms: f.ms })),
+  };
+}
+
+export function formatLive(l: LiveOutcome, low: string): string {
+  return [
+    `Live (both precisions loaded, the policy switching per frame on what its choice saw): ${l.meanMs.toFixed(2)} ms/frame, AP50 ${formatShare(l.fidelity.ap50)}, ${(100 * l.lowShare).toFixed(0)}% ${low}, ${l.switches} switch(es);`,
+    `  replayed from each precision's own frames: ${l.replayed.meanMs.toFixed(2)} ms/frame, AP50 ${formatShare(l.replayed.ap50)}, ${(100 * l.replayed.lowShare).toFixed(0)}% ${low}; the same choice on ${l.sameChoices} of ${l.frames} frame(s)`,
+  ].join('\n');
+}
+
 export async function adaptive(args: string[], io: CliIo): Promise<number> {
   const parsed = parseAdaptiveArgs(args);
   if (parsed === 'help') {
@@ -226,6 +296,9 @@ export async function adaptive(args: string[], io: CliIo): Promise<number> {
   const onSigint = () => cancel.cancel();
   process.on('SIGINT', onSigint);
   const detected = new Map<string, DetectFramesResult>();
+  let paired: PairedFrames | undefined;
+  let comparison: AdaptiveComparison | null = null;
+  let live: LiveOutcome | null = null;
   try {
     const configs: Array<readonly ['reference' | 'high' | 'low' | 'sensitive', RunSpec]> = [
       ['reference', parsed.reference],
@@ -252,25 +325,36 @@ export async function adaptive(args: string[], io: CliIo): Promise<number> {
         sub.dispose();
       }
     }
+    paired = pairFrames(detected);
+    // 3. Every policy on those frames.
+    comparison = compareAdaptive(paired.frames, energy);
+    // 4. The best policy live: both precisions loaded, switching frame by frame on what the chosen
+    //    one saw; its choices, latency and accuracy next to the replayed ones.
+    if (comparison.best) {
+      const token = `adaptive-live-${process.pid}`;
+      const sub = agent.connection.onProgress(WorkDoneProgress.type, token, (p) => {
+        if (p.kind !== 'end' && p.message) say(`adaptive: live ${policyName(comparison!.best!.policy)}: ${p.message}`);
+      });
+      try {
+        const run = await agent.connection.sendRequest(
+          DetectFramesRequest,
+          { spec: withDeviceDefaults(parsed.high, agent.device), frames: parsed.frames, switching: { low: withDeviceDefaults(parsed.low, agent.device), policy: comparison.best.policy }, workDoneToken: token },
+          cancel.token,
+        );
+        live = liveOutcome(paired.frames, run, comparison.best.policy, comparison.best.outcome);
+      } catch (e) {
+        if (e instanceof ResponseError && e.code === AgentErrorCode.Cancelled) return EXIT_INTERRUPTED;
+        throw e;
+      } finally {
+        sub.dispose();
+      }
+    }
   } finally {
     process.off('SIGINT', onSigint);
     await agent.dispose();
   }
-  const ref = detected.get('reference')!;
-  const high = detected.get('high')!;
-  const low = detected.get('low')!;
-  const sensitive = detected.get('sensitive') ?? null;
-  if ([high, low, ...(sensitive ? [sensitive] : [])].some((d) => d.frames.length !== ref.frames.length)) throw new Error('the configurations saw different numbers of frames');
-  const frames: AdaptiveFrame[] = ref.frames.map((f, i) => ({
-    reference: f.boxes,
-    high: { ms: high.frames[i]!.ms, boxes: high.frames[i]!.boxes },
-    low: { ms: low.frames[i]!.ms, boxes: low.frames[i]!.boxes },
-    ...(sensitive ? { sensitive: { ms: sensitive.frames[i]!.ms, boxes: sensitive.frames[i]!.boxes } } : {}),
-    diff: f.diff,
-  }));
-
-  // 3. Every policy on those frames.
-  const comparison = compareAdaptive(frames, energy);
+  if (!paired || !comparison) throw new Error('internal: the frames were not compared');
+  const { ref, high, low, sensitive, frames } = paired;
   const result = {
     kind: 'jetbench-adaptive',
     createdAt: new Date().toISOString(),
@@ -285,6 +369,7 @@ export async function adaptive(args: string[], io: CliIo): Promise<number> {
     source: ref.source,
     decoder: ref.decoder,
     comparison: { ...comparison, thresholds: comparison.thresholds.map((t) => ({ ...t, name: policyName(t.policy) })) },
+    live,
     frames,
   };
   const out = parsed.out ?? path.join(io.cwd, '.jetbench', 'adaptive', `${result.createdAt.replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}-${parsed.reference.model}-${parsed.high.precision}-${parsed.low.precision}.json`);
@@ -295,7 +380,8 @@ export async function adaptive(args: string[], io: CliIo): Promise<number> {
   } else {
     io.out(`Adaptive precision: ${parsed.reference.model}, ${parsed.high.precision} <-> ${parsed.low.precision} on ${parsed.high.backend}, ${frames.length} frame(s) (${ref.source}); accuracy against ${parsed.reference.model} fp32 (onnxruntime)\n\n`);
     const spread = energy ? `${energySpreadLines(trialEnergy[0]!, trialEnergy[1]!, energy, parsed.high.precision, parsed.low.precision).join('\n')}\n` : '';
-    io.out(`${formatAdaptiveTable(comparison)}\n\n${spread}${formatAdaptiveVerdict(comparison, parsed.low.precision, parsed.high.precision, parsed.sensitiveMissing).join('\n')}\nresult: ${path.relative(io.cwd, path.resolve(io.cwd, out)) || out}\n`);
+    const liveLines = live ? `${formatLive(live, parsed.low.precision)}\n` : '';
+    io.out(`${formatAdaptiveTable(comparison)}\n\n${spread}${formatAdaptiveVerdict(comparison, parsed.low.precision, parsed.high.precision, parsed.sensitiveMissing).join('\n')}\n${liveLines}result: ${path.relative(io.cwd, path.resolve(io.cwd, out)) || out}\n`);
   }
   return 0;
 }

@@ -233,7 +233,9 @@ Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is sav
   sweep (each signal's 25th/50th/75th percentile, leave at 80%, dwell 1 or 5). The best policy is the
   cheapest within 1 AP50 point of static high; it earns its place with >= 10% less energy (latency
   where no energy was measured), more AP50 than random, and less cost than static low with
-  sensitive layers high where that stays within the AP50 point. Writes the whole result, per-frame data
+  sensitive layers high where that stays within the AP50 point. Then the best policy runs live: both
+  precisions loaded on the device, the policy choosing per frame from what its choice detected; its
+  latency, accuracy and choices are printed beside the replay's. Writes the whole result, per-frame data
   included, to .jetbench/adaptive/<time>-<model>-<high>-<low>.json (or --out FILE).
   --sensitive MODEL|none   the sensitive-layers variant (default: the built one for --low, if any;
                            not with pytorch or tvm, which convert the fp32 model themselves)

@@ -204,6 +204,7 @@ test('jetbench adaptive: fp32 <-> int8 nanodet-g on vtest, static int8 with its 
     high: { run: string };
     low: { run: string };
     sensitive: { run: string };
+    live: { policy: string; frames: number; sameChoices: number; meanMs: number; lowShare: number; perFrame: Array<{ low: boolean; ms: number }> } | null;
   };
   assert.equal(result.frames.length, 12);
   assert.ok(result.frames.every((f) => f.high.ms > 0 && f.low.ms > 0 && f.sensitive!.ms > 0), 'every frame timed in the three configurations');
@@ -220,6 +221,16 @@ test('jetbench adaptive: fp32 <-> int8 nanodet-g on vtest, static int8 with its 
   const meanSensitive = result.frames.reduce((a, f) => a + f.sensitive!.ms, 0) / result.frames.length;
   assert.ok(Math.abs(c.staticSensitive.meanMs - meanSensitive) < 1e-9);
   assert.equal(typeof c.verdict.beatsSensitive, 'boolean');
+  // The best policy live, both precisions loaded: the same detections give the same choices as the
+  // replay (ONNX Runtime on the CPU is deterministic), each frame timed.
+  assert.ok(result.live, 'the best policy ran live');
+  assert.equal(result.live.policy, c.best.outcome.name.replace(/^\* /, ''));
+  assert.equal(result.live.frames, 12);
+  assert.equal(result.live.sameChoices, 12);
+  assert.equal(result.live.lowShare, c.best.outcome.lowShare);
+  assert.ok(result.live.perFrame.every((f) => f.ms > 0));
+  assert.match(r.stdout, /^Live \(both precisions loaded, the policy switching per frame on what its choice saw\): [\d.]+ ms\/frame, AP50 [\d.]+%, \d+% int8, \d+ switch\(es\);$/m);
+  assert.match(r.stdout, /the same choice on 12 of 12 frame\(s\)$/m);
   // The three configurations were measured as ordinary runs, interleaved in 2 rounds, joined and stored.
   for (const id of [result.high.run, result.low.run, result.sensitive.run]) {
     const run = readRun(path.join(dir, '.jetbench', 'runs', `${id}.json`));

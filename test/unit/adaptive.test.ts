@@ -116,3 +116,23 @@ test('static low with its sensitive layers kept high: a row of its own, and a po
   assert.equal(none.staticSensitive, null);
   assert.equal(none.verdict.beatsSensitive, null);
 });
+
+test('the live run against its replay: the same choices where the detections agree, its own latency and accuracy', async () => {
+  const { liveOutcome, formatLive } = await import('../../src/cli/adaptive');
+  const pattern = [...Array(10).fill(2), ...Array(10).fill(10), ...Array(10).fill(3), ...Array(10).fill(9)];
+  const f = frames(pattern);
+  const c = compareAdaptive(f, null);
+  const policy = c.best!.policy;
+  const replay = thresholdChoices(f, policy);
+  // A live run that chose as the replay did, each frame 1 ms slower (the other session's cache).
+  const run = { model: {} as never, source: 'test', decoder: { family: 'nanodet' as const, scoreThreshold: 0.35, iouThreshold: 0.5 }, spans: 'live', frames: f.map((x, i) => ({ ms: (replay[i] ? x.low.ms : x.high.ms) + 1, boxes: [...(replay[i] ? x.low.boxes : x.high.boxes)], diff: 0, low: replay[i]! })) };
+  const l = liveOutcome(f, run, policy, c.best!.outcome);
+  assert.equal(l.sameChoices, 40);
+  assert.equal(l.lowShare, c.best!.outcome.lowShare);
+  assert.ok(Math.abs(l.meanMs - (c.best!.outcome.meanMs + 1)) < 1e-9);
+  assert.equal(l.fidelity.ap50, c.best!.outcome.fidelity.ap50);
+  assert.match(formatLive(l, 'int8'), /the same choice on 40 of 40 frame\(s\)/);
+  // A live run that went another way on two frames says so.
+  const other = { ...run, frames: run.frames.map((x, i) => (i === 5 || i === 6 ? { ...x, low: !x.low } : x)) };
+  assert.equal(liveOutcome(f, other, policy, c.best!.outcome).sameChoices, 38);
+});

@@ -134,3 +134,16 @@ test("TVM's version: a pip install's without importing TVM, a source tree's by a
   }
   assert.equal(await tvmVersion(path.join(tree, 'no-such-python')), null);
 });
+
+test('jetbench/detectFrames params: a live switching run needs a low spec and a sound policy; each problem is named', async () => {
+  const { checkDetectFramesParams } = await import('../../device-agent/src/requestChecks');
+  const base = { spec: checkSpec({ ...spec, model: 'nanodet-g' }), frames: { frames: 5, source: 'vtest' } };
+  const policy = { signal: 'detections', enter: 9, leave: 7, minDwell: 1 };
+  const low = { ...base.spec, precision: 'int8' };
+  assert.doesNotThrow(() => checkDetectFramesParams({ ...base, switching: { low, policy } }));
+  assert.throws(() => checkDetectFramesParams({ ...base, switching: { low, policy: { ...policy, signal: 'colour' } } }), /switching\.policy "signal" must be one of detections, small-boxes, uncertain-share, frame-diff/);
+  assert.throws(() => checkDetectFramesParams({ ...base, switching: { low, policy: { ...policy, leave: 9 } } }), /"leave" must be below "enter" \(hysteresis\)/);
+  assert.throws(() => checkDetectFramesParams({ ...base, switching: { low, policy: { ...policy, minDwell: 0 } } }), /"minDwell" must be a whole number from 1 to 100000/);
+  assert.throws(() => checkDetectFramesParams({ ...base, switching: { low: { ...low, precision: 'int4' }, policy } }), /spec\.precision/);
+  assert.throws(() => checkDetectFramesParams({ ...base, switching: { low, policy, extra: 1 } }), /unknown param "extra"/);
+});
