@@ -465,7 +465,8 @@ export interface Interleaving {
 export interface Telemetry {
   /** Sources read: `ina3221-hwmon` (JetPack 5+ power rails), `ina3221-iio` (JetPack 4), `cpufreq`,
    * `thermal`, `gpu-devfreq` (Jetson GPU clock and load), `soctherm-oc` (Orin over-current
-   * counters), `nvml` (a discrete GPU: energy counter, instantaneous power, clocks, reasons). */
+   * counters), `nvml` (a discrete GPU: energy counter, instantaneous power, clocks, reasons), `rapl`
+   * (x86 CPU packages' energy counters, where no power rails or GPU counter measure the run). */
   sources: string[];
   /** Sampling rate asked for and achieved over the run (Hz). */
   requestedHz: number;

@@ -2,7 +2,7 @@
 // tegrastats lines (test/helpers/jetsonTrees.ts cites each), and the summary and findings of
 // contract/telemetry.ts on crafted readings.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { buildTelemetry, telemetryFindings, telemetryLines, telemetryNotChecked, telemetryNowOf, telemetryNowText, type TelemetryReading } from '../../contract/telemetry';
@@ -182,4 +182,67 @@ test('the Devices view line: what can be read, in a fixed order, nothing invente
   assert.equal(telemetryNowText(base), null);
   assert.equal(telemetryNowText({ ...base, totalPowerW: 692.8, gpuMHz: 1470, gpuLoadPercent: 100, hottest: { zone: 'gpu', celsius: 56 } }), '692.8 W · gpu 56 °C · GPU 1470 MHz 100%');
   assert.deepEqual(telemetryNowOf({ tMs: 0, cpuMaxKHz: 2201600 }, ['cpufreq'], null, new Date(0)), { ...base, readAt: new Date(0).toISOString(), sources: ['cpufreq'], cpuMaxMHz: 2201.6 });
+});
+
+/** An x86 machine's powercap tree (paths and units as the kernel's sysfs-class-powercap ABI):
+ * two packages, a core sub-zone inside package 0 (counted in the package, so left out) and a dram
+ * zone (not a package, left out). */
+function writeRaplTree(root: string, uj: [number, number], maxUj = 262_143_328_850): string {
+  const zone = (dir: string, name: string, energy: number) => {
+    mkdirSync(path.join(root, 'sys/class/powercap', dir), { recursive: true });
+    writeFileSync(path.join(root, 'sys/class/powercap', dir, 'name'), `${name}\n`);
+    writeFileSync(path.join(root, 'sys/class/powercap', dir, 'energy_uj'), `${energy}\n`);
+    writeFileSync(path.join(root, 'sys/class/powercap', dir, 'max_energy_range_uj'), `${maxUj}\n`);
+  };
+  zone('intel-rapl:0', 'package-0', uj[0]);
+  zone('intel-rapl:1', 'package-1', uj[1]);
+  zone('intel-rapl:0:0', 'core', 5);
+  zone('intel-rapl:2', 'dram', 7);
+  return root;
+}
+
+test('RAPL on an x86 machine without power rails: the packages\' counters are the run\'s energy, their wrap undone; core and dram zones left out', async () => {
+  const root = writeRaplTree(scratchDir(), [1_000_000, 2_000_000], 10_000_000);
+  const s = await Sensors.find(root);
+  assert.deepEqual(s.sources, ['rapl']);
+  assert.deepEqual(s.rapl.map((z) => z.name), ['package-0', 'package-1']);
+  assert.equal(s.raplUnreadable, null);
+  assert.equal(s.read(0).energyMj, 0, 'counted from the first reading');
+  const write = (zone: string, v: number) => writeFileSync(path.join(root, 'sys/class/powercap', zone, 'energy_uj'), `${v}\n`);
+  write('intel-rapl:0', 4_000_000);
+  write('intel-rapl:1', 2_500_000);
+  assert.equal(s.read(100).energyMj, 3500, '3 J + 0.5 J');
+  // Package 0 wraps at 10 J: 4 J -> 1 J is 7 J more, not 3 J less.
+  write('intel-rapl:0', 1_000_000);
+  assert.equal(s.read(200).energyMj, 10_500);
+  // The watch says where its energy comes from, and the summary uses it as a counter.
+  const watch = (await TelemetryWatch.open(root, 50))!;
+  await watch.start();
+  watch.mark('measure');
+  write('intel-rapl:0', 3_000_000);
+  await new Promise((r) => setTimeout(r, 250));
+  const tel = await watch.finish(10);
+  assert.ok(tel.sources.includes('rapl'));
+  assert.equal(tel.energySource, 'counter');
+  assert.match(tel.totalPowerRule!, /^CPU packages \(RAPL energy counters; DRAM, GPU and the rest of the machine not included\)$/);
+  assert.ok(tel.energyPerInferenceMj !== null && tel.energyPerInferenceMj > 0, String(tel.energyPerInferenceMj));
+  assert.ok(!telemetryNotChecked(tel).some((m) => /power and energy/.test(m)), 'energy was measured');
+});
+
+test('RAPL that cannot be read (root-only since Linux 5.10) is said, with the fix; power rails take precedence over it', async () => {
+  const root = writeRaplTree(scratchDir(), [1, 2]);
+  // A counter that cannot be read: here a directory where the file should be (the suite runs as
+  // root, which reads a 0400 file anyway).
+  const file = path.join(root, 'sys/class/powercap/intel-rapl:1/energy_uj');
+  rmSync(file);
+  mkdirSync(file);
+  const s = await Sensors.find(root);
+  assert.deepEqual(s.rapl, []);
+  assert.match(s.raplUnreadable!, /^CPU package energy \(RAPL: .*intel-rapl:1\/energy_uj cannot be read; root-only since Linux 5\.10: run the agent as root, or make it readable/);
+  const watch = await TelemetryWatch.open(root, 50);
+  assert.equal(watch, null, 'nothing else to read on this tree');
+  const withRails = writeRaplTree(writeJetsonTree(scratchDir(), 'orin-nano-jp6'), [1, 2]);
+  const j = await Sensors.find(withRails);
+  assert.deepEqual(j.rapl, [], 'the module\'s rails measure the run');
+  assert.ok(!j.sources.includes('rapl'));
 });

@@ -1,6 +1,7 @@
 // The device's sensors, found once per run and read many times (issue 14): Jetson INA3221 power
 // rails (JetPack 5+ hwmon in mV/mA, JetPack 4 IIO in mW), thermal zones, cpufreq, the Jetson GPU's
-// devfreq clock and load, Orin's soctherm over-current counters. Paths and units from
+// devfreq clock and load, Orin's soctherm over-current counters, and on x86 the CPU packages'
+// RAPL energy counters (powercap, root-only since Linux 5.10). Paths and units from
 // ../shared/research/telemetry-facts.md §2; everything under the device root (sysfs.ts), so the same
 // code reads a fixture tree in tests. A sensor that cannot be read is left out, never read as 0.
 import path from 'node:path';
@@ -92,6 +93,36 @@ export async function findPowerRails(root: string): Promise<PowerRails | null> {
   return null;
 }
 
+/** A RAPL package zone: its cumulative energy counter (µJ) and where it wraps. */
+export interface RaplZone {
+  name: string;
+  energyFile: string;
+  maxUj: number;
+}
+
+/** The CPU packages' RAPL zones (`/sys/class/powercap/intel-rapl:N`, named `package-N`; sub-zones
+ * such as core and dram are inside a package's count or, for dram, outside the package and left
+ * out), and, when the counters exist but cannot be read, why (root-only since Linux 5.10). */
+export async function findRapl(root: string): Promise<{ zones: RaplZone[]; unreadable: string | null }> {
+  const base = path.join(root, 'sys/class/powercap');
+  const zones: RaplZone[] = [];
+  const unreadable: string[] = [];
+  for (const dir of (await listDir(base)).filter((d) => /^intel-rapl:\d+$/.test(d)).sort((a, b) => Number(a.slice(11)) - Number(b.slice(11)))) {
+    const name = (await readText(path.join(base, dir, 'name'))) ?? dir;
+    if (!/^package-\d+$/.test(name)) continue;
+    const energyFile = path.join(base, dir, 'energy_uj');
+    const maxUj = await readNumber(path.join(base, dir, 'max_energy_range_uj'));
+    if (readNumberSync(energyFile) === null || maxUj === null || maxUj <= 0) unreadable.push(energyFile);
+    else zones.push({ name, energyFile, maxUj });
+  }
+  return {
+    zones: unreadable.length ? [] : zones,
+    unreadable: unreadable.length
+      ? `CPU package energy (RAPL: ${unreadable.join(', ')} cannot be read; root-only since Linux 5.10: run the agent as root, or make it readable, e.g. a udev rule or chmod 0444)`
+      : null,
+  };
+}
+
 export interface ThermalZone {
   type: string;
   dir: string;
@@ -150,13 +181,38 @@ export class Sensors {
     private readonly cpuFreqFiles: string[],
     readonly gpuDevfreq: string | null,
     readonly overCurrent: Array<{ counter: string; file: string }>,
+    private raplZones: RaplZone[],
+    /** Why RAPL's counters could not be read, where they exist. */
+    readonly raplUnreadable: string | null,
   ) {}
 
   static async find(root: string): Promise<Sensors> {
-    const [power, zones, cpus, gpu, overCurrent] = await Promise.all([findPowerRails(root), findThermalZones(root), readCpuFreq(root), readGpuClock(root), findOverCurrentCounters(root)]);
+    const [power, zones, cpus, gpu, overCurrent, rapl] = await Promise.all([
+      findPowerRails(root),
+      findThermalZones(root),
+      readCpuFreq(root),
+      readGpuClock(root),
+      findOverCurrentCounters(root),
+      findRapl(root),
+    ]);
     const cpuFreqFiles = cpus.filter((c) => c.curKHz !== null).map((c) => path.join(root, 'sys/devices/system/cpu', `cpu${c.cpu}`, 'cpufreq/scaling_cur_freq'));
-    return new Sensors(root, power, zones, cpuFreqFiles, gpu?.curHz != null ? gpu.device : null, overCurrent);
+    // Power rails measure the whole module: RAPL (x86 only anyway) only where there are none.
+    return new Sensors(root, power, zones, cpuFreqFiles, gpu?.curHz != null ? gpu.device : null, overCurrent, power ? [] : rapl.zones, rapl.unreadable);
   }
+
+  /** The CPU packages' RAPL energy is the run's energy counter (no power rails, no GPU counter). */
+  get rapl(): readonly RaplZone[] {
+    return this.raplZones;
+  }
+
+  /** Another energy counter measures the run (a GPU's NVML): RAPL is not read, so two counters never mix. */
+  dropRapl(): void {
+    this.raplZones = [];
+  }
+
+  /** RAPL per zone: the last raw value (µJ) and the energy counted since the first reading. */
+  private raplLast: Array<number | null> = [];
+  private raplUj = 0;
 
   get hasCpufreq(): boolean {
     return this.cpuFreqFiles.length > 0;
@@ -170,6 +226,7 @@ export class Sensors {
     if (this.zones.length > 0) s.push('thermal');
     if (this.gpuDevfreq) s.push('gpu-devfreq');
     if (this.overCurrent.length > 0) s.push('soctherm-oc');
+    if (this.raplZones.length > 0) s.push('rapl');
     return s;
   }
 
@@ -185,6 +242,7 @@ export class Sensors {
       ...this.cpuFreqFiles,
       ...this.zones.map((z) => path.join(z.dir, 'temp')),
       ...(gpu ? [path.join(gpu, 'cur_freq'), path.join(gpu, 'device/load')] : []),
+      ...this.raplZones.map((z) => z.energyFile),
     ];
   }
 
@@ -215,6 +273,19 @@ export class Sensors {
       if (hz !== null && hz !== undefined) r.gpuHz = hz;
       // Per-mille in <devfreq>/device/load.
       if (load !== null && load !== undefined) r.gpuLoadPercent = load / 10;
+    }
+    if (this.raplZones.length > 0) {
+      // Cumulative since the first reading, each zone's wrap at max_energy_range_uj undone
+      // (readings come in time order). A failed read leaves this reading without energy.
+      const raw = take(this.raplZones.length);
+      if (raw.every((v) => v !== null && v !== undefined)) {
+        raw.forEach((v, i) => {
+          const last = this.raplLast[i];
+          if (last !== null && last !== undefined) this.raplUj += v! >= last ? v! - last : v! + this.raplZones[i]!.maxUj - last;
+          this.raplLast[i] = v!;
+        });
+        r.energyMj = this.raplUj / 1000;
+      }
     }
     return r;
   }

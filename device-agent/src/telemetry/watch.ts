@@ -16,6 +16,9 @@ import { Sensors } from './sensors';
 import { findTegrastats, TegrastatsStream } from './tegrastatsStream';
 import { readingOfTegrastats, tegrastatsTotalMw } from '../../../contract/tegrastats';
 
+/** The run's energy where the CPU packages' RAPL counters measured it. */
+export const RAPL_RULE = 'CPU packages (RAPL energy counters; DRAM, GPU and the rest of the machine not included)';
+
 /** The sampler thread's script: dist/workers/ beside dist/agent.js, device-agent/workers/ from the sources. */
 export function samplerScript(): string | null {
   const candidates = [path.join(__dirname, 'workers', 'telemetrySampler.cjs'), path.resolve(__dirname, '../../workers/telemetrySampler.cjs')];
@@ -64,6 +67,9 @@ export class TelemetryWatch {
     const [sensors, nvml] = await Promise.all([Sensors.find(root), nvmlPython ? NvmlStream.open(nvmlPython, hz) : Promise.resolve(null)]);
     const stream = nvml instanceof NvmlStream ? nvml : null;
     const unavailable = nvml && !(nvml instanceof NvmlStream) ? [`GPU power, clocks and throttling (NVML: ${nvml.unavailable})`] : [];
+    // One energy counter per run: a GPU's NVML counter where there is one, else the CPU packages' RAPL.
+    if (stream) sensors.dropRapl();
+    else if (!sensors.power && sensors.raplUnreadable) unavailable.push(sensors.raplUnreadable);
     // No power rails in sysfs (root-only on some boards) but tegrastats present: its rails instead.
     let tegra: TegrastatsStream | null = null;
     const binary = !sensors.power && !stream ? findTegrastats() : null;
@@ -77,7 +83,7 @@ export class TelemetryWatch {
 
   get hasPower(): boolean {
     const tegraPower = this.tegrastats?.latest ? tegrastatsTotalMw(this.tegrastats.latest.railsMw) !== null : false;
-    return this.sensors.power !== null || tegraPower || this.nvml?.latest?.energyMj !== undefined || this.nvml?.latest?.powerMw !== undefined;
+    return this.sensors.power !== null || this.sensors.rapl.length > 0 || tegraPower || this.nvml?.latest?.energyMj !== undefined || this.nvml?.latest?.powerMw !== undefined;
   }
 
   private sources(): string[] {
@@ -87,6 +93,7 @@ export class TelemetryWatch {
   /** How total power is taken: sysfs rails' rule, else tegrastats' rails' rule. */
   private totalPowerRule(): string | null {
     if (this.sensors.power) return this.sensors.power.totalRule;
+    if (this.sensors.rapl.length > 0) return RAPL_RULE;
     const t = this.tegrastats?.latest;
     return t ? (tegrastatsTotalMw(t.railsMw)?.rule ?? null) : null;
   }
