@@ -161,7 +161,7 @@ function metricRows(run: RunFile, s: Stats): string[][] {
     ['Std', `${formatMs(s.stdMs)} ms (CoV ${s.covPercent.toFixed(1)}%)`],
     ['FPS', formatFps(s.fps)],
     ['CI95 of median', `[${formatMs(s.medianCi95Ms[0])}, ${formatMs(s.medianCi95Ms[1])}] ms`],
-    ['Samples (n)', run.imported ? `${s.count} measured (imported from ${run.imported.tool} ${run.imported.toolVersion}; warm-up not exported)` : `${s.count} measured, ${run.samples.warmupLatencyMs.length} warm-up`],
+    ['Samples (n)', run.imported ? `${s.count} measured (imported from ${run.imported.tool} ${run.imported.toolVersion}; its warm-up queries not among them)` : `${s.count} measured, ${run.samples.warmupLatencyMs.length} warm-up`],
   ];
   // An imported run knows the model and engine by path only.
   if (!run.imported) rows.push(['Model size', `${formatMb(run.model.bytes)} MB`]);

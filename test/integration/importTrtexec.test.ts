@@ -57,6 +57,8 @@ test('a log + its times become a schema-valid run: trtexec\'s summary beside our
   assert.match(md.stdout, /Imported from trtexec \(TensorRT 10\.16\.1\)/);
   assert.match(md.stdout, /Device: host, CPU and OS not in trtexec's output/);
   assert.match(md.stdout, /GPU: NVIDIA H100 PCIe, sm 9\.0/);
+  // The sample count says what it is without claiming whether trtexec exported a warm-up.
+  assert.match(md.stdout, /Samples \(n\) *\| *\d+ measured \(imported from trtexec 10\.16\.1; its warm-up queries not among them\)/);
 });
 
 test('the per-layer profile comes from --exportProfile or the log\'s --dumpProfile table', async () => {
