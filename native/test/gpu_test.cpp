@@ -463,6 +463,23 @@ TEST(GpuNms, NanodetKeepsExactlyTheCpuReferenceBoxes) {
 
 namespace {
 
+/** A host inference's frame through the pipeline: the model input it prepares equals the CPU
+ * reference's (within 1e-6), and the model output written in its place gives `expected`. */
+void expectHostInference(Pipeline& p, const FrameView& f, std::size_t frameBytes, const std::vector<float>& expectedInput, const std::vector<float>& pred,
+                         const std::vector<Detection>& expected, const std::string& what) {
+  const int slot = p.addFrame(f, frameBytes);
+  std::memset(p.inputHost(), 0xFF, p.inputBytes());
+  p.beforeInference(slot);
+  const float* in = static_cast<const float*>(p.inputHost());
+  double maxDiff = 0;
+  for (std::size_t i = 0; i < expectedInput.size(); ++i) maxDiff = std::max(maxDiff, std::fabs(double(in[i]) - expectedInput[i]));
+  EXPECT_LE(maxDiff, 1e-6) << what;
+  std::memcpy(p.outputHost(), pred.data(), p.outputBytes());
+  std::vector<Detection> d;
+  p.afterInference(d);
+  expectSameDetections(expected, d, what);
+}
+
 PipelineOptions smallOptions(PipelineMode mode, MemoryMode memory, InferencePlace inference) {
   PipelineOptions o;
   o.mode = mode;
@@ -511,17 +528,7 @@ TEST(GpuPipeline, EveryModeAndMemoryGivesTheReferenceDetections) {
       }
       {  // inference on the host (as with ONNX Runtime): before, write the output, after
         Pipeline p(smallOptions(mode, m, InferencePlace::Host));
-        const int slot = p.addFrame(f, frame.size());
-        std::memset(p.inputHost(), 0xFF, p.inputBytes());
-        p.beforeInference(slot);
-        const float* in = static_cast<const float*>(p.inputHost());
-        double maxDiff = 0;
-        for (std::size_t i = 0; i < expectedInput.size(); ++i) maxDiff = std::max(maxDiff, std::fabs(double(in[i]) - expectedInput[i]));
-        EXPECT_LE(maxDiff, 1e-6) << what;
-        std::memcpy(p.outputHost(), pred.data(), p.outputBytes());
-        std::vector<Detection> d;
-        p.afterInference(d);
-        expectSameDetections(expected, d, what + " host");
+        expectHostInference(p, f, frame.size(), expectedInput, pred, expected, what + " host");
       }
     }
   }
@@ -554,17 +561,7 @@ TEST(GpuPipeline, NanodetInEveryModeGivesTheReferenceDetections) {
       o.memory = m;
       o.inference = InferencePlace::Host;
       Pipeline p(o);
-      const int slot = p.addFrame(f, frame.size());
-      std::memset(p.inputHost(), 0xFF, p.inputBytes());
-      p.beforeInference(slot);
-      const float* in = static_cast<const float*>(p.inputHost());
-      double maxDiff = 0;
-      for (std::size_t i = 0; i < expectedInput.size(); ++i) maxDiff = std::max(maxDiff, std::fabs(double(in[i]) - expectedInput[i]));
-      EXPECT_LE(maxDiff, 1e-6) << what;
-      std::memcpy(p.outputHost(), pred.data(), p.outputBytes());
-      std::vector<Detection> d;
-      p.afterInference(d);
-      expectSameDetections(expected, d, what);
+      expectHostInference(p, f, frame.size(), expectedInput, pred, expected, what);
     }
   }
 }
