@@ -6,7 +6,6 @@ import { deviceInfo } from './deviceInfo';
 import { readDeviceState } from './deviceState';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { cacheDir } from '../../contract/cacheDir';
 import { detectorFor } from '../../models/src/detector';
@@ -162,14 +161,13 @@ export async function executePipeline(spec: RunSpec, runId: string, sinks: RunSi
 /** The model with NanoDet's heads packed (models/src/nanodet.ts packNanodetHeads), made once per
  * model file and kept next to the model cache by the file's hash. */
 async function packedNanodet(model: ModelInfo, progress: (message: string) => void): Promise<ModelInfo> {
-  const bytes = await readFile(model.path);
-  const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
-  const file = path.join(cacheDir(), 'models', 'packed', `${path.basename(model.path, '.onnx')}-${hash}.onnx`);
+  // Keyed by the hash inspectModel already took: the 15 MB model is read again only to pack it.
+  const file = path.join(cacheDir(), 'models', 'packed', `${path.basename(model.path, '.onnx')}-${model.sha256.slice(0, 16)}.onnx`);
   if (!existsSync(file)) {
     progress(`packing ${model.builtin ?? path.basename(model.path)}'s six heads into one output for the pipeline`);
     let packed: Uint8Array;
     try {
-      packed = packNanodetHeads(bytes);
+      packed = packNanodetHeads(await readFile(model.path));
     } catch (e) {
       throw new BadInputError(`'${model.builtin ?? model.path}' looks like NanoDet but its heads cannot be packed: ${(e as Error).message}`);
     }
