@@ -238,6 +238,8 @@ export interface DeviceInfo {
   osRelease: string;
   /** PRETTY_NAME of /etc/os-release where present. */
   distro: string | null;
+  /** The machine as `uname -m` prints it: aarch64 (every Jetson), x86_64. Runs made before
+   * 2026-12 hold Node's name instead (arm64, x64). */
   arch: string;
   cpuModel: string;
   cpuCount: number;

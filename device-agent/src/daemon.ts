@@ -15,6 +15,7 @@ import { probeDeviceFacts } from './deviceInfo';
 import { runtimeDir } from './measureLock';
 import { holderAlive, readHolder, releaseLock, tryLock } from './pidLock';
 import { createAgentState, reportFatal, serve } from './server';
+import { stopPartialMessageTimer } from '../../contract/jsonrpcReader';
 
 export interface AgentHome {
   home: string;
@@ -160,7 +161,9 @@ function socketConnection(socket: net.Socket, log: RotatingLog): Connection {
     info: (message: string) => log.write(`client connection: ${message}`),
     log: (message: string) => log.write(`client connection: ${message}`),
   };
-  return createServerConnection(() => createProtocolConnection(new StreamMessageReader(socket), new StreamMessageWriter(socket), logger), {
+  const reader = new StreamMessageReader(socket);
+  socket.once('close', () => stopPartialMessageTimer(reader));
+  return createServerConnection(() => createProtocolConnection(reader, new StreamMessageWriter(socket), logger), {
     get shutdownReceived() {
       return shutdownReceived;
     },

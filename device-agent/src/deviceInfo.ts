@@ -172,7 +172,8 @@ async function collect(): Promise<DeviceInfo> {
     platform: os.platform(),
     osRelease: os.release(),
     distro: distroName,
-    arch: os.arch(),
+    // As `uname -m` prints it (aarch64 on a Jetson, x86_64), not Node's name for it (arm64, x64).
+    arch: os.machine(),
     cpuModel: cpus[0]?.model.trim() ?? 'unknown',
     cpuCount: cpus.length,
     memoryBytes: os.totalmem(),

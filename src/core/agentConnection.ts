@@ -15,6 +15,7 @@ import type { SshConnectOptions, SshHooks } from './sshSession';
 import { localAgentPath } from './deploy';
 import { checkAgentProtocol, ProtocolMismatchError } from './protocolCheck';
 import { openLocalAgent, openSshAgent, toleratingWriter, type AgentStreams, type SshAgentStreams } from './transport';
+import { stopPartialMessageTimer } from '../../contract/jsonrpcReader';
 
 export { localAgentPath } from './deploy';
 
@@ -35,7 +36,9 @@ export interface AgentConnection {
 
 /** Speaks JSON-RPC over the streams and performs the `initialize` handshake. */
 export async function connectAgent(streams: AgentStreams, opts: { client: string; acceptOtherProtocol?: boolean }): Promise<AgentConnection> {
-  const connection = createMessageConnection(new StreamMessageReader(streams.reader), new StreamMessageWriter(toleratingWriter(streams.writer)));
+  const reader = new StreamMessageReader(streams.reader);
+  void streams.closed.then(() => stopPartialMessageTimer(reader));
+  const connection = createMessageConnection(reader, new StreamMessageWriter(toleratingWriter(streams.writer)));
   connection.listen();
   const initializationOptions: JetbenchInitializationOptions = { protocolVersion: PROTOCOL_VERSION, client: opts.client };
   let agent: JetbenchInitializeResult;

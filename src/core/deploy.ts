@@ -528,7 +528,22 @@ async function ensureNativeAddon(
     };
   }
   const found = /\((.*)\)\s*$/.exec(r.stdout.trim().split('\n').pop() ?? '')?.[1];
-  return { status: 'built', sourceHash, detail: found ? `built: ${found}` : 'built' };
+  return { status: 'built', sourceHash, detail: found ? nativeFeatures(found) : 'built' };
+}
+
+/** What a device build found, in words, from CMake's summary line (`CUDA 1 (architectures: 87),
+ * TensorRT 1 10.3.0, PyTorch 0 , Node-API addon: ..., GoogleTest: FALSE`): `with CUDA (87),
+ * TensorRT 10.3.0` or `CPU only (no CUDA, TensorRT or PyTorch found)`. */
+export function nativeFeatures(found: string): string {
+  const cuda = /CUDA 1 \(architectures: ([^)]*)\)/.exec(found);
+  const trt = /TensorRT 1 ?([\w.]*)/.exec(found);
+  const torch = /PyTorch 1 ?([\w.+]*)/.exec(found);
+  const parts = [
+    ...(cuda ? [`CUDA${cuda[1] ? ` (${cuda[1]})` : ''}`] : []),
+    ...(trt ? [`TensorRT${trt[1] ? ` ${trt[1]}` : ''}`] : []),
+    ...(torch ? [`PyTorch${torch[1] ? ` ${torch[1]}` : ''}`] : []),
+  ];
+  return parts.length ? `with ${parts.join(', ')}` : 'CPU only (no CUDA, TensorRT or PyTorch found)';
 }
 
 function sftpCall<T>(fn: (cb: (err: Error | null | undefined, value?: T) => void) => void): Promise<T> {

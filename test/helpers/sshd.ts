@@ -2,7 +2,7 @@
 // and a free high port, in the foreground (-D -e), stopped by the PID it was started with. Clients
 // log in as the dedicated non-root test user made by scripts/setup-ssh.sh with a generated key.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -88,6 +88,18 @@ export interface SshdOptions {
   pathWithoutNode?: boolean;
   /** Extra public keys to authorise besides the generated client key. */
   authorizedKeys?: string[];
+  /** Run sshd under emulation inside this root filesystem (test/helpers/aarch64Device.ts): a
+   * chroot with private mounts of /dev and /proc, logins as its own `user`. */
+  emulated?: EmulatedRoot;
+}
+
+export interface EmulatedRoot {
+  /** The root filesystem's directory on this machine. */
+  root: string;
+  /** The device's non-root login user (a user of the root filesystem). */
+  user: string;
+  /** Environment for everything that runs there (QEMU_CPU: the CPU that QEMU emulates). */
+  env: Record<string, string>;
 }
 
 export class TestSshd {
@@ -98,13 +110,17 @@ export class TestSshd {
   /** The test user's HOME in this server's sessions: private to this server, so suites running
    * side by side never share an agent home, a daemon or a model cache. */
   readonly deviceHome: string;
+  /** The user clients log in as. */
+  readonly user: string;
   port = 0;
   private child: ChildProcess | null = null;
   private log = '';
 
   private constructor(private readonly opts: SshdOptions) {
-    // Readable by the test user: sshd reads authorized_keys with the user's privileges.
-    this.dir = mkdtempSync(path.join(os.tmpdir(), 'jetbench-sshd-'));
+    // Readable by the test user: sshd reads authorized_keys with the user's privileges. An emulated
+    // device's sshd sees only its root filesystem: its files live there.
+    this.dir = mkdtempSync(path.join(opts.emulated ? path.join(opts.emulated.root, 'tmp') : os.tmpdir(), 'jetbench-sshd-'));
+    this.user = opts.emulated?.user ?? SSH_TEST_USER;
     chmodSync(this.dir, 0o755);
     this.hostKeyFile = path.join(this.dir, 'host_ed25519');
     this.clientKeyFile = path.join(this.dir, 'client', 'id_ed25519');
@@ -119,12 +135,34 @@ export class TestSshd {
     keygen(sshd.clientKeyFile);
     const authorized = [readFileSync(`${sshd.clientKeyFile}.pub`, 'utf8').trim(), ...(opts.authorizedKeys ?? [])];
     writeFileSync(path.join(sshd.dir, 'authorized_keys'), authorized.join('\n') + '\n', { mode: 0o644 });
-    mkdirSync('/run/sshd', { recursive: true });
+    mkdirSync(path.join(opts.emulated?.root ?? '/', 'run/sshd'), { recursive: true });
     mkdirSync(sshd.deviceHome, { mode: 0o700 });
-    spawnSync('chown', [`${SSH_TEST_USER}:`, sshd.deviceHome]);
+    if (opts.emulated) spawnSync('chroot', [opts.emulated.root, 'chown', `${sshd.user}:`, sshd.inside(sshd.deviceHome)], { env: { ...process.env, ...opts.emulated.env } });
+    else spawnSync('chown', [`${SSH_TEST_USER}:`, sshd.deviceHome]);
     if (opts.pathWithoutNode) sshd.makeNodelessPath();
     await sshd.launch();
     return sshd;
+  }
+
+  /** A path of this machine as the device's processes see it (inside an emulated root). */
+  inside(p: string): string {
+    const root = this.opts.emulated?.root;
+    return root ? p.slice(root.length) : p;
+  }
+
+  /** A path as the device's processes see it, on this machine (inside an emulated root). */
+  outside(p: string): string {
+    const root = this.opts.emulated?.root;
+    return root ? path.join(root, p) : p;
+  }
+
+  /** Runs a shell command as the device's user on the device (to prepare or inspect its side). */
+  asUser(command: string): string {
+    const root = this.opts.emulated;
+    if (!root) return asTestUser(command);
+    const r = spawnSync('chroot', [root.root, 'runuser', '-u', this.user, '--', 'sh', '-c', command], { encoding: 'utf8', env: { ...process.env, ...root.env } });
+    if (r.status !== 0) throw new Error(`as ${this.user} on the emulated device: '${command}' failed (${r.status}): ${r.stderr}`);
+    return r.stdout;
   }
 
   /** Authorises one more public key (sshd reads authorized_keys at every login). */
@@ -164,10 +202,10 @@ export class TestSshd {
       const config = [
         `Port ${this.port}`,
         'ListenAddress 127.0.0.1',
-        `HostKey ${this.hostKeyFile}`,
-        `PidFile ${path.join(this.dir, 'sshd.pid')}`,
-        `AuthorizedKeysFile ${path.join(this.dir, 'authorized_keys')}`,
-        `AllowUsers ${SSH_TEST_USER}`,
+        `HostKey ${this.inside(this.hostKeyFile)}`,
+        `PidFile ${this.inside(path.join(this.dir, 'sshd.pid'))}`,
+        `AuthorizedKeysFile ${this.inside(path.join(this.dir, 'authorized_keys'))}`,
+        `AllowUsers ${this.user}`,
         'PasswordAuthentication no',
         'KbdInteractiveAuthentication no',
         'PubkeyAuthentication yes',
@@ -176,12 +214,12 @@ export class TestSshd {
         'StrictModes no',
         'Subsystem sftp internal-sftp',
         'LogLevel VERBOSE',
-        `SetEnv HOME=${this.deviceHome}${this.nodelessPath ? ` PATH=${this.nodelessPath}` : ''}`,
+        `SetEnv HOME=${this.inside(this.deviceHome)}${this.nodelessPath ? ` PATH=${this.nodelessPath}` : ''}${Object.entries(this.opts.emulated?.env ?? {}).map(([k, v]) => ` ${k}=${v}`).join('')}`,
         ...(this.opts.extraConfig ?? []),
       ];
       const configFile = path.join(this.dir, 'sshd_config');
       writeFileSync(configFile, config.join('\n') + '\n');
-      const child = spawn(SSHD, ['-D', '-e', '-f', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = this.spawnSshd(configFile);
       this.log = '';
       const listening = new Promise<boolean>((resolve) => {
         child.stderr!.setEncoding('utf8').on('data', (t: string) => {
@@ -210,6 +248,27 @@ export class TestSshd {
       if (!/Address already in use/.test(this.log)) throw new Error(`sshd did not start:\n${this.log}`);
     }
     throw new Error(`sshd could not bind a free port:\n${this.log}`);
+  }
+
+  /** sshd in the foreground; an emulated one in a mount namespace of its own, so the mounts its
+   * chroot needs vanish with it (nothing to unmount, nothing left behind by a crash). unshare and sh
+   * exec into chroot and chroot into sshd: the child's pid is sshd's. */
+  private spawnSshd(configFile: string): ChildProcess {
+    const emulated = this.opts.emulated;
+    if (!emulated) return spawn(SSHD, ['-D', '-e', '-f', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const script = [
+      'set -e',
+      'mount --rbind /dev "$1/dev"',
+      'mount -t proc proc "$1/proc"',
+      // No /sys: with the host's /sys there, ONNX Runtime's cpuinfo (arm64) goes on to parse the
+      // host's x86 /proc/cpuinfo and the agent dies of SIGSEGV at start (seen here, under QEMU 7.2).
+      // Without it, cpuinfo gives up with a warning and ONNX Runtime runs its portable kernels.
+      'exec chroot "$1" /usr/sbin/sshd -D -e -f "$2"',
+    ].join('\n');
+    return spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', emulated.root, this.inside(configFile)], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, ...emulated.env },
+    });
   }
 
   /** sshd's log so far (VERBOSE), for failure messages. */
@@ -287,6 +346,17 @@ export class TestSshd {
       }
     }
     rmSync(this.dir, { recursive: true, force: true });
+    // The emulated root is cached between runs: leave its /tmp as it was found (the device user's
+    // temporary files: the agent's, ONNX Runtime's empty mat-debug-<pid>.log files).
+    const emulated = this.opts.emulated;
+    if (emulated) {
+      const uid = Number(readFileSync(path.join(emulated.root, 'etc/passwd'), 'utf8').split('\n').find((l) => l.startsWith(`${this.user}:`))?.split(':')[2]);
+      const tmp = path.join(emulated.root, 'tmp');
+      for (const name of readdirSync(tmp)) {
+        const p = path.join(tmp, name);
+        if (statSync(p).uid === uid) rmSync(p, { recursive: true, force: true });
+      }
+    }
   }
 }
 
@@ -307,7 +377,7 @@ export function sshWorkspace(
   const alias = opts.hostAlias ?? 'jetbench-dev';
   writeFileSync(
     sshConfigFile,
-    `# a comment, as users have\nHost ${alias}\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User ${SSH_TEST_USER}\n  IdentityFile ${sshd.clientKeyFile}\n${opts.sshConfigExtra ?? ''}\nHost *\n  ServerAliveInterval 30\n`,
+    `# a comment, as users have\nHost ${alias}\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User ${sshd.user}\n  IdentityFile ${sshd.clientKeyFile}\n${opts.sshConfigExtra ?? ''}\nHost *\n  ServerAliveInterval 30\n`,
   );
   if (opts.trustHost ?? true) writeFileSync(knownHostsFile, sshd.knownHostsLine() + '\n');
   writeFileSync(

@@ -8,7 +8,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, utimesSync
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { bundleDifferences, deviceArch, parseProbe, probeScript, pruneScript, unsafeAgentPaths, type PathPerm } from '../../src/core/deploy';
+import { bundleDifferences, deviceArch, parseProbe, probeScript, pruneScript, unsafeAgentPaths, type PathPerm, nativeFeatures } from '../../src/core/deploy';
 
 /** A fake `node` that prints a version. */
 function fakeNode(file: string, version: string): string {
@@ -165,4 +165,10 @@ test('old agent bundles are pruned: this one and the newest other stay, nothing 
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(r.stdout.trim().split('\n').sort(), ['pruned=0000000000000001', 'pruned=0000000000000002']);
   assert.deepEqual(readdirSync(agent).sort(), ['0000000000000003', 'aaaaaaaaaaaaaaaa', 'not-a-bundle']);
+});
+
+test("a device build's CMake summary in words: what it was built with, or CPU only", () => {
+  assert.equal(nativeFeatures('CUDA 0 (architectures: ), TensorRT 0 , PyTorch 0 , Node-API addon: /a;/b, GoogleTest: FALSE'), 'CPU only (no CUDA, TensorRT or PyTorch found)');
+  assert.equal(nativeFeatures('CUDA 1 (architectures: 87), TensorRT 1 10.3.0, PyTorch 0 , Node-API addon: /a, GoogleTest: TRUE'), 'with CUDA (87), TensorRT 10.3.0');
+  assert.equal(nativeFeatures('CUDA 1 (architectures: 72;87), TensorRT 0 , PyTorch 1 2.5.0+cu124, Node-API addon: /a, GoogleTest: FALSE'), 'with CUDA (72;87), PyTorch 2.5.0+cu124');
 });
