@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import { StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import { StreamMessageReader, StreamMessageWriter, type ResponseMessage } from 'vscode-jsonrpc/node';
 import { PROTOCOL_VERSION } from '../../contract/protocol';
 import { connectAgent } from '../../src/core/agentConnection';
 
@@ -22,7 +22,8 @@ test('an agent connection cut mid-frame leaves no timer behind', async () => {
   agentReader.listen((message) => {
     const m = message as { id?: number; method?: string };
     if (m.method === 'initialize') {
-      void agentWriter.write({ jsonrpc: '2.0', id: m.id!, result: { jetbench: { protocolVersion: PROTOCOL_VERSION, agentVersion: 'test', pid: 1, mode: 'daemon' } } });
+      const response: ResponseMessage = { jsonrpc: '2.0', id: m.id!, result: { jetbench: { protocolVersion: PROTOCOL_VERSION, agentVersion: 'test', pid: 1, mode: 'daemon' } } };
+      void agentWriter.write(response);
     }
   });
   const conn = await connectAgent({ reader: fromAgent, writer: toAgent, close: async () => ended(), closed, describe: 'test agent' }, { client: 'test' });
