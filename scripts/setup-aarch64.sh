@@ -8,11 +8,12 @@
 #     binaries for real (mounts binfmt_misc if it is not mounted; the registration stays);
 #   - an arm64 Debian 12 root filesystem made with mmdebstrap from Debian's packages, with what a
 #     JetPack image has that jetbench relies on (sshd, python3, g++, cmake, make), and a non-root
-#     user `jetson` (uid 1000) whose password field is unusable but unlocked (sshd, UsePAM no).
+#     user `jetson` (uid 1000) whose password field is unusable but unlocked (sshd, UsePAM no),
+#     and TVM 0.27 with onnx for the device's Python (PyPI's aarch64 wheels).
 # The root filesystem is cached under .cache/aarch64-device/<key>/rootfs, keyed by this script's
 # hash: a second run on the same machine reuses it. .cache/aarch64-device/current names the one in
 # use. test/helpers/sshd.ts starts its sshd (chroot, private mounts) for each suite.
-# Measured on a 2-core VM: ~3 min to build (dpkg's scripts run under emulation), ~800 MB.
+# Measured on a 2-core VM: ~2.5 min to build (dpkg's scripts run under emulation), ~950 MB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MIRROR="${JETBENCH_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
@@ -56,6 +57,21 @@ if [[ ! -x "$root/usr/sbin/sshd" ]]; then
     --customize-hook='chroot "$1" usermod -p "*" jetson' \
     --customize-hook='mkdir -p "$1/run/sshd" && chmod 0755 "$1/run/sshd"' \
     bookworm "$base/$key.tmp/rootfs" "$MIRROR"
+  # The TVM backend's Python packages for aarch64 (PyPI's manylinux aarch64 wheels; the device has
+  # no pip), at requirements-test.txt's pins, unpacked into /opt/jetbench-python and put on the
+  # system Python's path with a .pth file, as a user's `pip install` would.
+  pins=$(grep -E '^(onnx|numpy|apache-tvm|apache-tvm-ffi|psutil|cloudpickle)==' requirements-test.txt)
+  wheels="$base/$key.tmp/wheels"
+  # shellcheck disable=SC2086
+  python3 -m pip download --quiet --only-binary=:all: --python-version 3.11 --implementation cp \
+    --platform manylinux_2_28_aarch64 --platform manylinux_2_27_aarch64 --platform manylinux_2_26_aarch64 \
+    --platform manylinux_2_24_aarch64 --platform manylinux2014_aarch64 --platform manylinux_2_17_aarch64 \
+    -d "$wheels" $pins
+  site="$base/$key.tmp/rootfs/opt/jetbench-python"
+  mkdir -p "$site"
+  for w in "$wheels"/*.whl; do python3 -m zipfile -e "$w" "$site"; done
+  echo /opt/jetbench-python > "$base/$key.tmp/rootfs/usr/lib/python3/dist-packages/jetbench-python.pth"
+  rm -rf "$wheels"
   rm -rf "$base/$key" && mv "$base/$key.tmp" "$base/$key"
   # Older root filesystems (other keys) are not used any more.
   for d in "$base"/*/; do [[ "$(basename "$d")" == "$key" ]] || rm -rf --one-file-system "$d"; done

