@@ -7,7 +7,7 @@
 // PyPI). QEMU emulates a Cortex-A57 (a Jetson Nano's CPU): tiny takes ~0.35-0.65 s an inference,
 // so the runs are short.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { RunFile } from '../../contract/protocol';
@@ -16,7 +16,7 @@ import { NODE_RUNTIME_VERSION } from '../../src/core/deployNode';
 import { aarch64Unavailable, releaseBinfmt, startAarch64Sshd } from '../helpers/aarch64Device';
 import { ROOT, runCli } from '../helpers/cli';
 import { readRun } from '../helpers/runFile';
-import { sshWorkspace, type TestSshd } from '../helpers/sshd';
+import { fileMtimes, sshWorkspace, type TestSshd } from '../helpers/sshd';
 
 const mounted = { binfmt: false };
 const unavailable = aarch64Unavailable(mounted);
@@ -24,20 +24,6 @@ if (unavailable) {
   // CI builds the root filesystem in its set-up (scripts/setup.sh --test): missing there is a failure.
   if (process.env.CI) throw new Error(`the aarch64 suite cannot run in CI: ${unavailable}`);
   console.log(`SKIPPED: ${unavailable}`);
-}
-
-/** Every file under a directory with its mtime, to prove a redeploy touched nothing. */
-function snapshot(dir: string): Map<string, number> {
-  const out = new Map<string, number>();
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const full = path.join(d, e.name);
-      if (e.isDirectory()) walk(full);
-      else out.set(full, statSync(full).mtimeMs);
-    }
-  };
-  walk(dir);
-  return out;
 }
 
 describe('an emulated aarch64 device over SSH', { skip: unavailable ?? false }, () => {
@@ -128,7 +114,7 @@ describe('an emulated aarch64 device over SSH', { skip: unavailable ?? false }, 
   test('a redeploy is a no-op: nothing uploaded, the addon reused, no file touched', async () => {
     assert.ok(first, 'the first deploy ran');
     const home = onHost(first.agentHome);
-    const before = snapshot(path.join(home, 'agent'));
+    const before = fileMtimes(path.join(home, 'agent'));
     const r = await cli(['deploy', '--device', 'orin', '--json']);
     assert.equal(r.code, 0, r.stderr);
     const again = JSON.parse(r.stdout) as DeployResult;
@@ -136,7 +122,7 @@ describe('an emulated aarch64 device over SSH', { skip: unavailable ?? false }, 
     assert.equal(again.nodeUploaded, false);
     assert.equal(again.bundle.hash, first.bundle.hash);
     assert.equal(again.native.status, 'reused');
-    assert.deepEqual(snapshot(path.join(home, 'agent')), before);
+    assert.deepEqual(fileMtimes(path.join(home, 'agent')), before);
   });
 
   test('a connection cut mid-run: re-attached, the whole run arrives, nothing twice', async () => {

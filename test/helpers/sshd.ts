@@ -386,3 +386,17 @@ export function sshWorkspace(
   );
   return { home, cwd, env: { HOME: home, SSH_AUTH_SOCK: '' }, sshConfigFile, knownHostsFile };
 }
+
+/** Every file under a directory with its mtime, to prove a redeploy touched nothing. */
+export function fileMtimes(dir: string): Map<string, number> {
+  const out = new Map<string, number>();
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const full = path.join(d, e.name);
+      if (e.isDirectory()) walk(full);
+      else out.set(full, statSync(full).mtimeMs);
+    }
+  };
+  walk(dir);
+  return out;
+}

@@ -12,27 +12,13 @@ import type { DeployResult } from '../../src/core/deploy';
 import { NODE_RUNTIME_VERSION } from '../../src/core/deployNode';
 import { ROOT, runCli } from '../helpers/cli';
 import { readRun } from '../helpers/runFile';
-import { asTestUser, SSH_TEST_USER, sshUnavailableReason, sshWorkspace, TestSshd } from '../helpers/sshd';
+import { asTestUser, fileMtimes, SSH_TEST_USER, sshUnavailableReason, sshWorkspace, TestSshd } from '../helpers/sshd';
 
 const unavailable = sshUnavailableReason();
 if (unavailable) console.log(`SKIPPED: ${unavailable}`);
 
 function deployJson(stdout: string): DeployResult {
   return JSON.parse(stdout) as DeployResult;
-}
-
-/** Every file under a directory with its mtime, to prove a redeploy touched nothing. */
-function snapshot(dir: string): Map<string, number> {
-  const out = new Map<string, number>();
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const full = path.join(d, e.name);
-      if (e.isDirectory()) walk(full);
-      else out.set(full, statSync(full).mtimeMs);
-    }
-  };
-  walk(dir);
-  return out;
 }
 
 describe('deploy over SSH', { skip: unavailable ?? false }, () => {
@@ -72,14 +58,14 @@ describe('deploy over SSH', { skip: unavailable ?? false }, () => {
     const version = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
     assert.equal(asTestUser(`/usr/bin/node ${d1.agentDir}/agent.js version`).trim(), version);
 
-    const before = snapshot(d1.agentHome);
+    const before = fileMtimes(d1.agentHome);
     const second = await runCli(['deploy', '--device', 'board', '--json'], { cwd: ws.cwd, env: ws.env });
     assert.equal(second.code, 0, second.stderr);
     const d2 = deployJson(second.stdout);
     assert.equal(d2.uploaded, false);
     assert.equal(d2.bundle.hash, d1.bundle.hash);
     assert.equal(d2.native.status, 'reused');
-    assert.deepEqual(snapshot(d1.agentHome), before);
+    assert.deepEqual(fileMtimes(d1.agentHome), before);
 
     const text = await runCli(['deploy', '--device', 'board'], { cwd: ws.cwd, env: ws.env });
     assert.equal(text.code, 0, text.stderr);
