@@ -144,6 +144,25 @@ export interface TvmOptions {
   python: string | null;
   /** Record a per-operator profile of one inference in the run. */
   profile: boolean;
+  /** Build only: measure through TVM's RPC (tuning candidates, and the built module's check run)
+   * instead of on this machine; absent or null = here. */
+  rpc?: TvmRpcTarget | null;
+  /** Build only: compile for another machine (the RPC device) instead of this one; absent or
+   * null = for this machine. */
+  cross?: TvmCrossTarget | null;
+}
+
+/** A TVM RPC endpoint: one server (`python3 -m tvm.exec.rpc_server`), or a tracker and the key
+ * its servers registered under (MetaSchedule's runner measures on all of them). */
+export type TvmRpcTarget =
+  | { kind: 'server'; host: string; port: number }
+  | { kind: 'tracker'; host: string; port: number; key: string };
+
+/** The machine a cross-compiled module is for: LLVM's target triple (`aarch64-linux-gnu`) and its
+ * CPU cores (MetaSchedule's thread count). */
+export interface TvmCrossTarget {
+  triple: string;
+  cores: number;
 }
 
 /** Output agreement of a backend with ONNX Runtime on the same input. */
@@ -656,6 +675,71 @@ export interface BuildResult {
   cached: boolean;
   /** The tuning log the build read and extended, if any. */
   tuningLog: string | null;
+  /** A build through TVM's RPC (`tvm.rpc`): the module run once on the remote device and checked
+   * against ONNX Runtime here, and its latency there (TVM's time_evaluator, remote clock). */
+  rpcCheck?: TvmRpcCheck;
+}
+
+export interface TvmRpcCheck {
+  /** Where it ran: `tracker HOST:PORT key K`, or `server HOST:PORT`. */
+  endpoint: string;
+  verification: Verification;
+  /** Median of `repeats` timed calls of main() on the remote device. */
+  medianMs: number;
+  repeats: number;
+}
+
+/** Client -> agent: start TVM's RPC server on this device (`python3 -m tvm.exec.rpc_server`, the
+ * device's own TVM) on loopback only: the client reaches it through its SSH connection. With a
+ * tracker it registers there (the tracker's port as the device sees it, e.g. a reverse-forwarded
+ * one). The server stops with `tvmRpcServer/stop` or when this connection closes. */
+export const TvmRpcServerStartRequest = new RequestType<TvmRpcServerStartParams, TvmRpcServerInfo, void>('jetbench/tvmRpcServer/start');
+
+export interface TvmRpcServerStartParams {
+  /** The tracker as reachable from the device (host is loopback when forwarded), and the key. */
+  tracker: { host: string; port: number; key: string } | null;
+  /** The address the tracker hands to clients for this server (default: the bind address). */
+  reportAddress: string | null;
+  /** Python with `tvm` (default $JETBENCH_PYTHON or python3). */
+  python: string | null;
+}
+
+export interface TvmRpcServerInfo {
+  id: string;
+  /** Where it listens on the device (loopback). */
+  host: string;
+  port: number;
+  tvm: string;
+}
+
+export const TvmRpcServerStopRequest = new RequestType<{ id: string }, TvmRpcServerStopped, void>('jetbench/tvmRpcServer/stop');
+
+export interface TvmRpcServerStopped {
+  /** RPC sessions the server served (one per measured candidate, one per check run). */
+  sessions: number;
+}
+
+/** Client -> agent: the spec's model as this device has it (a built-in generated here if it is
+ * not yet), inspected: its path on the device and its sha256 (what a host compiling for this
+ * device through RPC downloads and compiles). */
+export const ResolveModelRequest = new RequestType<{ spec: RunSpec }, ModelInfo, void>('jetbench/resolveModel');
+
+/** Client -> agent: take a TVM module compiled elsewhere for this device (through RPC, on a
+ * host) into the device's artifact cache, where `bench --backend tvm` with the same options finds
+ * it; the tuning log it was built from comes along (the module's name carries its hash). */
+export const TvmAdoptRequest = new RequestType<TvmAdoptParams, BuildResult, void>('jetbench/tvmAdopt');
+
+export interface TvmAdoptParams {
+  spec: RunSpec;
+  /** The module on the device (uploaded to a temporary place; moved into the cache). */
+  module: string;
+  /** The tuning log's files on the device (a directory), or null for an untuned module. */
+  tuningLog: string | null;
+  /** The host build's artifact flags (TVM version, target, times). */
+  flags: Record<string, string | number | boolean>;
+  buildMs: number;
+  /** The model's sha256 on the host: the device's copy must be the same model. */
+  modelSha256: string;
 }
 
 /** Client -> agent: build (and tune) the backend's artifact for a model without measuring;

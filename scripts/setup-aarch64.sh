@@ -27,9 +27,10 @@ step="${1:-all}"
 started=$(date +%s)
 export DEBIAN_FRONTEND=noninteractive
 if [[ "$step" != rootfs ]]; then
-if ! command -v mmdebstrap >/dev/null || [[ ! -x /usr/bin/qemu-aarch64-static ]] || ! command -v update-binfmts >/dev/null; then
+# g++-aarch64-linux-gnu: the linker for modules this host compiles for the device (build --rpc).
+if ! command -v mmdebstrap >/dev/null || [[ ! -x /usr/bin/qemu-aarch64-static ]] || ! command -v update-binfmts >/dev/null || ! command -v aarch64-linux-gnu-g++ >/dev/null; then
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends qemu-user-static binfmt-support mmdebstrap >/dev/null
+  apt-get install -y -qq --no-install-recommends qemu-user-static binfmt-support mmdebstrap g++-aarch64-linux-gnu >/dev/null
 fi
 if [[ ! -e /proc/sys/fs/binfmt_misc/register ]]; then
   mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc

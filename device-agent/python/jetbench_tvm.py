@@ -89,8 +89,100 @@ def make_target(tvm, spec):
             raise HelperError("no-cuda", f"target cuda was asked for but this TVM has no CUDA support ({e}): use --target llvm, or a TVM built with CUDA")
         arch = spec.get("arch")
         return new_target(tvm, {"kind": "cuda", **({"arch": arch} if arch else {})}, host={"kind": "llvm"})
+    cross = spec.get("cross")
+    if cross:
+        # Another machine's CPU (the RPC device): LLVM emits its code, its core count for MetaSchedule.
+        return new_target(tvm, {"kind": "llvm", "mtriple": cross["triple"], "num-cores": int(cross["cores"])})
     # MetaSchedule needs the core count in an llvm target.
     return new_target(tvm, {"kind": "llvm", "num-cores": os.cpu_count() or 1})
+
+
+def host_triple():
+    import platform
+    machine = platform.machine().lower()
+    return {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine) + "-linux-gnu"
+
+
+def export_compiler(spec):
+    """The linker for the module: this machine's for its own target; for another machine's
+    triple, that triple's g++ (Debian's g++-aarch64-linux-gnu gives aarch64-linux-gnu-g++)."""
+    cross = spec.get("cross")
+    if not cross or cross["triple"] == host_triple():
+        return None
+    import shutil
+    from tvm.support import cc
+    gxx = f"{cross['triple']}-g++"
+    if shutil.which(gxx) is None:
+        package = "g++-" + cross["triple"].replace("_", "-")
+        raise HelperError(
+            "no-cross-compiler",
+            f"linking a module for {cross['triple']} needs {gxx} on this machine, which is not on PATH: "
+            f"install it (Debian/Ubuntu: sudo apt install {package})",
+        )
+    return cc.cross_compiler(gxx)
+
+
+def rpc_endpoint(rpc):
+    if rpc["kind"] == "tracker":
+        return f"tracker {rpc['host']}:{rpc['port']} key {rpc['key']}"
+    return f"server {rpc['host']}:{rpc['port']}"
+
+
+# Seconds one RPC session may take: under emulation (or on a small board) linking a candidate and
+# running it takes seconds.
+RPC_SESSION_TIMEOUT_S = 300
+
+
+def rpc_session(rpc):
+    """A session on the RPC device: through the tracker (any free server under the key), or direct."""
+    from tvm import rpc as tvm_rpc
+    try:
+        if rpc["kind"] == "tracker":
+            return tvm_rpc.connect_tracker(rpc["host"], int(rpc["port"])).request(rpc["key"], session_timeout=RPC_SESSION_TIMEOUT_S)
+        return tvm_rpc.connect(rpc["host"], int(rpc["port"]), session_timeout=RPC_SESSION_TIMEOUT_S)
+    except Exception as e:  # noqa: BLE001
+        raise HelperError("rpc-unreachable", f"cannot reach TVM's RPC {rpc_endpoint(rpc)}: {str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__}")
+
+
+def tracker_servers(rpc):
+    """How many servers the tracker holds under the key (free or busy): MetaSchedule's workers."""
+    from tvm import rpc as tvm_rpc
+    try:
+        summary = tvm_rpc.connect_tracker(rpc["host"], int(rpc["port"])).summary()
+    except Exception as e:  # noqa: BLE001
+        raise HelperError("rpc-unreachable", f"cannot reach TVM's RPC {rpc_endpoint(rpc)}: {e}")
+    n = sum(1 for info in summary.get("server_info", []) if info.get("key") == "server:" + rpc["key"])
+    if n < 1:
+        raise HelperError("rpc-no-server", f"no TVM RPC server is registered under key '{rpc['key']}' at tracker {rpc['host']}:{rpc['port']}: start one on the device (jetbench rpc-server --device D --rpc tracker:HOST:PORT:{rpc['key']})")
+    return n
+
+
+def rpc_check(tvm, spec, module_path):
+    """Runs the built module on the RPC device: its outputs on the agent's inputs (written as files
+    for the agent to compare against ONNX Runtime) and its latency there (TVM's time_evaluator)."""
+    import numpy as np
+    from tvm import relax
+    check = spec["check"]
+    emit({"event": "progress", "message": f"running the module on the RPC device ({rpc_endpoint(spec['rpc'])})"})
+    session = rpc_session(spec["rpc"])
+    session.upload(module_path)
+    lib = session.load_module(os.path.basename(module_path))
+    dev = session.cpu(0)
+    vm = relax.VirtualMachine(lib, dev)
+    make = getattr(tvm.runtime, "tensor", None) or tvm.nd.array
+    args = [make(np.fromfile(i["file"], dtype=i["dtype"]).reshape(i["shape"]), dev) for i in check["inputs"]]
+    out = vm["main"](*args)
+    items = list(out) if isinstance(out, (list, tuple)) or type(out).__name__ in ("Array", "ADT", "Tuple") else [out]
+    files = []
+    for k, arr in enumerate(items):
+        path = os.path.join(check["dir"], f"output{k}.bin")
+        data = arr.numpy()
+        data.tofile(path)
+        files.append({"file": path, "dtype": str(data.dtype), "shape": list(data.shape)})
+    repeats = int(check.get("repeats", 5))
+    timer = vm.time_evaluator("main", dev, number=1, repeat=repeats)
+    result = timer(*args)
+    return {"outputs": files, "medianMs": float(result.median) * 1000, "repeats": repeats, "endpoint": rpc_endpoint(spec["rpc"])}
 
 
 def new_target(tvm, config, host=None):
@@ -148,18 +240,26 @@ def build(spec):
             mod = relax.get_pipeline("zero")(mod)
         tune_ms = 0.0
         if trials > 0:
-            tune_ms = tune_relax(tvm, mod, target, spec["workDir"], trials)
+            tune_ms = tune_relax(tvm, mod, target, spec["workDir"], trials, spec.get("rpc"))
         if spec.get("workDir") and os.path.isdir(spec["workDir"]):
             with target:
                 mod = relax.transform.MetaScheduleApplyDatabase(spec["workDir"])(mod)
         emit({"event": "progress", "message": f"compiling for {target.kind.name}"})
         t1 = time.perf_counter()
         ex = tvm.compile(mod, target=target)
+        fcompile = export_compiler(spec)
+        if fcompile is None:
+            ex.export_library(spec["out"])
+        else:
+            ex.export_library(spec["out"], fcompile=fcompile)
         compile_ms = (time.perf_counter() - t1) * 1000
-        ex.export_library(spec["out"])
+        checked = rpc_check(tvm, spec, spec["out"]) if spec.get("rpc") else None
     else:
         if trials > 0:
             raise HelperError("unsupported", f"tuning with TVM {tvm.__version__} (Relay) is not supported by jetbench: use TVM >= 0.20, or build untuned")
+        if spec.get("rpc") or spec.get("cross"):
+            raise HelperError("unsupported", f"building for an RPC device needs TVM >= 0.20 (Relax) on this machine; it has {tvm.__version__}")
+        checked = None
         from tvm import relay
         try:
             mod, params = relay.frontend.from_onnx(model, shape=shape_dict, dtype=dtype_dict, freeze_params=True)
@@ -183,12 +283,15 @@ def build(spec):
         "tuneMs": tune_ms,
         "compileMs": compile_ms,
         "bytes": os.path.getsize(spec["out"]),
+        **({"rpc": checked} if checked else {}),
     })
 
 
-def tune_relax(tvm, mod, target, work_dir, trials):
+def tune_relax(tvm, mod, target, work_dir, trials, rpc=None):
     """MetaSchedule tuning with a global trial budget. The JSON database in work_dir is the tuning
-    log: records already there are kept, so a second call resumes instead of starting over."""
+    log: records already there are kept, so a second call resumes instead of starting over. With a
+    tracker, MetaSchedule's RPC runner measures the candidates on its servers under the key (one
+    worker per server); the candidates are object files in a tar the device links itself."""
     from tvm.s_tir import meta_schedule as ms
     from tvm.s_tir.meta_schedule.relax_integration import tune_relax as ms_tune_relax
 
@@ -273,6 +376,7 @@ def tune_relax(tvm, mod, target, work_dir, trials):
         # Building one candidate takes 10-30 s on a small CPU with TVM 0.27 (the default 30 s
         # timeout failed every candidate here); a slow build is not a bad schedule.
         builder=ms.builder.LocalBuilder(timeout_sec=BUILD_TIMEOUT_S),
+        **({"runner": rpc_runner(ms, rpc)} if rpc else {}),
         # The convolutions carry nearly all the FLOPs; the fused Detect-decode task fails to build
         # under MetaSchedule's schedules (TVM 0.27) and would burn the budget.
         op_names=["conv2d"],
@@ -281,6 +385,19 @@ def tune_relax(tvm, mod, target, work_dir, trials):
     )
     stop.set()
     return (time.perf_counter() - t0) * 1000
+
+
+def rpc_runner(ms, rpc):
+    if rpc["kind"] != "tracker":
+        raise HelperError(
+            "rpc-needs-tracker",
+            f"tuning over RPC goes through a tracker (MetaSchedule's RPC runner asks one for servers), not a single server ({rpc_endpoint(rpc)}): "
+            "use --rpc tracker:HOST:PORT:KEY, or --rpc device to let jetbench run one for the --device, or build without --tune-trials",
+        )
+    workers = tracker_servers(rpc)
+    emit({"event": "progress", "message": f"measuring candidates on {workers} RPC server(s) under key '{rpc['key']}'"})
+    config = ms.runner.RPCConfig(tracker_host=rpc["host"], tracker_port=int(rpc["port"]), tracker_key=rpc["key"], session_timeout_sec=RPC_SESSION_TIMEOUT_S)
+    return ms.runner.RPCRunner(config, max_workers=workers)
 
 
 class Session:

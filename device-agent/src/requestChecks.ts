@@ -5,7 +5,7 @@
 import os from 'node:os';
 import { fidelityProblems, specProblems, type DeviceFacts } from '../../contract/runSpec';
 import { BadInputError } from './errors';
-import type { AttachRunParams, BuildParams, DetectFramesParams, RunIdParams, RunParams, RunSpec, TelemetryNowParams } from '../../contract/protocol';
+import type { AttachRunParams, BuildParams, DetectFramesParams, RunIdParams, RunParams, RunSpec, TelemetryNowParams, TvmAdoptParams, TvmRpcServerStartParams } from '../../contract/protocol';
 import { isSafeRunId } from '../../contract/runId';
 import { ADAPTIVE_SIGNALS } from '../../contract/adaptive';
 
@@ -113,4 +113,48 @@ export function checkTelemetryNowParams(params: unknown): TelemetryNowParams {
   unknownKeys(p, ['nvml'], 'jetbench/telemetryNow');
   if (p.nvml !== undefined && typeof p.nvml !== 'boolean') throw new BadInputError('jetbench/telemetryNow: "nvml" must be true or false');
   return p.nvml === undefined ? {} : { nvml: p.nvml };
+}
+
+function checkText(v: unknown, field: string, what: string, nullable: boolean): void {
+  if (nullable && v === null) return;
+  if (typeof v !== 'string' || v.length === 0 || v.length > 4096) throw new BadInputError(`${what}: "${field}" must be ${nullable ? 'null or ' : ''}a non-empty string`);
+}
+
+export function checkTvmRpcStartParams(params: unknown): TvmRpcServerStartParams {
+  const what = 'jetbench/tvmRpcServer/start';
+  const p = object(params, what);
+  unknownKeys(p, ['tracker', 'reportAddress', 'python'], what);
+  if (p.tracker !== null) {
+    const t = object(p.tracker, `${what} "tracker"`);
+    unknownKeys(t, ['host', 'port', 'key'], `${what} "tracker"`);
+    checkText(t.host, 'tracker.host', what, false);
+    checkText(t.key, 'tracker.key', what, false);
+    if (!Number.isSafeInteger(t.port) || (t.port as number) < 1 || (t.port as number) > 65535) throw new BadInputError(`${what}: "tracker.port" must be a port number (1-65535)`);
+  }
+  checkText(p.reportAddress, 'reportAddress', what, true);
+  checkText(p.python, 'python', what, true);
+  return p as unknown as TvmRpcServerStartParams;
+}
+
+export function checkTvmRpcStopParams(params: unknown): { id: string } {
+  const what = 'jetbench/tvmRpcServer/stop';
+  const p = object(params, what);
+  unknownKeys(p, ['id'], what);
+  checkText(p.id, 'id', what, false);
+  return p as { id: string };
+}
+
+export function checkTvmAdoptParams(params: unknown): TvmAdoptParams {
+  const what = 'jetbench/tvmAdopt';
+  const p = object(params, what);
+  unknownKeys(p, ['spec', 'module', 'tuningLog', 'flags', 'buildMs', 'modelSha256'], what);
+  checkSpec(p.spec);
+  if ((p.spec as RunSpec).backend !== 'tvm') throw new BadInputError(`${what}: spec.backend must be tvm`);
+  checkText(p.module, 'module', what, false);
+  checkText(p.tuningLog, 'tuningLog', what, true);
+  const flags = object(p.flags, `${what} "flags"`);
+  for (const [k, v] of Object.entries(flags)) if (!['string', 'number', 'boolean'].includes(typeof v)) throw new BadInputError(`${what}: flags.${k} must be a string, number or boolean`);
+  if (typeof p.buildMs !== 'number' || !Number.isFinite(p.buildMs) || p.buildMs < 0) throw new BadInputError(`${what}: "buildMs" must be a number >= 0`);
+  if (typeof p.modelSha256 !== 'string' || !/^[0-9a-f]{64}$/.test(p.modelSha256)) throw new BadInputError(`${what}: "modelSha256" must be a sha256 in hex`);
+  return p as unknown as TvmAdoptParams;
 }

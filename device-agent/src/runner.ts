@@ -12,7 +12,7 @@ import { measure, type MeasureHooks, type Phase } from './measure';
 import { runTrialsInProcesses } from './trialProcess';
 import { SampleBatcher } from './sampleBatcher';
 import { inspectModel } from './modelInfo';
-import { RUN_SCHEMA_VERSION, type BackendId, type BuildResult, type DeviceState, type ModelInfo, type RunFile, type RunSpec, type SamplesBatch, type Telemetry } from '../../contract/protocol';
+import { RUN_SCHEMA_VERSION, type BackendId, type BuildResult, type DeviceState, type ModelInfo, type RunFile, type RunSpec, type SamplesBatch, type Telemetry, type TvmAdoptParams } from '../../contract/protocol';
 import { computeStats, trialSummaries } from '../../contract/stats';
 import { runValidity } from '../../contract/validityRules';
 import type { Finding } from '../../contract/validity';
@@ -21,6 +21,7 @@ import { deviceRoot } from './sysfs';
 import { idleBaselineMs, telemetryHz, telemetryPython, TelemetryWatch } from './telemetry/watch';
 import { runVersions } from './runVersions';
 import { compareOutputs } from './verify';
+import { adoptTvmModule } from './backends/tvm';
 import { calibrationFrames } from './builtinFrames';
 import { measureFidelity, planFidelity, type FidelityPlan } from './fidelityRun';
 
@@ -77,7 +78,27 @@ export async function executeBuild(spec: RunSpec, backends: ReadonlyMap<BackendI
   const backend = await availableBackend(spec, backends);
   if (!backend.build) throw new BadInputError(`${spec.backend} runs the .onnx file directly: there is nothing to build (use jetbench bench)`);
   const model = await resolveAndInspect(spec, sinks, backend.convertsPrecision);
-  const built = await backend.build({ spec, model, progress: (m) => sinks.progress(m), signal: sinks.signal });
+  const { rpcRun, ...built } = await backend.build({ spec, model, progress: (m) => sinks.progress(m), signal: sinks.signal });
+  const result: BuildResult = { ...built, model };
+  if (rpcRun) {
+    // The remote device's outputs on the inputs --verify uses, against ONNX Runtime here.
+    sinks.progress('checking the outputs from the RPC device against onnxruntime');
+    const reference = backends.get('onnxruntime');
+    if (!reference) throw new BadInputError('checking a module built through RPC needs the onnxruntime backend');
+    const refSession = await reference.prepare({ spec: { ...spec, backend: 'onnxruntime', precision: model.precision }, model, progress: () => {}, signal: sinks.signal });
+    try {
+      result.rpcCheck = { endpoint: rpcRun.endpoint, verification: compareOutputs(await refSession.outputs(), rpcRun.outputs, spec.precision), medianMs: rpcRun.medianMs, repeats: rpcRun.repeats };
+    } finally {
+      await refSession.dispose();
+    }
+  }
+  return result;
+}
+
+/** Takes a TVM module a host compiled for this device into the cache (`jetbench build --rpc`). */
+export async function executeAdopt(params: TvmAdoptParams, sinks: Pick<RunSinks, 'progress'>): Promise<BuildResult> {
+  const model = await resolveAndInspect(params.spec, sinks, true);
+  const built = await adoptTvmModule(params, model);
   return { ...built, model };
 }
 

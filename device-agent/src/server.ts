@@ -12,7 +12,7 @@ import { deviceInfo } from './deviceInfo';
 import { BadInputError, JobCancelledError, toResponseError } from './errors';
 import { JobQueue, type MachineGate } from './jobQueue';
 import { acquireMeasureLock } from './measureLock';
-import { checkAttachParams, checkBuildParams, checkDetectFramesParams, checkRunIdParams, checkRunParams, checkTelemetryNowParams } from './requestChecks';
+import { checkAttachParams, checkBuildParams, checkDetectFramesParams, checkRunIdParams, checkRunParams, checkTelemetryNowParams, checkTvmAdoptParams, checkTvmRpcStartParams, checkTvmRpcStopParams, checkSpec } from './requestChecks';
 import { deviceRoot } from './sysfs';
 import { readTelemetryNow, telemetryPython } from './telemetry/watch';
 import { RunRegistry, type LiveRun } from './liveRuns';
@@ -20,6 +20,10 @@ import {
   AgentErrorNotification,
   AttachRunRequest,
   BuildRequest,
+  TvmAdoptRequest,
+  ResolveModelRequest,
+  TvmRpcServerStartRequest,
+  TvmRpcServerStopRequest,
   DetectFramesRequest,
   type DetectFramesParams,
   type RunSpec,
@@ -48,7 +52,8 @@ import {
 } from '../../contract/protocol';
 import { executePipeline } from './pipeline';
 import { executeDetectFrames } from './detectFrames';
-import { availableBackend, executeBuild, executeRun, type RunSinks } from './runner';
+import { availableBackend, executeAdopt, executeBuild, executeRun, resolveAndInspect, type RunSinks } from './runner';
+import { TvmRpcServers } from './tvmRpcServer';
 import { newRunId } from '../../contract/runId';
 import { StreamedSamples } from '../../contract/streamedSamples';
 import { AGENT_VERSION } from '../../contract/version';
@@ -325,6 +330,41 @@ export function serve(connection: Connection, state: AgentState = createAgentSta
       }
     })();
   };
+
+  // TVM's RPC server for a host that compiles for this device; it belongs to this connection.
+  const rpcServers = new TvmRpcServers();
+  detach(() => void rpcServers.stopAll());
+  connection.onRequest(TvmRpcServerStartRequest, async (raw) => {
+    try {
+      return await rpcServers.start(checkTvmRpcStartParams(raw));
+    } catch (e) {
+      throw toResponseError(e);
+    }
+  });
+  connection.onRequest(TvmRpcServerStopRequest, async (raw) => {
+    try {
+      return await rpcServers.stop(checkTvmRpcStopParams(raw).id);
+    } catch (e) {
+      throw toResponseError(e);
+    }
+  });
+  connection.onRequest(ResolveModelRequest, async (raw) => {
+    try {
+      const p = raw as { spec?: unknown } | null;
+      if (typeof p !== 'object' || p === null || Object.keys(p).some((k) => k !== 'spec')) throw new BadInputError('jetbench/resolveModel: the params are { spec }');
+      const spec = checkSpec(p.spec);
+      return await resolveAndInspect(spec, { progress: () => {} }, state.backends.get(spec.backend)?.convertsPrecision ?? false);
+    } catch (e) {
+      throw toResponseError(e);
+    }
+  });
+  connection.onRequest(TvmAdoptRequest, async (raw) => {
+    try {
+      return await executeAdopt(checkTvmAdoptParams(raw), { progress: () => {} });
+    } catch (e) {
+      throw toResponseError(e);
+    }
+  });
 
   // Building measures too (tuning times kernels), so it takes its turn on the accelerator.
   connection.onRequest(BuildRequest, (raw, token) =>

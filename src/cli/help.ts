@@ -18,6 +18,7 @@ Commands:
   runs      list the runs on a device (live and persisted)
   fetch     copy a device's run into .jetbench/runs
   import    make a run file from trtexec's outputs (log + --exportTimes)
+  rpc-server  keep an SSH device's TVM RPC server registered with a tracker (build --rpc)
 
 Devices (--device): local, a name from the jetbench.devices setting (.vscode/settings.json), a Host
 of ~/.ssh/config, or ssh://user@host:port. An SSH host key not in ~/.ssh/known_hosts is refused
@@ -105,11 +106,37 @@ Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is sav
   build: `Usage: jetbench build --backend tvm|tensorrt --model M [--target llvm|cuda] [--arch sm_XX]
                       [--precision fp32|fp16|int8] [--tune-trials N] [--tuning-log DIR]
                       [--python PATH] [--runner native|trtexec] [--trtexec PATH]
+                      [--device D --rpc device|tracker:HOST:PORT:KEY|HOST:PORT]
 
   Builds (and tunes) the backend's artifact for a model without measuring; later benchmarks with
   the same options reuse it. Tuning streams its progress and keeps its log, so a second build
   with more trials resumes from it. A TensorRT engine is built by the native addon or, with
   --runner trtexec, by trtexec --skipInference. Options as for bench.
+
+ TVM over RPC (--backend tvm --device D --rpc ...): this machine compiles for D's CPU (LLVM
+ -mtriple from D's architecture; an aarch64 module is linked by aarch64-linux-gnu-g++, Debian's
+ g++-aarch64-linux-gnu) with its own TVM ($JETBENCH_PYTHON or python3), D measures:
+  --rpc device         jetbench runs a TVM tracker here and D's RPC server (D's own TVM, started
+                       by its agent on D's loopback, reached through the SSH connection: nothing is
+                       opened to the network), and tunes with MetaSchedule's RPC runner on it
+  --rpc tracker:HOST:PORT:KEY  D's server joins your tracker under KEY; candidates are measured on
+                       every server under KEY (other boards: jetbench rpc-server)
+  --rpc HOST:PORT      a TVM RPC server you run, reachable from here (untuned builds only: tuning
+                       asks a tracker for servers)
+  The module then runs once on D through RPC, its outputs are checked against ONNX Runtime here
+  (not installed when they differ), and it is installed in D's artifact cache, where
+  'jetbench bench --device D --backend tvm' (with the --tuning-log printed for a tuned one) runs it.
+  Both machines need the same TVM version; tuning logs stay on this machine and resume.
+`,
+  'rpc-server': `Usage: jetbench rpc-server --device D --rpc tracker:HOST:PORT:KEY [--python PATH]
+                           [--accept-new-host-key]
+
+  Starts TVM's RPC server on the SSH device D (its own TVM, on its loopback) and registers it with
+  the tracker under KEY, through the SSH connection (the device reaches the tracker, and this
+  machine the server, by forwards: nothing is opened to the network). A 'jetbench build --rpc
+  tracker:HOST:PORT:KEY' run from this machine then measures tuning candidates on D too. Runs until
+  Ctrl-C, then says how many RPC sessions D served.
+  --python PATH        D's Python with tvm (default: python3 on D)
 `,
   compare: `Usage: jetbench compare RUN RUN... [--baseline RUN] [--format text|md]
 

@@ -24,6 +24,8 @@ import { deploy } from './deploy';
 import { fetchRun, runs } from './runs';
 import { importRun } from './importRun';
 import { benchInterleaved } from './interleave';
+import { buildThroughRpc, rpcServer } from './buildRpc';
+import { takeRpcFlag } from './tvmRpc';
 
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
@@ -109,11 +111,13 @@ async function fidelityCommand(args: string[], io: CliIo): Promise<number> {
 }
 
 async function build(args: string[], io: CliIo): Promise<number> {
-  const parsed = parseBenchArgs(args);
+  const { rest, rpc } = takeRpcFlag(args);
+  const parsed = parseBenchArgs(rest);
   if (parsed === 'help') {
     io.out(HELP.build);
     return EXIT_OK;
   }
+  if (rpc) return buildThroughRpc(parsed.spec, rpc, parsed, io);
   const agent = await connectCliDevice(parsed.spec.device, io, { acceptNewHostKey: parsed.acceptNewHostKey, quiet: parsed.quiet });
   const cancel = new CancellationTokenSource();
   const onSigint = () => cancel.cancel();
@@ -278,7 +282,7 @@ async function info(args: string[], io: CliIo): Promise<number> {
   return EXIT_OK;
 }
 
-const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = { bench, build, compare, report, models, info, pipeline, adaptive, fidelity: fidelityCommand, deploy, runs, fetch: fetchRun, import: importRun };
+const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = { bench, build, compare, report, models, info, pipeline, adaptive, fidelity: fidelityCommand, deploy, runs, fetch: fetchRun, import: importRun, 'rpc-server': rpcServer };
 
 export async function cli(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;

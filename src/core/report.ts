@@ -2,7 +2,7 @@
 // table, and whole reports as Markdown, CSV or JSON. Pure functions (no I/O, no Node APIs): the
 // CLI prints what they return and the extension's export command writes it. Statistics come from
 // the run file and device-agent's stats module; nothing here re-measures or re-derives them.
-import type { DeviceState, RunFile, SampleSpan, Stats } from '../../contract/protocol';
+import type { DeviceState, RunFile, SampleSpan, Stats, Verification } from '../../contract/protocol';
 import { measuringPowerW, telemetryLines } from '../../contract/telemetry';
 import { MEANINGFUL_DIFFERENCE, compareMedians, compareTrials, trialMedians } from '../../contract/stats';
 import { deviceLabel, formatMj, formatMs, interleavedText, modelName, operatorsHeading, trialMediansText, trtexecSummaryCheck, fidelityLines, formatShare } from '../../contract/format';
@@ -496,8 +496,10 @@ export function formatDeviceState(s: DeviceState): string {
 
 /** One line on the output check against ONNX Runtime. */
 export function formatVerification(run: RunFile): string {
-  const v = run.verification;
-  if (!v) return 'not verified';
+  return run.verification ? verificationText(run.verification) : 'not verified';
+}
+
+export function verificationText(v: Verification): string {
   return `${v.passed ? 'PASSED' : 'FAILED'} against ${v.reference}: ${v.mismatches} of ${v.elements} elements outside atol ${v.atol} + rtol ${v.rtol} (allowed ${(v.maxMismatchFraction * 100).toFixed(2)}%), max |diff| ${v.maxAbsDiff.toPrecision(3)}`;
 }
 

@@ -360,6 +360,40 @@ export class SshSession {
     this.via?.close();
   }
 
+  /** A TCP connection to `host:port` as the device sees it (the far end of a local forward,
+   * `ssh -L`): reaches a server on the device's loopback with no port opened to the network. */
+  forwardOut(host: string, port: number): Promise<ClientChannel> {
+    return new Promise((resolve, reject) => {
+      this.client.forwardOut('127.0.0.1', 0, host, port, (err, stream) => (err ? reject(this.channelError(err, `connect to ${host}:${port}`)) : resolve(stream)));
+    });
+  }
+
+  /** A port on the device's loopback whose connections arrive here, at `onConnection` (a remote
+   * forward, `ssh -R`): a server on the device can call back to this machine. */
+  async forwardIn(onConnection: (stream: ClientChannel) => void): Promise<{ port: number; close(): Promise<void> }> {
+    const port = await new Promise<number>((resolve, reject) => {
+      this.client.forwardIn('127.0.0.1', 0, (err, bound) => (err ? reject(this.channelError(err, 'forward a port back to this machine (sshd: AllowTcpForwarding)')) : resolve(bound)));
+    });
+    const listener = (details: { destPort: number }, accept: () => ClientChannel) => {
+      if (details.destPort === port) onConnection(accept());
+    };
+    this.client.on('tcp connection', listener);
+    return {
+      port,
+      close: () =>
+        new Promise<void>((resolve) => {
+          this.client.off('tcp connection', listener);
+          if (this.ended) return resolve();
+          // sshd answers at once; a connection that is going may not answer at all.
+          const timer = setTimeout(resolve, 5000);
+          this.client.unforwardIn('127.0.0.1', port, () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        }),
+    };
+  }
+
   private channelError(err: Error, what: string): SshError {
     return this.ended
       ? new SshError('closed', `the SSH connection to ${this.describe} is closed`)

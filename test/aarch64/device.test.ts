@@ -7,6 +7,7 @@
 // PyPI). QEMU emulates a Cortex-A57 (a Jetson Nano's CPU): tiny takes ~0.35-0.65 s an inference,
 // so the runs are short.
 import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -15,6 +16,7 @@ import type { DeployResult } from '../../src/core/deploy';
 import { NODE_RUNTIME_VERSION } from '../../src/core/deployNode';
 import { aarch64Unavailable, releaseBinfmt, startAarch64Sshd } from '../helpers/aarch64Device';
 import { ROOT, runCli } from '../helpers/cli';
+import { hostPython, startLocalTracker } from '../../src/cli/tvmRpc';
 import { readRun } from '../helpers/runFile';
 import { fileMtimes, sshWorkspace, type TestSshd } from '../helpers/sshd';
 
@@ -109,6 +111,73 @@ describe('an emulated aarch64 device over SSH', { skip: unavailable ?? false }, 
     // The module was built on the device, for the device: an aarch64 shared object.
     const module = readFileSync(onHost(run.artifact!.path));
     assert.equal(module.readUInt16LE(18), 183, 'e_machine EM_AARCH64');
+  });
+
+  test('TVM over RPC: compiled here for aarch64, tuned through a tracker on two device servers, checked, installed, benched there', async () => {
+    // A tracker of the user's, on this machine; a second server of the device's registered with it
+    // by `jetbench rpc-server` (another board would be the same command with another --device).
+    const tracker = await startLocalTracker(hostPython(null));
+    const rpc = `tracker:127.0.0.1:${tracker.port}:jetson`;
+    try {
+      let serving!: () => void;
+      const ready = new Promise<void>((resolve) => (serving = resolve));
+      let server: ChildProcess | null = null;
+      const second = runCli(['rpc-server', '--device', 'orin', '--rpc', rpc], {
+        cwd: ws.cwd,
+        env: ws.env,
+        onStdout: (t, child) => {
+          server = child;
+          if (t.includes('serving:')) serving();
+        },
+      });
+      await Promise.race([ready, second.then((r) => assert.fail(`rpc-server ended: ${r.stderr}`))]);
+      const built = await cli(['build', '--device', 'orin', '--backend', 'tvm', '--model', 'tiny', '--tune-trials', '4', '--rpc', rpc]);
+      process.kill(-server!.pid!, 'SIGINT');
+      const stopped = await second;
+      assert.equal(built.code, 0, built.stderr);
+      assert.equal(stopped.code, 0, stopped.stderr);
+      // Compiled on this machine for the device's CPU; the RPC runner measured on both servers.
+      assert.match(built.stdout, /built tvm-module for aarch64-linux-gnu on this machine/);
+      assert.match(built.stderr, /measuring candidates on 2 RPC server\(s\) under key 'jetson'/);
+      const own = Number(/served by orin: (\d+) RPC session/.exec(built.stdout)?.[1]);
+      const other = Number(/served (\d+) RPC session/.exec(stopped.stdout)?.[1]);
+      assert.ok(own >= 1 && other >= 1, `both servers measured: the build's ${own}, rpc-server's ${other}`);
+      // 4 candidates (the ones that built) and the check run, split between the two.
+      assert.ok(own + other >= 3, `${own} + ${other} sessions`);
+      assert.match(built.stdout, /ran on the device through TVM RPC \(tracker 127\.0\.0\.1:\d+ key jetson\): median [\d.]+ ms over 5 calls/);
+      assert.match(built.stdout, /outputs PASSED against onnxruntime/);
+      // The tuning log stays on this machine (resumable) and came along to the device.
+      const hostLog = /tuning log (\S+)/.exec(built.stdout)?.[1];
+      assert.ok(hostLog && readFileSync(path.join(hostLog, 'database_tuning_record.json'), 'utf8').trim().split('\n').length >= 1);
+      const installed = /installed on orin: (\S+)/.exec(built.stdout)?.[1];
+      assert.ok(installed, built.stdout);
+      assert.equal(readFileSync(onHost(installed)).readUInt16LE(18), 183, 'an aarch64 module, linked here by aarch64-linux-gnu-g++');
+      const deviceLog = /--tuning-log (\S+)/.exec(built.stdout)?.[1];
+      assert.ok(deviceLog, built.stdout);
+      // The device runs the host's module: no build there, outputs verified on the device.
+      const out = path.join(ws.cwd, 'tvm-rpc.json');
+      const r = await cli(['bench', '--device', 'orin', '--backend', 'tvm', '--model', 'tiny', '--tuning-log', deviceLog, '--verify', '--warmup', '1', '--iterations', '3', '--out', out]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /reusing cached TVM module/);
+      const run = readRun(out);
+      assert.equal(run.artifact?.path, installed);
+      assert.equal(run.artifact?.flags.compiledOn, 'rpc host');
+      assert.equal(run.artifact?.flags.triple, 'aarch64-linux-gnu');
+      assert.equal(run.verification?.passed, true);
+    } finally {
+      await tracker.stop();
+    }
+  });
+
+  test('TVM over RPC with --rpc device: jetbench runs the tracker and the server itself', async () => {
+    const r = await cli(['build', '--device', 'orin', '--backend', 'tvm', '--model', 'tiny', '--rpc', 'device']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /TVM RPC tracker on this machine at 127\.0\.0\.1:\d+/);
+    assert.match(r.stdout, /outputs PASSED against onnxruntime/);
+    assert.match(r.stdout, /served by orin: [1-9]\d* RPC session/);
+    assert.match(r.stdout, /installed on orin: \S+module-fp32-untuned\.so/);
+    // Nothing of TVM's RPC is left running on the device or here.
+    assert.equal(sshd.asUser('pgrep -f tvm.exec.rpc_server || echo none').trim(), 'none');
   });
 
   test('a redeploy is a no-op: nothing uploaded, the addon reused, no file touched', async () => {

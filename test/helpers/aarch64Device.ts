@@ -50,7 +50,9 @@ export function releaseBinfmt(mounted: { binfmt: boolean }): void {
 export function emulatedRoot(): EmulatedRoot {
   const root = rootDir();
   if (!root) throw new Error('no emulated aarch64 root filesystem: run scripts/setup-aarch64.sh');
-  return { root, user: AARCH64_USER, env: { QEMU_CPU } };
+  // The device shares this host's loopback: TVM's RPC server binds 127.0.0.2 there, so the port
+  // the host forwards to it on 127.0.0.1 (the same number: the tracker hands it out) is free.
+  return { root, user: AARCH64_USER, env: { QEMU_CPU, JETBENCH_TVM_RPC_BIND: '127.0.0.2' } };
 }
 
 /** An aarch64 sshd on 127.0.0.1 (a free port), logins as `jetson`. */

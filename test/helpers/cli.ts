@@ -26,7 +26,12 @@ export function ctrlC(child: ReturnType<typeof spawn>): void {
 
 export function runCli(
   args: string[],
-  opts: { cwd?: string; env?: Record<string, string>; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {},
+  opts: {
+    cwd?: string;
+    env?: Record<string, string>;
+    onStderr?: (text: string, child: ReturnType<typeof spawn>) => void;
+    onStdout?: (text: string, child: ReturnType<typeof spawn>) => void;
+  } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
@@ -38,7 +43,10 @@ export function runCli(
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
+    child.stdout.setEncoding('utf8').on('data', (t: string) => {
+      stdout += t;
+      opts.onStdout?.(t, child);
+    });
     child.stderr.setEncoding('utf8').on('data', (t: string) => {
       stderr += t;
       opts.onStderr?.(t, child);

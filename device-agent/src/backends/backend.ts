@@ -55,5 +55,11 @@ export interface Backend {
   prepare(req: PrepareRequest): Promise<PreparedSession>;
   /** Builds (or finds in the cache) the artefact it runs, without measuring (`jetbench build`);
    * absent where the model file runs as it is. */
-  build?(req: PrepareRequest): Promise<Omit<BuildResult, 'model'>>;
+  build?(req: PrepareRequest): Promise<BackendBuild>;
 }
+
+/** What a backend's build gives: the artefact, and for a build through TVM's RPC the module's
+ * outputs and latency on the remote device (the runner checks them against ONNX Runtime). */
+export type BackendBuild = Omit<BuildResult, 'model' | 'rpcCheck'> & {
+  rpcRun?: { endpoint: string; outputs: Float32Array[]; medianMs: number; repeats: number };
+};

@@ -1,15 +1,15 @@
 // TVM through the device's own Python `tvm` (device-agent/python/jetbench_tvm.py): build (and
 // tune) a module from the ONNX model, cache it, then serve timed inferences from a helper process.
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { TVM_DEFAULTS } from '../../../contract/runSpec';
 import { cacheDir } from '../../../contract/cacheDir';
 import { BackendUnavailableError, BadInputError, BuildCancelledError } from '../errors';
 import { concreteInputShape } from '../modelInfo';
-import type { ArtifactInfo, BackendStatus, ModelInfo, OperatorTime, RunSpec, TvmOptions } from '../../../contract/protocol';
-import type { Backend, PreparedSession, PrepareRequest } from './backend';
+import type { ArtifactInfo, BackendStatus, ModelInfo, OperatorTime, RunSpec, TvmAdoptParams, TvmOptions } from '../../../contract/protocol';
+import type { Backend, BackendBuild, PreparedSession, PrepareRequest } from './backend';
 import { HelperError, HelperSession, probeHelper, helperOutputsFor, readHelperOutputs, runHelper, servedBy, translate, TVM_HELPER, writeHelperInputs, type HelperEvent } from './pythonHelper';
 
 
@@ -19,7 +19,12 @@ export function tvmOptions(spec: RunSpec): TvmOptions {
 }
 
 function pythonOf(opts: TvmOptions): string {
-  return opts.python ?? process.env.JETBENCH_PYTHON ?? 'python3';
+  return tvmPython(opts.python);
+}
+
+/** The Python that has `tvm`: the one asked for, else $JETBENCH_PYTHON, else python3. */
+export function tvmPython(asked: string | null): string {
+  return asked ?? process.env.JETBENCH_PYTHON ?? 'python3';
 }
 
 interface Probe {
@@ -34,6 +39,9 @@ function probe(python: string): Promise<Probe | HelperError> {
   return probeHelper<Probe>(TVM_HELPER, python);
 }
 
+/** What TVM `python` has (cached per Python), or why it has none. */
+export const tvmProbe = probe;
+
 async function fileHash(p: string | null): Promise<string> {
   if (!p) return 'none';
   const st = await stat(p).catch(() => null);
@@ -44,10 +52,25 @@ async function fileHash(p: string | null): Promise<string> {
   return h.digest('hex');
 }
 
-export interface TvmBuildResult {
-  artifact: ArtifactInfo;
-  cached: boolean;
-  tuningLog: string | null;
+export type TvmBuildResult = BackendBuild;
+
+/** The model's concrete inputs as the helper takes them. */
+function helperInputs(spec: RunSpec, model: ModelInfo) {
+  return model.inputs.map((input, i) => ({ name: input.name, dtype: input.dtype, shape: concreteInputShape(input, i === 0 ? spec.inputShape : null) }));
+}
+
+/** The cache folder of the modules of this model and options (built here, or adopted from a host
+ * that compiled them for this device: same key). A cross-compiled build is keyed by its triple. */
+function artifactDir(spec: RunSpec, model: ModelInfo, opts: TvmOptions, tvmVersion: string): string {
+  const key = createHash('sha256')
+    .update(JSON.stringify([model.sha256, opts.target, opts.arch, spec.precision, tvmVersion, helperInputs(spec, model), ...(opts.cross ? [opts.cross] : [])]))
+    .digest('hex')
+    .slice(0, 16);
+  return path.join(cacheDir(), 'artifacts', 'tvm', key);
+}
+
+function moduleName(precision: string, logHash: string | null): string {
+  return `module-${precision}-${logHash && logHash !== 'none' ? logHash.slice(0, 12) : 'untuned'}.so`;
 }
 
 /** Builds (and tunes) the module for this model and options, or reuses the cached one. */
@@ -69,16 +92,13 @@ export async function buildTvmModule(
     throw new BackendUnavailableError(`target cuda: TVM ${found.tvm} in ${found.python} sees no CUDA device (it needs a TVM built with CUDA and a GPU): use --target llvm`);
   }
   if (!Number.isInteger(opts.tuneTrials) || opts.tuneTrials < 0) throw new BadInputError(`--tune-trials must be a whole number >= 0 (got ${opts.tuneTrials})`);
-  const inputs = model.inputs.map((input, i) => ({ name: input.name, dtype: input.dtype, shape: concreteInputShape(input, i === 0 ? spec.inputShape : null) }));
-  const key = createHash('sha256')
-    .update(JSON.stringify([model.sha256, opts.target, opts.arch, spec.precision, found.tvm, inputs]))
-    .digest('hex')
-    .slice(0, 16);
-  const dir = path.join(cacheDir(), 'artifacts', 'tvm', key);
+  if (opts.rpc && opts.target !== 'llvm') throw new BadInputError('building through TVM RPC compiles for a CPU (--target llvm); cuda targets build on the device itself');
+  const inputs = helperInputs(spec, model);
+  const dir = artifactDir(spec, model, opts, found.tvm);
   // The tuning log is shared by every build of the same model and target, so tuning resumes.
   const tuningLog = opts.tuningLog ?? (opts.tuneTrials > 0 ? path.join(dir, 'tuning') : null);
   const logHash = await fileHash(tuningLog);
-  const modulePath = path.join(dir, `module-${spec.precision}-${opts.tuneTrials > 0 || logHash !== 'none' ? logHash.slice(0, 12) : 'untuned'}.so`);
+  const modulePath = path.join(dir, moduleName(spec.precision, logHash));
   const metaPath = `${modulePath}.json`;
   const flags = (buildMs: number): ArtifactInfo['flags'] => ({
     target: opts.target,
@@ -89,8 +109,11 @@ export async function buildTvmModule(
     tvm: found.tvm,
     generation: found.generation,
     buildMs,
+    ...(opts.cross ? { triple: opts.cross.triple, cores: opts.cross.cores } : {}),
   });
-  if (opts.tuneTrials === 0) {
+  // Through RPC the check run on the device is the point: the module is built (a second or two
+  // untuned) and run there again.
+  if (opts.tuneTrials === 0 && !opts.rpc) {
     const meta = await readFile(metaPath, 'utf8').catch(() => null);
     const st = await stat(modulePath).catch(() => null);
     if (meta && st) {
@@ -103,15 +126,30 @@ export async function buildTvmModule(
   const tmp = `${modulePath}.${process.pid}.tmp.so`;
   const t0 = performance.now();
   let done: HelperEvent;
+  // The check run's inputs: the ones ONNX Runtime gets for --verify, as files.
+  const checkDir = opts.rpc ? await mkdtemp(path.join(os.tmpdir(), 'jetbench-tvm-rpc-')) : null;
   try {
+    const check = checkDir ? { inputs: await writeHelperInputs(model, spec, checkDir), dir: checkDir, repeats: 5 } : null;
     done = await runHelper(
       python,
       'build',
-      { model: model.path, inputs, target: opts.target, arch: opts.arch, precision: spec.precision, trials: opts.tuneTrials, workDir: tuningLog, out: tmp },
+      {
+        model: model.path,
+        inputs,
+        target: opts.target,
+        arch: opts.arch,
+        precision: spec.precision,
+        trials: opts.tuneTrials,
+        workDir: tuningLog,
+        out: tmp,
+        ...(opts.rpc ? { rpc: opts.rpc, check } : {}),
+        ...(opts.cross ? { cross: opts.cross } : {}),
+      },
       { onEvent: (e) => e.message && progress(e.message), signal },
     );
   } catch (e) {
     await rm(tmp, { force: true });
+    if (checkDir) await rm(checkDir, { recursive: true, force: true });
     if (e instanceof HelperError && e.kind === 'cancelled') {
       throw new BuildCancelledError(
         tuningLog
@@ -128,7 +166,48 @@ export async function buildTvmModule(
   const artifactFlags = { ...flags(buildMs), importMs: Number(done.importMs ?? 0), tuneMs: Number(done.tuneMs ?? 0), compileMs: Number(done.compileMs ?? 0) };
   await writeFile(`${finalPath}.json`, JSON.stringify({ buildMs, flags: artifactFlags }, null, 1));
   const bytes = (await stat(finalPath)).size;
-  return { artifact: { kind: 'tvm-module', path: finalPath, bytes, buildMs, flags: artifactFlags }, cached: false, tuningLog };
+  let rpcRun: BackendBuild['rpcRun'];
+  if (checkDir) {
+    try {
+      const ran = done.rpc as { endpoint: string; outputs: Array<{ file: string; dtype: string }>; medianMs: number; repeats: number };
+      rpcRun = { endpoint: ran.endpoint, outputs: await readHelperOutputs(ran.outputs), medianMs: ran.medianMs, repeats: ran.repeats };
+    } finally {
+      await rm(checkDir, { recursive: true, force: true });
+    }
+  }
+  return { artifact: { kind: 'tvm-module', path: finalPath, bytes, buildMs, flags: artifactFlags }, cached: false, tuningLog, ...(rpcRun ? { rpcRun } : {}) };
+}
+
+/** Takes a module a host compiled for this device (through RPC) into this device's cache, under
+ * the key this device's own build would use, with the tuning log it came from: `bench --backend
+ * tvm` with the same options (and --tuning-log for a tuned one) then runs it without building. */
+export async function adoptTvmModule(params: TvmAdoptParams, model: ModelInfo): Promise<TvmBuildResult> {
+  const { spec } = params;
+  const opts = tvmOptions(spec);
+  const found = await probe(pythonOf(opts));
+  if (found instanceof HelperError) throw translate(found);
+  if (model.sha256 !== params.modelSha256) {
+    throw new BadInputError(`the model '${spec.model}' on the device (sha256 ${model.sha256.slice(0, 12)}) is not the one the host compiled (${params.modelSha256.slice(0, 12)}): put the same .onnx on both`);
+  }
+  const hostTvm = String(params.flags.tvm ?? '');
+  if (hostTvm !== found.tvm) {
+    throw new BadInputError(`the module was compiled by TVM ${hostTvm || '(unknown)'} and the device has TVM ${found.tvm}: a module runs with the TVM runtime it was compiled for; install the same version on both`);
+  }
+  const dir = artifactDir(spec, model, { ...opts, rpc: null, cross: null }, found.tvm);
+  await mkdir(dir, { recursive: true });
+  let tuningLog: string | null = null;
+  if (params.tuningLog) {
+    tuningLog = path.join(dir, 'tuning');
+    await mkdir(tuningLog, { recursive: true });
+    for (const f of (await readdir(params.tuningLog)).filter((n) => n.endsWith('.json'))) await copyFile(path.join(params.tuningLog, f), path.join(tuningLog, f));
+  }
+  const finalPath = path.join(dir, moduleName(spec.precision, await fileHash(tuningLog)));
+  await copyFile(params.module, `${finalPath}.${process.pid}.tmp`);
+  await rename(`${finalPath}.${process.pid}.tmp`, finalPath);
+  const flags = { ...params.flags, compiledOn: 'rpc host' };
+  await writeFile(`${finalPath}.json`, JSON.stringify({ buildMs: params.buildMs, flags }, null, 1));
+  const bytes = (await stat(finalPath)).size;
+  return { artifact: { kind: 'tvm-module', path: finalPath, bytes, buildMs: params.buildMs, flags }, cached: false, tuningLog };
 }
 
 export class TvmBackend implements Backend {
@@ -149,6 +228,9 @@ export class TvmBackend implements Backend {
 
   async prepare({ spec, model, progress, signal }: PrepareRequest): Promise<PreparedSession> {
     const opts = tvmOptions(spec);
+    if (opts.rpc || opts.cross) {
+      throw new BadInputError('tvm.rpc and tvm.cross are for jetbench build --rpc (compile here, measure on the device); a benchmark runs on its own device: leave them out');
+    }
     const { artifact } = await buildTvmModule(spec, model, progress, signal);
     const work = await mkdtemp(path.join(os.tmpdir(), 'jetbench-tvm-'));
     const inputs = await writeHelperInputs(model, spec, work);

@@ -1,0 +1,195 @@
+// `jetbench build --backend tvm --device D --rpc ...`: this machine compiles the module for D's CPU
+// (tuning candidates measured on D, and on every other server under the tracker's key, through
+// TVM's RPC), checks the module's outputs from D against ONNX Runtime, and installs it in D's
+// artifact cache, where `bench --backend tvm` on D finds it. And `jetbench rpc-server`, which keeps
+// a device's server registered with a tracker so a build elsewhere measures on it too.
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc';
+import { WorkDoneProgress } from 'vscode-languageserver-protocol';
+import { AgentErrorCode, BuildRequest, DeviceInfoRequest, ResolveModelRequest, TvmAdoptRequest, type BuildResult, type RunSpec, type TvmRpcTarget } from '../../contract/protocol';
+import { TVM_DEFAULTS } from '../../contract/runSpec';
+import { startLocalAgent, type DeviceConnection } from '../core/agentConnection';
+import { withDeviceDefaults } from '../core/devices';
+import { verificationText } from '../core/report';
+import { parse, UsageError } from './args';
+import { HELP } from './help';
+import type { CliIo } from './io';
+import { EXIT_INTERRUPTED } from './measureOnDevice';
+import { connectCliDevice } from './sshHooks';
+import { crossTargetFor, downloadFromDevice, hostPython, parseRpcFlag, sshSessionOf, startDeviceRpcServer, startLocalTracker, uploadToDevice, type DeviceRpcServer, type RpcFlag } from './tvmRpc';
+
+const EXIT_OK = 0;
+const EXIT_FAILURE = 1;
+
+interface Started {
+  target: TvmRpcTarget;
+  stop(): Promise<string | null>;
+}
+
+/** The RPC endpoint the host build measures through, with what jetbench started for it. */
+async function rpcEndpoint(flag: RpcFlag, agent: DeviceConnection, devicePython: string | null, note: (t: string) => void): Promise<Started> {
+  if (flag.kind === 'server') return { target: flag, stop: async () => null };
+  const tracker = flag.kind === 'device' ? await startLocalTracker(hostPython(null)) : null;
+  const where = tracker ? { host: tracker.host, port: tracker.port, key: 'jetbench' } : { host: flag.kind === 'tracker' ? flag.host : '', port: flag.kind === 'tracker' ? flag.port : 0, key: flag.kind === 'tracker' ? flag.key : '' };
+  if (tracker) note(`TVM RPC tracker on this machine at ${tracker.host}:${tracker.port}\n`);
+  let server: DeviceRpcServer;
+  try {
+    note(`starting TVM's RPC server on ${agent.device.name} (registers with the tracker under key '${where.key}')\n`);
+    server = await startDeviceRpcServer(agent, where, devicePython);
+  } catch (e) {
+    await tracker?.stop();
+    throw e;
+  }
+  return {
+    target: { kind: 'tracker', ...where },
+    stop: async () => {
+      const sessions = await server.stop();
+      await tracker?.stop();
+      return `${agent.device.name}: ${sessions} RPC session${sessions === 1 ? '' : 's'} (measured candidates and the check run)`;
+    },
+  };
+}
+
+async function tuningFiles(dir: string | null): Promise<Array<{ local: string; name: string }>> {
+  if (!dir) return [];
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json'));
+  return names.map((n) => ({ local: path.join(dir, n), name: `tuning/${n}` }));
+}
+
+export async function buildThroughRpc(spec: RunSpec, flag: RpcFlag, opts: { json: boolean; quiet: boolean; acceptNewHostKey: boolean }, io: CliIo): Promise<number> {
+  if (spec.backend !== 'tvm') throw new UsageError('--rpc applies to --backend tvm');
+  if (spec.device === 'local') throw new UsageError('--rpc measures on another machine: give --device (an SSH device; its agent starts TVM\'s RPC server there)');
+  const tvm = spec.tvm ?? TVM_DEFAULTS;
+  if (tvm.target !== 'llvm') throw new UsageError('--rpc compiles for the device\'s CPU (--target llvm); a cuda module is built on the device itself (without --rpc)');
+  const note = (t: string) => !opts.quiet && io.err(t);
+  const agent = await connectCliDevice(spec.device, io, { acceptNewHostKey: opts.acceptNewHostKey, quiet: opts.quiet });
+  const cancel = new CancellationTokenSource();
+  const onSigint = () => cancel.cancel();
+  process.on('SIGINT', onSigint);
+  let local: Awaited<ReturnType<typeof startLocalAgent>> | null = null;
+  let started: Started | null = null;
+  let work: string | null = null;
+  try {
+    const session = sshSessionOf(agent);
+    if (!session) throw new UsageError('--rpc measures on another machine through SSH: give --device an SSH device');
+    const info = await agent.connection.sendRequest(DeviceInfoRequest);
+    const cross = crossTargetFor(info.arch, info.cpuCount);
+    const deviceSpec: RunSpec = { ...withDeviceDefaults(spec, agent.device), tvm: { ...tvm, tuneTrials: 0, tuningLog: null, rpc: null, cross: null } };
+    // The device's model (a built-in as the device generated it), compiled here: the module is
+    // for exactly the model the device's benchmarks load.
+    const model = await agent.connection.sendRequest(ResolveModelRequest, { spec: deviceSpec });
+    work = await mkdtemp(path.join(os.tmpdir(), 'jetbench-rpc-'));
+    const localModel = path.join(work, path.posix.basename(model.path));
+    note(`copying the device's model ${model.path} here (${(model.bytes / 1e6).toFixed(1)} MB)\n`);
+    await downloadFromDevice(session, model.path, localModel);
+    started = await rpcEndpoint(flag, agent, withDeviceDefaults(spec, agent.device).tvm?.python ?? null, note);
+    local = await startLocalAgent({ client: 'jetbench-cli', stderr: (t) => io.err(`local agent: ${t}`) });
+    const token = `build-rpc-${process.pid}`;
+    const sub = local.connection.onProgress(WorkDoneProgress.type, token, (p) => {
+      if (p.kind !== 'end' && p.message) note(`${p.message}\n`);
+    });
+    note(`compiling on this machine for ${info.arch} (${cross.triple}, ${cross.cores} cores); measuring through TVM RPC\n`);
+    // The host compiles with its own Python; the device's --python is for the device's server.
+    const hostSpec: RunSpec = { ...spec, device: 'local', model: localModel, tvm: { ...tvm, python: process.env.JETBENCH_PYTHON ?? null, rpc: started.target, cross } };
+    let built: BuildResult;
+    try {
+      built = await local.connection.sendRequest(BuildRequest, { spec: hostSpec, workDoneToken: token }, cancel.token);
+    } catch (e) {
+      if (e instanceof ResponseError && e.code === AgentErrorCode.Cancelled) {
+        io.err(`jetbench build: ${e.message}\n`);
+        return EXIT_INTERRUPTED;
+      }
+      throw e;
+    } finally {
+      sub.dispose();
+    }
+    const check = built.rpcCheck;
+    if (!check) throw new Error('the host build came back without its check run on the device');
+    const a = built.artifact;
+    const lines = [
+      `built ${a.kind} for ${cross.triple} on this machine in ${(a.buildMs / 1000).toFixed(1)} s (tuning ${(Number(a.flags.tuneMs ?? 0) / 1000).toFixed(1)} s, compile ${(Number(a.flags.compileMs ?? 0) / 1000).toFixed(1)} s): ${a.path}`,
+      ...(built.tuningLog ? [`  tuning log ${built.tuningLog} (build again with more --tune-trials to resume from it)`] : []),
+      `  ran on the device through TVM RPC (${check.endpoint}): median ${check.medianMs.toFixed(2)} ms over ${check.repeats} calls`,
+      `  outputs ${verificationText(check.verification)}`,
+    ];
+    const served = await started.stop();
+    started = null;
+    if (served) lines.push(`  served by ${served}`);
+    if (!check.verification.passed) {
+      io.out(lines.join('\n') + '\n');
+      io.err('jetbench build: the module\'s outputs on the device do not match ONNX Runtime: not installed on the device\n');
+      return EXIT_FAILURE;
+    }
+    // Into the device's cache, with the tuning log the module was built from.
+    const files = [{ local: a.path, name: 'module.so' }, ...(await tuningFiles(built.tuningLog))];
+    const staged = await uploadToDevice(session, files);
+    let adopted: BuildResult;
+    try {
+      adopted = await agent.connection.sendRequest(TvmAdoptRequest, {
+        spec: deviceSpec,
+        module: path.posix.join(staged.dir, 'module.so'),
+        tuningLog: files.length > 1 ? path.posix.join(staged.dir, 'tuning') : null,
+        flags: a.flags,
+        buildMs: a.buildMs,
+        modelSha256: built.model.sha256,
+      });
+    } finally {
+      await staged.remove();
+    }
+    lines.push(`installed on ${agent.device.name}: ${adopted.artifact.path}`);
+    lines.push(`  run it there: jetbench bench --device ${spec.device} --backend tvm --model ${spec.model}${spec.precision !== 'fp32' ? ` --precision ${spec.precision}` : ''}${adopted.tuningLog ? ` --tuning-log ${adopted.tuningLog}` : ''}`);
+    if (opts.json) io.out(JSON.stringify({ host: built, device: adopted }, null, 2) + '\n');
+    else io.out(lines.join('\n') + '\n');
+    return EXIT_OK;
+  } finally {
+    process.off('SIGINT', onSigint);
+    await started?.stop().catch(() => null);
+    await local?.dispose();
+    await agent.dispose();
+    if (work) await rm(work, { recursive: true, force: true });
+  }
+}
+
+const RPC_SERVER_OPTIONS = {
+  device: { type: 'string' },
+  rpc: { type: 'string' },
+  python: { type: 'string' },
+  'accept-new-host-key': { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+/** `jetbench rpc-server --device D --rpc tracker:HOST:PORT:KEY`: D's TVM RPC server registered
+ * with the tracker until Ctrl-C, then how many sessions it served. */
+export async function rpcServer(args: string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, RPC_SERVER_OPTIONS, false);
+  if (values.help) {
+    io.out(HELP['rpc-server']);
+    return EXIT_OK;
+  }
+  if (!values.device || values.device === 'local') throw new UsageError('rpc-server needs --device: the SSH device whose TVM serves');
+  if (!values.rpc) throw new UsageError('rpc-server needs --rpc tracker:HOST:PORT:KEY (the tracker to register with)');
+  const flag = parseRpcFlag(values.rpc);
+  if (flag.kind !== 'tracker') throw new UsageError('rpc-server registers with a tracker: --rpc tracker:HOST:PORT:KEY');
+  const agent = await connectCliDevice(values.device, io, { acceptNewHostKey: values['accept-new-host-key'], quiet: false });
+  try {
+    const server = await startDeviceRpcServer(agent, flag, values.python ?? null);
+    io.out(`serving: TVM ${server.tvm} on ${agent.device.name}, registered with tracker ${flag.host}:${flag.port} under key '${flag.key}' (reached here at 127.0.0.1:${server.port}); Ctrl-C stops\n`);
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        process.off('SIGINT', done);
+        process.off('SIGTERM', done);
+        resolve();
+      };
+      process.on('SIGINT', done);
+      process.on('SIGTERM', done);
+      void agent.closed.then(done);
+    });
+    const sessions = await server.stop().catch(() => null);
+    io.out(sessions === null ? 'stopped (the connection to the device had ended)\n' : `stopped: served ${sessions} RPC session${sessions === 1 ? '' : 's'}\n`);
+    return EXIT_OK;
+  } finally {
+    await agent.dispose();
+  }
+}

@@ -1,0 +1,60 @@
+// `jetbench build --rpc` as the CLI and the agent read it: the --rpc forms, the triple for a
+// device's architecture, the spec's rpc/cross checks, and the agent's checks of the RPC requests.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { specProblems, TVM_DEFAULTS } from '../../contract/runSpec';
+import { SPEC_DEFAULTS } from '../../contract/runSpec';
+import { crossTargetFor, parseRpcFlag, takeRpcFlag } from '../../src/cli/tvmRpc';
+import { checkTvmAdoptParams, checkTvmRpcStartParams, checkTvmRpcStopParams } from '../../device-agent/src/requestChecks';
+
+test('--rpc: device, a tracker with its key, or one server; anything else says the forms', () => {
+  assert.deepEqual(parseRpcFlag('device'), { kind: 'device' });
+  assert.deepEqual(parseRpcFlag('tracker:10.0.0.5:9190:orin'), { kind: 'tracker', host: '10.0.0.5', port: 9190, key: 'orin' });
+  assert.deepEqual(parseRpcFlag('127.0.0.1:9090'), { kind: 'server', host: '127.0.0.1', port: 9090 });
+  assert.throws(() => parseRpcFlag('tracker:host:9190'), /tracker:HOST:PORT:KEY/);
+  assert.throws(() => parseRpcFlag('tracker:host:99999:k'), /'99999' is not a port number/);
+  assert.throws(() => parseRpcFlag('jetson'), /is not device, HOST:PORT \(a TVM RPC server\) or tracker:HOST:PORT:KEY/);
+  assert.throws(() => parseRpcFlag('host:port'), /'port' is not a port number/);
+});
+
+test('--rpc is taken off the build arguments in both spellings; a missing value is a usage error', () => {
+  assert.deepEqual(takeRpcFlag(['--model', 'tiny', '--rpc', 'device', '--backend', 'tvm']), { rest: ['--model', 'tiny', '--backend', 'tvm'], rpc: { kind: 'device' } });
+  assert.deepEqual(takeRpcFlag(['--rpc=1.2.3.4:9090']).rpc, { kind: 'server', host: '1.2.3.4', port: 9090 });
+  assert.deepEqual(takeRpcFlag(['--model', 'tiny']), { rest: ['--model', 'tiny'], rpc: null });
+  assert.throws(() => takeRpcFlag(['--rpc']), /--rpc needs a value/);
+});
+
+test('the LLVM triple follows the device\'s uname -m (older runs\' Node names too); an unknown one is refused', () => {
+  assert.deepEqual(crossTargetFor('aarch64', 6), { triple: 'aarch64-linux-gnu', cores: 6 });
+  assert.deepEqual(crossTargetFor('arm64', 4), { triple: 'aarch64-linux-gnu', cores: 4 });
+  assert.deepEqual(crossTargetFor('x86_64', 0), { triple: 'x86_64-linux-gnu', cores: 1 });
+  assert.throws(() => crossTargetFor('riscv64', 4), /architecture 'riscv64'/);
+});
+
+test('a spec\'s tvm.rpc and tvm.cross are checked like every other field', () => {
+  const spec = (tvm: Record<string, unknown>) => ({ ...SPEC_DEFAULTS, device: 'local', model: 'tiny', backend: 'tvm', precision: 'fp32', tvm: { ...TVM_DEFAULTS, ...tvm } });
+  assert.deepEqual(specProblems(spec({ rpc: { kind: 'tracker', host: '127.0.0.1', port: 9190, key: 'k' }, cross: { triple: 'aarch64-linux-gnu', cores: 4 } }), {}), []);
+  assert.deepEqual(specProblems(spec({ rpc: null, cross: null }), {}), []);
+  const bad = specProblems(spec({ rpc: { kind: 'tracker', host: '127.0.0.1', port: 9190 }, cross: { triple: 'aarch64 linux', cores: 0 } }), {});
+  assert.deepEqual(bad.map((p) => p.field), ['tvm.rpc', 'tvm.cross']);
+  assert.match(bad[0]!.message, /kind: 'tracker', host, port, key/);
+});
+
+test('the agent checks the RPC requests before it starts anything', () => {
+  assert.deepEqual(checkTvmRpcStartParams({ tracker: null, reportAddress: null, python: null }), { tracker: null, reportAddress: null, python: null });
+  assert.throws(() => checkTvmRpcStartParams({ tracker: { host: '127.0.0.1', port: 0, key: 'k' }, reportAddress: null, python: null }), /"tracker.port" must be a port number/);
+  assert.throws(() => checkTvmRpcStartParams({ tracker: null, reportAddress: null, python: null, shell: 'rm -rf /' }), /unknown param "shell"/);
+  assert.throws(() => checkTvmRpcStopParams({ id: '' }), /"id" must be a non-empty string/);
+  const adopt = {
+    spec: { ...SPEC_DEFAULTS, device: 'local', model: 'tiny', backend: 'tvm', precision: 'fp32', tvm: TVM_DEFAULTS },
+    module: '/tmp/x/module.so',
+    tuningLog: null,
+    flags: { tvm: '0.27.0.post1' },
+    buildMs: 12,
+    modelSha256: 'a'.repeat(64),
+  };
+  assert.equal(checkTvmAdoptParams(adopt).module, '/tmp/x/module.so');
+  assert.throws(() => checkTvmAdoptParams({ ...adopt, modelSha256: 'abc' }), /"modelSha256" must be a sha256/);
+  assert.throws(() => checkTvmAdoptParams({ ...adopt, flags: { tvm: { nested: 1 } } }), /flags.tvm must be a string, number or boolean/);
+  assert.throws(() => checkTvmAdoptParams({ ...adopt, spec: { ...adopt.spec, backend: 'onnxruntime', tvm: undefined } }), /spec.backend must be tvm/);
+});
