@@ -1,7 +1,7 @@
 // Test frames: a deterministic synthetic street-like scene (BGR HWC uint8, as a camera gives
 // through OpenCV) and YOLOv5's reference letterbox preprocess, the CPU definition of correctness
 // for GPU preprocessing.
-import { mulberry32 } from './prng';
+import { detSin, mulberry32 } from './prng';
 
 export interface Frame {
   width: number;
@@ -33,7 +33,7 @@ export function syntheticScene(width: number, height: number, seed: number, obje
         data[i + 1] = clamp8(190 - 40 * t); // G
         data[i + 2] = clamp8(140 - 30 * t); // R
       } else {
-        const texture = 18 * Math.sin(x * 0.07 + y * 0.013) * Math.sin(y * 0.11);
+        const texture = 18 * detSin(x * 0.07 + y * 0.013) * detSin(y * 0.11);
         const shade = 90 + 40 * ((y - horizon) / Math.max(1, height - horizon));
         data[i] = clamp8(shade - 10 + texture);
         data[i + 1] = clamp8(shade + texture);

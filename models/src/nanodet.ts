@@ -23,7 +23,7 @@ export const HUMAN_MODELS = {
   bytes: 144_509_169,
 } as const;
 /** Bumped whenever the converter's output for the same package changes. */
-export const NANODET_CONVERTER_VERSION = 1;
+export const NANODET_CONVERTER_VERSION = 2;
 
 export const NANODET_SIZE = 416;
 

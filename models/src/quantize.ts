@@ -10,6 +10,7 @@ import type * as Ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import { letterbox, syntheticScene } from './frames';
 import { ELEM_TYPE } from './graph';
+import { settled } from './prng';
 import type { FeatureStats } from './yolov5';
 
 /** Frames the YOLOv5 built-ins' activation ranges are measured on. */
@@ -71,7 +72,7 @@ async function activationRanges(model: onnx.ModelProto, tensors: string[], c: Ca
     for (let i = 0; i < data.length; i++) max = Math.max(max, Math.abs(data[i]!));
     ranges.set(name, max);
   });
-  if (c.method === 'max') return ranges;
+  if (c.method === 'max') return new Map([...ranges].map(([k, v]) => [k, settled(v)]));
   // Second pass: a histogram of |x| over [0, max] per tensor; the percentile from its counts.
   const histograms = new Map(tensors.map((t) => [t, new Float64Array(HISTOGRAM_BINS)]));
   await observe(model, tensors, c.inputs, c.dims, (name, data) => {
@@ -86,7 +87,7 @@ async function activationRanges(model: onnx.ModelProto, tensors: string[], c: Ca
     let seen = 0;
     let bin = 0;
     while (bin < HISTOGRAM_BINS - 1 && seen + h[bin]! < q * total) seen += h[bin++]!;
-    clipped.set(name, ((bin + 1) / HISTOGRAM_BINS) * ranges.get(name)!);
+    clipped.set(name, settled(((bin + 1) / HISTOGRAM_BINS) * ranges.get(name)!));
   }
   return clipped;
 }
@@ -110,9 +111,12 @@ export async function detectInputStatsOf(model: onnx.ModelProto): Promise<Featur
       for (let i = 0; i < plane; i++) sum += data[c * plane + i]!;
       const mean = sum / plane;
       channelMean.push(mean);
-      for (let i = 0; i < plane; i++) sq += (data[c * plane + i]! - mean) ** 2;
+      for (let i = 0; i < plane; i++) {
+        const d = data[c * plane + i]! - mean;
+        sq += d * d;
+      }
     }
-    stats.set(name, { channelMean, std: Math.max(Math.sqrt(sq / data.length), 1e-6) });
+    stats.set(name, { channelMean: channelMean.map(settled), std: settled(Math.max(Math.sqrt(sq / data.length), 1e-6)) });
   });
   return names.map((n) => stats.get(n)!);
 }

@@ -4,7 +4,7 @@
 // output0 [1, 25200, 85] for a 640x640 input. Weights are seeded random, not trained.
 import type { onnx } from 'onnx-proto';
 import { GraphBuilder, type FloatType } from './graph';
-import { mulberry32, normal, seedFrom } from './prng';
+import { detLog, mulberry32, normal, seedFrom } from './prng';
 
 export const INPUT_SIZE = 640;
 export const NUM_CLASSES = 80;
@@ -133,8 +133,8 @@ class Yolo {
       // class prior 0.6 / (nc - 0.99).
       const bias = new Float32Array(c2);
       for (let a = 0; a < 3; a++) {
-        bias[a * no + 4] = Math.log(8 / (640 / stride) ** 2);
-        for (let c = 0; c < NUM_CLASSES; c++) bias[a * no + 5 + c] = Math.log(0.6 / (NUM_CLASSES - 0.99));
+        bias[a * no + 4] = detLog(8 / ((640 / stride) * (640 / stride)));
+        for (let c = 0; c < NUM_CLASSES; c++) bias[a * no + 5 + c] = detLog(0.6 / (NUM_CLASSES - 0.99));
       }
       // Centre: subtract what the channel means contribute, so the prior is the average logit.
       if (stats) {

@@ -8,13 +8,14 @@
 // so the runs are short.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { RunFile } from '../../contract/protocol';
 import type { DeployResult } from '../../src/core/deploy';
 import { NODE_RUNTIME_VERSION } from '../../src/core/deployNode';
-import { aarch64Unavailable, releaseBinfmt, startAarch64Sshd } from '../helpers/aarch64Device';
+import { aarch64Unavailable, elfMachine, releaseBinfmt, startAarch64Sshd } from '../helpers/aarch64Device';
 import { ROOT, runCli } from '../helpers/cli';
 import { hostPython, startLocalTracker } from '../../src/cli/tvmRpc';
 import { readRun } from '../helpers/runFile';
@@ -61,8 +62,7 @@ describe('an emulated aarch64 device over SSH', { skip: unavailable ?? false }, 
     assert.equal(first.native.detail, 'CPU only (no CUDA, TensorRT or PyTorch found)');
     // The device's own g++ made an aarch64 shared object.
     const addon = onHost(path.join(sshd.inside(sshd.deviceHome), '.cache', 'jetbench', 'native', first.native.sourceHash!, 'jetbench_native.node'));
-    const elf = readFileSync(addon);
-    assert.equal(elf.readUInt16LE(18), 183, 'e_machine EM_AARCH64');
+    assert.equal(elfMachine(addon), 'aarch64');
     const version = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
     assert.equal(sshd.asUser(`${first.node.path} ${first.agentDir}/agent.js version`).trim(), version);
   });
@@ -82,6 +82,12 @@ describe('an emulated aarch64 device over SSH', { skip: unavailable ?? false }, 
     const report = await cli(['report', out]);
     assert.equal(report.code, 0, report.stderr);
     assert.match(report.stdout, /Device: .*Debian GNU\/Linux 12 \(bookworm\) .*, aarch64\)/);
+    // The device generated the built-in model itself (arm64 Node, arm64 ONNX Runtime for its
+    // Detect statistics): byte for byte the model this x86-64 machine generates.
+    const here = path.join(ws.cwd, 'tiny-here.onnx');
+    const generated = await cli(['models', 'generate', 'tiny', '--out', here]);
+    assert.equal(generated.code, 0, generated.stderr);
+    assert.equal(run.model.sha256, createHash('sha256').update(readFileSync(here)).digest('hex'), 'the same built-in model on aarch64 and x86-64');
   });
 
   test('a pipeline on the device: the native worker times every stage (CPU references)', async () => {
@@ -109,8 +115,7 @@ describe('an emulated aarch64 device over SSH', { skip: unavailable ?? false }, 
     assert.equal(run.samples.latencyMs.length, 3);
     assert.equal(run.artifact?.kind, 'tvm-module');
     // The module was built on the device, for the device: an aarch64 shared object.
-    const module = readFileSync(onHost(run.artifact!.path));
-    assert.equal(module.readUInt16LE(18), 183, 'e_machine EM_AARCH64');
+    assert.equal(elfMachine(onHost(run.artifact!.path)), 'aarch64');
   });
 
   test('TVM over RPC: compiled here for aarch64, tuned through a tracker on two device servers, checked, installed, benched there', async () => {
@@ -151,7 +156,8 @@ describe('an emulated aarch64 device over SSH', { skip: unavailable ?? false }, 
       assert.ok(hostLog && readFileSync(path.join(hostLog, 'database_tuning_record.json'), 'utf8').trim().split('\n').length >= 1);
       const installed = /installed on orin: (\S+)/.exec(built.stdout)?.[1];
       assert.ok(installed, built.stdout);
-      assert.equal(readFileSync(onHost(installed)).readUInt16LE(18), 183, 'an aarch64 module, linked here by aarch64-linux-gnu-g++');
+      // An aarch64 module, linked here by aarch64-linux-gnu-g++.
+      assert.equal(elfMachine(onHost(installed)), 'aarch64');
       const deviceLog = /--tuning-log (\S+)/.exec(built.stdout)?.[1];
       assert.ok(deviceLog, built.stdout);
       // The device runs the host's module: no build there, outputs verified on the device.

@@ -41,6 +41,13 @@ export function aarch64Unavailable(mounted: { binfmt: boolean } = { binfmt: fals
   return null;
 }
 
+/** The ELF machine of a file (e_machine at offset 18): 'aarch64' (EM_AARCH64, 183), 'x86_64'
+ * (62), else the number. */
+export function elfMachine(file: string): string {
+  const machine = readFileSync(file).readUInt16LE(18);
+  return machine === 183 ? 'aarch64' : machine === 62 ? 'x86_64' : String(machine);
+}
+
 /** Unmounts binfmt_misc when this suite mounted it. */
 export function releaseBinfmt(mounted: { binfmt: boolean }): void {
   if (mounted.binfmt) spawnSync('umount', [BINFMT]);
