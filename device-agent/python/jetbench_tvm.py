@@ -304,6 +304,8 @@ def tune_relax(tvm, mod, target, work_dir, trials, rpc=None):
             f"tuning with MetaSchedule needs the Python packages {', '.join(missing)} in {sys.executable}: "
             f"pip install {' '.join(missing)}" + ("" if small else f" (budgets of {EVOLUTIONARY_MIN_TRIALS}+ trials use the XGBoost cost model)"),
         )
+    # The RPC runner first: a missing tracker or server is said before anything is built.
+    runner = rpc_runner(ms, rpc) if rpc else None
     os.makedirs(work_dir, exist_ok=True)
     emit({"event": "progress", "message": f"tuning with MetaSchedule, {trials} trials", "trialsDone": 0, "trialsTotal": trials})
     done = {"n": 0, "best": None}
@@ -376,7 +378,7 @@ def tune_relax(tvm, mod, target, work_dir, trials, rpc=None):
         # Building one candidate takes 10-30 s on a small CPU with TVM 0.27 (the default 30 s
         # timeout failed every candidate here); a slow build is not a bad schedule.
         builder=ms.builder.LocalBuilder(timeout_sec=BUILD_TIMEOUT_S),
-        **({"runner": rpc_runner(ms, rpc)} if rpc else {}),
+        **({"runner": runner} if runner else {}),
         # The convolutions carry nearly all the FLOPs; the fused Detect-decode task fails to build
         # under MetaSchedule's schedules (TVM 0.27) and would burn the budget.
         op_names=["conv2d"],

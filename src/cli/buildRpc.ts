@@ -63,6 +63,9 @@ export async function buildThroughRpc(spec: RunSpec, flag: RpcFlag, opts: { json
   if (spec.device === 'local') throw new UsageError('--rpc measures on another machine: give --device (an SSH device; its agent starts TVM\'s RPC server there)');
   const tvm = spec.tvm ?? TVM_DEFAULTS;
   if (tvm.target !== 'llvm') throw new UsageError('--rpc compiles for the device\'s CPU (--target llvm); a cuda module is built on the device itself (without --rpc)');
+  if (flag.kind === 'server' && tvm.tuneTrials > 0) {
+    throw new UsageError(`--tune-trials with --rpc ${flag.host}:${flag.port}: tuning goes through a tracker (MetaSchedule's RPC runner asks one for servers), not a single server: use --rpc tracker:HOST:PORT:KEY, or --rpc device (jetbench runs one), or build untuned`);
+  }
   const note = (t: string) => !opts.quiet && io.err(t);
   const agent = await connectCliDevice(spec.device, io, { acceptNewHostKey: opts.acceptNewHostKey, quiet: opts.quiet });
   const cancel = new CancellationTokenSource();

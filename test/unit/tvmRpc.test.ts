@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { specProblems, TVM_DEFAULTS } from '../../contract/runSpec';
 import { SPEC_DEFAULTS } from '../../contract/runSpec';
 import { crossTargetFor, parseRpcFlag, takeRpcFlag } from '../../src/cli/tvmRpc';
+import { buildThroughRpc } from '../../src/cli/buildRpc';
 import { checkTvmAdoptParams, checkTvmRpcStartParams, checkTvmRpcStopParams } from '../../device-agent/src/requestChecks';
 
 test('--rpc: device, a tracker with its key, or one server; anything else says the forms', () => {
@@ -57,4 +58,16 @@ test('the agent checks the RPC requests before it starts anything', () => {
   assert.throws(() => checkTvmAdoptParams({ ...adopt, modelSha256: 'abc' }), /"modelSha256" must be a sha256/);
   assert.throws(() => checkTvmAdoptParams({ ...adopt, flags: { tvm: { nested: 1 } } }), /flags.tvm must be a string, number or boolean/);
   assert.throws(() => checkTvmAdoptParams({ ...adopt, spec: { ...adopt.spec, backend: 'onnxruntime', tvm: undefined } }), /spec.backend must be tvm/);
+});
+
+test('build --rpc refuses what it cannot do before it connects: no device, a cuda target, tuning through one server', async () => {
+  const io = { out: () => {}, err: () => {}, cwd: process.cwd(), isTty: false };
+  const spec = (device: string, tvm: Partial<typeof TVM_DEFAULTS>) => ({ ...SPEC_DEFAULTS, device, model: 'tiny', backend: 'tvm' as const, precision: 'fp32' as const, tvm: { ...TVM_DEFAULTS, ...tvm } });
+  const opts = { json: false, quiet: true, acceptNewHostKey: false };
+  await assert.rejects(buildThroughRpc(spec('local', {}), { kind: 'device' }, opts, io), /--rpc measures on another machine: give --device/);
+  await assert.rejects(buildThroughRpc(spec('ssh://j@127.0.0.1:1', { target: 'cuda' }), { kind: 'device' }, opts, io), /--target llvm/);
+  await assert.rejects(
+    buildThroughRpc(spec('ssh://j@127.0.0.1:1', { tuneTrials: 2 }), { kind: 'server', host: '127.0.0.1', port: 9090 }, opts, io),
+    /--tune-trials with --rpc 127\.0\.0\.1:9090: tuning goes through a tracker/,
+  );
 });

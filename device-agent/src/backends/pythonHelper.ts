@@ -192,8 +192,8 @@ export function probeHelper<T>(helper: Helper, python: string): Promise<T | Help
 /** Errors of a helper become the agent's typed errors: bad input vs. unavailable backend. */
 export function translate(e: unknown): Error {
   if (!(e instanceof HelperError)) return e instanceof Error ? e : new Error(String(e));
-  if (['no-python', 'no-tvm', 'no-torch', 'too-old', 'no-cuda', 'missing-dependency'].includes(e.kind)) return new BackendUnavailableError(e.message);
-  if (['unsupported-op', 'import-failed', 'bad-model', 'unsupported'].includes(e.kind)) return new BadInputError(e.message);
+  if (['no-python', 'no-tvm', 'no-torch', 'too-old', 'no-cuda', 'missing-dependency', 'no-cross-compiler'].includes(e.kind)) return new BackendUnavailableError(e.message);
+  if (['unsupported-op', 'import-failed', 'bad-model', 'unsupported', 'rpc-needs-tracker', 'rpc-unreachable', 'rpc-no-server'].includes(e.kind)) return new BadInputError(e.message);
   return e;
 }
 
