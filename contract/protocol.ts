@@ -712,10 +712,15 @@ export interface TvmRpcServerInfo {
   tvm: string;
 }
 
+/** Client -> agent: start a TVM RPC tracker on this machine's loopback (`python -m
+ * tvm.exec.rpc_tracker`, which needs tornado), for `build --rpc device`; stopped like a server. */
+export const TvmRpcTrackerStartRequest = new RequestType<{ python: string | null }, TvmRpcServerInfo, void>('jetbench/tvmRpcTracker/start');
+
+/** Client -> agent: stop a TVM RPC server or tracker this connection started. */
 export const TvmRpcServerStopRequest = new RequestType<{ id: string }, TvmRpcServerStopped, void>('jetbench/tvmRpcServer/stop');
 
 export interface TvmRpcServerStopped {
-  /** RPC sessions the server served (one per measured candidate, one per check run). */
+  /** RPC sessions the server served (one per measured candidate, one per check run); 0 for a tracker. */
   sessions: number;
 }
 

@@ -23,6 +23,7 @@ import {
   TvmAdoptRequest,
   ResolveModelRequest,
   TvmRpcServerStartRequest,
+  TvmRpcTrackerStartRequest,
   TvmRpcServerStopRequest,
   DetectFramesRequest,
   type DetectFramesParams,
@@ -337,6 +338,17 @@ export function serve(connection: Connection, state: AgentState = createAgentSta
   connection.onRequest(TvmRpcServerStartRequest, async (raw) => {
     try {
       return await rpcServers.start(checkTvmRpcStartParams(raw));
+    } catch (e) {
+      throw toResponseError(e);
+    }
+  });
+  connection.onRequest(TvmRpcTrackerStartRequest, async (raw) => {
+    try {
+      const p = raw as { python?: unknown } | null;
+      if (typeof p !== 'object' || p === null || Object.keys(p).some((k) => k !== 'python') || (p.python !== null && typeof p.python !== 'string')) {
+        throw new BadInputError('jetbench/tvmRpcTracker/start: the params are { python: string | null }');
+      }
+      return await rpcServers.startTracker((p.python as string | null) ?? null);
     } catch (e) {
       throw toResponseError(e);
     }

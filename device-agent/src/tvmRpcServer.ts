@@ -1,7 +1,8 @@
-// TVM's RPC server on this device, for a client that compiles elsewhere (`jetbench build --rpc`):
-// the device's own `python3 -m tvm.exec.rpc_server`, listening on loopback only (the client reaches
-// it through the SSH connection it already holds), registered with a tracker when asked, stopped
-// by the client or when the client's connection goes.
+// TVM's RPC processes for a client that compiles elsewhere (`jetbench build --rpc`): on a device,
+// its own `python3 -m tvm.exec.rpc_server`, listening on loopback only (the client reaches it
+// through the SSH connection it already holds), registered with a tracker when asked; on the
+// client's machine, the tracker (`python -m tvm.exec.rpc_tracker`) for `--rpc device`. Each is
+// stopped by the client or when the client's connection goes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { TvmRpcServerInfo, TvmRpcServerStartParams, TvmRpcServerStopped } from '../../contract/protocol';
@@ -10,7 +11,8 @@ import { HelperError, translate } from './backends/pythonHelper';
 import { BadInputError } from './errors';
 
 /** Ports TVM's server tries, first free one wins (TVM's own default range). */
-const PORT_RANGE = [9090, 9199] as const;
+const SERVER_PORTS = [9090, 9199] as const;
+const TRACKER_PORTS = [9190, 9290] as const;
 /** `import tvm` alone takes ~13 s under QEMU's emulation; a small board is faster. */
 const START_TIMEOUT_MS = 180_000;
 
@@ -35,30 +37,48 @@ export class TvmRpcServers {
     const found = await tvmProbe(python);
     if (found instanceof HelperError) throw translate(found);
     const host = rpcBindAddress();
-    const args = ['-m', 'tvm.exec.rpc_server', '--host', host, '--port', String(PORT_RANGE[0]), '--port-end', String(PORT_RANGE[1])];
+    const args = ['-m', 'tvm.exec.rpc_server', '--host', host, '--port', String(SERVER_PORTS[0]), '--port-end', String(SERVER_PORTS[1])];
     if (params.tracker) {
       args.push('--tracker', `${params.tracker.host}:${params.tracker.port}`, '--key', params.tracker.key, '--custom-addr', params.reportAddress ?? host);
     }
-    // Its own process group: the server forks one child per session, stop ends them all.
+    const { id, port } = await this.spawnListening(python, args, "TVM's RPC server", () => '');
+    return { id, host, port, tvm: found.tvm };
+  }
+
+  async startTracker(asked: string | null): Promise<TvmRpcServerInfo> {
+    const python = tvmPython(asked);
+    const found = await tvmProbe(python);
+    if (found instanceof HelperError) throw translate(found);
+    const host = '127.0.0.1';
+    const args = ['-m', 'tvm.exec.rpc_tracker', '--host', host, '--port', String(TRACKER_PORTS[0]), '--port-end', String(TRACKER_PORTS[1])];
+    const { id, port } = await this.spawnListening(python, args, "TVM's RPC tracker", (log) => (/tornado/.test(log) ? ' (it needs tornado: pip install tornado)' : ''));
+    return { id, host, port, tvm: found.tvm };
+  }
+
+  /** Starts `python args` in a process group of its own (TVM runs the server or tracker proper in
+   * a PopenWorker child that outlives its parent: stop ends the group) and resolves when its log
+   * says `bind to HOST:PORT`; counts the sessions it logs. */
+  private spawnListening(python: string, args: string[], what: string, hint: (log: string) => string): Promise<{ id: string; port: number }> {
     const child = spawn(python, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, PYTHONUNBUFFERED: '1' } });
-    const id = randomUUID();
     const entry: Running = { child, sessions: 0, exited: new Promise((resolve) => child.once('exit', () => resolve())) };
+    const id = randomUUID();
     let log = '';
-    const port = await new Promise<number>((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       const timer = setTimeout(() => fail(`did not report its port within ${START_TIMEOUT_MS / 1000} s`), START_TIMEOUT_MS);
       const fail = (why: string) => {
         clearTimeout(timer);
         killGroup(child);
-        reject(new BadInputError(`TVM's RPC server (${python} -m tvm.exec.rpc_server) ${why}${log.trim() ? `: ${log.trim().split('\n').slice(-3).join(' | ')}` : ''}`));
+        reject(new BadInputError(`${what} (${python} ${args.slice(0, 2).join(' ')}) ${why}${hint(log)}${log.trim() ? `: ${log.trim().split('\n').slice(-3).join(' | ')}` : ''}`));
       };
       const onText = (chunk: Buffer) => {
         const text = chunk.toString('utf8');
         log = (log + text).slice(-4000);
         entry.sessions += (text.match(/connected from/g) ?? []).length;
         const bound = /bind to [^\s:]+:(\d+)/.exec(log);
-        if (bound) {
+        if (bound && !this.running.has(id)) {
           clearTimeout(timer);
-          resolve(Number(bound[1]));
+          this.running.set(id, entry);
+          resolve({ id, port: Number(bound[1]) });
         }
       };
       child.stdout?.on('data', onText);
@@ -66,20 +86,18 @@ export class TvmRpcServers {
       child.once('error', (e) => fail(`could not start (${e.message})`));
       child.once('exit', (code, signal) => fail(`exited (${signal ?? `code ${code}`}) before listening`));
     });
-    this.running.set(id, entry);
-    return { id, host, port, tvm: found.tvm };
   }
 
   async stop(id: string): Promise<TvmRpcServerStopped> {
     const entry = this.running.get(id);
-    if (!entry) throw new BadInputError(`no TVM RPC server '${id}' runs for this connection`);
+    if (!entry) throw new BadInputError(`no TVM RPC server or tracker '${id}' runs for this connection`);
     this.running.delete(id);
     killGroup(entry.child);
     await entry.exited;
     return { sessions: entry.sessions };
   }
 
-  /** Every server this connection started (it is closing). */
+  /** Every process this connection started (it is closing). */
   async stopAll(): Promise<void> {
     await Promise.all([...this.running.keys()].map((id) => this.stop(id)));
   }

@@ -6,11 +6,10 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc';
-import { WorkDoneProgress } from 'vscode-languageserver-protocol';
-import { AgentErrorCode, BuildRequest, DeviceInfoRequest, ResolveModelRequest, TvmAdoptRequest, type BuildResult, type RunSpec, type TvmRpcTarget } from '../../contract/protocol';
+import { CancellationTokenSource } from 'vscode-jsonrpc';
+import { DeviceInfoRequest, ResolveModelRequest, TvmAdoptRequest, TvmRpcServerStopRequest, TvmRpcTrackerStartRequest, type BuildResult, type RunSpec, type TvmRpcTarget } from '../../contract/protocol';
 import { TVM_DEFAULTS } from '../../contract/runSpec';
-import { startLocalAgent, type DeviceConnection } from '../core/agentConnection';
+import { startLocalAgent, type AgentConnection, type DeviceConnection } from '../core/agentConnection';
 import { withDeviceDefaults } from '../core/devices';
 import { verificationText } from '../core/report';
 import { parse, UsageError } from './args';
@@ -18,7 +17,8 @@ import { HELP } from './help';
 import type { CliIo } from './io';
 import { EXIT_INTERRUPTED } from './measureOnDevice';
 import { connectCliDevice } from './sshHooks';
-import { crossTargetFor, downloadFromDevice, hostPython, parseRpcFlag, sshSessionOf, startDeviceRpcServer, startLocalTracker, uploadToDevice, type DeviceRpcServer, type RpcFlag } from './tvmRpc';
+import { requestBuild } from './buildRequest';
+import { crossTargetFor, downloadFromDevice, parseRpcFlag, sshSessionOf, startDeviceRpcServer, uploadToDevice, type DeviceRpcServer, type RpcFlag } from './tvmRpc';
 
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
@@ -29,9 +29,11 @@ interface Started {
 }
 
 /** The RPC endpoint the host build measures through, with what jetbench started for it. */
-async function rpcEndpoint(flag: RpcFlag, agent: DeviceConnection, devicePython: string | null, note: (t: string) => void): Promise<Started> {
+async function rpcEndpoint(flag: RpcFlag, agent: DeviceConnection, local: AgentConnection, devicePython: string | null, note: (t: string) => void): Promise<Started> {
   if (flag.kind === 'server') return { target: flag, stop: async () => null };
-  const tracker = flag.kind === 'device' ? await startLocalTracker(hostPython(null)) : null;
+  // --rpc device: the local agent runs the tracker (TVM's processes are the agents' to run).
+  const info = flag.kind === 'device' ? await local.connection.sendRequest(TvmRpcTrackerStartRequest, { python: process.env.JETBENCH_PYTHON ?? null }) : null;
+  const tracker = info ? { ...info, stop: async () => void (await local.connection.sendRequest(TvmRpcServerStopRequest, { id: info.id })) } : null;
   const where = tracker ? { host: tracker.host, port: tracker.port, key: 'jetbench' } : { host: flag.kind === 'tracker' ? flag.host : '', port: flag.kind === 'tracker' ? flag.port : 0, key: flag.kind === 'tracker' ? flag.key : '' };
   if (tracker) note(`TVM RPC tracker on this machine at ${tracker.host}:${tracker.port}\n`);
   let server: DeviceRpcServer;
@@ -87,27 +89,13 @@ export async function buildThroughRpc(spec: RunSpec, flag: RpcFlag, opts: { json
     const localModel = path.join(work, path.posix.basename(model.path));
     note(`copying the device's model ${model.path} here (${(model.bytes / 1e6).toFixed(1)} MB)\n`);
     await downloadFromDevice(session, model.path, localModel);
-    started = await rpcEndpoint(flag, agent, withDeviceDefaults(spec, agent.device).tvm?.python ?? null, note);
     local = await startLocalAgent({ client: 'jetbench-cli', stderr: (t) => io.err(`local agent: ${t}`) });
-    const token = `build-rpc-${process.pid}`;
-    const sub = local.connection.onProgress(WorkDoneProgress.type, token, (p) => {
-      if (p.kind !== 'end' && p.message) note(`${p.message}\n`);
-    });
+    started = await rpcEndpoint(flag, agent, local, withDeviceDefaults(spec, agent.device).tvm?.python ?? null, note);
     note(`compiling on this machine for ${info.arch} (${cross.triple}, ${cross.cores} cores); measuring through TVM RPC\n`);
     // The host compiles with its own Python; the device's --python is for the device's server.
     const hostSpec: RunSpec = { ...spec, device: 'local', model: localModel, tvm: { ...tvm, python: process.env.JETBENCH_PYTHON ?? null, rpc: started.target, cross } };
-    let built: BuildResult;
-    try {
-      built = await local.connection.sendRequest(BuildRequest, { spec: hostSpec, workDoneToken: token }, cancel.token);
-    } catch (e) {
-      if (e instanceof ResponseError && e.code === AgentErrorCode.Cancelled) {
-        io.err(`jetbench build: ${e.message}\n`);
-        return EXIT_INTERRUPTED;
-      }
-      throw e;
-    } finally {
-      sub.dispose();
-    }
+    const built = await requestBuild(local.connection, hostSpec, cancel.token, io, opts.quiet);
+    if (!built) return EXIT_INTERRUPTED;
     const check = built.rpcCheck;
     if (!check) throw new Error('the host build came back without its check run on the device');
     const a = built.artifact;

@@ -3,8 +3,7 @@
 import { stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc';
-import { WorkDoneProgress } from 'vscode-languageserver-protocol';
-import { AgentErrorCode, BuildRequest, DeviceInfoRequest, ListBackendsRequest } from '../../contract/protocol';
+import { AgentErrorCode, DeviceInfoRequest, ListBackendsRequest } from '../../contract/protocol';
 import { BUILTIN_MODEL_NAMES, describeBuiltinModels, generateModel } from '../../models/src/index';
 import { DeviceError, withDeviceDefaults } from '../core/devices';
 import { formatBenchTable, formatCompareTable, formatOperators, formatReport, formatVerification } from '../core/report';
@@ -25,6 +24,7 @@ import { fetchRun, runs } from './runs';
 import { importRun } from './importRun';
 import { benchInterleaved } from './interleave';
 import { buildThroughRpc, rpcServer } from './buildRpc';
+import { requestBuild } from './buildRequest';
 import { takeRpcFlag } from './tvmRpc';
 
 const EXIT_OK = 0;
@@ -123,22 +123,8 @@ async function build(args: string[], io: CliIo): Promise<number> {
   const onSigint = () => cancel.cancel();
   process.on('SIGINT', onSigint);
   try {
-    const token = `build-${process.pid}`;
-    const sub = agent.connection.onProgress(WorkDoneProgress.type, token, (p) => {
-      if (p.kind !== 'end' && p.message && !parsed.quiet) io.err(`${p.message}\n`);
-    });
-    let result;
-    try {
-      result = await agent.connection.sendRequest(BuildRequest, { spec: withDeviceDefaults(parsed.spec, agent.device), workDoneToken: token }, cancel.token);
-    } catch (e) {
-      if (e instanceof ResponseError && e.code === AgentErrorCode.Cancelled) {
-        io.err(`jetbench build: ${e.message}\n`);
-        return EXIT_INTERRUPTED;
-      }
-      throw e;
-    } finally {
-      sub.dispose();
-    }
+    const result = await requestBuild(agent.connection, withDeviceDefaults(parsed.spec, agent.device), cancel.token, io, parsed.quiet);
+    if (!result) return EXIT_INTERRUPTED;
     if (parsed.json) {
       io.out(JSON.stringify(result, null, 2) + '\n');
     } else {

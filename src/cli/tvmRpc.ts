@@ -2,7 +2,6 @@
 // device measures. The device's own TVM RPC server is started by its agent on its loopback and
 // reached through the SSH connection jetbench already holds: a local forward to the server, a
 // remote forward from the device back to the tracker; no port is opened to the network.
-import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -136,60 +135,6 @@ export async function startDeviceRpcServer(agent: DeviceConnection, tracker: { h
       return stopped.sessions;
     },
   };
-}
-
-/** A TVM RPC tracker on this machine's loopback (`python -m tvm.exec.rpc_tracker`). */
-export async function startLocalTracker(python: string): Promise<{ host: string; port: number; stop(): Promise<void> }> {
-  // Its own process group: TVM runs the tracker proper in a child process (PopenWorker) that
-  // outlives its parent unless the whole group is stopped.
-  const child: ChildProcess = spawn(python, ['-m', 'tvm.exec.rpc_tracker', '--host', '127.0.0.1', '--port', '9190', '--port-end', '9290'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PYTHONUNBUFFERED: '1' },
-    detached: true,
-  });
-  const stopGroup = () => {
-    try {
-      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
-    } catch {
-      child.kill('SIGTERM');
-    }
-  };
-  let log = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => fail('did not report its port within 60 s'), 60_000);
-    const fail = (why: string) => {
-      clearTimeout(timer);
-      stopGroup();
-      const tornado = /tornado/.test(log) ? ' (TVM\'s tracker needs tornado: pip install tornado)' : '';
-      reject(new Error(`TVM's RPC tracker (${python} -m tvm.exec.rpc_tracker) ${why}${tornado}${log.trim() ? `: ${log.trim().split('\n').slice(-2).join(' | ')}` : ''}`));
-    };
-    const onText = (chunk: Buffer) => {
-      log = (log + chunk.toString('utf8')).slice(-4000);
-      const bound = /bind to [^\s:]+:(\d+)/.exec(log);
-      if (bound) {
-        clearTimeout(timer);
-        resolve(Number(bound[1]));
-      }
-    };
-    child.stdout?.on('data', onText);
-    child.stderr?.on('data', onText);
-    child.once('error', (e) => fail(`could not start (${e.message})`));
-    child.once('exit', (code) => fail(`exited (code ${code}) before listening`));
-  });
-  return {
-    host: '127.0.0.1',
-    port,
-    stop: async () => {
-      stopGroup();
-      await exited;
-    },
-  };
-}
-
-/** The Python this machine compiles with (and runs the tracker with). */
-export function hostPython(asked: string | null | undefined): string {
-  return asked ?? process.env.JETBENCH_PYTHON ?? 'python3';
 }
 
 /** Uploads files into a fresh temporary folder on the device; `remove` deletes it. */

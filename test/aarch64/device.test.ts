@@ -12,12 +12,12 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { RunFile } from '../../contract/protocol';
+import { TvmRpcTrackerStartRequest, type RunFile } from '../../contract/protocol';
 import type { DeployResult } from '../../src/core/deploy';
 import { NODE_RUNTIME_VERSION } from '../../src/core/deployNode';
 import { aarch64Unavailable, elfMachine, releaseBinfmt, startAarch64Sshd } from '../helpers/aarch64Device';
 import { ROOT, runCli } from '../helpers/cli';
-import { hostPython, startLocalTracker } from '../../src/cli/tvmRpc';
+import { startLocalAgent } from '../../src/core/agentConnection';
 import { readRun } from '../helpers/runFile';
 import { fileMtimes, sshWorkspace, type TestSshd } from '../helpers/sshd';
 
@@ -121,7 +121,8 @@ describe('an emulated aarch64 device over SSH', { skip: unavailable ?? false }, 
   test('TVM over RPC: compiled here for aarch64, tuned through a tracker on two device servers, checked, installed, benched there', async () => {
     // A tracker of the user's, on this machine; a second server of the device's registered with it
     // by `jetbench rpc-server` (another board would be the same command with another --device).
-    const tracker = await startLocalTracker(hostPython(null));
+    const local = await startLocalAgent({ client: 'aarch64-test' });
+    const tracker = await local.connection.sendRequest(TvmRpcTrackerStartRequest, { python: null });
     const rpc = `tracker:127.0.0.1:${tracker.port}:jetson`;
     try {
       let serving!: () => void;
@@ -171,7 +172,8 @@ describe('an emulated aarch64 device over SSH', { skip: unavailable ?? false }, 
       assert.equal(run.artifact?.flags.triple, 'aarch64-linux-gnu');
       assert.equal(run.verification?.passed, true);
     } finally {
-      await tracker.stop();
+      // Closing the connection stops the tracker it started (the whole process group).
+      await local.dispose();
     }
   });
 
