@@ -147,6 +147,10 @@ export interface TvmOptions {
   /** Build only: measure through TVM's RPC (tuning candidates, and the built module's check run)
    * instead of on this machine; absent or null = here. */
   rpc?: TvmRpcTarget | null;
+  /** Build only, with a tracker: the server the module is for, as the tracker hands it out
+   * (`host:port`). The check run goes to it and not to whichever server under the key is free;
+   * absent or null = any. */
+  rpcDevice?: { host: string; port: number } | null;
   /** Build only: compile for another machine (the RPC device) instead of this one; absent or
    * null = for this machine. */
   cross?: TvmCrossTarget | null;
@@ -678,11 +682,16 @@ export interface BuildResult {
   /** A build through TVM's RPC (`tvm.rpc`): the module run once on the remote device and checked
    * against ONNX Runtime here, and its latency there (TVM's time_evaluator, remote clock). */
   rpcCheck?: TvmRpcCheck;
+  /** A tuning build through a tracker: the candidates each server measured, by the server's
+   * `host:port` as the tracker handed it out (one RPC session per candidate). */
+  rpcCandidates?: Record<string, number>;
 }
 
 export interface TvmRpcCheck {
   /** Where it ran: `tracker HOST:PORT key K`, or `server HOST:PORT`. */
   endpoint: string;
+  /** The server that ran it (`host:port`; through a tracker, the one it handed out). */
+  server?: string;
   verification: Verification;
   /** Median of `repeats` timed calls of main() on the remote device. */
   medianMs: number;

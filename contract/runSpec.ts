@@ -92,7 +92,7 @@ export interface SpecProblem {
 
 export const SPEC_KEYS = ['device', 'model', 'backend', 'precision', 'warmup', 'warmupMs', 'iterations', 'durationS', 'trials', 'threads', 'inputShape', 'opset', 'label', 'tvm', 'pytorch', 'tensorrt', 'verify', 'pipeline', 'fidelity'] as const;
 const FIDELITY_KEYS = ['frames', 'source'] as const;
-const TVM_KEYS = ['target', 'arch', 'tuneTrials', 'tuningLog', 'python', 'profile', 'rpc', 'cross'] as const;
+const TVM_KEYS = ['target', 'arch', 'tuneTrials', 'tuningLog', 'python', 'profile', 'rpc', 'rpcDevice', 'cross'] as const;
 const PIPELINE_KEYS = ['mode', 'memory', 'source', 'frameCount', 'objects', 'confThreshold', 'iouThreshold', 'maxDetections'] as const;
 const TVM_TARGETS = ['llvm', 'cuda'] as const;
 const PYTORCH_KEYS = ['device', 'mode', 'span', 'tf32', 'python'] as const;
@@ -185,7 +185,13 @@ function checkTvm(tvm: unknown, backend: unknown): SpecProblem[] {
   c.text('tuningLog', tvm.tuningLog, SPEC_LIMITS.pathChars, true);
   c.text('python', tvm.python, SPEC_LIMITS.pathChars, true);
   if (typeof tvm.profile !== 'boolean') c.add('profile', `must be true or false (got ${shown(tvm.profile)})`);
-  if (tvm.rpc !== undefined && tvm.rpc !== null) checkTvmRpc(c, tvm.rpc);
+  if (tvm.rpc !== undefined && tvm.rpc !== null) checkTvmRpc(c, 'rpc', tvm.rpc);
+  if (tvm.rpcDevice !== undefined && tvm.rpcDevice !== null) {
+    const d = tvm.rpcDevice;
+    const ok = isObject(d) && typeof d.host === 'string' && d.host.length > 0 && Number.isSafeInteger(d.port) && (d.port as number) >= 1 && (d.port as number) <= 65535 && Object.keys(d).every((k) => k === 'host' || k === 'port');
+    if (!ok) c.add('rpcDevice', `must be null or { host, port }: the server the tracker hands out for the device (got ${shown(d)})`);
+    else if (!isObject(tvm.rpc) || tvm.rpc.kind !== 'tracker') c.add('rpcDevice', 'applies with a tracker in rpc only (it picks one of the tracker\'s servers)');
+  }
   if (tvm.cross !== undefined && tvm.cross !== null) {
     const x = tvm.cross;
     if (!isObject(x) || typeof x.triple !== 'string' || !/^[a-z0-9_]+-[a-z0-9_-]+$/.test(x.triple) || !Number.isSafeInteger(x.cores) || (x.cores as number) < 1) {
@@ -195,7 +201,7 @@ function checkTvm(tvm: unknown, backend: unknown): SpecProblem[] {
   return c.problems;
 }
 
-function checkTvmRpc(c: Checker, rpc: unknown): void {
+function checkTvmRpc(c: Checker, field: 'rpc', rpc: unknown): void {
   const ok =
     isObject(rpc) &&
     (rpc.kind === 'server' || rpc.kind === 'tracker') &&
@@ -205,7 +211,7 @@ function checkTvmRpc(c: Checker, rpc: unknown): void {
     (rpc.port as number) >= 1 &&
     (rpc.port as number) <= 65535 &&
     (rpc.kind === 'server' || (typeof rpc.key === 'string' && rpc.key.length > 0));
-  if (!ok) c.add('rpc', `must be null, { kind: 'server', host, port } or { kind: 'tracker', host, port, key } (got ${shown(rpc)})`);
+  if (!ok) c.add(field, `must be null, { kind: 'server', host, port } or { kind: 'tracker', host, port, key } (got ${shown(rpc)})`);
 }
 
 function checkPytorch(o: unknown, backend: unknown): SpecProblem[] {

@@ -15,6 +15,7 @@ Works with TVM >= 0.20 (Relax; tuning with MetaSchedule) and, for build and run,
 import importlib.util
 import os
 import sys
+import tempfile
 import time
 
 from jetbench_helper import HelperError, emit, run, serve_loop
@@ -133,13 +134,50 @@ def rpc_endpoint(rpc):
 RPC_SESSION_TIMEOUT_S = 300
 
 
-def rpc_session(rpc):
-    """A session on the RPC device: through the tracker (any free server under the key), or direct."""
+def tracker_request(host, port, key, want=None, tries=5):
+    """A session from a TVM tracker, and which server it is (`host:port` as the tracker hands it
+    out). TrackerSession.request's exchange, done here because it does not say which server it
+    chose. `want`: only that server; others handed out meanwhile are left unconnected (each
+    registers again with a new key after TVM's unmatch timeout)."""
+    from tvm.rpc import base
+    from tvm.rpc import client as tvm_client
+    tracker = tvm_client.connect_tracker(host, int(port))
+    try:
+        for _ in range(tries):
+            base.sendjson(tracker._sock, [base.TrackerCode.REQUEST, key, "", 1])
+            value = base.recvjson(tracker._sock)
+            if value[0] != base.TrackerCode.SUCCESS:
+                raise RuntimeError(f"the tracker refused the request: {value}")
+            url, server_port, matchkey = value[1]
+            where = f"{url}:{server_port}"
+            if want is None or where == want:
+                return tvm_client.connect(url, server_port, matchkey, RPC_SESSION_TIMEOUT_S), where
+        raise RuntimeError(f"the tracker did not hand out {want} in {tries} requests under key '{key}'")
+    finally:
+        tracker.close()
+
+
+def record_session(rpc_config):
+    """MetaSchedule's RPC runner's session factory (runs in its worker processes): a session from
+    the tracker, its server appended to $JETBENCH_RPC_SESSIONS, one line per candidate measured."""
+    session, where = tracker_request(rpc_config.tracker_host, rpc_config.tracker_port, rpc_config.tracker_key)
+    log = os.environ.get("JETBENCH_RPC_SESSIONS")
+    if log:
+        with open(log, "a", encoding="utf-8") as f:
+            f.write(where + "\n")
+    return session
+
+
+def rpc_session(rpc, want=None):
+    """A session on the RPC device, and where it is: through the tracker (the server `want`, else
+    any free one under the key), or direct."""
     from tvm import rpc as tvm_rpc
     try:
         if rpc["kind"] == "tracker":
-            return tvm_rpc.connect_tracker(rpc["host"], int(rpc["port"])).request(rpc["key"], session_timeout=RPC_SESSION_TIMEOUT_S)
-        return tvm_rpc.connect(rpc["host"], int(rpc["port"]), session_timeout=RPC_SESSION_TIMEOUT_S)
+            return tracker_request(rpc["host"], rpc["port"], rpc["key"], want=want, tries=tracker_servers(rpc) + 3 if want else 5)
+        return tvm_rpc.connect(rpc["host"], int(rpc["port"]), session_timeout=RPC_SESSION_TIMEOUT_S), f"{rpc['host']}:{rpc['port']}"
+    except HelperError:
+        raise
     except Exception as e:  # noqa: BLE001
         raise HelperError("rpc-unreachable", f"cannot reach TVM's RPC {rpc_endpoint(rpc)}: {str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__}")
 
@@ -163,8 +201,11 @@ def rpc_check(tvm, spec, module_path):
     import numpy as np
     from tvm import relax
     check = spec["check"]
-    emit({"event": "progress", "message": f"running the module on the RPC device ({rpc_endpoint(spec['rpc'])})"})
-    session = rpc_session(spec["rpc"])
+    rpc = spec["rpc"]
+    device = spec.get("rpcDevice")
+    want = f"{device['host']}:{device['port']}" if device and rpc["kind"] == "tracker" else None
+    emit({"event": "progress", "message": f"running the module on the RPC device ({rpc_endpoint(rpc)}{f', server {want}' if want else ''})"})
+    session, where = rpc_session(rpc, want)
     session.upload(module_path)
     lib = session.load_module(os.path.basename(module_path))
     dev = session.cpu(0)
@@ -182,7 +223,7 @@ def rpc_check(tvm, spec, module_path):
     repeats = int(check.get("repeats", 5))
     timer = vm.time_evaluator("main", dev, number=1, repeat=repeats)
     result = timer(*args)
-    return {"outputs": files, "medianMs": float(result.median) * 1000, "repeats": repeats, "endpoint": rpc_endpoint(spec["rpc"])}
+    return {"outputs": files, "medianMs": float(result.median) * 1000, "repeats": repeats, "endpoint": rpc_endpoint(rpc), "server": where}
 
 
 def new_target(tvm, config, host=None):
@@ -238,9 +279,9 @@ def build(spec):
         with target:
             # Legalize to TIR and fuse: the functions MetaSchedule tunes and tvm.compile builds.
             mod = relax.get_pipeline("zero")(mod)
-        tune_ms = 0.0
+        tune_ms, measured, per_server = 0.0, 0, {}
         if trials > 0:
-            tune_ms = tune_relax(tvm, mod, target, spec["workDir"], trials, spec.get("rpc"))
+            tune_ms, measured, per_server = tune_relax(tvm, mod, target, spec["workDir"], trials, spec.get("rpc"))
         if spec.get("workDir") and os.path.isdir(spec["workDir"]):
             with target:
                 mod = relax.transform.MetaScheduleApplyDatabase(spec["workDir"])(mod)
@@ -259,7 +300,7 @@ def build(spec):
             raise HelperError("unsupported", f"tuning with TVM {tvm.__version__} (Relay) is not supported by jetbench: use TVM >= 0.20, or build untuned")
         if spec.get("rpc") or spec.get("cross"):
             raise HelperError("unsupported", f"building for an RPC device needs TVM >= 0.20 (Relax) on this machine; it has {tvm.__version__}")
-        checked = None
+        checked, measured, per_server = None, 0, {}
         from tvm import relay
         try:
             mod, params = relay.frontend.from_onnx(model, shape=shape_dict, dtype=dtype_dict, freeze_params=True)
@@ -282,6 +323,8 @@ def build(spec):
         "importMs": import_ms,
         "tuneMs": tune_ms,
         "compileMs": compile_ms,
+        "candidatesMeasured": measured,
+        **({"candidatesPerServer": per_server} if per_server else {}),
         "bytes": os.path.getsize(spec["out"]),
         **({"rpc": checked} if checked else {}),
     })
@@ -305,10 +348,23 @@ def tune_relax(tvm, mod, target, work_dir, trials, rpc=None):
             f"pip install {' '.join(missing)}" + ("" if small else f" (budgets of {EVOLUTIONARY_MIN_TRIALS}+ trials use the XGBoost cost model)"),
         )
     # The RPC runner first: a missing tracker or server is said before anything is built.
-    runner = rpc_runner(ms, rpc) if rpc else None
+    sessions_file = None
+    if rpc:
+        # Which server measured each candidate: the runner's workers append it to this file. Set
+        # before the runner exists: its worker processes start with it and take this environment.
+        sessions_fd, sessions_file = tempfile.mkstemp(prefix="jetbench-rpc-sessions-", suffix=".txt")
+        os.close(sessions_fd)
+        os.environ["JETBENCH_RPC_SESSIONS"] = sessions_file
+    try:
+        runner = rpc_runner(ms, rpc) if rpc else None
+    except BaseException:
+        if sessions_file:
+            os.remove(sessions_file)
+        raise
     os.makedirs(work_dir, exist_ok=True)
     emit({"event": "progress", "message": f"tuning with MetaSchedule, {trials} trials", "trialsDone": 0, "trialsTotal": trials})
-    done = {"n": 0, "best": None}
+    # measured: candidates that built and went to the runner (one RPC session each over RPC).
+    done = {"n": 0, "best": None, "measured": 0}
 
     try:
         from tvm.ir.utils import derived_object  # TVM >= 0.22
@@ -318,8 +374,10 @@ def tune_relax(tvm, mod, target, work_dir, trials, rpc=None):
     @derived_object
     class Progress(ms.measure_callback.PyMeasureCallback):
         def apply(self, task_scheduler, task_id, measure_candidates, builder_results, runner_results):
-            for r in runner_results:
+            for b, r in zip(builder_results, runner_results):
                 done["n"] += 1
+                if b.error_msg is None:
+                    done["measured"] += 1
                 if r.run_secs:
                     ms_value = sum(float(s) for s in r.run_secs) / len(r.run_secs) * 1000
                     if done["best"] is None or ms_value < done["best"]:
@@ -366,6 +424,18 @@ def tune_relax(tvm, mod, target, work_dir, trials, rpc=None):
     callbacks = [Progress(), *ms.measure_callback.MeasureCallback.create("default")]
     # Evolutionary search pays off on real budgets; below that its initial population alone takes
     # minutes per task on a small CPU, so small budgets sample traces at random instead.
+    try:
+        tune_with_ms(ms, ms_tune_relax, mod, target, work_dir, trials, small, callbacks, runner)
+    except BaseException:
+        if sessions_file:
+            os.remove(sessions_file)
+        raise
+    stop.set()
+    return (time.perf_counter() - t0) * 1000, done["measured"], sessions_per_server(sessions_file)
+
+
+def tune_with_ms(ms, ms_tune_relax, mod, target, work_dir, trials, small, callbacks, runner):
+    """MetaSchedule's tune_relax with jetbench's choices (see the comments)."""
     ms_tune_relax(
         mod=mod,
         params={},
@@ -385,8 +455,18 @@ def tune_relax(tvm, mod, target, work_dir, trials, rpc=None):
         strategy="replay-trace" if small else "evolutionary",
         cost_model="random" if small else "xgb",
     )
-    stop.set()
-    return (time.perf_counter() - t0) * 1000
+
+
+def sessions_per_server(sessions_file):
+    """{server: sessions} from the runner's file (then removed); {} without one."""
+    per_server = {}
+    if not sessions_file:
+        return per_server
+    with open(sessions_file, encoding="utf-8") as f:
+        for line in f.read().split():
+            per_server[line] = per_server.get(line, 0) + 1
+    os.remove(sessions_file)
+    return per_server
 
 
 def rpc_runner(ms, rpc):
@@ -399,7 +479,7 @@ def rpc_runner(ms, rpc):
     workers = tracker_servers(rpc)
     emit({"event": "progress", "message": f"measuring candidates on {workers} RPC server(s) under key '{rpc['key']}'"})
     config = ms.runner.RPCConfig(tracker_host=rpc["host"], tracker_port=int(rpc["port"]), tracker_key=rpc["key"], session_timeout_sec=RPC_SESSION_TIMEOUT_S)
-    return ms.runner.RPCRunner(config, max_workers=workers)
+    return ms.runner.RPCRunner(config, max_workers=workers, f_create_session=record_session)
 
 
 class Session:

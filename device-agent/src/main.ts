@@ -25,10 +25,16 @@ function serveStdio(): void {
   process.on('uncaughtException', (e) => reportFatal([connection], e));
   process.on('unhandledRejection', (e) => reportFatal([connection], e));
   probeDeviceFacts();
-  serve(connection);
-  connection.onExit(() => process.exit(0));
+  const detach = serve(connection);
+  // Leaving stops what this connection started (TVM's RPC servers and tracker: their process
+  // groups get SIGTERM synchronously, before the exit), as a daemon's closed connection does.
+  const leave = () => {
+    detach();
+    process.exit(0);
+  };
+  connection.onExit(leave);
   // The client went away (pipe closed): nothing left to serve.
-  process.stdin.on('end', () => process.exit(0));
+  process.stdin.on('end', leave);
   connection.listen();
 }
 

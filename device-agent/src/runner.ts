@@ -87,7 +87,7 @@ export async function executeBuild(spec: RunSpec, backends: ReadonlyMap<BackendI
     if (!reference) throw new BadInputError('checking a module built through RPC needs the onnxruntime backend');
     const refSession = await reference.prepare({ spec: { ...spec, backend: 'onnxruntime', precision: model.precision }, model, progress: () => {}, signal: sinks.signal });
     try {
-      result.rpcCheck = { endpoint: rpcRun.endpoint, verification: compareOutputs(await refSession.outputs(), rpcRun.outputs, spec.precision), medianMs: rpcRun.medianMs, repeats: rpcRun.repeats };
+      result.rpcCheck = { endpoint: rpcRun.endpoint, ...(rpcRun.server ? { server: rpcRun.server } : {}), verification: compareOutputs(await refSession.outputs(), rpcRun.outputs, spec.precision), medianMs: rpcRun.medianMs, repeats: rpcRun.repeats };
     } finally {
       await refSession.dispose();
     }

@@ -24,34 +24,58 @@ const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
 
 interface Started {
+  /** What the host build measures through. */
   target: TvmRpcTarget;
-  stop(): Promise<string | null>;
+  /** D's server as the tracker hands it out, when jetbench started one: the check run goes there,
+   * so the module is checked on the device it is installed on, and D's candidates are told apart. */
+  device: { host: string; port: number } | null;
+  /** Stops what jetbench started. */
+  stop(): Promise<void>;
 }
 
 /** The RPC endpoint the host build measures through, with what jetbench started for it. */
 async function rpcEndpoint(flag: RpcFlag, agent: DeviceConnection, local: AgentConnection, devicePython: string | null, note: (t: string) => void): Promise<Started> {
-  if (flag.kind === 'server') return { target: flag, stop: async () => null };
-  // --rpc device: the local agent runs the tracker (TVM's processes are the agents' to run).
-  const info = flag.kind === 'device' ? await local.connection.sendRequest(TvmRpcTrackerStartRequest, { python: process.env.JETBENCH_PYTHON ?? null }) : null;
-  const tracker = info ? { ...info, stop: async () => void (await local.connection.sendRequest(TvmRpcServerStopRequest, { id: info.id })) } : null;
-  const where = tracker ? { host: tracker.host, port: tracker.port, key: 'jetbench' } : { host: flag.kind === 'tracker' ? flag.host : '', port: flag.kind === 'tracker' ? flag.port : 0, key: flag.kind === 'tracker' ? flag.key : '' };
-  if (tracker) note(`TVM RPC tracker on this machine at ${tracker.host}:${tracker.port}\n`);
+  if (flag.kind === 'server') return { target: flag, device: null, stop: async () => undefined };
+  let where: { host: string; port: number; key: string };
+  let stopTracker = async (): Promise<void> => undefined;
+  if (flag.kind === 'device') {
+    // --rpc device: the local agent runs the tracker (TVM's processes are the agents' to run).
+    const info = await local.connection.sendRequest(TvmRpcTrackerStartRequest, { python: process.env.JETBENCH_PYTHON ?? null });
+    stopTracker = async () => void (await local.connection.sendRequest(TvmRpcServerStopRequest, { id: info.id }));
+    where = { host: info.host, port: info.port, key: 'jetbench' };
+    note(`TVM RPC tracker on this machine at ${info.host}:${info.port}\n`);
+  } else {
+    where = { host: flag.host, port: flag.port, key: flag.key };
+  }
   let server: DeviceRpcServer;
   try {
     note(`starting TVM's RPC server on ${agent.device.name} (registers with the tracker under key '${where.key}')\n`);
     server = await startDeviceRpcServer(agent, where, devicePython);
   } catch (e) {
-    await tracker?.stop();
+    await stopTracker();
     throw e;
   }
   return {
     target: { kind: 'tracker', ...where },
+    // startDeviceRpcServer reports D's server to the tracker as 127.0.0.1:PORT (this machine's
+    // forward to it).
+    device: { host: '127.0.0.1', port: server.port },
     stop: async () => {
-      const sessions = await server.stop();
-      await tracker?.stop();
-      return `${agent.device.name}: ${sessions} RPC session${sessions === 1 ? '' : 's'} (measured candidates and the check run)`;
+      await server.stop();
+      await stopTracker();
     },
   };
+}
+
+/** Who measured the tuning candidates, from the servers the tracker handed out (one RPC session
+ * per candidate): D's by the address jetbench started it at, the others by theirs. */
+export function candidatesText(device: string, deviceAddress: string | null, perServer: Record<string, number>): string {
+  const plural = (n: number) => `${n} candidate${n === 1 ? '' : 's'}`;
+  const entries = Object.entries(perServer).sort((a, b) => (a[0] === deviceAddress ? -1 : b[0] === deviceAddress ? 1 : a[0].localeCompare(b[0])));
+  const total = entries.reduce((sum, [, n]) => sum + n, 0);
+  const parts = entries.map(([server, n]) => (server === deviceAddress ? `${n} on ${device} (${server})` : `${n} on ${server}`));
+  if (deviceAddress && !(deviceAddress in perServer)) parts.push(`0 on ${device} (${deviceAddress})`);
+  return `tuning measured ${plural(total)} through TVM RPC: ${parts.join(', ')}`;
 }
 
 async function tuningFiles(dir: string | null): Promise<Array<{ local: string; name: string }>> {
@@ -81,7 +105,7 @@ export async function buildThroughRpc(spec: RunSpec, flag: RpcFlag, opts: { json
     if (!session) throw new UsageError('--rpc measures on another machine through SSH: give --device an SSH device');
     const info = await agent.connection.sendRequest(DeviceInfoRequest);
     const cross = crossTargetFor(info.arch, info.cpuCount);
-    const deviceSpec: RunSpec = { ...withDeviceDefaults(spec, agent.device), tvm: { ...tvm, tuneTrials: 0, tuningLog: null, rpc: null, cross: null } };
+    const deviceSpec: RunSpec = { ...withDeviceDefaults(spec, agent.device), tvm: { ...tvm, tuneTrials: 0, tuningLog: null, rpc: null, rpcDevice: null, cross: null } };
     // The device's model (a built-in as the device generated it), compiled here: the module is
     // for exactly the model the device's benchmarks load.
     const model = await agent.connection.sendRequest(ResolveModelRequest, { spec: deviceSpec });
@@ -93,21 +117,22 @@ export async function buildThroughRpc(spec: RunSpec, flag: RpcFlag, opts: { json
     started = await rpcEndpoint(flag, agent, local, withDeviceDefaults(spec, agent.device).tvm?.python ?? null, note);
     note(`compiling on this machine for ${info.arch} (${cross.triple}, ${cross.cores} cores); measuring through TVM RPC\n`);
     // The host compiles with its own Python; the device's --python is for the device's server.
-    const hostSpec: RunSpec = { ...spec, device: 'local', model: localModel, tvm: { ...tvm, python: process.env.JETBENCH_PYTHON ?? null, rpc: started.target, cross } };
+    const hostSpec: RunSpec = { ...spec, device: 'local', model: localModel, tvm: { ...tvm, python: process.env.JETBENCH_PYTHON ?? null, rpc: started.target, rpcDevice: started.device, cross } };
     const built = await requestBuild(local.connection, hostSpec, cancel.token, io, opts.quiet);
     if (!built) return EXIT_INTERRUPTED;
     const check = built.rpcCheck;
+    const deviceAddress = started.device ? `${started.device.host}:${started.device.port}` : null;
     if (!check) throw new Error('the host build came back without its check run on the device');
     const a = built.artifact;
     const lines = [
       `built ${a.kind} for ${cross.triple} on this machine in ${(a.buildMs / 1000).toFixed(1)} s (tuning ${(Number(a.flags.tuneMs ?? 0) / 1000).toFixed(1)} s, compile ${(Number(a.flags.compileMs ?? 0) / 1000).toFixed(1)} s): ${a.path}`,
       ...(built.tuningLog ? [`  tuning log ${built.tuningLog} (build again with more --tune-trials to resume from it)`] : []),
-      `  ran on the device through TVM RPC (${check.endpoint}): median ${check.medianMs.toFixed(2)} ms over ${check.repeats} calls`,
+      `  ran on ${deviceAddress && check.server === deviceAddress ? agent.device.name : 'the device'} through TVM RPC (${check.endpoint}${check.server ? `, server ${check.server}` : ''}): median ${check.medianMs.toFixed(2)} ms over ${check.repeats} calls`,
       `  outputs ${verificationText(check.verification)}`,
     ];
-    const served = await started.stop();
+    if (built.rpcCandidates) lines.push(`  ${candidatesText(agent.device.name, deviceAddress, built.rpcCandidates)}`);
+    await started.stop();
     started = null;
-    if (served) lines.push(`  served by ${served}`);
     if (!check.verification.passed) {
       io.out(lines.join('\n') + '\n');
       io.err('jetbench build: the module\'s outputs on the device do not match ONNX Runtime: not installed on the device\n');
@@ -178,7 +203,9 @@ export async function rpcServer(args: string[], io: CliIo): Promise<number> {
       void agent.closed.then(done);
     });
     const sessions = await server.stop().catch(() => null);
-    io.out(sessions === null ? 'stopped (the connection to the device had ended)\n' : `stopped: served ${sessions} RPC session${sessions === 1 ? '' : 's'}\n`);
+    // jetbench's builds check their module on their own device's server: every session a build
+    // opened here measured one tuning candidate.
+    io.out(sessions === null ? 'stopped (the connection to the device had ended)\n' : `stopped: served ${sessions} RPC session${sessions === 1 ? '' : 's'} (a build through the tracker opens one per tuning candidate measured here)\n`);
     return EXIT_OK;
   } finally {
     await agent.dispose();

@@ -120,10 +120,11 @@ Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is sav
                        by its agent on D's loopback, reached through the SSH connection: nothing is
                        opened to the network), and tunes with MetaSchedule's RPC runner on it
   --rpc tracker:HOST:PORT:KEY  D's server joins your tracker under KEY; candidates are measured on
-                       every server under KEY (other boards: jetbench rpc-server)
+                       every server under KEY (other boards: jetbench rpc-server), and the build
+                       says how many each server measured
   --rpc HOST:PORT      a TVM RPC server you run, reachable from here (untuned builds only: tuning
                        asks a tracker for servers)
-  The module then runs once on D through RPC, its outputs are checked against ONNX Runtime here
+  The module then runs once on D's own server through RPC, its outputs are checked against ONNX Runtime here
   (not installed when they differ), and it is installed in D's artifact cache, where
   'jetbench bench --device D --backend tvm' (with the --tuning-log printed for a tuned one) runs it.
   Both machines need the same TVM version; tuning logs stay on this machine and resume.
@@ -135,7 +136,7 @@ Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the run is sav
   the tracker under KEY, through the SSH connection (the device reaches the tracker, and this
   machine the server, by forwards: nothing is opened to the network). A 'jetbench build --rpc
   tracker:HOST:PORT:KEY' run from this machine then measures tuning candidates on D too. Runs until
-  Ctrl-C, then says how many RPC sessions D served.
+  Ctrl-C, then says how many RPC sessions D served (one per tuning candidate measured there).
   --python PATH        D's Python with tvm (default: python3 on D)
 `,
   compare: `Usage: jetbench compare RUN RUN... [--baseline RUN] [--format text|md]

@@ -101,7 +101,7 @@ export class DevicesTreeProvider implements vscode.TreeDataProvider<DeviceNode>,
     const where = device.kind === 'local' ? 'this machine' : `${device.setting?.user ? `${device.setting.user}@` : ''}${device.setting?.host ?? ''}${device.setting?.port ? `:${device.setting.port}` : ''}`;
     const stateText = state === 'disconnected' ? 'not connected' : state;
     const gpu = client?.info?.jetson?.model ?? client?.info?.gpus[0]?.name ?? null;
-    item.description = [stateText, client?.agent ? `agent ${client.agent.agentVersion}` : null, gpu, jobs > 0 ? `${jobs} job${jobs === 1 ? '' : 's'}` : null, where]
+    item.description = [stateText, client?.agent ? `agent ${client.agent.agentVersion}` : null, client?.info?.arch ?? null, gpu, jobs > 0 ? `${jobs} job${jobs === 1 ? '' : 's'}` : null, where]
       .filter(Boolean)
       .join(' · ');
     const tip = new vscode.MarkdownString(undefined, false);

@@ -145,12 +145,19 @@ describe('an emulated aarch64 device over SSH', { skip: unavailable ?? false }, 
       // Compiled on this machine for the device's CPU; the RPC runner measured on both servers.
       assert.match(built.stdout, /built tvm-module for aarch64-linux-gnu on this machine/);
       assert.match(built.stderr, /measuring candidates on 2 RPC server\(s\) under key 'jetson'/);
-      const own = Number(/served by orin: (\d+) RPC session/.exec(built.stdout)?.[1]);
+      // Who measured what: the build names the server of each candidate's session (as the tracker
+      // handed it out), the device's by name; rpc-server's count of its sessions is the rest.
+      const split = /tuning measured (\d+) candidates? through TVM RPC: (\d+) on orin \((127\.0\.0\.1:\d+)\), (\d+) on (127\.0\.0\.1:\d+)/.exec(built.stdout);
+      assert.ok(split, built.stdout);
+      const [measured, own, ownAddress, elsewhere, otherAddress] = [Number(split[1]), Number(split[2]), split[3]!, Number(split[4]), split[5]!];
+      assert.equal(otherAddress, `127.0.0.1:${/reached here at 127\.0\.0\.1:(\d+)/.exec(stopped.stdout)?.[1]}`, 'the other server is rpc-server\'s');
       const other = Number(/served (\d+) RPC session/.exec(stopped.stdout)?.[1]);
-      assert.ok(own >= 1 && other >= 1, `both servers measured: the build's ${own}, rpc-server's ${other}`);
-      // 4 candidates (the ones that built) and the check run, split between the two.
-      assert.ok(own + other >= 3, `${own} + ${other} sessions`);
-      assert.match(built.stdout, /ran on the device through TVM RPC \(tracker 127\.0\.0\.1:\d+ key jetson\): median [\d.]+ ms over 5 calls/);
+      assert.ok(own >= 1 && elsewhere >= 1, `both servers measured: the device ${own}, rpc-server's ${elsewhere}`);
+      assert.equal(own + elsewhere, measured);
+      assert.ok(measured >= 2 && measured <= 4, `${measured} of 4 candidates measured`);
+      assert.equal(other, elsewhere, 'rpc-server served exactly the candidates the build says it measured');
+      // The check run on the device the module is installed on, not wherever the tracker pointed.
+      assert.match(built.stdout, new RegExp(`ran on orin through TVM RPC \\(tracker 127\\.0\\.0\\.1:\\d+ key jetson, server ${ownAddress.replaceAll('.', '\\.')}\\): median [\\d.]+ ms over 5 calls`));
       assert.match(built.stdout, /outputs PASSED against onnxruntime/);
       // The tuning log stays on this machine (resumable) and came along to the device.
       const hostLog = /tuning log (\S+)/.exec(built.stdout)?.[1];
@@ -182,7 +189,8 @@ describe('an emulated aarch64 device over SSH', { skip: unavailable ?? false }, 
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /TVM RPC tracker on this machine at 127\.0\.0\.1:\d+/);
     assert.match(r.stdout, /outputs PASSED against onnxruntime/);
-    assert.match(r.stdout, /served by orin: [1-9]\d* RPC session/);
+    assert.match(r.stdout, /ran on orin through TVM RPC \(tracker 127\.0\.0\.1:\d+ key jetbench, server 127\.0\.0\.1:\d+\)/);
+    assert.doesNotMatch(r.stdout, /tuning measured/, 'an untuned build measures no candidates');
     assert.match(r.stdout, /installed on orin: \S+module-fp32-untuned\.so/);
     // Nothing of TVM's RPC is left running on the device or here.
     assert.equal(sshd.asUser('pgrep -f tvm.exec.rpc_server || echo none').trim(), 'none');

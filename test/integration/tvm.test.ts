@@ -6,7 +6,9 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, test } from 'node:test';
 import { onnx } from 'onnx-proto';
-import type { BuildResult } from '../../contract/protocol';
+import { TvmRpcServerStartRequest, TvmRpcTrackerStartRequest, type BuildResult } from '../../contract/protocol';
+import { startLocalAgent } from '../../src/core/agentConnection';
+import { processRunning } from '../helpers/sshd';
 import { computeStats } from '../../contract/stats';
 import { ctrlC, runCli, scratchDir } from '../helpers/cli';
 import { readRun } from '../helpers/runFile';
@@ -192,4 +194,53 @@ test('bad input names the problem: no CUDA, no Python, an op TVM cannot import, 
   assert.equal(r.code, 1);
   assert.match(r.stderr, /JetbenchMysteryOp/);
   assert.ok(readdirSync(work).length > 0);
+});
+
+/** The processes of this machine whose parent is `ppid`, with their process group. */
+function childrenOf(ppid: number): Array<{ pid: number; pgid: number; cmd: string }> {
+  const out: Array<{ pid: number; pgid: number; cmd: string }> = [];
+  for (const name of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      // pid (comm) state ppid pgrp ...: split after the comm's closing parenthesis.
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) !== ppid) continue;
+      out.push({ pid: Number(name), pgid: Number(fields[2]), cmd: readFileSync(`/proc/${name}/cmdline`, 'utf8').replaceAll('\0', ' ') });
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return out;
+}
+
+function groupAlive(pgid: number): number[] {
+  const alive: number[] = [];
+  for (const name of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid && fields[0] !== 'Z' && processRunning(Number(name))) alive.push(Number(name));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return alive;
+}
+
+test('TVM\'s RPC tracker and server started by a local agent end with its client, without a stop request (their whole process groups)', async () => {
+  // TVM runs the tracker and server proper in PopenWorker children that outlive their parent: a
+  // CLI that dies mid-build must not leave them listening.
+  const local = await startLocalAgent({ client: 'tvm-rpc-leak-test' });
+  const agentPid = local.agent.pid;
+  const tracker = await local.connection.sendRequest(TvmRpcTrackerStartRequest, { python: null });
+  await local.connection.sendRequest(TvmRpcServerStartRequest, { tracker: { host: tracker.host, port: tracker.port, key: 'leak' }, reportAddress: null, python: null });
+  const started = childrenOf(agentPid).filter((c) => /tvm\.exec\.rpc_(tracker|server)/.test(c.cmd));
+  assert.equal(started.length, 2, JSON.stringify(started));
+  const groups = started.map((c) => c.pgid);
+  assert.ok(groups.every((g) => groupAlive(g).length >= 1));
+  await local.dispose();
+  await local.exited;
+  const deadline = Date.now() + 15_000;
+  while (groups.some((g) => groupAlive(g).length > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  for (const g of groups) assert.deepEqual(groupAlive(g), [], `process group ${g} still runs after the agent's client left`);
 });

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { specProblems, TVM_DEFAULTS } from '../../contract/runSpec';
 import { SPEC_DEFAULTS } from '../../contract/runSpec';
 import { crossTargetFor, parseRpcFlag, takeRpcFlag } from '../../src/cli/tvmRpc';
-import { buildThroughRpc } from '../../src/cli/buildRpc';
+import { buildThroughRpc, candidatesText } from '../../src/cli/buildRpc';
 import { checkTvmAdoptParams, checkTvmRpcStartParams, checkTvmRpcStopParams } from '../../device-agent/src/requestChecks';
 
 test('--rpc: device, a tracker with its key, or one server; anything else says the forms', () => {
@@ -39,6 +39,22 @@ test('a spec\'s tvm.rpc and tvm.cross are checked like every other field', () =>
   const bad = specProblems(spec({ rpc: { kind: 'tracker', host: '127.0.0.1', port: 9190 }, cross: { triple: 'aarch64 linux', cores: 0 } }), {});
   assert.deepEqual(bad.map((p) => p.field), ['tvm.rpc', 'tvm.cross']);
   assert.match(bad[0]!.message, /kind: 'tracker', host, port, key/);
+  // The device's server among the tracker's: { host, port }, and only with a tracker.
+  const tracker = { kind: 'tracker', host: '127.0.0.1', port: 9190, key: 'k' };
+  assert.deepEqual(specProblems(spec({ rpc: tracker, rpcDevice: { host: '127.0.0.1', port: 9091 } }), {}), []);
+  const device = specProblems(spec({ rpc: tracker, rpcDevice: { host: '', port: 9091 } }), {});
+  assert.deepEqual(device.map((p) => p.field), ['tvm.rpcDevice']);
+  const alone = specProblems(spec({ rpc: { kind: 'server', host: '127.0.0.1', port: 9090 }, rpcDevice: { host: '127.0.0.1', port: 9091 } }), {});
+  assert.deepEqual(alone.map((p) => [p.field, p.message]), [['tvm.rpcDevice', "applies with a tracker in rpc only (it picks one of the tracker's servers)"]]);
+});
+
+test('who measured the tuning candidates: per server the tracker handed out, the device first by name', () => {
+  assert.equal(candidatesText('orin', '127.0.0.1:9091', { '127.0.0.1:9092': 2, '127.0.0.1:9091': 1 }), 'tuning measured 3 candidates through TVM RPC: 1 on orin (127.0.0.1:9091), 2 on 127.0.0.1:9092');
+  assert.equal(candidatesText('orin', '127.0.0.1:9091', { '127.0.0.1:9091': 1 }), 'tuning measured 1 candidate through TVM RPC: 1 on orin (127.0.0.1:9091)');
+  // The device took none (the others were always free first): said, not left out.
+  assert.equal(candidatesText('orin', '127.0.0.1:9091', { '10.0.0.7:9090': 4 }), 'tuning measured 4 candidates through TVM RPC: 4 on 10.0.0.7:9090, 0 on orin (127.0.0.1:9091)');
+  // A tracker of the user's with servers jetbench did not start: addresses only.
+  assert.equal(candidatesText('orin', null, { '10.0.0.7:9090': 2, '10.0.0.8:9090': 2 }), 'tuning measured 4 candidates through TVM RPC: 2 on 10.0.0.7:9090, 2 on 10.0.0.8:9090');
 });
 
 test('the agent checks the RPC requests before it starts anything', () => {

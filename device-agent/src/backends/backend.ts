@@ -61,5 +61,5 @@ export interface Backend {
 /** What a backend's build gives: the artefact, and for a build through TVM's RPC the module's
  * outputs and latency on the remote device (the runner checks them against ONNX Runtime). */
 export type BackendBuild = Omit<BuildResult, 'model' | 'rpcCheck'> & {
-  rpcRun?: { endpoint: string; outputs: Float32Array[]; medianMs: number; repeats: number };
+  rpcRun?: { endpoint: string; server?: string; outputs: Float32Array[]; medianMs: number; repeats: number };
 };

@@ -142,7 +142,7 @@ export async function buildTvmModule(
         trials: opts.tuneTrials,
         workDir: tuningLog,
         out: tmp,
-        ...(opts.rpc ? { rpc: opts.rpc, check } : {}),
+        ...(opts.rpc ? { rpc: opts.rpc, rpcDevice: opts.rpcDevice ?? null, check } : {}),
         ...(opts.cross ? { cross: opts.cross } : {}),
       },
       { onEvent: (e) => e.message && progress(e.message), signal },
@@ -163,19 +163,28 @@ export async function buildTvmModule(
   // The module's name carries the tuning log it was built from: after tuning that log changed.
   const finalPath = opts.tuneTrials > 0 ? path.join(dir, `module-${spec.precision}-${(await fileHash(tuningLog)).slice(0, 12)}.so`) : modulePath;
   await rename(tmp, finalPath);
-  const artifactFlags = { ...flags(buildMs), importMs: Number(done.importMs ?? 0), tuneMs: Number(done.tuneMs ?? 0), compileMs: Number(done.compileMs ?? 0) };
+  const artifactFlags = { ...flags(buildMs), importMs: Number(done.importMs ?? 0), tuneMs: Number(done.tuneMs ?? 0), compileMs: Number(done.compileMs ?? 0), ...(opts.tuneTrials > 0 ? { candidatesMeasured: Number(done.candidatesMeasured ?? 0) } : {}) };
   await writeFile(`${finalPath}.json`, JSON.stringify({ buildMs, flags: artifactFlags }, null, 1));
   const bytes = (await stat(finalPath)).size;
   let rpcRun: BackendBuild['rpcRun'];
   if (checkDir) {
     try {
-      const ran = done.rpc as { endpoint: string; outputs: Array<{ file: string; dtype: string }>; medianMs: number; repeats: number };
-      rpcRun = { endpoint: ran.endpoint, outputs: await readHelperOutputs(ran.outputs), medianMs: ran.medianMs, repeats: ran.repeats };
+      const ran = done.rpc as { endpoint: string; server?: string; outputs: Array<{ file: string; dtype: string }>; medianMs: number; repeats: number };
+      rpcRun = { endpoint: ran.endpoint, ...(ran.server ? { server: ran.server } : {}), outputs: await readHelperOutputs(ran.outputs), medianMs: ran.medianMs, repeats: ran.repeats };
     } finally {
       await rm(checkDir, { recursive: true, force: true });
     }
   }
-  return { artifact: { kind: 'tvm-module', path: finalPath, bytes, buildMs, flags: artifactFlags }, cached: false, tuningLog, ...(rpcRun ? { rpcRun } : {}) };
+  const rpcCandidates = candidatesPerServer(done.candidatesPerServer);
+  return { artifact: { kind: 'tvm-module', path: finalPath, bytes, buildMs, flags: artifactFlags }, cached: false, tuningLog, ...(rpcRun ? { rpcRun } : {}), ...(rpcCandidates ? { rpcCandidates } : {}) };
+}
+
+/** The helper's {server: candidates}, checked (it crosses a process boundary). */
+function candidatesPerServer(raw: unknown): Record<string, number> | null {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return null;
+  const out: Record<string, number> = {};
+  for (const [server, n] of Object.entries(raw)) if (Number.isSafeInteger(n) && (n as number) > 0) out[server] = n as number;
+  return Object.keys(out).length ? out : null;
 }
 
 /** Takes a module a host compiled for this device (through RPC) into this device's cache, under
@@ -228,8 +237,8 @@ export class TvmBackend implements Backend {
 
   async prepare({ spec, model, progress, signal }: PrepareRequest): Promise<PreparedSession> {
     const opts = tvmOptions(spec);
-    if (opts.rpc || opts.cross) {
-      throw new BadInputError('tvm.rpc and tvm.cross are for jetbench build --rpc (compile here, measure on the device); a benchmark runs on its own device: leave them out');
+    if (opts.rpc || opts.rpcDevice || opts.cross) {
+      throw new BadInputError('tvm.rpc, tvm.rpcDevice and tvm.cross are for jetbench build --rpc (compile here, measure on the device); a benchmark runs on its own device: leave them out');
     }
     const { artifact } = await buildTvmModule(spec, model, progress, signal);
     const work = await mkdtemp(path.join(os.tmpdir(), 'jetbench-tvm-'));

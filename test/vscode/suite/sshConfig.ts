@@ -1,4 +1,5 @@
-// What the runner tells the extension host about the suite's sshd (through extensionEnvironment).
+// What the runner tells the extension host about the suite's sshd servers (through
+// extensionEnvironment): the loopback one, and the emulated aarch64 device's.
 export interface SshSuiteConfig {
   host: string;
   port: number;
@@ -12,15 +13,23 @@ export interface SshSuiteConfig {
   sshdPid: number;
 }
 
-const VAR = 'JETBENCH_TEST_SSH';
+/** Which server: the loopback sshd (`ssh`), or the emulated aarch64 device's (`aarch64`). */
+export type SshSuiteServer = 'ssh' | 'aarch64';
 
-export function sshTestEnv(config: SshSuiteConfig): Record<string, string> {
-  return { [VAR]: JSON.stringify(config), HOME: config.home, SSH_AUTH_SOCK: '' };
+const VARS: Record<SshSuiteServer, string> = { ssh: 'JETBENCH_TEST_SSH', aarch64: 'JETBENCH_TEST_AARCH64' };
+
+export function sshTestEnv(config: SshSuiteConfig, server: SshSuiteServer = 'ssh'): Record<string, string> {
+  return { [VARS[server]]: JSON.stringify(config), HOME: config.home, SSH_AUTH_SOCK: '' };
+}
+
+/** The reason a server's tests cannot run, for the runner to pass on. */
+export function sshTestSkipEnv(reason: string, server: SshSuiteServer = 'ssh'): Record<string, string> {
+  return { [`${VARS[server]}_SKIP`]: reason };
 }
 
 /** The config, or the reason the runner gave for having none. */
-export function sshTestConfig(): SshSuiteConfig | { skip: string } {
-  const raw = process.env[VAR];
-  if (!raw) return { skip: process.env.JETBENCH_TEST_SSH_SKIP ?? 'the runner started no sshd' };
+export function sshTestConfig(server: SshSuiteServer = 'ssh'): SshSuiteConfig | { skip: string } {
+  const raw = process.env[VARS[server]];
+  if (!raw) return { skip: process.env[`${VARS[server]}_SKIP`] ?? 'the runner started no sshd' };
   return JSON.parse(raw) as SshSuiteConfig;
 }
