@@ -224,7 +224,7 @@ describe('end to end: the packaged extension in code-server', { timeout: 15 * 60
     assert.equal(baselineRow[8], '1.00x');
   });
 
-  it('a run with telemetry (an Orin Nano device tree): energy cards, the power/clock/temperature chart with every phase marked, a row per phase', async () => {
+  it('a run with telemetry (an Orin Nano device tree): energy cards, the power/clock/temperature chart with every phase marked and every sample\'s latency on its time axis, a row per phase', async () => {
     // The CLI measures on a device root whose sensors hold a real tegrastats line (test/helpers/jetsonTrees.ts).
     const root = writeJetsonTree(mkdtempSync(path.join(os.tmpdir(), 'jetbench-orin-')), 'orin-nano-jp6');
     const out = path.join(workspace, '.jetbench', 'runs', 'orin-telemetry.json');
@@ -250,6 +250,12 @@ describe('end to end: the packaged extension in code-server', { timeout: 15 * 60
     const xMax = Number(await chart.getAttribute('data-x-max'));
     const last = t.series.tMs[t.series.tMs.length - 1]! / 1000;
     assert.ok(xMin <= 0 && xMax >= last, `axis [${xMin}, ${xMax}] covers 0..${last} s`);
+    // Every measured sample's latency is on the same time axis, at its start, the last one inside it.
+    assert.equal(t.sampleStartMs?.length, 40, 'the run recorded each sample\'s start');
+    assert.equal(await chart.getAttribute('data-latency-samples'), '40');
+    const lastStart = Math.max(...t.sampleStartMs!) / 1000;
+    assert.ok(xMax >= lastStart, `axis ends at ${xMax} s, the last sample starts at ${lastStart} s`);
+    assert.ok(lastStart > t.phases.find((p) => p.phase === 'measure')!.startMs / 1000, 'the samples fall in the measure phase');
     assert.deepEqual(((await chart.getAttribute('data-markers-drawn')) ?? '').split(','), ['idle', 'warm-up', 'measure']);
     assert.ok((await chartPixels(frame, 'telemetry-chart')) > 50, 'the first line (power) is drawn');
     const phases = await frame.locator('.telemetry-phases tbody tr').evaluateAll((trs) => trs.map((tr) => tr.querySelector('td')?.textContent));

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { percentileSorted } from '../../contract/stats';
-import { decimateMinMax } from '../../webview/src/decimate';
+import { decimateMinMax, decimateMinMaxAt } from '../../webview/src/decimate';
 import { binSorted, ecdfPoints, freedmanDiaconisWidth, histogramSorted, histogramXRange, MAX_BINS } from '../../webview/src/histogram';
 import { drawnSamples, initialResultModel, reduceResult } from '../../contract/resultModel';
 import { fakeRun, latencies } from '../helpers/fakeRun';
@@ -90,6 +90,21 @@ describe('min/max decimation', () => {
     assert.ok(points.some((p) => p.x === 31_337 && p.y === 500));
     assert.ok(points.some((p) => p.x === 77_000 && p.y === 0.1));
     for (let i = 1; i < points.length; i++) assert.ok(points[i]!.x > points[i - 1]!.x);
+  });
+
+  it('draws samples at their own start times: the spike at the second it happened, in time order', () => {
+    const n = 50_000;
+    const starts = Array.from({ length: n }, (_, i) => 2.5 + i * 0.011 + (i > 20_000 ? 3 : 0)); // a 3 s pause mid-run
+    const values = Array.from({ length: n }, (_, i) => (i === 33_000 ? 90 : 11));
+    const points = decimateMinMaxAt(starts, values, 600);
+    assert.ok(points.length <= 600, `${points.length}`);
+    assert.ok(points.some((p) => p.x === starts[33_000] && p.y === 90), 'the spike at its start time');
+    assert.equal(points[0]!.x, 2.5);
+    for (let i = 1; i < points.length; i++) assert.ok(points[i]!.x > points[i - 1]!.x, 'in time order');
+    // After the pause, no point falls inside it.
+    assert.ok(!points.some((p) => p.x > starts[20_000]! && p.x < starts[20_001]!));
+    assert.deepEqual(decimateMinMaxAt([0.5, 0.7], [4, 5], 10), [{ x: 0.5, y: 4 }, { x: 0.7, y: 5 }]);
+    assert.throws(() => decimateMinMaxAt([1], [1, 2], 10), /1 x values for 2 samples/);
   });
 });
 

@@ -215,13 +215,25 @@ export interface TelemetryLine {
   values: number[];
 }
 
+/** The measured samples' latencies at their start times on the telemetry's clock (decimated
+ * points, and the last sample's start: the axis must reach it). */
+export interface LatencyAtTime {
+  points: Point[];
+  lastStartS: number;
+  count: number;
+}
+
 /** Power (W), temperatures (°C) and clocks (MHz) over the run's seconds, each kind on its own
- * axis, the phases (idle, warm-up, measure) marked where they begin. */
+ * axis, the phases (idle, warm-up, measure) marked where they begin, and each measured sample's
+ * latency (ms) at its start on the same axis: a slow sample lines up with the clock or
+ * temperature of its moment. */
 export class TelemetryChart {
   private chart: Chart<'line', Point[]>;
   private markers: Marker[] = [];
   private xRange: { min?: number; max?: number } = {};
-  private axes = new Set<TelemetryLine['axis']>();
+  private axes = new Set<TelemetryLine['axis'] | 'latency'>();
+  private lines: TelemetryLine[] = [];
+  private latency: LatencyAtTime | null = null;
 
   constructor(canvas: HTMLCanvasElement, private theme: Theme) {
     applyDefaults(theme);
@@ -230,11 +242,12 @@ export class TelemetryChart {
 
   private options(): ChartConfiguration<'line', Point[]>['options'] {
     const t = this.theme;
-    const scale = (title: string, position: 'left' | 'right', kind: TelemetryLine['axis']) => ({ ...axis(t, title), position, display: this.axes.has(kind), grid: { color: t.grid, drawOnChartArea: position === 'left' } });
+    const scale = (title: string, position: 'left' | 'right', kind: TelemetryLine['axis'] | 'latency') => ({ ...axis(t, title), position, display: this.axes.has(kind), grid: { color: t.grid, drawOnChartArea: position === 'left' } });
     return {
       ...BASE,
       scales: {
         x: { ...axis(t, 'seconds since sampling began'), ...this.xRange },
+        latency: { ...scale('latency (ms)', 'left', 'latency'), beginAtZero: true },
         power: scale('power (W)', 'left', 'power'),
         temp: scale('temperature (°C)', 'right', 'temp'),
         clock: scale('clock (MHz)', 'right', 'clock'),
@@ -245,25 +258,45 @@ export class TelemetryChart {
     };
   }
 
-  update(seconds: number[], lines: TelemetryLine[], phases: Marker[]): void {
+  update(seconds: number[], lines: TelemetryLine[], phases: Marker[], latency: LatencyAtTime | null): void {
     this.markers = phases;
-    this.axes = new Set(lines.map((l) => l.axis));
-    this.chart.data.datasets = lines.map((l, i) => {
-      const colour = this.theme.series[i % this.theme.series.length]!;
-      return { label: l.label, data: l.values.map((y, k) => ({ x: seconds[k]!, y })), parsing: false, pointRadius: 0, borderWidth: 1.5, borderColor: colour, backgroundColor: colour, yAxisID: l.axis };
-    });
-    const ends = [...seconds, ...phases.map((m) => m.valueMs)];
-    this.xRange = ends.length ? { min: Math.min(0, ...ends), max: Math.max(...ends) } : {};
+    this.lines = lines;
+    this.latency = latency;
+    this.axes = new Set([...lines.map((l) => l.axis), ...(latency ? (['latency'] as const) : [])]);
+    this.chart.data.datasets = this.datasets(seconds);
+    // Loops, not Math.max(...): an hour at 100 Hz is 360k points, past what a call's arguments hold.
+    let min = 0;
+    let max = -Infinity;
+    for (const x of [seconds, phases.map((m) => m.valueMs), latency ? [latency.lastStartS] : []].flat()) {
+      if (x < min) min = x;
+      if (x > max) max = x;
+    }
+    this.xRange = max > -Infinity ? { min, max } : {};
     this.chart.options = this.options()!;
     this.chart.update('none');
+    // For the e2e, as the markers: how many samples' latencies are on the chart.
+    this.chart.canvas.dataset.latencySamples = String(latency?.count ?? 0);
+  }
+
+  private seconds: number[] = [];
+
+  private datasets(seconds = this.seconds): Chart<'line', Point[]>['data']['datasets'] {
+    this.seconds = seconds;
+    const t = this.theme;
+    const sets: Chart<'line', Point[]>['data']['datasets'] = this.lines.map((l, i) => {
+      const colour = t.series[i % t.series.length]!;
+      return { label: l.label, data: l.values.map((y, k) => ({ x: seconds[k]!, y })), parsing: false, pointRadius: 0, borderWidth: 1.5, borderColor: colour, backgroundColor: colour, yAxisID: l.axis };
+    });
+    // Points, not a line: samples are discrete, and a gap between trials must not be bridged. In
+    // the foreground colour, half transparent, beneath the sensor lines (a higher order draws first).
+    if (this.latency) sets.push({ label: 'latency of each measured sample, at its start (ms)', data: this.latency.points, parsing: false, showLine: false, pointRadius: 1.5, pointHoverRadius: 3, borderWidth: 0, borderColor: withAlpha(t.foreground, 0.5), backgroundColor: withAlpha(t.foreground, 0.5), yAxisID: 'latency', order: 1 });
+    return sets;
   }
 
   setTheme(theme: Theme): void {
     this.theme = theme;
     applyDefaults(theme);
-    this.chart.data.datasets.forEach((d, i) => {
-      d.borderColor = d.backgroundColor = theme.series[i % theme.series.length]!;
-    });
+    this.chart.data.datasets = this.datasets();
     this.chart.options = this.options()!;
     this.chart.update();
   }

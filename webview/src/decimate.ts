@@ -13,10 +13,21 @@ export interface Point {
  * come first, so measured iteration i is drawn at x = warm-up count + i).
  */
 export function decimateMinMax(values: ArrayLike<number>, maxPoints: number, offset = 0): Point[] {
+  return decimateWith(values, maxPoints, (i) => offset + i);
+}
+
+/** The same min/max decimation for samples drawn at their own x (e.g. each sample's start time,
+ * seconds): `xs[i]` is sample i's x. */
+export function decimateMinMaxAt(xs: ArrayLike<number>, values: ArrayLike<number>, maxPoints: number): Point[] {
+  if (xs.length !== values.length) throw new Error(`decimateMinMaxAt: ${xs.length} x values for ${values.length} samples`);
+  return decimateWith(values, maxPoints, (i) => xs[i]!);
+}
+
+function decimateWith(values: ArrayLike<number>, maxPoints: number, xOf: (i: number) => number): Point[] {
   const n = values.length;
   if (n <= maxPoints) {
     const all = new Array<Point>(n);
-    for (let i = 0; i < n; i++) all[i] = { x: offset + i, y: values[i]! };
+    for (let i = 0; i < n; i++) all[i] = { x: xOf(i), y: values[i]! };
     return all;
   }
   const buckets = Math.max(1, Math.floor(maxPoints / 2));
@@ -34,8 +45,8 @@ export function decimateMinMax(values: ArrayLike<number>, maxPoints: number, off
     }
     const first = Math.min(iMin, iMax);
     const second = Math.max(iMin, iMax);
-    out.push({ x: offset + first, y: values[first]! });
-    if (second !== first) out.push({ x: offset + second, y: values[second]! });
+    out.push({ x: xOf(first), y: values[first]! });
+    if (second !== first) out.push({ x: xOf(second), y: values[second]! });
   }
   return out;
 }

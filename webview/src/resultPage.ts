@@ -5,9 +5,9 @@ import { noSamplesText, runningStatusText } from './runningStatus';
 import type { RunFidelity, RunFile, Stats, Telemetry } from '../../contract/protocol';
 import { computeStats, percentileSorted, trialMedians } from '../../contract/stats';
 import { formatMj, formatMs, interleavedText, modelName, operatorsHeading, trialMediansText, trtexecSummaryCheck, fidelityLines, fidelityTable } from '../../contract/format';
-import { HistogramChart, pixelsOfColour, resolveColour, StagesChart, TelemetryChart, TimelineChart, type Marker, type TelemetryLine } from './charts';
+import { HistogramChart, pixelsOfColour, resolveColour, StagesChart, TelemetryChart, TimelineChart, type LatencyAtTime, type Marker, type TelemetryLine } from './charts';
 import { measuringPowerW, telemetryLines } from '../../contract/telemetry';
-import { decimateMinMax } from './decimate';
+import { decimateMinMax, decimateMinMaxAt } from './decimate';
 import { el, table } from './dom';
 import { histogramSorted } from './histogram';
 import type { FromResultPanel, LivePhase, RenderReport } from '../../contract/panelMessages';
@@ -16,6 +16,17 @@ import { readTheme, type Theme } from './theme';
 
 /** Points per series on the timeline; more than a panel has pixels across. */
 const TIMELINE_POINTS = 2000;
+
+/** The measured samples at their start times (seconds on the telemetry's clock), when the run
+ * recorded a start for every one (trtexec's do not: its queries overlap). */
+function latencyAtTime(startsMs: number[] | undefined, latencyMs: number[] | undefined): LatencyAtTime | null {
+  if (!startsMs || !latencyMs || startsMs.length === 0 || startsMs.length !== latencyMs.length) return null;
+  const seconds = startsMs.map((ms) => ms / 1000);
+  // A loop, not Math.max(...seconds): a run of a million samples would overflow the call stack.
+  let last = seconds[0]!;
+  for (const x of seconds) if (x > last) last = x;
+  return { points: decimateMinMaxAt(seconds, latencyMs, TIMELINE_POINTS), lastStartS: last, count: latencyMs.length };
+}
 
 const PHASE_TEXT: Record<LivePhase, string> = {
   connecting: 'Connecting to the device…',
@@ -154,7 +165,7 @@ export class ResultPage {
     this.drawStages(run);
     this.drawOperators(run);
     this.drawFidelity(run?.fidelity);
-    this.drawTelemetry(run?.telemetry);
+    this.drawTelemetry(run?.telemetry, run?.samples.latencyMs);
     this.drawEnvironment(model);
 
     // Drawing ends here; counting the histogram's pixels below is the report's own cost.
@@ -274,8 +285,9 @@ export class ResultPage {
   }
 
   /** The run's telemetry: its summary lines, power/temperature/clocks over time with the phases
-   * marked, and a table per phase. Hidden for runs without telemetry. */
-  private drawTelemetry(t: Telemetry | undefined): void {
+   * marked and each measured sample's latency at its start, and a table per phase. Hidden for runs
+   * without telemetry. */
+  private drawTelemetry(t: Telemetry | undefined, latencyMs: number[] | undefined): void {
     this.telemetrySection.hidden = !t;
     if (!t) return;
     this.telemetryText.replaceChildren(...telemetryLines(t).map((line) => el('p', {}, line)));
@@ -293,6 +305,7 @@ export class ResultPage {
       s.tMs.map((ms) => ms / 1000),
       lines,
       t.phases.map((p, i) => ({ label: `${phaseLabel[p.phase]}${t.phases.filter((q) => q.phase === p.phase).length > 1 ? ` ${t.phases.slice(0, i + 1).filter((q) => q.phase === p.phase).length}` : ''}`, valueMs: p.startMs / 1000, color: this.theme.muted })),
+      latencyAtTime(t.sampleStartMs, latencyMs),
     );
     const range = (r: { min: number; max: number } | null, div: number) => (r ? `${Math.round(r.min / div)}–${Math.round(r.max / div)}` : 'n/a');
     this.telemetryTable.replaceChildren(
