@@ -650,6 +650,9 @@ export interface TelemetryNow {
   cpuMaxMHz: number | null;
   gpuMHz: number | null;
   gpuLoadPercent: number | null;
+  /** True when a run in progress sampled it: its latest reading is given instead of reading the
+   * sensors again (and starting the NVML helper), which would disturb the measurement. */
+  fromRun?: boolean;
 }
 
 export interface TelemetryNowParams {

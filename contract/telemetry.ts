@@ -62,27 +62,45 @@ const round = (v: number, digits = 3) => Number(v.toFixed(digits));
 
 /** Energy (J) between two times from power samples: the integral of the straight lines between
  * consecutive samples, interpolated at the window's edges and held flat beyond the first and last
- * sample, so a phase shorter than the sampling period still gets its share (null without samples). */
+ * sample, so a phase shorter than the sampling period still gets its share (null without samples).
+ * One pass over the samples (an hour at 100 Hz is 360k of them). */
 function energyJ(t: readonly number[], mw: readonly number[], start: number, end: number): number | null {
-  if (t.length === 0 || end <= start) return null;
-  const at = (x: number): number => {
-    if (x <= t[0]!) return mw[0]!;
-    if (x >= t[t.length - 1]!) return mw[mw.length - 1]!;
-    let i = 0;
-    while (t[i + 1]! < x) i++;
-    const span = t[i + 1]! - t[i]!;
-    return span > 0 ? mw[i]! + ((mw[i + 1]! - mw[i]!) * (x - t[i]!)) / span : mw[i]!;
-  };
-  const xs = [start, ...t.filter((x) => x > start && x < end), end];
+  const n = t.length;
+  if (n === 0 || end <= start) return null;
   let mJ = 0;
-  for (let k = 1; k < xs.length; k++) mJ += ((at(xs[k - 1]!) + at(xs[k]!)) / 2) * (xs[k]! - xs[k - 1]!);
+  // Held flat before the first sample and after the last.
+  if (start < t[0]!) mJ += mw[0]! * (Math.min(end, t[0]!) - start);
+  if (end > t[n - 1]!) mJ += mw[n - 1]! * (end - Math.max(start, t[n - 1]!));
+  for (let i = 0; i + 1 < n; i++) {
+    const t0 = t[i]!;
+    const t1 = t[i + 1]!;
+    const a = Math.max(start, t0);
+    const b = Math.min(end, t1);
+    if (b <= a) continue;
+    const at = (x: number) => mw[i]! + ((mw[i + 1]! - mw[i]!) * (x - t0)) / (t1 - t0);
+    mJ += ((at(a) + at(b)) / 2) * (b - a);
+  }
   // mW x ms = µJ.
   return mJ / 1e6;
 }
 
 function range(values: Array<number | undefined>): { min: number; max: number } | null {
-  const v = values.filter((x): x is number => x !== undefined);
-  return v.length === 0 ? null : { min: Math.min(...v), max: Math.max(...v) };
+  return extent(values.filter((x): x is number => x !== undefined));
+}
+
+/** The smallest and largest of `values` (null when empty), by a loop: Math.min(...values) throws
+ * RangeError past ~120k values (a call's arguments live on the stack), and an hour at 100 Hz is
+ * 360k samples. */
+export function extent(values: ArrayLike<number>): { min: number; max: number } | null {
+  if (values.length === 0) return null;
+  let min = values[0]!;
+  let max = values[0]!;
+  for (let i = 1; i < values.length; i++) {
+    const v = values[i]!;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return { min, max };
 }
 
 function series(readings: readonly TelemetryReading[], t0: number): TelemetrySeries {
@@ -136,7 +154,7 @@ export function buildTelemetry(readings: readonly TelemetryReading[], marks: rea
       samples: inside.length,
       energyJ: e === null ? null : round(e, 4),
       meanPowerW: e === null ? null : round(e / ((end - start) / 1000), 3),
-      maxPowerW: pw.length ? round(Math.max(...pw) / 1000, 3) : null,
+      maxPowerW: pw.length ? round(extent(pw)!.max / 1000, 3) : null,
       cpuKHz: range(inside.flatMap((r) => [r.cpuMinKHz, r.cpuMaxKHz])),
       gpuHz: range(inside.map((r) => r.gpuHz)),
       maxTempC: hottest ? hottest[1] : null,
@@ -260,7 +278,7 @@ export function telemetryFindings(t: Telemetry | undefined): Finding[] {
   }
   const trips = t.passiveTripC ?? {};
   const hot = Object.entries(t.series.tempC ?? {})
-    .map(([zone, values]) => ({ zone, max: Math.max(...values), trip: trips[zone] }))
+    .map(([zone, values]) => ({ zone, max: extent(values)?.max ?? -Infinity, trip: trips[zone] }))
     .filter((z) => z.trip !== undefined && z.max >= z.trip - TELEMETRY_THRESHOLDS.nearTripC);
   if (hot.length > 0) {
     findings.push({
@@ -297,7 +315,62 @@ export function telemetryLines(t: Telemetry): string[] {
   const hottest = measures.filter((p) => p.maxTempC !== null).sort((a, b) => b.maxTempC! - a.maxTempC!)[0];
   if (hottest) parts.push(`hottest ${hottest.hottestZone} ${hottest.maxTempC!.toFixed(1)} °C`);
   if (parts.length) lines.push(`While measuring: ${parts.join(', ')}`);
+  const throttled = throttleText(throttleSpans(t.series), measures);
+  if (throttled) lines.push(throttled);
   return lines;
+}
+
+/** Said where a phase's max power reads below its mean: with an energy counter (NVML) the mean
+ * comes from the counter and the max from the sampled power readings, two sensors that can
+ * disagree by a few percent (at idle on an H200: max 125.42 W, mean 128.10 W). Null otherwise. */
+export function powerSourcesNote(t: Telemetry): string | null {
+  if (t.energySource !== 'counter') return null;
+  const odd = t.phases.filter((p) => p.maxPowerW !== null && p.meanPowerW !== null && p.maxPowerW < p.meanPowerW);
+  if (odd.length === 0) return null;
+  const shown = odd.map((p) => `${p.phase}: max ${p.maxPowerW!.toFixed(2)} W, mean ${p.meanPowerW!.toFixed(2)} W`).join('; ');
+  return `Mean power is the energy counter's (energy over time), max power the highest sampled power reading: two sensors, which can differ by a few percent (${shown}).`;
+}
+
+/** A stretch of samples whose NVML clock event reasons held the same throttling bits. */
+export interface ThrottleSpan {
+  startMs: number;
+  /** The last sample of the stretch. */
+  endMs: number;
+  reasons: string[];
+}
+
+/** Where the GPU was throttled (NVML's clock event reasons; idle and the other bits are not
+ * throttling, GPU_THROTTLE_REASONS), one span per change of the reasons: the panel marks where
+ * each begins. */
+export function throttleSpans(series: TelemetrySeries): ThrottleSpan[] {
+  const bits = series.gpuClockReasons;
+  if (!bits) return [];
+  const mask = Object.keys(GPU_THROTTLE_REASONS).reduce((m, b) => m | Number(b), 0);
+  const spans: Array<{ bits: number; startMs: number; endMs: number }> = [];
+  let open: { bits: number; startMs: number; endMs: number } | null = null;
+  for (let i = 0; i < bits.length; i++) {
+    const b = bits[i]! & mask;
+    const ms = series.tMs[i]!;
+    if (open && open.bits === b) {
+      open.endMs = ms;
+      continue;
+    }
+    if (open) spans.push(open);
+    open = b !== 0 ? { bits: b, startMs: ms, endMs: ms } : null;
+  }
+  if (open) spans.push(open);
+  return spans.map(({ bits: b, startMs, endMs }) => ({ startMs, endMs, reasons: Object.entries(GPU_THROTTLE_REASONS).filter(([bit]) => (b & Number(bit)) !== 0).map(([, name]) => name) }));
+}
+
+/** How long the GPU was throttled while measuring, and why; null when it was not. */
+export function throttleText(spans: ThrottleSpan[], measures: Array<{ startMs: number; endMs: number }>): string | null {
+  const within = (a: number, b: number) => measures.reduce((sum, p) => sum + Math.max(0, Math.min(b, p.endMs) - Math.max(a, p.startMs)), 0);
+  const inMeasure = spans.filter((s) => within(s.startMs, s.endMs) > 0 || measures.some((p) => s.startMs >= p.startMs && s.startMs <= p.endMs));
+  if (inMeasure.length === 0) return null;
+  const throttledMs = inMeasure.reduce((sum, s) => sum + within(s.startMs, s.endMs), 0);
+  const measuredMs = measures.reduce((sum, p) => sum + (p.endMs - p.startMs), 0);
+  const reasons = [...new Set(inMeasure.flatMap((s) => s.reasons))];
+  return `GPU throttled (NVML) ${(throttledMs / 1000).toFixed(1)} s of the ${(measuredMs / 1000).toFixed(1)} s measured, in ${inMeasure.length} span${inMeasure.length === 1 ? '' : 's'}: ${reasons.join(', ')}`;
 }
 
 /** Mean power over the measured phases (W): their energy over their time; null without power. */

@@ -64,7 +64,9 @@ export class DevicesTreeProvider implements vscode.TreeDataProvider<DeviceNode>,
       connected.map(async (d) => {
         try {
           const n = await this.registry.client(d.name).telemetryNow();
-          this.now.set(d.name, { text: telemetryNowText(n) ?? `no sensor readable (${n.sources.length ? n.sources.join(', ') : 'no cpufreq, thermal zones, power monitors or NVML'})` });
+          const text = telemetryNowText(n) ?? `no sensor readable (${n.sources.length ? n.sources.join(', ') : 'no cpufreq, thermal zones, power monitors or NVML'})`;
+          // During a run the agent answers from the run's own sampler rather than read again.
+          this.now.set(d.name, { text: n.fromRun ? `${text} (the running benchmark's sampler)` : text });
         } catch (e) {
           this.now.set(d.name, { unavailable: oneLine((e as Error).message) });
         }

@@ -10,7 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Frame, Page } from 'playwright-core';
-import type { RunFile } from '../../contract/protocol';
+import type { RunFile, Telemetry } from '../../contract/protocol';
+import { throttleSpans } from '../../contract/telemetry';
+import { fakeRun, latencies } from '../helpers/fakeRun';
 import { formatMj, formatMs } from '../../contract/format';
 import { writeJetsonTree } from '../helpers/jetsonTrees';
 import { installVsix, launchChromium, openWorkbench, ROOT, startCodeServer, workbenchUrl, type CodeServer } from '../vscode/codeServer';
@@ -263,6 +265,28 @@ describe('end to end: the packaged extension in code-server', { timeout: 15 * 60
     assert.match((await frame.locator('.telemetry-summary').textContent()) ?? '', /Power \(VDD_IN\): measuring mean 12\.48 W/);
     await frame.locator('#telemetry').scrollIntoViewIfNeeded();
     await page.screenshot({ path: path.join(OUT, 'telemetry-panel.png') });
+  });
+
+  it('a GPU run that hit its power cap (NVML telemetry measured on an H200): where the throttling began is marked on the chart, how long it lasted said above it', async () => {
+    const telemetry = JSON.parse(readFileSync(path.join(ROOT, 'test', 'fixtures', 'nvml', 'h200-heavy.telemetry.json'), 'utf8')) as Telemetry;
+    const run = { ...fakeRun({ latencyMs: latencies(200, 9), label: 'h200 power cap', hostname: 'h200' }), telemetry };
+    const runs = path.join(workspace, '.jetbench', 'runs');
+    // The panels open before (the Orin run's has a telemetry chart too) are not this one.
+    const others = readdirSync(runs).filter((f) => f.endsWith('.json')).map((f) => (JSON.parse(readFileSync(path.join(runs, f), 'utf8')) as RunFile).id);
+    writeFileSync(path.join(runs, 'h200-power-cap.json'), JSON.stringify(run));
+    await palette(page, 'Jetbench: Open Run');
+    await pick(page, /Open Run/, 'h200 power cap');
+    const frame = await panelFrame(page, 'result', '#telemetry:not([hidden]) #telemetry-chart', others);
+    await frame.waitForFunction(() => !!document.getElementById('telemetry-chart')?.dataset.markersDrawn);
+    const chart = frame.locator('#telemetry-chart');
+    assert.deepEqual(((await chart.getAttribute('data-markers-drawn')) ?? '').split(','), ['idle', 'measure', 'throttled: software power cap']);
+    const span = throttleSpans(telemetry.series)[0]!;
+    assert.ok(Number(await chart.getAttribute('data-x-max')) >= span.endMs / 1000, 'the axis reaches the end of the throttled span');
+    assert.match((await frame.locator('.telemetry-summary').textContent()) ?? '', /GPU throttled \(NVML\) \d+\.\d s of the \d+\.\d s measured, in 1 span: software power cap/);
+    // Its idle row reads max < mean (two NVML sensors): the note under the table says why.
+    assert.match((await frame.locator('.telemetry-phases .power-sources').textContent()) ?? '', /^Mean power is the energy counter's .* \(idle: max 125\.42 W, mean 128\.10 W\)\.$/);
+    await frame.locator('#telemetry').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(OUT, 'telemetry-throttled.png') });
   });
 
   it('an imported trtexec run opens with its layer profile, slowest layer first', async () => {

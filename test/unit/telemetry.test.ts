@@ -2,13 +2,14 @@
 // tegrastats lines (test/helpers/jetsonTrees.ts cites each), and the summary and findings of
 // contract/telemetry.ts on crafted readings.
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { buildTelemetry, telemetryFindings, telemetryLines, telemetryNotChecked, telemetryNowOf, telemetryNowText, type TelemetryReading } from '../../contract/telemetry';
+import { buildTelemetry, extent, powerSourcesNote, telemetryFindings, telemetryLines, telemetryNotChecked, telemetryNowOf, telemetryNowText, throttleSpans, throttleText, type TelemetryReading } from '../../contract/telemetry';
+import type { Telemetry } from '../../contract/protocol';
 import { Sensors, totalRule } from '../../device-agent/src/telemetry/sensors';
-import { TelemetryWatch } from '../../device-agent/src/telemetry/watch';
-import { scratchDir } from '../helpers/cli';
+import { readTelemetryNow, TelemetryWatch } from '../../device-agent/src/telemetry/watch';
+import { ROOT, scratchDir } from '../helpers/cli';
 import { writeJetsonTree } from '../helpers/jetsonTrees';
 
 test('Orin Nano, JetPack 6 (hwmon ina3221): VDD_IN is the total, channel 7 skipped, power matches tegrastats', async () => {
@@ -130,6 +131,31 @@ test('the watch samples a tree at its rate while the phases go, and counts over-
   assert.equal(telemetryFindings(tel)[0]?.code, 'over-current-throttled');
 });
 
+test('the Devices view\'s reading during a run comes from the run\'s sampler (no second reader beside the measurement); before and after, from the sensors', async () => {
+  const root = writeJetsonTree(scratchDir(), 'orin-nano-jp6');
+  const before = await readTelemetryNow(root, null);
+  assert.equal(before.fromRun, undefined);
+  assert.ok(Math.abs(before.totalPowerW! - 12.48) < 0.01, String(before.totalPowerW));
+  const watch = (await TelemetryWatch.open(root, 50))!;
+  await watch.start();
+  watch.mark('measure');
+  await new Promise((r) => setTimeout(r, 200));
+  const during = await readTelemetryNow(root, null);
+  assert.equal(during.fromRun, true);
+  assert.equal(during.totalPowerW, before.totalPowerW);
+  assert.deepEqual(during.sources, before.sources);
+  // Another device root is not this run's.
+  const other = writeJetsonTree(scratchDir(), 'orin-nano-jp6');
+  assert.equal((await readTelemetryNow(other, null)).fromRun, undefined);
+  await watch.finish(10);
+  assert.equal((await readTelemetryNow(root, null)).fromRun, undefined);
+  // A run that failed before measuring (stop, no summary) leaves it too.
+  const failed = (await TelemetryWatch.open(root, 50))!;
+  await failed.start();
+  failed.stop();
+  assert.equal((await readTelemetryNow(root, null)).fromRun, undefined);
+});
+
 test('NVML readings: energy from the counter (not the power samples), the GPU clock, and power-cap throttling while measuring', () => {
   // 10 Hz; counter rising 300 J/s while measuring (300 W), power samples reading 1 s averages that lag.
   const rs: TelemetryReading[] = [];
@@ -245,4 +271,59 @@ test('RAPL that cannot be read (root-only since Linux 5.10) is said, with the fi
   const j = await Sensors.find(withRails);
   assert.deepEqual(j.rapl, [], 'the module\'s rails measure the run');
   assert.ok(!j.sources.includes('rapl'));
+});
+
+const h200 = (kind: 'heavy' | 'light') => JSON.parse(readFileSync(path.join(ROOT, 'test', 'fixtures', 'nvml', `h200-${kind}.telemetry.json`), 'utf8')) as Telemetry;
+
+test('throttling from NVML\'s reasons on a real H200 (fixtures): the power-capped heavy load is one span inside the measured phase, the light load none', () => {
+  const heavy = h200('heavy');
+  const spans = throttleSpans(heavy.series);
+  assert.equal(spans.length, 1, JSON.stringify(spans));
+  const [span] = spans;
+  const measure = heavy.phases.find((p) => p.phase === 'measure')!;
+  assert.deepEqual(span!.reasons, ['software power cap']);
+  // It began with the GEMMs (within a second of the measured phase's start) and lasted to the end.
+  assert.ok(span!.startMs >= measure.startMs && span!.startMs - measure.startMs < 1000, `${span!.startMs} vs ${measure.startMs}`);
+  assert.ok(span!.endMs <= measure.endMs && measure.endMs - span!.endMs < 1000, `the span ends with the load: ${span!.endMs} vs ${measure.endMs}`);
+  const line = telemetryLines(heavy).find((l) => l.startsWith('GPU throttled'));
+  assert.ok(line, telemetryLines(heavy).join('\n'));
+  const [throttled, measured] = /GPU throttled \(NVML\) ([\d.]+) s of the ([\d.]+) s measured, in 1 span: software power cap$/.exec(line)!.slice(1).map(Number);
+  assert.equal(measured, Number(((measure.endMs - measure.startMs) / 1000).toFixed(1)));
+  assert.ok(throttled! > 0.9 * measured! && throttled! <= measured!, `${throttled} of ${measured} s`);
+  // Its idle phase's max (sampled instantaneous power) is below its mean (the energy counter):
+  // real, and said rather than left to look like a bug.
+  const idle = heavy.phases.find((p) => p.phase === 'idle')!;
+  assert.ok(idle.maxPowerW! < idle.meanPowerW!);
+  assert.equal(powerSourcesNote(heavy), `Mean power is the energy counter's (energy over time), max power the highest sampled power reading: two sensors, which can differ by a few percent (idle: max ${idle.maxPowerW!.toFixed(2)} W, mean ${idle.meanPowerW!.toFixed(2)} W).`);
+  // The light load: idle (0x1) before it and nothing after; no span, no line.
+  const light = h200('light');
+  assert.ok(light.series.gpuClockReasons!.includes(0x1));
+  assert.deepEqual(throttleSpans(light.series), []);
+  assert.equal(telemetryLines(light).some((l) => l.startsWith('GPU throttled')), false);
+  assert.equal(powerSourcesNote({ ...light, energySource: 'integrated-power' }), null);
+});
+
+test('a change of reasons starts a new span; the reasons that are not throttling are ignored', () => {
+  const series = { tMs: [0, 100, 200, 300, 400, 500, 600], gpuClockReasons: [0x1, 0x4, 0x4 | 0x1, 0x4 | 0x20, 0x0, 0x8, 0x8] };
+  assert.deepEqual(throttleSpans(series), [
+    { startMs: 100, endMs: 200, reasons: ['software power cap'] },
+    { startMs: 300, endMs: 300, reasons: ['software power cap', 'software thermal slowdown'] },
+    { startMs: 500, endMs: 600, reasons: ['hardware slowdown'] },
+  ]);
+  assert.equal(throttleText(throttleSpans(series), [{ startMs: 0, endMs: 600 }]), 'GPU throttled (NVML) 0.2 s of the 0.6 s measured, in 3 spans: software power cap, software thermal slowdown, hardware slowdown');
+  // Spans outside the measured phases do not count.
+  assert.equal(throttleText(throttleSpans(series), [{ startMs: 420, endMs: 480 }]), null);
+});
+
+test('a long run\'s telemetry is summarised in one pass, without spreading its samples into a call (RangeError past ~120k)', () => {
+  const n = 400_000; // 100 Hz for 66 minutes
+  const long: TelemetryReading[] = Array.from({ length: n }, (_, i) => ({ tMs: i * 10, totalPowerMw: 5000 + (i % 100), cpuMinKHz: 1_500_000, cpuMaxKHz: 1_500_000, tempC: { 'cpu-thermal': 40 + (i % 7) } }));
+  const tel = buildTelemetry(long, [{ phase: 'measure', atMs: 0 }], n * 10, 1000, { sources: ['ina3221-hwmon'], requestedHz: 100, totalPowerRule: 'VDD_IN', passiveTripC: { 'cpu-thermal': 99 } });
+  assert.equal(tel.phases[0]!.maxPowerW, 5.099);
+  assert.deepEqual(tel.phases[0]!.cpuKHz, { min: 1_500_000, max: 1_500_000 });
+  // The mean of a sawtooth 5000..5099 mW, integrated in one pass (quadratic before: 204 s here).
+  assert.ok(Math.abs(tel.phases[0]!.meanPowerW! - 5.0495) < 0.001, String(tel.phases[0]!.meanPowerW));
+  assert.equal(tel.phases[0]!.maxTempC, 46);
+  assert.deepEqual(telemetryFindings(tel).map((f) => f.code), []);
+  assert.deepEqual(extent(new Float64Array(n).map((_, i) => (i === 1234 ? -3 : i))), { min: -3, max: n - 1 });
 });

@@ -18,6 +18,7 @@ import {
 } from 'chart.js';
 import type { Point } from './decimate';
 import { histogramXRange, type Histogram } from './histogram';
+import { extent } from '../../contract/telemetry';
 import { withAlpha, type Theme } from './theme';
 import { markerBandPx, markerLabelY } from './contrast';
 
@@ -264,14 +265,9 @@ export class TelemetryChart {
     this.latency = latency;
     this.axes = new Set([...lines.map((l) => l.axis), ...(latency ? (['latency'] as const) : [])]);
     this.chart.data.datasets = this.datasets(seconds);
-    // Loops, not Math.max(...): an hour at 100 Hz is 360k points, past what a call's arguments hold.
-    let min = 0;
-    let max = -Infinity;
-    for (const x of [seconds, phases.map((m) => m.valueMs), latency ? [latency.lastStartS] : []].flat()) {
-      if (x < min) min = x;
-      if (x > max) max = x;
-    }
-    this.xRange = max > -Infinity ? { min, max } : {};
+    // Not Math.max(...seconds): an hour at 100 Hz is 360k points, past what a call's arguments hold.
+    const x = extent([seconds, phases.map((m) => m.valueMs), latency ? [latency.lastStartS] : []].flat());
+    this.xRange = x ? { min: Math.min(0, x.min), max: x.max } : {};
     this.chart.options = this.options()!;
     this.chart.update('none');
     // For the e2e, as the markers: how many samples' latencies are on the chart.

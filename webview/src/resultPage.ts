@@ -6,7 +6,7 @@ import type { RunFidelity, RunFile, Stats, Telemetry } from '../../contract/prot
 import { computeStats, percentileSorted, trialMedians } from '../../contract/stats';
 import { formatMj, formatMs, interleavedText, modelName, operatorsHeading, trialMediansText, trtexecSummaryCheck, fidelityLines, fidelityTable } from '../../contract/format';
 import { HistogramChart, pixelsOfColour, resolveColour, StagesChart, TelemetryChart, TimelineChart, type LatencyAtTime, type Marker, type TelemetryLine } from './charts';
-import { measuringPowerW, telemetryLines } from '../../contract/telemetry';
+import { extent, measuringPowerW, powerSourcesNote, telemetryLines, throttleSpans } from '../../contract/telemetry';
 import { decimateMinMax, decimateMinMaxAt } from './decimate';
 import { el, table } from './dom';
 import { histogramSorted } from './histogram';
@@ -16,16 +16,15 @@ import { readTheme, type Theme } from './theme';
 
 /** Points per series on the timeline; more than a panel has pixels across. */
 const TIMELINE_POINTS = 2000;
+/** Throttle spans marked on the telemetry chart (more would bury the phase labels). */
+const MAX_THROTTLE_MARKS = 6;
 
 /** The measured samples at their start times (seconds on the telemetry's clock), when the run
  * recorded a start for every one (trtexec's do not: its queries overlap). */
 function latencyAtTime(startsMs: number[] | undefined, latencyMs: number[] | undefined): LatencyAtTime | null {
   if (!startsMs || !latencyMs || startsMs.length === 0 || startsMs.length !== latencyMs.length) return null;
   const seconds = startsMs.map((ms) => ms / 1000);
-  // A loop, not Math.max(...seconds): a run of a million samples would overflow the call stack.
-  let last = seconds[0]!;
-  for (const x of seconds) if (x > last) last = x;
-  return { points: decimateMinMaxAt(seconds, latencyMs, TIMELINE_POINTS), lastStartS: last, count: latencyMs.length };
+  return { points: decimateMinMaxAt(seconds, latencyMs, TIMELINE_POINTS), lastStartS: extent(seconds)!.max, count: latencyMs.length };
 }
 
 const PHASE_TEXT: Record<LivePhase, string> = {
@@ -295,7 +294,8 @@ export class ResultPage {
     const lines: TelemetryLine[] = [];
     if (s.totalPowerMw) lines.push({ label: `power, ${t.totalPowerRule ?? 'GPU'} (W)`, axis: 'power', values: s.totalPowerMw.map((v) => v / 1000) });
     // The hottest zones only (a Jetson has six or more): the ones a reader needs.
-    const zones = Object.entries(s.tempC ?? {}).sort((a, b) => Math.max(...b[1]) - Math.max(...a[1])).slice(0, 3);
+    const hottest = (values: number[]) => extent(values)?.max ?? -Infinity;
+    const zones = Object.entries(s.tempC ?? {}).sort((a, b) => hottest(b[1]) - hottest(a[1])).slice(0, 3);
     for (const [zone, values] of zones) lines.push({ label: `${zone} (°C)`, axis: 'temp', values });
     if (s.gpuHz) lines.push({ label: 'GPU clock (MHz)', axis: 'clock', values: s.gpuHz.map((v) => v / 1e6) });
     if (s.cpuMaxKHz) lines.push({ label: 'CPU clock, fastest core (MHz)', axis: 'clock', values: s.cpuMaxKHz.map((v) => v / 1000) });
@@ -304,7 +304,14 @@ export class ResultPage {
     this.telemetryChart.update(
       s.tMs.map((ms) => ms / 1000),
       lines,
-      t.phases.map((p, i) => ({ label: `${phaseLabel[p.phase]}${t.phases.filter((q) => q.phase === p.phase).length > 1 ? ` ${t.phases.slice(0, i + 1).filter((q) => q.phase === p.phase).length}` : ''}`, valueMs: p.startMs / 1000, color: this.theme.muted })),
+      [
+        ...t.phases.map((p, i) => ({ label: `${phaseLabel[p.phase]}${t.phases.filter((q) => q.phase === p.phase).length > 1 ? ` ${t.phases.slice(0, i + 1).filter((q) => q.phase === p.phase).length}` : ''}`, valueMs: p.startMs / 1000, color: this.theme.muted })),
+        // Where the GPU's throttling began (NVML's reasons), in the P99 colour; the summary above
+        // says how long it lasted in all.
+        ...throttleSpans(s)
+          .slice(0, MAX_THROTTLE_MARKS)
+          .map((span) => ({ label: `throttled: ${span.reasons.join(', ')}`, valueMs: span.startMs / 1000, color: this.theme.p99 })),
+      ],
       latencyAtTime(t.sampleStartMs, latencyMs),
     );
     const range = (r: { min: number; max: number } | null, div: number) => (r ? `${Math.round(r.min / div)}–${Math.round(r.max / div)}` : 'n/a');
@@ -324,6 +331,8 @@ export class ResultPage {
         ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
       ),
     );
+    const note = powerSourcesNote(t);
+    if (note) this.telemetryTable.append(el('p', { class: 'muted power-sources' }, note));
   }
 
   private drawPercentiles(sorted: Float64Array, runStatus: RunFile['status'] | undefined): void {

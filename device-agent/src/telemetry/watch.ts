@@ -45,6 +45,9 @@ export function telemetryPython(spec: Pick<RunSpec, 'tvm' | 'pytorch'>, env: Nod
 }
 
 export class TelemetryWatch {
+  /** Watches sampling for a run now, by device root: telemetryNow answers from them. */
+  private static readonly sampling = new Map<string, TelemetryWatch>();
+  private root = '';
   private readonly readings: TelemetryReading[] = [];
   private readonly marks: PhaseMark[] = [];
   private worker: Worker | null = null;
@@ -78,7 +81,10 @@ export class TelemetryWatch {
       if (t instanceof TegrastatsStream) tegra = t;
       else unavailable.push(`power rails (tegrastats: ${t.unavailable})`);
     }
-    return sensors.empty && !stream && !tegra ? null : new TelemetryWatch(sensors, hz, stream, unavailable, tegra);
+    if (sensors.empty && !stream && !tegra) return null;
+    const watch = new TelemetryWatch(sensors, hz, stream, unavailable, tegra);
+    watch.root = root;
+    return watch;
   }
 
   get hasPower(): boolean {
@@ -122,6 +128,7 @@ export class TelemetryWatch {
   }
 
   async start(): Promise<void> {
+    TelemetryWatch.sampling.set(this.root, this);
     this.ocStart = await this.sensors.overCurrentCounts();
     // NVML's first sample arrives right after its hello: wait for it (at most a second) so the
     // first reading has it too.
@@ -181,6 +188,7 @@ export class TelemetryWatch {
    * `sampleStartsMs`, on performance.now()'s clock, where known). */
   async finish(measured: number, sampleStartsMs?: readonly number[]): Promise<Telemetry> {
     const endMs = performance.now();
+    this.leave();
     // The worker's last reading, taken as it stops (after the end).
     this.worker?.postMessage('stop');
     this.stopMainThread?.();
@@ -220,8 +228,24 @@ export class TelemetryWatch {
     return telemetryNowOf(r, this.sources(), this.totalPowerRule() ?? (this.nvml ? 'NVML' : null), new Date());
   }
 
+  /** The latest reading of a run's watch sampling `root` now, as TelemetryNow; null when no run
+   * samples it (or it has no reading yet). */
+  static latestWhileSampling(root: string): TelemetryNow | null {
+    const watch = TelemetryWatch.sampling.get(root);
+    const last = watch?.readings[watch.readings.length - 1];
+    if (!watch || !last) return null;
+    // A copy: the run's own reading is enriched once, when it finishes.
+    const r = watch.enrich({ ...last });
+    return { ...telemetryNowOf(r, watch.sources(), watch.totalPowerRule() ?? (watch.nvml ? 'NVML' : null), new Date()), fromRun: true };
+  }
+
+  private leave(): void {
+    if (TelemetryWatch.sampling.get(this.root) === this) TelemetryWatch.sampling.delete(this.root);
+  }
+
   /** Stops sampling without a summary (a run that failed before measuring). */
   stop(): void {
+    this.leave();
     void this.worker?.terminate();
     this.worker = null;
     this.stopMainThread?.();
@@ -233,6 +257,9 @@ export class TelemetryWatch {
 
 /** One reading of every sensor now (no run): the Devices view's live status. */
 export async function readTelemetryNow(root: string, nvmlPython: string | null): Promise<TelemetryNow> {
+  // During a run, its sampler's latest reading: no second reader beside the measurement.
+  const sampled = TelemetryWatch.latestWhileSampling(root);
+  if (sampled) return sampled;
   const watch = await TelemetryWatch.open(root, 10, nvmlPython);
   if (!watch) return telemetryNowOf({ tMs: 0 }, [], null, new Date());
   return watch.now();

@@ -15,7 +15,7 @@ import type { RunOutcome } from '../../../src/runs/runSession';
 import type { SshPromptDeps } from '../../../src/devices/sshPrompts';
 import { sshdSessionPids } from '../../helpers/sshd';
 import { sshTestConfig, type SshSuiteConfig } from './sshConfig';
-import { jetbench, readRun, runsDir, stopAllRuns, until } from './util';
+import { addSuiteDevice, jetbench, readRun, removeSuiteDevice, runsDir } from './util';
 
 const DEVICE = 'loopback';
 
@@ -38,18 +38,13 @@ describe('SSH device', function () {
       asked.push(info);
       return answer;
     };
-    const devices = [{ name: DEVICE, host: cfg.host, port: cfg.port, user: cfg.user, identityFile: cfg.identityFile, nativeBuild: 'never' }];
-    await vscode.workspace.getConfiguration('jetbench').update('devices', devices, vscode.ConfigurationTarget.Workspace);
-    await until(api.devices.onDidChange, () => api.devices.get(DEVICE) !== undefined, 'the device in the registry');
+    await addSuiteDevice(DEVICE, cfg);
   });
 
   after(async function () {
     if (!cfg) return;
-    await stopAllRuns();
     const api = await jetbench();
-    await api.devices.disconnect(DEVICE);
-    api.sshPrompts.confirmHostKey = original;
-    await vscode.workspace.getConfiguration('jetbench').update('devices', undefined, vscode.ConfigurationTarget.Workspace);
+    await removeSuiteDevice(DEVICE, () => (api.sshPrompts.confirmHostKey = original));
   });
 
   const knownHosts = () => path.join(cfg.home, '.ssh', 'known_hosts');

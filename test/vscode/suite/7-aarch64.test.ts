@@ -11,7 +11,7 @@ import { NODE_RUNTIME_VERSION } from '../../../src/core/deployNode';
 import type { RunOutcome } from '../../../src/runs/runSession';
 import type { SshPromptDeps } from '../../../src/devices/sshPrompts';
 import { sshTestConfig, type SshSuiteConfig } from './sshConfig';
-import { jetbench, readRun, runsDir, stopAllRuns, until } from './util';
+import { addSuiteDevice, jetbench, readRun, removeSuiteDevice, runsDir } from './util';
 
 const DEVICE = 'orin-emulated';
 
@@ -35,18 +35,13 @@ describe('an emulated aarch64 device (SSH)', function () {
       asked++;
       return true;
     };
-    const devices = [{ name: DEVICE, host: cfg.host, port: cfg.port, user: cfg.user, identityFile: cfg.identityFile, nativeBuild: 'never', agentIdleMinutes: 1 }];
-    await vscode.workspace.getConfiguration('jetbench').update('devices', devices, vscode.ConfigurationTarget.Workspace);
-    await until(api.devices.onDidChange, () => api.devices.get(DEVICE) !== undefined, 'the device in the registry');
+    await addSuiteDevice(DEVICE, cfg, { agentIdleMinutes: 1 });
   });
 
   after(async function () {
     if (!cfg) return;
-    await stopAllRuns();
     const api = await jetbench();
-    await api.devices.disconnect(DEVICE);
-    api.sshPrompts.confirmHostKey = original;
-    await vscode.workspace.getConfiguration('jetbench').update('devices', undefined, vscode.ConfigurationTarget.Workspace);
+    await removeSuiteDevice(DEVICE, () => (api.sshPrompts.confirmHostKey = original));
   });
 
   it('Connect deploys the agent from scratch (Node for arm64 uploaded); the Devices view says aarch64', async () => {

@@ -7,6 +7,7 @@ import addFormats from 'ajv-formats';
 import * as vscode from 'vscode';
 import type { RunFile } from '../../../contract/protocol';
 import type { JetbenchApi } from '../../../src/extension';
+import type { SshSuiteConfig } from './sshConfig';
 
 export const EXTENSION_ID = 'jetbench.jetbench';
 
@@ -61,4 +62,23 @@ export async function stopAllRuns(): Promise<void> {
   const api = await jetbench();
   for (const r of api.activeRuns.values()) r.cancel();
   await until(api.devices.onDidChange, () => api.activeRuns.size === 0, 'the runs to stop');
+}
+
+/** Makes `name` the workspace's one SSH device (`jetbench.devices`), at one of the runner's sshd
+ * servers, and waits until the registry has it. */
+export async function addSuiteDevice(name: string, cfg: SshSuiteConfig, extra: Record<string, unknown> = {}): Promise<void> {
+  const api = await jetbench();
+  const devices = [{ name, host: cfg.host, port: cfg.port, user: cfg.user, identityFile: cfg.identityFile, nativeBuild: 'never', ...extra }];
+  await vscode.workspace.getConfiguration('jetbench').update('devices', devices, vscode.ConfigurationTarget.Workspace);
+  await until(api.devices.onDidChange, () => api.devices.get(name) !== undefined, 'the device in the registry');
+}
+
+/** Undoes addSuiteDevice: runs stopped, the device disconnected, `restore` called (the suite's
+ * prompt answers put back), the setting removed. */
+export async function removeSuiteDevice(name: string, restore: () => void): Promise<void> {
+  await stopAllRuns();
+  const api = await jetbench();
+  await api.devices.disconnect(name);
+  restore();
+  await vscode.workspace.getConfiguration('jetbench').update('devices', undefined, vscode.ConfigurationTarget.Workspace);
 }
