@@ -2,7 +2,7 @@
 // one contract for both sides, imported type-only. Every panel answers `ready` once it listens,
 // and the extension then sends it everything it holds, so nothing is posted into a page that is
 // not listening and a re-shown panel gets its whole state back.
-import type { RunFile, RunSpec, SamplesBatch } from './protocol';
+import type { RunFile, RunSpec, SamplesBatch, TelemetryLiveBatch } from './protocol';
 
 /** The `viewType`s of the panels (also the serializers' ids in package.json activationEvents). */
 export const RESULT_VIEW_TYPE = 'jetbench.result';
@@ -54,6 +54,8 @@ export type ToResultPanel =
   | { type: 'live'; runId: string; spec: RunSpec; device: string; redrawIntervalMs: number; phase: LivePhase; message: string }
   /** Samples of the live run, placed by offset. */
   | { type: 'samples'; batch: SamplesBatch }
+  /** Telemetry readings of the live run, placed by offset. */
+  | { type: 'telemetry'; batch: TelemetryLiveBatch }
   | { type: 'phase'; phase: LivePhase; message: string }
   /** The final run: the panel settles on it. `file` is where it was stored (null: not stored). */
   | { type: 'run'; run: RunFile; file: string | null };
@@ -82,6 +84,9 @@ export interface RenderReport {
   /** Non-transparent pixels on the histogram's canvas. */
   histogramPixels: number;
   phase: LivePhase;
+  /** The telemetry section as drawn: live (from the run's live readings) or the run file's, its
+   * readings and phases; null while hidden (no telemetry, or none yet). */
+  telemetry: { live: boolean; readings: number; phases: string[] } | null;
   /** The accuracy section's heading and its "all" row as shown (null while the section is hidden:
    * a run without a fidelity check). */
   accuracy: { heading: string; all: string[] } | null;

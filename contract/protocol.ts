@@ -618,6 +618,50 @@ export interface SamplesBatch {
   stagesMs?: Record<string, number[]>;
 }
 
+/** One sample of every readable sensor; a field is absent when its source is. */
+export interface TelemetryReading {
+  /** ms on the agent's monotonic clock (performance.now()). */
+  tMs: number;
+  totalPowerMw?: number;
+  railsMw?: Record<string, number>;
+  cpuMinKHz?: number;
+  cpuMaxKHz?: number;
+  gpuHz?: number;
+  gpuLoadPercent?: number;
+  tempC?: Record<string, number>;
+  /** Cumulative energy counter (mJ), e.g. NVML's. */
+  energyMj?: number;
+  gpuClockReasons?: number;
+}
+
+/** A phase began at `atMs` (same clock as the readings). */
+export interface PhaseMark {
+  phase: TelemetryPhase['phase'];
+  atMs: number;
+}
+
+/** What a run's telemetry says of its sources, known from its start. */
+export interface TelemetryLiveMeta {
+  sources: string[];
+  requestedHz: number;
+  totalPowerRule: string | null;
+  passiveTripC?: Record<string, number>;
+  gpu?: Telemetry['gpu'];
+  unavailable?: string[];
+}
+
+/** Agent -> client while a run goes (about twice a second, from the idle baseline on): the
+ * telemetry readings taken since the last batch, placed by `offset` among the run's readings, and
+ * every phase mark so far. The run file's `telemetry` is the final word; this is what the result
+ * panel draws until it arrives. A client that attaches later gets every reading from offset 0. */
+export interface TelemetryLiveBatch {
+  runId: string;
+  offset: number;
+  readings: TelemetryReading[];
+  marks: PhaseMark[];
+  meta: TelemetryLiveMeta;
+}
+
 /** Error codes of ResponseErrors the agent sends (JSON-RPC application range). */
 export const AgentErrorCode = {
   /** The request's input is wrong (missing model, bad shape, unsupported precision...). */
@@ -805,6 +849,9 @@ export const RunPreparedNotification = new NotificationType<{ runId: string; pre
 
 /** Agent -> client: samples of a running benchmark, in batches. */
 export const SamplesNotification = new NotificationType<SamplesBatch>('jetbench/samples');
+
+/** Agent -> client: telemetry of a running benchmark, in batches (TelemetryLiveBatch). */
+export const TelemetryLiveNotification = new NotificationType<TelemetryLiveBatch>('jetbench/telemetryLive');
 
 /** Agent -> client: an unexpected error the agent could not return to a request. */
 export const AgentErrorNotification = new NotificationType<{ message: string; stack?: string }>(

@@ -1,6 +1,7 @@
 // What a result panel knows, and how each message from the extension changes it. Pure code (no
 // DOM), unit-tested under test/unit; the page draws from this model.
-import type { RunFile, RunSpec } from './protocol';
+import type { PhaseMark, RunFile, RunSpec, Telemetry, TelemetryLiveMeta, TelemetryReading } from './protocol';
+import { liveTelemetry } from './telemetry';
 import type { LivePhase, ToResultPanel } from './panelMessages';
 
 export interface ResultModel {
@@ -16,6 +17,9 @@ export interface ResultModel {
   latencyMs: number[];
   /** Batches that started past the end of what was held (a lost batch). */
   gaps: number;
+  /** The live run's telemetry readings (placed by offset, appended in place like the samples),
+   * its phase marks and sources; null until the first batch. */
+  telemetry: { readings: Array<TelemetryReading | null>; marks: PhaseMark[]; meta: TelemetryLiveMeta } | null;
   /** The final run once it arrived; the page then draws from it, not from the live samples. */
   run: RunFile | null;
   file: string | null;
@@ -34,6 +38,7 @@ export function initialResultModel(): ResultModel {
     warmupMs: [],
     latencyMs: [],
     gaps: 0,
+    telemetry: null,
     run: null,
     file: null,
     redrawIntervalMs: DEFAULT_REDRAW_INTERVAL_MS,
@@ -64,6 +69,15 @@ export function reduceResult(model: ResultModel, msg: ToResultPanel): ResultMode
       const phase = model.phase === 'queued' || model.phase === 'connecting' ? 'running' : model.phase;
       return { ...model, gaps, phase };
     }
+    case 'telemetry': {
+      const b = msg.batch;
+      if (b.runId !== model.runId || model.run) return model;
+      const readings = model.telemetry?.readings ?? [];
+      b.readings.forEach((r, i) => {
+        readings[b.offset + i] = r;
+      });
+      return { ...model, telemetry: { readings, marks: b.marks, meta: b.meta } };
+    }
     case 'phase':
       // A final run outranks late progress; a drop keeps what the panel has.
       if (model.run) return model;
@@ -87,4 +101,13 @@ export function drawnSamples(model: ResultModel): { warmupMs: number[]; latencyM
   if (model.run) return { warmupMs: model.run.samples.warmupLatencyMs, latencyMs: model.run.samples.latencyMs };
   // Holes (a lost batch) are not samples.
   return { warmupMs: model.warmupMs.filter(Number.isFinite), latencyMs: model.latencyMs.filter(Number.isFinite) };
+}
+
+/** The telemetry the page draws: the run file's once final, else what the live readings say so
+ * far (`live` true), else none. */
+export function drawnTelemetry(model: ResultModel): { telemetry: Telemetry; live: boolean } | null {
+  if (model.run) return model.run.telemetry ? { telemetry: model.run.telemetry, live: false } : null;
+  const t = model.telemetry;
+  const live = t ? liveTelemetry(t.readings, t.marks, t.meta, model.latencyMs.filter(Number.isFinite).length) : null;
+  return live ? { telemetry: live, live: true } : null;
 }

@@ -1,40 +1,14 @@
 // Telemetry of a run from its background samples (issue 14): the series, per-phase energy, power,
 // clocks and temperatures, energy per inference, and the verdict's telemetry findings. Pure: the
 // agent samples (device-agent/src/telemetry/), this summarises; tests feed it crafted readings.
-import type { OverCurrentCount, Telemetry, TelemetryNow, TelemetryPhase, TelemetrySeries } from './protocol';
+import type { OverCurrentCount, PhaseMark, Telemetry, TelemetryLiveMeta, TelemetryNow, TelemetryPhase, TelemetryReading, TelemetrySeries } from './protocol';
 import { formatMj } from './format';
 import type { Finding } from './validity';
 
-/** One sample of every readable sensor; a field is absent when its source is. */
-export interface TelemetryReading {
-  /** ms on the agent's monotonic clock (performance.now()). */
-  tMs: number;
-  totalPowerMw?: number;
-  railsMw?: Record<string, number>;
-  cpuMinKHz?: number;
-  cpuMaxKHz?: number;
-  gpuHz?: number;
-  gpuLoadPercent?: number;
-  tempC?: Record<string, number>;
-  /** Cumulative energy counter (mJ), e.g. NVML's. */
-  energyMj?: number;
-  gpuClockReasons?: number;
-}
+export type { PhaseMark, TelemetryReading };
 
-/** A phase began at `atMs` (same clock as the readings). */
-export interface PhaseMark {
-  phase: TelemetryPhase['phase'];
-  atMs: number;
-}
-
-export interface TelemetryMeta {
-  sources: string[];
-  requestedHz: number;
-  totalPowerRule: string | null;
+export interface TelemetryMeta extends TelemetryLiveMeta {
   overCurrent?: OverCurrentCount[];
-  passiveTripC?: Record<string, number>;
-  gpu?: Telemetry['gpu'];
-  unavailable?: string[];
   /** When each measured sample began, on the readings' clock (performance.now of the agent). */
   sampleStartsMs?: readonly number[];
 }
@@ -406,4 +380,16 @@ export function telemetryNowOf(r: TelemetryReading, sources: string[], totalPowe
     gpuMHz: r.gpuHz === undefined ? null : r.gpuHz / 1e6,
     gpuLoadPercent: r.gpuLoadPercent ?? null,
   };
+}
+
+/** A running benchmark's telemetry so far, from its live batches (TelemetryLiveBatch) gathered
+ * in order, summarised as the run file's will be: the last reading stands for the end and
+ * `measured` is the measured samples received. Null before the first reading. The run file's
+ * telemetry replaces it when the run ends (its readings complete with NVML's nearest samples). */
+export function liveTelemetry(readings: ReadonlyArray<TelemetryReading | null | undefined>, marks: readonly PhaseMark[], meta: TelemetryLiveMeta, measured: number): Telemetry | null {
+  // A lost batch leaves holes (null once posted as JSON): they are not readings.
+  const held = readings.filter((r): r is TelemetryReading => r != null);
+  const last = held[held.length - 1];
+  if (!last) return null;
+  return buildTelemetry(held, marks.filter((m) => m.atMs <= last.tMs), last.tMs, measured, meta);
 }

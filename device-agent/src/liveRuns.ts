@@ -3,7 +3,7 @@
 // in the agent home's runs/ directory by a daemon, kept in memory by a stdio agent).
 import { mkdirSync } from 'node:fs';
 import { isSafeRunId } from '../../contract/runId';
-import type { AttachRunParams, RunFile, RunSpec, RunSummary, SamplesBatch } from '../../contract/protocol';
+import type { AttachRunParams, RunFile, RunSpec, RunSummary, SamplesBatch, TelemetryLiveBatch, TelemetryReading } from '../../contract/protocol';
 import { BadInputError, NotFoundError } from './errors';
 import { PersistedRunIndex, readPersistedRun, recoverInterruptedRuns, RunJournal, summarize } from './runJournal';
 import type { PreparedRun } from '../../contract/protocol';
@@ -13,6 +13,8 @@ import { StreamedSamples } from '../../contract/streamedSamples';
 /** What a client following a run receives: every sample batch once, in order, and progress. */
 export interface RunFollower {
   samples(batch: SamplesBatch): void;
+  /** Telemetry readings (a late follower first gets every reading so far, from offset 0). */
+  telemetry?(batch: TelemetryLiveBatch): void;
   progress?(message: string, percentage?: number): void;
   /** The run's head, once it is about to measure (and at once to a follower that comes later). */
   prepared?(prepared: PreparedRun): void;
@@ -26,6 +28,9 @@ export class LiveRun {
   /** Everything published so far. */
   readonly samples = new StreamedSamples();
   lastProgress: { message: string; percentage?: number } | null = null;
+  /** Telemetry readings sent so far, and the last batch's marks and meta (for late followers). */
+  private readonly telemetryReadings: TelemetryReading[] = [];
+  private lastTelemetry: TelemetryLiveBatch | null = null;
   journal: RunJournal | null = null;
   /** Set once the run is about to measure (what a run file needs besides the samples). */
   preparedRun: PreparedRun | null = null;
@@ -67,6 +72,13 @@ export class LiveRun {
     for (const f of this.followers) f.samples(batch);
   }
 
+  /** Telemetry readings taken: kept for followers that come later, sent to every follower. */
+  publishTelemetry(batch: TelemetryLiveBatch): void {
+    batch.readings.forEach((r, i) => (this.telemetryReadings[batch.offset + i] = r));
+    this.lastTelemetry = batch;
+    for (const f of this.followers) f.telemetry?.(batch);
+  }
+
   progress(message: string, percentage?: number): void {
     this.lastProgress = percentage === undefined ? { message } : { message, percentage };
     for (const f of this.followers) f.progress?.(message, percentage);
@@ -78,6 +90,7 @@ export class LiveRun {
     for (const batch of this.samples.batchesFrom(this.id, offsets.warmupOffset, offsets.measureOffset)) follower.samples(batch);
     if (this.lastProgress) follower.progress?.(this.lastProgress.message, this.lastProgress.percentage);
     if (this.preparedRun) follower.prepared?.(this.preparedRun);
+    if (this.lastTelemetry) follower.telemetry?.({ ...this.lastTelemetry, offset: 0, readings: this.telemetryReadings.slice() });
     this.followers.add(follower);
     return () => this.followers.delete(follower);
   }

@@ -29,6 +29,8 @@ export interface RunSinks {
   /** Aborted when the client cancels the job. */
   signal: AbortSignal;
   samples(batch: SamplesBatch): void;
+  /** Telemetry readings while the run goes (TelemetryWatch.feed); absent: not sent. */
+  telemetry?(batch: TelemetryLiveBatch): void;
   /** Human-readable progress; percentage when known. */
   progress(message: string, percentage?: number): void;
   /** The run is about to measure: what a run file needs besides the samples (so a run can be
@@ -36,7 +38,7 @@ export interface RunSinks {
   prepared?(run: PreparedRun): void;
 }
 
-import type { PreparedRun } from '../../contract/protocol';
+import type { PreparedRun, TelemetryLiveBatch } from '../../contract/protocol';
 
 const PROGRESS_EVERY_MS = 250;
 
@@ -208,6 +210,8 @@ export async function executeRun(
   try {
     if (telemetry) {
       await telemetry.start();
+      const send = sinks.telemetry;
+      if (send) telemetry.feed((batch) => send({ runId, ...batch }));
       if (telemetry.hasPower) {
         const idleMs = idleBaselineMs();
         if (idleMs > 0) sinks.progress(`idle baseline: ${(idleMs / 1000).toFixed(1)} s of power with the model loaded`);

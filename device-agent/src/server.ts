@@ -40,6 +40,8 @@ import {
   RunRequest,
   RunPreparedNotification,
   SamplesNotification,
+  TelemetryLiveNotification,
+  type TelemetryLiveBatch,
   type PreparedRun,
   StopDaemonRequest,
   type AgentMode,
@@ -103,6 +105,7 @@ async function executeLive(state: AgentState, live: LiveRun): Promise<void> {
     const sinks: RunSinks = {
       signal: live.signal,
       samples: (batch) => live.publish(batch),
+      telemetry: (batch) => live.publishTelemetry(batch),
       progress: (message, percentage) => live.progress(message, percentage),
       prepared: (prepared) => state.runs.prepared(live, prepared),
     };
@@ -153,6 +156,7 @@ export function serve(connection: Connection, state: AgentState = createAgentSta
       progress,
       follower: {
         samples: (batch: SamplesBatch) => notify(SamplesNotification, batch),
+        telemetry: (batch: TelemetryLiveBatch) => notify(TelemetryLiveNotification, batch),
         progress: (message: string, percentage?: number) => progress('report', message, percentage),
         prepared: (prepared: PreparedRun) => notify(RunPreparedNotification, { runId: prepared.id, prepared }),
       },

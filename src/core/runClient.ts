@@ -12,10 +12,12 @@ import {
   RunPreparedNotification,
   RunRequest,
   SamplesNotification,
+  TelemetryLiveNotification,
   type PreparedRun,
   type RunFile,
   type RunSpec,
   type SamplesBatch,
+  type TelemetryLiveBatch,
 } from '../../contract/protocol';
 import { newRunId } from '../../contract/runId';
 import { StreamedSamples } from '../../contract/streamedSamples';
@@ -54,6 +56,8 @@ export function agentRpc(connection: RawAgentConnection): AgentRpc & Disposable 
 
 export interface RunObserver {
   onSamples?(batch: SamplesBatch): void;
+  /** Telemetry readings of the run while it goes (agents of 0.1.0 before live telemetry send none). */
+  onTelemetry?(batch: TelemetryLiveBatch): void;
   onProgress?(message: string, percentage: number | undefined): void;
   /** The connection dropped; reconnect attempt `attempt` (1, 2, ...) follows. */
   onConnectionLost?(attempt: number, error: unknown): void;
@@ -132,6 +136,9 @@ export async function runOnAgent(
       if (batch.runId !== runId) return;
       streamed.add(batch);
       opts.observer?.onSamples?.(batch);
+    }),
+    rpc.follow(TelemetryLiveNotification, (batch) => {
+      if (batch.runId === runId) opts.observer?.onTelemetry?.(batch);
     }),
     rpc.onProgress(WorkDoneProgress.type, runId, (value: WorkDoneProgressBegin | WorkDoneProgressReport | WorkDoneProgressEnd) => {
       if (value.kind === 'end') return;

@@ -2,7 +2,7 @@
 // final run), sends it whenever the page says `ready` (first load, re-shown, restored), and turns
 // the page's messages into actions (Stop, Open JSON).
 import * as vscode from 'vscode';
-import type { RunFile, RunSpec, SamplesBatch } from '../../contract/protocol';
+import type { RunFile, RunSpec, SamplesBatch, TelemetryLiveBatch, TelemetryReading } from '../../contract/protocol';
 import { modelName } from '../../contract/format';
 import type { FromResultPanel, LivePhase, RenderReport, ToResultPanel } from '../../contract/panelMessages';
 import { initialResultModel, reduceResult, type ResultModel } from '../../contract/resultModel';
@@ -101,6 +101,8 @@ export class ResultPanel implements vscode.Disposable {
     this.post({ type: 'live', runId: m.runId, spec: m.spec, device: m.device, redrawIntervalMs: m.redrawIntervalMs, phase: m.phase, message: m.message });
     if (m.warmupMs.length) this.post({ type: 'samples', batch: { runId: m.runId, phase: 'warmup', offset: 0, latencyMs: m.warmupMs.slice() } });
     if (m.latencyMs.length) this.post({ type: 'samples', batch: { runId: m.runId, phase: 'measure', offset: 0, latencyMs: m.latencyMs.slice() } });
+    const t = m.telemetry;
+    if (t) this.post({ type: 'telemetry', batch: { runId: m.runId, offset: 0, readings: t.readings.filter((r): r is TelemetryReading => r !== null), marks: t.marks, meta: t.meta } });
   }
 
   startLive(spec: RunSpec, device: string, phase: LivePhase, message: string, redrawIntervalMs: number): void {
@@ -117,6 +119,16 @@ export class ResultPanel implements vscode.Disposable {
   addSamples(batch: SamplesBatch): void {
     if (this.model.run || batch.runId !== this.runId) return;
     this.apply({ type: 'samples', batch });
+  }
+
+  addTelemetry(batch: TelemetryLiveBatch): void {
+    if (this.model.run || batch.runId !== this.runId) return;
+    this.apply({ type: 'telemetry', batch });
+  }
+
+  /** Telemetry readings held for the live run, for tests. */
+  get liveTelemetryReadings(): number {
+    return this.model.telemetry?.readings.length ?? 0;
   }
 
   setPhase(phase: LivePhase, message: string): void {

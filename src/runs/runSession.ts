@@ -74,6 +74,7 @@ export async function runBenchmarkSession(ctx: JetbenchContext, given: RunSpec, 
             token: cancel.token,
             observer: {
               onSamples: (batch) => panel.addSamples(batch),
+              onTelemetry: (batch) => panel.addTelemetry(batch),
               // An SSH device's run goes on in its daemon: after the reconnect, the rest arrives.
               onConnectionLost: (attempt) => setPhase('disconnected', `${lost ?? 'the connection was lost'}; reconnecting (attempt ${attempt})`),
               onReattached: (o) => {

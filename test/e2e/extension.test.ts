@@ -116,6 +116,7 @@ describe('end to end: the packaged extension in code-server', { timeout: 15 * 60
   let page: Page;
   let workspace: string;
   let dir: string;
+  let orinRoot: string;
   const consoleErrors: string[] = [];
 
   before(async () => {
@@ -131,7 +132,15 @@ describe('end to end: the packaged extension in code-server', { timeout: 15 * 60
     writeFileSync(settingsFile, JSON.stringify({ ...settings, 'jetbench.devices': [{ name: 'nowhere', host: '127.0.0.1', port: 1 }] }, null, 2));
     dir = mkdtempSync(path.join(os.tmpdir(), 'jetbench-e2e-'));
     installVsix(vsix, dir, path.join(dir, 'extensions'));
-    server = await startCodeServer({ workspace, dir, extensionsDir: path.join(dir, 'extensions') });
+    // The local device's sensors are an Orin Nano's sysfs tree holding a real tegrastats line
+    // (test/helpers/jetsonTrees.ts): every run made in the editor has telemetry, as on a Jetson.
+    orinRoot = writeJetsonTree(mkdtempSync(path.join(os.tmpdir(), 'jetbench-orin-')), 'orin-nano-jp6');
+    server = await startCodeServer({
+      workspace,
+      dir,
+      extensionsDir: path.join(dir, 'extensions'),
+      env: { JETBENCH_DEVICE_ROOT: orinRoot, JETBENCH_TELEMETRY_IDLE_MS: '1500', JETBENCH_TELEMETRY_HZ: '20' },
+    });
     browser = await launchChromium();
     page = await openWorkbench(browser, workbenchUrl(server, workspace));
     // The workspace has a spec file, so the extension activates at start-up (workspaceContains);
@@ -153,11 +162,13 @@ describe('end to end: the packaged extension in code-server', { timeout: 15 * 60
     await browser?.close();
     await server?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
+    if (orinRoot) rmSync(orinRoot, { recursive: true, force: true });
     if (workspace) rmSync(workspace, { recursive: true, force: true });
   });
 
   let first: { file: string; run: RunFile };
   let second: { file: string; run: RunFile };
+  let third: { file: string; run: RunFile };
 
   it('Run Benchmark through the palette opens a panel whose P95 is the run file\'s, with a drawn histogram', async () => {
     const known = runFiles(workspace);
@@ -214,7 +225,17 @@ describe('end to end: the packaged extension in code-server', { timeout: 15 * 60
     const cells = await rows.evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent)));
     const precisions = cells.map((c) => c[2]).sort();
     assert.deepEqual(precisions, ['fp16', 'fp32']);
-    assert.ok(cells.some((c) => c[9] === 'baseline'));
+    const column = (name: string) => {
+      const i = headers.indexOf(name);
+      assert.ok(i >= 0, `a column ${name} in ${headers.join(' | ')}`);
+      return i;
+    };
+    assert.ok(cells.some((c) => c[column('Different?')] === 'baseline'));
+    // Both runs have telemetry (the Orin tree): energy per inference as each run file says it.
+    for (const { run } of [first, second]) {
+      const row = cells.find((c) => c[2] === run.spec.precision)!;
+      assert.equal(row[column('Energy/inf (mJ)')], formatMj(run.telemetry!.energyPerInferenceMj!));
+    }
     assert.ok((await chartPixels(frame, 'overlay')) > 50, 'the overlaid histograms are drawn');
     await page.screenshot({ path: path.join(OUT, 'compare-panel.png') });
 
@@ -222,8 +243,33 @@ describe('end to end: the packaged extension in code-server', { timeout: 15 * 60
     await frame.locator('#baseline').selectOption('1');
     await frame.locator('#compare-table tbody tr:nth-child(2).baseline').waitFor({ timeout: STEP_MS });
     const baselineRow = await frame.locator('#compare-table tbody tr').nth(1).locator('td').allTextContents();
-    assert.equal(baselineRow[9], 'baseline');
-    assert.equal(baselineRow[8], '1.00x');
+    assert.equal(baselineRow[column('Different?')], 'baseline');
+    assert.equal(baselineRow[column('Ratio vs baseline')], '1.00x');
+  });
+
+  it('a run shows its power, clocks and temperature live while it goes, from the idle baseline on, then the run file\'s', async () => {
+    const known = runFiles(workspace);
+    await runBenchmarkThroughPalette(page, 'fp32', 500);
+    const frame = await panelFrame(page, 'result', 'body[data-status="live"] #telemetry[data-live="true"]:not([hidden])', [first.run.id, second.run.id]);
+    const liveNote = (await frame.locator('.telemetry-summary .live-note').textContent()) ?? '';
+    assert.match(liveNote, /^Live: the \d+ readings so far, drawn as they arrive; the run file's figures replace these when the run ends\.$/);
+    assert.match((await frame.locator('.telemetry-summary').textContent()) ?? '', /Telemetry: ina3221-hwmon, cpufreq, thermal, gpu-devfreq, soctherm-oc \(\d+ samples/);
+    const chart = frame.locator('#telemetry-chart');
+    await frame.waitForFunction(() => !!document.getElementById('telemetry-chart')?.dataset.markersDrawn);
+    assert.equal(((await chart.getAttribute('data-markers-drawn')) ?? '').split(',')[0], 'idle');
+    // The power the sensors read (VDD_IN 12.48 W), before measuring as idle power, then while measuring.
+    const powerCard = frame.locator('[data-metric="idle-power"], [data-metric="power"]').first();
+    assert.match((await powerCard.textContent()) ?? '', /^(Idle power|Power while measuring) so far12\.48 W$/);
+    await frame.locator('#telemetry').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(OUT, 'telemetry-live.png') });
+    // The run ends: the run file's telemetry replaces the live one.
+    await frame.locator('body[data-status="ok"] #telemetry[data-live="false"]').waitFor({ timeout: 2 * STEP_MS });
+    third = newestRun(workspace, known);
+    const run = third.run;
+    assert.deepEqual(((await chart.getAttribute('data-markers-drawn')) ?? '').split(','), ['idle', 'warm-up', 'measure']);
+    assert.equal(await frame.locator('.telemetry-summary .live-note').count(), 0);
+    assert.equal(await frame.locator('[data-metric="energy"] .label').textContent(), 'Energy / inference');
+    assert.equal(await frame.locator('[data-metric="energy"]').getAttribute('data-value-mj'), String(run.telemetry!.energyPerInferenceMj));
   });
 
   it('a run with telemetry (an Orin Nano device tree): energy cards, the power/clock/temperature chart with every phase marked and every sample\'s latency on its time axis, a row per phase', async () => {
@@ -241,7 +287,7 @@ describe('end to end: the packaged extension in code-server', { timeout: 15 * 60
     assert.ok(t && t.energyPerInferenceMj !== null, 'the run has energy per inference');
     await palette(page, 'Jetbench: Open Run');
     await pick(page, /Open Run/, 'orin telemetry');
-    const frame = await panelFrame(page, 'result', '#telemetry:not([hidden]) #telemetry-chart', [first.run.id, second.run.id]);
+    const frame = await panelFrame(page, 'result', '#telemetry:not([hidden]) #telemetry-chart', [first.run.id, second.run.id, third.run.id]);
     assert.equal(await frame.locator('[data-metric="energy"]').getAttribute('data-value-mj'), String(t.energyPerInferenceMj));
     assert.match((await frame.locator('[data-metric="energy"] .value').textContent()) ?? '', new RegExp(`^${formatMj(t.energyPerInferenceMj!).replace('.', '\\.')} mJ`));
     assert.match((await frame.locator('[data-metric="power"] .value').textContent()) ?? '', /^12\.48 W$/);

@@ -7,8 +7,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { StopDaemonRequest, TelemetryNowRequest } from '../../contract/protocol';
-import { telemetryNowText } from '../../contract/telemetry';
+import { AttachRunRequest, StopDaemonRequest, TelemetryLiveNotification, TelemetryNowRequest, type RunSpec, type TelemetryLiveBatch, type TelemetryReading } from '../../contract/protocol';
+import { liveTelemetry, telemetryNowText } from '../../contract/telemetry';
+import { runOnAgent } from '../../src/core/runClient';
 import { daemonClient } from '../helpers/daemon';
 import { runCli, scratchDir } from '../helpers/cli';
 import { writeJetsonTree } from '../helpers/jetsonTrees';
@@ -127,6 +128,83 @@ test("jetbench/telemetryNow: one reading of the device's sensors without a run (
     void client.connection.sendRequest(StopDaemonRequest).catch(() => undefined);
     await client.closed;
     await client.dispose();
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('while a run goes its telemetry streams to its client from the idle baseline on, in order, equal to the run file\'s readings; a client attaching mid-run gets every reading so far', async () => {
+  const root = writeJetsonTree(scratchDir(), 'orin-nano-jp6');
+  const home = mkdtempSync(path.join(os.tmpdir(), 'jb-live-'));
+  const env = { JETBENCH_DEVICE_ROOT: root, JETBENCH_TELEMETRY_IDLE_MS: '1500', JETBENCH_TELEMETRY_HZ: '20' };
+  const client = await daemonClient(home, 'telemetry live', env);
+  const late = await daemonClient(home, 'telemetry late', env);
+  const spec: RunSpec = {
+    device: 'local', model: 'tiny', backend: 'onnxruntime', precision: 'fp32', warmup: 3, warmupMs: 0,
+    iterations: 20, durationS: 2, threads: 1, inputShape: null, opset: 13, label: 'live telemetry',
+  };
+  try {
+    const batches: TelemetryLiveBatch[] = [];
+    let measured = 0;
+    let measuredAtFirstBatch = -1;
+    const runId = 'live-telemetry-1';
+    const lateBatches: TelemetryLiveBatch[] = [];
+    let attached: Promise<unknown> | null = null;
+    const pending = runOnAgent(client.rpc, spec, {
+      runId,
+      observer: {
+        onSamples: (b) => {
+          if (b.phase === 'measure') measured = b.offset + b.latencyMs.length;
+        },
+        onTelemetry: (b) => {
+          if (batches.length === 0) measuredAtFirstBatch = measured;
+          batches.push(b);
+          // Once the run has sent some telemetry, a second client attaches to it.
+          if (batches.length === 3 && !attached) {
+            late.rpc.follow(TelemetryLiveNotification, (lb) => lb.runId === runId && lateBatches.push(lb));
+            attached = late.connection.sendRequest(AttachRunRequest, { runId, warmupOffset: 0, measureOffset: 0 });
+          }
+        },
+      },
+    });
+    const { run } = await pending;
+    await attached;
+    assert.equal(run.status, 'ok');
+    // The first batch came during the idle baseline, before any measured sample; each batch
+    // starts where the last one ended.
+    assert.ok(batches.length >= 4, `${batches.length} batches`);
+    assert.equal(measuredAtFirstBatch, 0);
+    assert.deepEqual(batches[0]!.marks.map((m) => m.phase), ['idle']);
+    batches.reduce((next, b) => {
+      assert.equal(b.offset, next, 'contiguous batches');
+      return next + b.readings.length;
+    }, 0);
+    const readings = batches.flatMap((b) => b.readings);
+    const final = run.telemetry!;
+    // The live readings are the run's own (the run file has the last ones too, taken after the
+    // last batch): same times (on the file's clock, from its first reading, rounded to 0.1 ms), same power.
+    assert.ok(readings.length <= final.series.tMs.length && readings.length >= final.series.tMs.length - 12, `${readings.length} live of ${final.series.tMs.length}`);
+    const t0 = readings[0]!.tMs;
+    readings.forEach((r, i) => {
+      assert.ok(Math.abs(r.tMs - t0 - final.series.tMs[i]!) <= 0.051, `reading ${i} at ${r.tMs - t0} vs ${final.series.tMs[i]}`);
+      assert.equal(r.totalPowerMw, final.series.totalPowerMw![i]);
+    });
+    // What the panel draws from them: the run's phases so far, the idle power the file says.
+    const last = batches[batches.length - 1]!;
+    const live = liveTelemetry(readings, last.marks, last.meta, measured)!;
+    assert.deepEqual(live.phases.map((p) => p.phase), ['idle', 'warmup', 'measure']);
+    assert.equal(live.phases[0]!.meanPowerW, final.phases[0]!.meanPowerW);
+    assert.deepEqual(live.sources, final.sources);
+    // The late client: first everything so far from offset 0, then the rest as it came.
+    assert.ok(lateBatches.length >= 2, `${lateBatches.length} batches to the late client`);
+    assert.equal(lateBatches[0]!.offset, 0);
+    const lateReadings: TelemetryReading[] = [];
+    for (const b of lateBatches) b.readings.forEach((r, i) => (lateReadings[b.offset + i] = r));
+    assert.deepEqual(lateReadings, readings);
+  } finally {
+    void client.connection.sendRequest(StopDaemonRequest).catch(() => undefined);
+    await client.closed;
+    await client.dispose();
+    await late.dispose();
     rmSync(home, { recursive: true, force: true });
   }
 });

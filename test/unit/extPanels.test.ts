@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { percentileSorted } from '../../contract/stats';
 import { decimateMinMax, decimateMinMaxAt } from '../../webview/src/decimate';
 import { binSorted, ecdfPoints, freedmanDiaconisWidth, histogramSorted, histogramXRange, MAX_BINS } from '../../webview/src/histogram';
-import { drawnSamples, initialResultModel, reduceResult } from '../../contract/resultModel';
+import { drawnSamples, drawnTelemetry, initialResultModel, reduceResult } from '../../contract/resultModel';
 import { fakeRun, latencies } from '../helpers/fakeRun';
 
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
@@ -137,5 +137,43 @@ describe('result panel model', () => {
     // Late progress and samples do not move a settled panel.
     assert.equal(reduceResult(m, { type: 'phase', phase: 'running', message: 'x' }).phase, 'finished');
     assert.deepEqual(drawnSamples(reduceResult(m, { type: 'samples', batch: { runId: 'r1', phase: 'measure', offset: 4, latencyMs: [9] } })).latencyMs, [4, 5, 6, 7]);
+  });
+
+  it('draws the live telemetry from its batches (placed by offset, holes skipped) until the run file\'s replaces it', () => {
+    const meta = { sources: ['ina3221-hwmon'], requestedHz: 10, totalPowerRule: 'VDD_IN' };
+    // 10 W for 1 s of idle, then 20 W while measuring: 100 ms readings.
+    const reading = (i: number) => ({ tMs: 1000 + 100 * i, totalPowerMw: i < 10 ? 10_000 : 20_000 });
+    const batch = (offset: number, n: number, marks: Array<{ phase: 'idle' | 'warmup' | 'measure'; atMs: number }>) => ({
+      type: 'telemetry' as const,
+      batch: { runId: 'r1', offset, readings: Array.from({ length: n }, (_, i) => reading(offset + i)), marks, meta },
+    });
+    let m = fresh();
+    assert.equal(drawnTelemetry(m), null, 'nothing to draw before the first batch');
+    m = reduceResult(m, batch(0, 5, [{ phase: 'idle', atMs: 1000 }]));
+    let d = drawnTelemetry(m)!;
+    assert.equal(d.live, true);
+    assert.deepEqual(d.telemetry.phases.map((p) => [p.phase, p.meanPowerW]), [['idle', 10]]);
+    assert.equal(d.telemetry.energyPerInferenceMj, null, 'not measuring yet');
+    // Another run's batch is not this panel's.
+    assert.equal(drawnTelemetry(reduceResult(m, { type: 'telemetry', batch: { ...batch(5, 5, []).batch, runId: 'r2' } }))!.telemetry.series.tMs.length, 5);
+    // A lost batch (readings 5-9) leaves a hole; a mark past the last reading is not drawn yet.
+    const marks = [{ phase: 'idle' as const, atMs: 1000 }, { phase: 'measure' as const, atMs: 2000 }, { phase: 'measure' as const, atMs: 9000 }];
+    m = reduceResult(m, batch(10, 11, marks));
+    m = reduceResult(m, { type: 'samples', batch: { runId: 'r1', phase: 'measure', offset: 0, latencyMs: Array(100).fill(10) } });
+    d = drawnTelemetry(m)!;
+    assert.equal(d.telemetry.series.tMs.length, 16);
+    assert.deepEqual(d.telemetry.phases.map((p) => p.phase), ['idle', 'measure']);
+    // 1 s at 20 W over the 100 measured samples received: 200 mJ each. The hole (1.4-2.0 s) is
+    // bridged by a straight line from 10 to 20 W, so idle averaged 13 W: 70 mJ above it.
+    assert.equal(d.telemetry.energyPerInferenceMj, 200);
+    assert.equal(d.telemetry.phases[0]!.meanPowerW, 13);
+    assert.equal(d.telemetry.energyPerInferenceAboveIdleMj, 70);
+    // Posted to the page as JSON, a hole is null: still not a reading.
+    assert.equal(drawnTelemetry(JSON.parse(JSON.stringify(m)) as typeof m)!.telemetry.series.tMs.length, 16);
+    const telemetry = { ...d.telemetry, energyPerInferenceMj: 123 };
+    m = reduceResult(m, { type: 'run', run: { ...fakeRun({ id: 'r1', latencyMs: [1] }), telemetry }, file: null });
+    assert.deepEqual(drawnTelemetry(m), { telemetry, live: false });
+    assert.equal(drawnTelemetry(reduceResult(m, batch(21, 3, marks)))!.live, false, 'a late batch does not move a settled panel');
+    assert.equal(drawnTelemetry(reduceResult(fresh(), { type: 'run', run: fakeRun({ id: 'r1', latencyMs: [1] }), file: null })), null, 'a run without telemetry draws none');
   });
 });

@@ -11,7 +11,7 @@ import { decimateMinMax, decimateMinMaxAt } from './decimate';
 import { el, table } from './dom';
 import { histogramSorted } from './histogram';
 import type { FromResultPanel, LivePhase, RenderReport } from '../../contract/panelMessages';
-import { drawnSamples, type ResultModel } from '../../contract/resultModel';
+import { drawnSamples, drawnTelemetry, type ResultModel } from '../../contract/resultModel';
 import { readTheme, type Theme } from './theme';
 
 /** Points per series on the timeline; more than a panel has pixels across. */
@@ -148,7 +148,8 @@ export class ResultPage {
     const { warmupMs, latencyMs } = drawnSamples(model);
     const stats = run ? run.stats : computeStats(latencyMs);
     const sorted = Float64Array.from(latencyMs).sort();
-    this.drawCards(stats, run?.telemetry);
+    const telemetry = this.telemetryOf(model);
+    this.drawCards(stats, telemetry);
     const h = histogramSorted(sorted);
     const markers: Marker[] = stats
       ? [
@@ -164,7 +165,7 @@ export class ResultPage {
     this.drawStages(run);
     this.drawOperators(run);
     this.drawFidelity(run?.fidelity);
-    this.drawTelemetry(run?.telemetry, run?.samples.latencyMs);
+    this.drawTelemetry(telemetry, run?.samples.latencyMs);
     this.drawEnvironment(model);
 
     // Drawing ends here; counting the histogram's pixels below is the report's own cost.
@@ -177,6 +178,7 @@ export class ResultPage {
       p95Text: this.cards.querySelector('[data-metric="p95"] .value')?.textContent ?? '',
       histogramPixels: pixelsOfColour(this.histogramCanvas, resolveColour(this.histogram.barColour)),
       phase: model.phase,
+      telemetry: telemetry ? { live: telemetry.live, readings: telemetry.telemetry.series.tMs.length, phases: telemetry.telemetry.phases.map((p) => p.phase) } : null,
       accuracy: this.fidelitySection.hidden
         ? null
         : {
@@ -184,6 +186,16 @@ export class ResultPage {
             all: Array.from(this.fidelitySection.querySelector('tbody tr')?.children ?? [], (c) => c.textContent ?? ''),
           },
     };
+  }
+
+  /** The live telemetry is summarised again only when a batch of it arrived (twice a second),
+   * not on every redraw of the samples: an hour at 100 Hz is 360k readings. */
+  private liveTelemetryMemo: { of: ResultModel['telemetry']; drawn: ReturnType<typeof drawnTelemetry> } | null = null;
+
+  private telemetryOf(model: ResultModel): ReturnType<typeof drawnTelemetry> {
+    if (model.run || !model.telemetry) return drawnTelemetry(model);
+    if (this.liveTelemetryMemo?.of !== model.telemetry) this.liveTelemetryMemo = { of: model.telemetry, drawn: drawnTelemetry(model) };
+    return this.liveTelemetryMemo.drawn;
   }
 
   private drawBanner(model: ResultModel): void {
@@ -229,15 +241,20 @@ export class ResultPage {
     this.verdict.replaceChildren(el('div', { class: 'verdict-title' }, heading), ...(items.length ? [el('ul', {}, ...items)] : []), ...notChecked);
   }
 
-  private drawCards(stats: Stats | null, telemetry: Telemetry | undefined): void {
+  private drawCards(stats: Stats | null, drawn: { telemetry: Telemetry; live: boolean } | null): void {
     const energy: HTMLElement[] = [];
+    const telemetry = drawn?.telemetry;
+    const soFar = drawn?.live ? ' so far' : '';
     const mj = telemetry?.energyPerInferenceMj;
     if (mj != null) {
       const above = telemetry!.energyPerInferenceAboveIdleMj;
-      energy.push(el('div', { class: 'card', 'data-metric': 'energy', 'data-value-mj': String(mj) }, el('div', { class: 'label' }, 'Energy / inference'), el('div', { class: 'value' }, `${formatMj(mj)} mJ${above !== null ? ` (${formatMj(above)} above idle)` : ''}`)));
-      const w = measuringPowerW(telemetry);
-      if (w !== null) energy.push(el('div', { class: 'card', 'data-metric': 'power', 'data-value-w': String(w) }, el('div', { class: 'label' }, 'Power while measuring'), el('div', { class: 'value' }, `${w.toFixed(2)} W`)));
+      energy.push(el('div', { class: 'card', 'data-metric': 'energy', 'data-value-mj': String(mj) }, el('div', { class: 'label' }, `Energy / inference${soFar}`), el('div', { class: 'value' }, `${formatMj(mj)} mJ${above !== null ? ` (${formatMj(above)} above idle)` : ''}`)));
     }
+    const w = measuringPowerW(telemetry);
+    if (w !== null) energy.push(el('div', { class: 'card', 'data-metric': 'power', 'data-value-w': String(w) }, el('div', { class: 'label' }, `Power while measuring${soFar}`), el('div', { class: 'value' }, `${w.toFixed(2)} W`)));
+    // Live, before measuring: the idle baseline's power is the figure there is.
+    const idleW = drawn?.live && w === null ? (telemetry?.phases.find((p) => p.phase === 'idle')?.meanPowerW ?? null) : null;
+    if (idleW !== null) energy.push(el('div', { class: 'card', 'data-metric': 'idle-power', 'data-value-w': String(idleW) }, el('div', { class: 'label' }, 'Idle power so far'), el('div', { class: 'value' }, `${idleW.toFixed(2)} W`)));
     this.cards.replaceChildren(
       ...CARDS.map((c) => {
         const attrs: Record<string, string> = { class: 'card', 'data-metric': c.key };
@@ -286,10 +303,18 @@ export class ResultPage {
   /** The run's telemetry: its summary lines, power/temperature/clocks over time with the phases
    * marked and each measured sample's latency at its start, and a table per phase. Hidden for runs
    * without telemetry. */
-  private drawTelemetry(t: Telemetry | undefined, latencyMs: number[] | undefined): void {
-    this.telemetrySection.hidden = !t;
-    if (!t) return;
-    this.telemetryText.replaceChildren(...telemetryLines(t).map((line) => el('p', {}, line)));
+  private drawTelemetry(drawn: { telemetry: Telemetry; live: boolean } | null, latencyMs: number[] | undefined): void {
+    this.telemetrySection.hidden = !drawn;
+    if (!drawn) {
+      delete this.telemetrySection.dataset.live;
+      return;
+    }
+    const t = drawn.telemetry;
+    this.telemetrySection.dataset.live = String(drawn.live);
+    const liveLine = drawn.live
+      ? [el('p', { class: 'live-note' }, `Live: the ${t.series.tMs.length} readings so far, drawn as they arrive; the run file's figures replace these when the run ends.`)]
+      : [];
+    this.telemetryText.replaceChildren(...liveLine, ...telemetryLines(t).map((line) => el('p', {}, line)));
     const s = t.series;
     const lines: TelemetryLine[] = [];
     if (s.totalPowerMw) lines.push({ label: `power, ${t.totalPowerRule ?? 'GPU'} (W)`, axis: 'power', values: s.totalPowerMw.map((v) => v / 1000) });

@@ -6,8 +6,8 @@
 // the whole inference, so a timer here would fire only between inferences. NVML and tegrastats
 // stream from their own processes with their own times; each reading takes their sample nearest in
 // time when the run ends.
-import type { OverCurrentCount, RunSpec, Telemetry, TelemetryNow } from '../../../contract/protocol';
-import { buildTelemetry, telemetryNowOf, type PhaseMark, type TelemetryReading } from '../../../contract/telemetry';
+import type { OverCurrentCount, PhaseMark, RunSpec, Telemetry, TelemetryLiveBatch, TelemetryLiveMeta, TelemetryNow, TelemetryReading } from '../../../contract/protocol';
+import { buildTelemetry, telemetryNowOf } from '../../../contract/telemetry';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -24,6 +24,9 @@ export function samplerScript(): string | null {
   const candidates = [path.join(__dirname, 'workers', 'telemetrySampler.cjs'), path.resolve(__dirname, '../../workers/telemetrySampler.cjs')];
   return candidates.find((c) => existsSync(c)) ?? null;
 }
+
+/** How often a running benchmark's readings go to its clients (TelemetryLiveBatch). */
+export const TELEMETRY_LIVE_MS = 500;
 
 /** Sampling rate (Hz): JETBENCH_TELEMETRY_HZ, 1-100, default 10. */
 export function telemetryHz(env: NodeJS.ProcessEnv = process.env): number {
@@ -55,6 +58,9 @@ export class TelemetryWatch {
   /** Stops the main-thread fallback sampler (no worker script). */
   private stopMainThread: (() => void) | null = null;
   private ocStart: Array<{ counter: string; value: number | null }> = [];
+  /** The live feed's timer and how many readings it has sent. */
+  private feedTimer: NodeJS.Timeout | null = null;
+  private fed = 0;
 
   private constructor(
     private readonly sensors: Sensors,
@@ -184,10 +190,45 @@ export class TelemetryWatch {
     });
   }
 
+  /** What the run's telemetry says of its sources (the same for live batches and the summary). */
+  private meta(): TelemetryLiveMeta {
+    const hello = this.nvml?.hello;
+    return {
+      sources: this.sources(),
+      requestedHz: this.hz,
+      totalPowerRule: this.totalPowerRule(),
+      ...(this.unavailable.length > 0 ? { unavailable: [...this.unavailable] } : {}),
+      ...(Object.keys(this.sensors.passiveTripC).length > 0 ? { passiveTripC: this.sensors.passiveTripC } : {}),
+      ...(hello ? { gpu: { name: hello.name, driver: hello.driver, powerLimitW: hello.powerLimitMw === null ? null : hello.powerLimitMw / 1000, maxSmClockMhz: hello.maxSmClockMhz } } : {}),
+    };
+  }
+
+  /** Sends the readings taken since the last batch, every `everyMs` until the watch finishes or
+   * stops: what a result panel draws while the run goes. The readings are copies completed with
+   * NVML's and tegrastats' nearest samples so far (the run's own are completed at its end). */
+  feed(emit: (batch: Omit<TelemetryLiveBatch, 'runId'>) => void, everyMs = TELEMETRY_LIVE_MS): void {
+    this.stopFeed();
+    const send = () => {
+      if (this.readings.length <= this.fed) return;
+      const offset = this.fed;
+      const readings = this.readings.slice(offset).map((r) => this.enrich({ ...r }));
+      this.fed = this.readings.length;
+      emit({ offset, readings, marks: [...this.marks], meta: this.meta() });
+    };
+    this.feedTimer = setInterval(send, everyMs);
+    this.feedTimer.unref();
+  }
+
+  private stopFeed(): void {
+    if (this.feedTimer) clearInterval(this.feedTimer);
+    this.feedTimer = null;
+  }
+
   /** Stops sampling and summarises, `measured` inferences having been measured (each begun at
    * `sampleStartsMs`, on performance.now()'s clock, where known). */
   async finish(measured: number, sampleStartsMs?: readonly number[]): Promise<Telemetry> {
     const endMs = performance.now();
+    this.stopFeed();
     this.leave();
     // The worker's last reading, taken as it stops (after the end).
     this.worker?.postMessage('stop');
@@ -206,15 +247,9 @@ export class TelemetryWatch {
       const end = ocEnd.find((c) => c.counter === start.counter);
       if (start.value !== null && end?.value != null) overCurrent.push({ counter: start.counter, start: start.value, end: end.value });
     }
-    const hello = this.nvml?.hello;
     return buildTelemetry(this.readings, this.marks, endMs, measured, {
-      sources: this.sources(),
-      unavailable: this.unavailable,
-      ...(hello ? { gpu: { name: hello.name, driver: hello.driver, powerLimitW: hello.powerLimitMw === null ? null : hello.powerLimitMw / 1000, maxSmClockMhz: hello.maxSmClockMhz } } : {}),
-      requestedHz: this.hz,
-      totalPowerRule: this.totalPowerRule(),
+      ...this.meta(),
       ...(overCurrent.length > 0 ? { overCurrent } : {}),
-      passiveTripC: this.sensors.passiveTripC,
       ...(sampleStartsMs ? { sampleStartsMs } : {}),
     });
   }
@@ -245,6 +280,7 @@ export class TelemetryWatch {
 
   /** Stops sampling without a summary (a run that failed before measuring). */
   stop(): void {
+    this.stopFeed();
     this.leave();
     void this.worker?.terminate();
     this.worker = null;
