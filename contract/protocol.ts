@@ -543,6 +543,9 @@ export interface TelemetrySeries {
   /** NVML clock event reasons bitmask (0x4 SW power cap, 0x8 HW slowdown, 0x20 SW thermal, 0x40 HW
    * thermal, 0x80 power brake; 0x1 idle). */
   gpuClockReasons?: number[];
+  /** Orin over-current event counters by counter (`oc1`..), cumulative since boot: where one
+   * rises, the board throttled for over-current (overCurrentRises). */
+  overCurrentEvents?: Record<string, number[]>;
 }
 
 export interface TelemetryPhase {
@@ -632,6 +635,8 @@ export interface TelemetryReading {
   /** Cumulative energy counter (mJ), e.g. NVML's. */
   energyMj?: number;
   gpuClockReasons?: number;
+  /** Orin over-current event counters (soctherm_oc `ocN_event_cnt`) by counter. */
+  overCurrentEvents?: Record<string, number>;
 }
 
 /** A phase began at `atMs` (same clock as the readings). */

@@ -92,7 +92,7 @@ function series(readings: readonly TelemetryReading[], t0: number): TelemetrySer
   scalar('energyMj');
   scalar('gpuClockReasons');
   if (s.energyMj) s.energyMj = s.energyMj.map((e) => e - readings[0]!.energyMj!);
-  const keyed = (key: 'railsMw' | 'tempC') => {
+  const keyed = (key: 'railsMw' | 'tempC' | 'overCurrentEvents') => {
     const names = new Set(readings.flatMap((r) => Object.keys(r[key] ?? {})));
     const out: Record<string, number[]> = {};
     for (const name of [...names].sort()) {
@@ -102,6 +102,7 @@ function series(readings: readonly TelemetryReading[], t0: number): TelemetrySer
   };
   keyed('railsMw');
   keyed('tempC');
+  keyed('overCurrentEvents');
   return s;
 }
 
@@ -291,6 +292,8 @@ export function telemetryLines(t: Telemetry): string[] {
   if (parts.length) lines.push(`While measuring: ${parts.join(', ')}`);
   const throttled = throttleText(throttleSpans(t.series), measures);
   if (throttled) lines.push(throttled);
+  const oc = overCurrentText(overCurrentRises(t.series), t.phases);
+  if (oc) lines.push(oc);
   return lines;
 }
 
@@ -334,6 +337,34 @@ export function throttleSpans(series: TelemetrySeries): ThrottleSpan[] {
   }
   if (open) spans.push(open);
   return spans.map(({ bits: b, startMs, endMs }) => ({ startMs, endMs, reasons: Object.entries(GPU_THROTTLE_REASONS).filter(([bit]) => (b & Number(bit)) !== 0).map(([, name]) => name) }));
+}
+
+/** Where an Orin over-current counter rose: the first reading after each rise, with every
+ * counter that rose there and by how much (the panel marks them; the finding counts them). */
+export interface OverCurrentRise {
+  atMs: number;
+  counters: Array<{ counter: string; by: number }>;
+}
+
+export function overCurrentRises(series: TelemetrySeries): OverCurrentRise[] {
+  const counters = Object.entries(series.overCurrentEvents ?? {});
+  const rises: OverCurrentRise[] = [];
+  for (let i = 1; i < series.tMs.length; i++) {
+    const rose = counters.filter(([, v]) => v[i]! > v[i - 1]!).map(([counter, v]) => ({ counter, by: v[i]! - v[i - 1]! }));
+    if (rose.length > 0) rises.push({ atMs: series.tMs[i]!, counters: rose });
+  }
+  return rises;
+}
+
+/** Where the over-current counters rose, in which phase (the first six); null where none did. */
+export function overCurrentText(rises: OverCurrentRise[], phases: readonly TelemetryPhase[]): string | null {
+  if (rises.length === 0) return null;
+  const phaseAt = (ms: number) => phases.find((p) => ms >= p.startMs && ms <= p.endMs)?.phase;
+  const shown = rises.slice(0, 6).map((r) => {
+    const phase = phaseAt(r.atMs);
+    return `${r.counters.map((c) => `${c.counter} +${c.by}`).join(', ')} at ${(r.atMs / 1000).toFixed(2)} s${phase ? ` (${phase})` : ''}`;
+  });
+  return `Over-current events (Orin soctherm): ${shown.join('; ')}${rises.length > 6 ? `; ${rises.length - 6} more` : ''}`;
 }
 
 /** How long the GPU was throttled while measuring, and why; null when it was not. */

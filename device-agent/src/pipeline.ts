@@ -9,7 +9,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { cacheDir } from '../../contract/cacheDir';
 import { detectorFor } from '../../models/src/detector';
-import { NANODET_MEAN_BGR, NANODET_STD_BGR, packNanodetHeads } from '../../models/src/nanodet';
+import { packNanodetHeads } from '../../models/src/nanodet';
 import { resolveFrameSource } from './builtinFrames';
 import { inspectModel } from './modelInfo';
 import type { NativePreprocess } from './native/binding';
@@ -65,8 +65,8 @@ export async function executePipeline(spec: RunSpec, runId: string, sinks: RunSi
     iouThreshold: options.iouThreshold ?? detector.iouThreshold,
     maxDetections: options.maxDetections ?? detector.maxDetections,
   };
-  const preprocess: NativePreprocess =
-    detector.family === 'nanodet' ? { kind: 'stretch', meanBgr: NANODET_MEAN_BGR, stdBgr: NANODET_STD_BGR } : { kind: 'letterbox' };
+  // The detector's own input transform (models/src/detector.ts), done natively.
+  const preprocess: NativePreprocess = detector.input;
   // PyTorch: the model traced to TorchScript on CUDA in the run's precision, run by libtorch in the
   // pipeline's device buffers (the native addon must be built with it).
   const exported = torch ? await exportTorchScript(spec, runModel, (m) => sinks.progress(m), sinks.signal) : null;

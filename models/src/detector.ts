@@ -10,6 +10,11 @@ import { NANODET_MEAN_BGR, NANODET_STD_BGR } from './nanodet';
 
 export type DetectorFamily = 'nanodet' | 'yolov5';
 
+/** How a frame becomes the model's input, in the terms the native addon's preprocess takes
+ * (device-agent/src/native/binding.ts): letterboxed RGB / 255, or stretched BGR normalised with a
+ * mean and std. `preprocess` below does the same in TypeScript. */
+export type FramePreprocess = { kind: 'letterbox' } | { kind: 'stretch'; meanBgr: readonly number[]; stdBgr: readonly number[] };
+
 export interface Detector {
   family: DetectorFamily;
   /** The square input's side in pixels. */
@@ -19,6 +24,8 @@ export interface Detector {
   iouThreshold: number;
   /** Most boxes kept after NMS. */
   maxDetections: number;
+  /** How `preprocess` turns a frame into the input (for the native pipeline's own preprocess). */
+  input: FramePreprocess;
   /** One frame as the model's input: 1 x 3 x size x size float32. */
   preprocess(frame: Frame): Float32Array;
   /** The outputs of one inference (model output order, as float32) as boxes in the frame's pixels. */
@@ -71,6 +78,7 @@ function nanodetDetector(size: number, outs: Shape[]): Detector {
     scoreThreshold,
     iouThreshold,
     maxDetections: 100,
+    input: { kind: 'stretch', meanBgr: NANODET_MEAN_BGR, stdBgr: NANODET_STD_BGR },
     preprocess: (frame) => resizeNormalised(frame, size, NANODET_MEAN_BGR, NANODET_STD_BGR),
     decode(outputs, frame) {
       const boxes = decodeNanodet(
@@ -96,6 +104,7 @@ function yolov5Detector(size: number, classes: number): Detector {
     scoreThreshold,
     iouThreshold,
     maxDetections,
+    input: { kind: 'letterbox' },
     preprocess: (frame) => letterbox(frame, size),
     decode(outputs, frame) {
       const out = outputs[0]!;

@@ -104,7 +104,10 @@ export function formatPipelineTable(run: RunFile): string {
   ];
   if (p.decoder) {
     const d = p.decoder;
-    lines.push(`Decode: ${d.family === 'nanodet' ? 'NanoDet' : 'YOLOv5'} head, score >= ${d.scoreThreshold}, NMS IoU ${d.iouThreshold}, at most ${d.maxDetections} per frame`);
+    // The native decoders' own comparisons (native/include/jetbench/detect.h): NanoDet keeps a
+    // class score >= the threshold, YOLOv5 an objectness and a class score (x objectness) above it.
+    const kept = d.family === 'nanodet' ? `NanoDet head, score >= ${d.scoreThreshold}` : `YOLOv5 head, objectness and score > ${d.scoreThreshold}`;
+    lines.push(`Decode: ${kept}, NMS IoU ${d.iouThreshold}, at most ${d.maxDetections} per frame`);
   }
   if (run.error) lines.push(`FAILED: ${run.error}`);
   const rows = [['Stage', 'Where', 'Clock', 'Median ms', 'Mean ms', 'P95 ms']];

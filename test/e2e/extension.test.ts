@@ -11,7 +11,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Frame, Page } from 'playwright-core';
 import type { RunFile, Telemetry } from '../../contract/protocol';
-import { throttleSpans } from '../../contract/telemetry';
+import { overCurrentRises, throttleSpans } from '../../contract/telemetry';
+import { runCli } from '../helpers/cli';
 import { fakeRun, latencies } from '../helpers/fakeRun';
 import { formatMj, formatMs } from '../../contract/format';
 import { writeJetsonTree } from '../helpers/jetsonTrees';
@@ -276,15 +277,23 @@ describe('end to end: the packaged extension in code-server', { timeout: 15 * 60
     // The CLI measures on a device root whose sensors hold a real tegrastats line (test/helpers/jetsonTrees.ts).
     const root = writeJetsonTree(mkdtempSync(path.join(os.tmpdir(), 'jetbench-orin-')), 'orin-nano-jp6');
     const out = path.join(workspace, '.jetbench', 'runs', 'orin-telemetry.json');
-    const cli = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), 'bench', '--model', 'tiny', '--warmup', '3', '--iterations', '40', '--threads', '1', '--label', 'orin telemetry', '--out', out], {
+    let bumped = false;
+    const cli = await runCli(['bench', '--model', 'tiny', '--warmup', '3', '--iterations', '40', '--threads', '1', '--label', 'orin telemetry', '--out', out], {
       cwd: workspace,
-      encoding: 'utf8',
-      env: { ...process.env, JETBENCH_DEVICE_ROOT: root, JETBENCH_TELEMETRY_IDLE_MS: '800', JETBENCH_TELEMETRY_HZ: '20', JETBENCH_CACHE_DIR: path.join(ROOT, 'test-output', 'cache') },
+      env: { JETBENCH_DEVICE_ROOT: root, JETBENCH_TELEMETRY_IDLE_MS: '800', JETBENCH_TELEMETRY_HZ: '20' },
+      onStderr: (text) => {
+        // The board throttles for over-current while the run measures: oc3 12 -> 15.
+        if (!bumped && /measuring: \d+\/40/.test(text)) {
+          bumped = true;
+          writeFileSync(path.join(root, 'sys/class/hwmon/hwmon3/oc3_event_cnt'), '15');
+        }
+      },
     });
-    assert.equal(cli.status, 0, cli.stderr);
+    assert.equal(cli.code, 0, cli.stderr);
     const run = JSON.parse(readFileSync(out, 'utf8')) as RunFile;
     const t = run.telemetry!;
     assert.ok(t && t.energyPerInferenceMj !== null, 'the run has energy per inference');
+    assert.equal(overCurrentRises(t.series).length, 1, 'the run file says where oc3 rose');
     await palette(page, 'Jetbench: Open Run');
     await pick(page, /Open Run/, 'orin telemetry');
     const frame = await panelFrame(page, 'result', '#telemetry:not([hidden]) #telemetry-chart', [first.run.id, second.run.id, third.run.id]);
@@ -304,7 +313,11 @@ describe('end to end: the packaged extension in code-server', { timeout: 15 * 60
     const lastStart = Math.max(...t.sampleStartMs!) / 1000;
     assert.ok(xMax >= lastStart, `axis ends at ${xMax} s, the last sample starts at ${lastStart} s`);
     assert.ok(lastStart > t.phases.find((p) => p.phase === 'measure')!.startMs / 1000, 'the samples fall in the measure phase');
-    assert.deepEqual(((await chart.getAttribute('data-markers-drawn')) ?? '').split(','), ['idle', 'warm-up', 'measure']);
+    // Each phase's start, and where the over-current counter rose (inside the axis).
+    assert.deepEqual(((await chart.getAttribute('data-markers-drawn')) ?? '').split(','), ['idle', 'warm-up', 'measure', 'over-current: oc3 +3']);
+    assert.ok(xMax >= overCurrentRises(t.series)[0]!.atMs / 1000);
+    assert.match((await frame.locator('.telemetry-summary').textContent()) ?? '', /Over-current events \(Orin soctherm\): oc3 \+3 at \d+\.\d\d s/);
+    assert.equal(await frame.locator('#verdict li[data-code="over-current-throttled"]').count(), 1);
     assert.ok((await chartPixels(frame, 'telemetry-chart')) > 50, 'the first line (power) is drawn');
     const phases = await frame.locator('.telemetry-phases tbody tr').evaluateAll((trs) => trs.map((tr) => tr.querySelector('td')?.textContent));
     assert.deepEqual(phases, ['idle', 'warm-up', 'measure']);

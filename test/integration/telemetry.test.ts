@@ -52,6 +52,8 @@ test('a run on an Orin Nano tree: idle baseline, power per phase, energy per inf
   assert.ok(run.validity!.findings.some((f) => f.code === 'over-current-throttled' && /oc3 \+3/.test(f.summary)));
   assert.match(r.stdout, /Power \(VDD_IN\): measuring mean 12\.48 W, max 12\.48 W; idle 12\.48 W; energy per inference [0-9.]+ mJ/);
   assert.match(r.stdout, /While measuring: CPU 730-730 MHz, GPU 621-621 MHz, hottest cpu-thermal 54\.0 °C/);
+  // Where the counter rose, from the counters sampled with the rest (not only their start and end).
+  assert.match(r.stdout, /Over-current events \(Orin soctherm\): oc3 \+3 at \d+\.\d\d s/);
   const md = await runCli(['report', out]);
   assert.match(md.stdout, /- Power \(VDD_IN\): measuring mean 12\.48 W/);
   // Each measured sample's start on the telemetry's clock (phases are rounded to 0.1 ms): inside the measured phase, in order, one

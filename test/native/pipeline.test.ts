@@ -58,6 +58,8 @@ test('conventional pipeline on the CPU with ONNX Runtime: every stage timed per 
   assert.equal(p.detections.length, 12);
   assert.ok(p.detections.every((n) => Number.isInteger(n) && n >= 0 && n <= 300));
   assert.equal(p.frames.count, 3);
+  // The decode line says the YOLOv5 decoder's own comparison (strictly above the threshold).
+  assert.match(r.stdout, new RegExp(`Decode: YOLOv5 head, objectness and score > ${p.decoder!.scoreThreshold}, NMS IoU ${p.decoder!.iouThreshold}, at most ${p.decoder!.maxDetections} per frame`));
   assert.equal(p.frames.width, 1920);
   for (const line of ['preprocess', 'inference', 'postprocess', 'non-inference (pre + post + copies)', 'end to end']) assert.match(r.stdout, new RegExp(line.replace(/[()+]/g, '\\$&')));
 });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { buildTelemetry, extent, powerSourcesNote, telemetryFindings, telemetryLines, telemetryNotChecked, telemetryNowOf, telemetryNowText, throttleSpans, throttleText, type TelemetryReading } from '../../contract/telemetry';
+import { buildTelemetry, extent, overCurrentRises, powerSourcesNote, telemetryFindings, telemetryLines, telemetryNotChecked, telemetryNowOf, telemetryNowText, throttleSpans, throttleText, type TelemetryReading } from '../../contract/telemetry';
 import type { Telemetry } from '../../contract/protocol';
 import { Sensors, totalRule } from '../../device-agent/src/telemetry/sensors';
 import { readTelemetryNow, TelemetryWatch } from '../../device-agent/src/telemetry/watch';
@@ -129,6 +129,26 @@ test('the watch samples a tree at its rate while the phases go, and counts over-
   assert.deepEqual(tel.overCurrent?.find((c) => c.counter === 'oc3'), { counter: 'oc3', start: 12, end: 14 });
   assert.ok(Math.abs(tel.phases[1]!.meanPowerW! - 12.48) < 0.01, String(tel.phases[1]!.meanPowerW));
   assert.equal(telemetryFindings(tel)[0]?.code, 'over-current-throttled');
+  // The counters are sampled with the rest: where oc3 rose is known, inside the measured phase.
+  const oc3 = tel.series.overCurrentEvents!.oc3!;
+  assert.equal(oc3[0], 12);
+  assert.equal(oc3[oc3.length - 1], 14);
+  const rises = overCurrentRises(tel.series);
+  assert.equal(rises.length, 1, JSON.stringify(rises));
+  assert.deepEqual(rises[0]!.counters, [{ counter: 'oc3', by: 2 }]);
+  const measure = tel.phases[1]!;
+  assert.ok(rises[0]!.atMs >= measure.startMs && rises[0]!.atMs <= measure.endMs, `rise at ${rises[0]!.atMs} ms, measure ${measure.startMs}-${measure.endMs}`);
+  assert.match(telemetryLines(tel).join('\n'), /^Over-current events \(Orin soctherm\): oc3 \+2 at \d+\.\d\d s \(measure\)$/m);
+});
+
+test('over-current rises: each reading where a counter rose, every counter that rose there; none where they stayed', () => {
+  const series = { tMs: [0, 100, 200, 300, 400], overCurrentEvents: { oc1: [5, 5, 6, 6, 6], oc2: [0, 0, 3, 3, 4] } };
+  assert.deepEqual(overCurrentRises(series), [
+    { atMs: 200, counters: [{ counter: 'oc1', by: 1 }, { counter: 'oc2', by: 3 }] },
+    { atMs: 400, counters: [{ counter: 'oc2', by: 1 }] },
+  ]);
+  assert.deepEqual(overCurrentRises({ tMs: [0, 100], overCurrentEvents: { oc1: [5, 5] } }), []);
+  assert.deepEqual(overCurrentRises({ tMs: [0, 100] }), []);
 });
 
 test('the Devices view\'s reading during a run comes from the run\'s sampler (no second reader beside the measurement); before and after, from the sensors', async () => {

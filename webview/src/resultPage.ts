@@ -6,7 +6,7 @@ import type { RunFidelity, RunFile, Stats, Telemetry } from '../../contract/prot
 import { computeStats, percentileSorted, trialMedians } from '../../contract/stats';
 import { formatMj, formatMs, interleavedText, modelName, operatorsHeading, trialMediansText, trtexecSummaryCheck, fidelityLines, fidelityTable } from '../../contract/format';
 import { HistogramChart, pixelsOfColour, resolveColour, StagesChart, TelemetryChart, TimelineChart, type LatencyAtTime, type Marker, type TelemetryLine } from './charts';
-import { extent, measuringPowerW, powerSourcesNote, telemetryLines, throttleSpans } from '../../contract/telemetry';
+import { extent, measuringPowerW, overCurrentRises, powerSourcesNote, telemetryLines, throttleSpans } from '../../contract/telemetry';
 import { decimateMinMax, decimateMinMaxAt } from './decimate';
 import { el, table } from './dom';
 import { histogramSorted } from './histogram';
@@ -336,6 +336,10 @@ export class ResultPage {
         ...throttleSpans(s)
           .slice(0, MAX_THROTTLE_MARKS)
           .map((span) => ({ label: `throttled: ${span.reasons.join(', ')}`, valueMs: span.startMs / 1000, color: this.theme.p99 })),
+        // Where an Orin over-current counter rose (the first reading after it did).
+        ...overCurrentRises(s)
+          .slice(0, MAX_THROTTLE_MARKS)
+          .map((rise) => ({ label: `over-current: ${rise.counters.map((c) => `${c.counter} +${c.by}`).join(', ')}`, valueMs: rise.atMs / 1000, color: this.theme.p99 })),
       ],
       latencyAtTime(t.sampleStartMs, latencyMs),
     );

@@ -2,6 +2,7 @@
 // .node file; only the native worker process (worker.ts) calls it, so a native crash ends that
 // process and never the agent.
 import type { MemoryMode, PipelineMode, StagePlace } from '../../../contract/protocol';
+import type { FramePreprocess } from '../../../models/src/detector';
 
 export type NativeTensorType = 'float32' | 'float16';
 
@@ -39,7 +40,7 @@ export interface NativeNmsOptions {
 
 /** The model's preprocess (native letterbox.h): YOLOv5's letterbox, or NanoDet's stretch with its
  * per-channel mean and std (B, G, R). */
-export type NativePreprocess = { kind: 'letterbox' } | { kind: 'stretch'; meanBgr: readonly number[]; stdBgr: readonly number[] };
+export type NativePreprocess = FramePreprocess;
 
 export interface NativePipelineOptions {
   mode: PipelineMode;

@@ -243,6 +243,7 @@ export class Sensors {
       ...this.zones.map((z) => path.join(z.dir, 'temp')),
       ...(gpu ? [path.join(gpu, 'cur_freq'), path.join(gpu, 'device/load')] : []),
       ...this.raplZones.map((z) => z.energyFile),
+      ...this.overCurrent.map((c) => c.file),
     ];
   }
 
@@ -287,6 +288,11 @@ export class Sensors {
         r.energyMj = this.raplUj / 1000;
       }
     }
+    const oc: Record<string, number> = {};
+    take(this.overCurrent.length).forEach((v, i) => {
+      if (v !== null && v !== undefined) oc[this.overCurrent[i]!.counter] = v;
+    });
+    if (Object.keys(oc).length > 0) r.overCurrentEvents = oc;
     return r;
   }
 
