@@ -15,7 +15,7 @@ import { overCurrentRises, throttleSpans } from '../../contract/telemetry';
 import { runCli } from '../helpers/cli';
 import { fakeRun, latencies } from '../helpers/fakeRun';
 import { formatMj, formatMs } from '../../contract/format';
-import { writeJetsonTree } from '../helpers/jetsonTrees';
+import { overCurrentWhileMeasuring, writeJetsonTree } from '../helpers/jetsonTrees';
 import { installVsix, launchChromium, openWorkbench, ROOT, startCodeServer, workbenchUrl, type CodeServer } from '../vscode/codeServer';
 import { makeTestWorkspace } from '../vscode/workspace';
 
@@ -277,18 +277,14 @@ describe('end to end: the packaged extension in code-server', { timeout: 15 * 60
     // The CLI measures on a device root whose sensors hold a real tegrastats line (test/helpers/jetsonTrees.ts).
     const root = writeJetsonTree(mkdtempSync(path.join(os.tmpdir(), 'jetbench-orin-')), 'orin-nano-jp6');
     const out = path.join(workspace, '.jetbench', 'runs', 'orin-telemetry.json');
-    let bumped = false;
+    // The board throttles for over-current while the run measures: oc3 12 -> 15.
+    const oc = overCurrentWhileMeasuring(root);
     const cli = await runCli(['bench', '--model', 'tiny', '--warmup', '3', '--iterations', '40', '--threads', '1', '--label', 'orin telemetry', '--out', out], {
       cwd: workspace,
       env: { JETBENCH_DEVICE_ROOT: root, JETBENCH_TELEMETRY_IDLE_MS: '800', JETBENCH_TELEMETRY_HZ: '20' },
-      onStderr: (text) => {
-        // The board throttles for over-current while the run measures: oc3 12 -> 15.
-        if (!bumped && /measuring: \d+\/40/.test(text)) {
-          bumped = true;
-          writeFileSync(path.join(root, 'sys/class/hwmon/hwmon3/oc3_event_cnt'), '15');
-        }
-      },
+      onStderr: (text) => oc.onStderr(text),
     });
+    assert.ok(oc.bumped);
     assert.equal(cli.code, 0, cli.stderr);
     const run = JSON.parse(readFileSync(out, 'utf8')) as RunFile;
     const t = run.telemetry!;

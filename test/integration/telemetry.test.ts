@@ -12,26 +12,21 @@ import { liveTelemetry, telemetryNowText } from '../../contract/telemetry';
 import { runOnAgent } from '../../src/core/runClient';
 import { daemonClient } from '../helpers/daemon';
 import { runCli, scratchDir } from '../helpers/cli';
-import { writeJetsonTree } from '../helpers/jetsonTrees';
+import { overCurrentWhileMeasuring, writeJetsonTree } from '../helpers/jetsonTrees';
 import { readRun } from '../helpers/runFile';
 
 test('a run on an Orin Nano tree: idle baseline, power per phase, energy per inference, an over-current event named', async () => {
   const root = writeJetsonTree(scratchDir(), 'orin-nano-jp6');
   const out = path.join(scratchDir(), 'run.json');
-  let bumped = false;
+  // The board throttles for over-current while the run measures.
+  const oc = overCurrentWhileMeasuring(root);
   const r = await runCli(['bench', '--model', 'tiny', '--warmup', '3', '--iterations', '40', '--threads', '1', '--out', out], {
     env: { JETBENCH_DEVICE_ROOT: root, JETBENCH_TELEMETRY_IDLE_MS: '600', JETBENCH_TELEMETRY_HZ: '20' },
-    onStderr: (text) => {
-      // The board throttles for over-current while the run measures.
-      if (!bumped && /measuring: \d+\/40/.test(text)) {
-        bumped = true;
-        writeFileSync(path.join(root, 'sys/class/hwmon/hwmon3/oc3_event_cnt'), '15');
-      }
-    },
+    onStderr: (text) => oc.onStderr(text),
   });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /idle baseline: 0\.6 s/);
-  assert.ok(bumped);
+  assert.ok(oc.bumped);
   const run = readRun(out);
   const t = run.telemetry!;
   assert.deepEqual(t.sources, ['ina3221-hwmon', 'cpufreq', 'thermal', 'gpu-devfreq', 'soctherm-oc']);
