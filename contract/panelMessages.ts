@@ -84,9 +84,6 @@ export interface RenderReport {
   /** Non-transparent pixels on the histogram's canvas. */
   histogramPixels: number;
   phase: LivePhase;
-  /** The telemetry section as drawn: live (from the run's live readings) or the run file's, its
-   * readings and phases; null while hidden (no telemetry, or none yet). */
-  telemetry: { live: boolean; readings: number; phases: string[] } | null;
   /** The accuracy section's heading and its "all" row as shown (null while the section is hidden:
    * a run without a fidelity check). */
   accuracy: { heading: string; all: string[] } | null;

@@ -5,7 +5,7 @@
 // `N%@[F,F]`, `@[F,F]`; CPU `[x%@f,...,off]`; temperatures `NAME@T C` or JetPack 7 `NAME@T1C/T2C`,
 // -256 C = offline; PMIC's constant reading is not a sensor; `NC` rails are unconnected. Every
 // field is optional (tegrastats hides many without root). Pure.
-import type { TelemetryReading } from './telemetry';
+import type { TelemetryReading } from './protocol';
 
 export interface TegrastatsSample {
   /** Rail -> instantaneous mW, NC rails left out. */

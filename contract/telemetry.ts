@@ -5,8 +5,6 @@ import type { OverCurrentCount, PhaseMark, Telemetry, TelemetryLiveMeta, Telemet
 import { formatMj } from './format';
 import type { Finding } from './validity';
 
-export type { PhaseMark, TelemetryReading };
-
 export interface TelemetryMeta extends TelemetryLiveMeta {
   overCurrent?: OverCurrentCount[];
   /** When each measured sample began, on the readings' clock (performance.now of the agent). */

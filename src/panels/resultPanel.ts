@@ -126,11 +126,6 @@ export class ResultPanel implements vscode.Disposable {
     this.apply({ type: 'telemetry', batch });
   }
 
-  /** Telemetry readings held for the live run, for tests. */
-  get liveTelemetryReadings(): number {
-    return this.model.telemetry?.readings.length ?? 0;
-  }
-
   setPhase(phase: LivePhase, message: string): void {
     if (this.model.run || !this.model.runId) return;
     if (this.model.phase === phase && this.model.message === message) return;

@@ -178,7 +178,6 @@ export class ResultPage {
       p95Text: this.cards.querySelector('[data-metric="p95"] .value')?.textContent ?? '',
       histogramPixels: pixelsOfColour(this.histogramCanvas, resolveColour(this.histogram.barColour)),
       phase: model.phase,
-      telemetry: telemetry ? { live: telemetry.live, readings: telemetry.telemetry.series.tMs.length, phases: telemetry.telemetry.phases.map((p) => p.phase) } : null,
       accuracy: this.fidelitySection.hidden
         ? null
         : {

@@ -5,7 +5,7 @@
 // ../shared/research/telemetry-facts.md §2; everything under the device root (sysfs.ts), so the same
 // code reads a fixture tree in tests. A sensor that cannot be read is left out, never read as 0.
 import path from 'node:path';
-import type { TelemetryReading } from '../../../contract/telemetry';
+import type { TelemetryReading } from '../../../contract/protocol';
 import { readCpuFreq, readGpuClock } from '../deviceState';
 import { listDir, readNumber, readNumberSync, readText } from '../sysfs';
 
