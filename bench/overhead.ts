@@ -3,14 +3,11 @@
 // loop in this process. Rounds alternate (bare, agent, bare, agent, ...) so drift hits both.
 // Usage: npm run bench:overhead -- [--model yolov5n] [--threads N] [--iterations 200] [--rounds 3]
 import os from 'node:os';
-import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import * as ort from 'onnxruntime-node';
-import { makeInput } from '../device-agent/src/inputs';
-import { inspectModel } from '../device-agent/src/modelInfo';
 import type { RunSpec } from '../contract/protocol';
 import { computeStats } from '../contract/stats';
 import { resolveModel } from '../models/src/index';
+import { openBareSession } from './ortSession';
 import { startLocalAgent } from '../src/core/agentConnection';
 import { runOnAgent } from '../src/core/runClient';
 
@@ -29,20 +26,10 @@ const warmup = Number(values.warmup);
 const rounds = Number(values.rounds);
 
 async function bareMedian(modelPath: string): Promise<number> {
-  const info = await inspectModel(modelPath, null);
-  const input = info.inputs[0]!;
-  const data = makeInput(input.name, input.dtype, input.shape as number[]);
-  const feeds = { [input.name]: new ort.Tensor(data.dtype, data.data, data.dims) };
-  const session = await ort.InferenceSession.create(modelPath, {
-    executionProviders: ['cpu'], graphOptimizationLevel: 'all', executionMode: 'sequential', interOpNumThreads: 1, intraOpNumThreads: threads, logSeverityLevel: 3,
-  });
-  for (let i = 0; i < warmup; i++) await session.run(feeds);
+  const session = await openBareSession(modelPath, threads);
+  for (let i = 0; i < warmup; i++) await session.timedRun();
   const samples: number[] = [];
-  for (let i = 0; i < iterations; i++) {
-    const t0 = performance.now();
-    await session.run(feeds);
-    samples.push(performance.now() - t0);
-  }
+  for (let i = 0; i < iterations; i++) samples.push(await session.timedRun());
   await session.release();
   return computeStats(samples)!.medianMs;
 }

@@ -63,7 +63,9 @@ export function trialMediansText(medians: readonly number[]): string {
 /** Millijoules to read: 147.3, 3.14, 0.052 (energy per inference). */
 export function formatMj(v: number): string {
   const a = Math.abs(v);
-  return a >= 10 ? v.toFixed(1) : a >= 0.1 ? v.toFixed(2) : v.toFixed(3);
+  const s = a >= 10 ? v.toFixed(1) : a >= 0.1 ? v.toFixed(2) : v.toFixed(3);
+  // -0.0004 prints as 0.000, not -0.000: no sign on a figure that rounds to zero.
+  return /^-0\.0*$/.test(s) ? s.slice(1) : s;
 }
 
 /** Where an interleaved run's trials sat among the other configurations' (bench --vs), for the CLI's

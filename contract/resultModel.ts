@@ -103,6 +103,17 @@ export function drawnSamples(model: ResultModel): { warmupMs: number[]; latencyM
   return { warmupMs: model.warmupMs.filter(Number.isFinite), latencyMs: model.latencyMs.filter(Number.isFinite) };
 }
 
+/** The share of the page's time the live telemetry's summary may take: it is summarised again
+ * (every reading so far, twice a second as batches come) only once this long has passed since the
+ * last summary began: 10 x its cost. A long run's figures then update less often, not late. */
+export const LIVE_SUMMARY_SHARE = 0.1;
+
+/** Whether the live telemetry may be summarised again at `nowMs`, the last summary having begun at
+ * `atMs` and taken `costMs`. */
+export function liveSummaryDue(last: { atMs: number; costMs: number }, nowMs: number): boolean {
+  return nowMs - last.atMs >= last.costMs / LIVE_SUMMARY_SHARE;
+}
+
 /** The telemetry the page draws: the run file's once final, else what the live readings say so
  * far (`live` true), else none. */
 export function drawnTelemetry(model: ResultModel): { telemetry: Telemetry; live: boolean } | null {

@@ -30,7 +30,13 @@ export const TELEMETRY_THRESHOLDS = {
   nearTripC: 5,
 };
 
-const round = (v: number, digits = 3) => Number(v.toFixed(digits));
+/** `v` to `digits` decimals, halves away from zero (as toFixed, without its string: the series
+ * rounds every reading's time). */
+function round(v: number, digits = 3): number {
+  const f = 10 ** digits;
+  const r = Math.round(Math.abs(v) * f) / f;
+  return v < 0 ? -r : r;
+}
 
 /** Energy (J) between two times from power samples: the integral of the straight lines between
  * consecutive samples, interpolated at the window's edges and held flat beyond the first and last
@@ -49,15 +55,11 @@ function energyJ(t: readonly number[], mw: readonly number[], start: number, end
     const a = Math.max(start, t0);
     const b = Math.min(end, t1);
     if (b <= a) continue;
-    const at = (x: number) => mw[i]! + ((mw[i + 1]! - mw[i]!) * (x - t0)) / (t1 - t0);
-    mJ += ((at(a) + at(b)) / 2) * (b - a);
+    const slope = (mw[i + 1]! - mw[i]!) / (t1 - t0);
+    mJ += ((mw[i]! + slope * (a - t0) + mw[i]! + slope * (b - t0)) / 2) * (b - a);
   }
   // mW x ms = µJ.
   return mJ / 1e6;
-}
-
-function range(values: Array<number | undefined>): { min: number; max: number } | null {
-  return extent(values.filter((x): x is number => x !== undefined));
 }
 
 /** The smallest and largest of `values` (null when empty), by a loop: Math.min(...values) throws
@@ -76,11 +78,21 @@ export function extent(values: ArrayLike<number>): { min: number; max: number } 
 }
 
 function series(readings: readonly TelemetryReading[], t0: number): TelemetrySeries {
+  const n = readings.length;
   const s: TelemetrySeries = { tMs: readings.map((r) => round(r.tMs - t0, 1)) };
+  // Loops, not every/map/flatMap chains: the live panel summarises a long run's readings twice a
+  // second (an hour at 100 Hz is 360k of them).
   const scalar = (key: 'totalPowerMw' | 'cpuMinKHz' | 'cpuMaxKHz' | 'gpuHz' | 'gpuLoadPercent' | 'energyMj' | 'gpuClockReasons') => {
     // A series only where every reading has the value: a sensor that fails mid-run is dropped
     // rather than padded with zeros that would read as real.
-    if (readings.length > 0 && readings.every((r) => r[key] !== undefined)) s[key] = readings.map((r) => r[key]!);
+    if (n === 0) return;
+    const out = new Array<number>(n);
+    for (let i = 0; i < n; i++) {
+      const v = readings[i]![key];
+      if (v === undefined) return;
+      out[i] = v;
+    }
+    s[key] = out;
   };
   scalar('totalPowerMw');
   scalar('cpuMinKHz');
@@ -89,12 +101,24 @@ function series(readings: readonly TelemetryReading[], t0: number): TelemetrySer
   scalar('gpuLoadPercent');
   scalar('energyMj');
   scalar('gpuClockReasons');
-  if (s.energyMj) s.energyMj = s.energyMj.map((e) => e - readings[0]!.energyMj!);
+  if (s.energyMj) {
+    const e0 = s.energyMj[0]!;
+    for (let i = 0; i < n; i++) s.energyMj[i] = s.energyMj[i]! - e0;
+  }
   const keyed = (key: 'railsMw' | 'tempC' | 'overCurrentEvents') => {
-    const names = new Set(readings.flatMap((r) => Object.keys(r[key] ?? {})));
+    // A name every reading has is in the first one: only its names can make a series.
+    const first = readings[0]?.[key];
+    if (!first) return;
     const out: Record<string, number[]> = {};
-    for (const name of [...names].sort()) {
-      if (readings.every((r) => r[key]?.[name] !== undefined)) out[name] = readings.map((r) => r[key]![name]!);
+    for (const name of Object.keys(first).sort()) {
+      const values = new Array<number>(n);
+      let i = 0;
+      for (; i < n; i++) {
+        const v = readings[i]![key]?.[name];
+        if (v === undefined) break;
+        values[i] = v;
+      }
+      if (i === n) out[name] = values;
     }
     if (Object.keys(out).length > 0) s[key] = out;
   };
@@ -102,6 +126,73 @@ function series(readings: readonly TelemetryReading[], t0: number): TelemetrySer
   keyed('tempC');
   keyed('overCurrentEvents');
   return s;
+}
+
+/** The first index whose time is >= `x` in ascending `t`. */
+function lowerBound(t: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = t.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (t[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** A phase's figures from the readings taken in [start, end] (both ends included), in one loop. */
+function phaseFigures(readings: readonly TelemetryReading[], t: readonly number[], sorted: boolean, start: number, end: number): Pick<TelemetryPhase, 'samples' | 'maxPowerW' | 'cpuKHz' | 'gpuHz' | 'maxTempC' | 'hottestZone'> {
+  let samples = 0;
+  let maxMw = -Infinity;
+  let powered = 0;
+  let cpuMin = Infinity;
+  let cpuMax = -Infinity;
+  let gpuMin = Infinity;
+  let gpuMax = -Infinity;
+  let hottestC = -Infinity;
+  let hottestZone: string | null = null;
+  for (let i = sorted ? lowerBound(t, start) : 0; i < readings.length; i++) {
+    const tm = t[i]!;
+    if (tm > end && sorted) break;
+    if (tm < start || tm > end) continue;
+    const r = readings[i]!;
+    samples++;
+    if (r.totalPowerMw !== undefined) {
+      powered++;
+      if (r.totalPowerMw > maxMw) maxMw = r.totalPowerMw;
+    }
+    if (r.cpuMinKHz !== undefined) {
+      cpuMin = Math.min(cpuMin, r.cpuMinKHz);
+      cpuMax = Math.max(cpuMax, r.cpuMinKHz);
+    }
+    if (r.cpuMaxKHz !== undefined) {
+      cpuMin = Math.min(cpuMin, r.cpuMaxKHz);
+      cpuMax = Math.max(cpuMax, r.cpuMaxKHz);
+    }
+    if (r.gpuHz !== undefined) {
+      if (r.gpuHz < gpuMin) gpuMin = r.gpuHz;
+      if (r.gpuHz > gpuMax) gpuMax = r.gpuHz;
+    }
+    // The first zone to reach the highest temperature.
+    const temps = r.tempC;
+    if (temps) {
+      for (const zone in temps) {
+        const c = temps[zone]!;
+        if (hottestZone === null || c > hottestC) {
+          hottestC = c;
+          hottestZone = zone;
+        }
+      }
+    }
+  }
+  return {
+    samples,
+    maxPowerW: powered > 0 && powered === samples ? round(maxMw / 1000, 3) : null,
+    cpuKHz: cpuMin <= cpuMax ? { min: cpuMin, max: cpuMax } : null,
+    gpuHz: gpuMin <= gpuMax ? { min: gpuMin, max: gpuMax } : null,
+    maxTempC: hottestZone === null ? null : hottestC,
+    hottestZone,
+  };
 }
 
 /** The run's telemetry from its readings, phase marks (in order), the end of the run and the
@@ -112,35 +203,41 @@ export function buildTelemetry(readings: readonly TelemetryReading[], marks: rea
   const t = readings.map((r) => r.tMs);
   const power = s.totalPowerMw;
   const counter = s.energyMj;
-  const phases: TelemetryPhase[] = marks.map((m, i) => {
+  // Each phase's energy unrounded: the totals below are computed from these, not from the
+  // phases' rounded figures (whose rounding, divided by the inferences, read as -0.001 mJ above
+  // idle on a flat power line).
+  const exact = marks.map((m, i) => {
     const start = m.atMs;
     const end = marks[i + 1]?.atMs ?? endMs;
-    const inside = readings.filter((r) => r.tMs >= start && r.tMs <= end);
-    const e = counter ? counterJ(t, counter, start, end) : power ? energyJ(t, power, start, end) : null;
-    const temps = inside.flatMap((r) => Object.entries(r.tempC ?? {}));
-    const hottest = temps.reduce<[string, number] | null>((best, [zone, c]) => (best === null || c > best[1] ? [zone, c] : best), null);
-    const pw = power ? inside.map((r) => r.totalPowerMw!) : [];
+    return { phase: m.phase, start, end, e: counter ? counterJ(t, counter, start, end) : power ? energyJ(t, power, start, end) : null };
+  });
+  let sorted = true;
+  for (let i = 1; i < t.length && sorted; i++) sorted = t[i]! >= t[i - 1]!;
+  const phases: TelemetryPhase[] = exact.map(({ phase, start, end, e }) => {
+    const f = phaseFigures(readings, t, sorted, start, end);
     return {
-      phase: m.phase,
+      phase,
       startMs: round(start - t0, 1),
       endMs: round(end - t0, 1),
-      samples: inside.length,
+      samples: f.samples,
       energyJ: e === null ? null : round(e, 4),
       meanPowerW: e === null ? null : round(e / ((end - start) / 1000), 3),
-      maxPowerW: pw.length ? round(extent(pw)!.max / 1000, 3) : null,
-      cpuKHz: range(inside.flatMap((r) => [r.cpuMinKHz, r.cpuMaxKHz])),
-      gpuHz: range(inside.map((r) => r.gpuHz)),
-      maxTempC: hottest ? hottest[1] : null,
-      hottestZone: hottest ? hottest[0] : null,
+      // Max power only where the power series exists (every reading has it), as before.
+      maxPowerW: power ? f.maxPowerW : null,
+      cpuKHz: f.cpuKHz,
+      gpuHz: f.gpuHz,
+      maxTempC: f.maxTempC,
+      hottestZone: f.hottestZone,
     };
   });
   // Mean power of a counter-measured phase comes from the counter; max power from the samples.
-  const measures = phases.filter((p) => p.phase === 'measure');
-  const measureEnergy = measures.every((p) => p.energyJ !== null) && measures.length > 0 ? measures.reduce((a, p) => a + p.energyJ!, 0) : null;
-  const measureSeconds = measures.reduce((a, p) => a + (p.endMs - p.startMs) / 1000, 0);
-  const idle = phases.find((p) => p.phase === 'idle');
+  const measures = exact.filter((p) => p.phase === 'measure');
+  const measureEnergy = measures.every((p) => p.e !== null) && measures.length > 0 ? measures.reduce((a, p) => a + p.e!, 0) : null;
+  const measureSeconds = measures.reduce((a, p) => a + (p.end - p.start) / 1000, 0);
+  const idle = exact.find((p) => p.phase === 'idle' && p.e !== null);
+  const idleW = idle ? idle.e! / ((idle.end - idle.start) / 1000) : null;
   const perInference = measureEnergy !== null && measured > 0 ? (1000 * measureEnergy) / measured : null;
-  const aboveIdle = perInference !== null && idle?.meanPowerW != null ? (1000 * (measureEnergy! - idle.meanPowerW * measureSeconds)) / measured : null;
+  const aboveIdle = perInference !== null && idleW !== null ? (1000 * (measureEnergy! - idleW * measureSeconds)) / measured : null;
   const spanS = readings.length > 1 ? (readings[readings.length - 1]!.tMs - readings[0]!.tMs) / 1000 : 0;
   return {
     sources: meta.sources,

@@ -28,9 +28,11 @@ started=$(date +%s)
 export DEBIAN_FRONTEND=noninteractive
 if [[ "$step" != rootfs ]]; then
 # g++-aarch64-linux-gnu: the linker for modules this host compiles for the device (build --rpc).
-if ! command -v mmdebstrap >/dev/null || [[ ! -x /usr/bin/qemu-aarch64-static ]] || ! command -v update-binfmts >/dev/null || ! command -v aarch64-linux-gnu-g++ >/dev/null; then
+# arch-test: mmdebstrap checks with it that arm64 binaries run here (only recommended by mmdebstrap,
+# so --no-install-recommends leaves it out: "install arch-test for foreign architecture support").
+if ! command -v mmdebstrap >/dev/null || [[ ! -x /usr/bin/qemu-aarch64-static ]] || ! command -v update-binfmts >/dev/null || ! command -v aarch64-linux-gnu-g++ >/dev/null || ! command -v arch-test >/dev/null; then
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends qemu-user-static binfmt-support mmdebstrap g++-aarch64-linux-gnu >/dev/null
+  apt-get install -y -qq --no-install-recommends qemu-user-static binfmt-support mmdebstrap arch-test g++-aarch64-linux-gnu >/dev/null
 fi
 if [[ ! -e /proc/sys/fs/binfmt_misc/register ]]; then
   mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { percentileSorted } from '../../contract/stats';
 import { decimateMinMax, decimateMinMaxAt } from '../../webview/src/decimate';
 import { binSorted, ecdfPoints, freedmanDiaconisWidth, histogramSorted, histogramXRange, MAX_BINS } from '../../webview/src/histogram';
-import { drawnSamples, drawnTelemetry, initialResultModel, reduceResult } from '../../contract/resultModel';
+import { drawnSamples, drawnTelemetry, initialResultModel, liveSummaryDue, reduceResult } from '../../contract/resultModel';
 import { fakeRun, latencies } from '../helpers/fakeRun';
 
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
@@ -175,5 +175,14 @@ describe('result panel model', () => {
     assert.deepEqual(drawnTelemetry(m), { telemetry, live: false });
     assert.equal(drawnTelemetry(reduceResult(m, batch(21, 3, marks)))!.live, false, 'a late batch does not move a settled panel');
     assert.equal(drawnTelemetry(reduceResult(fresh(), { type: 'run', run: fakeRun({ id: 'r1', latencyMs: [1] }), file: null })), null, 'a run without telemetry draws none');
+  });
+
+  it('summarises long live telemetry no more often than a tenth of the page\'s time allows', () => {
+    // A summary of 360k readings that took 160 ms: the next one 1.6 s after it began, not sooner.
+    assert.equal(liveSummaryDue({ atMs: 1000, costMs: 160 }, 1500), false);
+    assert.equal(liveSummaryDue({ atMs: 1000, costMs: 160 }, 2599), false);
+    assert.equal(liveSummaryDue({ atMs: 1000, costMs: 160 }, 2600), true);
+    // A short run's (2 ms) keeps up with every batch, twice a second.
+    assert.equal(liveSummaryDue({ atMs: 1000, costMs: 2 }, 1500), true);
   });
 });

@@ -2,10 +2,11 @@
 // tegrastats lines (test/helpers/jetsonTrees.ts cites each), and the summary and findings of
 // contract/telemetry.ts on crafted readings.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { buildTelemetry, extent, overCurrentRises, powerSourcesNote, telemetryFindings, telemetryLines, telemetryNotChecked, telemetryNowOf, telemetryNowText, throttleSpans, throttleText } from '../../contract/telemetry';
+import { formatMj } from '../../contract/format';
 import type { Telemetry, TelemetryReading } from '../../contract/protocol';
 import { Sensors, totalRule } from '../../device-agent/src/telemetry/sensors';
 import { readTelemetryNow, TelemetryWatch } from '../../device-agent/src/telemetry/watch';
@@ -87,6 +88,24 @@ test('energy by phase, energy per inference and above idle, from power samples',
   assert.deepEqual(telemetryNotChecked(tel), ['throttling (no soctherm_oc counters, Orin only, and no NVML clock event reasons)']);
 });
 
+test('a flat power line is 0 mJ above idle, not the rounding of the phases\' figures', () => {
+  // 12.48 W throughout, sampled at 50 Hz from an odd start; the phases begin between samples and
+  // 137 inferences are measured: the idle phase's mean power rounds to the mW and its energy to
+  // 0.1 mJ, which, subtracted and divided, used to print "-0.001 mJ above idle".
+  const flat: TelemetryReading[] = [];
+  for (let t = 3.7; t <= 9000; t += 20) flat.push({ tMs: t, totalPowerMw: 12_480 });
+  const marks = [{ phase: 'idle' as const, atMs: 11.3 }, { phase: 'warmup' as const, atMs: 2011.9 }, { phase: 'measure' as const, atMs: 2513.1 }];
+  const tel = buildTelemetry(flat, marks, 8991.7, 137, { sources: ['ina3221-hwmon'], requestedHz: 50, totalPowerRule: 'VDD_IN' });
+  assert.ok(Math.abs(tel.energyPerInferenceAboveIdleMj!) < 1e-9, String(tel.energyPerInferenceAboveIdleMj));
+  assert.ok(Math.abs(tel.energyPerInferenceMj! - (12.48 * 6478.6) / 137) < 1e-3, String(tel.energyPerInferenceMj));
+  const line = telemetryLines(tel).find((l) => l.startsWith('Power'))!;
+  assert.match(line, /\(0\.000 mJ above idle\)/);
+  // Whatever is left of noise that rounds to zero prints without a sign.
+  assert.equal(formatMj(-0.0004), '0.000');
+  assert.equal(formatMj(-0.0006), '-0.001');
+  assert.equal(formatMj(-0), '0.000');
+});
+
 test('findings: clocks that moved during measurement, over-current events, a zone at its passive trip point', () => {
   const khz = (t: number) => (t < 3000 ? 1_500_000 : 1_100_000);
   const tel = buildTelemetry(readings(5000, () => 9000, khz).map((r) => ({ ...r, tempC: { 'cpu-thermal': 92 } })), [{ phase: 'warmup', atMs: 0 }, { phase: 'measure', atMs: 1000 }], 5000, 100, {
@@ -139,6 +158,55 @@ test('the watch samples a tree at its rate while the phases go, and counts over-
   const measure = tel.phases[1]!;
   assert.ok(rises[0]!.atMs >= measure.startMs && rises[0]!.atMs <= measure.endMs, `rise at ${rises[0]!.atMs} ms, measure ${measure.startMs}-${measure.endMs}`);
   assert.match(telemetryLines(tel).join('\n'), /^Over-current events \(Orin soctherm\): oc3 \+2 at \d+\.\d\d s \(measure\)$/m);
+});
+
+test('the live feed sends every reading once, in order, and with sysfs alone sends the run\'s own readings (no second copy kept)', async () => {
+  const root = writeJetsonTree(scratchDir(), 'orin-nano-jp6');
+  const watch = (await TelemetryWatch.open(root, 50))!;
+  const batches: Array<{ offset: number; readings: TelemetryReading[] }> = [];
+  await watch.start();
+  watch.feed((b) => batches.push(b), 60);
+  watch.mark('measure');
+  await new Promise((r) => setTimeout(r, 400));
+  const own = (watch as unknown as { readings: TelemetryReading[] }).readings;
+  const fed = batches.flatMap((b) => b.readings);
+  const tel = await watch.finish(10);
+  assert.ok(batches.length >= 3, `${batches.length} batches in 0.4 s, one each 60 ms`);
+  batches.forEach((b, i) => assert.equal(b.offset, i === 0 ? 0 : batches[i - 1]!.offset + batches[i - 1]!.readings.length, `batch ${i} follows the one before`));
+  assert.ok(fed.length >= 10 && fed.length <= tel.series.tMs.length, `${fed.length} fed of ${tel.series.tMs.length}`);
+  fed.forEach((r, i) => assert.equal(r, own[i], `reading ${i} is the run's own object`));
+});
+
+test('the sampler thread keeps its files open while it samples and closes them when the run finishes or fails', async () => {
+  const root = writeJetsonTree(scratchDir(), 'orin-nano-jp6');
+  // The process's descriptors open on the tree's files.
+  const open = () =>
+    readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`).startsWith(root);
+      } catch {
+        return false;
+      }
+    }).length;
+  const finished = (await TelemetryWatch.open(root, 100))!;
+  await finished.start();
+  await new Promise((r) => setTimeout(r, 100));
+  const sampling = open();
+  assert.ok(sampling >= 10, `${sampling} files open while sampling an Orin Nano's 23`);
+  const tel = await finished.finish(1);
+  // 100 Hz in batches of a tenth of a second: every reading arrives, the last one at the stop.
+  assert.ok(tel.series.tMs.length >= 5, `${tel.series.tMs.length} readings`);
+  const settled = async () => {
+    for (let i = 0; i < 40 && open() > 0; i++) await new Promise((r) => setTimeout(r, 25));
+  };
+  await settled();
+  assert.equal(open(), 0, 'closed when the run finished');
+  const failed = (await TelemetryWatch.open(root, 100))!;
+  await failed.start();
+  await new Promise((r) => setTimeout(r, 50));
+  failed.stop();
+  await settled();
+  assert.equal(open(), 0, 'closed when the run failed (stop without a summary)');
 });
 
 test('over-current rises: each reading where a counter rose, every counter that rose there; none where they stayed', () => {

@@ -11,7 +11,7 @@ import { decimateMinMax, decimateMinMaxAt } from './decimate';
 import { el, table } from './dom';
 import { histogramSorted } from './histogram';
 import type { FromResultPanel, LivePhase, RenderReport } from '../../contract/panelMessages';
-import { drawnSamples, drawnTelemetry, type ResultModel } from '../../contract/resultModel';
+import { drawnSamples, drawnTelemetry, liveSummaryDue, type ResultModel } from '../../contract/resultModel';
 import { readTheme, type Theme } from './theme';
 
 /** Points per series on the timeline; more than a panel has pixels across. */
@@ -188,13 +188,19 @@ export class ResultPage {
   }
 
   /** The live telemetry is summarised again only when a batch of it arrived (twice a second),
-   * not on every redraw of the samples: an hour at 100 Hz is 360k readings. */
-  private liveTelemetryMemo: { of: ResultModel['telemetry']; drawn: ReturnType<typeof drawnTelemetry> } | null = null;
+   * not on every redraw of the samples, and no more often than its cost allows
+   * (liveSummaryDue): an hour at 100 Hz is 360k readings. */
+  private liveTelemetryMemo: { of: ResultModel['telemetry']; drawn: ReturnType<typeof drawnTelemetry>; atMs: number; costMs: number } | null = null;
 
   private telemetryOf(model: ResultModel): ReturnType<typeof drawnTelemetry> {
     if (model.run || !model.telemetry) return drawnTelemetry(model);
-    if (this.liveTelemetryMemo?.of !== model.telemetry) this.liveTelemetryMemo = { of: model.telemetry, drawn: drawnTelemetry(model) };
-    return this.liveTelemetryMemo.drawn;
+    const memo = this.liveTelemetryMemo;
+    const now = performance.now();
+    if (!memo || (memo.of !== model.telemetry && liveSummaryDue(memo, now))) {
+      const drawn = drawnTelemetry(model);
+      this.liveTelemetryMemo = { of: model.telemetry, drawn, atMs: now, costMs: performance.now() - now };
+    }
+    return this.liveTelemetryMemo!.drawn;
   }
 
   private drawBanner(model: ResultModel): void {

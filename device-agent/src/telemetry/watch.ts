@@ -159,9 +159,9 @@ export class TelemetryWatch {
     let first: () => void = () => undefined;
     const firstReading = new Promise<void>((resolve) => (first = resolve));
     this.stopped = new Promise((resolve) => {
-      worker.on('message', (m: { t: number; values: Array<number | null> } | 'stopped') => {
+      worker.on('message', (m: Array<{ t: number; values: Array<number | null> }> | 'stopped') => {
         if (m === 'stopped') return resolve();
-        this.readings.push(this.sensors.readingOf(m.values, m.t - performance.timeOrigin));
+        for (const r of m) this.readings.push(this.sensors.readingOf(r.values, r.t - performance.timeOrigin));
         first();
       });
       worker.on('error', () => resolve());
@@ -204,14 +204,17 @@ export class TelemetryWatch {
   }
 
   /** Sends the readings taken since the last batch, every `everyMs` until the watch finishes or
-   * stops: what a result panel draws while the run goes. The readings are copies completed with
-   * NVML's and tegrastats' nearest samples so far (the run's own are completed at its end). */
+   * stops: what a result panel draws while the run goes. With NVML or tegrastats the readings are
+   * copies completed with their nearest samples so far (the run's own are completed at its end,
+   * when a nearer one may have come); with sysfs only they are the run's own readings, not copies:
+   * the live run keeps what it sent for late followers, and an hour at 100 Hz is 360k readings. */
   feed(emit: (batch: Omit<TelemetryLiveBatch, 'runId'>) => void, everyMs = TELEMETRY_LIVE_MS): void {
     this.stopFeed();
     const send = () => {
       if (this.readings.length <= this.fed) return;
       const offset = this.fed;
-      const readings = this.readings.slice(offset).map((r) => this.enrich({ ...r }));
+      const taken = this.readings.slice(offset);
+      const readings = this.nvml || this.tegrastats ? taken.map((r) => this.enrich({ ...r })) : taken;
       this.fed = this.readings.length;
       emit({ offset, readings, marks: [...this.marks], meta: this.meta() });
     };
@@ -282,7 +285,9 @@ export class TelemetryWatch {
   stop(): void {
     this.stopFeed();
     this.leave();
-    void this.worker?.terminate();
+    // Asked to stop, not terminated: the thread closes the files it holds open (the process's
+    // descriptors) before it ends.
+    this.worker?.postMessage('stop');
     this.worker = null;
     this.stopMainThread?.();
     this.stopMainThread = null;
