@@ -11,7 +11,7 @@
 // Prints each mode's ratio to off (geometric mean of the rounds' ratios) with its 95% interval
 // (Student's t on the log ratios), whether that interval shows the 1.01 bound, and the sampling
 // rates achieved.
-// Usage: npm run bench:telemetry -- [--model yolov5n] [--rounds 60] [--block 15] [--settle 12] [--threads 1]
+// Usage: npm run bench:telemetry -- [--model yolov5n] [--rounds 60] [--block 15] [--settle 12] [--threads 1 (0: ONNX Runtime's default, every core)]
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
       process.stdout.write(`round ${String(round + 1).padStart(2)} (${order.map((m) => m.name).join(', ')}): ${modes.map((m) => `${m.name} ${medians.get(m.name)!.toFixed(3)} ms`).join(', ')}\n`);
     }
     await session.release();
-    process.stdout.write(`\n${values.model}, ${values.threads} thread(s), ${rounds} rounds of ${block} inferences per mode, CPU ${os.cpus()[0]?.model} x ${os.cpus().length}; ${(fedBytes / 1e6).toFixed(1)} MB of live batches serialised\n`);
+    process.stdout.write(`\n${values.model}, ${values.threads === '0' ? "ONNX Runtime's default threads" : `${values.threads} thread(s)`}, ${rounds} rounds of ${block} inferences per mode, CPU ${os.cpus()[0]?.model} x ${os.cpus().length}; ${(fedBytes / 1e6).toFixed(1)} MB of live batches serialised\n`);
     for (const mode of modes.slice(1)) {
       const { ratio, ci } = ratioWithInterval(ratios.get(mode.name)!);
       const hz = rates.get(mode.name)!;
