@@ -140,27 +140,21 @@ function lowerBound(t: readonly number[], x: number): number {
   return lo;
 }
 
-/** A phase's figures from the readings taken in [start, end] (both ends included), in one loop. */
-function phaseFigures(readings: readonly TelemetryReading[], t: readonly number[], sorted: boolean, start: number, end: number): Pick<TelemetryPhase, 'samples' | 'maxPowerW' | 'cpuKHz' | 'gpuHz' | 'maxTempC' | 'hottestZone'> {
+/** A phase's figures from the readings taken in [start, end] (both ends included), in one loop
+ * from the first of them (readings in time order, as the power integral takes them too). */
+function phaseFigures(readings: readonly TelemetryReading[], t: readonly number[], start: number, end: number): Pick<TelemetryPhase, 'samples' | 'maxPowerW' | 'cpuKHz' | 'gpuHz' | 'maxTempC' | 'hottestZone'> {
   let samples = 0;
   let maxMw = -Infinity;
-  let powered = 0;
   let cpuMin = Infinity;
   let cpuMax = -Infinity;
   let gpuMin = Infinity;
   let gpuMax = -Infinity;
   let hottestC = -Infinity;
   let hottestZone: string | null = null;
-  for (let i = sorted ? lowerBound(t, start) : 0; i < readings.length; i++) {
-    const tm = t[i]!;
-    if (tm > end && sorted) break;
-    if (tm < start || tm > end) continue;
+  for (let i = lowerBound(t, start); i < readings.length && t[i]! <= end; i++) {
     const r = readings[i]!;
     samples++;
-    if (r.totalPowerMw !== undefined) {
-      powered++;
-      if (r.totalPowerMw > maxMw) maxMw = r.totalPowerMw;
-    }
+    if (r.totalPowerMw !== undefined && r.totalPowerMw > maxMw) maxMw = r.totalPowerMw;
     if (r.cpuMinKHz !== undefined) {
       cpuMin = Math.min(cpuMin, r.cpuMinKHz);
       cpuMax = Math.max(cpuMax, r.cpuMinKHz);
@@ -187,7 +181,7 @@ function phaseFigures(readings: readonly TelemetryReading[], t: readonly number[
   }
   return {
     samples,
-    maxPowerW: powered > 0 && powered === samples ? round(maxMw / 1000, 3) : null,
+    maxPowerW: maxMw > -Infinity ? round(maxMw / 1000, 3) : null,
     cpuKHz: cpuMin <= cpuMax ? { min: cpuMin, max: cpuMax } : null,
     gpuHz: gpuMin <= gpuMax ? { min: gpuMin, max: gpuMax } : null,
     maxTempC: hottestZone === null ? null : hottestC,
@@ -211,10 +205,8 @@ export function buildTelemetry(readings: readonly TelemetryReading[], marks: rea
     const end = marks[i + 1]?.atMs ?? endMs;
     return { phase: m.phase, start, end, e: counter ? counterJ(t, counter, start, end) : power ? energyJ(t, power, start, end) : null };
   });
-  let sorted = true;
-  for (let i = 1; i < t.length && sorted; i++) sorted = t[i]! >= t[i - 1]!;
   const phases: TelemetryPhase[] = exact.map(({ phase, start, end, e }) => {
-    const f = phaseFigures(readings, t, sorted, start, end);
+    const f = phaseFigures(readings, t, start, end);
     return {
       phase,
       startMs: round(start - t0, 1),
